@@ -1,0 +1,94 @@
+"""Run a canonical ``Layer`` on real numbers: layout in and out, weights to canonical, stages in turn."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from app.core.activations import apply_activation
+from app.core.conv import conv_forward
+from app.core.ops import ConvOp, Layer, PoolOp
+from app.core.pool import pool_forward
+from app.core.shapes import stage_output_shape
+
+
+def channels_first_shape(layer: Layer) -> tuple[int, ...]:
+    s = layer.input_shape
+    return (s[0], s[-1], *s[1:-1]) if layer.channels_last else tuple(s)
+
+
+def stage_shapes(layer: Layer) -> list[tuple[int, ...]]:
+    """Channels-first shape before the first stage and after each one."""
+    shapes = [channels_first_shape(layer)]
+    for stage in layer.stages:
+        shapes.append(stage_output_shape(stage, shapes[-1]))
+    return shapes
+
+
+def output_shape(layer: Layer) -> tuple[int, ...]:
+    """The output shape in the framework's own layout."""
+    out = stage_shapes(layer)[-1]
+    return (out[0], *out[2:], out[1]) if layer.channels_last else out
+
+
+def engine_work(layer: Layer) -> int:
+    """Multiply-adds (or comparisons) the engine will do: the bound checked before any work.
+
+    A transposed conv is computed over the zero-inserted input, so it counts that direct conv.
+    """
+    shapes = stage_shapes(layer)
+    work = 0
+    for stage, before, after in zip(layer.stages, shapes, shapes[1:]):
+        cells = math.prod(after)
+        if isinstance(stage, ConvOp):
+            work += cells * (stage.in_channels // stage.groups) * math.prod(stage.kernel)
+        elif isinstance(stage, PoolOp):
+            work += cells * math.prod(stage.kernel)
+        else:
+            work += cells
+    return work
+
+
+def random_weights(layer: Layer, seed: int) -> list[np.ndarray]:
+    """Deterministic weights in the framework's shapes: uniform in ±1/√fan_in, as torch's default init."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for p in layer.params:
+        stage = layer.stages[p.stage]
+        fan_in = max(1, math.prod(stage.weight_shape[1:]) if not stage.transposed
+                     else stage.weight_shape[1] * math.prod(stage.kernel))
+        bound = 1 / math.sqrt(fan_in)
+        out.append(rng.uniform(-bound, bound, size=p.shape).astype(np.float32))
+    return out
+
+
+def random_input(shape: tuple[int, ...], seed: int) -> np.ndarray:
+    """Small integers in −3..3: products and sums a person can check by hand."""
+    return np.random.default_rng(seed).integers(-3, 4, size=shape).astype(np.float32)
+
+
+def canonical_weights(layer: Layer, weights: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
+    """Framework tensors -> per stage {"weight": (canonical layout), "bias": ...}."""
+    per_stage: list[dict[str, np.ndarray]] = [{} for _ in layer.stages]
+    for p, w in zip(layer.params, weights):
+        stage = layer.stages[p.stage]
+        shape = stage.weight_shape if p.kind == "weight" else (stage.out_channels,)
+        per_stage[p.stage][p.kind] = np.ascontiguousarray(np.transpose(w, p.perm).reshape(shape), dtype=np.float32)
+    return per_stage
+
+
+def run_layer(layer: Layer, x: np.ndarray, weights: list[np.ndarray]) -> np.ndarray:
+    """The layer's output for input ``x`` (framework layout), float32, in the framework layout."""
+    y = np.asarray(x, dtype=np.float32)
+    if layer.channels_last:
+        y = np.moveaxis(y, -1, 1)
+    for stage, w in zip(layer.stages, canonical_weights(layer, weights)):
+        if isinstance(stage, ConvOp):
+            y = conv_forward(y, w["weight"], w.get("bias"), stage)
+        elif isinstance(stage, PoolOp):
+            y = pool_forward(y, stage)
+        else:
+            y = apply_activation(stage.activation, y)
+    if layer.channels_last:
+        y = np.moveaxis(y, 1, -1)
+    return np.ascontiguousarray(y)

@@ -1,0 +1,41 @@
+"""Max and average pooling, channels-first, with the frameworks' padding and ceil_mode rules."""
+from __future__ import annotations
+
+import numpy as np
+
+from app.core.conv import pad_input, windows
+from app.core.ops import PoolOp
+from app.core.shapes import effective_kernel, pool_output_size
+
+
+def _cells_counted(out: int, n: int, k: int, s: int, pad, d: int, include_pad: bool) -> np.ndarray:
+    """Per output position on one axis: how many of the window's taps an average divides by."""
+    lo, hi = (-pad[0], n + pad[1]) if include_pad else (0, n)
+    taps = np.arange(out)[:, None] * s - pad[0] + np.arange(k)[None, :] * d
+    return ((taps >= lo) & (taps < hi)).sum(axis=1)
+
+
+def pool_forward(x: np.ndarray, op: PoolOp) -> np.ndarray:
+    """Max: padding never wins (−∞). Average: sum of the real cells over the counted cells."""
+    n_axes = op.dims
+    spatial = x.shape[2:]
+    out = [pool_output_size(spatial[i], op.kernel[i], stride=op.stride[i], pad=op.padding[i],
+                            dilation=op.dilation[i], ceil_mode=op.ceil_mode) for i in range(n_axes)]
+    # ceil_mode's last window may hang past the padding: pad far enough for it to exist
+    padding = tuple((pb, max(pa, (o - 1) * s + effective_kernel(k, d) - n - pb))
+                    for (pb, pa), o, s, k, d, n in zip(op.padding, out, op.stride, op.kernel, op.dilation, spatial))
+    fill = -np.inf if op.kind == "max" else 0.0
+    v = windows(pad_input(x, padding, value=fill), op.kernel, op.stride, op.dilation)
+    v = v[(slice(None), slice(None), *[slice(0, o) for o in out])]
+    window_axes = tuple(range(2 + n_axes, 2 + 2 * n_axes))
+    if op.kind == "max":
+        return np.ascontiguousarray(v.max(axis=window_axes), dtype=np.float32)
+    total = v.sum(axis=window_axes, dtype=np.float64)
+    if op.divisor_override:
+        return (total / op.divisor_override).astype(np.float32)
+    divisor = np.ones((), dtype=np.float64)
+    for i in range(n_axes):
+        counts = _cells_counted(out[i], spatial[i], op.kernel[i], op.stride[i], op.padding[i],
+                                op.dilation[i], op.count_include_pad)
+        divisor = np.multiply.outer(divisor, counts)
+    return (total / divisor).astype(np.float32)

@@ -1,0 +1,131 @@
+"""Output-size arithmetic, padding resolution, and the formula with the numbers substituted.
+
+All shapes here are channels-first: (N, C, *spatial).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.core.ops import ConvOp, Pad, PoolOp, Stage
+
+
+def effective_kernel(k: int, dilation: int = 1) -> int:
+    """Span of a dilated kernel: the taps plus the holes between them.
+
+    >>> effective_kernel(3, dilation=2)
+    5
+    """
+    return dilation * (k - 1) + 1
+
+
+def output_size(n: int, k: int, *, stride: int = 1, pad: Pad = (0, 0), dilation: int = 1) -> int:
+    """Length of one output axis (floor, as the frameworks do).
+
+    >>> output_size(100, 5, stride=2)
+    48
+    """
+    return (n + pad[0] + pad[1] - effective_kernel(k, dilation)) // stride + 1
+
+
+def pool_output_size(n: int, k: int, *, stride: int, pad: Pad = (0, 0), dilation: int = 1,
+                     ceil_mode: bool = False) -> int:
+    """Pooling output length; ``ceil_mode`` keeps a last partial window if it starts inside the
+    input or the left padding (PyTorch's rule, aten/src/ATen/native/Pool.h).
+
+    >>> pool_output_size(5, 2, stride=2), pool_output_size(5, 2, stride=2, ceil_mode=True)
+    (2, 3)
+    """
+    span = n + pad[0] + pad[1] - effective_kernel(k, dilation)
+    if not ceil_mode:
+        return span // stride + 1
+    out = -(-span // stride) + 1
+    if (out - 1) * stride >= n + pad[0]:
+        out -= 1
+    return out
+
+
+def transposed_output_size(n: int, k: int, *, stride: int = 1, pad: Pad = (0, 0), dilation: int = 1,
+                           output_padding: int = 0) -> int:
+    """Transposed conv: the full scatter length, minus the cropped padding, plus output_padding.
+
+    >>> transposed_output_size(4, 3, stride=2, pad=(1, 1), output_padding=1)
+    8
+    """
+    return (n - 1) * stride + effective_kernel(k, dilation) - pad[0] - pad[1] + output_padding
+
+
+def same_padding(n: int, k: int, *, stride: int = 1, dilation: int = 1) -> Pad:
+    """TensorFlow's 'same': output ceil(n / stride); any odd extra padding goes after.
+
+    >>> same_padding(50, 4)
+    (1, 2)
+    """
+    out = -(-n // stride)
+    total = max((out - 1) * stride + effective_kernel(k, dilation) - n, 0)
+    return total // 2, total - total // 2
+
+
+def stage_output_shape(stage: Stage, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Channels-first output shape of one stage."""
+    n, c, *spatial = shape
+    if isinstance(stage, ConvOp):
+        if stage.transposed:
+            sizes = [transposed_output_size(spatial[i], stage.kernel[i], stride=stage.stride[i],
+                                            pad=stage.padding[i], dilation=stage.dilation[i],
+                                            output_padding=stage.output_padding[i])
+                     for i in range(stage.dims)]
+        else:
+            sizes = [output_size(spatial[i], stage.kernel[i], stride=stage.stride[i],
+                                 pad=stage.padding[i], dilation=stage.dilation[i])
+                     for i in range(stage.dims)]
+        return (n, stage.out_channels, *sizes)
+    if isinstance(stage, PoolOp):
+        return (n, c, *[pool_output_size(spatial[i], stage.kernel[i], stride=stage.stride[i],
+                                         pad=stage.padding[i], dilation=stage.dilation[i],
+                                         ceil_mode=stage.ceil_mode)
+                        for i in range(stage.dims)])
+    return tuple(shape)
+
+
+@dataclass(frozen=True)
+class AxisFormula:
+    """The output-size formula of one axis with the user's numbers in it."""
+
+    axis: int
+    n: int
+    k: int
+    stride: int
+    pad: Pad
+    dilation: int
+    ceil_mode: bool
+    out: int
+    unreached: tuple[int, ...]  # input positions that no window reads
+
+    @property
+    def text(self) -> str:
+        eff = effective_kernel(self.k, self.dilation)
+        top = self.n + self.pad[0] + self.pad[1] - eff
+        rnd = "ceil" if self.ceil_mode else "floor"
+        quotient = -(-top // self.stride) if self.ceil_mode else top // self.stride
+        return (f"{rnd}(({self.n} + {self.pad[0]} + {self.pad[1]} − {self.dilation}·({self.k} − 1) − 1)"
+                f" / {self.stride}) + 1 = {rnd}({top} / {self.stride}) + 1 = {quotient} + 1"
+                f" = {quotient + 1}")
+
+
+def read_positions(out: int, k: int, *, stride: int, pad: Pad, dilation: int) -> set[int]:
+    """Input positions (unpadded coordinates) read by any of ``out`` windows on one axis."""
+    return {o * stride - pad[0] + j * dilation for o in range(out) for j in range(k)}
+
+
+def axis_formulas(stage: ConvOp | PoolOp, spatial: tuple[int, ...]) -> list[AxisFormula]:
+    """Per spatial axis: the formula with numbers, and which input positions the floor drops."""
+    ceil = isinstance(stage, PoolOp) and stage.ceil_mode
+    rows = []
+    for i, n in enumerate(spatial):
+        k, s, p, d = stage.kernel[i], stage.stride[i], stage.padding[i], stage.dilation[i]
+        out = (pool_output_size(n, k, stride=s, pad=p, dilation=d, ceil_mode=ceil)
+               if isinstance(stage, PoolOp) else output_size(n, k, stride=s, pad=p, dilation=d))
+        seen = read_positions(max(out, 0), k, stride=s, pad=p, dilation=d)
+        rows.append(AxisFormula(i, n, k, s, p, d, ceil, out,
+                                tuple(x for x in range(n) if x not in seen)))
+    return rows
