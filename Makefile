@@ -1,0 +1,14 @@
+# The two commands of the README. Each sets up what it needs first (idempotent, fast when done).
+.PHONY: run test bench
+
+run:  ## set up, then serve the app at http://127.0.0.1:8000
+	./scripts/setup.sh
+	.venv/bin/python -m uvicorn app.main:app --host 127.0.0.1 --port 8000
+
+test:  ## set up (test packages and Chromium too), then run every test
+	./scripts/setup.sh --test
+	.venv/bin/python -m pytest
+
+bench:  ## engine vs PyTorch CPU (installs torch==2.13.0 into .venv-bench on first use)
+	./scripts/setup.sh
+	./bench/run.sh

@@ -1,0 +1,109 @@
+"""The public JSON API (contract: API.md). Routes validate, call the core, and serialize."""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+import orjson
+from fastapi import APIRouter
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.forward import output_shape, random_weights, run_layer
+from app.core.frameworks import SpecError, build_layer
+from app.core.limits import check_input_size, check_layer_cost
+
+router = APIRouter(prefix="/api", tags=["api"])
+
+
+class LayerSpec(BaseModel):
+    """A layer in the framework's own words: ``type`` is the class name, other keys its keywords."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={
+        "examples": [{"type": "Conv2d", "in_channels": 3, "out_channels": 4, "kernel_size": 3, "stride": 2},
+                     {"type": "Conv1D", "filters": 100, "kernel_size": 4, "padding": "same", "activation": "relu"}]})
+    type: str = Field(description="The framework's class name, e.g. Conv2d, MaxPool1d, Conv1D, SeparableConv2D.")
+
+
+class ForwardRequest(BaseModel):
+    framework: Literal["torch", "keras"]
+    layer: LayerSpec
+    input: list[Any] = Field(description="The input tensor as nested lists, batch axis included, in the "
+                                         "framework's layout (PyTorch N,C,*spatial; Keras N,*spatial,C).")
+    weights: list[Any] | None = Field(None, description="The layer's parameters in the framework's order and "
+                                                        "layout (PyTorch [weight, bias]; Keras get_weights()). "
+                                                        "Omit to draw them from seed.")
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed for the weights when they are omitted.")
+
+
+class ForwardResponse(BaseModel):
+    output: list[Any] = Field(description="The output in the framework's layout (float32 values).")
+    output_shape: list[int]
+    weights: list[Any] = Field(description="The weights used, in the framework's order and layout.")
+
+
+class APIError(Exception):
+    """A 422 answer: where in the body, and the message."""
+
+    def __init__(self, loc: list[str | int], message: str):
+        self.loc, self.message = loc, message
+
+
+def nested_shape(value: Any, max_rank: int = 8) -> tuple[int, ...]:
+    """Shape of nested lists, read along the first elements (np.asarray checks the rest)."""
+    shape = []
+    while isinstance(value, list):
+        if len(shape) == max_rank:
+            raise ValueError(f"more than {max_rank} levels of nesting")
+        shape.append(len(value))
+        value = value[0] if value else None
+    return tuple(shape)
+
+
+def to_array(value: Any, loc: list[str | int], label: str, expected: tuple[int, ...] | None = None) -> np.ndarray:
+    """Nested lists of numbers -> float32 array, with a message naming the field and what is wrong."""
+    try:
+        arr = np.asarray(value, dtype=np.float32) if isinstance(value, list) else None
+    except (ValueError, TypeError, OverflowError):
+        arr = None
+    if arr is None or arr.dtype != np.float32:
+        raise APIError(loc, f"{label} must be a rectangular array of numbers (nested lists, every row the same length)")
+    if not np.isfinite(arr).all():
+        raise APIError(loc, f"{label} must hold finite numbers within float32 range (|x| ≤ 3.4e38)")
+    if expected is not None and arr.shape != expected:
+        raise APIError(loc, f"{label} must have shape {list(expected)}, got {list(arr.shape)}")
+    return arr
+
+
+def _dumps(obj: dict) -> Response:
+    return Response(orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY), media_type="application/json")
+
+
+@router.post("/forward", response_model=ForwardResponse, response_class=Response,
+             responses={200: {"model": ForwardResponse}, 413: {"description": "Body over the size limit"},
+                        422: {"description": "A field the framework or our limits refuse; `detail` names it"}})
+def forward(req: ForwardRequest) -> Response:
+    """Run one layer on real numbers, exactly as the framework computes it (float32)."""
+    spec = req.layer.model_dump()
+    try:
+        shape = nested_shape(req.input)
+    except ValueError as e:
+        raise APIError(["input"], f"input has {e}")
+    try:
+        check_input_size(shape)
+        layer = build_layer(req.framework, spec, shape)
+        check_layer_cost(layer)
+    except SpecError as e:
+        loc = ["input"] if e.field == "input" else ["layer", e.field or "type"]
+        raise APIError(loc, str(e))
+    x = to_array(req.input, ["input"], "input", shape)
+    if req.weights is None:
+        weights = random_weights(layer, req.seed)
+    else:
+        names = [f"{p.name} {list(p.shape)}" for p in layer.params]
+        if len(req.weights) != len(layer.params):
+            raise APIError(["weights"], f"{layer.type} takes {len(layer.params)} weight tensors "
+                                        f"({', '.join(names) or 'none'}), got {len(req.weights)}")
+        weights = [to_array(w, ["weights", i], f"weights[{i}] ({layer.type} {p.name})", p.shape) for i, (w, p) in enumerate(zip(req.weights, layer.params))]
+    y = run_layer(layer, x, weights)
+    return _dumps({"output": y, "output_shape": list(output_shape(layer)), "weights": weights})

@@ -1,0 +1,55 @@
+"""Playwright drives Debian's Chromium (Playwright cannot download its own browsers here).
+
+Every page records console errors, page errors, failed responses and CSP violations; a test
+that ends with any of them fails.
+"""
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not Path(CHROMIUM).exists():  # a missing browser is a failure, never a skip
+        pytest.fail(f"Chromium not found at {CHROMIUM}: `make test` installs Debian's chromium")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture
+def problems(page):
+    """Console errors, uncaught errors, HTTP errors and CSP violations seen by the page."""
+    seen = []
+    page.on("console", lambda m: m.type == "error" and seen.append(f"console: {m.text}"))
+    page.on("pageerror", lambda e: seen.append(f"pageerror: {e}"))
+    page.on("response", lambda r: r.status >= 400 and seen.append(f"HTTP {r.status} {r.url}"))
+    page.add_init_script("window.__csp = []; document.addEventListener('securitypolicyviolation',"
+                         " e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));")
+    yield seen
+    try:
+        seen.extend(f"CSP: {v}" for v in page.evaluate("window.__csp || []"))
+    except Exception:  # the page may be closed already
+        pass
+    assert seen == []
+
+
+@pytest.fixture
+def shot(page):
+    """Save a full-page screenshot under screenshots/ (looked at by people, not compared)."""
+    SCREENSHOTS.mkdir(exist_ok=True)
+
+    def take(name: str) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+    return take
