@@ -63,7 +63,8 @@ def nested_shape(value: Any, max_rank: int = 8) -> tuple[int, ...]:
 def to_array(value: Any, loc: list[str | int], label: str, expected: tuple[int, ...] | None = None) -> np.ndarray:
     """Nested lists of numbers -> float32 array, with a message naming the field and what is wrong."""
     try:
-        arr = np.asarray(value, dtype=np.float32) if isinstance(value, list) else None
+        with np.errstate(over="ignore"):  # too-large numbers become inf and are refused below
+            arr = np.asarray(value, dtype=np.float32) if isinstance(value, list) else None
     except (ValueError, TypeError, OverflowError):
         arr = None
     if arr is None or arr.dtype != np.float32:
@@ -91,12 +92,12 @@ def forward(req: ForwardRequest) -> Response:
         raise APIError(["input"], f"input has {e}")
     try:
         check_input_size(shape)
+        x = to_array(req.input, ["input"], "input", shape)
         layer = build_layer(req.framework, spec, shape)
         check_layer_cost(layer)
     except SpecError as e:
         loc = ["input"] if e.field == "input" else ["layer", e.field or "type"]
         raise APIError(loc, str(e))
-    x = to_array(req.input, ["input"], "input", shape)
     if req.weights is None:
         weights = random_weights(layer, req.seed)
     else:

@@ -5,6 +5,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import api
 from app.assets import ROOT, VENDOR, missing_vendor_files
@@ -42,6 +43,15 @@ def create_app() -> FastAPI:
     def api_error(_: Request, exc: api.APIError) -> JSONResponse:
         return JSONResponse({"detail": [{"loc": ["body", *exc.loc], "msg": exc.message, "type": "value_error"}]},
                             status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # FastAPI answers 400 for a body json.loads cannot read (e.g. nesting past the recursion limit)
+        if exc.status_code == 400 and request.url.path.startswith("/api/"):
+            return JSONResponse({"detail": [{"loc": ["body"], "type": "json_invalid",
+                                             "msg": "the body is not valid JSON (or nests too deeply to read)"}]},
+                                status_code=422)
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

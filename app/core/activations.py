@@ -39,9 +39,10 @@ def _gelu_tanh(x):
 
 
 def _relu(x, max_value=math.inf, negative_slope=0.0, threshold=0.0):
-    # Keras ReLU layer: x if threshold <= x < max_value, slope·(x − threshold) below threshold
-    y = np.where(x >= threshold, x, negative_slope * (x - threshold))
-    return np.minimum(y, max_value)
+    """Keras' ReLU layer (keras/src/layers/activations/relu.py): x above the threshold, capped at
+    max_value, minus negative_slope·(threshold − x) below it. Defaults: the plain max(x, 0)."""
+    y = np.minimum(np.where(x > threshold, x, 0), max_value)
+    return y - negative_slope * np.maximum(threshold - x, 0)
 
 
 ACTIVATIONS = {

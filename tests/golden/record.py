@@ -62,6 +62,14 @@ SPATIAL = {1: [9], 2: [7, 6], 3: [6, 5, 6]}
 LARGE_VALUES = [-50.0, -30.0, -20.5, -8.0, -3.5, 3.5, 8.0, 20.5, 30.0, 50.0]
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+PY_SET = re.compile(r"\{'[^'{}]*'(?:, '[^'{}]*')+\}")  # a set of strings, printed in hash order
+
+
+def clean_message(exc: Exception) -> str:
+    """str(exc) without terminal colours, with printed sets sorted (hash order varies per run)."""
+    message = ANSI.sub("", str(exc)).strip()
+    return PY_SET.sub(lambda m: "{" + ", ".join(sorted(m.group()[1:-1].split(", "))) + "}",
+                      message)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -146,7 +154,8 @@ def run_torch(layer: dict, x: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]
 
 def run_keras(layer: dict, x: np.ndarray, weights=None) -> tuple[list[np.ndarray], np.ndarray]:
     """Build the keras.layers layer, set get_weights() from the generator, run it on x."""
-    keras.backend.clear_session()  # fresh auto-names, so messages do not depend on the order
+    # fresh auto-names (conv2d, not conv2d_57), so messages do not depend on the order
+    keras.backend.clear_session(free_memory=False)
     obj = getattr(keras.layers, layer["type"])(**kwargs_of(layer))
     obj.build(x.shape)
     if weights is None:
@@ -264,10 +273,13 @@ def torch_conv_transpose_cases() -> None:
         def layer(cin=2, cout=3, k=3, **kw):
             return {"type": conv, "in_channels": cin, "out_channels": cout, "kernel_size": k, **kw}
 
-        # (kernel, stride, padding, output_padding, dilation); output_padding < stride or dilation
-        for k, s, p, op, dil in [(3, 1, 0, 0, 1), (3, 2, 0, 0, 1), (3, 2, 1, 1, 1), (4, 2, 1, 0, 1),
-                                 (2, 2, 0, 0, 1), (1, 2, 0, 1, 1), (3, 3, 1, 2, 1), (5, 2, 2, 1, 1),
-                                 (3, 1, 0, 0, 2), (3, 2, 1, 1, 2), (3, 1, 1, 1, 2), (2, 3, 2, 0, 1)]:
+        grid = [  # (kernel, stride, padding, output_padding, dilation)
+            (3, 1, 0, 0, 1), (3, 2, 0, 0, 1), (3, 2, 1, 1, 1), (4, 2, 1, 0, 1), (2, 2, 0, 0, 1),
+            (1, 2, 0, 1, 1), (3, 3, 1, 2, 1), (5, 2, 2, 1, 1), (3, 1, 0, 0, 2), (3, 2, 1, 1, 2),
+            (3, 1, 1, 1, 2),  # stride 1: output_padding only has to be below the dilation
+            (2, 3, 2, 0, 1),
+        ]
+        for k, s, p, op, dil in grid:
             kw = {}
             for key, value, default in (("stride", s, 1), ("padding", p, 0),
                                         ("output_padding", op, 0), ("dilation", dil, 1)):
@@ -629,14 +641,13 @@ def refuse(framework: str, layer: dict, input_shape, keyword: str) -> None:
     try:
         RUNNERS[framework](layer, x)
     except Exception as exc:  # noqa: BLE001 - any refusal is what we record
-        message = ANSI.sub("", str(exc)).strip()
         REFUSALS.append({
             "id": case_id(framework, layer, input_shape),
             "framework": framework,
             "layer": layer,
             "input_shape": list(input_shape),
             "keyword": keyword,
-            "framework_message": message[:300],
+            "framework_message": clean_message(exc)[:300],
         })
         return
     print(f"  not refused, dropped: {framework} {layer} {input_shape}", file=sys.stderr)
@@ -796,7 +807,8 @@ def main() -> None:
 
     print(f"{len(CASES)} forward cases -> {FORWARD_OUT.relative_to(ROOT)} "
           f"({FORWARD_OUT.stat().st_size / 1e6:.2f} MB)")
-    for (fw, kind), n in sorted(Counter((c["framework"], c["layer"]["type"]) for c in CASES).items()):
+    counts = Counter((c["framework"], c["layer"]["type"]) for c in CASES)
+    for (fw, kind), n in sorted(counts.items()):
         print(f"  {fw:6} {kind:18} {n}")
     print(f"{len(REFUSALS)} refusals -> {REFUSALS_OUT.relative_to(ROOT)}")
     for fw, n in sorted(Counter(r["framework"] for r in REFUSALS).items()):

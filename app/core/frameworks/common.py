@@ -85,9 +85,18 @@ def check_rank(layer: str, input_shape: tuple[int, ...], dims: int, layout: str)
                         f"got shape {list(input_shape)}", "input")
 
 
-def check_output(layer: str, out_spatial, spatial, key: str = "kernel_size") -> None:
-    """A window larger than the padded input leaves no output position: say so with numbers."""
-    if any(o < 1 for o in out_spatial):
-        raise SpecError(f"{layer}: the window does not fit: input size {list(spatial)} with these "
-                        f"{key}/stride/padding/dilation gives output size {list(out_spatial)}; use a smaller "
-                        f"{key} or dilation, or more padding", key)
+def check_output(layer: str, stage, spatial, out_spatial, kernel_key: str = "kernel_size",
+                 dilation_key: str = "dilation") -> None:
+    """A window larger than the padded input leaves no output position: say so with numbers,
+    blaming the dilation when the kernel alone would fit."""
+    bad = [i for i, o in enumerate(out_spatial) if o < 1]
+    if not bad:
+        return
+    i = bad[0]
+    room = spatial[i] + sum(stage.padding[i])
+    span = stage.dilation[i] * (stage.kernel[i] - 1) + 1
+    key = dilation_key if stage.dilation[i] > 1 and stage.kernel[i] <= room else kernel_key
+    raise SpecError(f"{layer}: the window does not fit: on axis {i} the padded input has {room} positions but the "
+                    f"window spans {span} ({kernel_key} {stage.kernel[i]}, {dilation_key} {stage.dilation[i]}); input "
+                    f"size {list(spatial)} gives output size {list(out_spatial)}. Use a smaller {kernel_key} or "
+                    f"{dilation_key}, or more padding", key)

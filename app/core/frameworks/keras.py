@@ -6,12 +6,13 @@ channels-last (N, *spatial, C) unless ``data_format="channels_first"``; weights 
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from app.core.activations import ACTIVATIONS
 from app.core.frameworks.common import (SpecError, activation_stage, bool_value, check_output, check_rank,
                                         choice, int_tuple, int_value, number, read_keywords)
-from app.core.ops import ConvOp, Layer, Param, PoolOp
+from app.core.ops import ActOp, ConvOp, Layer, Param, PoolOp
 from app.core.shapes import effective_kernel, same_padding, stage_output_shape
 
 # keywords that change how a layer is trained or named, never the forward numbers
@@ -38,7 +39,8 @@ def _no_effect(*extra: str) -> dict[str, Any]:
 
 
 def _dims(name: str) -> int:
-    return int(name[name.index("D") - 1])
+    """Conv2D -> 2, DepthwiseConv1D -> 1, MaxPooling3D -> 3."""
+    return int(re.search(r"\d", name).group())
 
 
 def _activation(name: str, value: Any) -> list:
@@ -80,11 +82,14 @@ def _pads(mode: str, spatial, kernel, stride, dilation) -> tuple[tuple[int, int]
     return ((0, 0),) * len(kernel)
 
 
-def _window(name: str, kw: dict, dims: int, *, stride_key: str = "strides", kernel_key: str = "kernel_size"):
+def _window(name: str, kw: dict, dims: int, *, stride_key: str = "strides", kernel_key: str = "kernel_size",
+            strided_dilation: bool = False):
+    """kernel, strides (default: the kernel, as pooling's), dilation. Conv and ConvTranspose refuse
+    strides > 1 with dilation_rate > 1 (keras base_conv.py); Depthwise and Separable accept both."""
     kernel = int_tuple(name, kernel_key, kw[kernel_key], dims)
     strides = kernel if kw[stride_key] is None else int_tuple(name, stride_key, kw[stride_key], dims)
     dilation = int_tuple(name, "dilation_rate", kw.get("dilation_rate", 1), dims)
-    if any(s > 1 for s in strides) and any(d > 1 for d in dilation):
+    if not strided_dilation and any(s > 1 for s in strides) and any(d > 1 for d in dilation):
         raise SpecError(f"{name}: strides > 1 is not supported together with dilation_rate > 1 (got "
                         f"strides={kw[stride_key]!r}, dilation_rate={kw['dilation_rate']!r}); set one of them to 1",
                         "dilation_rate")
@@ -99,8 +104,10 @@ def _kernel_perm(dims: int) -> tuple[int, ...]:
 def _finish(name, input_shape, last, cf_shape, stages, params) -> Layer:
     shape = cf_shape
     for stage in stages:
-        shape = stage_output_shape(stage, shape)
-        check_output(name, shape[2:], cf_shape[2:], "pool_size" if isinstance(stage, PoolOp) else "kernel_size")
+        before, shape = shape, stage_output_shape(stage, shape)
+        if not isinstance(stage, ActOp):
+            check_output(name, stage, before[2:], shape[2:], "pool_size" if isinstance(stage, PoolOp) else "kernel_size",
+                         "dilation_rate")
     return Layer(name, "keras", tuple(input_shape), last, tuple(stages), tuple(params))
 
 
@@ -190,7 +197,7 @@ def _depthwise(name: str, spec: dict, input_shape) -> Layer:
         defaults.update(_no_effect("depthwise_initializer", "depthwise_regularizer", "depthwise_constraint"))
     kw = read_keywords(spec, name, defaults, ("filters", "kernel_size") if separable else ("kernel_size",))
     mult = int_value(name, "depth_multiplier", kw["depth_multiplier"], minimum=1)
-    kernel, strides, dilation = _window(name, kw, dims)
+    kernel, strides, dilation = _window(name, kw, dims, strided_dilation=True)
     mode = _padding(name, kw, dims)
     bias = bool_value(name, "use_bias", kw["use_bias"])
     act = _activation(name, kw["activation"])
@@ -214,8 +221,8 @@ def _depthwise(name: str, spec: dict, input_shape) -> Layer:
 def _pool(name: str, spec: dict, input_shape) -> Layer:
     dims = _dims(name)
     is_max = name.startswith("Max")
-    # Keras 3: MaxPooling has pool_size defaults (2 per axis); AveragePooling2D/3D require it
-    has_default = is_max or dims == 1
+    # Keras 3: MaxPooling has pool_size defaults (2 per axis); AveragePooling requires it
+    has_default = is_max
     kw = read_keywords(spec, name, {"pool_size": 2 if has_default else None, "strides": None, "padding": "valid",
                                     "data_format": None, "name": None, "trainable": None, "dtype": None},
                        () if has_default else ("pool_size",))
@@ -228,6 +235,14 @@ def _pool(name: str, spec: dict, input_shape) -> Layer:
     return _finish(name, input_shape, last, cf, [op], [])
 
 
+def _non_negative(name: str, key: str, value: Any) -> float:
+    """Keras' ReLU and LeakyReLU layers refuse negative settings."""
+    v = number(name, key, value)
+    if v < 0:
+        raise SpecError(f"{name}: {key} cannot be negative, got {value!r}", key)
+    return v
+
+
 def _activation_layer(name: str, spec: dict, input_shape) -> Layer:
     base = {"name": None, "trainable": None, "dtype": None}
     if name == "Activation":
@@ -235,13 +250,13 @@ def _activation_layer(name: str, spec: dict, input_shape) -> Layer:
         stages = _activation(name, kw["activation"])
     elif name == "ReLU":
         kw = read_keywords(spec, name, {"max_value": None, "negative_slope": 0.0, "threshold": 0.0, **base})
-        params = {k: number(name, k, kw[k]) for k in ("negative_slope", "threshold")}
+        params = {k: _non_negative(name, k, kw[k]) for k in ("negative_slope", "threshold")}
         if kw["max_value"] is not None:
-            params["max_value"] = number(name, "max_value", kw["max_value"])
+            params["max_value"] = _non_negative(name, "max_value", kw["max_value"])
         stages = [activation_stage("relu", **params)]
     elif name == "LeakyReLU":
         kw = read_keywords(spec, name, {"negative_slope": 0.3, **base})
-        stages = [activation_stage("leaky_relu", negative_slope=number(name, "negative_slope", kw["negative_slope"]))]
+        stages = [activation_stage("leaky_relu", negative_slope=_non_negative(name, "negative_slope", kw["negative_slope"]))]
     else:  # ELU
         kw = read_keywords(spec, name, {"alpha": 1.0, **base})
         stages = [activation_stage("elu", alpha=number(name, "alpha", kw["alpha"]))]

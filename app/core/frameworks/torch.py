@@ -101,8 +101,7 @@ def _conv(name: str, spec: dict, input_shape: tuple[int, ...]) -> Layer:
                 raise SpecError(f"{name}: padding_mode='{mode}' needs padding ≤ {limit} for an input of size {n}, "
                                 f"got padding {max(pb, pa)}", "padding")
     op = ConvOp(cin, cout, kernel, stride, dilation, pads, mode, groups, bias)
-    out_shape = stage_output_shape(op, input_shape)
-    check_output(name, out_shape[2:], spatial)
+    check_output(name, op, spatial, stage_output_shape(op, input_shape)[2:])
     params = [Param("weight", 0, "weight", op.weight_shape, tuple(range(dims + 2)))]
     if bias:
         params.append(Param("bias", 0, "bias", (cout,), (0,)))
@@ -135,8 +134,9 @@ def _conv_transpose(name: str, spec: dict, input_shape: tuple[int, ...]) -> Laye
     _check_channels(name, input_shape, cin)
     op = ConvOp(cin, cout, kernel, stride, dilation, tuple((p, p) for p in padding), "zeros", groups, bias,
                 transposed=True, output_padding=out_pad)
-    out_shape = stage_output_shape(op, input_shape)
-    check_output(name, out_shape[2:], input_shape[2:], "padding")
+    if any(o < 1 for o in stage_output_shape(op, input_shape)[2:]):
+        raise SpecError(f"{name}: padding {kw['padding']!r} crops away the whole output "
+                        f"(output size {list(stage_output_shape(op, input_shape)[2:])}); use less padding", "padding")
     params = [Param("weight", 0, "weight", op.weight_shape, tuple(range(dims + 2)))]
     if bias:
         params.append(Param("bias", 0, "bias", (cout,), (0,)))
@@ -170,7 +170,7 @@ def _pool(name: str, spec: dict, input_shape: tuple[int, ...]) -> Layer:
     check_rank(name, input_shape, dims, LAYOUT)
     op = PoolOp("max" if is_max else "avg", kernel, stride, dilation, tuple((p, p) for p in padding),
                 ceil_mode, include, divisor)
-    check_output(name, stage_output_shape(op, input_shape)[2:], input_shape[2:])
+    check_output(name, op, input_shape[2:], stage_output_shape(op, input_shape)[2:])
     return Layer(name, "torch", input_shape, False, (op,))
 
 
@@ -187,6 +187,11 @@ def _activation(name: str, spec: dict, input_shape: tuple[int, ...]) -> Layer:
         params["threshold"] = number(name, "lambd", kw["lambd"])
     else:
         params = {k: number(name, k, v) for k, v in kw.items() if k not in ("inplace",)}
+    if name == "CELU" and params["alpha"] == 0:
+        raise SpecError(f"{name}: alpha cannot be 0 (CELU divides by it)", "alpha")
+    if name == "Hardtanh" and params["max_val"] <= params["min_val"]:
+        raise SpecError(f"{name}: max_val ({params['max_val']}) must be greater than min_val ({params['min_val']})",
+                        "max_val")
     if len(input_shape) < 1:
         raise SpecError(f"{name}: input must have at least one axis", "input")
     return Layer(name, "torch", input_shape, False, (activation_stage(canonical, **params),))
