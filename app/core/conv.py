@@ -39,34 +39,53 @@ def windows(xp: np.ndarray, kernel, stride, dilation) -> np.ndarray:
     return v[every + tuple(slice(None, None, s) for s in stride) + tuple(slice(None, None, d) for d in dilation)]
 
 
+def _tap_views(xp: np.ndarray, op: ConvOp) -> tuple[list[np.ndarray], tuple[int, ...], callable]:
+    """For each kernel tap, the input value it multiplies at every output position.
+
+    Returns (views of shape (N, C, *grid), grid, crop). With stride 1 the padded input is
+    flattened and each tap reads one contiguous slice: a "wide" grid whose rows run the full padded
+    width; ``crop`` drops the columns past the real output. Otherwise views are strided windows.
+    """
+    n, c, *padded = xp.shape
+    out = [p - effective_kernel(k, d) + 1 for p, k, d in zip(padded, op.kernel, op.dilation)]
+    if any(s != 1 for s in op.stride):
+        v = windows(xp, op.kernel, op.stride, op.dilation)
+        return [v[(Ellipsis, *tap)] for tap in np.ndindex(*op.kernel)], v.shape[2:2 + op.dims], lambda y: y
+    steps = [math.prod(padded[i + 1:]) for i in range(op.dims)]  # flat index step of each axis
+    grid = (out[0], *padded[1:])
+    length = math.prod(grid)
+    extra = sum((k - 1) * d * st for k, d, st in zip(op.kernel[1:], op.dilation[1:], steps[1:]))
+    flat = np.zeros((n, c, math.prod(padded) + extra), dtype=np.float32)
+    flat[:, :, :math.prod(padded)] = xp.reshape(n, c, -1)
+    offsets = [sum(j * d * st for j, d, st in zip(tap, op.dilation, steps)) for tap in np.ndindex(*op.kernel)]
+    views = [flat[:, :, o:o + length].reshape(n, c, *grid) for o in offsets]
+    keep = (slice(None), slice(None), slice(None), *[slice(0, o) for o in out[1:]])
+    return views, grid, lambda y: y[keep]
+
+
 def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, op: ConvOp) -> np.ndarray:
     """y[n, o, p] = b[o] + Σ_{c in o's group, k} w[o, c, k] · x_padded[n, c, p·stride + k·dilation]."""
     if op.transposed:
         return _conv_transpose(x, w, b, op)
-    nd, groups = op.dims, op.groups
-    v = windows(pad_input(x, op.padding, op.padding_mode), op.kernel, op.stride, op.dilation)
-    n, c, out_spatial = x.shape[0], op.in_channels, v.shape[2:2 + nd]
-    cg, og = c // groups, op.out_channels // groups
-    if groups == 1:  # one im2col copy + one GEMM inside tensordot
-        y = np.tensordot(w, v, axes=([1, *range(2, 2 + nd)], [1, *range(2 + nd, 2 + 2 * nd)]))
-        y = np.moveaxis(y, 0, 1)
-    elif cg == 1:  # depthwise: one multiply-add over the whole tensor per kernel tap, no copies
-        vg = v.reshape(n, groups, 1, *out_spatial, *op.kernel)
-        wg = w.reshape(groups, og, *op.kernel)
-        y = np.zeros((n, groups, og, *out_spatial), dtype=np.float32)
+    views, grid, crop = _tap_views(pad_input(x, op.padding, op.padding_mode), op)
+    n, g, taps = x.shape[0], op.groups, len(views)
+    cg, og = op.in_channels // g, op.out_channels // g
+    cells = math.prod(grid)
+    wg = w.reshape(g, og, cg, taps)
+    if cg == 1:  # depthwise: one multiply-add over the whole tensor per tap; nothing to gather
+        y = np.zeros((n, g, og, cells), dtype=np.float32)
         tmp = np.empty_like(y)
-        lead = (slice(None),) * (3 + nd)
-        bcast = (slice(None), slice(None)) + (None,) * nd
-        for tap in np.ndindex(*op.kernel):
-            np.multiply(vg[lead + tap], wg[(slice(None), slice(None), *tap)][bcast], out=tmp)
+        for t, v in enumerate(views):
+            np.multiply(v.reshape(n, g, 1, cells), wg[None, :, :, 0, t, None], out=tmp)
             y += tmp
-        y = y.reshape(n, op.out_channels, *out_spatial)
-    else:  # a GEMM per group
-        axes = ([1, *range(2, 2 + nd)], [1, *range(2 + nd, 2 + 2 * nd)])
-        y = np.concatenate([np.moveaxis(np.tensordot(w[g * og:(g + 1) * og], v[:, g * cg:(g + 1) * cg], axes=axes), 0, 1)
-                            for g in range(groups)], axis=1)
+    else:  # im2col with long contiguous rows, then one GEMM per group (batched by matmul)
+        cols = np.empty((n, g, taps, cg, *grid), dtype=np.float32)
+        for t, v in enumerate(views):
+            cols[:, :, t] = v.reshape(n, g, cg, *grid)
+        y = np.matmul(wg.transpose(0, 1, 3, 2).reshape(g, og, taps * cg), cols.reshape(n, g, taps * cg, cells))
+    y = crop(y.reshape(n, op.out_channels, *grid))
     if b is not None:
-        y = y + b.reshape((1, -1) + (1,) * nd)
+        y = y + b.reshape((1, -1) + (1,) * op.dims)
     return np.ascontiguousarray(y, dtype=np.float32)
 
 
