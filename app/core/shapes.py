@@ -66,7 +66,9 @@ def same_padding(n: int, k: int, *, stride: int = 1, dilation: int = 1) -> Pad:
 
 
 def stage_output_shape(stage: Stage, shape: tuple[int, ...]) -> tuple[int, ...]:
-    """Channels-first output shape of one stage."""
+    """Channels-first output shape of one stage (an activation keeps any shape)."""
+    if not isinstance(stage, (ConvOp, PoolOp)):
+        return tuple(shape)
     n, c, *spatial = shape
     if isinstance(stage, ConvOp):
         if stage.transposed:
@@ -79,12 +81,9 @@ def stage_output_shape(stage: Stage, shape: tuple[int, ...]) -> tuple[int, ...]:
                                  pad=stage.padding[i], dilation=stage.dilation[i])
                      for i in range(stage.dims)]
         return (n, stage.out_channels, *sizes)
-    if isinstance(stage, PoolOp):
-        return (n, c, *[pool_output_size(spatial[i], stage.kernel[i], stride=stage.stride[i],
-                                         pad=stage.padding[i], dilation=stage.dilation[i],
-                                         ceil_mode=stage.ceil_mode)
-                        for i in range(stage.dims)])
-    return tuple(shape)
+    return (n, c, *[pool_output_size(spatial[i], stage.kernel[i], stride=stage.stride[i], pad=stage.padding[i],
+                                     dilation=stage.dilation[i], ceil_mode=stage.ceil_mode)
+                    for i in range(stage.dims)])
 
 
 @dataclass(frozen=True)
