@@ -1,5 +1,4 @@
 """Shared fixtures: an in-process client, and a real uvicorn server for the browser tests."""
-import os
 import socket
 import subprocess
 import sys

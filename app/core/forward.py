@@ -38,7 +38,7 @@ def engine_work(layer: Layer) -> int:
     """
     shapes = stage_shapes(layer)
     work = 0
-    for stage, before, after in zip(layer.stages, shapes, shapes[1:]):
+    for stage, after in zip(layer.stages, shapes[1:]):
         cells = math.prod(after)
         if isinstance(stage, ConvOp):
             work += cells * (stage.in_channels // stage.groups) * math.prod(stage.kernel)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from app.core.activations import ACTIVATIONS
 from app.core.frameworks.common import (SpecError, activation_stage, bool_value, check_output, check_rank,
                                         choice, int_tuple, int_value, number, read_keywords)
 from app.core.ops import ActOp, ConvOp, Layer, Param, PoolOp

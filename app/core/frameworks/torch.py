@@ -10,7 +10,7 @@ from typing import Any
 from app.core.frameworks.common import (SpecError, activation_stage, bool_value, check_output, check_rank,
                                         choice, int_tuple, int_value, number, read_keywords)
 from app.core.ops import ConvOp, Layer, Param, PoolOp
-from app.core.shapes import effective_kernel, stage_output_shape
+from app.core.shapes import stage_output_shape
 
 LAYOUT = "(N, C, *spatial)"
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
@@ -56,12 +56,11 @@ def _dims(layer_type: str) -> int:
 def _channels(name: str, kw: dict, groups: int) -> tuple[int, int]:
     cin = int_value(name, "in_channels", kw["in_channels"], minimum=1)
     cout = int_value(name, "out_channels", kw["out_channels"], minimum=1)
-    if cin % groups:
-        raise SpecError(f"{name}: in_channels must be divisible by groups, got in_channels={cin}, groups={groups}; "
-                        f"try groups in {[g for g in range(1, cin + 1) if cin % g == 0 and cout % g == 0]}", "groups")
-    if cout % groups:
-        raise SpecError(f"{name}: out_channels must be divisible by groups, got out_channels={cout}, groups={groups}; "
-                        f"try groups in {[g for g in range(1, cin + 1) if cin % g == 0 and cout % g == 0]}", "groups")
+    for key, count in (("in_channels", cin), ("out_channels", cout)):
+        if count % groups:
+            fits = [g for g in range(1, cin + 1) if cin % g == 0 and cout % g == 0]
+            raise SpecError(f"{name}: {key} must be divisible by groups, got {key}={count}, groups={groups}; "
+                            f"try groups in {fits}", "groups")
     return cin, cout
 
 
@@ -71,14 +70,28 @@ def _check_channels(name: str, input_shape, cin: int) -> None:
                         f"but got {input_shape[1]} channels; set in_channels={input_shape[1]}", "in_channels")
 
 
-def _conv(name: str, spec: dict, input_shape: tuple[int, ...]) -> Layer:
+def _conv_keywords(name: str, spec: dict, defaults: dict):
+    """What Conv and ConvTranspose share: dims, keywords, groups, channels, kernel, stride, dilation."""
     dims = _dims(name)
-    kw = read_keywords(spec, name, CONV_DEFAULTS, ("in_channels", "out_channels", "kernel_size"))
+    kw = read_keywords(spec, name, defaults, ("in_channels", "out_channels", "kernel_size"))
     groups = int_value(name, "groups", kw["groups"], minimum=1)
     cin, cout = _channels(name, kw, groups)
     kernel = int_tuple(name, "kernel_size", kw["kernel_size"], dims)
     stride = int_tuple(name, "stride", kw["stride"], dims)
     dilation = int_tuple(name, "dilation", kw["dilation"], dims)
+    return dims, kw, groups, cin, cout, kernel, stride, dilation
+
+
+def _conv_layer(name: str, input_shape: tuple[int, ...], op: ConvOp) -> Layer:
+    """The layer with PyTorch's parameters: ``weight`` (canonical layout already), then ``bias``."""
+    params = [Param("weight", 0, "weight", op.weight_shape, tuple(range(op.dims + 2)))]
+    if op.bias:
+        params.append(Param("bias", 0, "bias", (op.out_channels,), (0,)))
+    return Layer(name, "torch", input_shape, False, (op,), tuple(params))
+
+
+def _conv(name: str, spec: dict, input_shape: tuple[int, ...]) -> Layer:
+    dims, kw, groups, cin, cout, kernel, stride, dilation = _conv_keywords(name, spec, CONV_DEFAULTS)
     mode = choice(name, "padding_mode", kw["padding_mode"], PADDING_MODES)
     bias = bool_value(name, "bias", kw["bias"])
     padding = kw["padding"]
@@ -102,20 +115,11 @@ def _conv(name: str, spec: dict, input_shape: tuple[int, ...]) -> Layer:
                                 f"got padding {max(pb, pa)}", "padding")
     op = ConvOp(cin, cout, kernel, stride, dilation, pads, mode, groups, bias)
     check_output(name, op, spatial, stage_output_shape(op, input_shape)[2:])
-    params = [Param("weight", 0, "weight", op.weight_shape, tuple(range(dims + 2)))]
-    if bias:
-        params.append(Param("bias", 0, "bias", (cout,), (0,)))
-    return Layer(name, "torch", input_shape, False, (op,), tuple(params))
+    return _conv_layer(name, input_shape, op)
 
 
 def _conv_transpose(name: str, spec: dict, input_shape: tuple[int, ...]) -> Layer:
-    dims = _dims(name)
-    kw = read_keywords(spec, name, TRANSPOSED_DEFAULTS, ("in_channels", "out_channels", "kernel_size"))
-    groups = int_value(name, "groups", kw["groups"], minimum=1)
-    cin, cout = _channels(name, kw, groups)
-    kernel = int_tuple(name, "kernel_size", kw["kernel_size"], dims)
-    stride = int_tuple(name, "stride", kw["stride"], dims)
-    dilation = int_tuple(name, "dilation", kw["dilation"], dims)
+    dims, kw, groups, cin, cout, kernel, stride, dilation = _conv_keywords(name, spec, TRANSPOSED_DEFAULTS)
     if kw["padding_mode"] != "zeros":
         raise SpecError(f'{name}: only "zeros" padding_mode is supported for ConvTranspose, got {kw["padding_mode"]!r}',
                         "padding_mode")
@@ -137,10 +141,7 @@ def _conv_transpose(name: str, spec: dict, input_shape: tuple[int, ...]) -> Laye
     if any(o < 1 for o in stage_output_shape(op, input_shape)[2:]):
         raise SpecError(f"{name}: padding {kw['padding']!r} crops away the whole output "
                         f"(output size {list(stage_output_shape(op, input_shape)[2:])}); use less padding", "padding")
-    params = [Param("weight", 0, "weight", op.weight_shape, tuple(range(dims + 2)))]
-    if bias:
-        params.append(Param("bias", 0, "bias", (cout,), (0,)))
-    return Layer(name, "torch", input_shape, False, (op,), tuple(params))
+    return _conv_layer(name, input_shape, op)
 
 
 def _pool(name: str, spec: dict, input_shape: tuple[int, ...]) -> Layer:
