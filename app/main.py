@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app import api
 from app.assets import ROOT, VENDOR, missing_vendor_files
 from app.core.limits import MAX_BODY_BYTES
-from app.routes import docs, home
+from app.routes import docs, explore, home
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
@@ -26,6 +26,7 @@ def create_app() -> FastAPI:
     app.include_router(api.router)
     app.include_router(home.router)
     app.include_router(docs.router)
+    app.include_router(explore.router)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
 
     @app.get("/vendor/{name}", include_in_schema=False)

@@ -143,3 +143,42 @@ def steps(op: ConvOp, out_spatial: tuple[int, ...]) -> list[Step]:
     if math.prod(out_spatial) > 100_000:
         raise ValueError("too many steps to list; ask for one with window_taps")
     return [Step(out, window_taps(op, out)) for out in np.ndindex(*out_spatial)]
+
+
+@dataclass(frozen=True)
+class ChannelSum:
+    """One input channel's part of an output value: (input, weight) per kernel tap, and their sum."""
+
+    channel: int
+    terms: tuple[tuple[float, float], ...]
+    total: float
+
+
+@dataclass(frozen=True)
+class StepArithmetic:
+    """An output value written out: per input channel of the filter's group, then + bias."""
+
+    filter: int
+    out: tuple[int, ...]
+    channels: tuple[ChannelSum, ...]
+    bias: float
+
+    @property
+    def total(self) -> float:
+        return sum(c.total for c in self.channels) + self.bias
+
+
+def step_arithmetic(xp: np.ndarray, w: np.ndarray, b: np.ndarray | None, op: ConvOp, f: int,
+                    out: tuple[int, ...]) -> StepArithmetic:
+    """The numbers behind y[f, out] for one batch item: ``xp`` is its padded input (C, *padded)."""
+    cg = op.in_channels // op.groups
+    group = f // (op.out_channels // op.groups)
+    taps = list(np.ndindex(*op.kernel))
+    origin = [o * s for o, s in zip(out, op.stride)]  # window start, in padded coordinates
+    cells = [tuple(st + j * d for st, j, d in zip(origin, tap, op.dilation)) for tap in taps]
+    channels = []
+    for local in range(cg):
+        c = group * cg + local
+        terms = tuple((float(xp[(c, *cell)]), float(w[(f, local, *tap)])) for cell, tap in zip(cells, taps))
+        channels.append(ChannelSum(c, terms, float(sum(x * k for x, k in terms))))
+    return StepArithmetic(f, tuple(out), tuple(channels), float(b[f]) if b is not None else 0.0)

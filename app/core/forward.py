@@ -62,6 +62,19 @@ def random_weights(layer: Layer, seed: int) -> list[np.ndarray]:
     return out
 
 
+def readable_weights(layer: Layer, seed: int, kind: str = "random") -> list[np.ndarray]:
+    """Weights a person can multiply in their head: tenths in −0.9..0.9 (bias too), or all ones
+    with zero bias (every output is then the plain sum of its window)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for p in layer.params:
+        if kind == "ones":
+            out.append(np.full(p.shape, 1.0 if p.kind == "weight" else 0.0, dtype=np.float32))
+        else:
+            out.append((rng.integers(-9, 10, size=p.shape) / 10).astype(np.float32))
+    return out
+
+
 def random_input(shape: tuple[int, ...], seed: int) -> np.ndarray:
     """Small integers in −3..3: products and sums a person can check by hand."""
     return np.random.default_rng(seed).integers(-3, 4, size=shape).astype(np.float32)

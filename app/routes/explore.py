@@ -1,0 +1,312 @@
+"""`/explore`: every knob of a conv layer, the sliding window with its arithmetic, shapes and weights.
+
+The URL holds the whole state in the framework's own words (API.md "View URLs"); the form sends
+simpler names (``size`` per axis, ``channels``, ``batch``), which are read too, and the answer
+carries the canonical URL (``HX-Replace-Url``) so the address bar always shows framework words.
+"""
+from __future__ import annotations
+
+import math
+from typing import Literal
+from urllib.parse import urlencode
+
+import numpy as np
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field, ValidationError
+from starlette.datastructures import QueryParams
+
+from app.core.conv import conv_forward, pad_input, step_arithmetic
+from app.core.forward import canonical_weights, output_shape, random_input, readable_weights, run_layer
+from app.core.frameworks import SpecError, build_layer
+from app.core.limits import check_layer_cost
+from app.core.shapes import axis_formulas
+from app.figures import heatmap_grid
+from app.snippets import kernel_index, keras_code, torch_code
+from app.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+MAX_SIZE = {1: 64, 2: 28, 3: 8}  # per spatial axis: every cell is drawn with its number
+SHOWN = 8  # input channels drawn (and detailed in the arithmetic), filters and kernels plotted
+ACTIVATIONS = {"linear": None, "relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "gelu": "GELU",
+               "silu": "SiLU", "elu": "ELU", "softplus": "Softplus"}  # same definition and defaults in both
+AXES = {1: ["length"], 2: ["height", "width"], 3: ["depth", "height", "width"]}
+PADDINGS = ("0", "1", "2", "3", "4", "valid", "same", "causal")
+NAMES = {  # concept -> (PyTorch keyword, Keras keyword)
+    "filters": ("out_channels", "filters"), "stride": ("stride", "strides"),
+    "dilation": ("dilation", "dilation_rate"), "bias": ("bias", "use_bias"),
+}
+
+
+class ExploreState(BaseModel):
+    """The view's state; the bounds are the controls' bounds."""
+
+    framework: Literal["torch", "keras"] = "torch"
+    dims: int = Field(2, ge=1, le=3)
+    batch: int = Field(1, ge=1, le=8)
+    channels: int = Field(2, ge=1, le=512)
+    size: tuple[int, ...] = (6, 6)
+    filters: int = Field(2, ge=1, le=128)
+    kernel: tuple[int, ...] = (3, 3)
+    stride: int = Field(1, ge=1, le=4)
+    dilation: int = Field(1, ge=1, le=4)
+    padding: Literal[PADDINGS] = "0"
+    padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
+    groups: int = Field(1, ge=1, le=512)
+    bias: bool = True
+    activation: Literal[tuple(ACTIVATIONS)] = "linear"
+    weights: Literal["random", "ones"] = "random"
+    seed: int = Field(0, ge=0, le=9999)
+    f: int = Field(0, ge=0, le=127)
+    step: int = Field(0, ge=0, le=99_999)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        if self.framework == "torch":
+            return (self.batch, self.channels, *self.size)
+        return (self.batch, *self.size, self.channels)
+
+
+def _ints(values: list[str]) -> tuple[int, ...] | str:
+    """'3' or '3,2' or several values -> ints; the raw text back when it is not that."""
+    parts = [p for v in values for p in v.split(",") if p.strip() != ""]
+    try:
+        return tuple(int(p) for p in parts)
+    except ValueError:
+        return ",".join(values)
+
+
+def _first_int(values: list[str]) -> str:
+    """A framework tuple like '2,2' for a single control: its first number."""
+    return values[0].split(",")[0]
+
+
+def read_state(query: QueryParams) -> tuple[ExploreState, list[str]]:
+    """The state from a URL in either framework's words (or the form's); messages for what was refused."""
+    raw: dict[str, object] = {}
+    errors: list[str] = []
+    framework = query.get("framework", "torch")
+    layer_type = query.get("type")
+    if layer_type:
+        if layer_type[:4] == "Conv" and len(layer_type) == 6 and layer_type[4] in "123" and layer_type[5] in "dD":
+            raw["dims"] = int(layer_type[4])
+            if "framework" not in query:
+                framework = "keras" if layer_type[5] == "D" else "torch"
+        else:
+            errors.append(f"type: /explore shows Conv1d/2d/3d (PyTorch) or Conv1D/2D/3D (Keras), got {layer_type!r}")
+    raw["framework"] = framework
+    for key in ("dims", "batch", "seed", "f", "step", "groups", "padding_mode", "activation", "weights"):
+        if key in query:
+            raw[key] = query[key]
+    for concept, words in NAMES.items():
+        for word in (*words, concept):
+            if word in query:
+                raw[concept] = query.getlist(word)[0] if concept == "bias" else _first_int(query.getlist(word))
+    if "in_channels" in query or "channels" in query:
+        raw["channels"] = query.get("channels", query.get("in_channels"))
+    if "padding" in query:
+        raw["padding"] = query["padding"].lower()
+    elif framework == "keras":
+        raw["padding"] = "valid"  # Keras' default; PyTorch's is 0
+    if "kernel_size" in query:
+        raw["kernel"] = _ints(query.getlist("kernel_size"))
+    if "size" in query:
+        raw["size"] = _ints(query.getlist("size"))
+    elif "input_shape" in query:
+        shape = _ints([query["input_shape"]])
+        if isinstance(shape, tuple) and len(shape) >= 3:
+            raw["batch"] = shape[0]
+            raw["channels"], raw["size"] = (shape[1], shape[2:]) if framework == "torch" else (shape[-1], shape[1:-1])
+            raw.setdefault("dims", len(shape) - 2)
+        else:
+            errors.append(f"input_shape: expected comma-separated integers, batch and channels included, "
+                          f"got {query['input_shape']!r}")
+    return _validate(raw, errors)
+
+
+def _validate(raw: dict, errors: list[str]) -> tuple[ExploreState, list[str]]:
+    try:
+        state = ExploreState.model_validate(raw)
+    except ValidationError as exc:
+        bad = {str(e["loc"][0]) for e in exc.errors()}
+        errors += [f"{e['loc'][0]}: {e['msg']}, got {e.get('input')!r}" for e in exc.errors()]
+        state = ExploreState.model_validate({k: v for k, v in raw.items() if k not in bad})
+    dims = state.dims
+    fixes = {}
+    for key, limit, default in (("size", MAX_SIZE[dims], 6), ("kernel", 7, 3)):
+        value = getattr(state, key)
+        if len(value) == 1:
+            value = value * dims
+        if len(value) != dims or not all(1 <= v <= limit for v in value):
+            errors.append(f"{key}: needs {dims} number{'s' if dims > 1 else ''} from 1 to {limit}, got {list(value)}")
+            value = (min(default, limit),) * dims
+        fixes[key] = value
+    if state.f >= state.filters:
+        errors.append(f"f: the filter shown must be below filters={state.filters}, got {state.f}")
+        fixes["f"] = 0
+    return state.model_copy(update=fixes), errors
+
+
+def layer_spec(state: ExploreState) -> dict:
+    """The conv layer in the framework's own words."""
+    d = state.dims
+    pad: int | str = int(state.padding) if state.padding.isdigit() else state.padding
+    if state.framework == "torch":
+        return {"type": f"Conv{d}d", "in_channels": state.channels, "out_channels": state.filters,
+                "kernel_size": list(state.kernel), "stride": state.stride, "padding": pad, "dilation": state.dilation,
+                "groups": state.groups, "bias": state.bias, "padding_mode": state.padding_mode}
+    spec = {"type": f"Conv{d}D", "filters": state.filters, "kernel_size": list(state.kernel), "strides": state.stride,
+            "padding": pad, "dilation_rate": state.dilation, "groups": state.groups, "use_bias": state.bias}
+    if state.activation != "linear":
+        spec["activation"] = state.activation
+    return spec
+
+
+def canonical_query(state: ExploreState, **changes) -> str:
+    """The view's URL query in the framework's words (API.md "View URLs")."""
+    state = state.model_copy(update=changes)
+    spec = layer_spec(state)
+    params = {"framework": state.framework}
+    for key, value in spec.items():
+        params[key] = ",".join(map(str, value)) if isinstance(value, list) else str(value).lower() if isinstance(value, bool) else value
+    params["input_shape"] = ",".join(map(str, state.input_shape))
+    if state.framework == "torch" and state.activation != "linear":
+        params["activation"] = state.activation
+    for key, default in (("weights", "random"), ("seed", 0), ("f", 0), ("step", 0)):
+        if getattr(state, key) != default:
+            params[key] = getattr(state, key)
+    return urlencode(params, safe=",")
+
+
+def switched(state: ExploreState, *, framework: str | None = None, dims: int | None = None) -> ExploreState:
+    """The same layer in the other framework or dimensionality, keeping what carries over."""
+    framework, dims = framework or state.framework, dims or state.dims
+    padding = state.padding
+    if framework == "keras" and padding.isdigit():
+        padding = "valid" if padding == "0" else "same"  # Keras has no numeric padding
+    if padding == "causal" and (framework == "torch" or dims > 1):
+        padding = "0" if framework == "torch" else "valid"
+    return state.model_copy(update={
+        "framework": framework, "dims": dims, "padding": padding, "step": 0,
+        "kernel": (state.kernel + (state.kernel[-1],) * 3)[:dims] if dims != state.dims else state.kernel,
+        "size": tuple(min(v, MAX_SIZE[dims]) for v in ((state.size * 3)[:dims] if dims != state.dims else state.size)),
+    })
+
+
+def fmt(v: float) -> str:
+    """Two decimals at most, no trailing zeros, a real minus sign (static/explore.js: fmt)."""
+    text = f"{v:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text.replace("-", "−")
+
+
+def term(x: float, w: float) -> str:
+    """One product of the arithmetic, negatives in parentheses (static/explore.js: term)."""
+    wrap = lambda v: f"({fmt(v)})" if fmt(v).startswith("−") else fmt(v)  # noqa: E731
+    return f"{wrap(x)}×{wrap(w)}"
+
+
+def grid(values: np.ndarray, prefix: str, classes: np.ndarray | None = None) -> list:
+    """Depth slices -> rows -> cells {id, text, cls}: the shape every grid macro draws (1D/2D/3D)."""
+    vol = values.reshape((1,) * (3 - values.ndim) + values.shape)
+    cls = None if classes is None else classes.reshape(vol.shape)
+    texts = np.vectorize(fmt, otypes=[object])(vol)
+    flat = np.arange(vol.size).reshape(vol.shape)
+    return [[[{"id": f"{prefix}{flat[z, y, x]}", "text": texts[z, y, x], "cls": "" if cls is None else cls[z, y, x]}
+              for x in range(vol.shape[2])] for y in range(vol.shape[1])] for z in range(vol.shape[0])]
+
+
+def _classes(op, spatial, padded_shape, formulas) -> np.ndarray:
+    """Per padded cell: 'pad', 'unreached' (no window reads it) or ''."""
+    inside = np.zeros(padded_shape, dtype=bool)
+    inside[tuple(slice(pb, pb + n) for (pb, _), n in zip(op.padding, spatial))] = True
+    unread = np.zeros(padded_shape, dtype=bool)
+    for axis, form in enumerate(formulas):
+        for i in form.unreached:
+            index = [slice(None)] * len(spatial)
+            index[axis] = i + op.padding[axis][0]
+            unread[tuple(index)] = True
+    return np.where(inside, np.where(unread, "unreached", ""), "pad")
+
+
+def _figures(w: np.ndarray, y: np.ndarray) -> tuple[dict, dict]:
+    """Kernel slices (filters × input channels) and the output feature maps, as heatmap grids."""
+    filters, cg = w.shape[:2]
+    if filters * cg <= SHOWN * SHOWN:
+        panels = [(f"weight[{f}, {c}]<br>{kernel_index('keras', w.ndim - 2, str(f), str(c))}", w[f, c])
+                  for f in range(filters) for c in range(cg)]
+        cols = cg
+    else:  # too many slices: one panel per filter, input channels as rows, kernel taps as columns
+        panels = [(f"filter {f}: channels × taps", w[f].reshape(cg, -1)[:64]) for f in range(min(filters, SHOWN))]
+        cols = min(4, len(panels))
+    maps = [(f"filter {f}", y[0, f]) for f in range(min(y.shape[1], SHOWN))]
+    return heatmap_grid(panels, cols=cols), heatmap_grid(maps, cols=min(4, len(maps)), colorscale="Viridis",
+                                                          symmetric=False)
+
+
+def explore_context(state: ExploreState) -> dict:
+    """Everything the page shows, computed by the engine through the framework front end."""
+    spec = layer_spec(state)
+    ctx = {"s": state, "spec": spec, "query": canonical_query(state), "link": lambda **c: canonical_query(state, **c),
+           "framework_links": {fw: canonical_query(switched(state, framework=fw)) for fw in ("torch", "keras")},
+           "dims_links": {d: canonical_query(switched(state, dims=d)) for d in (1, 2, 3)},
+           "torch": state.framework == "torch", "axes": AXES[state.dims]}
+    try:
+        layer = build_layer(state.framework, spec, state.input_shape)
+        check_layer_cost(layer)
+    except SpecError as e:
+        return {**ctx, "error": str(e)}
+    op = layer.stages[0]
+    x = random_input(state.input_shape, state.seed)
+    weights = readable_weights(layer, state.seed, state.weights)
+    y = run_layer(layer, x, weights)
+    if state.framework == "torch" and ACTIVATIONS[state.activation]:
+        y = run_layer(build_layer("torch", {"type": ACTIVATIONS[state.activation]}, y.shape), y, [])
+    x_cf, y_cf = (x, y) if not layer.channels_last else (np.moveaxis(x, -1, 1), np.moveaxis(y, -1, 1))
+    cw = canonical_weights(layer, weights)[0]
+    w, b = cw["weight"], cw.get("bias")
+    pre = conv_forward(x_cf[:1], w, b, op)[0, state.f]  # before the activation
+    xp = pad_input(x_cf[:1], op.padding, op.padding_mode)[0]
+    out_spatial = y_cf.shape[2:]
+    total_steps = math.prod(out_spatial)
+    step = state.step
+    if step >= total_steps:
+        ctx["step_error"] = f"step: this layer has {total_steps} steps per filter (0 to {total_steps - 1}), got {step}"
+        step = 0
+    out_pos = tuple(int(i) for i in np.unravel_index(step, out_spatial))
+    formulas = axis_formulas(op, state.size)
+    classes = _classes(op, state.size, xp.shape[1:], formulas)
+    cg = op.in_channels // op.groups
+    first = state.f // (op.out_channels // op.groups) * cg  # the filter's first input channel
+    shown = list(range(first, first + min(cg, SHOWN)))
+    weights_figure, maps_figure = _figures(w, y_cf)
+    ctx.update({
+        "layer": layer, "op": op, "formulas": formulas, "out_shape": list(output_shape(layer)),
+        "input_shape": list(state.input_shape), "params": sum(math.prod(p.shape) for p in layer.params),
+        "macs": math.prod(y_cf.shape) * cg * math.prod(op.kernel),
+        "weight_shapes": [(p.name, list(p.shape)) for p in layer.params],
+        "channels": {"first": first, "last": first + cg - 1, "shown": len(shown), "group": first // cg},
+        "inputs": [{"c": c, "grid": grid(xp[c], f"x{c}-", classes)} for c in shown],
+        "kernels": [{"c": c, "grid": grid(w[state.f, c - first], f"w{c}-")} for c in shown],
+        "output": grid(y_cf[0, state.f], "y-"), "step": step, "total_steps": total_steps, "out_pos": out_pos,
+        "arithmetic": step_arithmetic(xp, w, b, op, state.f, out_pos), "fmt": fmt,
+        "value": fmt(float(y_cf[(0, state.f, *out_pos)])), "pre_value": fmt(float(pre[out_pos])), "term": term,
+        "data": {"kernel": list(op.kernel), "stride": list(op.stride), "dilation": list(op.dilation),
+                 "padded": list(xp.shape[1:]), "out": list(out_spatial), "channels": shown,
+                 "x": xp[shown].ravel().tolist(), "w": w[state.f, :len(shown)].ravel().tolist(),
+                 "b": 0.0 if b is None else float(b[state.f]), "pre": pre.ravel().tolist(),
+                 "y": y_cf[0, state.f].ravel().tolist(), "activation": state.activation, "step": step},
+        "weights_figure": weights_figure, "maps_figure": maps_figure,
+        "torch_weight": list(op.weight_shape), "keras_kernel": [*op.kernel, cg, op.out_channels],
+        "code": {"torch": torch_code(op, x_cf.shape, y_cf.shape, state.activation),
+                 "keras": keras_code(op, x_cf.shape, y_cf.shape, state.activation)},
+    })
+    return ctx
+
+
+@router.get("/explore")
+def explore(request: Request):
+    state, errors = read_state(request.query_params)
+    response = render(request, "explore.html", {**explore_context(state), "query_errors": errors},
+                      status_code=422 if errors and request.headers.get("HX-Request") != "true" else 200)
+    response.headers["HX-Replace-Url"] = "/explore?" + canonical_query(state)
+    return response

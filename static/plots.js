@@ -1,0 +1,17 @@
+// Draw every plot whose figure JSON rides in the page (a <script type="application/json"> inside
+// [data-plot]), on the first load and after each htmx swap. Plotly loads deferred: if it is not
+// there yet, the figures wait for it.
+(function () {
+  function draw(root) {
+    const plots = root.matches && root.matches("[data-plot]") ? [root] : root.querySelectorAll ? root.querySelectorAll("[data-plot]") : [];
+    plots.forEach((el) => {
+      const source = el.querySelector("script[type='application/json']");
+      if (!source || !window.Plotly) return;
+      const fig = JSON.parse(source.textContent);
+      window.Plotly.react(el, fig.data, fig.layout, { displayModeBar: false, responsive: true });
+      el.setAttribute("data-rendered", "");
+    });
+  }
+  htmx.onLoad(draw);
+  window.addEventListener("load", () => draw(document));
+})();
