@@ -25,7 +25,7 @@
     const source = root.querySelector("#explore-data");
     if (!source) return;
     stop();
-    const d = JSON.parse(source.textContent);
+    const d = JSON.parse(source.dataset.explore);
     const taps = prod(d.kernel), cells = prod(d.padded), total = prod(d.out);
     const $ = (id) => root.querySelector("#" + CSS.escape(id));
     let lit = [], linked = [];

@@ -1,13 +1,12 @@
-// Draw every plot whose figure JSON rides in the page (a <script type="application/json"> inside
-// [data-plot]), on the first load and after each htmx swap. Plotly loads deferred: if it is not
+// Draw every plot whose figure JSON rides in its data-plot attribute, on the first load and after
+// each htmx swap. Plotly loads deferred: if it is not
 // there yet, the figures wait for it.
 (function () {
   function draw(root) {
     const plots = root.matches && root.matches("[data-plot]") ? [root] : root.querySelectorAll ? root.querySelectorAll("[data-plot]") : [];
     plots.forEach((el) => {
-      const source = el.querySelector("script[type='application/json']");
-      if (!source || !window.Plotly) return;
-      const fig = JSON.parse(source.textContent);
+      if (!window.Plotly) return;
+      const fig = JSON.parse(el.dataset.plot);
       window.Plotly.react(el, fig.data, fig.layout, { displayModeBar: false, responsive: true });
       el.setAttribute("data-rendered", "");
     });
