@@ -26,6 +26,11 @@
     if (!source) return;
     stop();
     const d = JSON.parse(source.dataset.explore);
+    // keep the sliders where the layer runs (ezyang's visualizer does the same)
+    Object.entries(JSON.parse(source.dataset.limits || "{}")).forEach(([id, bounds]) => {
+      const input = document.getElementById(id);
+      if (input) Object.entries(bounds).forEach(([k, v]) => input.setAttribute(k, v));
+    });
     const taps = prod(d.kernel), cells = prod(d.padded), total = prod(d.out);
     const $ = (id) => root.querySelector("#" + CSS.escape(id));
     let lit = [], linked = [];
@@ -102,6 +107,9 @@
       const scrub = root.querySelector("#scrub");
       scrub.value = step;
       root.querySelector("#step-label").textContent = `${step} of ${total}: output [${o.join(", ")}]`;
+      const url = new URL(window.location.href); // a link to this very step
+      if (step) url.searchParams.set("step", step); else url.searchParams.delete("step");
+      history.replaceState(history.state, "", url);
     }
 
     function play() {

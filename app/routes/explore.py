@@ -228,19 +228,40 @@ def _classes(op, spatial, padded_shape, formulas) -> np.ndarray:
     return np.where(inside, np.where(unread, "unreached", ""), "pad")
 
 
-def _figures(w: np.ndarray, y: np.ndarray) -> tuple[dict, dict]:
-    """Kernel slices (filters × input channels) and the output feature maps, as heatmap grids."""
+def slider_limits(state: ExploreState) -> dict[str, dict[str, int]]:
+    """Bounds that keep the sliders on layers that run (valid states only): the dilated kernel must
+    fit the padded input. 'same' and 'causal' pad whatever the kernel needs."""
+    if not state.padding.isdigit() and state.padding != "valid":
+        return {}
+    pad = 2 * int(state.padding) if state.padding.isdigit() else 0
+    limits = {}
+    for i, (n, k) in enumerate(zip(state.size, state.kernel)):
+        room = n + pad
+        limits[f"kernel-{i}"] = {"max": min(7, (room - 1) // state.dilation + 1)}
+        limits[f"size-{i}"] = {"min": max(1, state.dilation * (k - 1) + 1 - pad)}
+    spans = [(n + pad - 1) // (k - 1) for n, k in zip(state.size, state.kernel) if k > 1]
+    limits["dilation"] = {"max": min([4, *spans])}
+    return limits
+
+
+def _figures(w: np.ndarray, y: np.ndarray) -> tuple[dict, dict, str]:
+    """Kernel slices (filters × input channels) and the output feature maps, as heatmap grids,
+    and the caption that says how the kernel panels are laid out."""
     filters, cg = w.shape[:2]
     if filters * cg <= SHOWN * SHOWN:
         panels = [(f"weight[{f}, {c}]<br>{kernel_index('keras', w.ndim - 2, str(f), str(c))}", w[f, c])
                   for f in range(filters) for c in range(cg)]
         cols = cg
-    else:  # too many slices: one panel per filter, input channels as rows, kernel taps as columns
-        panels = [(f"filter {f}: channels × taps", w[f].reshape(cg, -1)[:64]) for f in range(min(filters, SHOWN))]
+        caption = "Kernel slices: rows = filters, columns = input channels (blue negative, red positive)."
+    else:  # too many slices: one panel per filter, its first input channels as rows, kernel taps as columns
+        rows = min(cg, 16)
+        panels = [(f"filter {f}", w[f].reshape(cg, -1)[:rows]) for f in range(min(filters, SHOWN))]
         cols = min(4, len(panels))
+        caption = (f"Filters 0–{len(panels) - 1}, one panel each: rows = input channels 0–{rows - 1}, columns = "
+                   "kernel taps (blue negative, red positive).")
     maps = [(f"filter {f}", y[0, f]) for f in range(min(y.shape[1], SHOWN))]
-    return heatmap_grid(panels, cols=cols), heatmap_grid(maps, cols=min(4, len(maps)), colorscale="Viridis",
-                                                          symmetric=False)
+    return (heatmap_grid(panels, cols=cols),
+            heatmap_grid(maps, cols=min(4, len(maps)), colorscale="Viridis", symmetric=False), caption)
 
 
 def explore_context(state: ExploreState) -> dict:
@@ -278,7 +299,7 @@ def explore_context(state: ExploreState) -> dict:
     cg = op.in_channels // op.groups
     first = state.f // (op.out_channels // op.groups) * cg  # the filter's first input channel
     shown = list(range(first, first + min(cg, SHOWN)))
-    weights_figure, maps_figure = _figures(w, y_cf)
+    weights_figure, maps_figure, weights_caption = _figures(w, y_cf)
     ctx.update({
         "layer": layer, "op": op, "formulas": formulas, "out_shape": list(output_shape(layer)),
         "input_shape": list(state.input_shape), "params": sum(math.prod(p.shape) for p in layer.params),
@@ -295,8 +316,8 @@ def explore_context(state: ExploreState) -> dict:
                  "x": xp[shown].ravel().tolist(), "w": w[state.f, :len(shown)].ravel().tolist(),
                  "b": 0.0 if b is None else float(b[state.f]), "pre": pre.ravel().tolist(),
                  "y": y_cf[0, state.f].ravel().tolist(), "activation": state.activation, "step": step},
-        "weights_figure": weights_figure, "maps_figure": maps_figure,
-        "torch_weight": list(op.weight_shape), "keras_kernel": [*op.kernel, cg, op.out_channels],
+        "weights_figure": weights_figure, "maps_figure": maps_figure, "weights_caption": weights_caption,
+        "limits": slider_limits(state), "torch_weight": list(op.weight_shape), "keras_kernel": [*op.kernel, cg, op.out_channels],
         "code": {"torch": torch_code(op, x_cf.shape, y_cf.shape, state.activation),
                  "keras": keras_code(op, x_cf.shape, y_cf.shape, state.activation)},
     })
