@@ -76,9 +76,12 @@ def _ints(values: list[str]) -> tuple[int, ...] | str:
         return ",".join(values)
 
 
-def _first_int(values: list[str]) -> str:
-    """A framework tuple like '2,2' for a single control: its first number."""
-    return values[0].split(",")[0]
+def _one_int(key: str, values: list[str], errors: list[str]) -> str:
+    """A framework tuple like '2,2' for a single control (one value for every axis)."""
+    parts = values[0].split(",")
+    if len(set(parts)) > 1:
+        errors.append(f"{key}: /explore uses one value for every axis, got {values[0]!r}; showing {parts[0]}")
+    return parts[0]
 
 
 def read_state(query: QueryParams) -> tuple[ExploreState, list[str]]:
@@ -101,7 +104,7 @@ def read_state(query: QueryParams) -> tuple[ExploreState, list[str]]:
     for concept, words in NAMES.items():
         for word in (*words, concept):
             if word in query:
-                raw[concept] = query.getlist(word)[0] if concept == "bias" else _first_int(query.getlist(word))
+                raw[concept] = query[word] if concept == "bias" else _one_int(word, query.getlist(word), errors)
     if "in_channels" in query or "channels" in query:
         raw["channels"] = query.get("channels", query.get("in_channels"))
     if "padding" in query:
