@@ -9,11 +9,12 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 from app.core.ops import ConvOp, Pad
 from app.core.shapes import effective_kernel
 
+CACHE_BYTES = 1 << 20  # im2col columns per block: about one core's L2
 _NUMPY_PAD_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
@@ -39,54 +40,65 @@ def windows(xp: np.ndarray, kernel, stride, dilation) -> np.ndarray:
     return v[every + tuple(slice(None, None, s) for s in stride) + tuple(slice(None, None, d) for d in dilation)]
 
 
-def _tap_views(xp: np.ndarray, op: ConvOp) -> tuple[list[np.ndarray], tuple[int, ...], callable]:
-    """For each kernel tap, the input value it multiplies at every output position.
+def _windows_by_tap(x: np.ndarray, op: ConvOp) -> tuple[np.ndarray, tuple[int, ...], tuple]:
+    """A view (N, C, *kernel, *grid): the input value each kernel tap multiplies at each output
+    position. No copy.
 
-    Returns (views of shape (N, C, *grid), grid, crop). With stride 1 the padded input is
-    flattened and each tap reads one contiguous slice: a "wide" grid whose rows run the full padded
-    width; ``crop`` drops the columns past the real output. Otherwise views are strided windows.
+    With stride 1 the padded input is laid out flat and each tap reads one contiguous run: a
+    "wide" grid whose rows span the whole padded width, from which ``keep`` selects the real
+    output. Otherwise the view is the strided windows of the padded input.
     """
-    n, c, *padded = xp.shape
-    out = [p - effective_kernel(k, d) + 1 for p, k, d in zip(padded, op.kernel, op.dilation)]
+    n, c, *spatial = x.shape
+    nd = op.dims
     if any(s != 1 for s in op.stride):
-        v = windows(xp, op.kernel, op.stride, op.dilation)
-        return [v[(Ellipsis, *tap)] for tap in np.ndindex(*op.kernel)], v.shape[2:2 + op.dims], lambda y: y
-    steps = [math.prod(padded[i + 1:]) for i in range(op.dims)]  # flat index step of each axis
+        v = windows(pad_input(x, op.padding, op.padding_mode), op.kernel, op.stride, op.dilation)
+        return np.moveaxis(v, tuple(range(2 + nd, 2 + 2 * nd)), tuple(range(2, 2 + nd))), v.shape[2:2 + nd], ()
+    padded = [m + b + a for m, (b, a) in zip(spatial, op.padding)]
+    out = [p - effective_kernel(k, d) + 1 for p, k, d in zip(padded, op.kernel, op.dilation)]
+    steps = [math.prod(padded[i + 1:]) for i in range(nd)]  # flat index step of each axis
     grid = (out[0], *padded[1:])
-    length = math.prod(grid)
     extra = sum((k - 1) * d * st for k, d, st in zip(op.kernel[1:], op.dilation[1:], steps[1:]))
     flat = np.zeros((n, c, math.prod(padded) + extra), dtype=np.float32)
-    flat[:, :, :math.prod(padded)] = xp.reshape(n, c, -1)
-    offsets = [sum(j * d * st for j, d, st in zip(tap, op.dilation, steps)) for tap in np.ndindex(*op.kernel)]
-    views = [flat[:, :, o:o + length].reshape(n, c, *grid) for o in offsets]
-    keep = (slice(None), slice(None), slice(None), *[slice(0, o) for o in out[1:]])
-    return views, grid, lambda y: y[keep]
+    box = flat[:, :, :math.prod(padded)].reshape(n, c, *padded)
+    if op.padding_mode == "zeros" and all(b >= 0 and a >= 0 for b, a in op.padding):
+        box[(Ellipsis, *[slice(b, b + m) for m, (b, _) in zip(spatial, op.padding)])] = x  # zeros around
+    else:
+        box[...] = pad_input(x, op.padding, op.padding_mode)
+    item = flat.itemsize
+    v = as_strided(flat, (n, c, *op.kernel, *grid),
+                   (*flat.strides[:2], *[d * st * item for d, st in zip(op.dilation, steps)],
+                    *[st * item for st in steps]), writeable=False)
+    return v, grid, (Ellipsis, slice(None), *[slice(0, o) for o in out[1:]])
 
 
 def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, op: ConvOp) -> np.ndarray:
     """y[n, o, p] = b[o] + Σ_{c in o's group, k} w[o, c, k] · x_padded[n, c, p·stride + k·dilation]."""
     if op.transposed:
         return _conv_transpose(x, w, b, op)
-    views, grid, crop = _tap_views(pad_input(x, op.padding, op.padding_mode), op)
-    n, g, taps = x.shape[0], op.groups, len(views)
+    v, grid, keep = _windows_by_tap(x, op)
+    n, g, nd = x.shape[0], op.groups, op.dims
     cg, og = op.in_channels // g, op.out_channels // g
-    cells = math.prod(grid)
-    wg = w.reshape(g, og, cg, taps)
-    if cg == 1:  # depthwise: one multiply-add over the whole tensor per tap; nothing to gather
-        y = np.zeros((n, g, og, cells), dtype=np.float32)
-        tmp = np.empty_like(y)
-        for t, v in enumerate(views):
-            np.multiply(v.reshape(n, g, 1, cells), wg[None, :, :, 0, t, None], out=tmp)
-            y += tmp
-    else:  # im2col with long contiguous rows, then one GEMM per group (batched by matmul)
-        cols = np.empty((n, g, taps, cg, *grid), dtype=np.float32)
-        for t, v in enumerate(views):
-            cols[:, :, t] = v.reshape(n, g, cg, *grid)
-        y = np.matmul(wg.transpose(0, 1, 3, 2).reshape(g, og, taps * cg), cols.reshape(n, g, taps * cg, cells))
-    y = crop(y.reshape(n, op.out_channels, *grid))
-    if b is not None:
-        y = y + b.reshape((1, -1) + (1,) * op.dims)
-    return np.ascontiguousarray(y, dtype=np.float32)
+    taps, cells = math.prod(op.kernel), math.prod(grid)
+    # im2col (rows: tap, then channel; long contiguous runs), then one GEMM per group, batched by
+    # matmul (for a depthwise conv each is (1 × taps) @ (taps × positions)); a dense conv goes in
+    # blocks of output rows so each block's columns stay in cache while its GEMM reads them
+    wg = w.reshape(g, og, cg, taps).transpose(0, 1, 3, 2).reshape(g, og, taps * cg)
+    row = cells // grid[0]
+    per_block = max(1, CACHE_BYTES // (n * taps * cg * row * 4)) if g == 1 else grid[0]
+    y = np.empty((n, g, og, cells), dtype=np.float32)
+    for r0 in range(0, grid[0], per_block):
+        r1 = min(grid[0], r0 + per_block)
+        block = v[(Ellipsis, slice(r0, r1), *[slice(None)] * (nd - 1))]
+        cols = np.empty((n, g, *op.kernel, cg, r1 - r0, *grid[1:]), dtype=np.float32)
+        np.copyto(cols, np.moveaxis(block.reshape(n, g, cg, *block.shape[2:]), 2, 2 + nd))
+        np.matmul(wg, cols.reshape(n, g, taps * cg, -1), out=y[..., r0 * row:r1 * row])
+    y = y.reshape(n, op.out_channels, *grid)[keep]
+    out = np.empty(y.shape, dtype=np.float32)
+    if b is None:
+        np.copyto(out, y)
+    else:  # the crop and the bias in one pass
+        np.add(y, b.reshape((1, -1) + (1,) * nd), out=out)
+    return out
 
 
 def zero_insert(x: np.ndarray, stride) -> np.ndarray:
