@@ -131,7 +131,11 @@
     function onOutput(e) {
       const id = e.target.id && e.target.id.startsWith("y-") ? Number(e.target.id.slice(2)) : null;
       linked = clear(linked, "linked");
-      if (id !== null) linked = mark(linked, "linked", unravel(id, d.out));
+      if (id !== null) {
+        linked = mark(linked, "linked", unravel(id, d.out));
+        e.target.classList.add("linked");
+        linked.push(e.target);
+      }
     }
     out.addEventListener("mouseover", onOutput);
     out.addEventListener("focusin", onOutput);

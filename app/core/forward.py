@@ -64,14 +64,20 @@ def random_weights(layer: Layer, seed: int) -> list[np.ndarray]:
 
 def readable_weights(layer: Layer, seed: int, kind: str = "random") -> list[np.ndarray]:
     """Weights a person can multiply in their head: tenths in −0.9..0.9 (bias too), or all ones
-    with zero bias (every output is then the plain sum of its window)."""
+    with zero bias (every output is then the plain sum of its window).
+
+    Drawn in the canonical (PyTorch) layout and then laid out as the framework keeps them, so the
+    same seed gives the same numbers in PyTorch and in Keras.
+    """
     rng = np.random.default_rng(seed)
     out = []
     for p in layer.params:
+        canonical_shape = tuple(p.shape[i] for i in p.perm)
         if kind == "ones":
-            out.append(np.full(p.shape, 1.0 if p.kind == "weight" else 0.0, dtype=np.float32))
+            w = np.full(canonical_shape, 1.0 if p.kind == "weight" else 0.0)
         else:
-            out.append((rng.integers(-9, 10, size=p.shape) / 10).astype(np.float32))
+            w = rng.integers(-9, 10, size=canonical_shape) / 10
+        out.append(np.ascontiguousarray(np.transpose(w, np.argsort(p.perm)), dtype=np.float32))
     return out
 
 

@@ -26,7 +26,7 @@ from app.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-MAX_SIZE = {1: 64, 2: 28, 3: 8}  # per spatial axis: every cell is drawn with its number
+MAX_SIZE = {1: 128, 2: 28, 3: 8}  # per spatial axis: every cell is drawn with its number
 SHOWN = 8  # input channels drawn (and detailed in the arithmetic), filters and kernels plotted
 ACTIVATIONS = {"linear": None, "relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "gelu": "GELU",
                "silu": "SiLU", "elu": "ELU", "softplus": "Softplus"}  # same definition and defaults in both
@@ -118,6 +118,10 @@ def read_state(query: QueryParams) -> tuple[ExploreState, list[str]]:
     elif "input_shape" in query:
         shape = _ints([query["input_shape"]])
         if isinstance(shape, tuple) and len(shape) >= 3:
+            channels = shape[1] if framework == "torch" else shape[-1]
+            if "channels" in raw and str(raw["channels"]) != str(channels):
+                errors.append(f"in_channels: {raw['channels']} disagrees with input_shape {list(shape)}, whose channel "
+                              f"axis holds {channels} (PyTorch would refuse the input); showing {channels}")
             raw["batch"] = shape[0]
             raw["channels"], raw["size"] = (shape[1], shape[2:]) if framework == "torch" else (shape[-1], shape[1:-1])
             raw.setdefault("dims", len(shape) - 2)
@@ -137,7 +141,7 @@ def _validate(raw: dict, errors: list[str]) -> tuple[ExploreState, list[str]]:
     dims = state.dims
     fixes = {}
     for key, limit, default in (("size", MAX_SIZE[dims], 6), ("kernel", 7, 3)):
-        value = getattr(state, key)
+        value = getattr(state, key) if key in raw else (default,)
         if len(value) == 1:
             value = value * dims
         if len(value) != dims or not all(1 <= v <= limit for v in value):
@@ -280,7 +284,10 @@ def explore_context(state: ExploreState) -> dict:
     except SpecError as e:
         return {**ctx, "error": str(e)}
     op = layer.stages[0]
-    x = random_input(state.input_shape, state.seed)
+    # drawn in PyTorch's layout, so the same seed shows the same numbers in either framework
+    x = random_input(state.model_copy(update={"framework": "torch"}).input_shape, state.seed)
+    if layer.channels_last:
+        x = np.ascontiguousarray(np.moveaxis(x, 1, -1))
     weights = readable_weights(layer, state.seed, state.weights)
     y = run_layer(layer, x, weights)
     if state.framework == "torch" and ACTIVATIONS[state.activation]:
@@ -320,7 +327,7 @@ def explore_context(state: ExploreState) -> dict:
                  "b": 0.0 if b is None else float(b[state.f]), "pre": pre.ravel().tolist(),
                  "y": y_cf[0, state.f].ravel().tolist(), "activation": state.activation, "step": step},
         "weights_figure": weights_figure, "maps_figure": maps_figure, "weights_caption": weights_caption,
-        "limits": slider_limits(state), "torch_weight": list(op.weight_shape), "keras_kernel": [*op.kernel, cg, op.out_channels],
+        "limits": {**slider_limits(state), "f": {"max": state.filters - 1}}, "torch_weight": list(op.weight_shape), "keras_kernel": [*op.kernel, cg, op.out_channels],
         "code": {"torch": torch_code(op, x_cf.shape, y_cf.shape, state.activation),
                  "keras": keras_code(op, x_cf.shape, y_cf.shape, state.activation)},
     })
@@ -330,7 +337,9 @@ def explore_context(state: ExploreState) -> dict:
 @router.get("/explore")
 def explore(request: Request):
     state, errors = read_state(request.query_params)
-    response = render(request, "explore.html", {**explore_context(state), "query_errors": errors},
-                      status_code=422 if errors and request.headers.get("HX-Request") != "true" else 200)
+    ctx = explore_context(state)
+    refused = errors or "step_error" in ctx
+    response = render(request, "explore.html", {**ctx, "query_errors": errors},
+                      status_code=422 if refused and request.headers.get("HX-Request") != "true" else 200)
     response.headers["HX-Replace-Url"] = "/explore?" + canonical_query(state)
     return response

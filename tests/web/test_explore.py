@@ -191,8 +191,6 @@ def test_the_form_alone_reproduces_the_page(client, url):
     assert data(again.text) == data(page.text)
 
 
-@pytest.mark.xfail(strict=True, reason="defaults are 2D: `type=Conv1d` or `type=Conv3D` alone keeps size (6, 6) "
-                                       "and kernel (3, 3) and is answered 422 'size: needs 1 number …, got [6, 6]'")
 @pytest.mark.parametrize("url, expected", [
     ("/explore?type=Conv1d", [1, 2, 4]),          # defaults: 2 channels, 2 filters, size 6, kernel 3
     ("/explore?type=Conv3D", [1, 4, 4, 4, 2]),
@@ -227,9 +225,7 @@ def shown_number(text: str, label: str) -> int:
 
 
 @pytest.mark.parametrize("prefix, question, framework, layer_type, filters, formula", [
-    pytest.param("Q2", "Q2", "torch", "Conv1d", 32, "floor(95 / 2) + 1 = 47 + 1 = 48", id="Q2",  # (100 − 4 − 1) / 2
-                 marks=pytest.mark.xfail(strict=True, reason="the Q2 preset (length 100) is refused with 422: the "
-                                                             "server caps 1D lengths at 64 (MAX_SIZE[1])")),
+    pytest.param("Q2", "Q2", "torch", "Conv1d", 32, "floor(95 / 2) + 1 = 47 + 1 = 48", id="Q2"),  # (100 − 4 − 1) / 2
     pytest.param("Q4", "Q4", "keras", "Conv2D", 32, "floor(25 / 1) + 1 = 25 + 1 = 26", id="Q4"),  # 28 − 2 − 1
     pytest.param("Q6 · Conv1D(100", "Q6", "keras", "Conv1D", 100, "floor(49 / 1) + 1 = 49 + 1 = 50",  # 50 + 3 − 3 − 1
                  id="Q6"),
@@ -330,9 +326,6 @@ def test_both_vocabularies_give_the_same_layer(client, torch_words, keras_words,
     assert '<label for="filters">filters</label>' in k.text and '<label for="stride">strides</label>' in k.text
 
 
-@pytest.mark.xfail(strict=True, reason="the input and weights are drawn from the seed in each framework's own "
-                                       "layout, so the same layer and seed show different numbers in PyTorch "
-                                       "and Keras words")
 @pytest.mark.parametrize("torch_words, keras_words, spatial, channels, expected", LAYERS)
 def test_both_vocabularies_give_the_same_numbers(client, torch_words, keras_words, spatial, channels, expected):
     t_url, k_url = _urls(torch_words, keras_words, spatial, channels)
@@ -546,8 +539,7 @@ BOUNDS = [  # (inside, outside, field named, value named): one step either side 
 ]
 SIZE_1D = (u(**C1, input_shape="1,2,128"), u(**C1, input_shape="1,2,129"), "size", "129")
 INSIDE = [pytest.param(*b[:2], *b[2:], id=f"{b[2]}-{n}") for n, b in enumerate(BOUNDS)] + [
-    pytest.param(*SIZE_1D, id="size-1d-128", marks=pytest.mark.xfail(
-        strict=True, reason="the 1D size slider goes to 128 but the server refuses lengths above 64 (MAX_SIZE[1])"))]
+    pytest.param(*SIZE_1D, id="size-1d-128")]
 OUTSIDE = [pytest.param(*b, id=f"{b[2]}={b[3]}-{n}") for n, b in enumerate([*BOUNDS, SIZE_1D])]
 
 
@@ -592,8 +584,6 @@ def test_step_below_the_number_of_steps_works_and_the_next_is_named(client):
     assert "0 of 16: output [0, 0]" in plain(section(r.text, "step-label"))
 
 
-@pytest.mark.xfail(strict=True, reason="a step past the last output is named but answered 200 for a full page, "
-                                       "unlike every other refused value (422)")
 def test_step_past_the_last_is_422_for_a_full_page(client):
     r = client.get(BASE + STEP_BOUND[1])
     assert r.status_code == 422
@@ -623,9 +613,7 @@ def test_no_value_gives_a_500(client, param, value):
     ("/explore?type=Conv2d&in_channels=6&out_channels=4&groups=3&kernel_size=3&input_shape=1,6,6,6",
      ["groups", "4", "3", "[1, 2]"]),  # groups must divide both 6 and 4
     pytest.param("/explore?framework=keras&type=Conv2D&filters=12&groups=4&kernel_size=3&input_shape=1,6,6,6",
-                 ["groups", "6", "4", "[1, 2, 3, 6]"], id="keras-groups",
-                 marks=pytest.mark.xfail(strict=True, reason="the Keras groups refusal names 6 and 4 but not the "
-                                                             "groups that would work")),
+                 ["groups", "6", "4", "[1, 2, 3, 6]"], id="keras-groups"),
     ("/explore?type=Conv2d&padding=same&stride=2&kernel_size=3&input_shape=1,2,6,6", ["'same'", "stride", "2"]),
     ("/explore?framework=keras&type=Conv2D&filters=2&kernel_size=3&padding=causal&input_shape=1,6,6,2",
      ["causal", "Conv1D"]),
@@ -641,9 +629,6 @@ def test_invalid_layer_is_explained_in_place(client, url, words):
     assert r.text.strip().startswith('<div id="live"')
 
 
-@pytest.mark.xfail(strict=True, reason="in_channels that disagrees with input_shape's channel axis is dropped "
-                                       "silently (input_shape wins); PyTorch refuses it ('expected input … to have 3 "
-                                       "channels, but got 2')")
 def test_in_channels_that_disagree_with_the_input_are_explained(client):
     r = client.get(u(in_channels=3))  # input_shape 1,2,6,6 has 2 channels
     found = alerts(r.text)
@@ -668,8 +653,6 @@ def test_query_values_are_escaped(client, param):
         assert "<" not in r.headers["hx-replace-url"] and "script" not in r.headers["hx-replace-url"]
 
 
-@pytest.mark.xfail(strict=True, reason='the output cells\' tabindex is escaped by the grid macro: '
-                                       'tabindex=&#34;0&#34; instead of tabindex="0", so they cannot be focused')
 def test_output_cells_are_focusable(client):
     r = get(client, BASE)
     tds = re.findall(r'<td id="y-\d+"[^>]*>', r.text)

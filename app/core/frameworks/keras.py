@@ -127,9 +127,10 @@ def _conv(name: str, spec: dict, input_shape) -> Layer:
     last, cf = _layout(name, kw, input_shape, dims)
     cin = cf[1]
     if cin % groups:
+        fits = [g for g in range(1, cin + 1) if cin % g == 0 and filters % g == 0]
         raise SpecError(f"{name}: the number of input channels must be evenly divisible by the number of groups, "
-                        f"got groups={groups} but the input has {cin} channels (input shape {list(input_shape)})",
-                        "groups")
+                        f"got groups={groups} but the input has {cin} channels (input shape {list(input_shape)}); "
+                        f"try groups in {fits}", "groups")
     op = ConvOp(cin, filters, kernel, strides, dilation, _pads(mode, cf[2:], kernel, strides, dilation),
                 groups=groups, bias=bias)
     params = [Param("kernel", 0, "weight", (*kernel, cin // groups, filters), _kernel_perm(dims))]
