@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app import api
 from app.assets import ROOT, VENDOR, missing_vendor_files
 from app.core.limits import MAX_BODY_BYTES
-from app.routes import docs, explore, home
+from app.routes import cost, docs, explore, groups, home, pointwise
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
@@ -27,6 +27,9 @@ def create_app() -> FastAPI:
     app.include_router(home.router)
     app.include_router(docs.router)
     app.include_router(explore.router)
+    app.include_router(pointwise.router)
+    app.include_router(groups.router)
+    app.include_router(cost.router)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
 
     @app.get("/vendor/{name}", include_in_schema=False)

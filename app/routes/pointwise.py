@@ -1,0 +1,4 @@
+"""`/pointwise` (being built)."""
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)
