@@ -9,8 +9,10 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.cost import layer_cost
 from app.core.forward import output_shape, random_weights, run_layer
 from app.core.frameworks import SpecError, build_layer
+from app.core.frameworks.common import MAX_INT
 from app.core.limits import check_input_size, check_layer_cost
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -108,3 +110,51 @@ def forward(req: ForwardRequest) -> Response:
         weights = [to_array(w, ["weights", i], f"weights[{i}] ({layer.type} {p.name})", p.shape) for i, (w, p) in enumerate(zip(req.weights, layer.params))]
     y = run_layer(layer, x, weights)
     return _dumps({"output": y, "output_shape": list(output_shape(layer)), "weights": weights})
+
+
+class CostRequest(BaseModel):
+    framework: Literal["torch", "keras"]
+    layer: LayerSpec
+    input_shape: list[int | None] = Field(min_length=1, max_length=8, description=(
+        "The input's shape in the framework's layout, batch first; null for Keras' unknown batch (counted as 1)."))
+    dtype_bytes: Literal[1, 2, 4, 8] = Field(4, description="Bytes per value (4 for float32).")
+
+
+class CostBytes(BaseModel):
+    input: int
+    weights: int
+    output: int
+    intermediate: int = Field(description="A separable conv's depthwise output, written and read back.")
+    total: int
+
+
+class CostResponse(BaseModel):
+    output_shape: list[int | None]
+    params: int
+    macs: int = Field(description="Multiply-accumulates of the forward pass for the whole batch (bias adds not counted).")
+    bytes: CostBytes
+    arithmetic_intensity: float = Field(description="2·macs / bytes.total, in FLOPs per byte.")
+
+
+@router.post("/cost", response_model=CostResponse,
+             responses={422: {"description": "A field the framework or our limits refuse; `detail` names it"}})
+def cost(req: CostRequest) -> CostResponse:
+    """What one layer costs: parameters, multiply-accumulates, bytes moved and arithmetic intensity.
+
+    Computed from shapes alone, so sizes may be as large as real models (each axis up to 2^20)."""
+    unknown_batch = req.input_shape[0] is None
+    shape = [1 if unknown_batch else req.input_shape[0], *req.input_shape[1:]]
+    for i, n in enumerate(shape):
+        if n is None or not 0 < n <= MAX_INT:
+            raise APIError(["input_shape", i], f"input_shape[{i}] must be an integer from 1 to {MAX_INT:,}"
+                                               f"{' (only the batch may be null)' if n is None else ''}, got {n}")
+    try:
+        layer = build_layer(req.framework, req.layer.model_dump(), tuple(shape))
+    except SpecError as e:
+        raise APIError(["input_shape"] if e.field == "input" else ["layer", e.field or "type"], str(e))
+    c = layer_cost(layer, req.dtype_bytes)
+    out = list(output_shape(layer))
+    return CostResponse(output_shape=[None, *out[1:]] if unknown_batch else out, params=c.params, macs=c.macs,
+                        bytes=CostBytes(input=c.input_bytes, weights=c.weight_bytes, output=c.output_bytes,
+                                        intermediate=c.intermediate_bytes, total=c.total_bytes),
+                        arithmetic_intensity=c.intensity)

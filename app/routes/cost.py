@@ -1,4 +1,172 @@
-"""`/cost` (being built)."""
-from fastapi import APIRouter
+"""`/cost`: why a depthwise-separable conv with ~1/9 of the MACs can run slower (QUESTIONS.md Q3).
+
+Standard conv, its depthwise and pointwise stages and the separable total, side by side for the
+user's sizes: parameters, MACs, bytes per tensor, arithmetic intensity, and each op on a roofline
+of an editable machine with its lower-bound time.
+"""
+from __future__ import annotations
+
+from typing import Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field, ValidationError
+
+from app.core.cost import MACHINES, Cost, Machine, chain_cost, lower_bound_seconds
+from app.core.forward import output_shape
+from app.core.frameworks import SpecError, build_layer
+from app.templating import render
 
 router = APIRouter(include_in_schema=False)
+
+# QUESTIONS.md Q3: TensorFlow, NCHW, batch 10, 512×512, 3×3, 100 repeats (seconds)
+MEASURED = {32: (0.78, 1.42), 64: (0.90, 1.57), 128: (0.97, 1.67)}
+WORDS = {"torch": {"out": "out_channels", "stride": "stride"}, "keras": {"out": "filters", "stride": "strides"}}
+
+
+class CostState(BaseModel):
+    framework: Literal["torch", "keras"] = "torch"
+    batch: int = Field(10, ge=1, le=4096)
+    channels: int = Field(32, ge=1, le=8192)
+    filters: int = Field(32, ge=1, le=8192)
+    height: int = Field(512, ge=1, le=8192)
+    width: int = Field(512, ge=1, le=8192)
+    kernel: int = Field(3, ge=1, le=15)
+    stride: int = Field(1, ge=1, le=8)
+    padding: Literal["same", "valid"] = "same"
+    dtype_bytes: Literal[1, 2, 4, 8] = 4
+    peak_gflops: float = Field(MACHINES[2].peak_gflops, gt=0, le=1e7)
+    bandwidth_gbs: float = Field(MACHINES[2].bandwidth_gbs, gt=0, le=1e6)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        if self.framework == "torch":
+            return (self.batch, self.channels, self.height, self.width)
+        return (self.batch, self.height, self.width, self.channels)
+
+
+def read_state(query) -> tuple[CostState, list[str]]:
+    """The state from the URL (framework words, or the form's own names); messages for refusals."""
+    raw: dict = {k: query[k] for k in ("framework", "batch", "channels", "filters", "height", "width", "padding",
+                                       "dtype_bytes", "peak_gflops", "bandwidth_gbs") if k in query}
+    framework = raw.get("framework", "torch")
+    for word, key in (("in_channels", "channels"), ("out_channels", "filters"), ("kernel_size", "kernel"),
+                      ("strides", "stride"), ("stride", "stride")):
+        if word in query:
+            raw[key] = query[word].split(",")[0]
+    if "input_shape" in query:
+        parts = query["input_shape"].split(",")
+        if len(parts) == 4:
+            n, *rest = parts
+            c, h, w = (rest[0], *rest[1:]) if framework == "torch" else (rest[2], *rest[:2])
+            raw.update({"batch": n, "channels": c, "height": h, "width": w})
+    try:
+        return CostState.model_validate(raw), []
+    except ValidationError as exc:
+        bad = {str(e["loc"][0]) for e in exc.errors()}
+        errors = [f"{e['loc'][0]}: {e['msg']}, got {e.get('input')!r}" for e in exc.errors()]
+        return CostState.model_validate({k: v for k, v in raw.items() if k not in bad}), errors
+
+
+def canonical_query(state: CostState, **changes) -> str:
+    s = state.model_copy(update=changes)
+    words = WORDS[s.framework]
+    params = {"framework": s.framework, "type": "Conv2d" if s.framework == "torch" else "Conv2D"}
+    if s.framework == "torch":
+        params["in_channels"] = s.channels
+    params.update({words["out"]: s.filters, "kernel_size": s.kernel, words["stride"]: s.stride,
+                   "padding": s.padding, "input_shape": ",".join(map(str, s.input_shape)),
+                   "dtype_bytes": s.dtype_bytes, "peak_gflops": f"{s.peak_gflops:g}",
+                   "bandwidth_gbs": f"{s.bandwidth_gbs:g}"})
+    return urlencode(params, safe=",")
+
+
+def layers(state: CostState) -> dict[str, list]:
+    """The standard conv and the two stages of its depthwise-separable counterpart, in the framework's words."""
+    s, k, pad = state, state.kernel, state.padding
+    if s.framework == "torch":
+        conv = {"type": "Conv2d", "kernel_size": k, "stride": s.stride, "padding": pad}
+        standard = build_layer("torch", {**conv, "in_channels": s.channels, "out_channels": s.filters}, s.input_shape)
+        depthwise = build_layer("torch", {**conv, "in_channels": s.channels, "out_channels": s.channels,
+                                          "groups": s.channels}, s.input_shape)
+        pointwise_spec = {"type": "Conv2d", "in_channels": s.channels, "out_channels": s.filters, "kernel_size": 1}
+    else:
+        standard = build_layer("keras", {"type": "Conv2D", "filters": s.filters, "kernel_size": k, "strides": s.stride,
+                                         "padding": pad}, s.input_shape)
+        depthwise = build_layer("keras", {"type": "DepthwiseConv2D", "kernel_size": k, "strides": s.stride,
+                                          "padding": pad}, s.input_shape)
+        pointwise_spec = {"type": "Conv2D", "filters": s.filters, "kernel_size": 1}
+    pointwise = build_layer(s.framework, pointwise_spec, output_shape(depthwise))
+    return {"standard": [standard], "depthwise": [depthwise], "pointwise": [pointwise],
+            "separable": [depthwise, pointwise]}
+
+
+def human(n: float, unit: str = "") -> str:
+    """1234567 -> '1.23 M'."""
+    for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(n) >= scale:
+            return f"{n / scale:.3g} {prefix}{unit}"
+    return f"{n:.3g} {unit}".rstrip()
+
+
+def roofline_figure(machine: Machine, points: dict[str, Cost]) -> dict:
+    """Attainable GFLOP/s against arithmetic intensity (log-log), the roof, and each op on it."""
+    xs = [0.05 * 1.25 ** i for i in range(60)]
+    roof = [min(machine.peak_gflops, x * machine.bandwidth_gbs) for x in xs]
+    data = [{"type": "scatter", "mode": "lines", "x": xs, "y": roof, "name": "roof: min(peak, intensity × bandwidth)",
+             "line": {"color": "#1d2330", "width": 2}, "hoverinfo": "skip"}]
+    colors = {"standard": "#2f5fd0", "depthwise": "#d05f2f", "pointwise": "#8a4bb0", "separable": "#2f9d5f"}
+    for name, c in points.items():
+        y = min(machine.peak_gflops, c.intensity * machine.bandwidth_gbs)
+        data.append({"type": "scatter", "mode": "markers+text", "x": [c.intensity], "y": [y], "name": name,
+                     "text": [name], "textposition": "top center", "marker": {"size": 12, "color": colors[name]},
+                     "hovertemplate": f"{name}: %{{x:.3g}} FLOP/byte, at most %{{y:.4g}} GFLOP/s<extra></extra>"})
+    return {"data": data, "layout": {
+        "height": 380, "margin": {"l": 70, "r": 20, "t": 20, "b": 50}, "showlegend": False,
+        "font": {"family": "system-ui, sans-serif", "size": 12}, "paper_bgcolor": "rgba(0,0,0,0)",
+        "xaxis": {"type": "log", "title": {"text": "arithmetic intensity (FLOP per byte moved)"}},
+        "yaxis": {"type": "log", "title": {"text": "attainable GFLOP/s"}}}}
+
+
+def cost_context(state: CostState) -> dict:
+    machine = Machine("custom", state.peak_gflops, state.bandwidth_gbs)
+    ctx = {"s": state, "machine": machine, "query": canonical_query(state), "human": human,
+           "presets": [(m, canonical_query(state, peak_gflops=m.peak_gflops, bandwidth_gbs=m.bandwidth_gbs),
+                        (m.peak_gflops, m.bandwidth_gbs) == (state.peak_gflops, state.bandwidth_gbs)) for m in MACHINES],
+           "frameworks": {fw: canonical_query(state, framework=fw) for fw in ("torch", "keras")},
+           "q3_links": {c: canonical_query(state, channels=c, filters=c, batch=10, height=512, width=512, kernel=3,
+                                           stride=1, padding="same") for c in MEASURED}}
+    try:
+        ops = layers(state)
+    except SpecError as e:
+        return {**ctx, "error": str(e)}
+    costs = {name: chain_cost(chain, state.dtype_bytes) for name, chain in ops.items()}
+    rows = []
+    for name, c in costs.items():
+        seconds, bound = lower_bound_seconds(c, machine)
+        rows.append({"name": name, "cost": c, "seconds": seconds, "bound": bound})
+    std, sep = costs["standard"], costs["separable"]
+    predicted = {}
+    for channels, (normal, separable) in MEASURED.items():
+        q3 = CostState(channels=channels, filters=channels, peak_gflops=state.peak_gflops,
+                       bandwidth_gbs=state.bandwidth_gbs)
+        c = {name: chain_cost(chain) for name, chain in layers(q3).items()}
+        predicted[channels] = {"measured": (normal, separable),
+                               "bound": tuple(lower_bound_seconds(c[n], machine)[0] * 100 for n in ("standard", "separable")),
+                               "link": ctx["q3_links"][channels]}
+    return {**ctx, "rows": rows, "costs": costs, "predicted": predicted,
+            "output_shape": list(output_shape(ops["standard"][0])),
+            "intermediate_shape": list(output_shape(ops["depthwise"][0])),
+            "mac_ratio": sep.macs / std.macs, "formula": 1 / state.filters + 1 / state.kernel ** 2,
+            "byte_ratio": sep.total_bytes / std.total_bytes,
+            "time_ratio": lower_bound_seconds(sep, machine)[0] / lower_bound_seconds(std, machine)[0],
+            "figure": roofline_figure(machine, costs)}
+
+
+@router.get("/cost")
+def cost_page(request: Request):
+    state, errors = read_state(request.query_params)
+    response = render(request, "cost.html", {**cost_context(state), "query_errors": errors},
+                      status_code=422 if errors and request.headers.get("HX-Request") != "true" else 200)
+    response.headers["HX-Replace-Url"] = "/cost?" + canonical_query(state)
+    return response
