@@ -53,7 +53,7 @@ def stage_macs(stage, before: tuple[int, ...], after: tuple[int, ...]) -> int:
 
 def chain_cost(layers: list[Layer], dtype_bytes: int = 4) -> Cost:
     """The cost of layers run one after another (one layer is a chain of one)."""
-    stages, shapes = [], []
+    stages = []
     for layer in layers:
         s = stage_shapes(layer)
         stages += [(stage, before, after) for stage, before, after in zip(layer.stages, s, s[1:])]
@@ -62,8 +62,9 @@ def chain_cost(layers: list[Layer], dtype_bytes: int = 4) -> Cost:
     # a tensor between two stages is written then read, unless the next stage is elementwise
     intermediate = sum(2 * math.prod(after) for (_, _, after), (nxt, _, _) in zip(stages, stages[1:])
                        if isinstance(nxt, (ConvOp, PoolOp)))
-    return Cost(params, macs, math.prod(stages[0][1]) * dtype_bytes, params * dtype_bytes,
-                math.prod(stages[-1][2]) * dtype_bytes, intermediate * dtype_bytes)
+    first, last = stage_shapes(layers[0])[0], stage_shapes(layers[-1])[-1]  # an identity layer has no stages
+    return Cost(params, macs, math.prod(first) * dtype_bytes, params * dtype_bytes, math.prod(last) * dtype_bytes,
+                intermediate * dtype_bytes)
 
 
 def layer_cost(layer: Layer, dtype_bytes: int = 4) -> Cost:

@@ -10,7 +10,7 @@ from typing import Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from app.core.cost import MACHINES, Cost, Machine, chain_cost, lower_bound_seconds
 from app.core.forward import output_shape
@@ -34,9 +34,16 @@ class CostState(BaseModel):
     kernel: int = Field(3, ge=1, le=15)
     stride: int = Field(1, ge=1, le=8)
     padding: Literal["same", "valid"] = "same"
-    dtype_bytes: Literal[1, 2, 4, 8] = 4
+    dtype_bytes: int = Field(4, description="1, 2, 4 or 8")
     peak_gflops: float = Field(MACHINES[2].peak_gflops, gt=0, le=1e7)
     bandwidth_gbs: float = Field(MACHINES[2].bandwidth_gbs, gt=0, le=1e6)
+
+    @field_validator("dtype_bytes")
+    @classmethod
+    def _dtype(cls, v: int) -> int:
+        if v not in (1, 2, 4, 8):
+            raise ValueError("bytes per value must be 1, 2, 4 or 8")
+        return v
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -47,7 +54,7 @@ class CostState(BaseModel):
 
 def read_state(query) -> tuple[CostState, list[str]]:
     """The state from the URL (framework words, or the form's own names); messages for refusals."""
-    raw: dict = {k: query[k] for k in ("framework", "batch", "channels", "filters", "height", "width", "padding",
+    raw: dict = {k: query[k] for k in ("framework", "batch", "channels", "filters", "height", "width", "kernel", "padding",
                                        "dtype_bytes", "peak_gflops", "bandwidth_gbs") if k in query}
     framework = raw.get("framework", "torch")
     for word, key in (("in_channels", "channels"), ("out_channels", "filters"), ("kernel_size", "kernel"),
@@ -93,8 +100,9 @@ def layers(state: CostState) -> dict[str, list]:
     else:
         standard = build_layer("keras", {"type": "Conv2D", "filters": s.filters, "kernel_size": k, "strides": s.stride,
                                          "padding": pad}, s.input_shape)
+        # SeparableConv2D's stages: a depthwise conv without bias, then a 1×1 conv with the one bias
         depthwise = build_layer("keras", {"type": "DepthwiseConv2D", "kernel_size": k, "strides": s.stride,
-                                          "padding": pad}, s.input_shape)
+                                          "padding": pad, "use_bias": False}, s.input_shape)
         pointwise_spec = {"type": "Conv2D", "filters": s.filters, "kernel_size": 1}
     pointwise = build_layer(s.framework, pointwise_spec, output_shape(depthwise))
     return {"standard": [standard], "depthwise": [depthwise], "pointwise": [pointwise],

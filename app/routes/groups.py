@@ -1,4 +1,425 @@
-"""`/groups` (being built)."""
-from fastapi import APIRouter
+"""`/groups`: from a standard conv to depthwise, and the depthwise-separable conv as its two stages.
+
+Which input channels feed which output channels (a graph and a matrix, both inline SVG), the weight
+shapes in the framework's layout, parameters and MACs for every valid ``groups``, and in separable
+mode the two stages against the standard conv of the same sizes (QUESTIONS.md Q3).
+
+The URL holds the state in the framework's words. PyTorch has no separable layer: ``type=separable``
+names the pair ``Conv2d(C, C·m, k, groups=C)`` then ``Conv2d(C·m, C_out, 1)``; Keras says
+``SeparableConv2D``. Every number comes from ``build_layer`` (shapes, parameter tensors).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field, ValidationError
+from starlette.datastructures import QueryParams
+
+from app.core.forward import stage_shapes
+from app.core.frameworks import SpecError, build_layer
+from app.core.ops import ConvOp, Layer
+from app.templating import is_htmx, render
 
 router = APIRouter(include_in_schema=False)
+
+PADDINGS = {"torch": ("0", "1", "2", "3", "same"), "keras": ("valid", "same")}
+DEFAULT_PADDING = {"torch": "0", "keras": "valid"}  # the frameworks' own defaults
+TYPES = {("torch", False): "Conv2d", ("torch", True): "separable",
+         ("keras", False): "Conv2D", ("keras", True): "SeparableConv2D"}
+SEPARABLE = {"conv2d": False, "separable": True, "separableconv2d": True}  # type (any case) -> separable mode
+COLOURS = 8  # group colours cycle through static/groups.css .g0 … .g7
+
+
+class GroupsState(BaseModel):
+    """The view's state; the bounds are the controls' bounds."""
+
+    framework: Literal["torch", "keras"] = "torch"
+    separable: bool = False
+    batch: int = Field(1, ge=1, le=16)
+    channels: int = Field(4, ge=1, le=64)
+    height: int = Field(8, ge=1, le=16)
+    width: int = Field(8, ge=1, le=16)
+    filters: int = Field(8, ge=1, le=128)
+    kernel_size: int = Field(3, ge=1, le=7)
+    padding: Literal["0", "1", "2", "3", "valid", "same"] = "0"
+    groups: int = Field(2, ge=1, le=64)
+    depth_multiplier: int = Field(1, ge=1, le=4)
+    bias: bool = True
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        if self.framework == "torch":
+            return (self.batch, self.channels, self.height, self.width)
+        return (self.batch, self.height, self.width, self.channels)
+
+
+# ---------------------------------------------------------------- the state from the URL
+
+def _square_kernel(text: str, errors: list[str]) -> str:
+    """'3' or '3,3' -> '3'; this view draws square kernels only."""
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if len(set(parts)) > 1:
+        errors.append(f"kernel_size: /groups uses square kernels, got {text!r}; showing {parts[0]}")
+    return parts[0] if parts else text
+
+
+def _input_shape(query: QueryParams, framework: str, raw: dict, errors: list[str]) -> None:
+    """input_shape in the framework's layout -> batch, channels, height, width."""
+    text = query["input_shape"]
+    try:
+        shape = [int(p) for p in text.split(",")]
+    except ValueError:
+        shape = []
+    if len(shape) != 4:
+        errors.append(f"input_shape: expected 4 comma-separated integers, batch and channels included, got {text!r}")
+        return
+    n, c, h, w = shape if framework == "torch" else (shape[0], shape[3], shape[1], shape[2])
+    if "channels" in raw and str(raw["channels"]) != str(c):
+        errors.append(f"in_channels: {raw['channels']} disagrees with input_shape {shape}, whose channel axis holds "
+                      f"{c}; showing {c}")
+    raw.update(batch=n, channels=c, height=h, width=w)
+
+
+def read_state(query: QueryParams) -> tuple[GroupsState, list[str]]:
+    """The state from a URL in either framework's words (or the form's); messages for what was refused."""
+    raw: dict[str, object] = {}
+    errors: list[str] = []
+    layer_type = query.get("type", "")
+    framework = query.get("framework") or ("keras" if layer_type.endswith("D") else "torch")
+    if framework not in PADDINGS:
+        errors.append(f"framework: must be 'torch' or 'keras', got {framework!r}")
+        framework = "torch"
+    raw["framework"] = framework
+    if layer_type:
+        if layer_type.lower() in SEPARABLE:
+            raw["separable"] = SEPARABLE[layer_type.lower()]
+        else:
+            errors.append("type: /groups shows Conv2d or type=separable (PyTorch), Conv2D or SeparableConv2D "
+                          f"(Keras), got {layer_type!r}")
+    for key in ("batch", "height", "width", "groups", "depth_multiplier"):
+        if key in query:
+            raw[key] = query[key]
+    for key, words in (("channels", ("channels", "in_channels")), ("filters", ("filters", "out_channels")),
+                       ("bias", ("bias", "use_bias"))):
+        for word in words:
+            if word in query:
+                raw[key] = query[word]
+    if "kernel_size" in query:
+        raw["kernel_size"] = _square_kernel(query["kernel_size"], errors)
+    padding = query.get("padding", DEFAULT_PADDING[framework]).lower()
+    if padding in PADDINGS[framework]:
+        raw["padding"] = padding
+    else:
+        errors.append(f"padding: {'PyTorch' if framework == 'torch' else 'Keras'} padding here is one of "
+                      f"{', '.join(PADDINGS[framework])}; got {padding!r}")
+        raw["padding"] = DEFAULT_PADDING[framework]
+    if "input_shape" in query:
+        _input_shape(query, framework, raw, errors)
+    return _validate(raw, errors)
+
+
+def _validate(raw: dict, errors: list[str]) -> tuple[GroupsState, list[str]]:
+    try:
+        return GroupsState.model_validate(raw), errors
+    except ValidationError as exc:
+        bad = {str(e["loc"][0]) for e in exc.errors()}
+        errors += [f"{e['loc'][0]}: {e['msg']}, got {e.get('input')!r}" for e in exc.errors()]
+        return GroupsState.model_validate({k: v for k, v in raw.items() if k not in bad}), errors
+
+
+def canonical_query(state: GroupsState, **changes) -> str:
+    """The view's URL query in the framework's words."""
+    s = state.model_copy(update=changes)
+    torch = s.framework == "torch"
+    params: dict[str, object] = {"framework": s.framework, "type": TYPES[(s.framework, s.separable)]}
+    if torch:
+        params.update(in_channels=s.channels, out_channels=s.filters)
+    else:
+        params["filters"] = s.filters
+    params.update(kernel_size=s.kernel_size, padding=s.padding)
+    if s.separable:
+        params["depth_multiplier"] = s.depth_multiplier
+    else:
+        params["groups"] = s.groups
+    params["bias" if torch else "use_bias"] = str(s.bias).lower()
+    params["input_shape"] = ",".join(map(str, s.input_shape))
+    return urlencode(params, safe=",")
+
+
+def switched(state: GroupsState, *, framework: str | None = None, separable: bool | None = None) -> GroupsState:
+    """The same sizes in the other framework or mode; padding in that framework's words."""
+    framework = framework or state.framework
+    separable = state.separable if separable is None else separable
+    padding = state.padding
+    if framework == "keras" and padding.isdigit():
+        padding = "valid" if padding == "0" else "same"  # Keras has no numeric padding
+    elif framework == "torch" and padding == "valid":
+        padding = "0"
+    groups = state.groups if state.groups in valid_groups(state.channels, state.filters) else 1
+    return state.model_copy(update={"framework": framework, "separable": separable, "padding": padding,
+                                    "groups": groups})
+
+
+# ---------------------------------------------------------------- layers and their numbers
+
+def valid_groups(in_channels: int, out_channels: int) -> list[int]:
+    """Both channel counts must be multiples of groups: the divisors of their gcd.
+
+    >>> valid_groups(4, 8), valid_groups(6, 9)
+    ([1, 2, 4], [1, 3])
+    """
+    g = math.gcd(in_channels, out_channels)
+    return [d for d in range(1, g + 1) if g % d == 0]
+
+
+def _padding(state: GroupsState) -> int | str:
+    return int(state.padding) if state.padding.isdigit() else state.padding
+
+
+def conv_spec(state: GroupsState, *, groups: int) -> dict:
+    """The (grouped) conv layer in the framework's own words."""
+    if state.framework == "torch":
+        return {"type": "Conv2d", "in_channels": state.channels, "out_channels": state.filters,
+                "kernel_size": state.kernel_size, "padding": _padding(state), "groups": groups, "bias": state.bias}
+    return {"type": "Conv2D", "filters": state.filters, "kernel_size": state.kernel_size, "padding": _padding(state),
+            "groups": groups, "use_bias": state.bias}
+
+
+def conv_code(state: GroupsState, *, groups: int) -> str:
+    s = state
+    if s.framework == "torch":
+        return (f"nn.Conv2d({s.channels}, {s.filters}, kernel_size={s.kernel_size}, padding={_padding(s)!r}, "
+                f"groups={groups}, bias={s.bias})")
+    return (f"keras.layers.Conv2D({s.filters}, {s.kernel_size}, padding={_padding(s)!r}, groups={groups}, "
+            f"use_bias={s.bias})")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One conv stage as the page tells it: the framework's words, tensors, output, cost."""
+
+    name: str
+    code: str
+    weights: list[tuple[str, list[int]]]  # framework tensor name, shape in its layout
+    out_shape: list[int]                 # framework layout
+    op: ConvOp
+    params: int
+    macs: int
+
+
+def _framework_layout(layer: Layer, shape_cf: tuple[int, ...]) -> list[int]:
+    return [shape_cf[0], *shape_cf[2:], shape_cf[1]] if layer.channels_last else list(shape_cf)
+
+
+def layer_stages(layer: Layer, names: list[str], codes: list[str], prefix: str = "") -> list[Stage]:
+    """Each conv stage of a built layer: its parameter tensors, output shape and multiply-accumulates
+    (output values × C_in/groups × kernel taps: each output value is one dot product)."""
+    shapes = stage_shapes(layer)
+    stages = []
+    for i, op in enumerate(layer.stages):
+        tensors = [(prefix + p.name, list(p.shape)) for p in layer.params if p.stage == i]
+        macs = math.prod(shapes[i + 1]) * (op.in_channels // op.groups) * math.prod(op.kernel)
+        stages.append(Stage(names[i], codes[i], tensors, _framework_layout(layer, shapes[i + 1]), op,
+                            sum(math.prod(s) for _, s in tensors), macs))
+    return stages
+
+
+def grouped_stage(state: GroupsState, groups: int) -> Stage:
+    """The grouped conv as one stage (raises SpecError for what the framework refuses)."""
+    layer = build_layer(state.framework, conv_spec(state, groups=groups), state.input_shape)
+    return layer_stages(layer, [f"groups={groups}"], [conv_code(state, groups=groups)])[0]
+
+
+def separable_stages(state: GroupsState) -> list[Stage]:
+    """Depthwise (groups = C_in, C_in·m outputs) then pointwise 1×1, as each framework writes it."""
+    s, m, pad = state, state.depth_multiplier, _padding(state)
+    if s.framework == "keras":
+        code = (f"keras.layers.SeparableConv2D({s.filters}, {s.kernel_size}, padding={pad!r}, "
+                f"depth_multiplier={m}, use_bias={s.bias})")
+        layer = build_layer("keras", {"type": "SeparableConv2D", "filters": s.filters, "kernel_size": s.kernel_size,
+                                      "padding": pad, "depth_multiplier": m, "use_bias": s.bias}, s.input_shape)
+        return layer_stages(layer, ["depthwise", "pointwise"], [code, code])
+    mid = s.channels * m
+    depthwise = build_layer("torch", {"type": "Conv2d", "in_channels": s.channels, "out_channels": mid,
+                                      "kernel_size": s.kernel_size, "padding": pad, "groups": s.channels,
+                                      "bias": s.bias}, s.input_shape)
+    pointwise = build_layer("torch", {"type": "Conv2d", "in_channels": mid, "out_channels": s.filters,
+                                      "kernel_size": 1, "bias": s.bias}, tuple(stage_shapes(depthwise)[-1]))
+    return [*layer_stages(depthwise, ["depthwise"], [
+                f"depthwise = nn.Conv2d({s.channels}, {mid}, kernel_size={s.kernel_size}, padding={pad!r}, "
+                f"groups={s.channels}, bias={s.bias})"], "depthwise."),
+            *layer_stages(pointwise, ["pointwise"], [
+                f"pointwise = nn.Conv2d({mid}, {s.filters}, kernel_size=1, bias={s.bias})"], "pointwise.")]
+
+
+# ---------------------------------------------------------------- the pictures (inline SVG data)
+
+def _spread(n: int, top: float, height: float) -> list[float]:
+    """n node positions centred in equal slots over [top, top + height]."""
+    return [round(top + (i + 0.5) * height / n, 1) for i in range(n)]
+
+
+def _group_of(n: int, groups: int) -> list[int]:
+    """Channel -> its group: channels are split into `groups` consecutive blocks."""
+    size = n // groups
+    return [i // size for i in range(n)]
+
+
+def connection_graph(columns: list[tuple[str, int]], groups: list[int]) -> dict:
+    """Channels as nodes in columns (left to right) and one edge per (input, output) pair a weight
+    connects: output channel o of a stage with G groups reads the input channels of its group only.
+
+    >>> g = connection_graph([("in", 4), ("out", 8)], [2])
+    >>> g["edge_count"], [e["count"] for e in g["edges"]]
+    (16, [8, 8])
+    """
+    most = max(n for _, n in columns)
+    gap = 26 if most <= 16 else max(3.6, 460 / most)  # readable labels when small; fits 128 channels
+    top, height, step, left = 34, most * gap, 250, 70
+    xs = [left + i * step for i in range(len(columns))]
+    ys = [_spread(n, top, height) for _, n in columns]
+    node_groups = [_group_of(columns[0][1], groups[0])] + [_group_of(n, g) for (_, n), g in zip(columns[1:], groups)]
+    cols = []
+    for c, ((title, n), x, y) in enumerate(zip(columns, xs, ys)):
+        labelled = range(n) if n <= 16 else (0, n - 1)
+        side = "start" if c == len(columns) - 1 else "end"
+        cols.append({"title": title, "n": n, "x": x, "r": min(6.0, gap / 2.6), "anchor": side,
+                     "label_dx": 10 if side == "start" else -10,
+                     "nodes": [{"c": i, "y": y[i], "group": node_groups[c][i] % COLOURS, "label": i in labelled}
+                               for i in range(n)]})
+    edges = []
+    for s, g in enumerate(groups):
+        n_in, n_out = columns[s][1], columns[s + 1][1]
+        per_in, per_out = n_in // g, n_out // g
+        for grp in range(g):
+            d = "".join(f"M{xs[s] + 7} {ys[s][i]}L{xs[s + 1] - 7} {ys[s + 1][o]}"
+                        for o in range(grp * per_out, (grp + 1) * per_out)
+                        for i in range(grp * per_in, (grp + 1) * per_in))
+            edges.append({"stage": s, "group": grp, "colour": grp % COLOURS, "d": d, "count": per_in * per_out})
+    total = sum(e["count"] for e in edges)
+    return {"width": xs[-1] + left, "height": round(top + height + 10), "columns": cols, "edges": edges,
+            "edge_count": total, "opacity": round(max(0.12, min(0.9, 6 / math.sqrt(max(1, total / len(columns))))), 2)}
+
+
+def connection_matrix(n_in: int, n_out: int, groups: int) -> dict:
+    """The C_out × C_in matrix of (output, input) pairs with a weight: one coloured block per group."""
+    cell = max(1.5, min(16.0, 220 / max(n_in, n_out)))
+    per_in, per_out = n_in // groups, n_out // groups
+    blocks = [{"x": grp * per_in * cell, "y": grp * per_out * cell, "w": per_in * cell, "h": per_out * cell,
+               "colour": grp % COLOURS} for grp in range(groups)]
+    lines = cell >= 6  # cell borders only where they stay visible
+    return {"cell": cell, "w": round(n_in * cell, 1), "h": round(n_out * cell, 1), "blocks": blocks,
+            "rows": [round(i * cell, 1) for i in range(1, n_out)] if lines else [],
+            "cols": [round(i * cell, 1) for i in range(1, n_in)] if lines else [],
+            "n_in": n_in, "n_out": n_out, "groups": groups, "pairs": n_out * per_in}
+
+
+def group_lines(n_in: int, n_out: int, groups: int, shown: int = 6) -> list[str]:
+    """'group 0: input channels 0–1 → output channels 0–3', for the first few groups."""
+    span = lambda a, n: f"{a}" if n == 1 else f"{a}–{a + n - 1}"  # noqa: E731
+    per_in, per_out = n_in // groups, n_out // groups
+    return [f"group {g}: input channel{'s' if per_in > 1 else ''} {span(g * per_in, per_in)} → output "
+            f"channel{'s' if per_out > 1 else ''} {span(g * per_out, per_out)}" for g in range(min(groups, shown))]
+
+
+# ---------------------------------------------------------------- the page
+
+def _links(state: GroupsState) -> dict:
+    return {"framework": {fw: canonical_query(switched(state, framework=fw)) for fw in ("torch", "keras")},
+            "mode": {sep: canonical_query(switched(state, separable=sep)) for sep in (False, True)}}
+
+
+def groups_table(state: GroupsState) -> list[dict]:
+    """Params and MACs for every valid groups value: the trend as groups grows to depthwise."""
+    rows = []
+    for g in valid_groups(state.channels, state.filters):
+        try:
+            stage = grouped_stage(state, g)
+        except SpecError:  # the window does not fit: no value of groups changes that
+            return []
+        rows.append({"groups": g, "reads": state.channels // g, "weight": stage.weights[0][1], "params": stage.params,
+                     "macs": stage.macs, "query": canonical_query(state, groups=g), "current": g == state.groups,
+                     "depthwise": g == state.channels})
+    for row in rows:
+        row["macs_share"] = f"1/{rows[0]['macs'] // row['macs']}" if row["groups"] > 1 else "1"
+    return rows
+
+
+def group_options(state: GroupsState, choices: list[int]) -> list[dict]:
+    """The groups select: only values that divide both channel counts, plus a refused one, flagged."""
+    def label(g: int) -> str:
+        return f"{g} (standard conv)" if g == 1 else f"{g} (depthwise)" if g == state.channels else str(g)
+    options = [{"value": g, "label": label(g), "selected": g == state.groups} for g in choices]
+    if state.groups not in choices:
+        options.append({"value": state.groups, "label": f"{state.groups} (does not divide both)", "selected": True})
+    return options
+
+
+def grouped_context(state: GroupsState) -> dict:
+    s = state
+    choices = valid_groups(s.channels, s.filters)
+    ctx = {"choices": choices, "table": groups_table(s), "code": conv_code(s, groups=s.groups),
+           "group_options": group_options(s, choices)}
+    try:
+        stage = grouped_stage(s, s.groups)
+    except SpecError as e:
+        return {**ctx, "error": str(e), "error_field": e.field,
+                "choice_links": [(g, canonical_query(s, groups=g)) for g in choices]}
+    op, k = stage.op, s.kernel_size
+    cg = s.channels // s.groups
+    out = stage.out_shape
+    h_out, w_out = (out[2], out[3]) if s.framework == "torch" else (out[1], out[2])
+    return {**ctx, "stage": stage, "reads": cg, "out_shape": out,
+            "graph": connection_graph([("input channels", s.channels), ("output channels", s.filters)], [s.groups]),
+            "matrix": connection_matrix(s.channels, s.filters, s.groups),
+            "group_lines": group_lines(s.channels, s.filters, s.groups),
+            "params_formula": f"{s.filters}·({s.channels}/{s.groups})·{k}·{k}" + (f" + {s.filters}" if s.bias else ""),
+            "macs_formula": f"{s.batch}·{h_out}·{w_out}·{s.filters}·({s.channels}/{s.groups})·{k}·{k}",
+            "depthwise": op.groups == op.in_channels}
+
+
+def separable_context(state: GroupsState) -> dict:
+    s = state
+    try:
+        stages = separable_stages(s)
+        standard = grouped_stage(s, 1)
+    except SpecError as e:
+        return {"error": str(e), "error_field": e.field}
+    depthwise, pointwise = stages
+    mid = depthwise.out_shape
+    m, k, c_out = s.depth_multiplier, s.kernel_size, s.filters
+    total = {"params": depthwise.params + pointwise.params, "macs": depthwise.macs + pointwise.macs}
+    intermediate = math.prod(mid)
+    return {
+        "stages": stages, "standard": standard, "total": total, "mid_shape": mid, "out_shape": pointwise.out_shape,
+        "graph": connection_graph([("input channels", s.channels), ("after depthwise", s.channels * m),
+                                   ("output channels", c_out)], [s.channels, 1]),
+        "matrices": [("depthwise", connection_matrix(s.channels, s.channels * m, s.channels)),
+                     ("pointwise", connection_matrix(s.channels * m, c_out, 1))],
+        "ratio": {"formula": (f"{m}·(1/{c_out} + 1/{k}²)" if m > 1 else f"1/{c_out} + 1/{k}²"),
+                  "terms": f"{m / c_out:.4f} + {m / k ** 2:.4f}", "value": f"{m * (1 / c_out + 1 / k ** 2):.4f}",
+                  "measured": f"{total['macs'] / standard.macs:.4f}", "fewer": f"{standard.macs / total['macs']:.1f}"},
+        "intermediate": {"count": intermediate, "bytes": 4 * intermediate},
+        "per_value": {"depthwise": k * k, "standard": k * k * s.channels},
+    }
+
+
+def groups_context(state: GroupsState) -> dict:
+    """Everything the page shows, from the framework front ends' layers."""
+    ctx = {"s": state, "torch": state.framework == "torch", "query": canonical_query(state), "links": _links(state),
+           "input_shape": list(state.input_shape), "choices": valid_groups(state.channels, state.filters)}
+    return {**ctx, **(separable_context(state) if state.separable else grouped_context(state))}
+
+
+@router.get("/groups")
+def groups(request: Request):
+    state, errors = read_state(request.query_params)
+    ctx = groups_context(state)
+    response = render(request, "groups.html", {**ctx, "query_errors": errors, "oob": is_htmx(request)},
+                      status_code=422 if errors and request.headers.get("HX-Request") != "true" else 200)
+    response.headers["HX-Replace-Url"] = "/groups?" + canonical_query(state)
+    return response

@@ -1,4 +1,333 @@
-"""`/pointwise` (being built)."""
-from fastapi import APIRouter
+"""`/pointwise`: the 1×1 convolution as a per-position channel mix, and the proof that it is a
+Dense/Linear layer applied at every position (QUESTIONS.md Q1).
+
+The URL holds the whole state in the framework's own words, as /explore's does; the form sends
+simpler names (``batch``, ``positions``, ``channels``, ``filters``), which are read too, and the
+answer carries the canonical URL (``HX-Replace-Url``).
+"""
+from __future__ import annotations
+
+import math
+from typing import Literal, get_args, get_origin
+from urllib.parse import urlencode
+
+import numpy as np
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field, ValidationError
+from starlette.datastructures import QueryParams
+
+from app.core.forward import canonical_weights, engine_work, output_shape, random_input, readable_weights, run_layer
+from app.core.frameworks import SpecError, build_layer
+from app.core.limits import check_layer_cost
+from app.display import fmt, grid, term
+from app.figures import heatmap_grid
+from app.templating import render
 
 router = APIRouter(include_in_schema=False)
+
+TORCH_ACTIVATIONS = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh"}  # a module after the conv in PyTorch
+DETAIL = 8   # output channels written out, and products written out in each
+ROWS = 16    # channel rows drawn as numbers (all of them are in the heatmaps), and the weight matrix up to 16×16
+WORDS = {  # state field -> (PyTorch word, Keras word) in the canonical URL
+    "channels": ("in_channels", None), "filters": ("out_channels", "filters"), "bias": ("bias", "use_bias"),
+}
+PRESETS = [  # (label, query): one link away from the page
+    ("Q1 · Conv1D(filters=64, kernel_size=1, activation='relu') on (batch, 10, 100)",
+     "framework=keras&type=Conv1D&filters=64&kernel_size=1&activation=relu&input_shape=2,10,100"),
+    ("Small · Conv1d(4, 3, kernel_size=1) on 6 positions: every number on screen",
+     "framework=torch&type=Conv1d&in_channels=4&out_channels=3&kernel_size=1&input_shape=1,4,6"),
+    ("Weights of ones: each output is its column's sum",
+     "framework=torch&type=Conv1d&in_channels=4&out_channels=2&kernel_size=1&input_shape=1,4,6&weights=ones"),
+]
+
+
+class PointwiseState(BaseModel):
+    """The view's state; the bounds are the controls' bounds."""
+
+    framework: Literal["torch", "keras"] = "torch"
+    batch: int = Field(1, ge=1, le=4)
+    positions: int = Field(6, ge=1, le=64)
+    channels: int = Field(4, ge=1, le=128)
+    filters: int = Field(3, ge=1, le=128)
+    bias: bool = True
+    activation: Literal["linear", "relu", "sigmoid", "tanh"] = "linear"
+    weights: Literal["random", "ones"] = "random"
+    seed: int = Field(0, ge=0, le=9999)
+    step: int = Field(0, ge=0, le=63)
+
+    @property
+    def torch(self) -> bool:
+        return self.framework == "torch"
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """(N, C, L) in PyTorch, (N, L, C) in Keras."""
+        if self.torch:
+            return (self.batch, self.channels, self.positions)
+        return (self.batch, self.positions, self.channels)
+
+
+def what_works(name: str) -> str:
+    """The valid values of a state field, from the model itself (so the message and the bound agree)."""
+    field = PointwiseState.model_fields[name]
+    bounds = {type(m).__name__: m for m in field.metadata}
+    if "Ge" in bounds:
+        return f"an integer from {bounds['Ge'].ge} to {bounds['Le'].le}"
+    if get_origin(field.annotation) is Literal:
+        return "one of " + ", ".join(map(repr, get_args(field.annotation)))
+    return "true or false"
+
+
+def _shape(text: str) -> tuple[int, ...] | None:
+    try:
+        return tuple(int(p) for p in text.split(","))
+    except ValueError:
+        return None
+
+
+def read_state(query: QueryParams) -> tuple[PointwiseState, list[str]]:
+    """The state from a URL in either framework's words (or the form's); messages for what was refused."""
+    raw: dict[str, object] = {}
+    said: dict[str, str] = {}  # state field -> the word the URL used for it, to name it back
+    errors: list[str] = []
+    layer_type = query.get("type")
+    framework = query.get("framework") or ("keras" if layer_type == "Conv1D" else "torch")
+    if framework not in ("torch", "keras"):
+        errors.append(f"framework: must be 'torch' or 'keras', got {framework!r}")
+        framework = "torch"
+    raw["framework"] = framework
+    if layer_type is not None and layer_type.lower() != "conv1d":
+        errors.append(f"type: /pointwise shows Conv1d (PyTorch) or Conv1D (Keras), got {layer_type!r}; "
+                      "other layers are in /explore")
+    if "kernel_size" in query and query["kernel_size"].strip() != "1":
+        errors.append(f"kernel_size: /pointwise is the 1×1 convolution, so kernel_size must be 1, got "
+                      f"{query['kernel_size']!r}; other kernel sizes are in /explore")
+    for field, words in (("batch", ["batch"]), ("positions", ["positions"]), ("channels", ["channels", "in_channels"]),
+                         ("filters", ["filters", "out_channels"]), ("bias", ["bias", "use_bias"]),
+                         ("activation", ["activation"]), ("weights", ["weights"]), ("seed", ["seed"]),
+                         ("step", ["step"])):
+        for word in words:
+            if word in query:
+                raw[field], said[field] = query[word], word
+    if isinstance(raw.get("activation"), str) and raw["activation"].lower() == "none":
+        raw["activation"] = "linear"  # Keras' activation=None is 'linear'
+    if "input_shape" in query:
+        _read_input_shape(query["input_shape"], framework, raw, said, errors)
+    return _validate(raw, said, errors)
+
+
+def _read_input_shape(text: str, framework: str, raw: dict, said: dict, errors: list[str]) -> None:
+    """(N, C, L) in PyTorch, (N, L, C) in Keras: batch, channels and positions, named by their index."""
+    shape = _shape(text)
+    if shape is None or len(shape) != 3:
+        layout = "(batch, channels, positions)" if framework == "torch" else "(batch, positions, channels)"
+        errors.append(f"input_shape: expected 3 comma-separated integers {layout}, got {text!r}")
+        return
+    axes = ("batch", "channels", "positions") if framework == "torch" else ("batch", "positions", "channels")
+    if "channels" in raw and str(raw["channels"]) != str(shape[axes.index("channels")]):
+        errors.append(f"{said['channels']}: {raw['channels']} disagrees with input_shape {list(shape)}, whose channel "
+                      f"axis holds {shape[axes.index('channels')]} (PyTorch would refuse the input); showing "
+                      f"{shape[axes.index('channels')]}")
+    for i, field in enumerate(axes):
+        raw[field], said[field] = shape[i], f"input_shape[{i}] ({field})"
+
+
+def _validate(raw: dict, said: dict, errors: list[str]) -> tuple[PointwiseState, list[str]]:
+    try:
+        state = PointwiseState.model_validate(raw)
+    except ValidationError as exc:
+        bad = {str(e["loc"][0]) for e in exc.errors()}
+        errors += [f"{said.get(name, name)}: must be {what_works(name)}, got {raw[name]!r}" for name in sorted(bad)]
+        state = PointwiseState.model_validate({k: v for k, v in raw.items() if k not in bad})
+    if state.step >= state.positions:
+        errors.append(f"step: must be a position from 0 to {state.positions - 1} (this input has {state.positions}), "
+                      f"got {state.step}")
+        state = state.model_copy(update={"step": 0})
+    return state, errors
+
+
+def layer_spec(state: PointwiseState, *, activation: bool = True) -> dict:
+    """The conv layer in the framework's own words (PyTorch's activation is a separate module)."""
+    if state.torch:
+        return {"type": "Conv1d", "in_channels": state.channels, "out_channels": state.filters, "kernel_size": 1,
+                "bias": state.bias}
+    spec = {"type": "Conv1D", "filters": state.filters, "kernel_size": 1, "use_bias": state.bias}
+    if activation and state.activation != "linear":
+        spec["activation"] = state.activation
+    return spec
+
+
+def canonical_query(state: PointwiseState, **changes) -> str:
+    """The view's URL query in the framework's words."""
+    state = state.model_copy(update=changes)
+    params: dict[str, object] = {"framework": state.framework}
+    for key, value in layer_spec(state).items():
+        params[key] = str(value).lower() if isinstance(value, bool) else value
+    if state.torch and state.activation != "linear":
+        params["activation"] = state.activation
+    params["input_shape"] = ",".join(map(str, state.input_shape))
+    for key, default in (("weights", "random"), ("seed", 0), ("step", 0)):
+        if getattr(state, key) != default:
+            params[key] = getattr(state, key)
+    return urlencode(params, safe=",")
+
+
+def _forward(state: PointwiseState, layer, conv, x: np.ndarray, weights: list[np.ndarray]):
+    """The engine's output before and after the activation, in the framework's layout: ``conv`` is
+    the layer without its activation; PyTorch's activation is a module of its own after it."""
+    pre = run_layer(conv, x, weights)
+    if state.activation == "linear":
+        return pre, pre
+    if state.torch:
+        return pre, run_layer(build_layer("torch", {"type": TORCH_ACTIVATIONS[state.activation]}, pre.shape), pre, [])
+    return pre, run_layer(layer, x, weights)
+
+
+DENSE_ACTIVATIONS = {  # written here, not taken from the engine: the proof computes it the other way
+    "linear": lambda v: v, "relu": lambda v: np.maximum(v, 0), "tanh": np.tanh,
+    "sigmoid": lambda v: (1 + np.tanh(v / 2)) / 2,  # = 1 / (1 + e^−v), without overflow
+}
+
+
+def dense_per_position(state: PointwiseState, x: np.ndarray, weights: list[np.ndarray]) -> np.ndarray:
+    """The same layer as a plain matrix product on each position's channel vector, (N, L, C_out):
+    PyTorch ``nn.Linear`` with ``weight = conv.weight[:, :, 0]``; Keras ``Dense`` with ``kernel = kernel[0]``."""
+    if state.torch:
+        linear_weight = weights[0][:, :, 0]              # (C_out, C_in, 1) -> (C_out, C_in)
+        y = np.moveaxis(x, 1, -1) @ linear_weight.T      # x[n, t, :] @ W.T
+    else:
+        dense_kernel = weights[0][0]                     # (1, C_in, C_out) -> (C_in, C_out)
+        y = x @ dense_kernel                             # x[n, t, :] @ K
+    if state.bias:
+        y = y + weights[1]
+    return DENSE_ACTIVATIONS[state.activation](y)
+
+
+def _channels_first(a: np.ndarray, torch: bool) -> np.ndarray:
+    return a if torch else np.moveaxis(a, -1, 1)
+
+
+def arithmetic(x: np.ndarray, w: np.ndarray, b: np.ndarray, pre: np.ndarray, y: np.ndarray, t: int) -> list[dict]:
+    """Output channel o at position t written out: its first products w[o, c]·x[c, t], one sum for
+    the rest (the engine's total minus the bias and the products shown), the bias, and the value."""
+    lines = []
+    shown = min(DETAIL, x.shape[0])
+    for o in range(min(DETAIL, w.shape[0])):
+        products = [(float(w[o, c]), float(x[c, t])) for c in range(shown)]
+        rest = float(pre[o, t]) - float(b[o]) - sum(p * q for p, q in products)
+        lines.append({"o": o, "terms": [term(p, q) for p, q in products], "rest": fmt(rest), "bias": fmt(float(b[o])),
+                      "pre": fmt(float(pre[o, t])), "value": fmt(float(y[o, t]))})
+    return lines
+
+
+def _heatmap(title: str, z: np.ndarray, column: int | None) -> dict:
+    """One heatmap, cells small enough that 128 rows stay on screen; ``column`` outlined (the position t)."""
+    cell = max(4, min(22, 320 // max(z.shape)))
+    fig = heatmap_grid([(title, z)], cols=1, cell_px=cell)
+    if column is not None:
+        fig["layout"]["shapes"] = [{"type": "rect", "xref": "x", "yref": "y", "x0": column - 0.5, "x1": column + 0.5,
+                                    "y0": -0.5, "y1": z.shape[0] - 0.5, "line": {"color": "#111", "width": 2}}]
+    return fig
+
+
+def _rounded(a: np.ndarray) -> list:
+    """float32 values as short decimals for the page's data (0.3, not 0.30000001192092896)."""
+    return np.round(np.asarray(a, dtype=np.float64), 6).ravel().tolist()
+
+
+def pointwise_context(state: PointwiseState) -> dict:
+    """Everything the page shows: the engine's numbers (build_layer + run_layer) for batch item 0,
+    and the same output computed as a Dense layer per position, with the largest difference."""
+    ctx = {"s": state, "torch": state.torch, "spec": layer_spec(state), "query": canonical_query(state),
+           "link": lambda **c: canonical_query(state, **c), "presets": PRESETS,
+           "framework_links": {fw: canonical_query(state.model_copy(update={"framework": fw}))
+                               for fw in ("torch", "keras")}}
+    try:
+        layer = build_layer(state.framework, layer_spec(state), state.input_shape)
+        conv = build_layer(state.framework, layer_spec(state, activation=False), state.input_shape)
+        check_layer_cost(layer)
+    except SpecError as e:  # not expected inside the bounds; an answer all the same
+        return {**ctx, "error": str(e)}
+    # drawn in PyTorch's layout, so the same seed shows the same numbers in either framework
+    x = random_input((state.batch, state.channels, state.positions), state.seed)
+    if not state.torch:
+        x = np.ascontiguousarray(np.moveaxis(x, 1, -1))
+    weights = readable_weights(layer, state.seed, state.weights)
+    pre, y = _forward(state, layer, conv, x, weights)
+    dense = dense_per_position(state, x, weights)                  # (N, L, C_out)
+    y_cl = y if not state.torch else np.moveaxis(y, 1, -1)
+    cw = canonical_weights(layer, weights)[0]
+    w = cw["weight"][:, :, 0]                                      # (C_out, C_in)
+    b = cw.get("bias", np.zeros(state.filters, dtype=np.float32))
+    x0, pre0, y0 = (_channels_first(a, state.torch)[0] for a in (x, pre, y))   # (C, L) for batch item 0
+    dense0 = dense[0].T                                            # (C_out, L)
+    t, length = state.step, state.positions
+    in_rows, out_rows = min(ROWS, state.channels), min(ROWS, state.filters)
+    lit = lambda rows: np.where(np.arange(length) == t, "lit", "")[None, :].repeat(rows, 0)  # noqa: E731
+    ctx.update({
+        "layer": layer, "input_shape": list(state.input_shape), "out_shape": list(output_shape(layer)),
+        "weight_shapes": [(p.name, list(p.shape)) for p in layer.params],
+        "params": sum(math.prod(p.shape) for p in layer.params), "macs": engine_work(conv),
+        "step": t, "rows": {"in": in_rows, "out": out_rows}, "fmt": fmt,
+        "x_grid": grid(x0[:in_rows], "x-", lit(in_rows))[0], "y_grid": grid(y0[:out_rows], "y-", lit(out_rows))[0],
+        "w_grid": grid(w, "w-")[0] if max(w.shape) <= ROWS else None, "b_grid": grid(b, "b-")[0][0],
+        "lines": arithmetic(x0, w, b, pre0, y0, t),
+        "side_by_side": [{"o": o, "conv": fmt(float(y0[o, t])), "dense": fmt(float(dense0[o, t]))}
+                         for o in range(out_rows)],
+        "max_diff": float(np.abs(y_cl.astype(np.float64) - dense).max()), "compared": y.size,
+        "figures": {"x": _heatmap("input x[0]: channels × positions", x0, t),
+                    "w": _heatmap("W: output channels × input channels", w, None),
+                    "y": _heatmap("output y[0]: channels × positions", y0, t)},
+        "data": {"positions": length, "cin": state.channels, "cout": state.filters, "step": t,
+                 "activation": state.activation, "bias": state.bias, "detail": DETAIL, "rows": out_rows,
+                 "x": _rounded(x0), "w": _rounded(w), "b": _rounded(b), "y": _rounded(y0),
+                 "pre": _rounded(pre0[:DETAIL]), "dense": _rounded(dense0[:out_rows])},
+        "code": {"torch": torch_code(state), "keras": keras_code(state)},
+    })
+    return ctx
+
+
+def torch_code(s: PointwiseState) -> str:
+    """PyTorch: a Conv1d(k=1) and an nn.Linear with the conv's weight give the same output."""
+    act = f"nn.{TORCH_ACTIVATIONS[s.activation]}()" if s.activation != "linear" else "nn.Identity()"
+    lines = ["import torch", "from torch import nn", "",
+             f"conv = nn.Conv1d({s.channels}, {s.filters}, kernel_size=1, bias={s.bias})",
+             f"linear = nn.Linear({s.channels}, {s.filters}, bias={s.bias})",
+             f"act = {act}", "with torch.no_grad():",
+             f"    linear.weight.copy_(conv.weight[:, :, 0])  # ({s.filters}, {s.channels}, 1) -> ({s.filters}, {s.channels})"]
+    if s.bias:
+        lines.append("    linear.bias.copy_(conv.bias)")
+    lines += ["", f"x = torch.randn({s.batch}, {s.channels}, {s.positions})  # (N, C_in, L)",
+              f"y_conv = act(conv(x))                                # (N, C_out, L) = {(s.batch, s.filters, s.positions)}",
+              "# Linear acts on the last axis: put channels last, apply it at every position, put them back",
+              "y_dense = act(linear(x.transpose(1, 2))).transpose(1, 2)",
+              "print((y_conv - y_dense).abs().max())  # 0, or float32 round-off (~1e-7)"]
+    return "\n".join(lines)
+
+
+def keras_code(s: PointwiseState) -> str:
+    """Keras: a Conv1D(k=1) and a Dense with kernel[0] give the same output."""
+    act = f", activation='{s.activation}'" if s.activation != "linear" else ""
+    weights = "[kernel[0], bias]" if s.bias else "[kernel[0]]"
+    lines = ["import numpy as np", "import keras", "",
+             f"conv = keras.layers.Conv1D(filters={s.filters}, kernel_size=1, use_bias={s.bias}{act})",
+             f"dense = keras.layers.Dense({s.filters}, use_bias={s.bias}{act})", "",
+             f"x = np.random.randn({s.batch}, {s.positions}, {s.channels}).astype('float32')  # (N, L, C_in)",
+             f"y_conv = conv(x)                 # (N, L, filters) = {(s.batch, s.positions, s.filters)}",
+             ("kernel, bias = conv.get_weights()" if s.bias else "(kernel,) = conv.get_weights()")
+             + f"  # kernel: (1, {s.channels}, {s.filters})",
+             f"dense.build((None, {s.channels}))",
+             f"dense.set_weights({weights})  # kernel[0]: ({s.channels}, {s.filters})",
+             "y_dense = dense(x)              # Dense acts on the last axis: at every position",
+             "print(np.abs(keras.ops.convert_to_numpy(y_conv - y_dense)).max())  # 0, or float32 round-off"]
+    return "\n".join(lines)
+
+
+@router.get("/pointwise")
+def pointwise(request: Request):
+    state, errors = read_state(request.query_params)
+    ctx = pointwise_context(state)
+    response = render(request, "pointwise.html", {**ctx, "query_errors": errors},
+                      status_code=422 if errors and request.headers.get("HX-Request") != "true" else 200)
+    response.headers["HX-Replace-Url"] = "/pointwise?" + ctx["query"]
+    return response

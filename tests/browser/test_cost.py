@@ -1,0 +1,33 @@
+"""/cost in Chromium: inputs re-render the table and the roofline, presets, accessibility."""
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+
+def test_sizes_and_machines_recompute_in_place(page, live_server, problems, shot):
+    page.goto(live_server + "/cost")
+    expect(page.locator(".plot[data-rendered]")).to_have_count(1)
+    page.evaluate("window.__kept = 1")
+    before = page.locator("tr[data-op=standard] td[data-macs]").get_attribute("data-macs")
+    field = page.get_by_label("out_channels")
+    with page.expect_response(lambda r: "filters=64" in r.url or "out_channels=64" in r.url):
+        field.fill("64")
+    expect(page.locator("tr[data-op=standard] td[data-macs]")).not_to_have_attribute("data-macs", before)
+    assert int(page.locator("tr[data-op=standard] td[data-macs]").get_attribute("data-macs")) == 2 * int(before)
+    assert "out_channels=64" in page.url and page.evaluate("window.__kept") == 1  # no navigation
+    expect(page.locator(".plot[data-rendered]")).to_have_count(1)
+    page.get_by_role("link", name="Laptop CPU (4 cores, AVX2)").click()
+    expect(page.locator("#peak_gflops")).to_have_value("300")
+    expect(page.get_by_role("link", name="Laptop CPU (4 cores, AVX2)")).to_have_attribute("aria-current", "page")
+    shot("cost-laptop")
+
+
+def test_keyboard_and_axe(page, live_server, problems):
+    page.goto(live_server + "/cost")
+    expect(page.locator(".plot[data-rendered]")).to_have_count(1)
+    page.get_by_label("kernel_size").focus()
+    with page.expect_response(lambda r: "kernel=5" in r.url):  # the form's own name
+        page.keyboard.press("Control+a")
+        page.keyboard.type("5")
+    expect(page.locator(".ratios")).to_contain_text("1/5²")
+    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}})
+    assert results.violations_count == 0, results.generate_report()
