@@ -9,11 +9,13 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.code import MAX_CHARS, CodeError, parse_model
 from app.core.cost import layer_cost
 from app.core.forward import output_shape, random_weights, run_layer
 from app.core.frameworks import SpecError, build_layer
 from app.core.frameworks.common import MAX_INT
 from app.core.limits import check_input_size, check_layer_cost
+from app.core.trace import show_shape, trace
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -158,3 +160,108 @@ def cost(req: CostRequest) -> CostResponse:
                         bytes=CostBytes(input=c.input_bytes, weights=c.weight_bytes, output=c.output_bytes,
                                         intermediate=c.intermediate_bytes, total=c.total_bytes),
                         arithmetic_intensity=c.intensity)
+
+
+class TraceRequest(BaseModel):
+    framework: Literal["torch", "keras"] | None = Field(None, description="Detected from the code when left out.")
+    input_shape: list[int | None] | None = Field(None, min_length=1, max_length=8, description=(
+        "Batch first, in the framework's layout; null batch for Keras. Optional when the code has "
+        "Input/InputLayer/input_shape=."))
+    layers: list[LayerSpec] | None = Field(None, max_length=500, description="The layers in forward order.")
+    code: str | None = Field(None, max_length=MAX_CHARS, description="Pasted model code (parsed, never executed).")
+    variables: dict[str, int | float] = Field(default_factory=dict, max_length=50,
+                                              description="Values for names the code uses without defining them.")
+
+
+class TraceRow(BaseModel):
+    type: str
+    name: str | None = Field(None, description="The module's attribute path (PyTorch), when the code names it.")
+    output_shape: list[int | None]
+    params: int
+    macs: int
+    receptive_field: list[float] | None = Field(None, description="Per spatial axis, in input positions.")
+    jump: list[float] | None
+    note: str = ""
+
+
+class TraceError(BaseModel):
+    index: int
+    message: str
+
+
+class TraceResponse(BaseModel):
+    ok: bool
+    framework: str
+    input_shape: list[int | None] | None
+    layers: list[TraceRow]
+    total_params: int
+    error: TraceError | None = None
+    unresolved: list[str] = Field(default_factory=list, description="Names to supply in `variables`.")
+    notes: list[str] = Field(default_factory=list)
+
+
+def _check_shape(shape: list[int | None], loc: list) -> tuple:
+    for i, n in enumerate(shape):
+        if (n is None and i > 0) or (n is not None and not 0 < n <= MAX_INT):
+            raise APIError([*loc, i], f"input_shape[{i}] must be an integer from 1 to {MAX_INT:,}"
+                                      f"{' (only the batch may be null)' if n is None else ''}, got {n}")
+    return tuple(shape)
+
+
+@router.post("/trace", response_model=TraceResponse, response_model_exclude_none=False,
+             responses={422: {"description": "Malformed request or code that is not Python; `detail` says why"}})
+def trace_model(req: TraceRequest) -> TraceResponse:
+    """Every layer's shape, parameters, MACs and receptive field, from layer specs or pasted code.
+
+    A model whose shapes do not fit is an answer (ok: false, the rows up to the failing layer, and
+    the error), not a bad request."""
+    if (req.layers is None) == (req.code is None):
+        raise APIError(["layers"], "give either layers (a list of layer specs) or code (pasted model code)")
+    names: list[str | None] = []
+    unresolved: list[str] = []
+    notes: list[str] = []
+    shape = req.input_shape
+    framework = req.framework
+    if req.code is not None:
+        try:
+            parsed = parse_model(req.code, framework, req.variables)
+        except CodeError as e:
+            raise APIError(["code"], str(e))
+        framework, specs, names = parsed.framework, parsed.layers, parsed.names
+        unresolved, notes = parsed.unresolved, parsed.notes
+        shape = shape or (list(parsed.input_shape) if parsed.input_shape else None)
+    else:
+        specs = [layer.model_dump() for layer in req.layers]
+        if framework is None:
+            raise APIError(["framework"], "framework must be 'torch' or 'keras' when layers are given")
+    if shape is None:
+        raise APIError(["input_shape"], "the code gives no input shape (Input, InputLayer or input_shape=): "
+                                        "give input_shape, batch first")
+    shape = _check_shape(shape, ["input_shape"])
+    if unresolved:
+        first = next(i for i, spec in enumerate(specs) if any(v is None for v in _leaves(spec)))
+        return TraceResponse(ok=False, framework=framework, input_shape=list(shape), layers=[], total_params=0,
+                             unresolved=unresolved, notes=notes, error=TraceError(index=first, message=(
+                                 f"the code uses {', '.join(unresolved)} without defining "
+                                 f"{'it' if len(unresolved) == 1 else 'them'}: give "
+                                 f"{'its value' if len(unresolved) == 1 else 'their values'} in variables")))
+    t = trace(framework, shape, specs)
+    rows = [TraceRow(type=r.type, name=names[r.index] if r.index < len(names) else None,
+                     output_shape=show_shape(r.output_shape, t.batch_known), params=r.params, macs=r.macs,
+                     receptive_field=r.receptive_field, jump=r.jump, note=r.note) for r in t.rows]
+    return TraceResponse(ok=t.ok, framework=framework, input_shape=list(shape), layers=rows,
+                         total_params=t.total_params, notes=notes,
+                         error=TraceError(index=t.error[0], message=t.error[1]) if t.error else None)
+
+
+def _leaves(value):
+    """Every scalar in a spec (None where the code used an unresolved name)."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            stack += list(v.values())
+        elif isinstance(v, list):
+            stack += v
+        else:
+            yield v
