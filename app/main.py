@@ -4,13 +4,14 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import api
 from app.assets import ROOT, VENDOR, missing_vendor_files
 from app.core.limits import MAX_BODY_BYTES
-from app.routes import cost, docs, explore, groups, home, pointwise
+from app.routes import cost, docs, explore, groups, home, pointwise, trace
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
@@ -30,7 +31,9 @@ def create_app() -> FastAPI:
     app.include_router(pointwise.router)
     app.include_router(groups.router)
     app.include_router(cost.router)
+    app.include_router(trace.router)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
+    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=1)  # level 1: most of the gain, a fraction of the CPU
 
     @app.get("/vendor/{name}", include_in_schema=False)
     def vendor(name: str) -> Response:

@@ -403,3 +403,37 @@ def trace(framework: str, input_shape: tuple[int | None, ...], specs: list[dict[
 def show_shape(shape: Shape, batch_known: bool) -> list:
     """The shape as the framework prints it: Keras' unknown batch is None."""
     return list(shape) if batch_known else [None, *shape[1:]]
+
+
+def fit_check(x: Shape | None, y: Shape | None, model_in: tuple, model_out: tuple) -> list[tuple[bool, str]]:
+    """Do arrays of these shapes fit the model? (ok, message) lines, in plain words with the arithmetic.
+
+    Axis 0 counts samples in x and in y alike; each sample must have the model's input shape.
+    """
+    lines = []
+    for label, arr, want in (("x", x, model_in), ("y", y, model_out)):
+        if arr is None:
+            continue
+        if list(arr[1:]) == list(want[1:]):
+            lines.append((True, f"{label} {list(arr)}: {arr[0]:,} samples of {list(arr[1:])}, as the model "
+                                f"{'takes' if label == 'x' else 'gives'}"))
+            continue
+        per, need = math.prod(arr[1:]), math.prod(want[1:])
+        text = (f"{label} {list(arr)}: each sample is {list(arr[1:])}, but the model {'takes' if label == 'x' else 'gives'} "
+                f"{list(want[1:])} per sample")
+        if need % per == 0 and arr[0] % (need // per) == 0:
+            k = need // per
+            text += (f". {k} of your samples hold exactly one of the model's ({per:,} × {k} = {need:,} values): if "
+                     f"{k} consecutive entries belong together, reshape {label} to {[arr[0] // k, *want[1:]]}")
+        lines.append((False, text))
+    if x is not None and y is not None and x[0] != y[0]:
+        big, small = max(x[0], y[0]), min(x[0], y[0])
+        text = (f"x has {x[0]:,} samples but y has {y[0]:,}; axis 0 counts samples in both, and every sample of x "
+                "needs its own entry in y")
+        if small and big % small == 0:
+            k, more = big // small, "x" if x[0] > y[0] else "y"
+            text += (f". {big:,} = {k} × {small:,}: either {k} entries of {more} make one sample (group them, as "
+                     f"above), or {'x' if more == 'y' else 'y'} should have {k} times as many samples "
+                     f"(one per entry of {more})")
+        lines.append((False, text))
+    return lines

@@ -249,18 +249,19 @@ def separable_stages(state: GroupsState) -> list[Stage]:
                                       "bias": s.bias}, s.input_shape)
     pointwise = build_layer("torch", {"type": "Conv2d", "in_channels": mid, "out_channels": s.filters,
                                       "kernel_size": 1, "bias": s.bias}, tuple(stage_shapes(depthwise)[-1]))
-    return [*layer_stages(depthwise, ["depthwise"], [
-                f"depthwise = nn.Conv2d({s.channels}, {mid}, kernel_size={s.kernel_size}, padding={pad!r}, "
-                f"groups={s.channels}, bias={s.bias})"], "depthwise."),
-            *layer_stages(pointwise, ["pointwise"], [
-                f"pointwise = nn.Conv2d({mid}, {s.filters}, kernel_size=1, bias={s.bias})"], "pointwise.")]
+    depthwise_code = (f"depthwise = nn.Conv2d({s.channels}, {mid}, kernel_size={s.kernel_size}, padding={pad!r}, "
+                      f"groups={s.channels}, bias={s.bias})")
+    pointwise_code = f"pointwise = nn.Conv2d({mid}, {s.filters}, kernel_size=1, bias={s.bias})"
+    return [*layer_stages(depthwise, ["depthwise"], [depthwise_code], "depthwise."),
+            *layer_stages(pointwise, ["pointwise"], [pointwise_code], "pointwise.")]
 
 
 # ---------------------------------------------------------------- the pictures (inline SVG data)
 
-def _spread(n: int, top: float, height: float) -> list[float]:
-    """n node positions centred in equal slots over [top, top + height]."""
-    return [round(top + (i + 0.5) * height / n, 1) for i in range(n)]
+def _spread(n: int, top: float, height: float) -> list[int]:
+    """n node positions centred in equal slots over [top, top + height], in whole pixels (slots are ≥ 3.6 px,
+    so no two nodes share one; short numbers keep the thousands of edge paths small)."""
+    return [round(top + (i + 0.5) * height / n) for i in range(n)]
 
 
 def _group_of(n: int, groups: int) -> list[int]:
@@ -269,19 +270,20 @@ def _group_of(n: int, groups: int) -> list[int]:
     return [i // size for i in range(n)]
 
 
-def connection_graph(columns: list[tuple[str, int]], groups: list[int]) -> dict:
+def connection_graph(columns: list[tuple[str, int]], stages: list[tuple[str, int]]) -> dict:
     """Channels as nodes in columns (left to right) and one edge per (input, output) pair a weight
-    connects: output channel o of a stage with G groups reads the input channels of its group only.
+    connects: an output channel of a stage with G groups reads the input channels of its group only.
 
-    >>> g = connection_graph([("in", 4), ("out", 8)], [2])
+    >>> g = connection_graph([("in", 4), ("out", 8)], [("groups=2", 2)])
     >>> g["edge_count"], [e["count"] for e in g["edges"]]
     (16, [8, 8])
     """
     most = max(n for _, n in columns)
-    gap = 26 if most <= 16 else max(3.6, 460 / most)  # readable labels when small; fits 128 channels
-    top, height, step, left = 34, most * gap, 250, 70
+    gap = 28 if most <= 16 else max(3.6, 460 / most)  # readable labels when small; fits 128 channels
+    top, height, step, left = 34, most * gap, 250, 110
     xs = [left + i * step for i in range(len(columns))]
     ys = [_spread(n, top, height) for _, n in columns]
+    groups = [g for _, g in stages]
     node_groups = [_group_of(columns[0][1], groups[0])] + [_group_of(n, g) for (_, n), g in zip(columns[1:], groups)]
     cols = []
     for c, ((title, n), x, y) in enumerate(zip(columns, xs, ys)):
@@ -291,23 +293,26 @@ def connection_graph(columns: list[tuple[str, int]], groups: list[int]) -> dict:
                      "label_dx": 10 if side == "start" else -10,
                      "nodes": [{"c": i, "y": y[i], "group": node_groups[c][i] % COLOURS, "label": i in labelled}
                                for i in range(n)]})
-    edges = []
-    for s, g in enumerate(groups):
+    edges, labels = [], []
+    for s, (name, g) in enumerate(stages):
         n_in, n_out = columns[s][1], columns[s + 1][1]
         per_in, per_out = n_in // g, n_out // g
+        opacity = round(min(0.9, max(0.12, 1.8 / math.sqrt(per_in))), 2)  # many edges into one node: fainter
         for grp in range(g):
             d = "".join(f"M{xs[s] + 7} {ys[s][i]}L{xs[s + 1] - 7} {ys[s + 1][o]}"
                         for o in range(grp * per_out, (grp + 1) * per_out)
                         for i in range(grp * per_in, (grp + 1) * per_in))
-            edges.append({"stage": s, "group": grp, "colour": grp % COLOURS, "d": d, "count": per_in * per_out})
-    total = sum(e["count"] for e in edges)
-    return {"width": xs[-1] + left, "height": round(top + height + 10), "columns": cols, "edges": edges,
-            "edge_count": total, "opacity": round(max(0.12, min(0.9, 6 / math.sqrt(max(1, total / len(columns))))), 2)}
+            edges.append({"stage": s, "group": grp, "colour": grp % COLOURS, "d": d, "count": per_in * per_out,
+                          "opacity": opacity})
+        labels.append({"x": (xs[s] + xs[s + 1]) / 2, "text": name})
+    bottom = top + height + 22
+    return {"width": xs[-1] + 90, "height": round(bottom + 8), "label_y": round(bottom), "columns": cols,
+            "edges": edges, "stage_labels": labels, "edge_count": sum(e["count"] for e in edges)}
 
 
 def connection_matrix(n_in: int, n_out: int, groups: int) -> dict:
     """The C_out × C_in matrix of (output, input) pairs with a weight: one coloured block per group."""
-    cell = max(1.5, min(16.0, 220 / max(n_in, n_out)))
+    cell = max(1.5, min(22.0, 220 / max(n_in, n_out)))
     per_in, per_out = n_in // groups, n_out // groups
     blocks = [{"x": grp * per_in * cell, "y": grp * per_out * cell, "w": per_in * cell, "h": per_out * cell,
                "colour": grp % COLOURS} for grp in range(groups)]
@@ -320,7 +325,7 @@ def connection_matrix(n_in: int, n_out: int, groups: int) -> dict:
 
 def group_lines(n_in: int, n_out: int, groups: int, shown: int = 6) -> list[str]:
     """'group 0: input channels 0–1 → output channels 0–3', for the first few groups."""
-    span = lambda a, n: f"{a}" if n == 1 else f"{a}–{a + n - 1}"  # noqa: E731
+    span = lambda a, n: f"{a}" if n == 1 else f"{a}–{a + n - 1}"
     per_in, per_out = n_in // groups, n_out // groups
     return [f"group {g}: input channel{'s' if per_in > 1 else ''} {span(g * per_in, per_in)} → output "
             f"channel{'s' if per_out > 1 else ''} {span(g * per_out, per_out)}" for g in range(min(groups, shown))]
@@ -362,8 +367,7 @@ def group_options(state: GroupsState, choices: list[int]) -> list[dict]:
 def grouped_context(state: GroupsState) -> dict:
     s = state
     choices = valid_groups(s.channels, s.filters)
-    ctx = {"choices": choices, "table": groups_table(s), "code": conv_code(s, groups=s.groups),
-           "group_options": group_options(s, choices)}
+    ctx = {"table": groups_table(s), "code": conv_code(s, groups=s.groups), "group_options": group_options(s, choices)}
     try:
         stage = grouped_stage(s, s.groups)
     except SpecError as e:
@@ -374,7 +378,8 @@ def grouped_context(state: GroupsState) -> dict:
     out = stage.out_shape
     h_out, w_out = (out[2], out[3]) if s.framework == "torch" else (out[1], out[2])
     return {**ctx, "stage": stage, "reads": cg, "out_shape": out,
-            "graph": connection_graph([("input channels", s.channels), ("output channels", s.filters)], [s.groups]),
+            "graph": connection_graph([("input channels", s.channels), ("output channels", s.filters)],
+                                      [(f"groups={s.groups}", s.groups)]),
             "matrix": connection_matrix(s.channels, s.filters, s.groups),
             "group_lines": group_lines(s.channels, s.filters, s.groups),
             "params_formula": f"{s.filters}·({s.channels}/{s.groups})·{k}·{k}" + (f" + {s.filters}" if s.bias else ""),
@@ -397,12 +402,13 @@ def separable_context(state: GroupsState) -> dict:
     return {
         "stages": stages, "standard": standard, "total": total, "mid_shape": mid, "out_shape": pointwise.out_shape,
         "graph": connection_graph([("input channels", s.channels), ("after depthwise", s.channels * m),
-                                   ("output channels", c_out)], [s.channels, 1]),
+                                   ("output channels", c_out)],
+                                  [(f"depthwise, groups={s.channels}", s.channels), ("pointwise 1×1", 1)]),
         "matrices": [("depthwise", connection_matrix(s.channels, s.channels * m, s.channels)),
                      ("pointwise", connection_matrix(s.channels * m, c_out, 1))],
         "ratio": {"formula": (f"{m}·(1/{c_out} + 1/{k}²)" if m > 1 else f"1/{c_out} + 1/{k}²"),
-                  "terms": f"{m / c_out:.4f} + {m / k ** 2:.4f}", "value": f"{m * (1 / c_out + 1 / k ** 2):.4f}",
-                  "measured": f"{total['macs'] / standard.macs:.4f}", "fewer": f"{standard.macs / total['macs']:.1f}"},
+                  "terms": f"{m / c_out:.4g} + {m / k ** 2:.4g}", "value": f"{m * (1 / c_out + 1 / k ** 2):.4g}",
+                  "measured": f"{total['macs'] / standard.macs:.4g}", "fewer": f"{standard.macs / total['macs']:.1f}"},
         "intermediate": {"count": intermediate, "bytes": 4 * intermediate},
         "per_value": {"depthwise": k * k, "standard": k * k * s.channels},
     }

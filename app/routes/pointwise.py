@@ -221,13 +221,19 @@ def arithmetic(x: np.ndarray, w: np.ndarray, b: np.ndarray, pre: np.ndarray, y: 
 
 
 def _heatmap(title: str, z: np.ndarray, column: int | None) -> dict:
-    """One heatmap, cells small enough that 128 rows stay on screen; ``column`` outlined (the position t)."""
-    cell = max(4, min(22, 320 // max(z.shape)))
-    fig = heatmap_grid([(title, z)], cols=1, cell_px=cell)
+    """One heatmap, cells small enough that 128 rows stay on screen and the three sit side by side;
+    ``column`` outlined (the position t)."""
+    cell = max(3, min(22, 280 // max(z.shape)))
+    fig = heatmap_grid([(title, np.round(z.astype(np.float64), 6))], cols=1, cell_px=cell)
     if column is not None:
         fig["layout"]["shapes"] = [{"type": "rect", "xref": "x", "yref": "y", "x0": column - 0.5, "x1": column + 0.5,
                                     "y0": -0.5, "y1": z.shape[0] - 0.5, "line": {"color": "#111", "width": 2}}]
     return fig
+
+
+def _lit_column(rows: int, length: int, t: int) -> np.ndarray:
+    """Cell classes of a channels × positions grid: column t is the one read or written."""
+    return np.where(np.arange(length) == t, "lit", "")[None, :].repeat(rows, 0)
 
 
 def _rounded(a: np.ndarray) -> list:
@@ -238,7 +244,7 @@ def _rounded(a: np.ndarray) -> list:
 def pointwise_context(state: PointwiseState) -> dict:
     """Everything the page shows: the engine's numbers (build_layer + run_layer) for batch item 0,
     and the same output computed as a Dense layer per position, with the largest difference."""
-    ctx = {"s": state, "torch": state.torch, "spec": layer_spec(state), "query": canonical_query(state),
+    ctx = {"s": state, "torch": state.torch, "query": canonical_query(state),
            "link": lambda **c: canonical_query(state, **c), "presets": PRESETS,
            "framework_links": {fw: canonical_query(state.model_copy(update={"framework": fw}))
                                for fw in ("torch", "keras")}}
@@ -263,21 +269,20 @@ def pointwise_context(state: PointwiseState) -> dict:
     dense0 = dense[0].T                                            # (C_out, L)
     t, length = state.step, state.positions
     in_rows, out_rows = min(ROWS, state.channels), min(ROWS, state.filters)
-    lit = lambda rows: np.where(np.arange(length) == t, "lit", "")[None, :].repeat(rows, 0)  # noqa: E731
     ctx.update({
-        "layer": layer, "input_shape": list(state.input_shape), "out_shape": list(output_shape(layer)),
+        "input_shape": list(state.input_shape), "out_shape": list(output_shape(layer)),
         "weight_shapes": [(p.name, list(p.shape)) for p in layer.params],
         "params": sum(math.prod(p.shape) for p in layer.params), "macs": engine_work(conv),
-        "step": t, "rows": {"in": in_rows, "out": out_rows}, "fmt": fmt,
-        "x_grid": grid(x0[:in_rows], "x-", lit(in_rows))[0], "y_grid": grid(y0[:out_rows], "y-", lit(out_rows))[0],
+        "step": t, "rows": {"in": in_rows, "out": out_rows}, "detail": DETAIL,
+        "x_grid": grid(x0[:in_rows], "x-", _lit_column(in_rows, length, t))[0],
+        "y_grid": grid(y0[:out_rows], "y-", _lit_column(out_rows, length, t))[0],
         "w_grid": grid(w, "w-")[0] if max(w.shape) <= ROWS else None, "b_grid": grid(b, "b-")[0][0],
         "lines": arithmetic(x0, w, b, pre0, y0, t),
         "side_by_side": [{"o": o, "conv": fmt(float(y0[o, t])), "dense": fmt(float(dense0[o, t]))}
                          for o in range(out_rows)],
         "max_diff": float(np.abs(y_cl.astype(np.float64) - dense).max()), "compared": y.size,
-        "figures": {"x": _heatmap("input x[0]: channels × positions", x0, t),
-                    "w": _heatmap("W: output channels × input channels", w, None),
-                    "y": _heatmap("output y[0]: channels × positions", y0, t)},
+        "largest": fmt(float(np.abs(y).max())),
+        "figures": {"x": _heatmap("x[0]", x0, t), "w": _heatmap("W", w, None), "y": _heatmap("y[0]", y0, t)},
         "data": {"positions": length, "cin": state.channels, "cout": state.filters, "step": t,
                  "activation": state.activation, "bias": state.bias, "detail": DETAIL, "rows": out_rows,
                  "x": _rounded(x0), "w": _rounded(w), "b": _rounded(b), "y": _rounded(y0),
@@ -294,31 +299,32 @@ def torch_code(s: PointwiseState) -> str:
              f"conv = nn.Conv1d({s.channels}, {s.filters}, kernel_size=1, bias={s.bias})",
              f"linear = nn.Linear({s.channels}, {s.filters}, bias={s.bias})",
              f"act = {act}", "with torch.no_grad():",
-             f"    linear.weight.copy_(conv.weight[:, :, 0])  # ({s.filters}, {s.channels}, 1) -> ({s.filters}, {s.channels})"]
+             ("    linear.weight.copy_(conv.weight[:, :, 0])"
+             f"  # ({s.filters}, {s.channels}, 1) -> ({s.filters}, {s.channels})")]
     if s.bias:
         lines.append("    linear.bias.copy_(conv.bias)")
     lines += ["", f"x = torch.randn({s.batch}, {s.channels}, {s.positions})  # (N, C_in, L)",
-              f"y_conv = act(conv(x))                                # (N, C_out, L) = {(s.batch, s.filters, s.positions)}",
-              "# Linear acts on the last axis: put channels last, apply it at every position, put them back",
+              f"y_conv = act(conv(x))  # (N, C_out, L) = {(s.batch, s.filters, s.positions)}",
+              "# nn.Linear acts on the last axis: put the channels last, apply it at every position, put them back",
               "y_dense = act(linear(x.transpose(1, 2))).transpose(1, 2)",
-              "print((y_conv - y_dense).abs().max())  # 0, or float32 round-off (~1e-7)"]
+              "print((y_conv - y_dense).abs().max())  # 0, or float32 round-off"]
     return "\n".join(lines)
 
 
 def keras_code(s: PointwiseState) -> str:
     """Keras: a Conv1D(k=1) and a Dense with kernel[0] give the same output."""
     act = f", activation='{s.activation}'" if s.activation != "linear" else ""
-    weights = "[kernel[0], bias]" if s.bias else "[kernel[0]]"
     lines = ["import numpy as np", "import keras", "",
              f"conv = keras.layers.Conv1D(filters={s.filters}, kernel_size=1, use_bias={s.bias}{act})",
              f"dense = keras.layers.Dense({s.filters}, use_bias={s.bias}{act})", "",
              f"x = np.random.randn({s.batch}, {s.positions}, {s.channels}).astype('float32')  # (N, L, C_in)",
-             f"y_conv = conv(x)                 # (N, L, filters) = {(s.batch, s.positions, s.filters)}",
-             ("kernel, bias = conv.get_weights()" if s.bias else "(kernel,) = conv.get_weights()")
-             + f"  # kernel: (1, {s.channels}, {s.filters})",
+             (f"y_conv = conv(x)  # (N, L, filters) = {(s.batch, s.positions, s.filters)}; "
+             f"builds kernel (1, {s.channels}, {s.filters})"),
+             "kernel, bias = conv.get_weights()" if s.bias else "(kernel,) = conv.get_weights()",
              f"dense.build((None, {s.channels}))",
-             f"dense.set_weights({weights})  # kernel[0]: ({s.channels}, {s.filters})",
-             "y_dense = dense(x)              # Dense acts on the last axis: at every position",
+             (f"dense.set_weights({'[kernel[0], bias]' if s.bias else '[kernel[0]]'})"
+             f"  # kernel[0]: ({s.channels}, {s.filters})"),
+             "y_dense = dense(x)  # Dense acts on the last axis: at every position",
              "print(np.abs(keras.ops.convert_to_numpy(y_conv - y_dense)).max())  # 0, or float32 round-off"]
     return "\n".join(lines)
 

@@ -133,7 +133,7 @@ def test_full_page_and_fragment_share_a_url(client):
     url = "/explore?framework=torch&type=Conv2d&in_channels=2&out_channels=3&kernel_size=3&stride=2&input_shape=1,2,9,9"
     full = get(client, url)
     frag = get(client, url, headers=HX)
-    assert full.headers["vary"] == frag.headers["vary"] == "HX-Request"
+    assert "HX-Request" in full.headers["vary"] and "HX-Request" in frag.headers["vary"]
     assert "<html" in full.text and 'id="explore-form"' in full.text
     assert frag.text.strip().startswith('<div id="live"')
     assert "<html" not in frag.text and 'id="explore-form"' not in frag.text and "<nav" not in frag.text

@@ -11,7 +11,7 @@ def test_full_page_and_fragment_share_a_url(client):
     full = client.get("/?kernel_size=5&padding=2")
     frag = client.get("/?kernel_size=5&padding=2", headers={"HX-Request": "true"})
     assert full.status_code == frag.status_code == 200
-    assert full.headers["vary"] == frag.headers["vary"] == "HX-Request"
+    assert "HX-Request" in full.headers["vary"] and "HX-Request" in frag.headers["vary"]
     assert "<html" in full.text and "<html" not in frag.text
     assert frag.text.strip().startswith('<div id="live"')
     assert shape(full.text) == shape(frag.text) == [1, 1, 10]  # (10 + 2 + 2 − 5) / 1 + 1
