@@ -107,8 +107,43 @@ class _Reader:
     """Reads one pasted program into a ParsedModel."""
 
     def __init__(self, tree: ast.Module, framework: str, variables: dict[str, Any]):
-        self.tree, self.framework, self.variables = tree, framework, variables
+        self.tree, self.framework = tree, framework
         self.model = ParsedModel(framework)
+        self.variables = {}
+        self.constants(tree.body)
+        self.variables.update(variables)  # what the user gives wins over the code
+
+    def constants(self, body: list[ast.stmt]) -> None:
+        """`n = 10`, `shape = (28, 28, 1)`, `a, b = 100, 32`, `m = n * 2`: values the code itself defines."""
+        for stmt in body:
+            if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1:
+                continue
+            target, value = stmt.targets[0], stmt.value
+            pairs = [(target, value)]
+            if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple) and len(target.elts) == len(value.elts):
+                pairs = list(zip(target.elts, value.elts))
+            for name, node in pairs:
+                if isinstance(name, ast.Name) and isinstance(node, (ast.Constant, ast.Tuple, ast.List, ast.BinOp,
+                                                                     ast.UnaryOp, ast.Name)):
+                    self.constant(name.id, node)
+
+    def constant(self, name: str, node: ast.AST) -> None:
+        unresolved = list(self.model.unresolved)
+        try:
+            value = self.value(node, name)
+        except CodeError:
+            return
+        finally:
+            self.model.unresolved = unresolved  # a constant the code cannot give is not yet a question
+        if value is not None:
+            self.variables[name] = value
+
+    def defaults(self, func: ast.FunctionDef) -> None:
+        """def __init__(self, num_classes=10): the defaults are the values a plain Net() uses."""
+        args = func.args.args[len(func.args.args) - len(func.args.defaults):]
+        for arg, default in zip([*args, *func.args.kwonlyargs], [*func.args.defaults, *func.args.kw_defaults]):
+            if default is not None and arg.arg not in self.variables:
+                self.constant(arg.arg, default)
 
     # values: literals, known names, simple arithmetic
     def value(self, node: ast.AST, where: str) -> Any:
@@ -168,16 +203,17 @@ class _Reader:
                 raise CodeError(f"line {call.lineno}: {name}(**…) cannot be read; write the keywords out")
             spec[kw.arg] = self.sub_layer(kw.value) if kw.arg == "layer" else self.value(kw.value, f"{name} {kw.arg}")
         if self.framework == "keras":
+            if name in ("Input", "InputLayer"):
+                shape = spec.get("shape") or spec.get("input_shape")
+                if not isinstance(shape, list) or None in shape:
+                    raise CodeError(f"line {call.lineno}: {name} needs shape=(...) with known sizes")
+                self.model.input_shape = (spec.get("batch_size"), *shape)
+                return None
             for key in ("input_shape", "batch_input_shape"):
                 if key in spec:
                     shape = spec.pop(key)
-                    self.model.input_shape = (None, *shape) if key == "input_shape" else tuple(shape)
-            if name in ("Input", "InputLayer"):
-                shape = spec.get("shape") or spec.get("input_shape")
-                if shape is None:
-                    raise CodeError(f"line {call.lineno}: {name} needs shape=(...)")
-                self.model.input_shape = (spec.get("batch_size"), *shape)
-                return None
+                    if isinstance(shape, list):
+                        self.model.input_shape = (None, *shape) if key == "input_shape" else tuple(shape)
         return spec
 
     def sub_layer(self, node: ast.AST) -> dict:
@@ -222,7 +258,7 @@ class _Reader:
                     return
         for stmt in _statements(self.tree):
             call = stmt.value if isinstance(stmt, (ast.Assign, ast.Expr)) else None
-            if isinstance(call, ast.Call) and _call_name(call.func) == "Sequential":
+            if isinstance(call, ast.Call) and _call_name(call.func) == "Sequential" and not self.model.layers:
                 self.sequential(call, "")
                 return
 
@@ -234,6 +270,8 @@ class _Reader:
                 self.add(self.layer(arg), f"{prefix}{i}")
 
     def module_class(self, init: ast.FunctionDef, forward: ast.FunctionDef | None) -> None:
+        self.defaults(init)
+        self.constants(init.body)
         modules: dict[str, ast.Call] = {}
         for stmt in ast.walk(init):
             if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.value, ast.Call):
@@ -256,7 +294,9 @@ class _Reader:
                 self.add(item)
 
     def forward_order(self, forward: ast.FunctionDef, modules: dict) -> list | None:
-        """Calls in a forward() made of `x = f(g(x))` lines, innermost first; None if it is not such a chain."""
+        """Calls in a forward() made of `x = f(g(x))` lines, innermost first; None if it is not such a chain.
+
+        `out, h = self.lstm(x)` keeps the first output; `out[:, -1]` picks positions (an index row)."""
         order = []
         for stmt in forward.body:
             if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
@@ -265,16 +305,35 @@ class _Reader:
                 return None
             node = stmt.value
             chain = []
-            while isinstance(node, ast.Call):
-                step = self.forward_call(node, modules)
+            while isinstance(node, (ast.Call, ast.Subscript)):
+                step = self.forward_call(node, modules) if isinstance(node, ast.Call) else self.index(node)
                 if step is None:
                     return None
                 chain.append(step)
-                node = node.func.value if _is_method(node) else (node.args[0] if node.args else None)
+                if isinstance(node, ast.Subscript):
+                    node = node.value
+                else:
+                    node = node.func.value if _is_method(node) else (node.args[0] if node.args else None)
             if not isinstance(node, ast.Name):
                 return None
             order += [s for s in reversed(chain) if s != ("skip", None)]
         return order
+
+    def index(self, node: ast.Subscript) -> tuple | None:
+        """out[-1] or out[:, -1, :]: integers pick (and drop) an axis, bare slices keep one."""
+        items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+        picks = []
+        for item in items:
+            if isinstance(item, ast.Slice) and item.lower is item.upper is item.step is None:
+                picks.append(None)
+            elif isinstance(item, (ast.Constant, ast.UnaryOp)):
+                value = self.value(item, "an index")
+                if not isinstance(value, int):
+                    return None
+                picks.append(value)
+            else:
+                return None
+        return ("layer", {"type": "index", "picks": picks})
 
     def forward_call(self, call: ast.Call, modules: dict) -> tuple | None:
         func = call.func

@@ -237,6 +237,17 @@ def _view(framework, spec, shape):
     return Step(out, rf=LOSES_RF, note=note)
 
 
+def _index(framework, spec, shape):
+    """out[-1], out[:, -1, :] in a forward(): an integer picks one position and drops its axis."""
+    picks = spec.get("picks", [])
+    if len(picks) > len(shape):
+        raise SpecError(f"the index {picks} has more axes than the tensor {list(shape)}", "picks")
+    for axis, p in enumerate(picks):
+        if p is not None and not -shape[axis] <= p < shape[axis]:
+            raise SpecError(f"index {p} is out of range for axis {axis} of size {shape[axis]} ({list(shape)})", "picks")
+    return Step(tuple(n for n, p in zip(shape, [*picks, *[None] * len(shape)]) if p is None), rf=LOSES_RF)
+
+
 def _permute(framework, spec, shape):
     kw = read_keywords(spec, "Permute", {"dims": None, **_KERAS_NO_EFFECT}, ("dims",))
     dims = list(kw["dims"])
@@ -342,7 +353,7 @@ _DROPOUT_KEYWORDS = {"torch": {"p": 0.5, "inplace": False, "dim": None},
                      "keras": {"rate": None, "axis": -1, "stddev": None, **_KERAS_NO_EFFECT}}
 
 HANDLERS: dict[str, dict[str, Callable]] = {
-    "torch": {"view": _view, "Linear": _dense, "Flatten": _flatten, "BatchNorm1d": _batchnorm, "BatchNorm2d": _batchnorm,
+    "torch": {"view": _view, "index": _index, "Linear": _dense, "Flatten": _flatten, "BatchNorm1d": _batchnorm, "BatchNorm2d": _batchnorm,
               "BatchNorm3d": _batchnorm, "Embedding": _embedding, "LSTM": _rnn, "GRU": _rnn, "RNN": _rnn,
               "Unflatten": _reshape, "ZeroPad1d": _zero_padding, "ZeroPad2d": _zero_padding,
               "ZeroPad3d": _zero_padding, "Upsample": _upsampling, "UpsamplingNearest2d": _upsampling,

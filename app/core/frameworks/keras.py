@@ -254,9 +254,10 @@ def _activation_layer(name: str, spec: dict, input_shape) -> Layer:
         if kw["max_value"] is not None:
             params["max_value"] = _non_negative(name, "max_value", kw["max_value"])
         stages = [activation_stage("relu", **params)]
-    elif name == "LeakyReLU":
-        kw = read_keywords(spec, name, {"negative_slope": 0.3, **base})
-        stages = [activation_stage("leaky_relu", negative_slope=_non_negative(name, "negative_slope", kw["negative_slope"]))]
+    elif name == "LeakyReLU":  # Keras 3 still takes the Keras 2 name `alpha` (with a warning)
+        kw = read_keywords(spec, name, {"negative_slope": 0.3, "alpha": None, **base})
+        slope = kw["negative_slope"] if kw["alpha"] is None else kw["alpha"]
+        stages = [activation_stage("leaky_relu", negative_slope=_non_negative(name, "negative_slope", slope))]
     else:  # ELU
         kw = read_keywords(spec, name, {"alpha": 1.0, **base})
         stages = [activation_stage("elu", alpha=number(name, "alpha", kw["alpha"]))]
