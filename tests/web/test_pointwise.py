@@ -87,7 +87,7 @@ def by_hand(d: dict) -> list[list[float]]:
 def test_full_page_and_fragment_share_a_url(client):
     full = get(client, SMALL)
     frag = get(client, SMALL, headers=HX)
-    assert full.headers["vary"] == frag.headers["vary"] == "HX-Request"
+    assert "HX-Request" in full.headers["vary"] and "HX-Request" in frag.headers["vary"]
     assert "<html" in full.text and 'id="pointwise-form"' in full.text
     assert frag.text.strip().startswith('<div id="live"')
     assert "<html" not in frag.text and 'id="pointwise-form"' not in frag.text and "<nav" not in frag.text
