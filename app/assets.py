@@ -1,12 +1,18 @@
 """Front-end assets: ours from static/, third-party ones from node_modules (installed by npm ci).
 
-Only the files named here are served from node_modules; nothing third-party is committed.
+Every asset is served under a content-hashed name (``/assets/app.3f2a9c1e.css``) with
+``Cache-Control: immutable``, so a CDN or browser keeps it until the file changes. Only the
+third-party files named here are served from node_modules; nothing third-party is committed.
 """
 from __future__ import annotations
 
+import gzip
+import hashlib
+from functools import lru_cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+STATIC = ROOT / "static"
 NODE_MODULES = ROOT / "node_modules"
 VENDOR = {
     "htmx.min.js": NODE_MODULES / "htmx.org/dist/htmx.min.js",
@@ -14,12 +20,43 @@ VENDOR = {
     "swagger-ui-bundle.js": NODE_MODULES / "swagger-ui-dist/swagger-ui-bundle.js",
     "swagger-ui.css": NODE_MODULES / "swagger-ui-dist/swagger-ui.css",
 }
+PRECOMPRESSED = ("plotly.min.js", "swagger-ui-bundle.js")  # large: gzip -9 once, not per request
 
 
 def missing_vendor_files() -> list[str]:
     return [str(p.relative_to(ROOT)) for p in VENDOR.values() if not p.is_file()]
 
 
+def source(name: str) -> Path | None:
+    """The file behind an asset name, or None for anything not ours to serve."""
+    if name in VENDOR:
+        return VENDOR[name]
+    path = STATIC / name
+    return path if "/" not in name and path.is_file() else None
+
+
+@lru_cache(maxsize=None)
+def digest(name: str) -> str:
+    return hashlib.sha256(source(name).read_bytes()).hexdigest()[:10]
+
+
+@lru_cache(maxsize=None)
+def hashed_names() -> dict[str, str]:
+    """'app.3f2a9c1e0b.css' -> 'app.css', for every asset that exists."""
+    names = [*VENDOR, *(p.name for p in STATIC.iterdir() if p.is_file())]
+    return {hashed(n): n for n in names if source(n)}
+
+
+def hashed(name: str) -> str:
+    stem, dot, ext = name.rpartition(".")
+    return f"{stem}.{digest(name)}.{ext}"
+
+
 def asset_url(name: str) -> str:
-    """URL of a static or vendor asset (one place to change when names get content hashes)."""
-    return f"/vendor/{name}" if name in VENDOR else f"/static/{name}"
+    """The content-hashed URL of a static or vendor asset."""
+    return f"/assets/{hashed(name)}"
+
+
+@lru_cache(maxsize=None)
+def gzipped(name: str) -> bytes:
+    return gzip.compress(source(name).read_bytes(), compresslevel=9, mtime=0)

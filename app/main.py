@@ -9,12 +9,18 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import api
-from app.assets import ROOT, VENDOR, missing_vendor_files
+from app.assets import PRECOMPRESSED, ROOT, gzipped, hashed_names, missing_vendor_files, source
 from app.core.limits import MAX_BODY_BYTES
-from app.routes import cost, docs, explore, groups, home, pointwise, trace
+from app.routes import cost, docs, explore, groups, home, oembed, pointwise, trace
 
+# plotly needs inline styles and data: images (heatmaps); no script is ever inline or eval'd
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
-       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'")
+       "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {}")
+# htmx reads these on every response; a cross-origin answer must expose them or the browser logs errors
+HTMX_RESPONSE_HEADERS = ", ".join(f"HX-{h}" for h in ("Trigger", "Location", "Refresh", "Redirect", "Push", "Push-Url",
+                                                     "Replace-Url", "Retarget", "Reswap", "Reselect",
+                                                     "Trigger-After-Swap", "Trigger-After-Settle"))
+PERMISSIONS = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 
 
 def create_app() -> FastAPI:
@@ -32,15 +38,20 @@ def create_app() -> FastAPI:
     app.include_router(groups.router)
     app.include_router(cost.router)
     app.include_router(trace.router)
+    app.include_router(oembed.router)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=1)  # level 1: most of the gain, a fraction of the CPU
 
-    @app.get("/vendor/{name}", include_in_schema=False)
-    def vendor(name: str) -> Response:
-        path = VENDOR.get(name)
-        if path is None:
+    @app.get("/assets/{name}", include_in_schema=False)
+    def asset(name: str, request: Request) -> Response:
+        original = hashed_names().get(name)
+        if original is None:
             return Response("not found", status_code=404, media_type="text/plain")
-        return FileResponse(path, headers={"Cache-Control": "public, max-age=86400"})
+        headers = {"Cache-Control": "public, max-age=31536000, immutable", "Vary": "Accept-Encoding"}
+        media = "text/css" if name.endswith(".css") else "text/javascript"
+        if original in PRECOMPRESSED and "gzip" in request.headers.get("accept-encoding", ""):
+            return Response(gzipped(original), media_type=media, headers={**headers, "Content-Encoding": "gzip"})
+        return FileResponse(source(original), media_type=media, headers=headers)
 
     @app.get("/health", include_in_schema=False)
     def health() -> dict:
@@ -68,10 +79,28 @@ def create_app() -> FastAPI:
 
     @app.middleware("http")
     async def headers(request: Request, call_next):
-        response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        """Security headers per route: embeds may be framed by any page, everything else only by ours.
+
+        Embedded views run in a sandboxed iframe with an opaque origin, so their htmx requests are
+        cross-origin: GETs are allowed from anywhere (no cookies exist to leak) and preflights answered.
+        """
+        embed = request.url.path.startswith("/embed/")
+        if request.method == "OPTIONS" and embed:
+            response = Response(status_code=204)
+        else:
+            response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CSP.format("*" if embed else "'self'"))
+        if embed:
+            response.headers["Access-Control-Allow-Origin"] = "*"
+            response.headers["Access-Control-Allow-Methods"] = "GET"
+            response.headers["Access-Control-Allow-Headers"] = "*"
+            response.headers["Access-Control-Max-Age"] = "86400"
+            response.headers["Access-Control-Expose-Headers"] = HTMX_RESPONSE_HEADERS
+        else:
+            response.headers["X-Frame-Options"] = "SAMEORIGIN"
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        response.headers["Permissions-Policy"] = PERMISSIONS
         return response
 
     return app

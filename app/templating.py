@@ -1,9 +1,13 @@
-"""render(): the whole page, or only its live block when htmx asks (same URL, same template)."""
+"""render(): the whole page, or only its live block when htmx asks (same URL, same template);
+view_response(): a view in the site or embedded in someone's page (/embed/<view>), cacheable."""
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
+from urllib.parse import urlencode
 
 from fastapi import Request
+from fastapi.responses import Response
 from jinja2_fragments.fastapi import Jinja2Blocks
 
 from app.assets import asset_url
@@ -11,6 +15,8 @@ from app.assets import asset_url
 ROOT = Path(__file__).resolve().parent.parent
 templates = Jinja2Blocks(directory=ROOT / "templates")  # *.html only: select_autoescape escapes these
 templates.env.globals["asset_url"] = asset_url
+THEMES = ("auto", "light", "dark")
+CONTROLS = ("full", "minimal", "none")
 
 
 def is_htmx(request: Request) -> bool:
@@ -22,4 +28,42 @@ def render(request: Request, template: str, context: dict, *, block: str = "live
     response = templates.TemplateResponse(request, template, context, status_code=status_code,
                                           block_name=block if is_htmx(request) else None)
     response.headers["Vary"] = "HX-Request"
+    return response
+
+
+def embed_options(request: Request) -> dict | None:
+    """theme, controls and autoplay of an embedded view (/embed/...); None in the site itself."""
+    if not request.url.path.startswith("/embed/"):
+        return None
+    q = request.query_params
+    return {"theme": q.get("theme") if q.get("theme") in THEMES else "auto",
+            "controls": q.get("controls") if q.get("controls") in CONTROLS else "full",
+            "autoplay": q.get("autoplay") == "1"}
+
+
+def view_response(request: Request, template: str, context: dict, *, path: str, query: str | None,
+                  refused: bool = False) -> Response:
+    """A view's answer: page or fragment, in the site or embedded, with its canonical URL.
+
+    Deterministic GET answers carry an ETag and a short max-age, so a CDN can absorb a lecture
+    hall opening the same link; ``refused`` (a bad value in the URL) is a 422 for a full page.
+    """
+    embed = embed_options(request)
+    view_path = ("/embed" if embed else "") + path
+    embed_params = {k: ("1" if v is True else v) for k, v in (embed or {}).items()
+                    if v not in ("auto", "full", False)}
+    own_query = "&".join(p for p in (query, urlencode(embed_params)) if p)
+    origin = str(request.base_url).rstrip("/")
+    ctx = {**context, "embed": embed, "view_path": view_path,
+           "page_url": f"{origin}{path}" + (f"?{query}" if query else ""),
+           "embed_url": f"{origin}/embed{path}" + (f"?{query}" if query else "")}
+    response = render(request, template, ctx, status_code=422 if refused and not is_htmx(request) else 200)
+    if query is not None:
+        response.headers["HX-Replace-Url"] = f"{view_path}?{own_query}" if own_query else view_path
+    etag = '"' + hashlib.sha256(response.body).hexdigest()[:20] + '"'
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = "public, max-age=300"
+    if response.status_code == 200 and request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers={k: v for k, v in response.headers.items()
+                                                  if k.lower() in ("etag", "cache-control", "vary")})
     return response

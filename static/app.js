@@ -7,3 +7,13 @@ document.addEventListener("input", (event) => {
     if (out) out.textContent = input.value;
   }
 });
+
+// "Copy" buttons copy the text of the element named in data-copy.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest && event.target.closest("button.copy");
+  if (!button) return;
+  const source = document.getElementById(button.dataset.copy);
+  if (!source || !navigator.clipboard) return;
+  navigator.clipboard.writeText(source.value !== undefined ? source.value : source.textContent)
+    .then(() => { button.textContent = "Copied"; }, () => { button.textContent = "Select and copy"; });
+});

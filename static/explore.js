@@ -165,6 +165,8 @@
       grid.addEventListener("mouseleave", () => { linked = clear(linked, "linked"); });
     });
     show(step);
+    // an embed may ask to play (never when the reader prefers reduced motion)
+    if (document.body.dataset.autoplay === "1" && !matchMedia("(prefers-reduced-motion: reduce)").matches) play();
   }
 
   function stop() {
@@ -174,12 +176,6 @@
     if (btn) { btn.textContent = "▶ Play"; btn.setAttribute("aria-pressed", "false"); }
   }
 
-  document.addEventListener("click", (e) => {
-    const btn = e.target.closest && e.target.closest("button.copy");
-    if (!btn) return;
-    const pre = document.getElementById(btn.dataset.copy);
-    if (pre && navigator.clipboard) navigator.clipboard.writeText(pre.textContent).then(() => { btn.textContent = "Copied"; });
-  });
   htmx.onLoad((elt) => {
     const root = elt.id === "live" ? elt : elt.querySelector && elt.querySelector("#live.explore");
     if (root) setup(root);

@@ -7,10 +7,15 @@
     plots.forEach((el) => {
       if (!window.Plotly) return;
       const fig = JSON.parse(el.dataset.plot);
+      // text in the page's own colour, so dark themes read too
+      fig.layout.font = Object.assign({}, fig.layout.font, { color: getComputedStyle(document.body).color });
       window.Plotly.react(el, fig.data, fig.layout, { displayModeBar: false, responsive: true });
       el.setAttribute("data-rendered", "");
     });
   }
   htmx.onLoad(draw);
+  // plotly loads async (it must not hold up the first render): draw what waited once it is here
+  const plotly = document.querySelector("script[data-plotly]");
+  if (plotly) plotly.addEventListener("load", () => draw(document));
   window.addEventListener("load", () => draw(document));
 })();

@@ -114,6 +114,8 @@
       if (m) { stop(); show(cell.tagName === "TH" ? Number(m[1]) : Number(m[1]) % L); }
     }));
     show(t);
+    // an embed may ask to play (never when the reader prefers reduced motion)
+    if (document.body.dataset.autoplay === "1" && !matchMedia("(prefers-reduced-motion: reduce)").matches) start();
   }
 
   function stop() { if (stopCurrent) stopCurrent(); }
@@ -123,12 +125,6 @@
     });
   }
 
-  document.addEventListener("click", (e) => {
-    const btn = e.target.closest && e.target.closest("button.copy");
-    if (!btn) return;
-    const pre = document.getElementById(btn.dataset.copy);
-    if (pre && navigator.clipboard) navigator.clipboard.writeText(pre.textContent).then(() => { btn.textContent = "Copied"; });
-  });
   htmx.onLoad((elt) => {
     const root = elt.id === "live" ? elt : elt.querySelector && elt.querySelector("#live.pointwise");
     if (root) setup(root);

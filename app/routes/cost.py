@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from app.core.cost import MACHINES, Cost, Machine, chain_cost, lower_bound_seconds
 from app.core.forward import output_shape
 from app.core.frameworks import SpecError, build_layer
-from app.templating import render
+from app.templating import view_response
 
 router = APIRouter(include_in_schema=False)
 
@@ -172,9 +172,8 @@ def cost_context(state: CostState) -> dict:
 
 
 @router.get("/cost")
+@router.get("/embed/cost")
 def cost_page(request: Request):
     state, errors = read_state(request.query_params)
-    response = render(request, "cost.html", {**cost_context(state), "query_errors": errors},
-                      status_code=422 if errors and request.headers.get("HX-Request") != "true" else 200)
-    response.headers["HX-Replace-Url"] = "/cost?" + canonical_query(state)
-    return response
+    return view_response(request, "cost.html", {**cost_context(state), "query_errors": errors}, path="/cost",
+                         query=canonical_query(state), refused=bool(errors))

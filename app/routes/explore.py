@@ -23,7 +23,7 @@ from app.core.shapes import axis_formulas
 from app.display import fmt, grid, term
 from app.figures import heatmap_grid
 from app.snippets import kernel_index, keras_code, torch_code
-from app.templating import render
+from app.templating import view_response
 
 router = APIRouter(include_in_schema=False)
 
@@ -314,11 +314,9 @@ def explore_context(state: ExploreState) -> dict:
 
 
 @router.get("/explore")
+@router.get("/embed/explore")
 def explore(request: Request):
     state, errors = read_state(request.query_params)
     ctx = explore_context(state)
-    refused = errors or "step_error" in ctx
-    response = render(request, "explore.html", {**ctx, "query_errors": errors},
-                      status_code=422 if refused and request.headers.get("HX-Request") != "true" else 200)
-    response.headers["HX-Replace-Url"] = "/explore?" + canonical_query(state)
-    return response
+    return view_response(request, "explore.html", {**ctx, "query_errors": errors}, path="/explore",
+                         query=canonical_query(state), refused=bool(errors) or "step_error" in ctx)

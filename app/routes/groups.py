@@ -22,7 +22,7 @@ from starlette.datastructures import QueryParams
 from app.core.forward import stage_shapes
 from app.core.frameworks import SpecError, build_layer
 from app.core.ops import ConvOp, Layer
-from app.templating import is_htmx, render
+from app.templating import is_htmx, view_response
 
 router = APIRouter(include_in_schema=False)
 
@@ -422,10 +422,9 @@ def groups_context(state: GroupsState) -> dict:
 
 
 @router.get("/groups")
+@router.get("/embed/groups")
 def groups(request: Request):
     state, errors = read_state(request.query_params)
     ctx = groups_context(state)
-    response = render(request, "groups.html", {**ctx, "query_errors": errors, "oob": is_htmx(request)},
-                      status_code=422 if errors and request.headers.get("HX-Request") != "true" else 200)
-    response.headers["HX-Replace-Url"] = "/groups?" + canonical_query(state)
-    return response
+    return view_response(request, "groups.html", {**ctx, "query_errors": errors, "oob": is_htmx(request)},
+                         path="/groups", query=canonical_query(state), refused=bool(errors))

@@ -10,7 +10,7 @@ from app.core.forward import run_layer
 from app.core.frameworks import SpecError, build_layer
 from app.core.shapes import axis_formulas
 from app.routes.params import parse_query
-from app.templating import render
+from app.templating import view_response
 
 router = APIRouter(include_in_schema=False)
 EXAMPLE_INPUT = (2, 3, 2, 3, 3, 3, 1, 5, 4, 2)  # one channel of QUESTIONS.md Q6's small example
@@ -51,5 +51,5 @@ def example_context(p: ExampleParams) -> dict:
 @router.get("/")
 def home(request: Request):
     params, errors = parse_query(ExampleParams, request.query_params)
-    return render(request, "home.html", {**example_context(params), "query_errors": errors},
-                  status_code=422 if errors else 200)
+    return view_response(request, "home.html", {**example_context(params), "query_errors": errors}, path="/",
+                         query=None, refused=bool(errors))

@@ -21,7 +21,7 @@ from app.core.frameworks import SpecError, build_layer
 from app.core.limits import check_layer_cost
 from app.display import fmt, grid, term
 from app.figures import heatmap_grid
-from app.templating import render
+from app.templating import view_response
 
 router = APIRouter(include_in_schema=False)
 
@@ -330,10 +330,9 @@ def keras_code(s: PointwiseState) -> str:
 
 
 @router.get("/pointwise")
+@router.get("/embed/pointwise")
 def pointwise(request: Request):
     state, errors = read_state(request.query_params)
     ctx = pointwise_context(state)
-    response = render(request, "pointwise.html", {**ctx, "query_errors": errors},
-                      status_code=422 if errors and request.headers.get("HX-Request") != "true" else 200)
-    response.headers["HX-Replace-Url"] = "/pointwise?" + ctx["query"]
-    return response
+    return view_response(request, "pointwise.html", {**ctx, "query_errors": errors}, path="/pointwise",
+                         query=ctx["query"], refused=bool(errors))

@@ -10,7 +10,7 @@ from starlette.datastructures import QueryParams
 from app.core.code import MAX_CHARS, CodeError, detect_framework, parse_model
 from app.core.trace import fit_check, show_shape, trace
 from app.routes.explore import read_state as explore_state
-from app.templating import render
+from app.templating import view_response
 
 router = APIRouter(include_in_schema=False)
 
@@ -128,7 +128,8 @@ def example_links() -> list[tuple[str, str]]:
 
 
 @router.get("/trace")
+@router.get("/embed/trace")
 def trace_page(request: Request):
     ctx = trace_context(request.query_params)
-    return render(request, "trace.html", ctx, status_code=422 if ctx["errors"] and
-                  request.headers.get("HX-Request") != "true" else 200)
+    return view_response(request, "trace.html", ctx, path="/trace", query=request.url.query or None,
+                         refused=bool(ctx["errors"]))

@@ -128,6 +128,9 @@ def test_openapi_documents_forward(client):
 def test_docs_page_and_its_assets_are_served(client):
     page = client.get("/docs")
     assert page.status_code == 200 and 'id="swagger-ui"' in page.text
-    for name in ("swagger-ui-bundle.js", "swagger-ui.css", "htmx.min.js", "plotly.min.js"):
-        assert client.get(f"/vendor/{name}").status_code == 200
-    assert client.get("/vendor/package.json").status_code == 404
+    from app.assets import asset_url
+    for name in ("swagger-ui-bundle.js", "swagger-ui.css", "htmx.min.js", "plotly.min.js", "app.css"):
+        r = client.get(asset_url(name))
+        assert r.status_code == 200 and "immutable" in r.headers["cache-control"]
+    assert client.get("/assets/package.json").status_code == 404
+    assert client.get("/assets/..%2Fpyproject.toml").status_code == 404

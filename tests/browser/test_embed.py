@@ -1,0 +1,77 @@
+"""An embed inside a sandboxed iframe on a foreign origin: it works, resizes, and breaks no policy."""
+import http.server
+import threading
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+AXE_TAGS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
+
+
+@pytest.fixture
+def host(tmp_path, live_server):
+    """A tutorial page on another origin (another port) that embeds Convscope as a reader would."""
+    def serve(src: str) -> str:
+        (tmp_path / "index.html").write_text(f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+<link rel="icon" href="data:,"><title>My tutorial</title></head><body><main><h1>My tutorial</h1><p>Here is a convolution:</p>
+<iframe id="embed" src="{live_server}{src}" title="Convscope: an interactive convolution view" width="100%"
+ height="300" loading="lazy" sandbox="allow-scripts" style="border:0"></iframe>
+<script src="{live_server}/static/embed-host.js" async></script></main></body></html>""")
+        handler = lambda *a, **kw: http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path), **kw)  # noqa: E731
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/index.html"
+    servers = []
+    yield serve
+    for s in servers:
+        s.shutdown()
+
+
+def test_sandboxed_embed_rerenders_and_resizes(page, host, problems, shot):
+    page.goto(host("/embed/explore?framework=torch&type=Conv2d&in_channels=1&out_channels=2&kernel_size=3,3"
+                   "&input_shape=1,1,6,6"))
+    frame = page.frame_locator("#embed")
+    expect(frame.locator("[data-output-shape]")).to_have_attribute("data-output-shape", "[1, 2, 4, 4]")
+    expect(page.locator("#embed")).to_have_attribute("data-convscope-sized", "1")  # the resize message arrived
+    height = page.evaluate("parseInt(document.getElementById('embed').style.height)")
+    assert 400 < height <= 4000
+    stride = frame.get_by_label("stride", exact=True)
+    stride.focus()
+    stride.press("ArrowRight")
+    expect(frame.locator("[data-output-shape]")).to_have_attribute("data-output-shape", "[1, 2, 2, 2]")
+    expect(frame.locator(".plot[data-rendered]")).to_have_count(2)
+    assert page.url.startswith("http://127.0.0.1") and "/index.html" in page.url  # the host page never navigated
+    shot("embed-foreign-host")
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_embed_themes_are_accessible(page, live_server, problems, shot, theme):
+    page.goto(f"{live_server}/embed/explore?theme={theme}&controls=minimal")
+    expect(page.locator(".plot[data-rendered]")).to_have_count(2)
+    assert page.locator("header.site").count() == 0 and page.locator("form.knobs").is_hidden()
+    results = Axe().run(page, options=AXE_TAGS)
+    assert results.violations_count == 0, results.generate_report()
+    shot(f"embed-{theme}")
+
+
+def test_autoplay_plays_unless_reduced_motion(page, live_server, problems):
+    page.goto(f"{live_server}/embed/explore?autoplay=1")
+    expect(page.locator("#play")).to_have_attribute("aria-pressed", "true")
+    page.emulate_media(reduced_motion="reduce")
+    page.goto(f"{live_server}/embed/explore?autoplay=1")
+    expect(page.locator("#step-label")).to_contain_text("0 of")
+    page.wait_for_timeout(800)
+    expect(page.locator("#play")).to_have_attribute("aria-pressed", "false")
+    expect(page.locator("#step-label")).to_contain_text("0 of")
+
+
+def test_embed_button_gives_a_working_snippet(page, live_server, problems):
+    page.goto(f"{live_server}/explore?kernel_size=2")
+    page.get_by_text("Embed this view").click()
+    snippet = page.locator("#embed-snippet").input_value()
+    assert 'sandbox="allow-scripts"' in snippet and 'loading="lazy"' in snippet and "title=" in snippet
+    assert f"{live_server}/embed/explore?" in snippet and "kernel_size=2,2" in snippet
+    assert f"{live_server}/static/embed-host.js" in snippet
