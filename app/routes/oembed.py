@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse
 router = APIRouter(include_in_schema=False)
 VIEWS = {"/explore": "a convolution layer, step by step", "/pointwise": "the 1×1 convolution as a channel mix",
          "/groups": "groups, depthwise and separable convolutions", "/cost": "what a convolution costs",
-         "/trace": "a model's shapes, layer by layer"}
+         "/trace": "a model's shapes, layer by layer", "/pool": "max and average pooling, step by step",
+         "/transposed": "transposed convolution, step by step"}
 WIDTH, HEIGHT = 800, 640
 
 

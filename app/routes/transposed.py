@@ -1,0 +1,4 @@
+"""`/transposed` (being built)."""
+from fastapi import APIRouter
+
+router = APIRouter(include_in_schema=False)
