@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app import api
 from app.assets import PRECOMPRESSED, ROOT, gzipped, hashed_names, missing_vendor_files, source
 from app.core.limits import MAX_BODY_BYTES
-from app.routes import cost, docs, explore, groups, home, oembed, pointwise, pool, trace, transposed
+from app.routes import cost, docs, explore, groups, home, learn, oembed, pointwise, pool, trace, transposed
 
 # plotly needs inline styles and data: images (heatmaps); no script is ever inline or eval'd
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
@@ -39,6 +39,7 @@ def create_app() -> FastAPI:
     app.include_router(cost.router)
     app.include_router(trace.router)
     app.include_router(oembed.router)
+    app.include_router(learn.router)
     app.include_router(pool.router)
     app.include_router(transposed.router)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")

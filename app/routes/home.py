@@ -9,6 +9,7 @@ from app.core.conv import window_taps
 from app.core.forward import run_layer
 from app.core.frameworks import SpecError, build_layer
 from app.core.shapes import axis_formulas
+from app.routes.learn import LESSONS
 from app.routes.params import parse_query
 from app.templating import view_response
 
@@ -51,5 +52,6 @@ def example_context(p: ExampleParams) -> dict:
 @router.get("/")
 def home(request: Request):
     params, errors = parse_query(ExampleParams, request.query_params)
-    return view_response(request, "home.html", {**example_context(params), "query_errors": errors}, path="/",
+    return view_response(request, "home.html", {**example_context(params), "query_errors": errors,
+                                                "lessons": LESSONS}, path="/",
                          query=None, refused=bool(errors))
