@@ -1,0 +1,30 @@
+"""A lesson in the browser: the embedded view works, a "now try" step changes it in place."""
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+AXE_TAGS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
+
+
+def test_now_try_changes_the_embedded_view(page, live_server, problems, shot):
+    page.goto(live_server + "/learn/output-length")
+    view = page.frame_locator("iframe.lesson-view")
+    expect(view.locator("[data-output-shape]")).to_have_attribute("data-output-shape", "[1, 32, 48]")
+    page.get_by_role("link", name="Set stride to 1").click()
+    expect(view.locator("[data-output-shape]")).to_have_attribute("data-output-shape", "[1, 32, 96]")
+    assert page.url.endswith("/learn/output-length")  # only the view changed
+    # the reader can move a knob inside the lesson too
+    kernel = view.get_by_label("kernel_size (length)")
+    kernel.focus()
+    kernel.press("ArrowLeft")
+    expect(view.locator("[data-output-shape]")).to_have_attribute("data-output-shape", "[1, 32, 97]")
+    shot("learn-output-length")
+
+
+@pytest.mark.parametrize("slug", ["1x1-conv", "separable-slower", "sample-count-mismatch"])
+def test_lessons_render_and_are_accessible(page, live_server, problems, shot, slug):
+    page.goto(f"{live_server}/learn/{slug}")
+    expect(page.locator("iframe.lesson-view")).to_have_attribute("data-convscope-sized", "1")
+    results = Axe().run(page, options=AXE_TAGS)
+    assert results.violations_count == 0, results.generate_report()
+    shot(f"learn-{slug}")
