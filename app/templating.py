@@ -2,7 +2,10 @@
 view_response(): a view in the site or embedded in someone's page (/embed/<view>), cacheable."""
 from __future__ import annotations
 
+import functools
 import hashlib
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -67,3 +70,53 @@ def view_response(request: Request, template: str, context: dict, *, path: str, 
         return Response(status_code=304, headers={k: v for k, v in response.headers.items()
                                                   if k.lower() in ("etag", "cache-control", "vary")})
     return response
+
+
+class ResponseCache:
+    """Rendered views by URL: a view is a pure function of its URL, so a lecture hall opening one
+    link (or sliding back to a state it saw) is answered without rendering again. Bounded in bytes."""
+
+    def __init__(self, max_bytes: int = 64 * 2**20):
+        self.max_bytes, self.bytes, self.entries = max_bytes, 0, OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is not None:
+                self.entries.move_to_end(key)
+            return entry
+
+    def put(self, key, response: Response) -> None:
+        entry = (response.body, response.status_code, dict(response.headers))
+        with self.lock:
+            if key in self.entries or len(response.body) > self.max_bytes // 8:
+                return
+            self.entries[key] = entry
+            self.bytes += len(response.body)
+            while self.bytes > self.max_bytes:
+                _, (body, _, _) = self.entries.popitem(last=False)
+                self.bytes -= len(body)
+
+
+CACHE = ResponseCache()
+
+
+def cached_view(route):
+    """Serve a view route from CACHE when the same URL (and htmx headers) was rendered before."""
+    @functools.wraps(route)
+    def wrapper(request: Request, **params):
+        key = (str(request.base_url), request.url.path, request.url.query, is_htmx(request))
+        entry = CACHE.get(key)
+        if entry is None:
+            response = route(request, **params)
+            if response.status_code == 200 and "etag" in response.headers:
+                CACHE.put(key, response)
+            return response
+        body, status, headers = entry
+        if request.headers.get("if-none-match") == headers.get("etag"):
+            return Response(status_code=304, headers={k: v for k, v in headers.items()
+                                                      if k in ("etag", "cache-control", "vary")})
+        headers = {k: v for k, v in headers.items() if k != "content-length"}
+        return Response(body, status_code=status, headers=headers)
+    return wrapper

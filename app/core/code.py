@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import ast
 import math
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 MAX_CHARS = 20_000
+_PARSE_LOCK = threading.Lock()
 MAX_NODES = 20_000
 MAX_NUMBER = 2**31
 MAX_ITEMS = 16
@@ -394,8 +396,9 @@ def parse_model(code: str, framework: str | None = None, variables: dict[str, An
     if len(code) > MAX_CHARS:
         raise CodeError(f"the code has {len(code):,} characters; Convscope reads at most {MAX_CHARS:,}")
     try:
-        tree = ast.parse(code)
-    except (RecursionError, MemoryError):
+        with _PARSE_LOCK:  # CPython 3.11's ast keeps recursion state per interpreter: one parse at a time
+            tree = ast.parse(code)
+    except (RecursionError, MemoryError, SystemError):
         raise CodeError("the code nests too deeply (or is too large) for Convscope to read") from None
     except (SyntaxError, ValueError, OverflowError) as e:
         where = f"line {e.lineno}: " if isinstance(e, SyntaxError) and e.lineno else ""

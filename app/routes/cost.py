@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from app.core.cost import MACHINES, Cost, Machine, chain_cost, lower_bound_seconds
 from app.core.forward import output_shape
 from app.core.frameworks import SpecError, build_layer
-from app.templating import view_response
+from app.templating import cached_view, view_response
 
 router = APIRouter(include_in_schema=False)
 
@@ -173,6 +173,7 @@ def cost_context(state: CostState) -> dict:
 
 @router.get("/cost")
 @router.get("/embed/cost")
+@cached_view
 def cost_page(request: Request):
     state, errors = read_state(request.query_params)
     return view_response(request, "cost.html", {**cost_context(state), "query_errors": errors}, path="/cost",

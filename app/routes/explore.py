@@ -23,7 +23,7 @@ from app.core.shapes import axis_formulas
 from app.display import fmt, grid, term
 from app.figures import heatmap_grid
 from app.snippets import kernel_index, keras_code, torch_code
-from app.templating import view_response
+from app.templating import cached_view, view_response
 
 router = APIRouter(include_in_schema=False)
 
@@ -315,6 +315,7 @@ def explore_context(state: ExploreState) -> dict:
 
 @router.get("/explore")
 @router.get("/embed/explore")
+@cached_view
 def explore(request: Request):
     state, errors = read_state(request.query_params)
     ctx = explore_context(state)

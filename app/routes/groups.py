@@ -22,7 +22,7 @@ from starlette.datastructures import QueryParams
 from app.core.forward import stage_shapes
 from app.core.frameworks import SpecError, build_layer
 from app.core.ops import ConvOp, Layer
-from app.templating import is_htmx, view_response
+from app.templating import cached_view, is_htmx, view_response
 
 router = APIRouter(include_in_schema=False)
 
@@ -423,6 +423,7 @@ def groups_context(state: GroupsState) -> dict:
 
 @router.get("/groups")
 @router.get("/embed/groups")
+@cached_view
 def groups(request: Request):
     state, errors = read_state(request.query_params)
     ctx = groups_context(state)

@@ -11,7 +11,7 @@ from app.core.frameworks import SpecError, build_layer
 from app.core.shapes import axis_formulas
 from app.routes.learn import LESSONS
 from app.routes.params import parse_query
-from app.templating import view_response
+from app.templating import cached_view, view_response
 
 router = APIRouter(include_in_schema=False)
 EXAMPLE_INPUT = (2, 3, 2, 3, 3, 3, 1, 5, 4, 2)  # one channel of QUESTIONS.md Q6's small example
@@ -50,6 +50,7 @@ def example_context(p: ExampleParams) -> dict:
 
 
 @router.get("/")
+@cached_view
 def home(request: Request):
     params, errors = parse_query(ExampleParams, request.query_params)
     return view_response(request, "home.html", {**example_context(params), "query_errors": errors,

@@ -19,7 +19,7 @@ from app.core.shapes import axis_formulas
 from app.core.trace import fit_check, show_shape, trace
 from app.routes.trace import EXAMPLES
 from app.snippets import keras_code, torch_code
-from app.templating import view_response
+from app.templating import cached_view, view_response
 
 router = APIRouter(include_in_schema=False)
 
@@ -241,6 +241,7 @@ ORDER = list(LESSONS)  # QUESTIONS.md order: Q1 … Q6
 
 
 @router.get("/learn/{slug}")
+@cached_view
 def learn(request: Request, slug: str):
     lesson = LESSONS.get(slug)
     if lesson is None:

@@ -21,7 +21,7 @@ from app.core.frameworks import SpecError, build_layer
 from app.core.limits import check_layer_cost
 from app.display import fmt, grid, term
 from app.figures import heatmap_grid
-from app.templating import view_response
+from app.templating import cached_view, view_response
 
 router = APIRouter(include_in_schema=False)
 
@@ -331,6 +331,7 @@ def keras_code(s: PointwiseState) -> str:
 
 @router.get("/pointwise")
 @router.get("/embed/pointwise")
+@cached_view
 def pointwise(request: Request):
     state, errors = read_state(request.query_params)
     ctx = pointwise_context(state)

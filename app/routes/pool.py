@@ -1,4 +1,524 @@
-"""`/pool` (being built)."""
-from fastapi import APIRouter
+"""`/pool`: max and average pooling, channel by channel: the window over the padded input, the output
+filling in, and each step's arithmetic with the reason for its divisor (QUESTIONS.md Q2 and Q6).
+
+The URL holds the whole state in the framework's own words (``type=MaxPool1d&kernel_size=2`` or
+``type=MaxPooling1D&pool_size=2``); the form sends simpler names (``size`` per axis, ``channels``,
+``batch``), which are read too, and the answer carries the canonical URL (``HX-Replace-Url``).
+"""
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import re
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlencode
+
+import numpy as np
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field, ValidationError
+from starlette.datastructures import QueryParams
+
+from app.core.forward import output_shape, random_input, run_layer
+from app.core.frameworks import SpecError, build_layer
+from app.core.limits import check_layer_cost
+from app.core.ops import PoolOp
+from app.core.shapes import axis_formulas, effective_kernel
+from app.display import fmt, grid
+from app.figures import heatmap_grid
+from app.templating import view_response
 
 router = APIRouter(include_in_schema=False)
+
+MAX_SIZE = {1: 64, 2: 16}  # per spatial axis: every cell is drawn with its number (1D reaches Q2's 48 and 49)
+MAX_KERNEL = 6
+MAX_STRIDE = 6
+AXES = {1: ["length"], 2: ["height", "width"]}
+DEFAULT_SIZE = {1: 9, 2: 7}  # odd sizes: the floor leaves a position unread, as in Q2
+TORCH_PADDINGS = ("0", "1", "2", "3")
+TYPES = {  # (framework, kind, dims) -> the layer's class name
+    **{("torch", k, d): f"{'Max' if k == 'max' else 'Avg'}Pool{d}d" for k in ("max", "avg") for d in (1, 2)},
+    **{("keras", k, d): f"{'Max' if k == 'max' else 'Average'}Pooling{d}D" for k in ("max", "avg") for d in (1, 2)},
+}
+KERAS_ALIASES = {f"{a}Pool{d}D": f"{b}Pooling{d}D" for a, b in (("Max", "Max"), ("Avg", "Average")) for d in (1, 2)}
+STRIDE_DEFAULT_DOCS = {  # where each framework defines the default stride of pooling
+    "torch": ("kernel_size", "torch.nn.{type} docs: “Default value is kernel_size”"),
+    "keras": ("pool_size", "keras.layers.{type} docs: “If None, it will default to pool_size”"),
+}
+PRESETS = [  # (label, query): the questions' pooling layers, one link away
+    ("Q2 · MaxPool1d(2, stride=2) on length 48 → 24",
+     "framework=torch&type=MaxPool1d&kernel_size=2&stride=2&input_shape=4,2,48"),
+    ("Q2 · MaxPool1d(2) on length 49: stride defaults to 2, position 48 is dropped",
+     "framework=torch&type=MaxPool1d&kernel_size=2&input_shape=4,2,49"),
+    ("Q6 · MaxPool1D(pool_size=3, strides=3) on length 6 → 2",
+     "framework=keras&type=MaxPooling1D&pool_size=3&strides=3&input_shape=3,6,4"),
+    ("AvgPool1d(3, stride=2, padding=1), count_include_pad=True: padding counts in the divisor",
+     "framework=torch&type=AvgPool1d&kernel_size=3&stride=2&padding=1&count_include_pad=true&input_shape=1,2,8"),
+    ("… and count_include_pad=False: only real cells count",
+     "framework=torch&type=AvgPool1d&kernel_size=3&stride=2&padding=1&count_include_pad=false&input_shape=1,2,8"),
+    ("Keras AveragePooling2D(2, padding='same') on 5×5: real cells only",
+     "framework=keras&type=AveragePooling2D&pool_size=2&padding=same&input_shape=1,5,5,1"),
+    ("ceil_mode=True adds a window that hangs past the input (length 7)",
+     "framework=torch&type=MaxPool1d&kernel_size=2&ceil_mode=true&input_shape=1,1,7"),
+    ("ceil_mode=True adds nothing: the extra window would start in the padding",
+     "framework=torch&type=MaxPool1d&kernel_size=2&stride=2&padding=1&ceil_mode=true&input_shape=1,1,5"),
+]
+
+
+class PoolState(BaseModel):
+    """The view's state; the bounds are the controls' bounds."""
+
+    framework: Literal["torch", "keras"] = "torch"
+    kind: Literal["max", "avg"] = "max"
+    dims: int = Field(1, ge=1, le=2)
+    batch: int = Field(1, ge=1, le=4)
+    channels: int = Field(2, ge=1, le=4)
+    size: tuple[int, ...] = (9,)
+    kernel: tuple[int, ...] = (2,)
+    stride: int | None = Field(None, ge=1, le=MAX_STRIDE)  # None: not given, so the kernel size
+    padding: Literal["0", "1", "2", "3", "valid", "same"] = "0"
+    dilation: int = Field(1, ge=1, le=3)  # PyTorch MaxPool only
+    ceil_mode: bool = False  # PyTorch only
+    count_include_pad: bool = True  # PyTorch AvgPool only
+    divisor_override: int | None = Field(None, ge=1, le=64)  # PyTorch AvgPool2d only
+    seed: int = Field(0, ge=0, le=9999)
+    step: int = Field(0, ge=0, le=99_999)
+
+    @property
+    def torch(self) -> bool:
+        return self.framework == "torch"
+
+    @property
+    def type(self) -> str:
+        return TYPES[(self.framework, self.kind, self.dims)]
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        if self.torch:
+            return (self.batch, self.channels, *self.size)
+        return (self.batch, *self.size, self.channels)
+
+
+def _ints(values: list[str]) -> tuple[int, ...] | str:
+    """'3' or '3,2' or several values -> ints; the raw text back when it is not that."""
+    parts = [p for v in values for p in v.split(",") if p.strip() != ""]
+    try:
+        return tuple(int(p) for p in parts)
+    except ValueError:
+        return ",".join(values)
+
+
+def _one(key: str, value: str, errors: list[str]) -> str:
+    """A framework tuple like '2,2' for a single control (one value for every axis)."""
+    parts = value.split(",")
+    if len(set(parts)) > 1:
+        errors.append(f"{key}: /pool uses one value for every axis, got {value!r}; showing {parts[0]}")
+    return parts[0]
+
+
+def _read_type(layer_type: str, query: QueryParams, raw: dict, errors: list[str]) -> str | None:
+    """kind and dims from a class name in either framework's words; the framework it implies."""
+    name = KERAS_ALIASES.get(layer_type, layer_type)
+    for (framework, kind, dims), known in TYPES.items():
+        if name == known:
+            raw["kind"], raw["dims"] = kind, dims
+            return framework
+    errors.append(f"type: /pool shows MaxPool1d/2d and AvgPool1d/2d (PyTorch) or MaxPooling1D/2D and "
+                  f"AveragePooling1D/2D (Keras), got {layer_type!r}")
+    return None
+
+
+def read_state(query: QueryParams) -> tuple[PoolState, list[str]]:
+    """The state from a URL in either framework's words (or the form's); messages for what was refused."""
+    raw: dict[str, object] = {}
+    errors: list[str] = []
+    framework = query.get("framework")
+    implied = _read_type(query["type"], query, raw, errors) if query.get("type") else None
+    framework = framework or implied or "torch"
+    raw["framework"] = framework
+    for key in ("kind", "dims", "batch", "channels", "seed", "step", "ceil_mode", "count_include_pad"):
+        if key in query:
+            raw[key] = query[key]
+    for key in ("stride", "strides"):
+        if key in query:
+            value = query[key].strip().lower()
+            raw["stride"] = None if value in ("", "none", "default") else _one(key, value, errors)
+    if "dilation" in query:
+        raw["dilation"] = _one("dilation", query["dilation"], errors)
+    if "divisor_override" in query:
+        value = query["divisor_override"].strip()
+        raw["divisor_override"] = None if value.lower() in ("", "none") else value
+    if "padding" in query:
+        raw["padding"] = _one("padding", query["padding"].strip().lower(), errors)
+    elif framework == "keras":
+        raw["padding"] = "valid"  # Keras' default; PyTorch's is 0
+    for key in ("kernel_size", "pool_size"):
+        if key in query:
+            raw["kernel"] = _ints(query.getlist(key))
+    if "size" in query:
+        raw["size"] = _ints(query.getlist("size"))
+    elif "input_shape" in query:
+        shape = _ints([query["input_shape"]])
+        if isinstance(shape, tuple) and len(shape) in (3, 4):
+            channels = shape[1] if framework == "torch" else shape[-1]
+            if "channels" in raw and str(raw["channels"]) != str(channels):
+                errors.append(f"channels: {raw['channels']} disagrees with input_shape {list(shape)}, whose channel "
+                              f"axis holds {channels}; showing {channels}")
+            raw["batch"] = shape[0]
+            raw["channels"], raw["size"] = (shape[1], shape[2:]) if framework == "torch" else (shape[-1], shape[1:-1])
+            raw.setdefault("dims", len(shape) - 2)
+        else:
+            errors.append(f"input_shape: expected 3 or 4 comma-separated integers, batch and channels included "
+                          f"({'N, C, length' if framework == 'torch' else 'N, length, C'} in 1D), "
+                          f"got {query['input_shape']!r}")
+    return _validate(raw, errors)
+
+
+def _validate(raw: dict, errors: list[str]) -> tuple[PoolState, list[str]]:
+    try:
+        state = PoolState.model_validate(raw)
+    except ValidationError as exc:
+        bad = {str(e["loc"][0]) for e in exc.errors()}
+        errors += [f"{e['loc'][0]}: {e['msg']}, got {e.get('input')!r}" for e in exc.errors()]
+        state = PoolState.model_validate({k: v for k, v in raw.items() if k not in bad})
+    dims = state.dims
+    fixes: dict[str, object] = {}
+    for key, limit, default in (("size", MAX_SIZE[dims], DEFAULT_SIZE[dims]), ("kernel", MAX_KERNEL, 2)):
+        value = getattr(state, key) if key in raw else (default,)
+        if len(value) == 1:
+            value = value * dims
+        if len(value) != dims or not all(1 <= v <= limit for v in value):
+            errors.append(f"{key}: needs {dims} number{'s' if dims > 1 else ''} from 1 to {limit}, got {list(value)}")
+            value = (min(default, limit),) * dims
+        fixes[key] = value
+    if state.torch and not state.padding.isdigit():
+        errors.append(f"padding: PyTorch pooling takes a number of cells (0 to 3), got {state.padding!r} "
+                      "('same' and 'valid' are Keras' words); showing 0")
+        fixes["padding"] = "0"
+    elif not state.torch and state.padding.isdigit():
+        errors.append(f"padding: Keras pooling takes 'valid' or 'same', got {state.padding!r}; showing 'valid'")
+        fixes["padding"] = "valid"
+    return state.model_copy(update=fixes), errors
+
+
+def layer_spec(state: PoolState) -> dict:
+    """The pooling layer in the framework's own words. A keyword the layer does not have is only
+    written when it was set, so the framework itself refuses it (``AvgPool1d has no keyword 'dilation'``)."""
+    kernel = list(state.kernel)
+    if state.torch:
+        spec: dict[str, object] = {"type": state.type, "kernel_size": kernel}
+        if state.stride is not None:
+            spec["stride"] = state.stride
+        spec["padding"] = int(state.padding)
+        if state.kind == "max" or state.dilation != 1:
+            spec["dilation"] = state.dilation
+        spec["ceil_mode"] = state.ceil_mode
+        if state.kind == "avg" or not state.count_include_pad:
+            spec["count_include_pad"] = state.count_include_pad
+        if state.divisor_override is not None:
+            spec["divisor_override"] = state.divisor_override
+        return spec
+    spec = {"type": state.type, "pool_size": kernel}
+    if state.stride is not None:
+        spec["strides"] = state.stride
+    spec["padding"] = state.padding
+    for key, value, default in (("dilation_rate", state.dilation, 1), ("ceil_mode", state.ceil_mode, False),
+                                ("count_include_pad", state.count_include_pad, True),
+                                ("divisor_override", state.divisor_override, None)):
+        if value != default:
+            spec[key] = value  # Keras has none of these: build_layer names the keyword it refuses
+    return spec
+
+
+def canonical_query(state: PoolState, **changes) -> str:
+    """The view's URL query in the framework's words."""
+    state = state.model_copy(update=changes)
+    params: dict[str, object] = {"framework": state.framework}
+    for key, value in layer_spec(state).items():
+        params[key] = (",".join(map(str, value)) if isinstance(value, list)
+                       else str(value).lower() if isinstance(value, bool) else value)
+    params["input_shape"] = ",".join(map(str, state.input_shape))
+    for key, default in (("seed", 0), ("step", 0)):
+        if getattr(state, key) != default:
+            params[key] = getattr(state, key)
+    return urlencode(params, safe=",")
+
+
+def switched(state: PoolState, *, framework: str | None = None, kind: str | None = None,
+             dims: int | None = None) -> PoolState:
+    """The same pooling in the other framework, kind or dimensionality, keeping what carries over."""
+    framework, kind, dims = framework or state.framework, kind or state.kind, dims or state.dims
+    padding = state.padding
+    if framework == "keras" and padding.isdigit():
+        padding = "valid" if padding == "0" else "same"  # Keras has no numeric padding
+    elif framework == "torch" and not padding.isdigit():
+        padding = "0" if padding == "valid" else str(min(3, min(state.kernel) // 2))
+    torch = framework == "torch"
+    return state.model_copy(update={
+        "framework": framework, "kind": kind, "dims": dims, "padding": padding, "step": 0,
+        "dilation": state.dilation if torch and kind == "max" else 1,
+        "ceil_mode": state.ceil_mode and torch,
+        "count_include_pad": state.count_include_pad or not (torch and kind == "avg"),
+        "divisor_override": state.divisor_override if torch and kind == "avg" and dims == 2 else None,
+        "kernel": (state.kernel * 2)[:dims] if dims != state.dims else state.kernel,
+        "size": tuple(min(v, MAX_SIZE[dims]) for v in ((state.size * 2)[:dims] if dims != state.dims else state.size)),
+    })
+
+
+# ---------------------------------------------------------------- one step, written out
+
+@dataclass(frozen=True)
+class Tap:
+    """One cell of the window: its input coordinates (negative or past the end in the padding) and
+    where it lies: 'real' input, 'pad' (inside the padded input) or 'past' (beyond the padding: only a
+    ceil_mode window reaches there, and no framework reads or counts it)."""
+
+    pos: tuple[int, ...]
+    where: str
+
+
+@dataclass(frozen=True)
+class ChannelLine:
+    channel: int
+    expr: str  # "max(−∞, 3, −1)" or "(0 + 3 + (−1)) / 3 = 2 / 3"; then " = value"
+    value: str
+    winner: tuple[int, ...] | None = None  # max: the input position of the first maximum ...
+    ties: int = 1  # ... and how many cells of the window hold that maximum
+
+
+@dataclass(frozen=True)
+class StepArithmetic:
+    taps: tuple[Tap, ...]
+    lines: tuple[ChannelLine, ...]
+    why: str  # the divisor's reason (average) or what padding does (max)
+
+
+def _wrap(v: float) -> str:
+    return f"({fmt(v)})" if fmt(v).startswith("−") else fmt(v)
+
+
+def window_taps(op: PoolOp, spatial: tuple[int, ...], out_pos: tuple[int, ...]) -> tuple[Tap, ...]:
+    """The window of output ``out_pos``: tap j reads input position o·stride − pad_before + j·dilation."""
+    taps = []
+    for j in itertools.product(*(range(k) for k in op.kernel)):
+        pos = tuple(o * s - p[0] + jj * d for o, s, p, jj, d in zip(out_pos, op.stride, op.padding, j, op.dilation))
+        if any(q >= n + p[1] for q, n, p in zip(pos, spatial, op.padding)):
+            where = "past"
+        elif all(0 <= q < n for q, n in zip(pos, spatial)):
+            where = "real"
+        else:
+            where = "pad"
+        taps.append(Tap(pos, where))
+    return tuple(taps)
+
+
+def _pads_add_nothing(pad: int) -> str:
+    return f"{pad} padding cell{'s add 0 and do not' if pad > 1 else ' adds 0 and does not'} count"
+
+
+def divisor_reason(op: PoolOp, framework: str, taps: tuple[Tap, ...]) -> tuple[int, str]:
+    """What an average divides by at this window, and why, in the framework's words (static/pool.js
+    writes the same sentences)."""
+    real = sum(t.where == "real" for t in taps)
+    pad = sum(t.where == "pad" for t in taps)
+    past = sum(t.where == "past" for t in taps)
+    tail = (f" The {past} cell{'s' if past > 1 else ''} past the padded input (ceil_mode's last window) never "
+            f"count{'' if past > 1 else 's'}." if past else "")
+    if op.divisor_override:
+        return op.divisor_override, (f"divisor {op.divisor_override}: divisor_override={op.divisor_override} "
+                                     "replaces the count, whatever the window holds." + tail)
+    if framework == "keras":
+        if pad:
+            return real, (f"divisor {real}: Keras 'same' average pooling divides by the real cells only; the window's "
+                          f"{_pads_add_nothing(pad)}.")
+        return real, f"divisor {real}: the window's {real} cells, all real input."
+    if op.count_include_pad:
+        if pad:
+            return real + pad, (f"divisor {real + pad}: count_include_pad=True counts every cell inside the padded "
+                                f"input: {real} real + {pad} padding (padding adds 0)." + tail)
+        return real, f"divisor {real}: the window's {real} cells, all real input." + tail
+    if pad:
+        return real, (f"divisor {real}: count_include_pad=False counts only the {real} real cells; the "
+                      f"{_pads_add_nothing(pad)}." + tail)
+    return real, f"divisor {real}: the window's {real} cells, all real input." + tail
+
+
+def step_arithmetic(x: np.ndarray, op: PoolOp, framework: str, out_pos: tuple[int, ...]) -> StepArithmetic:
+    """Every channel's output at ``out_pos`` from its window: x is one batch item, channels first."""
+    spatial = x.shape[1:]
+    taps = window_taps(op, spatial, out_pos)
+    read = [t for t in taps if t.where != "past"]
+    lines = []
+    if op.kind == "max":
+        for c in range(x.shape[0]):
+            values = [float(x[(c, *t.pos)]) if t.where == "real" else -math.inf for t in read]
+            best = max(values)
+            winner = read[values.index(best)].pos if best > -math.inf else None
+            shown = ", ".join("−∞" if v == -math.inf else fmt(v) for v in values)
+            lines.append(ChannelLine(c, f"max({shown})", fmt(best), winner, values.count(best)))
+        pads = sum(t.where == "pad" for t in taps)
+        why = (f"Padding is −∞ for max pooling: the window's {pads} padding cell{'s' if pads > 1 else ''} can never "
+               "win." if pads else "The window holds real input only.")
+        past = len(taps) - len(read)
+        if past:
+            why += (f" {past} cell{'s' if past > 1 else ''} past the padded input (ceil_mode's last window) "
+                    f"{'are' if past > 1 else 'is'} not read.")
+        return StepArithmetic(taps, tuple(lines), why)
+    divisor, why = divisor_reason(op, framework, taps)
+    for c in range(x.shape[0]):
+        values = [float(x[(c, *t.pos)]) if t.where == "real" else 0.0 for t in read]
+        total = sum(values)
+        value = fmt(total / divisor)
+        expr = f"({' + '.join(_wrap(v) for v in values)}) / {divisor} = {fmt(total)} / {divisor}"
+        lines.append(ChannelLine(c, expr, value))
+    return StepArithmetic(taps, tuple(lines), why)
+
+
+# ---------------------------------------------------------------- the page
+
+def _extent(op: PoolOp, spatial, out) -> list[tuple[int, int]]:
+    """Per axis, the input coordinates drawn: the padding, and past it whatever a ceil_mode window reaches."""
+    return [(-p[0], max(n + p[1], (o - 1) * s - p[0] + effective_kernel(k, d)))
+            for p, n, o, s, k, d in zip(op.padding, spatial, out, op.stride, op.kernel, op.dilation)]
+
+
+def _drawn(x: np.ndarray, op: PoolOp, extent, formulas) -> tuple[np.ndarray, np.ndarray]:
+    """One channel's drawn cells (padding and past-the-padding included) and each cell's class:
+    '' (read), 'unreached' (real but no window reads it), 'pad', 'past'."""
+    coords = np.meshgrid(*[np.arange(lo, hi) for lo, hi in extent], indexing="ij")
+    spatial = x.shape
+    real = np.ones(coords[0].shape, dtype=bool)
+    past = np.zeros(coords[0].shape, dtype=bool)
+    unread = np.zeros(coords[0].shape, dtype=bool)
+    for a, (q, n, p, form) in enumerate(zip(coords, spatial, op.padding, formulas)):
+        real &= (q >= 0) & (q < n)
+        past |= q >= n + p[1]
+        unread |= np.isin(q, form.unreached)
+    classes = np.where(real, np.where(unread, "unreached", ""), np.where(past, "past", "pad"))
+    values = np.zeros(coords[0].shape)
+    index = tuple(np.clip(q, 0, n - 1) for q, n in zip(coords, spatial))
+    values[real] = x[index][real]
+    return values, classes
+
+
+def _label_cells(cells: list, classes: np.ndarray, kind: str) -> list:
+    """Padding reads as −∞ (max) or 0 (average); cells past the padding hold nothing."""
+    flat = classes.ravel()
+    for rows in cells:
+        for row in rows:
+            for cell in row:
+                i = int(cell["id"].rsplit("-", 1)[1])
+                if flat[i] == "pad":
+                    cell["text"] = "−∞" if kind == "max" else "0"
+                elif flat[i] == "past":
+                    cell["text"] = ""
+    return cells
+
+
+def _ceil_story(op: PoolOp, spatial, formulas) -> list[dict]:
+    """Per axis: floor and ceil counts with numbers, and PyTorch's rule that drops a last window
+    starting in the right padding (aten/src/ATen/native/Pool.h, pooling_output_shape)."""
+    floors = axis_formulas(dataclasses.replace(op, ceil_mode=False), spatial)
+    ceils = axis_formulas(dataclasses.replace(op, ceil_mode=True), spatial)
+    story = []
+    for fl, ce, n, p, s in zip(floors, ceils, spatial, op.padding, op.stride):
+        top = n + p[0] + p[1] - effective_kernel(fl.k, fl.dilation)
+        raw = -(-top // s) + 1
+        start = (raw - 1) * s - p[0]  # input position where the ceil formula's last window would start
+        story.append({"floor": fl.text, "floor_out": fl.out, "ceil_raw": raw, "ceil_out": ce.out,
+                      "ceil": f"ceil(({n} + {p[0]} + {p[1]} − {fl.dilation}·({fl.k} − 1) − 1) / {s}) + 1 = "
+                              f"ceil({top} / {s}) + 1 = {raw}",
+                      "dropped": raw > ce.out, "start": start, "last": n - 1,
+                      "hang": max(0, (ce.out - 1) * s - p[0] + effective_kernel(fl.k, fl.dilation) - n - p[1])})
+    return story
+
+
+def _figure(x: np.ndarray, y: np.ndarray) -> dict:
+    panels = []
+    for c in range(x.shape[0]):
+        panels += [(f"input, channel {c}", x[c]), (f"output, channel {c}", y[c])]
+    return heatmap_grid(panels, cols=2, cell_px=14 if x.ndim == 2 else 22, colorscale="Viridis", symmetric=False)
+
+
+def pool_context(state: PoolState) -> dict:
+    """Everything the page shows, computed by the engine through the framework front end."""
+    spec = layer_spec(state)
+    ctx = {"s": state, "spec": spec, "query": canonical_query(state), "link": lambda **c: canonical_query(state, **c),
+           "framework_links": {fw: canonical_query(switched(state, framework=fw)) for fw in ("torch", "keras")},
+           "kind_links": {k: canonical_query(switched(state, kind=k)) for k in ("max", "avg")},
+           "dims_links": {d: canonical_query(switched(state, dims=d)) for d in (1, 2)},
+           "torch": state.torch, "axes": AXES[state.dims], "presets": PRESETS, "max_size": MAX_SIZE[state.dims],
+           "code": _code(spec)}
+    try:
+        layer = build_layer(state.framework, spec, state.input_shape)
+        check_layer_cost(layer)
+    except SpecError as e:
+        return {**ctx, "error": str(e)}
+    op = layer.stages[0]
+    # drawn in PyTorch's layout, so the same seed shows the same numbers in either framework
+    x = random_input((state.batch, state.channels, *state.size), state.seed)
+    if layer.channels_last:
+        x = np.ascontiguousarray(np.moveaxis(x, 1, -1))
+    y = run_layer(layer, x, [])
+    x_cf, y_cf = (x, y) if not layer.channels_last else (np.moveaxis(x, -1, 1), np.moveaxis(y, -1, 1))
+    x0, y0 = x_cf[0], y_cf[0]
+    spatial, out = tuple(state.size), tuple(y0.shape[1:])
+    total = math.prod(out)
+    step = state.step
+    if step >= total:
+        ctx["step_error"] = f"step: this layer has {total} steps (0 to {total - 1}), got {step}"
+        step = 0
+    out_pos = tuple(int(i) for i in np.unravel_index(step, out))
+    formulas = axis_formulas(op, spatial)
+    extent = _extent(op, spatial, out)
+    story = _ceil_story(op, spatial, formulas) if state.torch else None
+    floor_out = [s["floor_out"] for s in story] if story else list(out)
+    inputs, outputs = [], []
+    extra = np.zeros(out, dtype=bool)  # outputs that exist only because of ceil_mode
+    for a, f in enumerate(floor_out):
+        index = [slice(None)] * len(out)
+        index[a] = slice(f, None)
+        extra[tuple(index)] = True
+    for c in range(state.channels):
+        values, classes = _drawn(x0[c], op, extent, formulas)
+        inputs.append({"c": c, "grid": _label_cells(grid(values, f"x{c}-", classes), classes, op.kind)})
+        outputs.append({"c": c, "grid": grid(y0[c], f"y{c}-", np.where(extra, "extra", ""))})
+    arithmetic = step_arithmetic(x0, op, state.framework, out_pos)
+    stride_word, doc = STRIDE_DEFAULT_DOCS[state.framework]
+    ctx.update({
+        "layer": layer, "op": op, "formulas": formulas, "story": story, "out_shape": list(output_shape(layer)),
+        "input_shape": list(state.input_shape), "inputs": inputs, "outputs": outputs,
+        "ruler": [[fmt(i) for i in range(lo, hi)] for lo, hi in extent],
+        "out_ruler": [[str(i) for i in range(o)] for o in out],
+        "step": step, "total_steps": total, "out_pos": out_pos, "arithmetic": arithmetic,
+        "has_pad": any(sum(p) for p in op.padding), "has_past": any(hi > n + p[1] for (lo, hi), n, p in
+                                                                    zip(extent, spatial, op.padding)),
+        "has_unreached": any(f.unreached for f in formulas), "has_extra": bool(extra.any()),
+        "stride_note": {"given": state.stride is not None, "word": stride_word, "doc": doc.format(type=state.type),
+                        "default": state.kernel[0] if len(set(state.kernel)) == 1 else tuple(state.kernel)},
+        "figure": _figure(x0, y0),
+        "data": {"kind": op.kind, "framework": state.framework, "kernel": list(op.kernel), "stride": list(op.stride),
+                 "dilation": list(op.dilation), "padding": [list(p) for p in op.padding], "size": list(spatial),
+                 "lo": [lo for lo, _ in extent], "drawn": [hi - lo for lo, hi in extent], "out": list(out),
+                 "channels": state.channels, "x": x0.ravel().tolist(), "y": y0.ravel().tolist(),
+                 "include_pad": op.count_include_pad, "divisor": op.divisor_override, "step": step},
+    })
+    return ctx
+
+
+def _code(spec: dict) -> str:
+    """The layer as the framework's constructor call."""
+    args = ", ".join(f"{k}={tuple(v) if isinstance(v, list) and len(v) > 1 else v[0] if isinstance(v, list) else v!r}"
+                     for k, v in spec.items() if k != "type")
+    prefix = "nn." if re.fullmatch(r"\w+Pool\dd", spec["type"]) else "layers."
+    return f"{prefix}{spec['type']}({args})"
+
+
+@router.get("/pool")
+@router.get("/embed/pool")
+def pool(request: Request):
+    state, errors = read_state(request.query_params)
+    ctx = pool_context(state)
+    return view_response(request, "pool.html", {**ctx, "query_errors": errors}, path="/pool",
+                         query=canonical_query(state), refused=bool(errors) or "step_error" in ctx)

@@ -10,7 +10,7 @@ from starlette.datastructures import QueryParams
 from app.core.code import MAX_CHARS, CodeError, detect_framework, parse_model
 from app.core.trace import fit_check, show_shape, trace
 from app.routes.explore import read_state as explore_state
-from app.templating import view_response
+from app.templating import cached_view, view_response
 
 router = APIRouter(include_in_schema=False)
 
@@ -129,6 +129,7 @@ def example_links() -> list[tuple[str, str]]:
 
 @router.get("/trace")
 @router.get("/embed/trace")
+@cached_view
 def trace_page(request: Request):
     ctx = trace_context(request.query_params)
     return view_response(request, "trace.html", ctx, path="/trace", query=request.url.query or None,

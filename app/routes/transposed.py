@@ -1,4 +1,542 @@
-"""`/transposed` (being built)."""
-from fastapi import APIRouter
+"""`/transposed`: the transposed convolution seen two ways with the same numbers.
+
+1. Its definition, the scatter: every input value multiplies a copy of the kernel, which is added
+   into an output canvas at ``i·stride`` (taps ``dilation`` apart); overlaps add up, then
+   ``padding`` is cropped from the canvas and ``output_padding`` keeps more at the end.
+2. The equivalent direct convolution (``app.core.conv.transposed_as_direct``): stride 1 over the
+   input with ``stride − 1`` zeros inserted between its values, padded by ``dilation·(k − 1) −
+   padding``, with the kernel flipped and its in/out channel axes swapped. The engine computes
+   it this way; the scatter here is computed separately, and the page states the largest difference.
+
+The URL holds the whole state in the framework's own words; the form sends simpler names
+(``size`` per axis, ``channels``), which are read too, and the answer carries the canonical URL
+(``HX-Replace-Url``).
+"""
+from __future__ import annotations
+
+import math
+from typing import Literal
+from urllib.parse import urlencode
+
+import numpy as np
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field, ValidationError
+from starlette.datastructures import QueryParams
+
+from app.core.conv import conv_forward, pad_input, transposed_as_direct, zero_insert
+from app.core.forward import canonical_weights, output_shape, random_input, readable_weights, run_layer
+from app.core.frameworks import SpecError, build_layer
+from app.core.limits import check_layer_cost
+from app.core.shapes import effective_kernel, output_size, same_padding
+from app.display import fmt, grid, term
+from app.templating import view_response
 
 router = APIRouter(include_in_schema=False)
+
+MAX_SIZE, MAX_KERNEL = 6, 4  # per spatial axis: every canvas cell is drawn with its number
+AXES = {1: ["length"], 2: ["height", "width"]}
+PADDINGS = ("0", "1", "2", "3", "valid", "same")  # PyTorch: a number; Keras: a word
+TYPES = {"ConvTranspose1d": ("torch", 1), "ConvTranspose2d": ("torch", 2),
+         "Conv1DTranspose": ("keras", 1), "Conv2DTranspose": ("keras", 2)}
+NAMES = {  # concept -> (PyTorch keyword, Keras keyword); the form sends the concept
+    "filters": ("out_channels", "filters"), "stride": ("stride", "strides"),
+    "dilation": ("dilation", "dilation_rate"), "bias": ("bias", "use_bias"),
+}
+PRESETS = [  # (label, query)
+    ("2×2 kernel, stride 2: the classic ×2 upsampling",
+     "framework=torch&type=ConvTranspose2d&in_channels=1&out_channels=1&kernel_size=2&stride=2&input_shape=1,1,3,3"),
+    ("3×3, stride 2, padding 1, output_padding 1: DCGAN-style doubling",
+     "framework=torch&type=ConvTranspose2d&in_channels=2&out_channels=1&kernel_size=3&stride=2&padding=1"
+     "&output_padding=1&input_shape=1,2,3,3"),
+    ("1D · Keras Conv1DTranspose(1, 3, strides=2, padding='same')",
+     "framework=keras&type=Conv1DTranspose&filters=1&kernel_size=3&strides=2&padding=same&input_shape=1,4,1"),
+    ("Dilated · ConvTranspose1d(1, 1, 3, dilation=2)",
+     "framework=torch&type=ConvTranspose1d&in_channels=1&out_channels=1&kernel_size=3&dilation=2&input_shape=1,1,4"),
+]
+# the bare URL: a layer worth watching (the model's defaults are the frameworks' own: stride 1, ...)
+DEFAULT = ("framework=torch&type=ConvTranspose2d&in_channels=2&out_channels=2&kernel_size=3&stride=2"
+           "&input_shape=1,2,3,3")
+VIEW_OPTIONS = {"theme", "controls", "autoplay", "weights", "seed", "o", "step", "pos"}  # not the layer
+KERAS_RULES = [  # keras/src/ops/operation_utils.py: compute_conv_transpose_output_shape (k: the dilated kernel)
+    ("valid", "None", "n·strides + max(k − strides, 0)"),
+    ("same", "None", "n·strides"),
+    ("valid", "p", "(n − 1)·strides + k + p"),
+    ("same", "p", "(n − 1)·strides + k − 2·(k // 2) + p"),
+]
+
+
+class TransposedState(BaseModel):
+    """The view's state; the bounds are the controls' bounds."""
+
+    framework: Literal["torch", "keras"] = "torch"
+    dims: int = Field(2, ge=1, le=2)
+    channels: int = Field(2, ge=1, le=3)
+    size: tuple[int, ...] = (3, 3)
+    filters: int = Field(2, ge=1, le=3)
+    kernel: tuple[int, ...] = (3, 3)
+    stride: int = Field(1, ge=1, le=3)
+    padding: Literal[PADDINGS] = "0"
+    output_padding: int | None = Field(0, ge=0, le=2)  # Keras: None (its default) differs from 0 under 'same'
+    dilation: int = Field(1, ge=1, le=3)
+    groups: int = Field(1, ge=1, le=3)
+    bias: bool = True
+    weights: Literal["random", "ones"] = "random"
+    seed: int = Field(0, ge=0, le=9999)
+    o: int = Field(0, ge=0, le=2)        # the output channel drawn
+    step: int = Field(0, ge=0, le=999)   # the scatter's step: one input value
+    pos: int = Field(0, ge=0, le=999)    # the direct conv's window: one output position
+
+    @property
+    def torch(self) -> bool:
+        return self.framework == "torch"
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return (1, self.channels, *self.size) if self.torch else (1, *self.size, self.channels)
+
+
+def _ints(text: str) -> tuple[int, ...] | None:
+    try:
+        return tuple(int(p) for p in text.split(",") if p.strip() != "")
+    except ValueError:
+        return None
+
+
+def _one_int(key: str, values: list[str], errors: list[str]) -> str:
+    """A framework tuple like '2,2' for a single control (one value for every axis)."""
+    parts = values[0].split(",")
+    if len(set(parts)) > 1:
+        errors.append(f"{key}: /transposed uses one value for every axis, got {values[0]!r}; showing {parts[0]}")
+    return parts[0]
+
+
+def read_state(query: QueryParams) -> tuple[TransposedState, list[str]]:
+    """The state from a URL in either framework's words (or the form's); messages for what was refused."""
+    if not set(query) - VIEW_OPTIONS:  # no layer named: the default one
+        query = QueryParams(DEFAULT + "&" + str(query))
+    raw: dict[str, object] = {}
+    errors: list[str] = []
+    framework = query.get("framework")
+    layer_type = query.get("type")
+    if layer_type is not None:
+        if layer_type in TYPES:
+            framework = framework or TYPES[layer_type][0]
+            raw["dims"] = TYPES[layer_type][1]
+        else:
+            errors.append(f"type: /transposed shows ConvTranspose1d/2d (PyTorch) or Conv1DTranspose/Conv2DTranspose "
+                          f"(Keras), got {layer_type!r}")
+    if framework not in (None, "torch", "keras"):
+        errors.append(f"framework: must be 'torch' or 'keras', got {framework!r}")
+        framework = None
+    framework = framework or "torch"
+    raw["framework"] = framework
+    for key in ("dims", "seed", "o", "step", "pos", "weights", "groups"):
+        if key in query:
+            raw[key] = query[key]
+    for concept, words in NAMES.items():
+        for word in (*words, concept):
+            if word in query:
+                raw[concept] = query[word] if concept == "bias" else _one_int(word, query.getlist(word), errors)
+    if "in_channels" in query or "channels" in query:
+        raw["channels"] = query.get("channels", query.get("in_channels"))
+    if "padding" in query:
+        raw["padding"] = _one_int("padding", query.getlist("padding"), errors).lower()
+    elif framework == "keras":
+        raw["padding"] = "valid"  # Keras' default; PyTorch's is 0
+    if "output_padding" in query:
+        value = _one_int("output_padding", query.getlist("output_padding"), errors)
+        raw["output_padding"] = None if value.lower() in ("none", "") else value
+    elif framework == "keras":
+        raw["output_padding"] = None  # Keras' default: its rules then depend on 'valid' / 'same'
+    if framework == "keras" and str(raw.get("groups", "1")) != "1":
+        errors.append(f"groups: Keras' Conv{{1,2}}DTranspose has no groups keyword, got {raw['groups']!r}; "
+                      "showing groups=1")
+        raw["groups"] = 1
+    if "kernel_size" in query:
+        raw["kernel"] = _ints(",".join(query.getlist("kernel_size"))) or query["kernel_size"]
+    if "size" in query:
+        raw["size"] = _ints(",".join(query.getlist("size"))) or query["size"]
+    elif "input_shape" in query:
+        _read_input_shape(query["input_shape"], framework, raw, errors)
+    return _validate(raw, errors)
+
+
+def _read_input_shape(text: str, framework: str, raw: dict, errors: list[str]) -> None:
+    """(1, C, *size) in PyTorch, (1, *size, C) in Keras: one example, so the batch is 1."""
+    shape = _ints(text)
+    layout = "(1, C, *size)" if framework == "torch" else "(1, *size, C)"
+    if not shape or len(shape) not in (3, 4):
+        errors.append(f"input_shape: expected 3 or 4 comma-separated integers {layout}, got {text!r}")
+        return
+    if shape[0] != 1:
+        errors.append(f"input_shape: /transposed draws one example, so the batch (first number) must be 1, "
+                      f"got {shape[0]}; showing 1")
+    channels, size = (shape[1], shape[2:]) if framework == "torch" else (shape[-1], shape[1:-1])
+    if "channels" in raw and str(raw["channels"]) != str(channels):
+        errors.append(f"in_channels: {raw['channels']} disagrees with input_shape {list(shape)}, whose channel axis "
+                      f"holds {channels} (PyTorch would refuse the input); showing {channels}")
+    raw["channels"], raw["size"] = channels, size
+    raw.setdefault("dims", len(size))
+
+
+def _validate(raw: dict, errors: list[str]) -> tuple[TransposedState, list[str]]:
+    try:
+        state = TransposedState.model_validate(raw)
+    except ValidationError as exc:
+        bad = {str(e["loc"][0]) for e in exc.errors()}
+        errors += [f"{e['loc'][0]}: {e['msg']}, got {e.get('input')!r}" for e in exc.errors()]
+        state = TransposedState.model_validate({k: v for k, v in raw.items() if k not in bad})
+    dims, fixes = state.dims, {}
+    for key, limit, default in (("size", MAX_SIZE, 3), ("kernel", MAX_KERNEL, 3)):
+        value = getattr(state, key) if key in raw else (default,)
+        if len(value) == 1:
+            value = value * dims
+        if len(value) != dims or not all(1 <= v <= limit for v in value):
+            errors.append(f"{key}: needs {dims} number{'s' if dims > 1 else ''} from 1 to {limit}, got {list(value)}")
+            value = (default,) * dims
+        fixes[key] = value
+    if state.o >= state.filters:
+        errors.append(f"o: the output channel shown must be below {'out_channels' if state.torch else 'filters'}"
+                      f"={state.filters}, got {state.o}")
+        fixes["o"] = 0
+    if state.torch and state.output_padding is None:
+        fixes["output_padding"] = 0  # PyTorch has no None: its default is 0
+    return state.model_copy(update=fixes), errors
+
+
+def layer_spec(state: TransposedState) -> dict:
+    """The transposed conv layer in the framework's own words."""
+    d = state.dims
+    if state.torch:
+        return {"type": f"ConvTranspose{d}d", "in_channels": state.channels, "out_channels": state.filters,
+                "kernel_size": list(state.kernel), "stride": state.stride,
+                "padding": int(state.padding) if state.padding.isdigit() else state.padding,
+                "output_padding": state.output_padding or 0, "groups": state.groups, "bias": state.bias,
+                "dilation": state.dilation}
+    spec = {"type": f"Conv{d}DTranspose", "filters": state.filters, "kernel_size": list(state.kernel),
+            "strides": state.stride, "padding": state.padding}
+    if state.output_padding is not None:
+        spec["output_padding"] = state.output_padding
+    return {**spec, "dilation_rate": state.dilation, "use_bias": state.bias}
+
+
+def _words(spec: dict) -> dict[str, object]:
+    return {k: ",".join(map(str, v)) if isinstance(v, list) else str(v).lower() if isinstance(v, bool) else v
+            for k, v in spec.items()}
+
+
+def canonical_query(state: TransposedState, **changes) -> str:
+    """The view's URL query in the framework's words (API.md "View URLs")."""
+    state = state.model_copy(update=changes)
+    params = {"framework": state.framework, **_words(layer_spec(state)),
+              "input_shape": ",".join(map(str, state.input_shape))}
+    for key, default in (("weights", "random"), ("seed", 0), ("o", 0), ("step", 0), ("pos", 0)):
+        if getattr(state, key) != default:
+            params[key] = getattr(state, key)
+    return urlencode(params, safe=",")
+
+
+def switched(state: TransposedState, *, framework: str | None = None, dims: int | None = None) -> TransposedState:
+    """The same layer in the other framework or dimensionality, keeping what carries over."""
+    framework, dims = framework or state.framework, dims or state.dims
+    update: dict[str, object] = {"framework": framework, "dims": dims, "step": 0, "pos": 0}
+    if dims != state.dims:
+        update["kernel"] = (state.kernel * 2)[:dims]
+        update["size"] = (state.size * 2)[:dims]
+    if framework != state.framework:
+        k = effective_kernel(state.kernel[0], state.dilation)
+        if framework == "keras":  # Keras has words, not numbers, for padding, and no groups
+            update.update(padding="valid" if state.padding == "0" else "same", groups=1)
+            if (state.output_padding or 0) >= state.stride:
+                update["output_padding"] = None
+        else:  # the PyTorch numbers that give Keras' length where they can
+            pad = 0 if state.padding == "valid" else min(3, (k - 1) // 2)
+            op = state.output_padding
+            if op is None:  # Keras' None: 'same' gives n·s, 'valid' n·s + max(k − s, 0)
+                op = state.stride - k + 2 * pad if state.padding == "same" else max(state.stride - k, 0)
+            update.update(padding=str(pad), output_padding=op if 0 <= op < max(state.stride, state.dilation) else 0)
+    return state.model_copy(update=update)
+
+
+# ---------------------------------------------------------------- the arithmetic
+
+def scatter(x: np.ndarray, w: np.ndarray, op, canvas: tuple[int, ...]) -> np.ndarray:
+    """The transposed conv by its definition, before cropping and bias (float64, channels-first):
+    canvas[o, i·stride + j·dilation] += x[c, i] · w[c, o − group start, j] for every input channel c
+    of o's group, input position i and kernel tap j. ``w`` is in the canonical layout (C_in, C_out/g, *k)."""
+    cin, og = w.shape[:2]
+    g = op.groups
+    cg = cin // g
+    out = np.zeros((og * g, *canvas))
+    x, w = x.astype(np.float64), w.astype(np.float64)
+    for tap in np.ndindex(*op.kernel):
+        at = (slice(None), *[slice(j * d, j * d + (n - 1) * s + 1, s)
+                             for j, d, s, n in zip(tap, op.dilation, op.stride, x.shape[1:])])
+        for group in range(g):
+            ins, outs = slice(group * cg, (group + 1) * cg), slice(group * og, (group + 1) * og)
+            # every input value of the group times this tap's weight for every output channel
+            out[outs][at] += np.tensordot(w[(ins, slice(None), *tap)], x[ins], axes=(0, 0))
+    return out
+
+
+def axis_rows(state: TransposedState, op, out_spatial) -> list[dict]:
+    """Per axis: the framework's output-size formula with the numbers, and where the output sits on
+    the scatter canvas (what padding crops, what output_padding adds)."""
+    rows = []
+    for a, (n, k, L) in enumerate(zip(state.size, state.kernel, out_spatial)):
+        s, d = state.stride, state.dilation
+        eff = effective_kernel(k, d)
+        full = (n - 1) * s + eff
+        start = op.padding[a][0]
+        if state.torch:
+            p, q = int(state.padding), state.output_padding or 0
+            text = f"({n} − 1)·{s} − 2·{p} + {d}·({k} − 1) + {q} + 1 = {L}"
+            rule = None
+        else:
+            q = state.output_padding
+            same = state.padding == "same"
+            if q is None and not same:
+                text = f"{n}·{s} + max({eff} − {s}, 0) = {n * s} + {max(eff - s, 0)} = {L}"
+            elif q is None:
+                text = f"{n}·{s} = {L}"
+            elif not same:
+                text = f"({n} − 1)·{s} + {eff} + {q} = {L}"
+            else:
+                text = f"({n} − 1)·{s} + {eff} − 2·({eff} // 2) + {q} = {(n - 1) * s} + {eff} − {2 * (eff // 2)} + {q} = {L}"
+            rule = (state.padding, "None" if q is None else "p")
+        rows.append({"axis": AXES[state.dims][a], "n": n, "k": k, "eff": eff, "full": full, "text": text,
+                     "rule": rule, "start": start, "end": start + L - 1, "out": L,
+                     "crop_before": start, "crop_after": max(full - start - L, 0), "extra": max(start + L - full, 0),
+                     "full_text": f"({n} − 1)·{s} + {d}·({k} − 1) + 1 = {full}"})
+    return rows
+
+
+def _forward_length(state: TransposedState, n: int, k: int) -> int:
+    """Output length of the forward Conv (same kernel, stride, padding, dilation) on length n."""
+    s, d = state.stride, state.dilation
+    if state.padding == "same":
+        return output_size(n, k, stride=s, pad=same_padding(n, k, stride=s, dilation=d), dilation=d)
+    pad = int(state.padding) if state.padding.isdigit() else 0
+    return output_size(n, k, stride=s, pad=(pad, pad), dilation=d)
+
+
+def inverse(state: TransposedState, out_shape: list[int], out_spatial) -> dict:
+    """The forward conv whose shape this transposed conv inverts: the same kernel, stride, padding,
+    dilation (and groups), channels swapped, on this layer's output shape; and, per axis, which
+    input lengths that Conv maps to the same length (the ambiguity output_padding resolves)."""
+    d = state.dims
+    if state.torch:
+        spec = {"type": f"Conv{d}d", "in_channels": state.filters, "out_channels": state.channels,
+                "kernel_size": list(state.kernel), "stride": state.stride, "padding": int(state.padding),
+                "dilation": state.dilation, "groups": state.groups, "bias": state.bias}
+        words = {"framework": "torch", **_words({**spec, "padding_mode": "zeros"})}
+    else:
+        spec = {"type": f"Conv{d}D", "filters": state.channels, "kernel_size": list(state.kernel),
+                "strides": state.stride, "padding": state.padding, "dilation_rate": state.dilation,
+                "use_bias": state.bias}
+        words = {"framework": "keras", **_words({**spec, "groups": 1})}
+    call = ", ".join(f"{k}={v!r}" if isinstance(v, str) else f"{k}={tuple(v) if isinstance(v, list) else v}"
+                     for k, v in spec.items() if k != "type")
+    result = {"call": f"{spec['type']}({call})", "url": "/explore?" + urlencode(
+        {**words, "input_shape": ",".join(map(str, out_shape))}, safe=","), "axes": []}
+    try:
+        result["shape"] = list(output_shape(build_layer(state.framework, spec, tuple(out_shape))))
+    except SpecError as e:
+        result["error"] = str(e)
+        return result
+    result["round_trip"] = result["shape"] == list(state.input_shape)
+    for a, (n, k, L) in enumerate(zip(state.size, state.kernel, out_spatial)):
+        span = state.stride + effective_kernel(k, state.dilation) + 3
+        same = [m for m in range(max(1, L - span), L + span + 1) if _forward_length(state, m, k) == n]
+        result["axes"].append({"axis": AXES[d][a], "n": n, "out": L, "lengths": same,
+                               "back": _forward_length(state, L, k)})
+    return result
+
+
+def _rounded(a: np.ndarray) -> list:
+    """float32 values as short decimals for the page's data (0.3, not 0.30000001192092896)."""
+    return np.round(np.asarray(a, dtype=np.float64), 6).ravel().tolist()
+
+
+def _code(state: TransposedState, spec: dict, x_shape, w_shape, y_shape) -> str:
+    def val(v):
+        if isinstance(v, list):
+            return str(v[0]) if len(set(v)) == 1 else str(tuple(v))
+        return repr(v) if isinstance(v, str) else str(v)
+    args = ", ".join(f"{k}={val(v)}" for k, v in spec.items() if k != "type")
+    if state.torch:
+        return "\n".join(["import torch", "from torch import nn", "", f"up = nn.{spec['type']}({args})",
+                          f"x = torch.randn{tuple(x_shape)}", "y = up(x)",
+                          f"print(up.weight.shape)  # torch.Size({list(w_shape)}): (in_channels, out_channels / groups, "
+                          f"{', '.join('k' + a[0].upper() for a in AXES[state.dims])})",
+                          f"print(y.shape)          # torch.Size({list(y_shape)})"])
+    return "\n".join(["import keras", "", f"up = keras.layers.{spec['type']}({args})",
+                      f"x = keras.random.normal({tuple(x_shape)})", "y = up(x)",
+                      f"print(up.kernel.shape)  # {tuple(w_shape)}: "
+                      f"({', '.join('k' + a[0].upper() for a in AXES[state.dims])}, filters, input channels)",
+                      f"print(y.shape)          # {tuple(y_shape)}"])
+
+
+def transposed_context(state: TransposedState, x: np.ndarray | None = None,
+                       weights: list[np.ndarray] | None = None) -> dict:
+    """Everything the page shows. ``x`` (framework layout, batch 1) and ``weights`` (the framework's
+    tensors) replace the drawn numbers when given (tests feed recorded framework cases this way)."""
+    spec = layer_spec(state)
+    ctx = {"s": state, "spec": spec, "query": canonical_query(state), "link": lambda **c: canonical_query(state, **c),
+           "framework_links": {fw: canonical_query(switched(state, framework=fw)) for fw in ("torch", "keras")},
+           "dims_links": {d: canonical_query(switched(state, dims=d)) for d in (1, 2)},
+           "torch": state.torch, "axes": AXES[state.dims], "presets": PRESETS, "fmt": fmt, "term": term}
+    try:
+        layer = build_layer(state.framework, spec, state.input_shape)
+        check_layer_cost(layer)
+    except SpecError as e:
+        return {**ctx, "error": str(e), "error_field": e.field}
+    op = layer.stages[0]
+    if x is None:  # drawn in PyTorch's layout, so the same seed shows the same numbers in either framework
+        x = random_input((1, state.channels, *state.size), state.seed)
+        if layer.channels_last:
+            x = np.ascontiguousarray(np.moveaxis(x, 1, -1))
+    if weights is None:
+        weights = readable_weights(layer, state.seed, state.weights)
+    y = run_layer(layer, x, weights)  # the engine (it computes the direct conv below)
+    x_cf = (np.moveaxis(x, -1, 1) if layer.channels_last else x)[0].astype(np.float32)
+    y_cf = (np.moveaxis(y, -1, 1) if layer.channels_last else y)[0]
+    cw = canonical_weights(layer, weights)[0]
+    w, b = cw["weight"], cw.get("bias")
+    bias = np.zeros(op.out_channels) if b is None else b.astype(np.float64)
+    out_spatial = tuple(y_cf.shape[1:])
+    nd, o = op.dims, state.o
+    og, cg = op.out_channels // op.groups, op.in_channels // op.groups
+    group = o // og
+    chans = list(range(group * cg, (group + 1) * cg))      # the input channels that feed output channel o
+    rows = axis_rows(state, op, out_spatial)
+    canvas = tuple(max(r["full"], r["start"] + r["out"]) for r in rows)
+    window = (slice(None), *[slice(r["start"], r["start"] + r["out"]) for r in rows])
+
+    # 1. the scatter, from the numbers as drawn (rounded the same way the browser gets them)
+    xs = np.round(x_cf.astype(np.float64), 6)
+    ws = np.round(w.astype(np.float64), 6)
+    full_scatter = scatter(xs, ws, op, canvas)
+    scattered = full_scatter[window] + np.round(bias, 6).reshape(-1, *[1] * nd)
+    positions = math.prod(state.size)
+    total_steps = cg * positions
+    step = state.step
+    if step >= total_steps:
+        ctx["step_error"] = (f"step: this layer adds {total_steps} input values into output channel {o} "
+                             f"(steps 0 to {total_steps - 1}), got {step}")
+        step = 0
+    c_now, i_now = divmod(step, positions)
+    done = (np.arange(cg * positions) <= step).reshape(cg, *state.size)  # the values added so far
+    partial = np.zeros_like(xs)
+    partial[chans] = xs[chans] * done
+    running = scatter(partial, ws, op, canvas)[o]
+    # the last step that adds into each canvas cell: the last channel's value there (−1: none does)
+    last = np.full(canvas, -1)
+    flat = np.arange(positions).reshape(state.size) + (cg - 1) * positions
+    for tap in np.ndindex(*op.kernel):
+        at = tuple(slice(j * d, j * d + (n - 1) * s + 1, s)
+                   for j, d, s, n in zip(tap, op.dilation, op.stride, state.size))
+        last[at] = np.maximum(last[at], flat)
+    inside = np.zeros(canvas, dtype=bool)
+    inside[window[1:]] = True
+    beyond = np.zeros(canvas, dtype=bool)                    # past the full scatter: output_padding's zeros
+    for a, r in enumerate(rows):
+        beyond[(slice(None),) * a + (slice(r["full"], None),)] = True
+    i_pos = tuple(int(v) for v in np.unravel_index(i_now, state.size))
+    stamp = [tuple(i * s + j * d for i, j, s, d in zip(i_pos, tap, op.stride, op.dilation))
+             for tap in np.ndindex(*op.kernel)]
+    stamped = np.zeros(canvas, dtype=bool)
+    for cell in stamp:
+        stamped[cell] = True
+    canvas_cls = _classes(canvas, crop=~inside, extra=beyond & inside, lit=stamped)
+    out_cls = _classes(out_spatial, pending=last[window[1:]] > step)
+    x_now = float(xs[(chans[c_now], *i_pos)])
+    kernel_o = ws[chans][:, o - group * og]                 # (cg, *k): w[c, o] for each input channel
+
+    # 2. the direct conv over the zero-inserted, padded input, with the flipped, channel-swapped kernel
+    direct, direct_w = transposed_as_direct(op, w)
+    up = zero_insert(x_cf[None], op.stride)
+    xp = pad_input(up, direct.padding)[0]
+    codes = np.ones(up.shape, dtype=np.float32)             # 0: an input value, 1: an inserted zero, 2: padding
+    codes[(slice(None), slice(None), *[slice(None, None, s) for s in op.stride])] = 0
+    codes = pad_input(codes, direct.padding, value=2.0)[0, 0]
+    direct_y = conv_forward(up, direct_w, b, direct)[0]
+    padded = tuple(xp.shape[1:])
+    pos = state.pos
+    if pos >= math.prod(out_spatial):
+        ctx["pos_error"] = (f"pos: the output has {math.prod(out_spatial)} positions (0 to "
+                            f"{math.prod(out_spatial) - 1}), got {pos}")
+        pos = 0
+    q = tuple(int(v) for v in np.unravel_index(pos, out_spatial))
+    dw = np.round(direct_w[o].astype(np.float64), 6)        # (cg, *k)
+    xps = np.round(xp.astype(np.float64), 6)
+    window_cells = [tuple(qq + j * d for qq, j, d in zip(q, tap, op.dilation)) for tap in np.ndindex(*op.kernel)]
+    arithmetic = []
+    for local, c in enumerate(chans):
+        terms = [(float(xps[(c, *cell)]), float(dw[(local, *tap)]), int(codes[cell]) != 0)
+                 for cell, tap in zip(window_cells, np.ndindex(*op.kernel))]
+        arithmetic.append({"c": c, "terms": terms, "total": sum(a * bw for a, bw, _ in terms)})
+    window_lit = np.zeros(padded, dtype=bool)
+    for cell in window_cells:
+        window_lit[cell] = True
+    direct_cls = _classes(padded, inserted=codes == 1, pad=codes == 2, lit=window_lit)
+
+    engine = y_cf.astype(np.float64)
+    diffs = {"scatter_engine": float(np.abs(scattered - engine).max()),
+             "direct_engine": float(np.abs(direct_y.astype(np.float64) - engine).max()),
+             "scatter_direct": float(np.abs(scattered - direct_y.astype(np.float64)).max())}
+    out_shape = list(output_shape(layer))
+    ctx.update({
+        "layer": layer, "op": op, "rows": rows, "out_shape": out_shape, "input_shape": list(state.input_shape),
+        "weight_shape": list(layer.params[0].shape), "params": sum(math.prod(p.shape) for p in layer.params),
+        "canonical": list(op.weight_shape), "chans": chans, "group": group, "o_local": o - group * og, "og": og,
+        "inputs": [{"c": c, "grid": grid(xs[c], f"x{c}-", _lit(state.size, i_pos) if c == chans[c_now] else None)}
+                   for c in chans],
+        "kernels": [{"c": c, "grid": grid(kernel_o[i], f"w{c}-")} for i, c in enumerate(chans)],
+        "bias": float(bias[o]), "has_bias": b is not None,
+        "canvas": grid(running, "s-", canvas_cls), "canvas_shape": list(canvas),
+        "output": grid(running[window[1:]] + np.round(bias[o], 6), "y-", out_cls),
+        "step": step, "total_steps": total_steps, "positions": positions,
+        "now": {"c": chans[c_now], "i": list(i_pos), "x": x_now, "at": list(stamp[0]),
+                "contrib": grid(x_now * kernel_o[c_now], "k-")},
+        "direct": direct, "direct_pad": [list(p) for p in direct.padding],
+        "padded_inputs": [{"c": c, "grid": grid(xps[c], f"d{c}-", direct_cls)} for c in chans],
+        "flipped": [{"c": c, "grid": grid(dw[i], f"f{c}-")} for i, c in enumerate(chans)],
+        "direct_out": grid(direct_y[o], "z-", np.where(np.arange(math.prod(out_spatial)).reshape(out_spatial) == pos,
+                                                         "current", "")),
+        "pos": pos, "q": list(q), "arithmetic": arithmetic, "direct_value": float(direct_y[(o, *q)]),
+        "out_positions": math.prod(out_spatial), "diffs": diffs, "max_diff": max(diffs.values()),
+        "compared": int(y_cf.size), "largest": fmt(float(np.abs(engine).max())),
+        "inverse": inverse(state, out_shape, out_spatial), "keras_rules": KERAS_RULES,
+        "code": _code(state, spec, state.input_shape, layer.params[0].shape, out_shape),
+        "data": {"size": list(state.size), "kernel": list(op.kernel), "stride": list(op.stride),
+                 "dilation": list(op.dilation), "canvas": list(canvas), "start": [r["start"] for r in rows],
+                 "out": list(out_spatial), "channels": chans, "x": _rounded(xs[chans]), "w": _rounded(kernel_o),
+                 "b": round(float(bias[o]), 6), "step": step, "padded": list(padded), "xp": _rounded(xps[chans]),
+                 "codes": codes.astype(int).ravel().tolist(), "wd": _rounded(dw), "pos": pos,
+                 "y": _rounded(scattered[o]), "z": _rounded(direct_y[o]), "filters": state.filters},
+    })
+    return ctx
+
+
+def _classes(shape, **masks: np.ndarray) -> np.ndarray:
+    """Per cell, the names of the masks that hold there, space-separated (the grid's class attribute)."""
+    cls = np.full(shape, "", dtype=object)
+    for name, mask in masks.items():
+        cls[mask] = cls[mask] + " " + name
+    return np.vectorize(str.strip, otypes=[object])(cls)
+
+
+def _lit(shape, at) -> np.ndarray:
+    lit = np.zeros(shape, dtype=bool)
+    lit[at] = True
+    return _classes(shape, lit=lit)
+
+
+@router.get("/transposed")
+@router.get("/embed/transposed")
+def transposed(request: Request):
+    state, errors = read_state(request.query_params)
+    ctx = transposed_context(state)
+    return view_response(request, "transposed.html", {**ctx, "query_errors": errors}, path="/transposed",
+                         query=canonical_query(state), refused=bool(errors) or "step_error" in ctx or "pos_error" in ctx)
