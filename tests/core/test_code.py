@@ -20,7 +20,8 @@ from pathlib import Path
 
 import hypothesmith
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app.core.code import MAX_CHARS, MAX_ITEMS, MAX_NODES, MAX_NUMBER, CodeError, ParsedModel, parse_model
 from app.core.trace import show_shape, trace
@@ -230,7 +231,7 @@ def test_double_star_kwargs_in_a_layer_call_is_named(framework):
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_tuple_of_a_hundred_items_is_refused_and_sixteen_are_read(framework):
-    ones = lambda n: "(" + ", ".join(["1"] * n) + ")"  # noqa: E731
+    ones = lambda n: "(" + ", ".join(["1"] * n) + ")"
     layer = {"torch": lambda t: f"import torch.nn as nn\nmodel = nn.Sequential(nn.Conv2d(3, 2, kernel_size={t}))",
              "keras": lambda t: f"from keras import layers\nmodel = keras.Sequential([layers.Conv2D(2, {t})])"}[framework]
     message = refused(layer(ones(100)), framework)
@@ -262,6 +263,29 @@ def test_unary_minus_on_a_tuple_or_a_string_is_refused(framework, where, operand
         f"n = -{operand}\n" + IN_LAYER[framework]("n")
     message = refused(code, framework)
     assert "number" in message
+
+
+def test_hostile_and_plain_code_parsed_at_once_from_many_threads():
+    """The server parses in a thread pool: deep nesting in one request must not break another's parse."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    hostile = ["(" * 10_000 + ")" * 10_000, "+".join(["a"] * 5_000), torch_with("f(" * 5_000 + "1" + ")" * 5_000),
+               "x = " + "-" * 5_000 + "1\n"]
+
+    deep_but_fine = torch_with("(" * 150 + "4" + ")" * 150)  # under the parser's 200-level limit
+
+    def one(i):
+        code = hostile[i % len(hostile)] if i % 2 else deep_but_fine
+        try:
+            return "model", parse_model(code, "torch").layers[0]["in_features"]
+        except CodeError:
+            return "refused", i % 2
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(one, range(120)))
+    assert time.perf_counter() - start < 20
+    assert results == [("refused", 1) if i % 2 else ("model", 4) for i in range(120)]
 
 
 def test_not_python_says_where():
@@ -440,6 +464,7 @@ def test_keras_input_with_batch_size_keeps_the_batch():
     assert got == [("Conv1D", [8, length, 6], 3 * 4 * 6 + 6),             # k·C_in·filters + filters
                    ("Flatten", [8, length * 6], 0),
                    ("Dense", [8, 2], length * 6 * 2 + 2)]                 # n_in·units + units
+    assert t.ok and t.batch_known
 
 
 def test_keras_input_with_an_unknown_length_is_explained():
@@ -514,6 +539,7 @@ def test_sequential_spellings_give_the_recorded_q2_trace(head, prefix):
     assert got == golden_rows("torch-q2-conv1d-sequential") == [
         ("Conv1d", [4, 32, length], 16 * 32 * 5 + 32), ("ReLU", [4, 32, length], 0),
         ("MaxPool1d", [4, 32, length // 2], 0), ("Dropout", [4, 32, length // 2], 0)]
+    assert t.ok and t.total_params == 2_592
 
 
 def test_spelled_out_torch_nn_matches_the_recording():

@@ -310,7 +310,7 @@ def test_explore_links_open_the_layer_on_its_real_input(client, model_id):
               **{f"var_{k}": v for k, v in (m.get("variables") or {}).items()}}
     if not m.get("input_from_code"):
         params["input_shape"] = ",".join("None" if v is None else str(v) for v in m["input_shape"])
-    got, links = explore_links(client, params)
+    _, links = explore_links(client, params)
     assert links, "a conv row links to /explore"
     model_input = m["input_shape"]
     for row, before, href in links:
@@ -327,8 +327,8 @@ def test_explore_links_open_the_layer_on_its_real_input(client, model_id):
 
 def test_only_conv_rows_link_to_the_explorer(client):
     m = MODELS["torch-alexnet-features-avgpool-classifier"]
-    got, links = explore_links(client, {"framework": "torch", "code": m["code"],
-                                        "input_shape": ",".join(map(str, m["input_shape"]))})
+    _, links = explore_links(client, {"framework": "torch", "code": m["code"],
+                                      "input_shape": ",".join(map(str, m["input_shape"]))})
     assert links
     assert all(re.match(r"Conv[123]d\b", row["cells"][1]) for row, _, _ in links)
 
