@@ -9,6 +9,6 @@ test:  ## set up (test packages and Chromium too), then run every test
 	./scripts/setup.sh --test
 	.venv/bin/python -m pytest
 
-bench:  ## engine vs PyTorch CPU (installs torch==2.13.0 into .venv-bench on first use)
-	./scripts/setup.sh
+bench:  ## every benchmark (installs torch==2.13.0 into .venv-bench and wrk on first use; ~15 min)
+	./scripts/setup.sh --test
 	./bench/run.sh
