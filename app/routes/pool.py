@@ -339,7 +339,7 @@ def divisor_reason(op: PoolOp, framework: str, taps: tuple[Tap, ...]) -> tuple[i
                                 f"input: {real} real + {pad} padding (padding adds 0)." + tail)
         return real, f"divisor {real}: the window's {real} cells, all real input." + tail
     if pad:
-        return real + pad, (f"divisor {real}: count_include_pad=False counts only the {real} real cells; the "
+        return real, (f"divisor {real}: count_include_pad=False counts only the {real} real cells; the "
                       f"{_pads_add_nothing(pad)}." + tail)
     return real, f"divisor {real}: the window's {real} cells, all real input." + tail
 
