@@ -111,7 +111,8 @@ class _Reader:
     def __init__(self, tree: ast.Module, framework: str, variables: dict[str, Any]):
         self.tree, self.framework = tree, framework
         self.model = ParsedModel(framework)
-        self.variables = {}
+        self.variables: dict[str, Any] = {}
+        self.bad: dict[str, str] = {}
         self.constants(tree.body)
         self.variables.update(variables)  # what the user gives wins over the code
 
@@ -133,7 +134,8 @@ class _Reader:
         unresolved = list(self.model.unresolved)
         try:
             value = self.value(node, name)
-        except CodeError:
+        except CodeError as e:
+            self.bad[name] = str(e)  # said if a layer uses the name
             return
         finally:
             self.model.unresolved = unresolved  # a constant the code cannot give is not yet a question
@@ -154,7 +156,7 @@ class _Reader:
             if isinstance(v, bool) or v is None:
                 return v
             if isinstance(v, (int, float)):
-                if not math.isfinite(v) or abs(v) > MAX_NUMBER:
+                if abs(v) > MAX_NUMBER or not math.isfinite(v):  # abs first: a 400-digit int overflows isfinite
                     raise CodeError(f"line {node.lineno}: {where} is {v!r}, larger than Convscope reads (|x| ≤ 2^31)")
                 return v
             if isinstance(v, str) and len(v) <= 100:
@@ -167,11 +169,15 @@ class _Reader:
         if isinstance(node, ast.Name):
             if node.id in self.variables:
                 return self.variables[node.id]
+            if node.id in self.bad:
+                raise CodeError(self.bad[node.id])
             if node.id not in self.model.unresolved:
                 self.model.unresolved.append(node.id)
             return None
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
             v = self.value(node.operand, where)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+                raise CodeError(f"line {node.lineno}: {where}: a sign goes before a number, not {ast.unparse(node.operand)[:40]}")
             return None if v is None else (-v if isinstance(node.op, ast.USub) else v)
         if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.FloorDiv, ast.Div)):
             a, b = self.value(node.left, where), self.value(node.right, where)
@@ -193,7 +199,9 @@ class _Reader:
     def layer(self, call: ast.Call) -> dict | None:
         """A constructor call -> spec; Input/InputLayer set the input shape and return None."""
         name = _call_name(call.func)
-        positional = _POSITIONAL[self.framework].get(name, ())
+        positional = _POSITIONAL[self.framework].get(name)
+        if positional is None:  # a layer Convscope does not trace: the trace names it, with the ones it knows
+            return {"type": name}
         if len(call.args) > len(positional):
             raise CodeError(f"line {call.lineno}: {name} takes at most {len(positional)} positional arguments "
                             f"here ({', '.join(positional) or 'none'}); name the others")
@@ -321,6 +329,16 @@ class _Reader:
             order += [s for s in reversed(chain) if s != ("skip", None)]
         return order
 
+    def size_or_value(self, node: ast.AST, where: str):
+        """x.size(0) or x.shape[0] in a view: that axis's size, written "size(0)" until the trace knows it."""
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "size" \
+                and len(node.args) == 1 and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, int):
+            return f"size({node.args[0].value})"
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and node.value.attr == "shape" \
+                and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, int):
+            return f"size({node.slice.value})"
+        return self.value(node, where)
+
     def index(self, node: ast.Subscript) -> tuple | None:
         """out[-1] or out[:, -1, :]: integers pick (and drop) an axis, bare slices keep one."""
         items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
@@ -344,7 +362,7 @@ class _Reader:
         name = _call_name(func)
         if _is_method(call):  # x.view(...), x.flatten(1), x.reshape(...)
             if name in ("view", "reshape"):
-                return ("layer", {"type": "view", "shape": [self.value(a, f"x.{name}") for a in call.args]})
+                return ("layer", {"type": "view", "shape": [self.size_or_value(a, f"x.{name}") for a in call.args]})
             if name == "flatten":
                 return ("layer", {"type": "Flatten", **({"start_dim": self.value(call.args[0], "flatten")} if call.args else {})})
             if name in ("contiguous", "float", "squeeze") and not call.args:

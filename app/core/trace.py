@@ -224,6 +224,9 @@ def _view(framework, spec, shape):
     sizes = list(spec.get("shape") or [])
     if len(sizes) == 1 and isinstance(sizes[0], list):
         sizes = sizes[0]
+    for i, v in enumerate(sizes):  # x.size(0): that axis's size
+        if isinstance(v, str) and v.startswith("size(") and v[5:-1].isdigit() and int(v[5:-1]) < len(shape):
+            sizes[i] = shape[int(v[5:-1])]
     if any(not isinstance(v, int) for v in sizes):
         raise SpecError(f"x.view{tuple(sizes)}: only numbers are traced here (x.size(0) counts as -1)", "shape")
     whole, known = math.prod(shape), math.prod(v for v in sizes if v != -1)
@@ -400,11 +403,17 @@ def trace(framework: str, input_shape: tuple[int | None, ...], specs: list[dict[
     for i, spec in enumerate(specs[:MAX_LAYERS]):
         try:
             step = layer_step(framework, spec, shape)
-        except SpecError as e:
+            if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in step.shape):
+                raise SpecError(f"{spec.get('type')}: these settings give the output shape "
+                                f"{show_shape(step.shape, batch_known)}; every size must be a whole number ≥ 1", "type")
+            if step.rf is not None and r is not None:
+                r, j = step.rf(list(r), list(j))
+        except (SpecError, ArithmeticError, TypeError, ValueError) as e:
+            message = str(e) if isinstance(e, SpecError) else f"these settings do not describe a layer ({e})"
+            if not batch_known:  # the trace ran with batch 1: say None, as Keras does
+                message = message.replace(str(list(shape)), str(show_shape(shape, False)))
             return Trace(framework, t.input_shape, batch_known, t.rows,
-                         (i, f"{spec.get('type')} received {show_shape(shape, batch_known)}: {e}"))
-        if step.rf is not None and r is not None:
-            r, j = step.rf(list(r), list(j))
+                         (i, f"{spec.get('type')} received {show_shape(shape, batch_known)}: {message}"))
         t.rows.append(Row(i, spec.get("type", "?"), spec, shape, step.shape, step.params, step.macs,
                           None if r is None else tuple(r), None if j is None else tuple(j), step.note))
         shape = step.shape

@@ -26,8 +26,8 @@ from app.core.limits import check_layer_cost
 from app.core.ops import PoolOp
 from app.core.shapes import axis_formulas, effective_kernel
 from app.display import fmt, grid
-from app.figures import heatmap_grid
-from app.templating import view_response
+from app.figures import FONT, heatmap_grid
+from app.templating import cached_view, view_response
 
 router = APIRouter(include_in_schema=False)
 
@@ -205,7 +205,7 @@ def _validate(raw: dict, errors: list[str]) -> tuple[PoolState, list[str]]:
 def layer_spec(state: PoolState) -> dict:
     """The pooling layer in the framework's own words. A keyword the layer does not have is only
     written when it was set, so the framework itself refuses it (``AvgPool1d has no keyword 'dilation'``)."""
-    kernel = list(state.kernel)
+    kernel = state.kernel[0] if len(set(state.kernel)) == 1 else list(state.kernel)  # nn.MaxPool2d(3) means (3, 3)
     if state.torch:
         spec: dict[str, object] = {"type": state.type, "kernel_size": kernel}
         if state.stride is not None:
@@ -358,13 +358,15 @@ def step_arithmetic(x: np.ndarray, op: PoolOp, framework: str, out_pos: tuple[in
             shown = ", ".join("−∞" if v == -math.inf else fmt(v) for v in values)
             lines.append(ChannelLine(c, f"max({shown})", fmt(best), winner, values.count(best)))
         pads = sum(t.where == "pad" for t in taps)
-        why = (f"Padding is −∞ for max pooling: the window's {pads} padding cell{'s' if pads > 1 else ''} can never "
-               "win." if pads else "The window holds real input only.")
         past = len(taps) - len(read)
+        why = []
+        if pads:
+            why.append(f"Padding is −∞ for max pooling: the window's {pads} padding cell{'s' if pads > 1 else ''} can "
+                       "never win.")
         if past:
-            why += (f" {past} cell{'s' if past > 1 else ''} past the padded input (ceil_mode's last window) "
-                    f"{'are' if past > 1 else 'is'} not read.")
-        return StepArithmetic(taps, tuple(lines), why)
+            why.append(f"{past} cell{'s' if past > 1 else ''} of ceil_mode's last window lie{'' if past > 1 else 's'} "
+                       "past the padded input: not read.")
+        return StepArithmetic(taps, tuple(lines), " ".join(why) or "The window holds real input only.")
     divisor, why = divisor_reason(op, framework, taps)
     for c in range(x.shape[0]):
         values = [float(x[(c, *t.pos)]) if t.where == "real" else 0.0 for t in read]
@@ -434,6 +436,46 @@ def _ceil_story(op: PoolOp, spatial, formulas) -> list[dict]:
     return story
 
 
+def _line_figure(x: np.ndarray, y: np.ndarray, op: PoolOp) -> dict:
+    """1D: each channel's input as a line over its positions, and every output drawn as a bar across the
+    positions its window covers (max pooling traces the upper envelope, average a smoothed copy).
+    A plain plotly dict, validated by plotly.py in the tests (app/figures.py is where it belongs)."""
+    channels, n = x.shape
+    (pb, pa), s, span = op.padding[0], op.stride[0], effective_kernel(op.kernel[0], op.dilation[0])
+    panel, gap = 110, 34
+    height = channels * (panel + gap)
+    data, layout, annotations = [], {}, []
+    lo, hi = float(min(x.min(), y.min())) - 0.5, float(max(x.max(), y.max())) + 0.5
+    for c in range(channels):
+        axis = "" if c == 0 else str(c + 1)
+        top = c * (panel + gap) + gap
+        domain = [1 - (top + panel) / height, 1 - top / height]
+        seg_x, seg_y = [], []
+        for o, v in enumerate(y[c]):
+            start = o * s - pb
+            seg_x += [max(start, -pb) - 0.4, min(start + span - 1, n - 1 + pa) + 0.4, None]
+            seg_y += [float(v), float(v), None]
+        data.append({"type": "scatter", "x": list(range(n)), "y": x[c].tolist(), "mode": "lines+markers",
+                     "name": "input", "legendgroup": "input", "showlegend": c == 0, "xaxis": f"x{axis}",
+                     "yaxis": f"y{axis}", "line": {"color": "#8a93a6", "width": 1.5}, "marker": {"size": 5},
+                     "hovertemplate": f"channel {c}, input position %{{x}}: %{{y}}<extra></extra>"})
+        data.append({"type": "scatter", "x": seg_x, "y": seg_y, "mode": "lines", "name": "output, across its window",
+                     "legendgroup": "output", "showlegend": c == 0, "xaxis": f"x{axis}", "yaxis": f"y{axis}",
+                     "line": {"color": "#d9480f", "width": 3},
+                     "hovertemplate": f"channel {c} output: %{{y:.2f}}<extra></extra>"})
+        layout[f"xaxis{axis}"] = {"domain": [0, 1], "anchor": f"y{axis}", "range": [-pb - 0.6, n - 1 + pa + 0.6],
+                                  "zeroline": False, "dtick": 1 if n <= 24 else 4, "tickfont": {"size": 9}}
+        layout[f"yaxis{axis}"] = {"domain": domain, "anchor": f"x{axis}", "range": [lo, hi], "zeroline": True,
+                                  "tickfont": {"size": 9}}
+        annotations.append({"text": f"channel {c}", "showarrow": False, "xref": "paper", "yref": "paper", "x": 0,
+                            "xanchor": "left", "y": domain[1], "yanchor": "bottom", "font": {**FONT, "size": 10}})
+    layout.update({"annotations": annotations, "font": FONT, "height": height + 20, "width": 720,
+                   "margin": {"l": 30, "r": 10, "t": 10, "b": 20}, "paper_bgcolor": "rgba(0,0,0,0)",
+                   "plot_bgcolor": "rgba(0,0,0,0)", "legend": {"orientation": "h", "x": 1, "xanchor": "right",
+                                                              "y": 1, "yanchor": "bottom"}})
+    return {"data": data, "layout": layout}
+
+
 def _figure(x: np.ndarray, y: np.ndarray) -> dict:
     panels = []
     for c in range(x.shape[0]):
@@ -497,7 +539,7 @@ def pool_context(state: PoolState) -> dict:
         "has_unreached": any(f.unreached for f in formulas), "has_extra": bool(extra.any()),
         "stride_note": {"given": state.stride is not None, "word": stride_word, "doc": doc.format(type=state.type),
                         "default": state.kernel[0] if len(set(state.kernel)) == 1 else tuple(state.kernel)},
-        "figure": _figure(x0, y0),
+        "figure": _line_figure(x0, y0, op) if state.dims == 1 else _figure(x0, y0),
         "data": {"kind": op.kind, "framework": state.framework, "kernel": list(op.kernel), "stride": list(op.stride),
                  "dilation": list(op.dilation), "padding": [list(p) for p in op.padding], "size": list(spatial),
                  "lo": [lo for lo, _ in extent], "drawn": [hi - lo for lo, hi in extent], "out": list(out),
@@ -517,6 +559,7 @@ def _code(spec: dict) -> str:
 
 @router.get("/pool")
 @router.get("/embed/pool")
+@cached_view
 def pool(request: Request):
     state, errors = read_state(request.query_params)
     ctx = pool_context(state)

@@ -81,6 +81,9 @@ def trace_context(query) -> dict:
                 variables[key[4:]] = int(value) if value.lstrip("-").isdigit() else float(value)
             except ValueError:
                 errors.append(f"{key[4:]}: give a number, got {value!r}")
+    if framework not in ("auto", "torch", "keras"):
+        errors.append(f"framework: choose auto, torch or keras, got {framework!r}")
+        framework = "auto"
     shape, err = parse_shape(query.get("input_shape"), "input_shape")
     x_shape, x_err = parse_shape(query.get("x_shape"), "x shape")
     y_shape, y_err = parse_shape(query.get("y_shape"), "y shape")

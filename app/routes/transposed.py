@@ -308,6 +308,12 @@ def axis_rows(state: TransposedState, op, out_spatial) -> list[dict]:
                      "rule": rule, "start": start, "end": start + L - 1, "out": L,
                      "crop_before": start, "crop_after": max(full - start - L, 0), "extra": max(start + L - full, 0),
                      "full_text": f"({n} − 1)·{s} + {d}·({k} − 1) + 1 = {full}"})
+        r = rows[-1]  # the direct conv's padding: the span − 1 less what the scatter crops, plus what it adds
+        extra = f" + {r['extra']}" if r["extra"] else ""
+        before, after = (str(v).replace("-", "−") for v in (eff - 1 - r["crop_before"],
+                                                            eff - 1 - r["crop_after"] + r["extra"]))
+        r["direct_text"] = (f"{d}·({k} − 1) − {r['crop_before']} = {before} before, "
+                            f"{d}·({k} − 1) − {r['crop_after']}{extra} = {after} after")
     return rows
 
 
@@ -505,6 +511,7 @@ def transposed_context(state: TransposedState, x: np.ndarray | None = None,
         "direct_out": grid(direct_y[o], "z-", np.where(np.arange(math.prod(out_spatial)).reshape(out_spatial) == pos,
                                                          "current", "")),
         "pos": pos, "q": list(q), "arithmetic": arithmetic, "direct_value": float(direct_y[(o, *q)]),
+        "wide": max(padded[-1], canvas[-1]) > 18,  # too wide for two columns: one above the other
         "out_positions": math.prod(out_spatial), "diffs": diffs, "max_diff": max(diffs.values()),
         "compared": int(y_cf.size), "largest": fmt(float(np.abs(engine).max())),
         "inverse": inverse(state, out_shape, out_spatial), "keras_rules": KERAS_RULES,

@@ -401,9 +401,6 @@ def test_hostile_code_is_explained_in_place(client, code):
     assert live(r.text).all(role="alert") and rows(r.text) == []
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: /trace answers 500 for code app/core/code.py or trace.py crash on "
-                                       "(a 400-digit int literal: OverflowError; nn.Upsample(scale_factor=0): "
-                                       "ZeroDivisionError; -(3, 3): TypeError)")
 @pytest.mark.parametrize("code, shape", [
     ("model = nn.Sequential(nn.Linear(1" + "0" * 400 + ", 3))", "1,3"),
     ("model = nn.Sequential(nn.Upsample(scale_factor=0))", "1,2,3"),
