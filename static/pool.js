@@ -1,0 +1,206 @@
+// /pool: the pooling window played in the browser from the numbers in #pool-data (the input, the output
+// and the geometry): no request per frame. Index arithmetic finds each window, as app/routes/pool.py
+// does for ?step=n; the texts here are the same as the server's (tests compare them).
+(function () {
+  "use strict";
+  let timer = null;
+
+  function fmt(v) { // as app/display.py: fmt (Python rounds an exact half to even; toFixed rounds it up)
+    let t;
+    const eighths = v * 8;
+    if (Number.isInteger(eighths) && Math.abs(eighths) % 2 === 1) { // v = odd/8: exactly halfway at 2 decimals
+      let cents = Math.floor(Math.abs(v) * 100);
+      if (cents % 2 === 1) cents += 1;
+      t = (v < 0 ? "-" : "") + (cents / 100).toFixed(2);
+    } else {
+      t = v.toFixed(2);
+    }
+    t = t.replace(/\.?0+$/, "");
+    if (t === "-0" || t === "") t = "0";
+    return t.replace("-", "\u2212");
+  }
+  const wrap = (v) => (fmt(v).startsWith("\u2212") ? `(${fmt(v)})` : fmt(v));
+  const plural = (n, word) => `${n} ${word}${n > 1 ? "s" : ""}`;
+  function unravel(i, shape) {
+    const out = new Array(shape.length);
+    for (let a = shape.length - 1; a >= 0; a--) { out[a] = i % shape[a]; i = Math.floor(i / shape[a]); }
+    return out;
+  }
+  function ravel(idx, shape) { return idx.reduce((acc, v, a) => acc * shape[a] + v, 0); }
+  function prod(shape) { return shape.reduce((a, b) => a * b, 1); }
+  const list = (pos) => `[${pos.join(", ")}]`;
+
+  function setup(root) {
+    const source = root.querySelector("#pool-data");
+    if (!source) return;
+    stop();
+    const d = JSON.parse(source.dataset.pool);
+    const taps = prod(d.kernel), total = prod(d.out), cells = prod(d.size);
+    const $ = (id) => root.querySelector("#" + CSS.escape(id));
+    let lit = [], linked = [];
+    let step = d.step;
+
+    // the window of output o: tap j reads input position o·stride − pad_before + j·dilation (app/routes/pool.py: window_taps)
+    function windowOf(o) {
+      const out = [];
+      for (let t = 0; t < taps; t++) {
+        const j = unravel(t, d.kernel);
+        const pos = j.map((jj, a) => o[a] * d.stride[a] - d.padding[a][0] + jj * d.dilation[a]);
+        let where = "real";
+        if (pos.some((q, a) => q >= d.size[a] + d.padding[a][1])) where = "past";
+        else if (pos.some((q, a) => q < 0 || q >= d.size[a])) where = "pad";
+        out.push({ pos, where, cell: ravel(pos.map((q, a) => q - d.lo[a]), d.drawn) });
+      }
+      return out;
+    }
+    const value = (c, pos) => d.x[c * cells + ravel(pos, d.size)];
+
+    function divisorReason(win) { // as app/routes/pool.py: divisor_reason
+      const real = win.filter((t) => t.where === "real").length;
+      const pad = win.filter((t) => t.where === "pad").length;
+      const past = win.filter((t) => t.where === "past").length;
+      const tail = past ? ` The ${plural(past, "cell")} past the padded input (ceil_mode's last window) never count${past > 1 ? "" : "s"}.` : "";
+      const padsAddNothing = `${pad} padding cell${pad > 1 ? "s add 0 and do not" : " adds 0 and does not"} count`;
+      if (d.divisor) return [d.divisor, `divisor ${d.divisor}: divisor_override=${d.divisor} replaces the count, whatever the window holds.${tail}`];
+      if (d.framework === "keras") {
+        if (pad) return [real, `divisor ${real}: Keras 'same' average pooling divides by the real cells only; the window's ${padsAddNothing}.`];
+        return [real, `divisor ${real}: the window's ${real} cells, all real input.`];
+      }
+      if (d.include_pad) {
+        if (pad) return [real + pad, `divisor ${real + pad}: count_include_pad=True counts every cell inside the padded input: ${real} real + ${pad} padding (padding adds 0).${tail}`];
+        return [real, `divisor ${real}: the window's ${real} cells, all real input.${tail}`];
+      }
+      if (pad) return [real, `divisor ${real}: count_include_pad=False counts only the ${real} real cells; the ${padsAddNothing}.${tail}`];
+      return [real, `divisor ${real}: the window's ${real} cells, all real input.${tail}`];
+    }
+
+    // every channel's line at output o: [text before the value, value, text after], and the note under them
+    function arithmetic(win) {
+      const read = win.filter((t) => t.where !== "past");
+      const lines = [];
+      if (d.kind === "max") {
+        for (let c = 0; c < d.channels; c++) {
+          const values = read.map((t) => (t.where === "real" ? value(c, t.pos) : -Infinity));
+          const best = Math.max(...values);
+          const shown = values.map((v) => (v === -Infinity ? "−∞" : fmt(v))).join(", ");
+          const ties = values.filter((v) => v === best).length;
+          const first = values.indexOf(best);
+          let after = "";
+          if (best > -Infinity) after = `, at input position ${list(read[first].pos)}` + (ties > 1 ? ` (the first of ${ties} equal values)` : "");
+          lines.push({ c, head: `channel ${c}: max(${shown}) = `, value: fmt(best), after, winner: best > -Infinity ? read[first].cell : null });
+        }
+        const pads = win.filter((t) => t.where === "pad").length;
+        const past = win.length - read.length;
+        const parts = [];
+        if (pads) parts.push(`Padding is −∞ for max pooling: the window's ${plural(pads, "padding cell")} can never win.`);
+        if (past) parts.push(`${plural(past, "cell")} of ceil_mode's last window lie${past > 1 ? "" : "s"} past the padded input: not read.`);
+        return { lines, why: parts.join(" ") || "The window holds real input only." };
+      }
+      const [divisor, reason] = divisorReason(win);
+      for (let c = 0; c < d.channels; c++) {
+        const values = read.map((t) => (t.where === "real" ? value(c, t.pos) : 0));
+        const sum = values.reduce((a, b) => a + b, 0);
+        lines.push({ c, head: `channel ${c}: (${values.map(wrap).join(" + ")}) / ${divisor} = ${fmt(sum)} / ${divisor} = `,
+          value: fmt(sum / divisor), after: "", winner: null });
+      }
+      return { lines, why: reason };
+    }
+
+    function clear(els, ...cls) { els.forEach((el) => el.classList.remove(...cls)); return []; }
+    function markWindow(o, cls) {
+      const els = [];
+      windowOf(o).forEach(({ cell }) => {
+        for (let c = 0; c < d.channels; c++) {
+          const el = $(`x${c}-${cell}`);
+          if (el) { el.classList.add(cls); els.push(el); }
+        }
+      });
+      return els;
+    }
+
+    function show(s) {
+      step = (s + total) % total;
+      const o = unravel(step, d.out);
+      lit = clear(lit, "lit", "win");
+      lit = markWindow(o, "lit");
+      for (let c = 0; c < d.channels; c++) {
+        for (let i = 0; i < total; i++) {
+          const el = $(`y${c}-${i}`);
+          if (!el) continue;
+          el.classList.toggle("current", i === step);
+          el.classList.toggle("pending", i > step);
+        }
+      }
+      const win = windowOf(o);
+      const { lines, why } = arithmetic(win);
+      const ol = root.querySelector("#arith-lines");
+      ol.replaceChildren();
+      lines.forEach((line) => {
+        const li = document.createElement("li");
+        const strong = document.createElement("strong");
+        strong.textContent = line.value;
+        li.append(line.head, strong, line.after);
+        ol.append(li);
+        if (line.winner !== null) {
+          const el = $(`x${line.c}-${line.winner}`);
+          if (el) { el.classList.add("win"); lit.push(el); }
+        }
+      });
+      root.querySelector("#arith-why").textContent = why;
+      root.querySelector("#arith-title").textContent = `Output ${list(o)} of every channel, written out`;
+      root.querySelector("#scrub").value = step;
+      root.querySelector("#step-label").textContent = `${step} of ${total}: output ${list(o)}`;
+      const url = new URL(window.location.href); // a link to this very step
+      if (step) url.searchParams.set("step", step); else url.searchParams.delete("step");
+      history.replaceState(history.state, "", url);
+    }
+
+    function play() {
+      if (timer) { stop(); return; }
+      const rate = Number(root.querySelector("#speed").value) || 3;
+      timer = setInterval(() => show(step + 1), 1000 / rate);
+      const btn = root.querySelector("#play");
+      btn.textContent = "❚❚ Pause";
+      btn.setAttribute("aria-pressed", "true");
+      const state = root.querySelector("#play-state");
+      state.textContent = "Playing";
+      state.classList.add("playing");
+    }
+    root.querySelector("#play").addEventListener("click", play);
+    root.querySelector("#speed").addEventListener("change", () => { if (timer) { stop(); play(); } });
+    root.querySelector("#scrub").addEventListener("input", (e) => { stop(); show(Number(e.target.value)); });
+    root.querySelector("#step-back").addEventListener("click", (e) => { e.preventDefault(); stop(); show(step - 1); });
+    root.querySelector("#step-forward").addEventListener("click", (e) => { e.preventDefault(); stop(); show(step + 1); });
+
+    // hover an output: its window is outlined in every channel; click it to go to its step
+    const outputIndex = (el) => { const m = /^y\d+-(\d+)$/.exec((el && el.id) || ""); return m ? Number(m[1]) : null; };
+    root.querySelectorAll(".pool-grids [aria-label^='output channel']").forEach((g) => {
+      g.addEventListener("mouseover", (e) => {
+        linked = clear(linked, "linked");
+        const i = outputIndex(e.target);
+        if (i === null) return;
+        linked = markWindow(unravel(i, d.out), "linked");
+        for (let c = 0; c < d.channels; c++) { const y = $(`y${c}-${i}`); if (y) { y.classList.add("linked"); linked.push(y); } }
+      });
+      g.addEventListener("mouseleave", () => { linked = clear(linked, "linked"); });
+      g.addEventListener("click", (e) => { const i = outputIndex(e.target); if (i !== null) { stop(); show(i); } });
+    });
+    show(step);
+    // an embed may ask to play (never when the reader prefers reduced motion)
+    if (document.body.dataset.autoplay === "1" && !matchMedia("(prefers-reduced-motion: reduce)").matches) play();
+  }
+
+  function stop() {
+    if (timer) clearInterval(timer);
+    timer = null;
+    const btn = document.querySelector("#play");
+    if (btn) { btn.textContent = "▶ Play"; btn.setAttribute("aria-pressed", "false"); }
+    const state = document.querySelector("#play-state");
+    if (state) { state.textContent = "Paused"; state.classList.remove("playing"); }
+  }
+
+  htmx.onLoad((elt) => {
+    const root = elt.id === "live" ? elt : elt.querySelector && elt.querySelector("#live.pool");
+    if (root) setup(root);
+  });
+})();
