@@ -12,58 +12,10 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import random
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
-
-try:
-    from locust import HttpUser, between, task
-except ImportError:  # imported by the runner below without locust's gevent patching
-    HttpUser = object
-
-ROOT = Path(__file__).resolve().parent.parent
-HX = {"HX-Request": "true"}
-MODEL = ("model = nn.Sequential(\n    nn.Conv2d(3, 16, 3, padding=1),\n    nn.ReLU(),\n    nn.MaxPool2d(2),\n"
-         "    nn.Conv2d(16, 32, 3),\n    nn.ReLU(),\n    nn.Flatten(),\n    nn.Linear(32 * 14 * 14, 10),\n)\n")
-
-
-if HttpUser is not object:
-    class Student(HttpUser):
-        wait_time = between(2, 5)  # reading, thinking
-
-        def ok(self, response):
-            if response.status_code == 503:  # shed by --limit-concurrency: by design
-                response.success()
-
-        def get(self, path, name, headers=None):
-            with self.client.get(path, headers=headers or {}, name=name, catch_response=True) as r:
-                self.ok(r)
-
-        def on_start(self):
-            self.get("/explore", "open /explore")
-
-        @task(5)
-        def drag_a_slider(self):
-            size, kernel = random.randint(5, 12), random.randint(1, 4)
-            for k in range(1, kernel + 1):  # one request per debounced position while dragging
-                self.get(f"/explore?type=Conv2d&input_shape=1,2,{size},{size}&kernel_size={k},{k}"
-                         f"&stride={random.randint(1, 2)}", "drag a slider", HX)
-
-        @task(2)
-        def play(self):
-            self.get(f"/explore?step={random.randint(0, 15)}", "open a step", HX)  # then plays in the browser
-
-        @task(1)
-        def paste_a_model(self):
-            self.get("/trace?" + __import__("urllib.parse").parse.urlencode({"code": MODEL, "input_shape": "8,3,32,32"}),
-                     "paste a model", HX)
-
-        @task(1)
-        def look_at_cost(self):
-            self.get(f"/cost?in_channels={random.choice([32, 64, 128])}&out_channels=64", "cost", HX)
-
 
 def run(users: int, seconds: int, workers: int) -> dict:
     sys.path.insert(0, str(ROOT))
@@ -71,7 +23,7 @@ def run(users: int, seconds: int, workers: int) -> dict:
     with uvicorn("app.main:app", workers=workers, cpu=None, extra=["--limit-concurrency", "200"]) as (url, _), \
             tempfile.TemporaryDirectory() as out:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        subprocess.run([sys.executable, "-m", "locust", "-f", __file__, "--headless", "--host", url, "-u", str(users),
+        subprocess.run([sys.executable, "-m", "locust", "-f", str(Path(__file__).with_name("locustfile.py")), "--headless", "--host", url, "-u", str(users),
                         "-r", str(max(1, users // 10)), "-t", f"{seconds}s", "--csv", f"{out}/run", "--only-summary",
                         "--loglevel", "WARNING"], env=env, check=False, timeout=seconds + 120,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -106,9 +106,11 @@ class AxisFormula:
         top = self.n + self.pad[0] + self.pad[1] - eff
         rnd = "ceil" if self.ceil_mode else "floor"
         quotient = -(-top // self.stride) if self.ceil_mode else top // self.stride
-        return (f"{rnd}(({self.n} + {self.pad[0]} + {self.pad[1]} − {self.dilation}·({self.k} − 1) − 1)"
-                f" / {self.stride}) + 1 = {rnd}({top} / {self.stride}) + 1 = {quotient} + 1"
-                f" = {quotient + 1}")
+        text = (f"{rnd}(({self.n} + {self.pad[0]} + {self.pad[1]} − {self.dilation}·({self.k} − 1) − 1)"
+                f" / {self.stride}) + 1 = {rnd}({top} / {self.stride}) + 1 = {quotient} + 1 = {quotient + 1}")
+        if quotient + 1 != self.out:  # ceil_mode's extra window would start in the right padding
+            text += f" − 1 (a last window may not start past the input and its left padding) = {self.out}"
+        return text
 
 
 def read_positions(out: int, k: int, *, stride: int, pad: Pad, dilation: int) -> set[int]:

@@ -31,7 +31,7 @@ MODELS = {m["id"]: m for m in json.loads(
 FRAMEWORKS = ["torch", "keras"]
 # generated programs are full of `"\d"`-style escapes and `3(4)` calls: ast.parse warns, and that is fine
 pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning", "ignore:invalid escape sequence:DeprecationWarning")
-FAST = 1.0  # seconds: hostile input must be refused well within this
+FAST = 3.0  # seconds, generous for a loaded CI machine (no hang); bench/hostile.py measures the real times
 
 
 def torch_with(arg: str) -> str:
