@@ -17,14 +17,18 @@ import sys
 import tempfile
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+
+
 def run(users: int, seconds: int, workers: int) -> dict:
     sys.path.insert(0, str(ROOT))
     from bench.server import uvicorn
     with uvicorn("app.main:app", workers=workers, cpu=None, extra=["--limit-concurrency", "200"]) as (url, _), \
             tempfile.TemporaryDirectory() as out:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        subprocess.run([sys.executable, "-m", "locust", "-f", str(Path(__file__).with_name("locustfile.py")), "--headless", "--host", url, "-u", str(users),
-                        "-r", str(max(1, users // 10)), "-t", f"{seconds}s", "--csv", f"{out}/run", "--only-summary",
+        subprocess.run([sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", url,
+                        "-u", str(users), "-r", str(max(1, users // 10)), "-t", f"{seconds}s", "--csv", f"{out}/run", "--only-summary",
                         "--loglevel", "WARNING"], env=env, check=False, timeout=seconds + 120,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         with open(f"{out}/run_stats.csv") as f:
