@@ -10,11 +10,12 @@ from typing import Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from app.core.cost import MACHINES, Cost, Machine, chain_cost, lower_bound_seconds
 from app.core.forward import output_shape
 from app.core.frameworks import SpecError, build_layer
+from app.routes.params import validated
 from app.templating import cached_view, view_response
 
 router = APIRouter(include_in_schema=False)
@@ -67,12 +68,8 @@ def read_state(query) -> tuple[CostState, list[str]]:
             n, *rest = parts
             c, h, w = (rest[0], *rest[1:]) if framework == "torch" else (rest[2], *rest[:2])
             raw.update({"batch": n, "channels": c, "height": h, "width": w})
-    try:
-        return CostState.model_validate(raw), []
-    except ValidationError as exc:
-        bad = {str(e["loc"][0]) for e in exc.errors()}
-        errors = [f"{e['loc'][0]}: {e['msg']}, got {e.get('input')!r}" for e in exc.errors()]
-        return CostState.model_validate({k: v for k, v in raw.items() if k not in bad}), errors
+    errors: list[str] = []
+    return validated(CostState, raw, errors), errors
 
 
 def canonical_query(state: CostState, **changes) -> str:

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 import numpy as np
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 from starlette.datastructures import QueryParams
 
 from app.core.conv import conv_forward, pad_input, step_arithmetic
@@ -23,6 +23,7 @@ from app.core.shapes import axis_formulas
 from app.display import fmt, grid, term
 from app.figures import heatmap_grid
 from app.snippets import kernel_index, keras_code, torch_code
+from app.routes.params import ints, validated
 from app.templating import cached_view, view_response
 
 router = APIRouter(include_in_schema=False)
@@ -68,15 +69,6 @@ class ExploreState(BaseModel):
         return (self.batch, *self.size, self.channels)
 
 
-def _ints(values: list[str]) -> tuple[int, ...] | str:
-    """'3' or '3,2' or several values -> ints; the raw text back when it is not that."""
-    parts = [p for v in values for p in v.split(",") if p.strip() != ""]
-    try:
-        return tuple(int(p) for p in parts)
-    except ValueError:
-        return ",".join(values)
-
-
 def _one_int(key: str, values: list[str], errors: list[str]) -> str:
     """A framework tuple like '2,2' for a single control (one value for every axis)."""
     parts = values[0].split(",")
@@ -113,11 +105,11 @@ def read_state(query: QueryParams) -> tuple[ExploreState, list[str]]:
     elif framework == "keras":
         raw["padding"] = "valid"  # Keras' default; PyTorch's is 0
     if "kernel_size" in query:
-        raw["kernel"] = _ints(query.getlist("kernel_size"))
+        raw["kernel"] = ints(query.getlist("kernel_size"))
     if "size" in query:
-        raw["size"] = _ints(query.getlist("size"))
+        raw["size"] = ints(query.getlist("size"))
     elif "input_shape" in query:
-        shape = _ints([query["input_shape"]])
+        shape = ints([query["input_shape"]])
         if isinstance(shape, tuple) and len(shape) >= 3:
             channels = shape[1] if framework == "torch" else shape[-1]
             if "channels" in raw and str(raw["channels"]) != str(channels):
@@ -133,12 +125,7 @@ def read_state(query: QueryParams) -> tuple[ExploreState, list[str]]:
 
 
 def _validate(raw: dict, errors: list[str]) -> tuple[ExploreState, list[str]]:
-    try:
-        state = ExploreState.model_validate(raw)
-    except ValidationError as exc:
-        bad = {str(e["loc"][0]) for e in exc.errors()}
-        errors += [f"{e['loc'][0]}: {e['msg']}, got {e.get('input')!r}" for e in exc.errors()]
-        state = ExploreState.model_validate({k: v for k, v in raw.items() if k not in bad})
+    state = validated(ExploreState, raw, errors)
     dims = state.dims
     fixes = {}
     for key, limit, default in (("size", MAX_SIZE[dims], 6), ("kernel", 7, 3)):

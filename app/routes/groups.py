@@ -16,12 +16,13 @@ from typing import Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 from starlette.datastructures import QueryParams
 
 from app.core.forward import stage_shapes
 from app.core.frameworks import SpecError, build_layer
 from app.core.ops import ConvOp, Layer
+from app.routes.params import validated
 from app.templating import cached_view, is_htmx, view_response
 
 router = APIRouter(include_in_schema=False)
@@ -123,12 +124,7 @@ def read_state(query: QueryParams) -> tuple[GroupsState, list[str]]:
 
 
 def _validate(raw: dict, errors: list[str]) -> tuple[GroupsState, list[str]]:
-    try:
-        return GroupsState.model_validate(raw), errors
-    except ValidationError as exc:
-        bad = {str(e["loc"][0]) for e in exc.errors()}
-        errors += [f"{e['loc'][0]}: {e['msg']}, got {e.get('input')!r}" for e in exc.errors()]
-        return GroupsState.model_validate({k: v for k, v in raw.items() if k not in bad}), errors
+    return validated(GroupsState, raw, errors), errors
 
 
 def canonical_query(state: GroupsState, **changes) -> str:

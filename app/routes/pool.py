@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 import numpy as np
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 from starlette.datastructures import QueryParams
 
 from app.core.forward import output_shape, random_input, run_layer
@@ -27,6 +27,7 @@ from app.core.ops import PoolOp
 from app.core.shapes import axis_formulas, effective_kernel
 from app.display import fmt, grid
 from app.figures import FONT, heatmap_grid
+from app.routes.params import ints, validated
 from app.templating import cached_view, view_response
 
 router = APIRouter(include_in_schema=False)
@@ -100,15 +101,6 @@ class PoolState(BaseModel):
         return (self.batch, *self.size, self.channels)
 
 
-def _ints(values: list[str]) -> tuple[int, ...] | str:
-    """'3' or '3,2' or several values -> ints; the raw text back when it is not that."""
-    parts = [p for v in values for p in v.split(",") if p.strip() != ""]
-    try:
-        return tuple(int(p) for p in parts)
-    except ValueError:
-        return ",".join(values)
-
-
 def _one(key: str, value: str, errors: list[str]) -> str:
     """A framework tuple like '2,2' for a single control (one value for every axis)."""
     parts = value.split(",")
@@ -155,11 +147,11 @@ def read_state(query: QueryParams) -> tuple[PoolState, list[str]]:
         raw["padding"] = "valid"  # Keras' default; PyTorch's is 0
     for key in ("kernel_size", "pool_size"):
         if key in query:
-            raw["kernel"] = _ints(query.getlist(key))
+            raw["kernel"] = ints(query.getlist(key))
     if "size" in query:
-        raw["size"] = _ints(query.getlist("size"))
+        raw["size"] = ints(query.getlist("size"))
     elif "input_shape" in query:
-        shape = _ints([query["input_shape"]])
+        shape = ints([query["input_shape"]])
         if isinstance(shape, tuple) and len(shape) in (3, 4):
             channels = shape[1] if framework == "torch" else shape[-1]
             if "channels" in raw and str(raw["channels"]) != str(channels):
@@ -176,12 +168,7 @@ def read_state(query: QueryParams) -> tuple[PoolState, list[str]]:
 
 
 def _validate(raw: dict, errors: list[str]) -> tuple[PoolState, list[str]]:
-    try:
-        state = PoolState.model_validate(raw)
-    except ValidationError as exc:
-        bad = {str(e["loc"][0]) for e in exc.errors()}
-        errors += [f"{e['loc'][0]}: {e['msg']}, got {e.get('input')!r}" for e in exc.errors()]
-        state = PoolState.model_validate({k: v for k, v in raw.items() if k not in bad})
+    state = validated(PoolState, raw, errors)
     dims = state.dims
     fixes: dict[str, object] = {}
     for key, limit, default in (("size", MAX_SIZE[dims], DEFAULT_SIZE[dims]), ("kernel", MAX_KERNEL, 2)):

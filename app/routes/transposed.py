@@ -46,8 +46,8 @@ PRESETS = [  # (label, query)
     ("2×2 kernel, stride 2: the classic ×2 upsampling",
      "framework=torch&type=ConvTranspose2d&in_channels=1&out_channels=1&kernel_size=2&stride=2&input_shape=1,1,3,3"),
     ("3×3, stride 2, padding 1, output_padding 1: DCGAN-style doubling",
-     "framework=torch&type=ConvTranspose2d&in_channels=2&out_channels=1&kernel_size=3&stride=2&padding=1"
-     "&output_padding=1&input_shape=1,2,3,3"),
+     ("framework=torch&type=ConvTranspose2d&in_channels=2&out_channels=1&kernel_size=3&stride=2&padding=1"
+     "&output_padding=1&input_shape=1,2,3,3")),
     ("1D · Keras Conv1DTranspose(1, 3, strides=2, padding='same')",
      "framework=keras&type=Conv1DTranspose&filters=1&kernel_size=3&strides=2&padding=same&input_shape=1,4,1"),
     ("Dilated · ConvTranspose1d(1, 1, 3, dilation=2)",
@@ -302,7 +302,8 @@ def axis_rows(state: TransposedState, op, out_spatial) -> list[dict]:
             elif not same:
                 text = f"({n} − 1)·{s} + {eff} + {q} = {L}"
             else:
-                text = f"({n} − 1)·{s} + {eff} − 2·({eff} // 2) + {q} = {(n - 1) * s} + {eff} − {2 * (eff // 2)} + {q} = {L}"
+                text = (f"({n} − 1)·{s} + {eff} − 2·({eff} // 2) + {q} = "
+                        f"{(n - 1) * s} + {eff} − {2 * (eff // 2)} + {q} = {L}")
             rule = (state.padding, "None" if q is None else "p")
         rows.append({"axis": AXES[state.dims][a], "n": n, "k": k, "eff": eff, "full": full, "text": text,
                      "rule": rule, "start": start, "end": start + L - 1, "out": L,
@@ -370,17 +371,117 @@ def _code(state: TransposedState, spec: dict, x_shape, w_shape, y_shape) -> str:
             return str(v[0]) if len(set(v)) == 1 else str(tuple(v))
         return repr(v) if isinstance(v, str) else str(v)
     args = ", ".join(f"{k}={val(v)}" for k, v in spec.items() if k != "type")
+    taps = ", ".join("k" + a[0].upper() for a in AXES[state.dims])  # kH, kW
     if state.torch:
         return "\n".join(["import torch", "from torch import nn", "", f"up = nn.{spec['type']}({args})",
                           f"x = torch.randn{tuple(x_shape)}", "y = up(x)",
-                          f"print(up.weight.shape)  # torch.Size({list(w_shape)}): (in_channels, out_channels / groups, "
-                          f"{', '.join('k' + a[0].upper() for a in AXES[state.dims])})",
+                          (f"print(up.weight.shape)  # torch.Size({list(w_shape)}): "
+                           f"(in_channels, out_channels / groups, {taps})"),
                           f"print(y.shape)          # torch.Size({list(y_shape)})"])
     return "\n".join(["import keras", "", f"up = keras.layers.{spec['type']}({args})",
                       f"x = keras.random.normal({tuple(x_shape)})", "y = up(x)",
-                      f"print(up.kernel.shape)  # {tuple(w_shape)}: "
-                      f"({', '.join('k' + a[0].upper() for a in AXES[state.dims])}, filters, input channels)",
+                      (f"print(up.kernel.shape)  # {tuple(w_shape)}: "
+                      f"({taps}, filters, input channels)"),
                       f"print(y.shape)          # {tuple(y_shape)}"])
+
+
+def _scatter_view(state: TransposedState, op, xs: np.ndarray, ws: np.ndarray, bias: np.ndarray, rows: list[dict],
+                  chans: list[int], ctx: dict) -> dict:
+    """The scatter for output channel ``state.o``, up to step ``state.step`` (one input value per step,
+    channel by channel, row-major): the running canvas, the stamp being added, the output so far."""
+    o, nd = state.o, op.dims
+    og = op.out_channels // op.groups
+    cg = len(chans)
+    canvas = tuple(max(r["full"], r["start"] + r["out"]) for r in rows)
+    window = tuple(slice(r["start"], r["start"] + r["out"]) for r in rows)
+    full = scatter(xs, ws, op, canvas)[(slice(None), *window)] + np.round(bias, 6).reshape(-1, *[1] * nd)
+    positions = math.prod(state.size)
+    total_steps = cg * positions
+    step = state.step
+    if step >= total_steps:
+        ctx["step_error"] = (f"step: this layer adds {total_steps} input values into output channel {o} "
+                             f"(steps 0 to {total_steps - 1}), got {step}")
+        step = 0
+    c_now, i_now = divmod(step, positions)
+    partial = np.zeros_like(xs)
+    partial[chans] = xs[chans] * (np.arange(total_steps) <= step).reshape(cg, *state.size)  # the values added
+    running = scatter(partial, ws, op, canvas)[o]
+    # the last step that adds into each canvas cell: the last channel's value there (−1: none does)
+    last = np.full(canvas, -1)
+    flat = np.arange(positions).reshape(state.size) + (cg - 1) * positions
+    for tap in np.ndindex(*op.kernel):
+        at = tuple(slice(j * d, j * d + (n - 1) * s + 1, s)
+                   for j, d, s, n in zip(tap, op.dilation, op.stride, state.size))
+        last[at] = np.maximum(last[at], flat)
+    inside = np.zeros(canvas, dtype=bool)
+    inside[window] = True
+    beyond = np.zeros(canvas, dtype=bool)                   # past the full scatter: output_padding's zeros
+    for a, r in enumerate(rows):
+        beyond[(slice(None),) * a + (slice(r["full"], None),)] = True
+    i_pos = tuple(int(v) for v in np.unravel_index(i_now, state.size))
+    stamp = [tuple(i * s + j * d for i, j, s, d in zip(i_pos, tap, op.stride, op.dilation))
+             for tap in np.ndindex(*op.kernel)]
+    stamped = np.zeros(canvas, dtype=bool)
+    for cell in stamp:
+        stamped[cell] = True
+    kernel_o = ws[chans][:, o % og]                         # (cg, *k): w[c, o] for each input channel
+    x_now = float(xs[(chans[c_now], *i_pos)])
+    return {
+        "inputs": [{"c": c, "grid": grid(xs[c], f"x{c}-", _lit(state.size, i_pos) if c == chans[c_now] else None)}
+                   for c in chans],
+        "kernels": [{"c": c, "grid": grid(kernel_o[i], f"w{c}-")} for i, c in enumerate(chans)],
+        "canvas": grid(running, "s-", _classes(canvas, crop=~inside, extra=beyond & inside, lit=stamped)),
+        "output": grid(running[window] + np.round(bias[o], 6), "y-",
+                       _classes(full.shape[1:], pending=last[window] > step)),  # the kept canvas + bias, so far
+        "step": step, "total_steps": total_steps, "scattered": full,
+        "now": {"c": chans[c_now], "i": list(i_pos), "x": x_now, "at": list(stamp[0]),
+                "contrib": grid(x_now * kernel_o[c_now], "k-")},
+        "scatter_data": {"size": list(state.size), "canvas": list(canvas), "start": [r["start"] for r in rows],
+                         "x": _rounded(xs[chans]), "w": _rounded(kernel_o), "step": step, "y": _rounded(full[o])},
+    }
+
+
+def _direct_view(state: TransposedState, op, x_cf: np.ndarray, w: np.ndarray, b: np.ndarray | None,
+                 chans: list[int], ctx: dict) -> dict:
+    """The direct conv (``transposed_as_direct``) for output channel ``state.o``: the zero-inserted,
+    padded input (which cells are inserted zeros, which padding), the flipped kernel, and the window
+    at ``state.pos`` written out."""
+    o = state.o
+    direct, direct_w = transposed_as_direct(op, w)
+    up = zero_insert(x_cf[None], op.stride)
+    xp = np.round(pad_input(up, direct.padding)[0].astype(np.float64), 6)
+    codes = np.ones(up.shape, dtype=np.float32)             # 0: an input value, 1: an inserted zero, 2: padding
+    codes[(slice(None), slice(None), *[slice(None, None, s) for s in op.stride])] = 0
+    codes = pad_input(codes, direct.padding, value=2.0)[0, 0]
+    y = conv_forward(up, direct_w, b, direct)[0]
+    out, padded = tuple(y.shape[1:]), tuple(xp.shape[1:])
+    pos = state.pos
+    if pos >= math.prod(out):
+        ctx["pos_error"] = f"pos: the output has {math.prod(out)} positions (0 to {math.prod(out) - 1}), got {pos}"
+        pos = 0
+    q = tuple(int(v) for v in np.unravel_index(pos, out))
+    dw = np.round(direct_w[o].astype(np.float64), 6)        # (cg, *k)
+    cells = [tuple(qq + j * d for qq, j, d in zip(q, tap, op.dilation)) for tap in np.ndindex(*op.kernel)]
+    arithmetic = []
+    for local, c in enumerate(chans):
+        terms = [(float(xp[(c, *cell)]), float(dw[(local, *tap)]), int(codes[cell]) != 0)
+                 for cell, tap in zip(cells, np.ndindex(*op.kernel))]
+        arithmetic.append({"c": c, "terms": terms, "total": sum(a * bw for a, bw, _ in terms)})
+    window = np.zeros(padded, dtype=bool)
+    for cell in cells:
+        window[cell] = True
+    cls = _classes(padded, inserted=codes == 1, pad=codes == 2, lit=window)
+    current = np.zeros(out, dtype=bool)
+    current[q] = True
+    return {
+        "direct_y": y, "direct_pad": [list(p) for p in direct.padding],
+        "padded_inputs": [{"c": c, "grid": grid(xp[c], f"d{c}-", cls)} for c in chans],
+        "flipped": [{"c": c, "grid": grid(dw[i], f"f{c}-")} for i, c in enumerate(chans)],
+        "direct_out": grid(y[o], "z-", _classes(out, current=current)), "out_positions": math.prod(out),
+        "pos": pos, "q": list(q), "arithmetic": arithmetic, "direct_value": float(y[(o, *q)]),
+        "direct_data": {"padded": list(padded), "xp": _rounded(xp[chans]), "wd": _rounded(dw), "pos": pos,
+                        "codes": codes.astype(int).ravel().tolist(), "z": _rounded(y[o])},
+    }
 
 
 def transposed_context(state: TransposedState, x: np.ndarray | None = None,
@@ -404,124 +505,40 @@ def transposed_context(state: TransposedState, x: np.ndarray | None = None,
             x = np.ascontiguousarray(np.moveaxis(x, 1, -1))
     if weights is None:
         weights = readable_weights(layer, state.seed, state.weights)
-    y = run_layer(layer, x, weights)  # the engine (it computes the direct conv below)
+    y = run_layer(layer, x, weights)  # the engine: it computes the direct conv
     x_cf = (np.moveaxis(x, -1, 1) if layer.channels_last else x)[0].astype(np.float32)
-    y_cf = (np.moveaxis(y, -1, 1) if layer.channels_last else y)[0]
+    y_cf = (np.moveaxis(y, -1, 1) if layer.channels_last else y)[0].astype(np.float64)
     cw = canonical_weights(layer, weights)[0]
     w, b = cw["weight"], cw.get("bias")
     bias = np.zeros(op.out_channels) if b is None else b.astype(np.float64)
-    out_spatial = tuple(y_cf.shape[1:])
-    nd, o = op.dims, state.o
     og, cg = op.out_channels // op.groups, op.in_channels // op.groups
-    group = o // og
+    group = state.o // og
     chans = list(range(group * cg, (group + 1) * cg))      # the input channels that feed output channel o
+    out_spatial = tuple(y_cf.shape[1:])
     rows = axis_rows(state, op, out_spatial)
-    canvas = tuple(max(r["full"], r["start"] + r["out"]) for r in rows)
-    window = (slice(None), *[slice(r["start"], r["start"] + r["out"]) for r in rows])
-
-    # 1. the scatter, from the numbers as drawn (rounded the same way the browser gets them)
-    xs = np.round(x_cf.astype(np.float64), 6)
-    ws = np.round(w.astype(np.float64), 6)
-    full_scatter = scatter(xs, ws, op, canvas)
-    scattered = full_scatter[window] + np.round(bias, 6).reshape(-1, *[1] * nd)
-    positions = math.prod(state.size)
-    total_steps = cg * positions
-    step = state.step
-    if step >= total_steps:
-        ctx["step_error"] = (f"step: this layer adds {total_steps} input values into output channel {o} "
-                             f"(steps 0 to {total_steps - 1}), got {step}")
-        step = 0
-    c_now, i_now = divmod(step, positions)
-    done = (np.arange(cg * positions) <= step).reshape(cg, *state.size)  # the values added so far
-    partial = np.zeros_like(xs)
-    partial[chans] = xs[chans] * done
-    running = scatter(partial, ws, op, canvas)[o]
-    # the last step that adds into each canvas cell: the last channel's value there (−1: none does)
-    last = np.full(canvas, -1)
-    flat = np.arange(positions).reshape(state.size) + (cg - 1) * positions
-    for tap in np.ndindex(*op.kernel):
-        at = tuple(slice(j * d, j * d + (n - 1) * s + 1, s)
-                   for j, d, s, n in zip(tap, op.dilation, op.stride, state.size))
-        last[at] = np.maximum(last[at], flat)
-    inside = np.zeros(canvas, dtype=bool)
-    inside[window[1:]] = True
-    beyond = np.zeros(canvas, dtype=bool)                    # past the full scatter: output_padding's zeros
-    for a, r in enumerate(rows):
-        beyond[(slice(None),) * a + (slice(r["full"], None),)] = True
-    i_pos = tuple(int(v) for v in np.unravel_index(i_now, state.size))
-    stamp = [tuple(i * s + j * d for i, j, s, d in zip(i_pos, tap, op.stride, op.dilation))
-             for tap in np.ndindex(*op.kernel)]
-    stamped = np.zeros(canvas, dtype=bool)
-    for cell in stamp:
-        stamped[cell] = True
-    canvas_cls = _classes(canvas, crop=~inside, extra=beyond & inside, lit=stamped)
-    out_cls = _classes(out_spatial, pending=last[window[1:]] > step)
-    x_now = float(xs[(chans[c_now], *i_pos)])
-    kernel_o = ws[chans][:, o - group * og]                 # (cg, *k): w[c, o] for each input channel
-
-    # 2. the direct conv over the zero-inserted, padded input, with the flipped, channel-swapped kernel
-    direct, direct_w = transposed_as_direct(op, w)
-    up = zero_insert(x_cf[None], op.stride)
-    xp = pad_input(up, direct.padding)[0]
-    codes = np.ones(up.shape, dtype=np.float32)             # 0: an input value, 1: an inserted zero, 2: padding
-    codes[(slice(None), slice(None), *[slice(None, None, s) for s in op.stride])] = 0
-    codes = pad_input(codes, direct.padding, value=2.0)[0, 0]
-    direct_y = conv_forward(up, direct_w, b, direct)[0]
-    padded = tuple(xp.shape[1:])
-    pos = state.pos
-    if pos >= math.prod(out_spatial):
-        ctx["pos_error"] = (f"pos: the output has {math.prod(out_spatial)} positions (0 to "
-                            f"{math.prod(out_spatial) - 1}), got {pos}")
-        pos = 0
-    q = tuple(int(v) for v in np.unravel_index(pos, out_spatial))
-    dw = np.round(direct_w[o].astype(np.float64), 6)        # (cg, *k)
-    xps = np.round(xp.astype(np.float64), 6)
-    window_cells = [tuple(qq + j * d for qq, j, d in zip(q, tap, op.dilation)) for tap in np.ndindex(*op.kernel)]
-    arithmetic = []
-    for local, c in enumerate(chans):
-        terms = [(float(xps[(c, *cell)]), float(dw[(local, *tap)]), int(codes[cell]) != 0)
-                 for cell, tap in zip(window_cells, np.ndindex(*op.kernel))]
-        arithmetic.append({"c": c, "terms": terms, "total": sum(a * bw for a, bw, _ in terms)})
-    window_lit = np.zeros(padded, dtype=bool)
-    for cell in window_cells:
-        window_lit[cell] = True
-    direct_cls = _classes(padded, inserted=codes == 1, pad=codes == 2, lit=window_lit)
-
-    engine = y_cf.astype(np.float64)
-    diffs = {"scatter_engine": float(np.abs(scattered - engine).max()),
-             "direct_engine": float(np.abs(direct_y.astype(np.float64) - engine).max()),
-             "scatter_direct": float(np.abs(scattered - direct_y.astype(np.float64)).max())}
+    # the scatter from the numbers as drawn (rounded as the browser gets them), in float64
+    scatter_part = _scatter_view(state, op, np.round(x_cf.astype(np.float64), 6), np.round(w.astype(np.float64), 6),
+                                 bias, rows, chans, ctx)
+    direct_part = _direct_view(state, op, x_cf, w, b, chans, ctx)
+    scattered, direct_y = scatter_part.pop("scattered"), direct_part.pop("direct_y").astype(np.float64)
+    data = {**scatter_part.pop("scatter_data"), **direct_part.pop("direct_data")}  # what the browser plays from
+    diffs = {"scatter_engine": float(np.abs(scattered - y_cf).max()),
+             "direct_engine": float(np.abs(direct_y - y_cf).max()),
+             "scatter_direct": float(np.abs(scattered - direct_y).max())}
     out_shape = list(output_shape(layer))
+    ctx.update(scatter_part)
+    ctx.update(direct_part)
     ctx.update({
         "layer": layer, "op": op, "rows": rows, "out_shape": out_shape, "input_shape": list(state.input_shape),
-        "weight_shape": list(layer.params[0].shape), "params": sum(math.prod(p.shape) for p in layer.params),
-        "canonical": list(op.weight_shape), "chans": chans, "group": group, "o_local": o - group * og, "og": og,
-        "inputs": [{"c": c, "grid": grid(xs[c], f"x{c}-", _lit(state.size, i_pos) if c == chans[c_now] else None)}
-                   for c in chans],
-        "kernels": [{"c": c, "grid": grid(kernel_o[i], f"w{c}-")} for i, c in enumerate(chans)],
-        "bias": float(bias[o]), "has_bias": b is not None,
-        "canvas": grid(running, "s-", canvas_cls), "canvas_shape": list(canvas),
-        "output": grid(running[window[1:]] + np.round(bias[o], 6), "y-", out_cls),
-        "step": step, "total_steps": total_steps, "positions": positions,
-        "now": {"c": chans[c_now], "i": list(i_pos), "x": x_now, "at": list(stamp[0]),
-                "contrib": grid(x_now * kernel_o[c_now], "k-")},
-        "direct": direct, "direct_pad": [list(p) for p in direct.padding],
-        "padded_inputs": [{"c": c, "grid": grid(xps[c], f"d{c}-", direct_cls)} for c in chans],
-        "flipped": [{"c": c, "grid": grid(dw[i], f"f{c}-")} for i, c in enumerate(chans)],
-        "direct_out": grid(direct_y[o], "z-", np.where(np.arange(math.prod(out_spatial)).reshape(out_spatial) == pos,
-                                                         "current", "")),
-        "pos": pos, "q": list(q), "arithmetic": arithmetic, "direct_value": float(direct_y[(o, *q)]),
-        "wide": max(padded[-1], canvas[-1]) > 18,  # too wide for two columns: one above the other
-        "out_positions": math.prod(out_spatial), "diffs": diffs, "max_diff": max(diffs.values()),
-        "compared": int(y_cf.size), "largest": fmt(float(np.abs(engine).max())),
-        "inverse": inverse(state, out_shape, out_spatial), "keras_rules": KERAS_RULES,
-        "code": _code(state, spec, state.input_shape, layer.params[0].shape, out_shape),
-        "data": {"size": list(state.size), "kernel": list(op.kernel), "stride": list(op.stride),
-                 "dilation": list(op.dilation), "canvas": list(canvas), "start": [r["start"] for r in rows],
-                 "out": list(out_spatial), "channels": chans, "x": _rounded(xs[chans]), "w": _rounded(kernel_o),
-                 "b": round(float(bias[o]), 6), "step": step, "padded": list(padded), "xp": _rounded(xps[chans]),
-                 "codes": codes.astype(int).ravel().tolist(), "wd": _rounded(dw), "pos": pos,
-                 "y": _rounded(scattered[o]), "z": _rounded(direct_y[o]), "filters": state.filters},
+        "weight_shape": list(layer.params[0].shape), "canonical": list(op.weight_shape), "chans": chans,
+        "group": group, "o_local": state.o % og, "og": og, "bias": float(bias[state.o]), "has_bias": b is not None,
+        "wide": max(data["padded"][-1], data["canvas"][-1]) > 18,  # too wide for two columns side by side
+        "diffs": diffs, "max_diff": max(diffs.values()), "compared": int(y_cf.size),
+        "largest": fmt(float(np.abs(y_cf).max())), "inverse": inverse(state, out_shape, out_spatial),
+        "keras_rules": KERAS_RULES, "code": _code(state, spec, state.input_shape, layer.params[0].shape, out_shape),
+        "data": {**data, "kernel": list(op.kernel), "stride": list(op.stride), "dilation": list(op.dilation),
+                 "out": list(out_spatial), "channels": chans, "b": round(float(bias[state.o]), 6),
+                 "filters": state.filters},
     })
     return ctx
 
@@ -546,4 +563,5 @@ def transposed(request: Request):
     state, errors = read_state(request.query_params)
     ctx = transposed_context(state)
     return view_response(request, "transposed.html", {**ctx, "query_errors": errors}, path="/transposed",
-                         query=canonical_query(state), refused=bool(errors) or "step_error" in ctx or "pos_error" in ctx)
+                         query=canonical_query(state),
+                         refused=bool(errors) or "step_error" in ctx or "pos_error" in ctx)
