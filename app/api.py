@@ -67,12 +67,14 @@ def nested_shape(value: Any, max_rank: int = 8) -> tuple[int, ...]:
 def to_array(value: Any, loc: list[str | int], label: str, expected: tuple[int, ...] | None = None) -> np.ndarray:
     """Nested lists of numbers -> float32 array, with a message naming the field and what is wrong."""
     try:
+        raw = np.asarray(value) if isinstance(value, list) else None  # ints and floats only: no "1", no true
         with np.errstate(over="ignore"):  # too-large numbers become inf and are refused below
-            arr = np.asarray(value, dtype=np.float32) if isinstance(value, list) else None
+            arr = raw.astype(np.float32) if raw is not None and raw.dtype.kind in "iuf" else None
     except (ValueError, TypeError, OverflowError):
         arr = None
-    if arr is None or arr.dtype != np.float32:
-        raise APIError(loc, f"{label} must be a rectangular array of numbers (nested lists, every row the same length)")
+    if arr is None:
+        raise APIError(loc, f"{label} must be a rectangular array of numbers (nested lists of ints or floats, every "
+                            "row the same length; not strings or true/false)")
     if not np.isfinite(arr).all():
         raise APIError(loc, f"{label} must hold finite numbers within float32 range (|x| ≤ 3.4e38)")
     if expected is not None and arr.shape != expected:

@@ -71,9 +71,9 @@ ACTIVATIONS = {
 def apply_activation(act: Activation, x: np.ndarray) -> np.ndarray:
     """Apply in float64 and round once to float32, so results match the frameworks to float32 ulp."""
     fn, _defaults = ACTIVATIONS[act.name]
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is inf, as in float32 frameworks
         y = fn(x.astype(np.float64), **dict(act.params))
-    return np.asarray(y, dtype=np.float64).astype(np.float32)
+        return np.asarray(y, dtype=np.float64).astype(np.float32)
 
 ACTIVATIONS.update({
     "log_sigmoid": (lambda x: -np.logaddexp(0, -x), {}),

@@ -29,6 +29,7 @@ from app.templating import cached_view, view_response
 router = APIRouter(include_in_schema=False)
 
 MAX_SIZE = {1: 128, 2: 28, 3: 8}  # per spatial axis: every cell is drawn with its number
+MAX_DRAWN = 20_000  # input cells drawn with their numbers in one view
 SHOWN = 8  # input channels drawn (and detailed in the arithmetic), filters and kernels plotted
 ACTIVATIONS = {"linear": None, "relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "gelu": "GELU",
                "silu": "SiLU", "elu": "ELU", "softplus": "Softplus"}  # same definition and defaults in both
@@ -250,6 +251,12 @@ def explore_context(state: ExploreState) -> dict:
     except SpecError as e:
         return {**ctx, "error": str(e)}
     op = layer.stages[0]
+    padded = math.prod(n + b + a for n, (b, a) in zip(state.size, op.padding))
+    shown = min(op.in_channels // op.groups, SHOWN)
+    if padded * shown > MAX_DRAWN:
+        return {**ctx, "error": f"{layer.type}: the padded input has {padded:,} cells per channel, {padded * shown:,} "
+                                f"to draw for {shown} channels; the explorer draws at most {MAX_DRAWN:,} cells: use a "
+                                "smaller input, kernel, dilation or padding"}
     # drawn in PyTorch's layout, so the same seed shows the same numbers in either framework
     x = random_input(state.model_copy(update={"framework": "torch"}).input_shape, state.seed)
     if layer.channels_last:

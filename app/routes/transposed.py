@@ -342,8 +342,7 @@ def inverse(state: TransposedState, out_shape: list[int], out_spatial) -> dict:
                 "strides": state.stride, "padding": state.padding, "dilation_rate": state.dilation,
                 "use_bias": state.bias}
         words = {"framework": "keras", **_words({**spec, "groups": 1})}
-    call = ", ".join(f"{k}={v!r}" if isinstance(v, str) else f"{k}={tuple(v) if isinstance(v, list) else v}"
-                     for k, v in spec.items() if k != "type")
+    call = ", ".join(f"{k}={_literal(v)}" for k, v in spec.items() if k != "type")
     result = {"call": f"{spec['type']}({call})", "url": "/explore?" + urlencode(
         {**words, "input_shape": ",".join(map(str, out_shape))}, safe=","), "axes": []}
     try:
@@ -365,12 +364,15 @@ def _rounded(a: np.ndarray) -> list:
     return np.round(np.asarray(a, dtype=np.float64), 6).ravel().tolist()
 
 
+def _literal(v) -> str:
+    """A keyword's value as Python code: 3 for [3, 3], (3, 2) for [3, 2], 'same', True."""
+    if isinstance(v, list):
+        return str(v[0]) if len(set(v)) == 1 else str(tuple(v))
+    return repr(v)
+
+
 def _code(state: TransposedState, spec: dict, x_shape, w_shape, y_shape) -> str:
-    def val(v):
-        if isinstance(v, list):
-            return str(v[0]) if len(set(v)) == 1 else str(tuple(v))
-        return repr(v) if isinstance(v, str) else str(v)
-    args = ", ".join(f"{k}={val(v)}" for k, v in spec.items() if k != "type")
+    args = ", ".join(f"{k}={_literal(v)}" for k, v in spec.items() if k != "type")
     taps = ", ".join("k" + a[0].upper() for a in AXES[state.dims])  # kH, kW
     if state.torch:
         return "\n".join(["import torch", "from torch import nn", "", f"up = nn.{spec['type']}({args})",

@@ -40,7 +40,7 @@ def is_int(v: Any) -> bool:
 
 def int_value(layer: str, key: str, v: Any, *, minimum: int = 0) -> int:
     if not is_int(v) or not minimum <= v <= MAX_INT:
-        raise SpecError(f"{layer}: {key} must be an integer ≥ {minimum}, got {v!r}", key)
+        raise SpecError(f"{layer}: {key} must be an integer from {minimum} to {MAX_INT:,}, got {v!r}", key)
     return v
 
 
@@ -52,7 +52,7 @@ def int_tuple(layer: str, key: str, v: Any, dims: int, *, minimum: int = 1) -> t
         raise SpecError(f"{layer}: {key} must be an integer or a list of {dims} integers, got {v!r}", key)
     for e in v:
         if not minimum <= e <= MAX_INT:
-            raise SpecError(f"{layer}: {key} must be ≥ {minimum} on every axis, got {v!r}", key)
+            raise SpecError(f"{layer}: {key} must be from {minimum} to {MAX_INT:,} on every axis, got {v!r}", key)
     return tuple(v)
 
 
