@@ -93,8 +93,9 @@ def requests() -> list[tuple[str, str, str, object, int, int | None]]:
     big_forward = _forward(MAX_WORK // (cin * length), (1, cin, length))
     code = _code()
     layers500 = [{"type": "Conv1d", "in_channels": 8, "out_channels": 8, "kernel_size": 3, "padding": 1}] * 500
-    explore = ("/explore?framework=torch&type=Conv3d&in_channels=8&out_channels=8&kernel_size=7&padding=same"
-               "&dilation=4&input_shape=1,8,8,8,8")
+    # the largest page the explorer draws: 8 of 24 channels of 32×32 padded cells, 64 filters of 5×5
+    explore = ("/explore?framework=torch&type=Conv2d&in_channels=24&out_channels=64&kernel_size=5,5&padding=2"
+               "&input_shape=1,24,28,28")
     cost = ("/cost?framework=torch&type=Conv2d&in_channels=8192&out_channels=8192&kernel_size=15&stride=1"
             "&padding=same&input_shape=4096,8192,8192,8192&peak_gflops=10000000&bandwidth_gbs=1000000")
     over_work = ("/explore?framework=torch&type=Conv2d&in_channels=512&out_channels=128&kernel_size=7&padding=3"
@@ -116,7 +117,7 @@ def requests() -> list[tuple[str, str, str, object, int, int | None]]:
         ("largest POST /api/cost (2^20 everywhere)", "POST", "/api/cost",
          _json({"framework": "torch", "layer": {"type": "Conv3d", "in_channels": MAX_INT, "out_channels": MAX_INT,
                                                 "kernel_size": 1}, "input_shape": [MAX_INT] * 5}), A, 200),
-        ("largest GET /explore (Conv3d k7 dilation 4 'same')", "GET", explore, None, A, 200),
+        ("largest GET /explore (Conv2d 24→64 k5 on 28×28)", "GET", explore, None, A, 200),
         (f"largest GET /trace (code of {MAX_CHARS:,} chars, x/y check)", "GET", trace, None, A, 200),
         ("largest GET /cost (every control at its maximum)", "GET", cost, None, A, 200),
         # just over each limit

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 
 import numpy as np
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 from starlette.datastructures import QueryParams
 
 from app.core.conv import conv_forward, pad_input, transposed_as_direct, zero_insert
@@ -29,6 +29,7 @@ from app.core.frameworks import SpecError, build_layer
 from app.core.limits import check_layer_cost
 from app.core.shapes import effective_kernel, output_size, same_padding
 from app.display import fmt, grid, term
+from app.routes.params import ints, validated
 from app.templating import view_response
 
 router = APIRouter(include_in_schema=False)
@@ -95,13 +96,6 @@ class TransposedState(BaseModel):
         return (1, self.channels, *self.size) if self.torch else (1, *self.size, self.channels)
 
 
-def _ints(text: str) -> tuple[int, ...] | None:
-    try:
-        return tuple(int(p) for p in text.split(",") if p.strip() != "")
-    except ValueError:
-        return None
-
-
 def _one_int(key: str, values: list[str], errors: list[str]) -> str:
     """A framework tuple like '2,2' for a single control (one value for every axis)."""
     parts = values[0].split(",")
@@ -149,13 +143,13 @@ def read_state(query: QueryParams) -> tuple[TransposedState, list[str]]:
     elif framework == "keras":
         raw["output_padding"] = None  # Keras' default: its rules then depend on 'valid' / 'same'
     if framework == "keras" and str(raw.get("groups", "1")) != "1":
-        errors.append(f"groups: Keras' Conv{{1,2}}DTranspose has no groups keyword, got {raw['groups']!r}; "
+        errors.append(f"groups: Keras' transposed convolutions have no groups keyword, got {raw['groups']!r}; "
                       "showing groups=1")
         raw["groups"] = 1
     if "kernel_size" in query:
-        raw["kernel"] = _ints(",".join(query.getlist("kernel_size"))) or query["kernel_size"]
+        raw["kernel"] = ints(query.getlist("kernel_size"))
     if "size" in query:
-        raw["size"] = _ints(",".join(query.getlist("size"))) or query["size"]
+        raw["size"] = ints(query.getlist("size"))
     elif "input_shape" in query:
         _read_input_shape(query["input_shape"], framework, raw, errors)
     return _validate(raw, errors)
@@ -163,9 +157,9 @@ def read_state(query: QueryParams) -> tuple[TransposedState, list[str]]:
 
 def _read_input_shape(text: str, framework: str, raw: dict, errors: list[str]) -> None:
     """(1, C, *size) in PyTorch, (1, *size, C) in Keras: one example, so the batch is 1."""
-    shape = _ints(text)
+    shape = ints([text])
     layout = "(1, C, *size)" if framework == "torch" else "(1, *size, C)"
-    if not shape or len(shape) not in (3, 4):
+    if not isinstance(shape, tuple) or len(shape) not in (3, 4):
         errors.append(f"input_shape: expected 3 or 4 comma-separated integers {layout}, got {text!r}")
         return
     if shape[0] != 1:
@@ -180,12 +174,7 @@ def _read_input_shape(text: str, framework: str, raw: dict, errors: list[str]) -
 
 
 def _validate(raw: dict, errors: list[str]) -> tuple[TransposedState, list[str]]:
-    try:
-        state = TransposedState.model_validate(raw)
-    except ValidationError as exc:
-        bad = {str(e["loc"][0]) for e in exc.errors()}
-        errors += [f"{e['loc'][0]}: {e['msg']}, got {e.get('input')!r}" for e in exc.errors()]
-        state = TransposedState.model_validate({k: v for k, v in raw.items() if k not in bad})
+    state = validated(TransposedState, raw, errors)
     dims, fixes = state.dims, {}
     for key, limit, default in (("size", MAX_SIZE, 3), ("kernel", MAX_KERNEL, 3)):
         value = getattr(state, key) if key in raw else (default,)
