@@ -1,0 +1,181 @@
+// /transposed: the scatter played input value by input value, and the direct convolution's window
+// stepped position by position, in the browser from the numbers in #transposed-data (no request per
+// frame). The server renders ?step=n and ?pos=n the same way.
+(function () {
+  "use strict";
+  let stopCurrent = null; // pauses the player of the fragment shown now
+
+  function fmt(v) { // as app/display.py: fmt
+    let t = v.toFixed(2).replace(/\.?0+$/, "");
+    if (t === "-0" || t === "") t = "0";
+    return t.replace("-", "\u2212");
+  }
+  function term(x, w) { // as app/display.py: term
+    const wrap = (v) => (fmt(v).startsWith("\u2212") ? `(${fmt(v)})` : fmt(v));
+    return `${wrap(x)}×${wrap(w)}`;
+  }
+  function unravel(i, shape) {
+    const out = new Array(shape.length);
+    for (let a = shape.length - 1; a >= 0; a--) { out[a] = i % shape[a]; i = Math.floor(i / shape[a]); }
+    return out;
+  }
+  function ravel(idx, shape) { return idx.reduce((acc, v, a) => acc * shape[a] + v, 0); }
+  function prod(shape) { return shape.reduce((a, b) => a * b, 1); }
+  function strong(text) { const el = document.createElement("strong"); el.textContent = text; return el; }
+  function setParam(key, value) { // the address names the frame shown
+    const url = new URL(window.location.href);
+    if (value) url.searchParams.set(key, value); else url.searchParams.delete(key);
+    history.replaceState(history.state, "", url);
+  }
+
+  function setup(root) {
+    const source = root.querySelector("#transposed-data");
+    if (!source) return;
+    if (stopCurrent) stopCurrent();
+    const d = JSON.parse(source.dataset.transposed);
+    const shown = document.getElementById("o"); // the form sits outside the swapped part: keep its bound current
+    if (shown) shown.max = String(d.filters - 1);
+    const $ = (id) => root.querySelector("#" + CSS.escape(id));
+    const P = prod(d.size), taps = prod(d.kernel), cg = d.channels.length;
+    const total = cg * P, cells = prod(d.canvas), outs = prod(d.out), padCells = prod(d.padded);
+    let timer = null, step = d.step, pos = d.pos, lit = [], winLit = [], linked = [];
+
+    // canvas cell of input position i and kernel tap t: i·stride + j·dilation
+    const stampCell = (i, t) => {
+      const ip = unravel(i, d.size), j = unravel(t, d.kernel);
+      return ravel(ip.map((v, a) => v * d.stride[a] + j[a] * d.dilation[a]), d.canvas);
+    };
+    const canvasOf = (k) => ravel(unravel(k, d.out).map((v, a) => v + d.start[a]), d.canvas); // output k -> canvas
+    const last = new Array(cells).fill(-1); // the last step that adds into each canvas cell
+    for (let s = 0; s < total; s++) for (let t = 0; t < taps; t++) last[stampCell(s % P, t)] = s;
+    const mark = (list, cls, els) => { els.filter(Boolean).forEach((el) => { el.classList.add(cls); list.push(el); }); return list; };
+    const clear = (list, cls) => { list.forEach((el) => el.classList.remove(cls)); return []; };
+
+    // ---- 1. the scatter
+    function show(s) {
+      step = ((s % total) + total) % total;
+      const canvas = new Float64Array(cells);
+      for (let k = 0; k <= step; k++) {
+        const c = Math.floor(k / P), i = k % P, v = d.x[c * P + i];
+        for (let t = 0; t < taps; t++) canvas[stampCell(i, t)] += v * d.w[c * taps + t];
+      }
+      for (let cell = 0; cell < cells; cell++) { const el = $(`s-${cell}`); if (el) el.textContent = fmt(canvas[cell]); }
+      for (let k = 0; k < outs; k++) { // the kept canvas plus the bias; faded while stamps are still to come
+        const el = $(`y-${k}`);
+        if (!el) continue;
+        el.textContent = fmt(canvas[canvasOf(k)] + d.b);
+        el.classList.toggle("pending", last[canvasOf(k)] > step);
+      }
+      const c = Math.floor(step / P), i = step % P, ch = d.channels[c], v = d.x[c * P + i], ip = unravel(i, d.size);
+      lit = clear(lit, "lit");
+      mark(lit, "lit", [$(`x${ch}-${i}`)]);
+      for (let t = 0; t < taps; t++) {
+        mark(lit, "lit", [$(`s-${stampCell(i, t)}`)]);
+        const k = $(`k-${t}`);
+        if (k) k.textContent = fmt(v * d.w[c * taps + t]);
+      }
+      const at = ip.map((p, a) => p * d.stride[a]);
+      const text = $("stamp-text");
+      text.replaceChildren(`x[${ch}, ${ip.join(", ")}] = `, strong(fmt(v)),
+        ` times the kernel, added at canvas [${at.join(", ")}]` + (d.dilation[0] > 1 ? ` (taps ${d.dilation[0]} apart):` : ":"));
+      $("scrub").value = step;
+      $("step-label").textContent = `${step} of ${total}: x[${ch}, ${ip.join(", ")}]`;
+      setParam("step", step);
+    }
+    function paused(yes) {
+      const play = $("play"), state = $("play-state");
+      play.textContent = yes ? "▶ Play" : "❚❚ Pause";
+      play.setAttribute("aria-pressed", yes ? "false" : "true");
+      state.textContent = yes ? "Paused" : "Playing";
+      state.classList.toggle("playing", !yes);
+    }
+    function start() {
+      const rate = Number($("speed").value) || 2;
+      timer = setInterval(() => show(step + 1), 1000 / rate);
+      paused(false);
+    }
+    function stop() { if (timer) clearInterval(timer); timer = null; paused(true); }
+    stopCurrent = stop;
+
+    // ---- 2. the direct convolution's window
+    function showPos(p) {
+      pos = ((p % outs) + outs) % outs;
+      const q = unravel(pos, d.out);
+      winLit = clear(winLit, "lit");
+      for (let k = 0; k < outs; k++) { const el = $(`z-${k}`); if (el) el.classList.toggle("current", k === pos); }
+      const lines = $("direct-lines");
+      lines.replaceChildren();
+      let sum = 0;
+      d.channels.forEach((ch, c) => {
+        const li = document.createElement("li");
+        li.append(`channel ${ch}: `);
+        let chSum = 0;
+        for (let t = 0; t < taps; t++) {
+          const j = unravel(t, d.kernel);
+          const cell = ravel(q.map((v, a) => v + j[a] * d.dilation[a]), d.padded);
+          const xv = d.xp[c * padCells + cell], wv = d.wd[c * taps + t];
+          mark(winLit, "lit", [$(`d${ch}-${cell}`)]);
+          if (t) li.append(" + ");
+          const span = document.createElement("span");
+          if (d.codes[cell] !== 0) span.className = "zero";
+          span.textContent = term(xv, wv);
+          li.append(span);
+          chSum += xv * wv;
+        }
+        sum += chSum;
+        li.append(" = ", strong(fmt(chSum)));
+        lines.append(li);
+      });
+      $("direct-total").replaceChildren(`sum of channels + bias (${fmt(d.b)}) = `, strong(fmt(d.z[pos])));
+      $("direct-title-pos").textContent = `Output [${q.join(", ")}], written out`;
+      $("pos-scrub").value = pos;
+      $("pos-label").textContent = `${pos} of ${outs}: output [${q.join(", ")}]`;
+      setParam("pos", pos);
+    }
+
+    // hover or focus an output (either side): the same position in both outputs, its canvas cell,
+    // and the input values whose stamps reach it
+    function link(k) {
+      linked = clear(linked, "linked");
+      if (k === null) return;
+      const cell = canvasOf(k);
+      mark(linked, "linked", [$(`y-${k}`), $(`z-${k}`), $(`s-${cell}`)]);
+      for (let s = 0; s < total; s++) {
+        for (let t = 0; t < taps; t++) {
+          if (stampCell(s % P, t) === cell) mark(linked, "linked", [$(`x${d.channels[Math.floor(s / P)]}-${s % P}`)]);
+        }
+      }
+    }
+    const outputIndex = (el) => { const m = /^[yz]-(\d+)$/.exec((el && el.id) || ""); return m ? Number(m[1]) : null; };
+    root.querySelectorAll("[aria-label^='scatter output'], [aria-label^='direct output']").forEach((grid) => {
+      grid.addEventListener("mouseover", (e) => link(outputIndex(e.target)));
+      grid.addEventListener("focusin", (e) => link(outputIndex(e.target)));
+      grid.addEventListener("mouseleave", () => link(null));
+      grid.addEventListener("focusout", () => link(null));
+      grid.addEventListener("click", (e) => { const k = outputIndex(e.target); if (k !== null) showPos(k); });
+      grid.addEventListener("keydown", (e) => {
+        const k = outputIndex(e.target);
+        if ((e.key === "Enter" || e.key === " ") && k !== null) { e.preventDefault(); showPos(k); }
+      });
+    });
+
+    $("play").addEventListener("click", () => { if (timer) stop(); else start(); });
+    $("speed").addEventListener("change", () => { if (timer) { stop(); start(); } });
+    $("scrub").addEventListener("input", (e) => { stop(); show(Number(e.target.value)); });
+    $("step-back").addEventListener("click", (e) => { e.preventDefault(); stop(); show(step - 1); });
+    $("step-forward").addEventListener("click", (e) => { e.preventDefault(); stop(); show(step + 1); });
+    $("pos-scrub").addEventListener("input", (e) => showPos(Number(e.target.value)));
+    $("pos-back").addEventListener("click", (e) => { e.preventDefault(); showPos(pos - 1); });
+    $("pos-forward").addEventListener("click", (e) => { e.preventDefault(); showPos(pos + 1); });
+    show(step);
+    showPos(pos);
+    root.dataset.ready = "1"; // for tests and tools: the script has drawn this fragment
+    // an embed may ask to play (never when the reader prefers reduced motion)
+    if (document.body.dataset.autoplay === "1" && !matchMedia("(prefers-reduced-motion: reduce)").matches) start();
+  }
+
+  htmx.onLoad((elt) => {
+    const root = elt.id === "live" ? elt : elt.querySelector && elt.querySelector("#live.transposed");
+    if (root) setup(root);
+  });
+})();
