@@ -6,8 +6,9 @@ import pytest
 
 from app.assets import asset_url
 
-VIEWS = ["/explore", "/pointwise", "/groups", "/cost", "/trace", "/"]
-EMBEDS = ["/embed/explore", "/embed/pointwise", "/embed/groups", "/embed/cost", "/embed/trace"]
+VIEWS = ["/explore", "/pool", "/transposed", "/pointwise", "/groups", "/cost", "/trace", "/"]
+EMBEDS = ["/embed/explore", "/embed/pool", "/embed/transposed", "/embed/pointwise", "/embed/groups", "/embed/cost",
+          "/embed/trace"]
 
 
 @pytest.mark.parametrize("path", VIEWS + ["/docs", "/health", asset_url("app.css")])

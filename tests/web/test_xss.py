@@ -61,7 +61,7 @@ VIEWS = {
 }
 SITE_ONLY = {"/": ["kernel_size", "stride", "padding", "dilation"], "/docs": ["url", "configUrl"]}
 EMBED_OPTIONS = ["theme", "controls", "autoplay"]
-BEING_BUILT = {"/pool", "/transposed"}
+BEING_BUILT: set[str] = set()  # every view exists now
 LESSON = "/learn/1x1-conv"
 
 
