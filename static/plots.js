@@ -13,7 +13,8 @@
       el.setAttribute("data-rendered", "");
     });
   }
-  htmx.onLoad(draw);
+  // after the swap has painted: the numbers show first, the figures a frame later
+  htmx.onLoad((elt) => setTimeout(() => draw(elt), 0));
   // plotly loads async (it must not hold up the first render): draw what waited once it is here
   const plotly = document.querySelector("script[data-plotly]");
   if (plotly) plotly.addEventListener("load", () => draw(document));
