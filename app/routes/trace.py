@@ -10,6 +10,7 @@ from starlette.datastructures import QueryParams
 from app.core.code import MAX_CHARS, CodeError, detect_framework, parse_model
 from app.core.trace import fit_check, show_shape, trace
 from app.routes.explore import read_state as explore_state
+from app.routes.pool import read_state as pool_state
 from app.templating import cached_view, view_response
 
 router = APIRouter(include_in_schema=False)
@@ -58,17 +59,25 @@ def parse_shape(text: str | None, label: str) -> tuple[tuple | None, str | None]
     return shape, None
 
 
+CONVS = {f"Conv{d}{s}" for d in (1, 2, 3) for s in ("d", "D")}
+POOLS = {f"{k}{d}" for k in ("MaxPool", "AvgPool") for d in ("1d", "2d")} | \
+        {f"{k}Pooling{d}D" for k in ("Max", "Average") for d in (1, 2)}
+
+
 def explorer_link(framework: str, spec: dict, input_shape: tuple) -> str | None:
-    """/explore preset to this conv layer and its real input, when the explorer can draw it."""
-    if spec.get("type") not in {f"Conv{d}{s}" for d in (1, 2, 3) for s in ("d", "D")}:
+    """/explore (a conv) or /pool (a pooling layer) preset to this layer and its real input, when that
+    view can draw it."""
+    view, read = ("/explore", explore_state) if spec.get("type") in CONVS else \
+        ("/pool", pool_state) if spec.get("type") in POOLS else (None, None)
+    if view is None:
         return None
     shape = (1, *input_shape[1:])
     query = {"framework": framework, **{k: ",".join(map(str, v)) if isinstance(v, list) else
                                         str(v).lower() if isinstance(v, bool) else v for k, v in spec.items()},
              "input_shape": ",".join(map(str, shape))}
     query = urlencode(query, safe=",")
-    _, errors = explore_state(QueryParams(query))
-    return None if errors else "/explore?" + query
+    _, errors = read(QueryParams(query))
+    return None if errors else f"{view}?{query}"
 
 
 def trace_context(query) -> dict:

@@ -6,6 +6,7 @@ input, escaping of every parameter, and bad shapes named.
 Expected rows come from tests/golden/traces.json (real Keras / PyTorch) or from the frameworks'
 formulas written out here.
 """
+import html
 import json
 import re
 from html.parser import HTMLParser
@@ -409,3 +410,12 @@ def test_hostile_code_is_explained_in_place(client, code):
 def test_code_the_core_crashes_on_is_not_a_500(client, code, shape):
     r = client.get(query(framework="torch", code=code, input_shape=shape))
     assert r.status_code in (200, 422)
+
+
+def test_pool_rows_link_to_the_pool_view(client):
+    code = "model = nn.Sequential(nn.Conv1d(1, 2, 3), nn.MaxPool1d(2))"
+    r = client.get("/trace", params={"code": code, "input_shape": "4,1,20"})
+    links = re.findall(r'href="(/pool\?[^"]+)"', r.text)
+    assert len(links) == 1
+    pool = client.get(html.unescape(links[0]))
+    assert pool.status_code == 200 and 'data-output-shape="[1, 2, 9]"' in pool.text  # (20 − 2) // 2
