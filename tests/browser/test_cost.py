@@ -2,6 +2,8 @@
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from tests.browser.helpers import WCAG
+
 
 def test_sizes_and_machines_recompute_in_place(page, live_server, problems, shot):
     page.goto(live_server + "/cost")
@@ -29,5 +31,5 @@ def test_keyboard_and_axe(page, live_server, problems):
         page.keyboard.press("Control+a")
         page.keyboard.type("5")
     expect(page.locator(".ratios")).to_contain_text("1/5²")
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}})
+    results = Axe().run(page, options=WCAG)
     assert results.violations_count == 0, results.generate_report()

@@ -1,13 +1,12 @@
 """An embed inside a sandboxed iframe on a foreign origin: it works, resizes, and breaks no policy."""
 import http.server
 import threading
-from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-AXE_TAGS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
+from tests.browser.helpers import WCAG
 
 
 @pytest.fixture
@@ -52,7 +51,7 @@ def test_embed_themes_are_accessible(page, live_server, problems, shot, theme):
     page.goto(f"{live_server}/embed/explore?theme={theme}&controls=minimal")
     expect(page.locator(".plot[data-rendered]")).to_have_count(2)
     assert page.locator("header.site").count() == 0 and page.locator("form.knobs").is_hidden()
-    results = Axe().run(page, options=AXE_TAGS)
+    results = Axe().run(page, options=WCAG)
     assert results.violations_count == 0, results.generate_report()
     shot(f"embed-{theme}")
 

@@ -7,30 +7,20 @@ Expected numbers come from the output-size formula or are recomputed here from t
 """
 import html
 import itertools
-import json
 import math
 import re
 import urllib.request
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from tests.browser.helpers import WCAG, output_shape, query
+
 TORCH_2D = "/explore?framework=torch&type=Conv2d&in_channels=2&out_channels=2&kernel_size=3&input_shape=1,2,6,6"
 KERAS_3D = "/explore?framework=keras&type=Conv3D&filters=2&kernel_size=2&input_shape=1,4,4,4,2"
 TORCH_1D = "/explore?framework=torch&type=Conv1d&in_channels=3&out_channels=4&kernel_size=3&stride=2&padding=1" \
            "&input_shape=1,3,16"
-WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
-        "rules": {"target-size": {"enabled": True}}}
-
-
-def output_shape(page):
-    return json.loads(page.locator("[data-output-shape]").get_attribute("data-output-shape"))
-
-
-def query(page) -> dict:
-    return {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
 
 
 def ready(page):

@@ -5,22 +5,17 @@ accessibility, screenshots.
 Expected edge counts are C_out · C_in / groups, from the definition of a grouped conv.
 """
 import re
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from tests.browser.helpers import WCAG, query
+
 SMALL = "/groups?framework=torch&type=Conv2d&in_channels=4&out_channels=8&kernel_size=3&padding=1&groups=2" \
         "&input_shape=1,4,8,8"
 SEPARABLE = "/groups?framework=keras&type=SeparableConv2D&filters=32&kernel_size=3&padding=same" \
             "&depth_multiplier=1&input_shape=10,16,16,32"
-WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
-        "rules": {"target-size": {"enabled": True}}}
-
-
-def query(page) -> dict:
-    return {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
 
 
 def edges(page) -> int:

@@ -4,9 +4,7 @@ import json
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-
-def output_shape(page):
-    return json.loads(page.locator("[data-output-shape]").get_attribute("data-output-shape"))
+from tests.browser.helpers import output_shape
 
 
 def test_slider_recomputes_in_place_and_url_follows(page, live_server, problems, shot):

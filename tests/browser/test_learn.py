@@ -3,7 +3,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-AXE_TAGS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
+from tests.browser.helpers import WCAG
 
 
 def test_now_try_changes_the_embedded_view(page, live_server, problems, shot):
@@ -25,6 +25,6 @@ def test_now_try_changes_the_embedded_view(page, live_server, problems, shot):
 def test_lessons_render_and_are_accessible(page, live_server, problems, shot, slug):
     page.goto(f"{live_server}/learn/{slug}")
     expect(page.locator("iframe.lesson-view")).to_have_attribute("data-convscope-sized", "1")
-    results = Axe().run(page, options=AXE_TAGS)
+    results = Axe().run(page, options=WCAG)
     assert results.violations_count == 0, results.generate_report()
     shot(f"learn-{slug}")

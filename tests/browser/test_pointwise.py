@@ -6,27 +6,17 @@ Expected numbers come from the definitions (the output keeps the positions; a 1Ã
 column at position t) or from the server's own rendering of ?step=n, never from the page's script.
 """
 import html
-import json
 import re
 import urllib.request
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from tests.browser.helpers import WCAG, output_shape, query
+
 SMALL = "/pointwise?framework=torch&type=Conv1d&in_channels=4&out_channels=3&kernel_size=1&input_shape=1,4,6"
 Q1 = "/pointwise?framework=keras&type=Conv1D&filters=64&kernel_size=1&activation=relu&input_shape=2,10,100"
-WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
-        "rules": {"target-size": {"enabled": True}}}
-
-
-def output_shape(page):
-    return json.loads(page.locator("[data-output-shape]").get_attribute("data-output-shape"))
-
-
-def query(page) -> dict:
-    return {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
 
 
 def ready(page):

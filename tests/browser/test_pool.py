@@ -6,31 +6,21 @@ Expected numbers come from the frameworks' output-size formulas or are recompute
 (window of output o = o·stride − pad + tap), never read back from the page's own script.
 """
 import html
-import json
 import re
 import urllib.request
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
+
+from tests.browser.helpers import WCAG, output_shape, query
 
 TORCH_1D = "/pool?framework=torch&type=MaxPool1d&kernel_size=2&input_shape=1,2,9"
 AVG_1D = "/pool?framework=torch&type=AvgPool1d&kernel_size=3&stride=2&padding=1&count_include_pad=false&input_shape=1,2,8"
 MAX_2D = "/pool?framework=torch&type=MaxPool2d&kernel_size=3&stride=2&padding=1&input_shape=1,2,7,7"
 KERAS_SAME = "/pool?framework=keras&type=AveragePooling2D&pool_size=2&padding=same&input_shape=1,5,5,2"
 CEIL = "/pool?framework=torch&type=MaxPool1d&kernel_size=2&ceil_mode=true&input_shape=1,2,7"
-WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
-        "rules": {"target-size": {"enabled": True}}}
 MINUS = "\u2212"
-
-
-def output_shape(page):
-    return json.loads(page.locator("[data-output-shape]").get_attribute("data-output-shape"))
-
-
-def query(page) -> dict:
-    return {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
 
 
 def ready(page, channels: int = 2):

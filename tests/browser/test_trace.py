@@ -8,16 +8,16 @@ formula written out here.
 import json
 import re
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from tests.browser.helpers import WCAG, query
+
 MODELS = {m["id"]: m for m in json.loads(
     (Path(__file__).resolve().parents[1] / "golden" / "traces.json").read_text())["models"]}
-WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
-        "rules": {"target-size": {"enabled": True}}}
 Q2_CODE = ("model = nn.Sequential(\n    nn.Conv1d(16, 32, kernel_size=5, stride=2),\n    nn.ReLU(),\n"
            "    nn.MaxPool1d(2, stride=2),\n    nn.Dropout(0.25),\n)\n")
 Q2_SHAPES = [[4, 32, 48], [4, 32, 48], [4, 32, 24], [4, 32, 24]]  # L = floor((100 − 4 − 1) / 2) + 1 = 48; pool: 24
@@ -29,10 +29,6 @@ ROWS = "#live tr[data-output-shape]"
 
 def shapes(page) -> list:
     return [json.loads(s) for s in page.eval_on_selector_all(ROWS, "rows => rows.map(r => r.dataset.outputShape)")]
-
-
-def query(page) -> dict:
-    return {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
 
 
 def open_trace(page, live_server, url="/trace"):

@@ -7,14 +7,14 @@ Expected numbers come from the output-size formula or from the server's own rend
 (which tests/web/test_transposed.py checks against loops written there), never from the page's script.
 """
 import html
-import json
 import re
 import urllib.request
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
+
+from tests.browser.helpers import WCAG, output_shape, query
 
 DEFAULT = ("/transposed?framework=torch&type=ConvTranspose2d&in_channels=2&out_channels=2&kernel_size=3&stride=2"
            "&input_shape=1,2,3,3")  # 2 channels × 9 values: 18 steps; output (3 − 1)·2 + 3 = 7 per axis
@@ -24,16 +24,6 @@ KERAS_1D = ("/transposed?framework=keras&type=Conv1DTranspose&filters=2&kernel_s
             "&input_shape=1,4,1")
 DILATED = ("/transposed?framework=torch&type=ConvTranspose1d&in_channels=1&out_channels=1&kernel_size=3&dilation=2"
            "&output_padding=1&input_shape=1,1,4")  # output_padding 1 ≥ stride 1, allowed below dilation 2
-WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
-        "rules": {"target-size": {"enabled": True}}}
-
-
-def output_shape(page):
-    return json.loads(page.locator("[data-output-shape]").get_attribute("data-output-shape"))
-
-
-def query(page) -> dict:
-    return {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
 
 
 def ready(page):

@@ -1,0 +1,17 @@
+"""What the browser tests of every view share."""
+import json
+from urllib.parse import parse_qs, urlsplit
+
+# axe-core: WCAG 2.2 AA, plus target-size (not in axe's default tags)
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]},
+        "rules": {"target-size": {"enabled": True}}}
+
+
+def output_shape(page):
+    """The shape the page states, from the element that carries data-output-shape."""
+    return json.loads(page.locator("[data-output-shape]").get_attribute("data-output-shape"))
+
+
+def query(page) -> dict:
+    """The page's URL query, one value per key."""
+    return {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
