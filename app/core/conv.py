@@ -14,7 +14,10 @@ from numpy.lib.stride_tricks import as_strided, sliding_window_view
 from app.core.ops import ConvOp, Pad
 from app.core.shapes import effective_kernel
 
-CACHE_BYTES = 1 << 20  # im2col columns per block: about one core's L2
+# im2col columns per block (a fresh allocation per block, rather than per call, page-faults on
+# every 4 KiB for some sizes: glibc maps and unmaps it)
+DENSE_BLOCK_BYTES = 3 << 20
+GROUPED_BLOCK_BYTES = 16 << 20
 _NUMPY_PAD_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
@@ -80,25 +83,23 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, op: ConvOp)
     cg, og = op.in_channels // g, op.out_channels // g
     taps, cells = math.prod(op.kernel), math.prod(grid)
     # im2col (rows: tap, then channel; long contiguous runs), then one GEMM per group, batched by
-    # matmul (for a depthwise conv each is (1 × taps) @ (taps × positions)); a dense conv goes in
-    # blocks of output rows so each block's columns stay in cache while its GEMM reads them
+    # matmul (for a depthwise conv each is (1 × taps) @ (taps × positions)), in blocks of output
+    # rows: a dense conv's GEMMs are wide enough to run near peak, a grouped conv's thin ones run
+    # at memory speed and do best in one pass; the blocks also bound the temporary memory
     wg = w.reshape(g, og, cg, taps).transpose(0, 1, 3, 2).reshape(g, og, taps * cg)
     row = cells // grid[0]
-    per_block = max(1, CACHE_BYTES // (n * taps * cg * row * 4)) if g == 1 else grid[0]
+    per_block = max(1, (DENSE_BLOCK_BYTES if g == 1 else GROUPED_BLOCK_BYTES) // (n * g * taps * cg * row * 4))
     y = np.empty((n, g, og, cells), dtype=np.float32)
+    buf = np.empty(n * g * taps * cg * min(per_block, grid[0]) * row, dtype=np.float32)  # one per call
     for r0 in range(0, grid[0], per_block):
         r1 = min(grid[0], r0 + per_block)
         block = v[(Ellipsis, slice(r0, r1), *[slice(None)] * (nd - 1))]
-        cols = np.empty((n, g, *op.kernel, cg, r1 - r0, *grid[1:]), dtype=np.float32)
+        cols = buf[:n * g * taps * cg * (r1 - r0) * row].reshape(n, g, *op.kernel, cg, r1 - r0, *grid[1:])
         np.copyto(cols, np.moveaxis(block.reshape(n, g, cg, *block.shape[2:]), 2, 2 + nd))
         np.matmul(wg, cols.reshape(n, g, taps * cg, -1), out=y[..., r0 * row:r1 * row])
-    y = y.reshape(n, op.out_channels, *grid)[keep]
-    out = np.empty(y.shape, dtype=np.float32)
-    if b is None:
-        np.copyto(out, y)
-    else:  # the crop and the bias in one pass
-        np.add(y, b.reshape((1, -1) + (1,) * nd), out=out)
-    return out
+    if b is not None:  # on the contiguous wide grid, in long runs, before the crop
+        np.add(y, b.reshape(1, g, og, 1), out=y)
+    return np.ascontiguousarray(y.reshape(n, op.out_channels, *grid)[keep])
 
 
 def zero_insert(x: np.ndarray, stride) -> np.ndarray:
