@@ -12,10 +12,10 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
 from app.core.ops import ConvOp, Pad
+from app.core.scratch import scratch
 from app.core.shapes import effective_kernel
 
-# im2col columns per block (a fresh allocation per block, rather than per call, page-faults on
-# every 4 KiB for some sizes: glibc maps and unmaps it)
+# im2col columns per block
 DENSE_BLOCK_BYTES = 3 << 20
 GROUPED_BLOCK_BYTES = 16 << 20
 _NUMPY_PAD_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
@@ -61,16 +61,18 @@ def _windows_by_tap(x: np.ndarray, op: ConvOp) -> tuple[np.ndarray, tuple[int, .
     steps = [math.prod(padded[i + 1:]) for i in range(nd)]  # flat index step of each axis
     grid = (out[0], *padded[1:])
     extra = sum((k - 1) * d * st for k, d, st in zip(op.kernel[1:], op.dilation[1:], steps[1:]))
-    flat = np.zeros((n, c, math.prod(padded) + extra), dtype=np.float32)
+    flat = scratch("flat", (n, c, math.prod(padded) + extra))
+    flat.fill(0)
     box = flat[:, :, :math.prod(padded)].reshape(n, c, *padded)
     if op.padding_mode == "zeros" and all(b >= 0 and a >= 0 for b, a in op.padding):
         box[(Ellipsis, *[slice(b, b + m) for m, (b, _) in zip(spatial, op.padding)])] = x  # zeros around
     else:
         box[...] = pad_input(x, op.padding, op.padding_mode)
     item = flat.itemsize
-    v = as_strided(flat, (n, c, *op.kernel, *grid),
+    v = np.ndarray((n, c, *op.kernel, *grid), np.float32, flat, 0,  # as_strided, without its overhead
                    (*flat.strides[:2], *[d * st * item for d, st in zip(op.dilation, steps)],
-                    *[st * item for st in steps]), writeable=False)
+                    *[st * item for st in steps]))
+    v.flags.writeable = False
     return v, grid, (Ellipsis, slice(None), *[slice(0, o) for o in out[1:]])
 
 
@@ -79,27 +81,65 @@ def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, op: ConvOp)
     if op.transposed:
         return _conv_transpose(x, w, b, op)
     v, grid, keep = _windows_by_tap(x, op)
-    n, g, nd = x.shape[0], op.groups, op.dims
+    g, og = op.groups, op.out_channels // op.groups
+    run = math.prod(grid) + (op.kernel[-1] - 1) * op.dilation[-1]
+    shifted_cols_bytes = x.shape[0] * op.in_channels * math.prod(op.kernel[:-1]) * run * 4
+    if keep and og == 1 and op.kernel[-1] > 1 and shifted_cols_bytes <= GROUPED_BLOCK_BYTES:
+        y = _last_axis_shifts(v, w, op, grid)
+    else:
+        y = _im2col_gemm(v, w, op, grid)
+    if b is not None:  # on the contiguous wide grid, in long runs, before the crop
+        np.add(y, b.reshape(1, g, og, 1), out=y)
+    return y.reshape(x.shape[0], op.out_channels, *grid)[keep].copy()  # out of scratch memory
+
+
+def _im2col_gemm(v: np.ndarray, w: np.ndarray, op: ConvOp, grid: tuple[int, ...]) -> np.ndarray:
+    """(N, groups, filters per group, positions): im2col, then one GEMM per group.
+
+    The columns' rows are tap, then channel (long contiguous runs); the GEMMs are batched by matmul
+    (for a depthwise conv each is (1 × taps) @ (taps × positions)) and go in blocks of output rows:
+    a dense conv's GEMMs are wide enough to run near peak, a grouped conv's thin ones run at memory
+    speed and do best in one pass; the blocks also bound the temporary memory.
+    """
+    n, g, nd = v.shape[0], op.groups, op.dims
     cg, og = op.in_channels // g, op.out_channels // g
     taps, cells = math.prod(op.kernel), math.prod(grid)
-    # im2col (rows: tap, then channel; long contiguous runs), then one GEMM per group, batched by
-    # matmul (for a depthwise conv each is (1 × taps) @ (taps × positions)), in blocks of output
-    # rows: a dense conv's GEMMs are wide enough to run near peak, a grouped conv's thin ones run
-    # at memory speed and do best in one pass; the blocks also bound the temporary memory
     wg = w.reshape(g, og, cg, taps).transpose(0, 1, 3, 2).reshape(g, og, taps * cg)
     row = cells // grid[0]
     per_block = max(1, (DENSE_BLOCK_BYTES if g == 1 else GROUPED_BLOCK_BYTES) // (n * g * taps * cg * row * 4))
-    y = np.empty((n, g, og, cells), dtype=np.float32)
-    buf = np.empty(n * g * taps * cg * min(per_block, grid[0]) * row, dtype=np.float32)  # one per call
+    y = scratch("wide", (n, g, og, cells))
+    buf = scratch("cols", (n * g * taps * cg * min(per_block, grid[0]) * row,))
+    to_cols = (0, 1, *range(3, 3 + nd), 2, *range(3 + nd, 3 + 2 * nd))  # (n, g, *kernel, cg, *grid)
     for r0 in range(0, grid[0], per_block):
         r1 = min(grid[0], r0 + per_block)
         block = v[(Ellipsis, slice(r0, r1), *[slice(None)] * (nd - 1))]
         cols = buf[:n * g * taps * cg * (r1 - r0) * row].reshape(n, g, *op.kernel, cg, r1 - r0, *grid[1:])
-        np.copyto(cols, np.moveaxis(block.reshape(n, g, cg, *block.shape[2:]), 2, 2 + nd))
+        np.copyto(cols, block.reshape(n, g, cg, *block.shape[2:]).transpose(to_cols))
         np.matmul(wg, cols.reshape(n, g, taps * cg, -1), out=y[..., r0 * row:r1 * row])
-    if b is not None:  # on the contiguous wide grid, in long runs, before the crop
-        np.add(y, b.reshape(1, g, og, 1), out=y)
-    return np.ascontiguousarray(y.reshape(n, op.out_channels, *grid)[keep])
+    return y
+
+
+def _last_axis_shifts(v: np.ndarray, w: np.ndarray, op: ConvOp, grid: tuple[int, ...]) -> np.ndarray:
+    """(N, groups, 1, positions) for one filter per group (depthwise) on the stride-1 wide grid.
+
+    Such a conv is memory-bound, and im2col copies the input once per tap. Here the copy is once
+    per tap of every kernel axis but the last, one GEMM per group gives each last-axis tap's partial
+    sums over a run that long plus the last axis's span, and those are added at their shifts.
+    """
+    n, g, nd = v.shape[0], op.groups, op.dims
+    cg, k, d = op.in_channels // g, op.kernel[-1], op.dilation[-1]
+    cells = math.prod(grid)
+    # on the wide grid, last-axis tap j of a window starting at flat position p reads p + j·d
+    runs = as_strided(v, (n, g, cg, *op.kernel[:-1], cells + (k - 1) * d),
+                      (*v.strides[:1], v.strides[1] * cg, *v.strides[1:1 + nd], v.itemsize), writeable=False)
+    cols = scratch("cols", runs.shape)
+    np.copyto(cols, runs)
+    wk = w.reshape(g, -1, k).transpose(0, 2, 1)  # (g, last-axis tap, channel × other taps)
+    z = np.matmul(wk, cols.reshape(n, g, -1, runs.shape[-1]), out=scratch("taps", (n, g, k, runs.shape[-1])))
+    y = np.add(z[:, :, :1, :cells], z[:, :, 1:2, d:d + cells], out=scratch("wide", (n, g, 1, cells)))
+    for j in range(2, k):
+        np.add(y, z[:, :, j:j + 1, j * d:j * d + cells], out=y)
+    return y
 
 
 def zero_insert(x: np.ndarray, stride) -> np.ndarray:

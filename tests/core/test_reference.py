@@ -264,11 +264,14 @@ def conv_axis(draw, mode: str, max_n: int, max_k: int):
 
 
 @st.composite
-def conv_cases(draw, dims: int):
+def conv_cases(draw, dims: int, depthwise_stride_1: bool = False):
+    """A conv; ``depthwise_stride_1``: one filter per group and stride 1 (the engine's shifted-sums path)."""
     mode = draw(st.sampled_from(MODES))
     in_c, out_c, groups = draw(channel_groups())
     max_n, max_k = SIZES[dims]
     axes = [draw(conv_axis(mode, max_n, max_k)) for _ in range(dims)]
+    if depthwise_stride_1:
+        out_c, axes = groups, [(n, k, 1, d, pad) for n, k, _, d, pad in axes]
     op = ConvOp(in_c, out_c, kernel=tuple(a[1] for a in axes), stride=tuple(a[2] for a in axes),
                 dilation=tuple(a[3] for a in axes), padding=tuple(a[4] for a in axes),
                 padding_mode=mode, groups=groups, bias=draw(st.booleans()))
@@ -336,6 +339,57 @@ def pool_cases(draw, dims: int):
 def test_conv_matches_reference(dims, data):
     x, w, b, op = data.draw(conv_cases(dims))
     assert_matches(conv_forward(x, w, b, op), ref_conv(x, w, b, op))
+
+
+@pytest.mark.parametrize("dims", [1, 2, 3])
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_depthwise_stride_1_matches_reference(dims, data):
+    """One filter per group at stride 1 takes its own path (the last kernel axis as shifted sums)."""
+    x, w, b, op = data.draw(conv_cases(dims, depthwise_stride_1=True))
+    assert_matches(conv_forward(x, w, b, op), ref_conv(x, w, b, op))
+
+
+def test_depthwise_stride_1_takes_the_shifted_sums_path(monkeypatch):
+    from app.core import conv
+
+    def im2col_not_expected(*args):
+        raise AssertionError("im2col path taken")
+    monkeypatch.setattr(conv, "_im2col_gemm", im2col_not_expected)
+    x, w, b = random_arrays(0, (1, 4, 6, 5), (4, 1, 3, 3), (4,))
+    op = ConvOp(4, 4, (3, 3), (1, 1), (1, 2), ((1, 1), (2, 2)), groups=4)
+    assert_matches(conv_forward(x, w, b, op), ref_conv(x, w, b, op))
+
+
+def test_results_are_not_views_of_scratch_memory():
+    """The engine reuses per-thread buffers for its temporaries: a result must survive the next call."""
+    x1, x2, w, b = random_arrays(1, (1, 3, 8, 8), (1, 3, 8, 8), (3, 1, 3, 3), (3,))
+    for op in (ConvOp(3, 3, (3, 3), (1, 1), (1, 1), ((1, 1), (1, 1)), groups=3),  # shifted sums
+               ConvOp(3, 3, (3, 3), (2, 2), (1, 1), ((1, 1), (1, 1)), groups=3),  # im2col, no crop
+               ConvOp(3, 3, (1, 1), (1, 1), (1, 1), ((0, 0), (0, 0)), groups=3)):  # im2col, wide grid
+        first = conv_forward(x1, w[:, :, :op.kernel[0], :op.kernel[1]].copy(), b, op)
+        kept = first.copy()
+        conv_forward(x2, w[:, :, :op.kernel[0], :op.kernel[1]].copy(), b, op)
+        np.testing.assert_array_equal(first, kept)
+
+
+def test_threads_running_convs_at_once_get_their_own_answers():
+    """Scratch buffers are per thread: concurrent convs (as under the server's thread pool) agree
+    with the same convs run one by one."""
+    from concurrent.futures import ThreadPoolExecutor
+    ops = [ConvOp(4, 4, (3, 3), (1, 1), (1, 1), ((1, 1), (1, 1)), groups=4),
+           ConvOp(4, 8, (3, 3), (1, 1), (1, 1), ((1, 1), (1, 1))),
+           ConvOp(4, 4, (3, 3), (2, 2), (1, 1), ((1, 1), (1, 1)), groups=2)]
+    jobs = []
+    for i in range(24):
+        op = ops[i % len(ops)]
+        x, w, b = random_arrays(i, (2, 4, 40, 40), op.weight_shape, (op.out_channels,))
+        jobs.append((x, w, b, op))
+    serial = [conv_forward(*job) for job in jobs]
+    with ThreadPoolExecutor(8) as pool:
+        concurrent = list(pool.map(lambda job: conv_forward(*job), jobs))
+    for a, e in zip(concurrent, serial):
+        np.testing.assert_array_equal(a, e)
 
 
 @pytest.mark.parametrize("dims", [1, 2, 3])
