@@ -45,6 +45,13 @@ CASES = [
 TARGET = {"small": "< 100 µs", "medium": "≤ 1.5× torch", "large": "≤ 1.5× torch"}
 
 
+def met(row: dict) -> bool | None:
+    """The row's target: under 100 µs for the small sizes, within 1.5× PyTorch for the others."""
+    if row["size"] == "small":
+        return row["ours"] < 100e-6
+    return None if row["ratio"] is None else row["ratio"] <= 1.5
+
+
 def autorange(fn, min_time=0.05) -> tuple[int, float]:
     n = 1
     while True:
@@ -105,10 +112,11 @@ def fmt_time(s: float | None) -> str:
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| case | engine | PyTorch CPU | engine / torch | target |", "|---|---|---|---|---|"]
+    lines = ["| case | engine | PyTorch CPU | engine / torch | target | met |", "|---|---|---|---|---|---|"]
     for r in rows:
         ratio = f"{r['ratio']:.2f}×" if r["ratio"] else "–"
-        lines.append(f"| {r['case']} | {fmt_time(r['ours'])} | {fmt_time(r['torch'])} | {ratio} | {TARGET[r['size']]} |")
+        ok = {True: "yes", False: "**no**", None: "–"}[met(r)]
+        lines.append(f"| {r['case']} | {fmt_time(r['ours'])} | {fmt_time(r['torch'])} | {ratio} | {TARGET[r['size']]} | {ok} |")
     return "\n".join(lines)
 
 
@@ -133,6 +141,8 @@ def main() -> None:
     print(text)
     if args.write_readme:
         write_readme(text)
+    if any(met(r) is False for r in rows):
+        sys.exit(1)
 
 
 if __name__ == "__main__":
