@@ -14,7 +14,7 @@ from app.core.cost import layer_cost
 from app.core.forward import output_shape, random_weights, run_layer
 from app.core.frameworks import SpecError, build_layer
 from app.core.frameworks.common import MAX_INT
-from app.core.limits import check_input_size, check_layer_cost
+from app.core.limits import MAX_BODY_BYTES, check_input_size, check_layer_cost
 from app.core.trace import show_shape, trace
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -44,6 +44,22 @@ class ForwardResponse(BaseModel):
     output: list[Any] = Field(description="The output in the framework's layout (float32 values).")
     output_shape: list[int]
     weights: list[Any] = Field(description="The weights used, in the framework's order and layout.")
+
+
+class RefusalItem(BaseModel):
+    loc: list[str | int] = Field(description='Where in the request, e.g. ["body", "layer", "kernel_size"].')
+    msg: str = Field(description="What is wrong: the field, the value, and what would work.")
+    type: str
+
+
+class Refusal(BaseModel):
+    """The body of every 413 and 422 answer (FastAPI's validation-error shape)."""
+
+    detail: list[RefusalItem]
+
+
+REFUSALS = {413: {"model": Refusal, "description": f"Body over the size limit ({MAX_BODY_BYTES:,} bytes)"},
+            422: {"model": Refusal, "description": "A field the framework or our limits refuse; `detail` names it"}}
 
 
 class APIError(Exception):
@@ -87,8 +103,7 @@ def _dumps(obj: dict) -> Response:
 
 
 @router.post("/forward", response_model=ForwardResponse, response_class=Response,
-             responses={200: {"model": ForwardResponse}, 413: {"description": "Body over the size limit"},
-                        422: {"description": "A field the framework or our limits refuse; `detail` names it"}})
+             responses={200: {"model": ForwardResponse}, **REFUSALS})
 def forward(req: ForwardRequest) -> Response:
     """Run one layer on real numbers, exactly as the framework computes it (float32)."""
     spec = req.layer.model_dump()
@@ -141,7 +156,7 @@ class CostResponse(BaseModel):
 
 
 @router.post("/cost", response_model=CostResponse,
-             responses={422: {"description": "A field the framework or our limits refuse; `detail` names it"}})
+             responses=REFUSALS)
 def cost(req: CostRequest) -> CostResponse:
     """What one layer costs: parameters, multiply-accumulates, bytes moved and arithmetic intensity.
 
@@ -211,7 +226,7 @@ def _check_shape(shape: list[int | None], loc: list) -> tuple:
 
 
 @router.post("/trace", response_model=TraceResponse, response_model_exclude_none=False,
-             responses={422: {"description": "Malformed request or code that is not Python; `detail` says why"}})
+             responses=REFUSALS)
 def trace_model(req: TraceRequest) -> TraceResponse:
     """Every layer's shape, parameters, MACs and receptive field, from layer specs or pasted code.
 

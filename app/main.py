@@ -6,6 +6,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import api
@@ -23,11 +24,65 @@ HTMX_RESPONSE_HEADERS = ", ".join(f"HX-{h}" for h in ("Trigger", "Location", "Re
 PERMISSIONS = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 
 
+def security_headers(path: str) -> dict[str, str]:
+    """Per route: embeds may be framed by any page, everything else only by ours.
+
+    Embedded views run in a sandboxed iframe with an opaque origin, so their htmx requests are
+    cross-origin: GETs are allowed from anywhere (no cookies exist to leak) and preflights answered.
+    """
+    common = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "strict-origin-when-cross-origin",
+              "Permissions-Policy": PERMISSIONS}
+    if not path.startswith("/embed/"):
+        return {"Content-Security-Policy": CSP.format("'self'"), "X-Frame-Options": "SAMEORIGIN", **common}
+    return {"Content-Security-Policy": CSP.format("*"), "Access-Control-Allow-Origin": "*",
+            "Access-Control-Allow-Methods": "GET", "Access-Control-Allow-Headers": "*",
+            "Access-Control-Max-Age": "86400", "Access-Control-Expose-Headers": HTMX_RESPONSE_HEADERS, **common}
+
+
+def too_large(size: int | None) -> JSONResponse:
+    """413 in the shape of every other refusal; ``size`` is None for a body sent without a length."""
+    what = f"{size:,} bytes; the limit is" if size is not None else "over the limit of"
+    return JSONResponse({"detail": [{"loc": ["body"], "type": "too_large",
+                                     "msg": f"the request body is {what} {MAX_BODY_BYTES:,} bytes: send a "
+                                            "smaller input (the element limits are lower still)"}]}, status_code=413)
+
+
+class Outermost:
+    """The first and last layer of every request, outside even FastAPI's own: the security headers
+    go on every answer (also the 413s and 500s those layers send themselves), embed preflights are
+    answered, and a Content-Length over the limit is refused before anything reads the body."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = security_headers(scope["path"])
+
+        async def send_with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).update(headers)
+            await send(message)
+
+        length = Headers(scope=scope).get("content-length", "")
+        if length.isdigit() and int(length) > MAX_BODY_BYTES:
+            return await too_large(int(length))(scope, receive, send_with_headers)
+        if scope["method"] == "OPTIONS" and scope["path"].startswith("/embed/"):
+            return await Response(status_code=204)(scope, receive, send_with_headers)
+        await self.app(scope, receive, send_with_headers)
+
+
+class Convscope(FastAPI):
+    def build_middleware_stack(self):
+        return Outermost(super().build_middleware_stack())
+
+
 def create_app() -> FastAPI:
     missing = missing_vendor_files()
     if missing:
         raise RuntimeError(f"front-end assets are missing ({', '.join(missing)}): run `npm ci` (make run does)")
-    app = FastAPI(title="Convscope API", version="1", max_body_size=MAX_BODY_BYTES,
+    app = Convscope(title="Convscope API", version="1", max_body_size=MAX_BODY_BYTES,
                   docs_url=None, redoc_url=None,
                   description="Convolution layers computed exactly as PyTorch and Keras do. See API.md.")
     app.include_router(api.router)
@@ -68,6 +123,8 @@ def create_app() -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         # FastAPI answers 400 for a body json.loads cannot read (e.g. nesting past the recursion limit)
+        if exc.status_code == 413:  # a body sent without a Content-Length, stopped as it passed the limit
+            return too_large(None)
         if exc.status_code == 400 and request.url.path.startswith("/api/"):
             return JSONResponse({"detail": [{"loc": ["body"], "type": "json_invalid",
                                              "msg": "the body is not valid JSON (or nests too deeply to read)"}]},
@@ -79,32 +136,6 @@ def create_app() -> FastAPI:
         # FastAPI's own shape, minus echoed inputs (they can be megabytes)
         detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
         return JSONResponse({"detail": detail}, status_code=422)
-
-    @app.middleware("http")
-    async def headers(request: Request, call_next):
-        """Security headers per route: embeds may be framed by any page, everything else only by ours.
-
-        Embedded views run in a sandboxed iframe with an opaque origin, so their htmx requests are
-        cross-origin: GETs are allowed from anywhere (no cookies exist to leak) and preflights answered.
-        """
-        embed = request.url.path.startswith("/embed/")
-        if request.method == "OPTIONS" and embed:
-            response = Response(status_code=204)
-        else:
-            response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CSP.format("*" if embed else "'self'"))
-        if embed:
-            response.headers["Access-Control-Allow-Origin"] = "*"
-            response.headers["Access-Control-Allow-Methods"] = "GET"
-            response.headers["Access-Control-Allow-Headers"] = "*"
-            response.headers["Access-Control-Max-Age"] = "86400"
-            response.headers["Access-Control-Expose-Headers"] = HTMX_RESPONSE_HEADERS
-        else:
-            response.headers["X-Frame-Options"] = "SAMEORIGIN"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-        response.headers["Permissions-Policy"] = PERMISSIONS
-        return response
 
     return app
 

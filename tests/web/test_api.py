@@ -117,6 +117,15 @@ def test_malformed_bodies_are_422_not_500(client, raw):
     assert r.status_code == 422, r.text[:200]
 
 
+@pytest.mark.parametrize("path", ["/api/forward", "/api/trace", "/api/cost"])
+def test_openapi_documents_the_refusals(client, path):
+    schema = client.get("/openapi.json").json()
+    responses = schema["paths"][path]["post"]["responses"]
+    for status in ("413", "422"):
+        assert responses[status]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Refusal"}
+    assert set(schema["components"]["schemas"]["Refusal"]["properties"]) == {"detail"}
+
+
 def test_openapi_documents_forward(client):
     schema = client.get("/openapi.json").json()
     op = schema["paths"]["/api/forward"]["post"]

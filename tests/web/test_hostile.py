@@ -65,18 +65,36 @@ def _chunks(data: bytes, size: int = 64 * 1024):
         yield data[i:i + size]
 
 
+def assert_refused_as_too_large(r, *words):
+    """A 413 like every other refusal: JSON naming the body and the limit, with the site's headers."""
+    assert r.status_code == 413, r.text[:200]
+    (item,) = r.json()["detail"]
+    assert item["loc"] == ["body"] and item["type"] == "too_large"
+    for w in (f"{MAX_BODY_BYTES:,} bytes", "smaller input", *words):
+        assert w in item["msg"], item["msg"]
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert "frame-ancestors 'self'" in r.headers["content-security-policy"]
+
+
 @pytest.mark.parametrize("path", ENDPOINTS)
 def test_body_over_the_limit_is_413_with_a_content_length(client, path):
     r = client.post(path, content=_padded(path, MAX_BODY_BYTES + 1), headers=JSON)
     assert r.request.headers["content-length"] == str(MAX_BODY_BYTES + 1)
-    assert r.status_code == 413, r.text[:200]
+    assert_refused_as_too_large(r, f"{MAX_BODY_BYTES + 1:,} bytes")
 
 
 @pytest.mark.parametrize("path", ENDPOINTS)
 def test_body_over_the_limit_is_413_when_sent_chunked(client, path):
     r = client.post(path, content=_chunks(_padded(path, MAX_BODY_BYTES + 1)), headers=JSON)
     assert "content-length" not in r.request.headers and r.request.headers["transfer-encoding"] == "chunked"
-    assert r.status_code == 413, r.text[:200]
+    assert_refused_as_too_large(r)
+
+
+def test_a_page_sent_a_huge_body_is_413_with_headers(client):
+    """Outside the API too: the refusal comes before any route, with the headers every answer has."""
+    r = client.request("GET", "/explore", content=b"x" * (MAX_BODY_BYTES + 1))
+    assert_refused_as_too_large(r)
+    assert r.headers["x-frame-options"] == "SAMEORIGIN"
 
 
 @pytest.mark.parametrize("path", ENDPOINTS)
