@@ -16,7 +16,7 @@ from typing import Any, Callable
 from app.core.cost import layer_cost
 from app.core.forward import output_shape
 from app.core.frameworks import FRAMEWORKS, SpecError, build_layer
-from app.core.frameworks.common import bool_value, int_tuple, int_value, read_keywords
+from app.core.frameworks.common import bool_value, int_tuple, int_value, is_int, read_keywords
 from app.core.ops import ConvOp, PoolOp
 from app.core.shapes import effective_kernel
 
@@ -117,10 +117,27 @@ def _dense(framework, spec, shape):
     return Step((*shape[:-1], out), n_in * out + (out if bias else 0), math.prod(shape[:-1]) * n_in * out, None, note)
 
 
+def dim_index(layer: str, key: str, v: Any, rank: int) -> int:
+    """An axis as PyTorch reads it: −rank … rank−1, negative counting from the end.
+
+    >>> dim_index("Flatten", "end_dim", -1, 4)
+    3
+    """
+    if not is_int(v) or not -rank <= v < rank:
+        raise SpecError(f"{layer}: {key} must be an integer from {-rank} to {rank - 1} for a {rank}-D input, "
+                        f"got {v!r}", key)
+    return v % rank
+
+
 def _flatten(framework, spec, shape):
     if framework == "torch":
         kw = read_keywords(spec, "Flatten", {"start_dim": 1, "end_dim": -1})
-        a, b = kw["start_dim"] % len(shape), kw["end_dim"] % len(shape)
+        a = dim_index("Flatten", "start_dim", kw["start_dim"], len(shape))
+        b = dim_index("Flatten", "end_dim", kw["end_dim"], len(shape))
+        if a > b:
+            raise SpecError(f"Flatten: start_dim {kw['start_dim']} comes after end_dim {kw['end_dim']} on the "
+                            f"{len(shape)}-D input {list(shape)}; PyTorch refuses that: make start_dim ≤ end_dim",
+                            "start_dim")
         return Step((*shape[:a], math.prod(shape[a:b + 1]), *shape[b + 1:]), rf=LOSES_RF)
     read_keywords(spec, "Flatten", {"data_format": None, **_KERAS_NO_EFFECT})
     return Step((shape[0], math.prod(shape[1:])), rf=LOSES_RF)

@@ -68,3 +68,17 @@ def test_q5_fit_check_explains_the_sample_counts():
     assert fit_check((60060, 33, 33, 7, 1), (60060, 1), (None, 33, 33, 7, 1), (None, 1)) == [
         (True, "x [60060, 33, 33, 7, 1]: 60,060 samples of [33, 33, 7, 1], as the model takes"),
         (True, "y [60060, 1]: 60,060 samples of [1], as the model gives")]
+
+
+@pytest.mark.parametrize("kw, words", [
+    ({"start_dim": 7}, ["start_dim", "-4 to 3", "got 7"]),
+    ({"end_dim": "x"}, ["end_dim", "-4 to 3", "got 'x'"]),
+    ({"start_dim": True}, ["start_dim", "got True"]),  # PyTorch: "must be int, not bool"
+    ({"start_dim": 2, "end_dim": 1}, ["start_dim 2 comes after end_dim 1", "start_dim ≤ end_dim"]),
+])
+def test_flatten_dims_are_read_as_pytorch_does(kw, words):
+    """No wrapping modulo the rank and no reversed ranges: PyTorch refuses these, and so do we."""
+    t = trace("torch", [1, 3, 8, 8], [{"type": "Flatten", **kw}])
+    assert not t.ok
+    for w in words:
+        assert w in t.error[1], t.error[1]

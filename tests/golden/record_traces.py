@@ -880,6 +880,35 @@ torch_model("torch-error-linear-without-flatten", """
     )
 """, [2, 1, 28, 28])
 
+torch_model("torch-error-flatten-start-after-end", """
+    import torch.nn as nn
+
+    model = nn.Sequential(
+        nn.Conv2d(3, 8, 3),
+        nn.Flatten(start_dim=2, end_dim=1),
+        nn.Linear(8 * 6 * 6, 10),
+    )
+""", [1, 3, 8, 8])
+
+torch_model("torch-error-flatten-dim-out-of-range", """
+    import torch.nn as nn
+
+    model = nn.Sequential(
+        nn.Conv1d(4, 8, 3),
+        nn.Flatten(start_dim=3),
+        nn.Linear(8 * 8, 10),
+    )
+""", [2, 4, 10])
+
+torch_model("torch-flatten-negative-dims", """
+    import torch.nn as nn
+
+    model = nn.Sequential(
+        nn.Conv2d(3, 8, 3),
+        nn.Flatten(-2, -1),
+        nn.Linear(36, 5),
+    )
+""", [2, 3, 8, 8])
 
 # --------------------------------------------------------------------------- expected numbers
 # Facts stated in QUESTIONS.md; the script refuses to write traces.json if they do not come out.
