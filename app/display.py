@@ -5,13 +5,13 @@ import numpy as np
 
 
 def fmt(v: float) -> str:
-    """Two decimals at most, no trailing zeros, a real minus sign (static/explore.js: fmt)."""
+    """Two decimals at most, no trailing zeros, a real minus sign (static/player.js: fmt)."""
     text = f"{v:.2f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text.replace("-", "−")
 
 
 def term(x: float, w: float) -> str:
-    """One product of the arithmetic, negatives in parentheses (static/explore.js: term)."""
+    """One product of the arithmetic, negatives in parentheses (static/player.js: term)."""
     wrap = lambda v: f"({fmt(v)})" if fmt(v).startswith("−") else fmt(v)  # noqa: E731
     return f"{wrap(x)}×{wrap(w)}"
 

@@ -2,29 +2,11 @@
 // no request per frame. Index arithmetic finds each window; the server renders ?step=n the same way.
 (function () {
   "use strict";
-  let timer = null;
-
-  function fmt(v) { // as app/routes/explore.py: fmt
-    let t = v.toFixed(2).replace(/\.?0+$/, "");
-    if (t === "-0" || t === "") t = "0";
-    return t.replace("-", "\u2212");
-  }
-  function term(x, w) { // as app/routes/explore.py: term
-    const wrap = (v) => (fmt(v).startsWith("\u2212") ? `(${fmt(v)})` : fmt(v));
-    return `${wrap(x)}×${wrap(w)}`;
-  }
-  function unravel(i, shape) {
-    const out = new Array(shape.length);
-    for (let a = shape.length - 1; a >= 0; a--) { out[a] = i % shape[a]; i = Math.floor(i / shape[a]); }
-    return out;
-  }
-  function ravel(idx, shape) { return idx.reduce((acc, v, a) => acc * shape[a] + v, 0); }
-  function prod(shape) { return shape.reduce((a, b) => a * b, 1); }
+  const { fmt, term, unravel, ravel, prod, player, setParam } = window.Convscope;
 
   function setup(root) {
     const source = root.querySelector("#explore-data");
     if (!source) return;
-    stop();
     const d = JSON.parse(source.dataset.explore);
     // keep the sliders where the layer runs (ezyang's visualizer does the same)
     Object.entries(JSON.parse(source.dataset.limits || "{}")).forEach(([id, bounds]) => {
@@ -107,24 +89,10 @@
       const scrub = root.querySelector("#scrub");
       scrub.value = step;
       root.querySelector("#step-label").textContent = `${step} of ${total}: output [${o.join(", ")}]`;
-      const url = new URL(window.location.href); // a link to this very step
-      if (step) url.searchParams.set("step", step); else url.searchParams.delete("step");
-      history.replaceState(history.state, "", url);
+      setParam("step", step); // a link to this very step
     }
 
-    function play() {
-      const btn = root.querySelector("#play");
-      if (timer) { stop(); return; }
-      const rate = Number(root.querySelector("#speed").value) || 3;
-      timer = setInterval(() => show(step + 1), 1000 / rate);
-      btn.textContent = "❚❚ Pause";
-      btn.setAttribute("aria-pressed", "true");
-    }
-    root.querySelector("#play").addEventListener("click", play);
-    root.querySelector("#speed").addEventListener("change", () => { if (timer) { stop(); play(); } });
-    root.querySelector("#scrub").addEventListener("input", (e) => { stop(); show(Number(e.target.value)); });
-    root.querySelector("#step-back").addEventListener("click", (e) => { e.preventDefault(); stop(); show(step - 1); });
-    root.querySelector("#step-forward").addEventListener("click", (e) => { e.preventDefault(); stop(); show(step + 1); });
+    const { stop, autoplay } = player(root, show, () => step);
 
     // hover or focus an output cell: its window lights up; hover an input cell: the outputs that read it
     const out = root.querySelector("[aria-label^='output of filter']");
@@ -165,15 +133,7 @@
       grid.addEventListener("mouseleave", () => { linked = clear(linked, "linked"); });
     });
     show(step);
-    // an embed may ask to play (never when the reader prefers reduced motion)
-    if (document.body.dataset.autoplay === "1" && !matchMedia("(prefers-reduced-motion: reduce)").matches) play();
-  }
-
-  function stop() {
-    if (timer) clearInterval(timer);
-    timer = null;
-    const btn = document.querySelector("#play");
-    if (btn) { btn.textContent = "▶ Play"; btn.setAttribute("aria-pressed", "false"); }
+    autoplay();
   }
 
   htmx.onLoad((elt) => {

@@ -2,33 +2,14 @@
 // #pointwise-data (no request per frame). The server renders ?step=n the same way.
 (function () {
   "use strict";
-  let timer = null;
-  let stopCurrent = null; // pauses the player of the fragment shown now
-
-
-  function fmt(v) { // as app/display.py: fmt
-    let t = v.toFixed(2).replace(/\.?0+$/, "");
-    if (t === "-0" || t === "") t = "0";
-    return t.replace("-", "\u2212");
-  }
-  function term(a, b) { // as app/display.py: term
-    const wrap = (v) => (fmt(v).startsWith("\u2212") ? `(${fmt(v)})` : fmt(v));
-    return `${wrap(a)}×${wrap(b)}`;
-  }
-  function strong(text) {
-    const el = document.createElement("strong");
-    el.textContent = text;
-    return el;
-  }
+  const { fmt, term, strong, setParam, player } = window.Convscope;
 
   function setup(root) {
     const source = root.querySelector("#pointwise-data");
     if (!source) return;
-    stop();
     const d = JSON.parse(source.dataset.pointwise);
     const L = d.positions, shown = Math.min(d.detail, d.cin);
     const $ = (id) => root.querySelector("#" + id);
-    const play = $("play"), state = $("play-state");
     let t = d.step, lit = [];
 
     // the framework links sit outside the swapped part: point them at the state shown now
@@ -84,28 +65,9 @@
       root.querySelectorAll(".pw-t").forEach((el) => { el.textContent = t; });
       $("scrub").value = t;
       $("step-label").textContent = `t = ${t} of 0–${L - 1}`;
-      const url = new URL(window.location.href); // the address names the position shown
-      if (t) url.searchParams.set("step", t); else url.searchParams.delete("step");
-      history.replaceState(history.state, "", url);
+      setParam("step", t); // the address names the position shown
     }
-    function paused(yes) {
-      play.textContent = yes ? "▶ Play" : "❚❚ Pause";
-      play.setAttribute("aria-pressed", yes ? "false" : "true");
-      state.textContent = yes ? "Paused" : "Playing";
-      state.classList.toggle("playing", !yes);
-    }
-    function start() {
-      const rate = Number($("speed").value) || 2;
-      timer = setInterval(() => show(t + 1), 1000 / rate);
-      paused(false);
-    }
-    stopCurrent = () => { if (timer) clearInterval(timer); timer = null; paused(true); };
-
-    play.addEventListener("click", () => { if (timer) stop(); else start(); });
-    $("speed").addEventListener("change", () => { if (timer) { stop(); start(); } });
-    $("scrub").addEventListener("input", (e) => { stop(); show(Number(e.target.value)); });
-    $("step-back").addEventListener("click", (e) => { e.preventDefault(); stop(); show(t - 1); });
-    $("step-forward").addEventListener("click", (e) => { e.preventDefault(); stop(); show(t + 1); });
+    const { stop, autoplay } = player(root, show, () => t);
     // a click on any input or output cell (or its column header) moves to that position
     ["x-table", "y-table"].forEach((id) => $(id).addEventListener("click", (e) => {
       const cell = e.target.closest("td[id], th[id]");
@@ -114,11 +76,9 @@
       if (m) { stop(); show(cell.tagName === "TH" ? Number(m[1]) : Number(m[1]) % L); }
     }));
     show(t);
-    // an embed may ask to play (never when the reader prefers reduced motion)
-    if (document.body.dataset.autoplay === "1" && !matchMedia("(prefers-reduced-motion: reduce)").matches) start();
+    autoplay();
   }
 
-  function stop() { if (stopCurrent) stopCurrent(); }
   function outline(root, s) { // the column t outlined in the input and output heatmaps, once plotly drew them
     root.querySelectorAll(".plot[data-column][data-rendered]").forEach((el) => {
       if (window.Plotly) window.Plotly.relayout(el, { "shapes[0].x0": s - 0.5, "shapes[0].x1": s + 0.5 });

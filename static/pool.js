@@ -3,37 +3,13 @@
 // does for ?step=n; the texts here are the same as the server's (tests compare them).
 (function () {
   "use strict";
-  let timer = null;
-
-  function fmt(v) { // as app/display.py: fmt (Python rounds an exact half to even; toFixed rounds it up)
-    let t;
-    const eighths = v * 8;
-    if (Number.isInteger(eighths) && Math.abs(eighths) % 2 === 1) { // v = odd/8: exactly halfway at 2 decimals
-      let cents = Math.floor(Math.abs(v) * 100);
-      if (cents % 2 === 1) cents += 1;
-      t = (v < 0 ? "-" : "") + (cents / 100).toFixed(2);
-    } else {
-      t = v.toFixed(2);
-    }
-    t = t.replace(/\.?0+$/, "");
-    if (t === "-0" || t === "") t = "0";
-    return t.replace("-", "\u2212");
-  }
-  const wrap = (v) => (fmt(v).startsWith("\u2212") ? `(${fmt(v)})` : fmt(v));
+  const { fmt, wrap, unravel, ravel, prod, player, setParam } = window.Convscope;
   const plural = (n, word) => `${n} ${word}${n > 1 ? "s" : ""}`;
-  function unravel(i, shape) {
-    const out = new Array(shape.length);
-    for (let a = shape.length - 1; a >= 0; a--) { out[a] = i % shape[a]; i = Math.floor(i / shape[a]); }
-    return out;
-  }
-  function ravel(idx, shape) { return idx.reduce((acc, v, a) => acc * shape[a] + v, 0); }
-  function prod(shape) { return shape.reduce((a, b) => a * b, 1); }
   const list = (pos) => `[${pos.join(", ")}]`;
 
   function setup(root) {
     const source = root.querySelector("#pool-data");
     if (!source) return;
-    stop();
     const d = JSON.parse(source.dataset.pool);
     const taps = prod(d.kernel), total = prod(d.out), cells = prod(d.size);
     const $ = (id) => root.querySelector("#" + CSS.escape(id));
@@ -150,27 +126,10 @@
       root.querySelector("#arith-title").textContent = `Output ${list(o)} of every channel, written out`;
       root.querySelector("#scrub").value = step;
       root.querySelector("#step-label").textContent = `${step} of ${total}: output ${list(o)}`;
-      const url = new URL(window.location.href); // a link to this very step
-      if (step) url.searchParams.set("step", step); else url.searchParams.delete("step");
-      history.replaceState(history.state, "", url);
+      setParam("step", step); // a link to this very step
     }
 
-    function play() {
-      if (timer) { stop(); return; }
-      const rate = Number(root.querySelector("#speed").value) || 3;
-      timer = setInterval(() => show(step + 1), 1000 / rate);
-      const btn = root.querySelector("#play");
-      btn.textContent = "❚❚ Pause";
-      btn.setAttribute("aria-pressed", "true");
-      const state = root.querySelector("#play-state");
-      state.textContent = "Playing";
-      state.classList.add("playing");
-    }
-    root.querySelector("#play").addEventListener("click", play);
-    root.querySelector("#speed").addEventListener("change", () => { if (timer) { stop(); play(); } });
-    root.querySelector("#scrub").addEventListener("input", (e) => { stop(); show(Number(e.target.value)); });
-    root.querySelector("#step-back").addEventListener("click", (e) => { e.preventDefault(); stop(); show(step - 1); });
-    root.querySelector("#step-forward").addEventListener("click", (e) => { e.preventDefault(); stop(); show(step + 1); });
+    const { stop, autoplay } = player(root, show, () => step);
 
     // hover an output: its window is outlined in every channel; click it to go to its step
     const outputIndex = (el) => { const m = /^y\d+-(\d+)$/.exec((el && el.id) || ""); return m ? Number(m[1]) : null; };
@@ -186,17 +145,7 @@
       g.addEventListener("click", (e) => { const i = outputIndex(e.target); if (i !== null) { stop(); show(i); } });
     });
     show(step);
-    // an embed may ask to play (never when the reader prefers reduced motion)
-    if (document.body.dataset.autoplay === "1" && !matchMedia("(prefers-reduced-motion: reduce)").matches) play();
-  }
-
-  function stop() {
-    if (timer) clearInterval(timer);
-    timer = null;
-    const btn = document.querySelector("#play");
-    if (btn) { btn.textContent = "▶ Play"; btn.setAttribute("aria-pressed", "false"); }
-    const state = document.querySelector("#play-state");
-    if (state) { state.textContent = "Paused"; state.classList.remove("playing"); }
+    autoplay();
   }
 
   htmx.onLoad((elt) => {

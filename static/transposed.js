@@ -3,42 +3,18 @@
 // frame). The server renders ?step=n and ?pos=n the same way.
 (function () {
   "use strict";
-  let stopCurrent = null; // pauses the player of the fragment shown now
-
-  function fmt(v) { // as app/display.py: fmt
-    let t = v.toFixed(2).replace(/\.?0+$/, "");
-    if (t === "-0" || t === "") t = "0";
-    return t.replace("-", "\u2212");
-  }
-  function term(x, w) { // as app/display.py: term
-    const wrap = (v) => (fmt(v).startsWith("\u2212") ? `(${fmt(v)})` : fmt(v));
-    return `${wrap(x)}×${wrap(w)}`;
-  }
-  function unravel(i, shape) {
-    const out = new Array(shape.length);
-    for (let a = shape.length - 1; a >= 0; a--) { out[a] = i % shape[a]; i = Math.floor(i / shape[a]); }
-    return out;
-  }
-  function ravel(idx, shape) { return idx.reduce((acc, v, a) => acc * shape[a] + v, 0); }
-  function prod(shape) { return shape.reduce((a, b) => a * b, 1); }
-  function strong(text) { const el = document.createElement("strong"); el.textContent = text; return el; }
-  function setParam(key, value) { // the address names the frame shown
-    const url = new URL(window.location.href);
-    if (value) url.searchParams.set(key, value); else url.searchParams.delete(key);
-    history.replaceState(history.state, "", url);
-  }
+  const { fmt, term, unravel, ravel, prod, strong, setParam, player } = window.Convscope;
 
   function setup(root) {
     const source = root.querySelector("#transposed-data");
     if (!source) return;
-    if (stopCurrent) stopCurrent();
     const d = JSON.parse(source.dataset.transposed);
     const shown = document.getElementById("o"); // the form sits outside the swapped part: keep its bound current
     if (shown) shown.max = String(d.filters - 1);
     const $ = (id) => root.querySelector("#" + CSS.escape(id));
     const P = prod(d.size), taps = prod(d.kernel), cg = d.channels.length;
     const total = cg * P, cells = prod(d.canvas), outs = prod(d.out), padCells = prod(d.padded);
-    let timer = null, step = d.step, pos = d.pos, lit = [], winLit = [], linked = [];
+    let step = d.step, pos = d.pos, lit = [], winLit = [], linked = [];
 
     // canvas cell of input position i and kernel tap t: i·stride + j·dilation
     const stampCell = (i, t) => {
@@ -82,22 +58,8 @@
       $("step-label").textContent = `${step} of ${total}: x[${ch}, ${ip.join(", ")}]`;
       setParam("step", step);
     }
-    function paused(yes) {
-      const play = $("play"), state = $("play-state");
-      play.textContent = yes ? "▶ Play" : "❚❚ Pause";
-      play.setAttribute("aria-pressed", yes ? "false" : "true");
-      state.textContent = yes ? "Paused" : "Playing";
-      state.classList.toggle("playing", !yes);
-    }
-    function start() {
-      const rate = Number($("speed").value) || 2;
-      timer = setInterval(() => show(step + 1), 1000 / rate);
-      paused(false);
-    }
-    function stop() { if (timer) clearInterval(timer); timer = null; paused(true); }
-    stopCurrent = stop;
+    const { stop, autoplay } = player(root, show, () => step);
 
-    // ---- 2. the direct convolution's window
     function showPos(p) {
       pos = ((p % outs) + outs) % outs;
       const q = unravel(pos, d.out);
@@ -159,11 +121,6 @@
       });
     });
 
-    $("play").addEventListener("click", () => { if (timer) stop(); else start(); });
-    $("speed").addEventListener("change", () => { if (timer) { stop(); start(); } });
-    $("scrub").addEventListener("input", (e) => { stop(); show(Number(e.target.value)); });
-    $("step-back").addEventListener("click", (e) => { e.preventDefault(); stop(); show(step - 1); });
-    $("step-forward").addEventListener("click", (e) => { e.preventDefault(); stop(); show(step + 1); });
     $("pos-scrub").addEventListener("input", (e) => showPos(Number(e.target.value)));
     $("pos-back").addEventListener("click", (e) => { e.preventDefault(); showPos(pos - 1); });
     $("pos-forward").addEventListener("click", (e) => { e.preventDefault(); showPos(pos + 1); });
@@ -171,7 +128,7 @@
     showPos(pos);
     root.dataset.ready = "1"; // for tests and tools: the script has drawn this fragment
     // an embed may ask to play (never when the reader prefers reduced motion)
-    if (document.body.dataset.autoplay === "1" && !matchMedia("(prefers-reduced-motion: reduce)").matches) start();
+    autoplay();
   }
 
   htmx.onLoad((elt) => {

@@ -1,0 +1,72 @@
+// What the views that play a computation in the browser share (explore, pool, transposed,
+// pointwise): the server's number format, index arithmetic, and the step player's controls
+// (templates/_partials/player.html). Loaded before each view's own script.
+window.Convscope = (function () {
+  "use strict";
+
+  function fmt(v) { // as app/display.py: fmt (Python rounds an exact half to even; toFixed rounds it up)
+    let t;
+    const eighths = v * 8;
+    if (Number.isInteger(eighths) && Math.abs(eighths) % 2 === 1) { // v = odd/8: exactly halfway at 2 decimals
+      let cents = Math.floor(Math.abs(v) * 100);
+      if (cents % 2 === 1) cents += 1;
+      t = (v < 0 ? "-" : "") + (cents / 100).toFixed(2);
+    } else {
+      t = v.toFixed(2);
+    }
+    t = t.replace(/\.?0+$/, "");
+    if (t === "-0" || t === "") t = "0";
+    return t.replace("-", "\u2212");
+  }
+  const wrap = (v) => (fmt(v).startsWith("\u2212") ? `(${fmt(v)})` : fmt(v)); // as app/display.py: term
+  const term = (a, b) => `${wrap(a)}×${wrap(b)}`;
+  function unravel(i, shape) {
+    const out = new Array(shape.length);
+    for (let a = shape.length - 1; a >= 0; a--) { out[a] = i % shape[a]; i = Math.floor(i / shape[a]); }
+    return out;
+  }
+  const ravel = (idx, shape) => idx.reduce((acc, v, a) => acc * shape[a] + v, 0);
+  const prod = (shape) => shape.reduce((a, b) => a * b, 1);
+  function strong(text) { const el = document.createElement("strong"); el.textContent = text; return el; }
+  function setParam(key, value) { // the address names the frame shown (0: the default, left out)
+    const url = new URL(window.location.href);
+    if (value) url.searchParams.set(key, value); else url.searchParams.delete(key);
+    history.replaceState(history.state, "", url);
+  }
+
+  let stopCurrent = null; // pauses the player of the fragment shown now
+
+  // Wire root's player: #play and its visible #play-state, #speed, #scrub, #step-back, #step-forward.
+  // show(s) draws step s (any integer: it wraps); current() is the step drawn now.
+  function player(root, show, current) {
+    if (stopCurrent) stopCurrent(); // a fragment swapped in replaces the one that was playing
+    const $ = (id) => root.querySelector("#" + id);
+    const play = $("play"), state = $("play-state");
+    let timer = null;
+    function paused(yes) {
+      play.textContent = yes ? "▶ Play" : "❚❚ Pause";
+      play.setAttribute("aria-pressed", yes ? "false" : "true");
+      state.textContent = yes ? "Paused" : "Playing";
+      state.classList.toggle("playing", !yes);
+    }
+    function start() {
+      timer = setInterval(() => show(current() + 1), 1000 / Number($("speed").value));
+      paused(false);
+    }
+    function stop() { if (timer) clearInterval(timer); timer = null; paused(true); }
+    stopCurrent = stop;
+    play.addEventListener("click", () => (timer ? stop() : start()));
+    $("speed").addEventListener("change", () => { if (timer) { stop(); start(); } });
+    $("scrub").addEventListener("input", (e) => { stop(); show(Number(e.target.value)); });
+    $("step-back").addEventListener("click", (e) => { e.preventDefault(); stop(); show(current() - 1); });
+    $("step-forward").addEventListener("click", (e) => { e.preventDefault(); stop(); show(current() + 1); });
+    return {
+      stop,
+      autoplay() { // an embed may ask to play: never when the reader prefers reduced motion
+        if (document.body.dataset.autoplay === "1" && !matchMedia("(prefers-reduced-motion: reduce)").matches) start();
+      },
+    };
+  }
+
+  return { fmt, wrap, term, unravel, ravel, prod, strong, setParam, player };
+})();
