@@ -15,7 +15,9 @@ from app.core.ops import ConvOp, Pad
 from app.core.scratch import scratch
 from app.core.shapes import effective_kernel
 
-# im2col columns per block
+# Bytes of im2col columns per block. A dense conv's GEMMs run faster the wider they are: 3 MB measured
+# best on a 1 MB-L2 / 32 MB-L3 CPU (1 MB: 1.2× slower). A grouped conv's thin GEMMs are memory-bound
+# and do best in one pass; the bound only caps the temporary memory.
 DENSE_BLOCK_BYTES = 3 << 20
 GROUPED_BLOCK_BYTES = 16 << 20
 _NUMPY_PAD_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
