@@ -33,6 +33,9 @@ def run(users: int, seconds: int, workers: int) -> dict:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         with open(f"{out}/run_stats.csv") as f:
             total = next(row for row in csv.DictReader(f) if row["Name"] == "Aggregated")
+        with open(f"{out}/run_failures.csv") as f:  # what failed, so a failure can be looked into
+            for row in csv.DictReader(f):
+                print(f"failed {row['Occurrences']}×: {row['Method']} {row['Name']}: {row['Error'][:300]}")
     requests, failures = int(total["Request Count"]), int(total["Failure Count"])
     return {"requests": requests, "failures": failures, "failure_ratio": failures / max(requests, 1),
             "p95_ms": float(total["95%"]), "rps": float(total["Requests/s"])}
