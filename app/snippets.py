@@ -86,6 +86,8 @@ def keras_code(op: ConvOp, input_shape_cf: tuple[int, ...], out_shape_cf: tuple[
     lines.append(f"print(y.shape)       # {(out_shape_cf[0], *out_shape_cf[2:], out_shape_cf[1])}")
     if op.padding_mode != "zeros":
         lines.insert(0, f"# Keras has no padding_mode: this pads with zeros, not '{op.padding_mode}'")
+    if max(op.stride) > 1 and max(op.dilation) > 1:
+        lines.insert(0, "# Keras refuses strides > 1 together with dilation_rate > 1: this raises a ValueError")
     return "\n".join(lines)
 
 

@@ -51,8 +51,8 @@ class ExploreState(BaseModel):
     size: tuple[int, ...] = (6, 6)
     filters: int = Field(2, ge=1, le=128)
     kernel: tuple[int, ...] = (3, 3)
-    stride: int = Field(1, ge=1, le=4)
-    dilation: int = Field(1, ge=1, le=4)
+    stride: tuple[int, ...] = (1,)  # per spatial axis (one value: every axis)
+    dilation: tuple[int, ...] = (1,)
     padding: Literal[PADDINGS] = "0"
     padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
     groups: int = Field(1, ge=1, le=512)
@@ -68,14 +68,6 @@ class ExploreState(BaseModel):
         if self.framework == "torch":
             return (self.batch, self.channels, *self.size)
         return (self.batch, *self.size, self.channels)
-
-
-def _one_int(key: str, values: list[str], errors: list[str]) -> str:
-    """A framework tuple like '2,2' for a single control (one value for every axis)."""
-    parts = values[0].split(",")
-    if len(set(parts)) > 1:
-        errors.append(f"{key}: /explore uses one value for every axis, got {values[0]!r}; showing {parts[0]}")
-    return parts[0]
 
 
 def read_state(query: QueryParams) -> tuple[ExploreState, list[str]]:
@@ -98,7 +90,7 @@ def read_state(query: QueryParams) -> tuple[ExploreState, list[str]]:
     for concept, words in NAMES.items():
         for word in (*words, concept):
             if word in query:
-                raw[concept] = query[word] if concept == "bias" else _one_int(word, query.getlist(word), errors)
+                raw[concept] = ints(query.getlist(word)) if concept in ("stride", "dilation") else query[word]
     if "in_channels" in query or "channels" in query:
         raw["channels"] = query.get("channels", query.get("in_channels"))
     if "padding" in query:
@@ -129,7 +121,7 @@ def _validate(raw: dict, errors: list[str]) -> tuple[ExploreState, list[str]]:
     state = validated(ExploreState, raw, errors)
     dims = state.dims
     fixes = {}
-    for key, limit, default in (("size", MAX_SIZE[dims], 6), ("kernel", 7, 3)):
+    for key, limit, default in (("size", MAX_SIZE[dims], 6), ("kernel", 7, 3), ("stride", 4, 1), ("dilation", 4, 1)):
         value = getattr(state, key) if key in raw else (default,)
         if len(value) == 1:
             value = value * dims
@@ -143,16 +135,22 @@ def _validate(raw: dict, errors: list[str]) -> tuple[ExploreState, list[str]]:
     return state.model_copy(update=fixes), errors
 
 
+def _per_axis(values: tuple[int, ...]) -> int | list[int]:
+    """One number when every axis has it (as people write stride=2), else one per axis."""
+    return values[0] if len(set(values)) == 1 else list(values)
+
+
 def layer_spec(state: ExploreState) -> dict:
     """The conv layer in the framework's own words."""
     d = state.dims
     pad: int | str = int(state.padding) if state.padding.isdigit() else state.padding
+    stride, dilation = _per_axis(state.stride), _per_axis(state.dilation)
     if state.framework == "torch":
         return {"type": f"Conv{d}d", "in_channels": state.channels, "out_channels": state.filters,
-                "kernel_size": list(state.kernel), "stride": state.stride, "padding": pad, "dilation": state.dilation,
+                "kernel_size": list(state.kernel), "stride": stride, "padding": pad, "dilation": dilation,
                 "groups": state.groups, "bias": state.bias, "padding_mode": state.padding_mode}
-    spec = {"type": f"Conv{d}D", "filters": state.filters, "kernel_size": list(state.kernel), "strides": state.stride,
-            "padding": pad, "dilation_rate": state.dilation, "groups": state.groups, "use_bias": state.bias}
+    spec = {"type": f"Conv{d}D", "filters": state.filters, "kernel_size": list(state.kernel), "strides": stride,
+            "padding": pad, "dilation_rate": dilation, "groups": state.groups, "use_bias": state.bias}
     if state.activation != "linear":
         spec["activation"] = state.activation
     return spec
@@ -184,7 +182,8 @@ def switched(state: ExploreState, *, framework: str | None = None, dims: int | N
         padding = "0" if framework == "torch" else "valid"
     return state.model_copy(update={
         "framework": framework, "dims": dims, "padding": padding, "step": 0,
-        "kernel": (state.kernel + (state.kernel[-1],) * 3)[:dims] if dims != state.dims else state.kernel,
+        **{key: (getattr(state, key) + (getattr(state, key)[-1],) * 3)[:dims] if dims != state.dims else getattr(state, key)
+           for key in ("kernel", "stride", "dilation")},
         "size": tuple(min(v, MAX_SIZE[dims]) for v in ((state.size * 3)[:dims] if dims != state.dims else state.size)),
     })
 
@@ -209,12 +208,10 @@ def slider_limits(state: ExploreState) -> dict[str, dict[str, int]]:
         return {}
     pad = 2 * int(state.padding) if state.padding.isdigit() else 0
     limits = {}
-    for i, (n, k) in enumerate(zip(state.size, state.kernel)):
-        room = n + pad
-        limits[f"kernel-{i}"] = {"max": min(7, (room - 1) // state.dilation + 1)}
-        limits[f"size-{i}"] = {"min": max(1, state.dilation * (k - 1) + 1 - pad)}
-    spans = [(n + pad - 1) // (k - 1) for n, k in zip(state.size, state.kernel) if k > 1]
-    limits["dilation"] = {"max": min([4, *spans])}
+    for i, (n, k, d) in enumerate(zip(state.size, state.kernel, state.dilation)):
+        limits[f"kernel-{i}"] = {"max": min(7, (n + pad - 1) // d + 1)}
+        limits[f"size-{i}"] = {"min": max(1, d * (k - 1) + 1 - pad)}
+        limits[f"dilation-{i}"] = {"max": min(4, (n + pad - 1) // (k - 1)) if k > 1 else 4}
     return limits
 
 

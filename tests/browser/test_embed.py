@@ -37,10 +37,10 @@ def test_sandboxed_embed_rerenders_and_resizes(page, host, problems, shot):
     expect(page.locator("#embed")).to_have_attribute("data-convscope-sized", "1")  # the resize message arrived
     height = page.evaluate("parseInt(document.getElementById('embed').style.height)")
     assert 400 < height <= 4000
-    stride = frame.get_by_label("stride", exact=True)
+    stride = frame.get_by_label("stride (width)", exact=True)
     stride.focus()
     stride.press("ArrowRight")
-    expect(frame.locator("[data-output-shape]")).to_have_attribute("data-output-shape", "[1, 2, 2, 2]")
+    expect(frame.locator("[data-output-shape]")).to_have_attribute("data-output-shape", "[1, 2, 4, 2]")
     expect(frame.locator(".plot[data-rendered]")).to_have_count(2)
     assert page.url.startswith("http://127.0.0.1") and "/index.html" in page.url  # the host page never navigated
     shot("embed-foreign-host")

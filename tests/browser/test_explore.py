@@ -61,20 +61,25 @@ def test_slider_rerenders_the_live_part_and_the_url_follows(page, live_server, p
     ready(page)
     assert output_shape(page) == [1, 2, 4, 4]  # 6 − 3 + 1
     page.evaluate("window.__kept = 42; document.querySelector('#live').dataset.old = '1'")
-    stride = page.get_by_label("stride", exact=True)
+    stride = page.get_by_label("stride (height)", exact=True)
     stride.focus()
     with page.expect_response(lambda r: "stride=2" in r.url and r.request.headers.get("hx-request") == "true"):
         page.keyboard.press("ArrowRight")
-    expect(page.locator("#stride-value")).to_have_text("2")
+    expect(page.locator("#stride-0-value")).to_have_text("2")
     expect(page.locator("#live[data-old]")).to_have_count(0)  # the live part was replaced ...
-    assert output_shape(page) == [1, 2, 2, 2]                  # floor((6 − 3) / 2) + 1 = 2
+    assert output_shape(page) == [1, 2, 2, 4]                  # height floor((6 − 3) / 2) + 1 = 2, width 4
     assert page.evaluate("window.__kept") == 42                # ... without a navigation
     q = query(page)
-    assert q["stride"] == "2" and q["out_channels"] == "2" and q["input_shape"] == "1,2,6,6"  # PyTorch words
+    assert q["stride"] == "2,1" and q["out_channels"] == "2" and q["input_shape"] == "1,2,6,6"  # PyTorch words
+    page.get_by_label("stride (width)", exact=True).focus()
+    with page.expect_response(lambda r: "stride=2" in r.url and r.request.headers.get("hx-request") == "true"):
+        page.keyboard.press("ArrowRight")
+    expect(page.locator("[data-output-shape]")).to_have_attribute("data-output-shape", "[1, 2, 2, 2]")
+    assert query(page)["stride"] == "2"  # one value when every axis has it
     ready(page)  # the new fragment's plots are drawn again
     expect(page.locator("#live .plot[data-rendered] .main-svg").first).to_be_attached()
     expect(page.locator("#step-label")).to_have_text("0 of 4: output [0, 0]")
-    expect(stride).to_be_focused()  # the form is outside the swapped part: focus stays put
+    expect(page.get_by_label("stride (width)", exact=True)).to_be_focused()  # the form is outside the swapped part
 
     width = page.get_by_label("Input width", exact=True)
     width.focus()
@@ -113,12 +118,12 @@ def test_form_works_without_javascript(browser, live_server):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(live_server + TORCH_2D)
-    page.get_by_label("stride", exact=True).focus()
+    page.get_by_label("stride (height)", exact=True).focus()
     page.keyboard.press("ArrowRight")  # the range moves natively; nothing is sent without JS
     page.get_by_role("button", name="Update").click()  # a plain GET
-    page.wait_for_url(re.compile(r"stride=2"))
-    assert output_shape(page) == [1, 2, 2, 2]
-    assert page.locator("#step-label").inner_text() == "0 of 4: output [0, 0]"  # the server drew frame 0
+    page.wait_for_url(re.compile(r"stride=2&stride=1"))  # the form's own GET: one value per axis
+    assert output_shape(page) == [1, 2, 2, 4]
+    assert page.locator("#step-label").inner_text() == "0 of 8: output [0, 0]"  # the server drew frame 0
     context.close()
 
 
@@ -289,7 +294,8 @@ def test_reduced_motion_never_plays_by_itself(page, live_server, problems):
 # ---------------------------------------------------------------- framework and dimensions
 
 def labels(page) -> list[str]:
-    return page.locator("#explore-form label").all_inner_texts()
+    """The form's labels, without the axis of per-axis controls ("stride (height)" -> "stride")."""
+    return [t.split(" (")[0] for t in page.locator("#explore-form label").all_inner_texts()]
 
 
 def test_framework_and_dimension_links_keep_the_layer_and_change_the_words(page, live_server, problems, shot):

@@ -143,6 +143,24 @@ def test_full_page_and_fragment_share_a_url(client):
     assert shape(restore.text) == [1, 3, 4, 4]
 
 
+@pytest.mark.parametrize("url, words, shape_", [
+    ("/explore?framework=torch&type=Conv2d&in_channels=1&out_channels=2&kernel_size=1,3&stride=1,2&dilation=2,1"
+     "&input_shape=1,1,6,9", {"stride": "1,2", "dilation": "2,1"}, [1, 2, 6, 4]),
+    # (Keras refuses strides > 1 together with dilation_rate > 1, even on different axes)
+    ("/explore?framework=keras&type=Conv2D&filters=2&kernel_size=1,3&strides=1,2&input_shape=1,6,9,1",
+     {"strides": "1,2", "dilation_rate": "1"}, [1, 6, 4, 2]),
+    # the form sends one value per axis; all equal, the URL says it once, as people write stride=2
+    ("/explore?framework=torch&type=Conv2d&kernel_size=3&stride=2&stride=2&dilation=1&dilation=1&input_shape=1,2,7,7",
+     {"stride": "2", "dilation": "1"}, [1, 2, 3, 3]),
+])
+def test_stride_and_dilation_per_axis(client, url, words, shape_):
+    """(6 − 2·0 − 1)/1 + 1 = 6 rows and (9 − 1·2 − 1)/2 + 1 = 4 columns."""
+    r = get(client, url, headers=HX)
+    q = {k: v[0] for k, v in parse_qs(urlsplit(r.headers["hx-replace-url"]).query).items()}
+    assert {k: q[k] for k in words} == words
+    assert shape(r.text) == shape_
+
+
 def test_replace_url_is_the_canonical_url_in_each_frameworks_words(client):
     # what the form sends (size, channels, stride): the answer names the URL in the framework's words
     form = "type=Conv2d&batch=2&channels=3&size=7&size=9&filters=4&kernel_size=3&kernel_size=2&stride=2&dilation=1" \
@@ -322,8 +340,8 @@ def test_both_vocabularies_give_the_same_layer(client, torch_words, keras_words,
     formulas = lambda text: re.search(r'<ul class="formulas">(.*?)</ul>', text, re.DOTALL).group(1)
     assert plain(formulas(t.text)) == plain(formulas(k.text))
     # and the labels speak each framework's words
-    assert '<label for="filters">out_channels</label>' in t.text and '<label for="stride">stride</label>' in t.text
-    assert '<label for="filters">filters</label>' in k.text and '<label for="stride">strides</label>' in k.text
+    assert '<label for="filters">out_channels</label>' in t.text and '<label for="stride-0">stride (' in t.text
+    assert '<label for="filters">filters</label>' in k.text and '<label for="stride-0">strides (' in k.text
 
 
 @pytest.mark.parametrize("torch_words, keras_words, spatial, channels, expected", LAYERS)
@@ -657,3 +675,12 @@ def test_output_cells_are_focusable(client):
     r = get(client, BASE)
     tds = re.findall(r'<td id="y-\d+"[^>]*>', r.text)
     assert len(tds) == 16 and all('tabindex="0"' in td for td in tds), tds[:2]
+
+
+@pytest.mark.parametrize("stride, dilation, warned", [("1,2", "2,1", True), ("2", "2", True), ("2", "1", False),
+                                                      ("1", "3", False)])
+def test_the_keras_code_says_when_keras_refuses_the_layer(client, stride, dilation, warned):
+    """PyTorch runs stride 2 with dilation 2; Keras raises a ValueError: its code panel must say so."""
+    r = get(client, f"/explore?framework=torch&type=Conv2d&in_channels=1&out_channels=1&kernel_size=3&stride={stride}"
+                    f"&dilation={dilation}&input_shape=1,1,12,12")
+    assert ("Keras refuses strides &gt; 1 together with dilation_rate &gt; 1" in r.text) == warned
