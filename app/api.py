@@ -239,13 +239,14 @@ def trace_model(req: TraceRequest) -> TraceResponse:
     notes: list[str] = []
     shape = req.input_shape
     framework = req.framework
+    explain = str  # a failure told as it is, or warned where the code's layer order was a guess
     if req.code is not None:
         try:
             parsed = parse_model(req.code, framework, req.variables)
         except CodeError as e:
             raise APIError(["code"], str(e))
         framework, specs, names = parsed.framework, parsed.layers, parsed.names
-        unresolved, notes = parsed.unresolved, parsed.notes
+        unresolved, notes, explain = parsed.unresolved, parsed.notes, parsed.failure
         shape = shape or (list(parsed.input_shape) if parsed.input_shape else None)
     else:
         specs = [layer.model_dump() for layer in req.layers]
@@ -268,7 +269,7 @@ def trace_model(req: TraceRequest) -> TraceResponse:
                      receptive_field=r.receptive_field, jump=r.jump, note=r.note) for r in t.rows]
     return TraceResponse(ok=t.ok, framework=framework, input_shape=list(shape), layers=rows,
                          total_params=t.total_params, notes=notes,
-                         error=TraceError(index=t.error[0], message=t.error[1]) if t.error else None)
+                         error=TraceError(index=t.error[0], message=explain(t.error[1])) if t.error else None)
 
 
 def _leaves(value):

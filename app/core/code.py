@@ -84,6 +84,14 @@ class ParsedModel:
     input_shape: tuple | None = None  # from the code: (None, *shape) for Keras
     unresolved: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    order_guessed: bool = False  # forward() was not a plain chain: the layers are in __init__ order
+
+    def failure(self, message: str) -> str:
+        """A trace failure's message, warned where the layers' order was a guess."""
+        if not self.order_guessed:
+            return message
+        return (f"{message}. But forward() is not a plain chain, so the layers were traced in __init__ order: "
+                "if it branches (two paths from one input, a skip connection) this mismatch may not be real")
 
 
 def _call_name(node: ast.AST) -> str | None:
@@ -292,6 +300,7 @@ class _Reader:
         if order is None:
             if forward is not None:
                 self.model.notes.append("forward() is not a plain chain of calls: layers are in __init__ order")
+                self.model.order_guessed = True
             order = [("module", name) for name in modules]
         for kind, item in order:
             if kind == "module":

@@ -122,7 +122,7 @@ def trace_context(query) -> dict:
     failing = None
     if t.error:
         failing = {"index": t.error[0], "spec": parsed.layers[t.error[0]], "name": parsed.names[t.error[0]],
-                   "message": t.error[1]}
+                   "message": parsed.failure(t.error[1])}
     model_out = show_shape(t.rows[-1].output_shape, t.batch_known) if t.rows else None
     fit = fit_check(x_shape, y_shape, shape, model_out) if (x_shape or y_shape) and t.ok and model_out else []
     return {**ctx, "trace": t, "rows": rows, "failing": failing, "fit": fit, "shape": list(shape),

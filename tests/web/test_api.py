@@ -143,3 +143,30 @@ def test_docs_page_and_its_assets_are_served(client):
         assert r.status_code == 200 and "immutable" in r.headers["cache-control"]
     assert client.get("/assets/package.json").status_code == 404
     assert client.get("/assets/..%2Fpyproject.toml").status_code == 404
+
+
+TWO_BRANCHES = """
+import torch.nn as nn
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(3, 8, 3)
+        self.b = nn.Conv2d(3, 4, 5)
+
+    def forward(self, x):
+        return self.a(x), self.b(x)
+"""
+
+
+def test_a_failure_in_guessed_order_says_it_may_not_be_real(client):
+    """Two branches from one input run fine in PyTorch; traced as a chain, b seems to get a's output.
+    The answer must not present that as the model's fault without saying the order was a guess."""
+    r = client.post("/api/trace", json={"framework": "torch", "code": TWO_BRANCHES, "input_shape": [1, 3, 8, 8]})
+    body = r.json()
+    assert r.status_code == 200 and not body["ok"]
+    assert "forward() is not a plain chain" in body["error"]["message"]
+    assert "may not be real" in body["error"]["message"]
+    chain = TWO_BRANCHES.replace("return self.a(x), self.b(x)", "return self.b(self.a(x))")
+    r = client.post("/api/trace", json={"framework": "torch", "code": chain, "input_shape": [1, 3, 8, 8]})
+    assert "may not be real" not in r.json()["error"]["message"]  # a plain chain: the mismatch is real
