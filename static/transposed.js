@@ -58,7 +58,7 @@
       $("step-label").textContent = `${step} of ${total}: x[${ch}, ${ip.join(", ")}]`;
       setParam("step", step);
     }
-    const { stop, autoplay } = player(root, show, () => step);
+    const { autoplay } = player(root, show, () => step);
 
     function showPos(p) {
       pos = ((p % outs) + outs) % outs;
