@@ -17,6 +17,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import numpy as np
 import pytest
 
+from tests.web import page
+from tests.web.page import alerts, cells, get, num, plain, section, shape
+
 QUESTIONS = json.loads((Path(__file__).resolve().parents[1] / "data" / "questions.json").read_text())
 API_EXAMPLE = "/explore?framework=keras&type=Conv1D&filters=100&kernel_size=4&padding=same&input_shape=1,50,300"
 HX = {"HX-Request": "true"}
@@ -24,47 +27,12 @@ HX = {"HX-Request": "true"}
 
 # ---------------------------------------------------------------- reading the page
 
-def shape(text: str):
-    m = re.search(r'data-output-shape="([^"]*)"', text)
-    return None if m is None else json.loads(html.unescape(m.group(1)))
-
-
 def data(text: str) -> dict:
-    """The numbers the page plays from (#explore-data)."""
-    return json.loads(html.unescape(re.search(r'id="explore-data"[^>]*data-explore="([^"]*)"', text).group(1)))
-
-
-def plain(fragment: str) -> str:
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", fragment))).strip()
-
-
-def alerts(text: str) -> list[str]:
-    return [plain(a) for a in re.findall(r'role="alert">(.*?)</div>', text, re.DOTALL)]
-
-
-def num(text: str) -> float:
-    return float(text.strip().strip("()").replace("\u2212", "-"))
-
-
-def cells(text: str, prefix: str) -> dict[int, str]:
-    """Grid cells `<td id="{prefix}{i}">text</td>` -> {i: text}."""
-    return {int(i): t for i, t in re.findall(rf'<td id="{re.escape(prefix)}(\d+)"[^>]*>([^<]*)</td>', text)}
+    return page.data(text, "explore")
 
 
 def cell_classes(text: str, prefix: str) -> dict[int, str]:
     return {int(i): c for i, c in re.findall(rf'<td id="{re.escape(prefix)}(\d+)"(?: class="([^"]*)")?', text)}
-
-
-def section(text: str, element_id: str) -> str:
-    m = re.search(rf'<(\w+)[^>]*id="{element_id}"[^>]*>(.*?)</\1>', text, re.DOTALL)
-    assert m, f"#{element_id} missing"
-    return m.group(2)
-
-
-def get(client, url: str, status: int = 200, headers=None):
-    r = client.get(url, headers=headers or {})
-    assert r.status_code == status, (url, r.status_code, alerts(r.text))
-    return r
 
 
 def out_size(n, k, s=1, p=0, d=1):

@@ -16,6 +16,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
+from tests.web.page import get, plain, shape
+
 QUESTIONS = json.loads((Path(__file__).resolve().parents[1] / "data" / "questions.json").read_text())
 HX = {"HX-Request": "true"}
 SMALL = "/groups?framework=torch&type=Conv2d&in_channels=4&out_channels=8&kernel_size=3&padding=1&groups=2" \
@@ -24,23 +26,8 @@ SMALL = "/groups?framework=torch&type=Conv2d&in_channels=4&out_channels=8&kernel
 
 # ---------------------------------------------------------------- reading the page
 
-def plain(fragment: str) -> str:
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", fragment))).strip()
-
-
 def alerts(text: str) -> list[str]:
     return [re.sub(r" ([,.])", r"\1", plain(a)) for a in re.findall(r'role="alert">(.*?)</div>', text, re.DOTALL)]
-
-
-def get(client, url: str, status: int = 200, headers=None):
-    r = client.get(url, headers=headers or {})
-    assert r.status_code == status, (url, r.status_code, alerts(r.text))
-    return r
-
-
-def shape(text: str):
-    m = re.search(r'data-output-shape="([^"]*)"', text)
-    return None if m is None else json.loads(html.unescape(m.group(1)))
 
 
 def number(text: str) -> int:

@@ -16,6 +16,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
+from tests.web import page
+from tests.web.page import alerts, cells, get, num, plain, section, shape
+
 QUESTIONS = json.loads((Path(__file__).resolve().parents[1] / "data" / "questions.json").read_text())
 HX = {"HX-Request": "true"}
 SMALL = "/pointwise?framework=torch&type=Conv1d&in_channels=4&out_channels=3&kernel_size=1&input_shape=1,4,6"
@@ -25,46 +28,11 @@ KERAS_SMALL = "/pointwise?framework=keras&type=Conv1D&filters=3&kernel_size=1&in
 # ---------------------------------------------------------------- reading the page
 
 def data(text: str) -> dict:
-    """The numbers the page plays from (#pointwise-data)."""
-    return json.loads(html.unescape(re.search(r'id="pointwise-data"[^>]*data-pointwise="([^"]*)"', text).group(1)))
-
-
-def shape(text: str):
-    m = re.search(r'data-output-shape="([^"]*)"', text)
-    return None if m is None else json.loads(html.unescape(m.group(1)))
-
-
-def plain(fragment: str) -> str:
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", fragment))).strip()
-
-
-def alerts(text: str) -> list[str]:
-    return [plain(a) for a in re.findall(r'role="alert">(.*?)</div>', text, re.DOTALL)]
-
-
-def num(text: str) -> float:
-    return float(text.strip().strip("()").replace("\u2212", "-"))
-
-
-def cells(text: str, prefix: str) -> dict[int, str]:
-    """Grid cells `<td id="{prefix}{i}">text</td>` -> {i: text}."""
-    return {int(i): t for i, t in re.findall(rf'<td id="{re.escape(prefix)}(\d+)"[^>]*>([^<]*)</td>', text)}
+    return page.data(text, "pointwise")
 
 
 def lit(text: str, prefix: str) -> set[int]:
     return {int(i) for i in re.findall(rf'<td id="{re.escape(prefix)}(\d+)" class="lit"', text)}
-
-
-def element(text: str, element_id: str) -> str:
-    m = re.search(rf'<(\w+)[^>]*id="{element_id}"[^>]*>(.*?)</\1>', text, re.DOTALL)
-    assert m, f"#{element_id} missing"
-    return m.group(2)
-
-
-def get(client, url: str, status: int = 200, headers=None):
-    r = client.get(url, headers=headers or {})
-    assert r.status_code == status, (url, r.status_code, alerts(r.text))
-    return r
 
 
 def matrix(flat: list, rows: int, cols: int) -> list[list[float]]:
@@ -175,7 +143,7 @@ def recorded_q1(framework: str) -> dict:
 
 
 def strong_number(text: str, element_id: str) -> int:
-    return int(element(text, element_id).replace(",", ""))
+    return int(section(text, element_id).replace(",", ""))
 
 
 def test_q1_preset_matches_the_recorded_keras_and_pytorch_numbers(client):
@@ -208,10 +176,10 @@ def test_q1_preset_matches_the_recorded_keras_and_pytorch_numbers(client):
 
 def test_q1_states_how_the_conv_weights_become_the_dense_weights(client):
     [url] = [u for label, u in preset_links(client).items() if label.startswith("Q1")]
-    text = plain(element(get(client, url).text, "dense"))
+    text = plain(section(get(client, url).text, "dense"))
     assert "kernel has shape (1, 100, 64) ; kernel[0] , shape (100, 64) , is the Dense kernel" in text
     assert "conv.weight has shape (64, 100, 1) ; conv.weight[:, :, 0] , shape (64, 100) , is linear.weight" in text
-    code = {fw: html.unescape(element(get(client, url).text, f"code-{fw}")) for fw in ("torch", "keras")}
+    code = {fw: html.unescape(section(get(client, url).text, f"code-{fw}")) for fw in ("torch", "keras")}
     assert "nn.Conv1d(100, 64, kernel_size=1" in code["torch"] and "nn.Linear(100, 64" in code["torch"]
     assert "linear.weight.copy_(conv.weight[:, :, 0])" in code["torch"] and "nn.ReLU()" in code["torch"]
     assert "Conv1D(filters=64, kernel_size=1, use_bias=True, activation='relu')" in code["keras"]
@@ -246,7 +214,7 @@ def test_the_output_is_a_dense_layer_applied_at_every_position(client, url):
         assert num(text) == pytest.approx(expected[o][t], abs=0.0051)
     # the side-by-side at position 0, and the largest difference the page states
     for o in range(min(16, d["cout"])):
-        conv, dense = num(element(r.text, f"conv-{o}")), num(element(r.text, f"dense-{o}"))
+        conv, dense = num(section(r.text, f"conv-{o}")), num(section(r.text, f"dense-{o}"))
         assert conv == dense == pytest.approx(expected[o][0], abs=0.0051)
     diff = float(re.search(r'data-max-diff="([^"]+)"', r.text).group(1))
     largest = max(abs(v) for row in expected for v in row)
@@ -266,7 +234,7 @@ def test_the_weights_of_ones_preset_sums_each_column(client):
 # ---------------------------------------------------------------- ?step=n written out
 
 def arithmetic_lines(text: str) -> list[str]:
-    return [plain(li) for li in re.findall(r"<li>(.*?)</li>", element(text, "arith-lines"), re.DOTALL)]
+    return [plain(li) for li in re.findall(r"<li>(.*?)</li>", section(text, "arith-lines"), re.DOTALL)]
 
 
 LINE = re.compile(r"y\[(\d+), (\d+)\] = (.*?)(?: \+ \((\d+) more products, channels (\d+)–(\d+): ([^)]*)\))?"
@@ -284,7 +252,7 @@ def test_step_in_the_url_writes_out_that_position(client, url, step):
     d = data(r.text)
     L, cin, cout = d["positions"], d["cin"], d["cout"]
     assert d["step"] == step
-    assert plain(element(r.text, "step-label")) == f"t = {step} of 0–{L - 1}"
+    assert plain(section(r.text, "step-label")) == f"t = {step} of 0–{L - 1}"
     assert lit(r.text, "x-") == {c * L + step for c in range(min(16, cin))}  # the column read ...
     assert lit(r.text, "y-") == {o * L + step for o in range(min(16, cout))}  # ... and the column written
     lines = arithmetic_lines(r.text)
@@ -317,7 +285,7 @@ def test_step_in_the_url_writes_out_that_position(client, url, step):
         assert value == pytest.approx(expected[o][step], abs=0.0051)
         if o < 16:  # the line ends in the number the output grid shows at that position
             assert value == num(cells(r.text, "y-")[o * L + step])
-    text = plain(element(r.text, "arith"))
+    text = plain(section(r.text, "arith"))
     if cout > 8:
         assert f"Output channels 8–{cout - 1} are computed the same way" in text
     if cin > 8:

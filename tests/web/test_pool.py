@@ -19,6 +19,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import numpy as np
 import pytest
 
+from tests.web import page
+from tests.web.page import alerts, get, num, plain, section, shape
+
 DATA = Path(__file__).resolve().parents[1]
 QUESTIONS = json.loads((DATA / "data" / "questions.json").read_text())
 GOLDEN = json.loads(gzip.decompress((DATA / "golden" / "forward.json.gz").read_bytes()))["cases"]
@@ -28,17 +31,8 @@ MINUS = "\u2212"
 
 # ---------------------------------------------------------------- reading the page
 
-def shape(text: str):
-    m = re.search(r'data-output-shape="([^"]*)"', text)
-    return None if m is None else json.loads(html.unescape(m.group(1)))
-
-
 def data(text: str) -> dict:
-    return json.loads(html.unescape(re.search(r'id="pool-data"[^>]*data-pool="([^"]*)"', text).group(1)))
-
-
-def plain(fragment: str) -> str:
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", fragment))).strip()
+    return page.data(text, "pool")
 
 
 def inline(fragment: str) -> str:
@@ -46,30 +40,10 @@ def inline(fragment: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", fragment))).strip()
 
 
-def alerts(text: str) -> list[str]:
-    return [plain(a) for a in re.findall(r'role="alert">(.*?)</div>', text, re.DOTALL)]
-
-
-def num(text: str) -> float:
-    return float(text.strip().strip("()").replace(MINUS, "-"))
-
-
 def cells(text: str, prefix: str) -> list[tuple[str, str]]:
     """Grid cells `<td id="{prefix}{i}" class="...">text</td>` in index order -> [(class, text)]."""
     found = re.findall(rf'<td id="{re.escape(prefix)}(\d+)"(?: class="([^"]*)")?>([^<]*)</td>', text)
     return [(cls, t) for _, cls, t in sorted(found, key=lambda f: int(f[0]))]
-
-
-def section(text: str, element_id: str) -> str:
-    m = re.search(rf'<(\w+)[^>]*id="{element_id}"[^>]*>(.*?)</\1>', text, re.DOTALL)
-    assert m, f"#{element_id} missing"
-    return m.group(2)
-
-
-def get(client, url: str, status: int = 200, headers=None):
-    r = client.get(url, headers=headers or {})
-    assert r.status_code == status, (url, r.status_code, alerts(r.text))
-    return r
 
 
 def hx_query(r) -> dict[str, str]:

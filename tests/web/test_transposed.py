@@ -22,6 +22,7 @@ import pytest
 from starlette.datastructures import QueryParams
 
 from app.routes.transposed import read_state, transposed_context
+from tests.web.page import alerts, cells, get, num, plain, section, shape
 
 HX = {"HX-Request": "true"}
 GOLDEN = json.loads(gzip.decompress((Path(__file__).resolve().parents[1] / "golden" / "forward.json.gz")
@@ -29,28 +30,6 @@ GOLDEN = json.loads(gzip.decompress((Path(__file__).resolve().parents[1] / "gold
 
 
 # ---------------------------------------------------------------- reading the page
-
-def shape(text: str):
-    m = re.search(r'data-output-shape="([^"]*)"', text)
-    return None if m is None else json.loads(html.unescape(m.group(1)))
-
-
-def plain(fragment: str) -> str:
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", fragment))).strip()
-
-
-def alerts(text: str) -> list[str]:
-    return [plain(a) for a in re.findall(r'role="alert">(.*?)</div>', text, re.DOTALL)]
-
-
-def num(text: str) -> float:
-    return float(text.strip().strip("()").replace("\u2212", "-"))
-
-
-def cells(text: str, prefix: str) -> dict[int, str]:
-    """Grid cells `<td id="{prefix}{i}" ...>text</td>` -> {i: text}."""
-    return {int(i): t for i, t in re.findall(rf'<td id="{re.escape(prefix)}(\d+)"[^>]*>([^<]*)</td>', text)}
-
 
 def classes(text: str, prefix: str) -> dict[int, set[str]]:
     return {int(i): set((c or "").split()) for i, c in
@@ -61,18 +40,6 @@ def array(text: str, prefix: str, shape_) -> np.ndarray:
     found = cells(text, prefix)
     assert sorted(found) == list(range(math.prod(shape_))), (prefix, sorted(found)[:5], shape_)
     return np.array([num(found[i]) for i in range(len(found))]).reshape(shape_)
-
-
-def section(text: str, element_id: str) -> str:
-    m = re.search(rf'<(\w+)[^>]*id="{element_id}"[^>]*>(.*?)</\1>', text, re.DOTALL)
-    assert m, f"#{element_id} missing"
-    return m.group(2)
-
-
-def get(client, url: str, status: int = 200, headers=None):
-    r = client.get(url, headers=headers or {})
-    assert r.status_code == status, (url, r.status_code, alerts(r.text))
-    return r
 
 
 def bias_shown(text: str) -> float:
