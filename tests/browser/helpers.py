@@ -15,3 +15,17 @@ def output_shape(page):
 def query(page) -> dict:
     """The page's URL query, one value per key."""
     return {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
+
+
+def label(page) -> str:
+    """The player's step label."""
+    return page.locator("#step-label").inner_text()
+
+
+def tab_to(page, element_id: str, limit: int = 120):
+    """Press Tab until the element with this id has the focus (keyboard-only tests)."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == element_id:
+            return
+    raise AssertionError(f"Tab never reached #{element_id}")

@@ -15,7 +15,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.browser.helpers import WCAG, output_shape, query
+from tests.browser.helpers import WCAG, label, output_shape, query, tab_to
 
 TORCH_2D = "/explore?framework=torch&type=Conv2d&in_channels=2&out_channels=2&kernel_size=3&input_shape=1,2,6,6"
 KERAS_3D = "/explore?framework=keras&type=Conv3D&filters=2&kernel_size=2&input_shape=1,4,4,4,2"
@@ -27,10 +27,6 @@ def ready(page):
     """The page's script has run: the player shows its step and both plots are drawn."""
     expect(page.locator("#live .plot[data-rendered]")).to_have_count(2)
     expect(page.locator("#live .grid td.current")).to_have_count(1)
-
-
-def label(page) -> str:
-    return page.locator("#step-label").inner_text()
 
 
 def arithmetic_text(root) -> str:
@@ -204,14 +200,6 @@ def test_step_in_the_url_and_the_browsers_arithmetic_match_the_server(page, live
 
 
 # ---------------------------------------------------------------- keyboard, hover, reduced motion
-
-def tab_to(page, element_id: str, limit: int = 80):
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.id") == element_id:
-            return
-    raise AssertionError(f"Tab never reached #{element_id}")
-
 
 def test_keyboard_only(page, live_server, problems):
     page.goto(live_server + TORCH_2D)

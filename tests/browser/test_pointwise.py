@@ -13,7 +13,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.browser.helpers import WCAG, output_shape, query
+from tests.browser.helpers import WCAG, label, output_shape, query, tab_to
 
 SMALL = "/pointwise?framework=torch&type=Conv1d&in_channels=4&out_channels=3&kernel_size=1&input_shape=1,4,6"
 Q1 = "/pointwise?framework=keras&type=Conv1D&filters=64&kernel_size=1&activation=relu&input_shape=2,10,100"
@@ -24,10 +24,6 @@ def ready(page):
     expect(page.locator("#live .plot[data-rendered]")).to_have_count(3)
     expect(page.locator("#x-table thead th.lit")).to_have_count(1)
     expect(page.locator("#y-table thead th.lit")).to_have_count(1)
-
-
-def label(page) -> str:
-    return page.locator("#step-label").inner_text()
 
 
 def position(page) -> int:
@@ -202,14 +198,6 @@ def test_clicking_a_column_moves_there(page, live_server, problems):
 
 
 # ---------------------------------------------------------------- keyboard, reduced motion
-
-def tab_to(page, element_id: str, limit: int = 80):
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.id") == element_id:
-            return
-    raise AssertionError(f"Tab never reached #{element_id}")
-
 
 def test_keyboard_only(page, live_server, problems):
     page.goto(live_server + SMALL)

@@ -13,7 +13,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.browser.helpers import WCAG, output_shape, query
+from tests.browser.helpers import WCAG, label, output_shape, query, tab_to
 
 TORCH_1D = "/pool?framework=torch&type=MaxPool1d&kernel_size=2&input_shape=1,2,9"
 AVG_1D = "/pool?framework=torch&type=AvgPool1d&kernel_size=3&stride=2&padding=1&count_include_pad=false&input_shape=1,2,8"
@@ -27,10 +27,6 @@ def ready(page, channels: int = 2):
     """The page's script has run: every channel shows its current output and the figure is drawn."""
     expect(page.locator("#live .plot[data-rendered]")).to_have_count(1)
     expect(page.locator("#live .grid td.current")).to_have_count(channels)
-
-
-def label(page) -> str:
-    return page.locator("#step-label").inner_text()
 
 
 def arithmetic_text(page) -> str:
@@ -259,14 +255,6 @@ def test_clicking_an_output_jumps_to_its_step_and_hover_marks_its_window(page, l
 
 
 # ---------------------------------------------------------------- keyboard, reduced motion, autoplay
-
-def tab_to(page, element_id: str, limit: int = 80):
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.id") == element_id:
-            return
-    raise AssertionError(f"Tab never reached #{element_id}")
-
 
 def test_keyboard_only(page, live_server, problems):
     page.goto(live_server + AVG_1D)

@@ -14,7 +14,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.browser.helpers import WCAG, output_shape, query
+from tests.browser.helpers import WCAG, label, output_shape, query, tab_to
 
 DEFAULT = ("/transposed?framework=torch&type=ConvTranspose2d&in_channels=2&out_channels=2&kernel_size=3&stride=2"
            "&input_shape=1,2,3,3")  # 2 channels × 9 values: 18 steps; output (3 − 1)·2 + 3 = 7 per axis
@@ -28,10 +28,6 @@ DILATED = ("/transposed?framework=torch&type=ConvTranspose1d&in_channels=1&out_c
 
 def ready(page):
     expect(page.locator("#live[data-ready]")).to_have_count(1)
-
-
-def label(page) -> str:
-    return page.locator("#step-label").inner_text()
 
 
 def step_of(page) -> int:
@@ -249,14 +245,6 @@ def test_step_and_pos_in_the_url_match_the_browser_walking_there(page, live_serv
 
 
 # ---------------------------------------------------------------- keyboard, pointer, motion
-
-def tab_to(page, element_id: str, limit: int = 120):
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.id") == element_id:
-            return
-    raise AssertionError(f"Tab never reached #{element_id}")
-
 
 def test_keyboard_only(page, live_server, problems):
     page.goto(live_server + DEFAULT)
