@@ -9,13 +9,13 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.code import MAX_CHARS, CodeError, parse_model
-from app.core.cost import layer_cost
-from app.core.forward import output_shape, random_weights, run_layer
-from app.core.frameworks import SpecError, build_layer
-from app.core.frameworks.common import MAX_INT
-from app.core.limits import MAX_BODY_BYTES, check_input_size, check_layer_cost
-from app.core.trace import show_shape, trace
+from .core.code import MAX_CHARS, CodeError, parse_model
+from .core.cost import layer_cost
+from .core.forward import output_shape, random_weights, run_layer
+from .core.frameworks import SpecError, build_layer
+from .core.frameworks.common import MAX_INT
+from .core.limits import MAX_BODY_BYTES, check_input_size, check_layer_cost
+from .core.trace import show_shape, trace
 
 router = APIRouter(prefix="/api", tags=["api"])
 

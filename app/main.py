@@ -9,10 +9,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app import api
-from app.assets import PRECOMPRESSED, ROOT, gzipped, hashed_names, missing_vendor_files, source
-from app.core.limits import MAX_BODY_BYTES
-from app.routes import cost, docs, explore, groups, home, learn, oembed, pointwise, pool, trace, transposed
+from . import api
+from .assets import PRECOMPRESSED, ROOT, gzipped, hashed_names, missing_vendor_files, source
+from .core.limits import MAX_BODY_BYTES
+from .routes import cost, docs, explore, groups, home, learn, oembed, pointwise, pool, trace, transposed
 
 # plotly needs inline styles and data: images (heatmaps); no script is ever inline or eval'd
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "

@@ -6,8 +6,8 @@ PyTorch no 'causal'), the padding becomes an explicit zero-padding layer in fron
 """
 from __future__ import annotations
 
-from app.core.ops import ConvOp
-from app.core.shapes import same_padding
+from .core.ops import ConvOp
+from .core.shapes import same_padding
 
 TORCH_ACTIVATIONS = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "gelu": "GELU", "silu": "SiLU",
                      "elu": "ELU", "softplus": "Softplus"}

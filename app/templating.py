@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from jinja2_fragments.fastapi import Jinja2Blocks
 
-from app.assets import asset_url
+from .assets import asset_url
 
 ROOT = Path(__file__).resolve().parent.parent
 templates = Jinja2Blocks(directory=ROOT / "templates")  # *.html only: select_autoescape escapes these

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from app.core.ops import Activation
+from ..core.ops import Activation
 
 _erf = np.frompyfunc(math.erf, 1, 1)  # numpy has no erf; math.erf is exact to double precision
 SELU_ALPHA = 1.6732632423543772848170429916717

@@ -11,9 +11,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
-from app.core.ops import ConvOp, Pad
-from app.core.scratch import scratch
-from app.core.shapes import effective_kernel
+from ..core.ops import ConvOp, Pad
+from ..core.scratch import scratch
+from ..core.shapes import effective_kernel
 
 # Bytes of im2col columns per block. A dense conv's GEMMs run faster the wider they are: 3 MB measured
 # best on a 1 MB-L2 / 32 MB-L3 CPU (1 MB: 1.2× slower). A grouped conv's thin GEMMs are memory-bound

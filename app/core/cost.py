@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from app.core.forward import stage_shapes
-from app.core.ops import ConvOp, Layer, PoolOp
+from ..core.forward import stage_shapes
+from ..core.ops import ConvOp, Layer, PoolOp
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,11 @@ import math
 
 import numpy as np
 
-from app.core.activations import apply_activation
-from app.core.conv import conv_forward
-from app.core.ops import ConvOp, Layer, PoolOp
-from app.core.pool import pool_forward
-from app.core.shapes import stage_output_shape
+from ..core.activations import apply_activation
+from ..core.conv import conv_forward
+from ..core.ops import ConvOp, Layer, PoolOp
+from ..core.pool import pool_forward
+from ..core.shapes import stage_output_shape
 
 
 def channels_first_shape(layer: Layer) -> tuple[int, ...]:

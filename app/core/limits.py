@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import math
 
-from app.core.frameworks.common import SpecError
-from app.core.forward import engine_work, stage_shapes
-from app.core.ops import Layer
+from ..core.frameworks.common import SpecError
+from ..core.forward import engine_work, stage_shapes
+from ..core.ops import Layer
 
 MAX_BODY_BYTES = 4_000_000      # larger bodies get 413 before they are parsed
 MAX_INPUT_ELEMENTS = 250_000    # values in the input tensor

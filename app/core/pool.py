@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.core.conv import pad_input, windows
-from app.core.ops import PoolOp
-from app.core.shapes import effective_kernel, pool_output_size
+from ..core.conv import pad_input, windows
+from ..core.ops import PoolOp
+from ..core.shapes import effective_kernel, pool_output_size
 
 
 def _cells_counted(out: int, n: int, k: int, s: int, pad, d: int, include_pad: bool) -> np.ndarray:

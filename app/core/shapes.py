@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.core.ops import ConvOp, Pad, PoolOp, Stage
+from ..core.ops import ConvOp, Pad, PoolOp, Stage
 
 
 def effective_kernel(k: int, dilation: int = 1) -> int:

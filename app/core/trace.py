@@ -13,12 +13,12 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from app.core.cost import layer_cost
-from app.core.forward import output_shape
-from app.core.frameworks import FRAMEWORKS, SpecError, build_layer
-from app.core.frameworks.common import bool_value, int_tuple, int_value, is_int, read_keywords
-from app.core.ops import ConvOp, PoolOp
-from app.core.shapes import effective_kernel
+from ..core.cost import layer_cost
+from ..core.forward import output_shape
+from ..core.frameworks import FRAMEWORKS, SpecError, build_layer
+from ..core.frameworks.common import bool_value, int_tuple, int_value, is_int, read_keywords
+from ..core.ops import ConvOp, PoolOp
+from ..core.shapes import effective_kernel
 
 Shape = tuple[int, ...]
 MAX_LAYERS = 500

@@ -12,11 +12,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, field_validator
 
-from app.core.cost import MACHINES, Cost, Machine, chain_cost, lower_bound_seconds
-from app.core.forward import output_shape
-from app.core.frameworks import SpecError, build_layer
-from app.routes.params import validated
-from app.templating import cached_view, view_response
+from ..core.cost import MACHINES, Cost, Machine, chain_cost, lower_bound_seconds
+from ..core.forward import output_shape
+from ..core.frameworks import SpecError, build_layer
+from ..routes.params import validated
+from ..templating import cached_view, view_response
 
 router = APIRouter(include_in_schema=False)
 

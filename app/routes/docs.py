@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from app.templating import templates
+from ..templating import templates
 
 router = APIRouter(include_in_schema=False)
 

@@ -15,16 +15,16 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.datastructures import QueryParams
 
-from app.core.conv import conv_forward, pad_input, step_arithmetic
-from app.core.forward import canonical_weights, output_shape, random_input, readable_weights, run_layer
-from app.core.frameworks import SpecError, build_layer
-from app.core.limits import check_layer_cost
-from app.core.shapes import axis_formulas
-from app.display import fmt, grid, term
-from app.figures import heatmap_grid
-from app.snippets import kernel_index, keras_code, torch_code
-from app.routes.params import ints, validated
-from app.templating import cached_view, view_response
+from ..core.conv import conv_forward, pad_input, step_arithmetic
+from ..core.forward import canonical_weights, output_shape, random_input, readable_weights, run_layer
+from ..core.frameworks import SpecError, build_layer
+from ..core.limits import check_layer_cost
+from ..core.shapes import axis_formulas
+from ..display import fmt, grid, term
+from ..figures import heatmap_grid
+from ..snippets import kernel_index, keras_code, torch_code
+from ..routes.params import ints, validated
+from ..templating import cached_view, view_response
 
 router = APIRouter(include_in_schema=False)
 

@@ -19,11 +19,11 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.datastructures import QueryParams
 
-from app.core.forward import stage_shapes
-from app.core.frameworks import SpecError, build_layer
-from app.core.ops import ConvOp, Layer
-from app.routes.params import validated
-from app.templating import cached_view, is_htmx, view_response
+from ..core.forward import stage_shapes
+from ..core.frameworks import SpecError, build_layer
+from ..core.ops import ConvOp, Layer
+from ..routes.params import validated
+from ..templating import cached_view, is_htmx, view_response
 
 router = APIRouter(include_in_schema=False)
 

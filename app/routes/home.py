@@ -5,13 +5,13 @@ import numpy as np
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from app.core.conv import window_taps
-from app.core.forward import run_layer
-from app.core.frameworks import SpecError, build_layer
-from app.core.shapes import axis_formulas
-from app.routes.learn import LESSONS
-from app.routes.params import parse_query
-from app.templating import cached_view, view_response
+from ..core.conv import window_taps
+from ..core.forward import run_layer
+from ..core.frameworks import SpecError, build_layer
+from ..core.shapes import axis_formulas
+from ..routes.learn import LESSONS
+from ..routes.params import parse_query
+from ..templating import cached_view, view_response
 
 router = APIRouter(include_in_schema=False)
 EXAMPLE_INPUT = (2, 3, 2, 3, 3, 3, 1, 5, 4, 2)  # one channel of QUESTIONS.md Q6's small example

@@ -12,14 +12,14 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from app.core.cost import layer_cost
-from app.core.forward import output_shape
-from app.core.frameworks import build_layer
-from app.core.shapes import axis_formulas
-from app.core.trace import fit_check, show_shape, trace
-from app.routes.trace import EXAMPLES
-from app.snippets import keras_code, torch_code
-from app.templating import cached_view, view_response
+from ..core.cost import layer_cost
+from ..core.forward import output_shape
+from ..core.frameworks import build_layer
+from ..core.shapes import axis_formulas
+from ..core.trace import fit_check, show_shape, trace
+from ..routes.trace import EXAMPLES
+from ..snippets import keras_code, torch_code
+from ..templating import cached_view, view_response
 
 router = APIRouter(include_in_schema=False)
 
@@ -177,7 +177,7 @@ def lesson_weights() -> Lesson:
 
 def lesson_samples() -> Lesson:
     _, code, _, extra = EXAMPLES["Q5: Keras Conv3D model"]
-    from app.core.code import parse_model
+    from ..core.code import parse_model
     parsed = parse_model(code, "keras", {"depth_1": 16, "depth_2": 32})
     t = trace("keras", parsed.input_shape, parsed.layers)
     out = show_shape(t.rows[-1].output_shape, False)

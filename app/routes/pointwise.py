@@ -16,12 +16,12 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import QueryParams
 
-from app.core.forward import canonical_weights, engine_work, output_shape, random_input, readable_weights, run_layer
-from app.core.frameworks import SpecError, build_layer
-from app.core.limits import check_layer_cost
-from app.display import fmt, grid, term
-from app.figures import heatmap_grid
-from app.templating import cached_view, view_response
+from ..core.forward import canonical_weights, engine_work, output_shape, random_input, readable_weights, run_layer
+from ..core.frameworks import SpecError, build_layer
+from ..core.limits import check_layer_cost
+from ..display import fmt, grid, term
+from ..figures import heatmap_grid
+from ..templating import cached_view, view_response
 
 router = APIRouter(include_in_schema=False)
 

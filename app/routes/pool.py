@@ -20,15 +20,15 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.datastructures import QueryParams
 
-from app.core.forward import output_shape, random_input, run_layer
-from app.core.frameworks import SpecError, build_layer
-from app.core.limits import check_layer_cost
-from app.core.ops import PoolOp
-from app.core.shapes import axis_formulas, effective_kernel
-from app.display import fmt, grid
-from app.figures import FONT, heatmap_grid
-from app.routes.params import ints, validated
-from app.templating import cached_view, view_response
+from ..core.forward import output_shape, random_input, run_layer
+from ..core.frameworks import SpecError, build_layer
+from ..core.limits import check_layer_cost
+from ..core.ops import PoolOp
+from ..core.shapes import axis_formulas, effective_kernel
+from ..display import fmt, grid
+from ..figures import FONT, heatmap_grid
+from ..routes.params import ints, validated
+from ..templating import cached_view, view_response
 
 router = APIRouter(include_in_schema=False)
 

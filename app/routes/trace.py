@@ -7,11 +7,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from starlette.datastructures import QueryParams
 
-from app.core.code import MAX_CHARS, CodeError, detect_framework, parse_model
-from app.core.trace import fit_check, show_shape, trace
-from app.routes.explore import read_state as explore_state
-from app.routes.pool import read_state as pool_state
-from app.templating import cached_view, view_response
+from ..core.code import MAX_CHARS, CodeError, detect_framework, parse_model
+from ..core.trace import fit_check, show_shape, trace
+from ..routes.explore import read_state as explore_state
+from ..routes.pool import read_state as pool_state
+from ..templating import cached_view, view_response
 
 router = APIRouter(include_in_schema=False)
 

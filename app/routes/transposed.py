@@ -23,14 +23,14 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.datastructures import QueryParams
 
-from app.core.conv import conv_forward, pad_input, transposed_as_direct, zero_insert
-from app.core.forward import canonical_weights, output_shape, random_input, readable_weights, run_layer
-from app.core.frameworks import SpecError, build_layer
-from app.core.limits import check_layer_cost
-from app.core.shapes import effective_kernel, output_size, same_padding
-from app.display import fmt, grid, term
-from app.routes.params import ints, validated
-from app.templating import view_response
+from ..core.conv import conv_forward, pad_input, transposed_as_direct, zero_insert
+from ..core.forward import canonical_weights, output_shape, random_input, readable_weights, run_layer
+from ..core.frameworks import SpecError, build_layer
+from ..core.limits import check_layer_cost
+from ..core.shapes import effective_kernel, output_size, same_padding
+from ..display import fmt, grid, term
+from ..routes.params import ints, validated
+from ..templating import view_response
 
 router = APIRouter(include_in_schema=False)
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.core.frameworks import keras, torch
-from app.core.frameworks.common import SpecError
-from app.core.ops import Layer
+from ...core.frameworks import keras, torch
+from ...core.frameworks.common import SpecError
+from ...core.ops import Layer
 
 FRAMEWORKS = {"torch": torch, "keras": keras}
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from app.core.frameworks.common import (SpecError, activation_stage, bool_value, check_output, check_rank,
+from ...core.frameworks.common import (SpecError, activation_stage, bool_value, check_output, check_rank,
                                         choice, int_tuple, int_value, number, read_keywords)
-from app.core.ops import ActOp, ConvOp, Layer, Param, PoolOp
-from app.core.shapes import effective_kernel, same_padding, stage_output_shape
+from ...core.ops import ActOp, ConvOp, Layer, Param, PoolOp
+from ...core.shapes import effective_kernel, same_padding, stage_output_shape
 
 # keywords that change how a layer is trained or named, never the forward numbers
 _NO_EFFECT = ("name", "trainable", "dtype", "kernel_initializer", "bias_initializer", "kernel_regularizer",

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.core.frameworks.common import (SpecError, activation_stage, bool_value, check_output, check_rank,
+from ...core.frameworks.common import (SpecError, activation_stage, bool_value, check_output, check_rank,
                                         choice, int_tuple, int_value, number, read_keywords)
-from app.core.ops import ConvOp, Layer, Param, PoolOp
-from app.core.shapes import stage_output_shape
+from ...core.ops import ConvOp, Layer, Param, PoolOp
+from ...core.shapes import stage_output_shape
 
 LAYOUT = "(N, C, *spatial)"
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
