@@ -33,3 +33,33 @@ def ints(values: list[str]) -> tuple[int, ...] | str:
         return tuple(int(p) for p in parts)
     except ValueError:
         return ",".join(values)
+
+
+def per_axis(key: str, values: tuple[int, ...], dims: int, lo: int, hi: int, errors: list[str]) -> tuple[int, ...] | None:
+    """A setting the framework takes per axis (an int or a tuple): one value means every axis.
+    None, with the reason in ``errors`` (field, value, what works), when it is not ``dims`` numbers from lo to hi.
+
+    >>> per_axis("stride", (2,), 2, 1, 4, [])
+    (2, 2)
+    >>> errors = []; per_axis("stride", (1, 9), 2, 1, 4, errors), errors
+    (None, ["stride: needs 1 or 2 numbers (one per axis) from 1 to 4, got '1,9'"])
+    """
+    given = ",".join(map(str, values))
+    if len(values) == 1:
+        values = values * dims
+    if len(values) == dims and all(lo <= v <= hi for v in values):
+        return tuple(values)
+    counts = "1 number" if dims == 1 else f"1 or {dims} numbers (one per axis)"
+    errors.append(f"{key}: needs {counts} from {lo} to {hi}, got {given!r}")
+    return None
+
+
+def said_once(values: tuple | list) -> object:
+    """One value when every axis has it (as people write stride=2), else the list (stride=(1, 2)).
+
+    >>> said_once((2, 2)), said_once((1, 2))
+    (2, [1, 2])
+    """
+    if isinstance(values, str):  # padding='same': already one value
+        return values
+    return values[0] if len(set(values)) == 1 else list(values)

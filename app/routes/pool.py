@@ -27,7 +27,7 @@ from ..core.ops import PoolOp
 from ..core.shapes import axis_formulas, effective_kernel
 from ..display import fmt, grid
 from ..figures import FONT, heatmap_grid
-from ..routes.params import ints, validated
+from ..routes.params import ints, per_axis, said_once, validated
 from ..templating import cached_view, view_response
 
 router = APIRouter(include_in_schema=False)
@@ -77,9 +77,9 @@ class PoolState(BaseModel):
     channels: int = Field(2, ge=1, le=4)
     size: tuple[int, ...] = (9,)
     kernel: tuple[int, ...] = (2,)
-    stride: int | None = Field(None, ge=1, le=MAX_STRIDE)  # None: not given, so the kernel size
-    padding: Literal["0", "1", "2", "3", "valid", "same"] = "0"
-    dilation: int = Field(1, ge=1, le=3)  # PyTorch MaxPool only
+    stride: tuple[int, ...] | None = None  # per axis; None: not given, so the kernel size
+    padding: tuple[int, ...] | Literal["valid", "same"] = (0,)  # PyTorch: cells per axis; Keras: a word
+    dilation: tuple[int, ...] = (1,)  # per axis; PyTorch MaxPool only
     ceil_mode: bool = False  # PyTorch only
     count_include_pad: bool = True  # PyTorch AvgPool only
     divisor_override: int | None = Field(None, ge=1, le=64)  # PyTorch AvgPool2d only
@@ -99,14 +99,6 @@ class PoolState(BaseModel):
         if self.torch:
             return (self.batch, self.channels, *self.size)
         return (self.batch, *self.size, self.channels)
-
-
-def _one(key: str, value: str, errors: list[str]) -> str:
-    """A framework tuple like '2,2' for a single control (one value for every axis)."""
-    parts = value.split(",")
-    if len(set(parts)) > 1:
-        errors.append(f"{key}: /pool uses one value for every axis, got {value!r}; showing {parts[0]}")
-    return parts[0]
 
 
 def _read_type(layer_type: str, query: QueryParams, raw: dict, errors: list[str]) -> str | None:
@@ -133,16 +125,17 @@ def read_state(query: QueryParams) -> tuple[PoolState, list[str]]:
         if key in query:
             raw[key] = query[key]
     for key in ("stride", "strides"):
-        if key in query:
-            value = query[key].strip().lower()
-            raw["stride"] = None if value in ("", "none", "default") else _one(key, value, errors)
+        if key in query:  # per axis; 'default' on an axis (the form's) takes that axis's kernel size
+            parts = [p.strip().lower() for v in query.getlist(key) for p in v.split(",") if p.strip()]
+            raw["stride"] = None if all(p in ("none", "default") for p in parts) else parts
     if "dilation" in query:
-        raw["dilation"] = _one("dilation", query["dilation"], errors)
+        raw["dilation"] = ints(query.getlist("dilation"))
     if "divisor_override" in query:
         value = query["divisor_override"].strip()
         raw["divisor_override"] = None if value.lower() in ("", "none") else value
     if "padding" in query:
-        raw["padding"] = _one("padding", query["padding"].strip().lower(), errors)
+        padding = ints(query.getlist("padding"))
+        raw["padding"] = padding.strip().lower() if isinstance(padding, str) else padding
     elif framework == "keras":
         raw["padding"] = "valid"  # Keras' default; PyTorch's is 0
     for key in ("kernel_size", "pool_size"):
@@ -179,27 +172,46 @@ def _validate(raw: dict, errors: list[str]) -> tuple[PoolState, list[str]]:
             errors.append(f"{key}: needs {dims} number{'s' if dims > 1 else ''} from 1 to {limit}, got {list(value)}")
             value = (min(default, limit),) * dims
         fixes[key] = value
-    if state.torch and not state.padding.isdigit():
-        errors.append(f"padding: PyTorch pooling takes a number of cells (0 to 3), got {state.padding!r} "
-                      "('same' and 'valid' are Keras' words); showing 0")
-        fixes["padding"] = "0"
-    elif not state.torch and state.padding.isdigit():
-        errors.append(f"padding: Keras pooling takes 'valid' or 'same', got {state.padding!r}; showing 'valid'")
-        fixes["padding"] = "valid"
+    if state.stride is not None:
+        given = [fixes["kernel"][a] if p == "default" else p for a, p in enumerate(state.stride * dims)][:dims]
+        try:
+            fixes["stride"] = per_axis("stride", tuple(int(p) for p in given), dims, 1, MAX_STRIDE, errors)
+        except ValueError:
+            errors.append(f"stride: needs whole numbers from 1 to {MAX_STRIDE} (one, or one per axis), or 'default' "
+                          f"(the kernel size), got {','.join(map(str, state.stride))!r}")
+            fixes["stride"] = None
+    fixes["dilation"] = per_axis("dilation", state.dilation, dims, 1, 3, errors) or (1,) * dims
+    if isinstance(state.padding, tuple):
+        if not state.torch:
+            errors.append(f"padding: Keras pooling takes 'valid' or 'same', got {_said(state.padding)!r}; "
+                          "showing 'valid'")
+            fixes["padding"] = "valid"
+        else:
+            fixes["padding"] = per_axis("padding", state.padding, dims, 0, 3, errors) or (0,) * dims
+    elif state.torch:
+        errors.append(f"padding: PyTorch pooling takes a number of cells (0 to 3, or one per axis), got "
+                      f"{state.padding!r} ('same' and 'valid' are Keras' words); showing 0")
+        fixes["padding"] = (0,) * dims
     return state.model_copy(update=fixes), errors
+
+
+def _said(values: tuple[int, ...]) -> str:
+    return ",".join(map(str, values)) if len(set(values)) > 1 else str(values[0])
 
 
 def layer_spec(state: PoolState) -> dict:
     """The pooling layer in the framework's own words. A keyword the layer does not have is only
     written when it was set, so the framework itself refuses it (``AvgPool1d has no keyword 'dilation'``)."""
-    kernel = state.kernel[0] if len(set(state.kernel)) == 1 else list(state.kernel)  # nn.MaxPool2d(3) means (3, 3)
+    kernel = said_once(state.kernel)  # nn.MaxPool2d(3) means (3, 3)
+    stride = None if state.stride is None else said_once(state.stride)
+    dilation = said_once(state.dilation)
     if state.torch:
         spec: dict[str, object] = {"type": state.type, "kernel_size": kernel}
-        if state.stride is not None:
-            spec["stride"] = state.stride
-        spec["padding"] = int(state.padding)
-        if state.kind == "max" or state.dilation != 1:
-            spec["dilation"] = state.dilation
+        if stride is not None:
+            spec["stride"] = stride
+        spec["padding"] = said_once(state.padding)
+        if state.kind == "max" or dilation != 1:
+            spec["dilation"] = dilation
         spec["ceil_mode"] = state.ceil_mode
         if state.kind == "avg" or not state.count_include_pad:
             spec["count_include_pad"] = state.count_include_pad
@@ -207,10 +219,10 @@ def layer_spec(state: PoolState) -> dict:
             spec["divisor_override"] = state.divisor_override
         return spec
     spec = {"type": state.type, "pool_size": kernel}
-    if state.stride is not None:
-        spec["strides"] = state.stride
+    if stride is not None:
+        spec["strides"] = stride
     spec["padding"] = state.padding
-    for key, value, default in (("dilation_rate", state.dilation, 1), ("ceil_mode", state.ceil_mode, False),
+    for key, value, default in (("dilation_rate", dilation, 1), ("ceil_mode", state.ceil_mode, False),
                                 ("count_include_pad", state.count_include_pad, True),
                                 ("divisor_override", state.divisor_override, None)):
         if value != default:
@@ -237,14 +249,17 @@ def switched(state: PoolState, *, framework: str | None = None, kind: str | None
     """The same pooling in the other framework, kind or dimensionality, keeping what carries over."""
     framework, kind, dims = framework or state.framework, kind or state.kind, dims or state.dims
     padding = state.padding
-    if framework == "keras" and padding.isdigit():
-        padding = "valid" if padding == "0" else "same"  # Keras has no numeric padding
-    elif framework == "torch" and not padding.isdigit():
-        padding = "0" if padding == "valid" else str(min(3, min(state.kernel) // 2))
+    if framework == "keras" and isinstance(padding, tuple):
+        padding = "valid" if not any(padding) else "same"  # Keras has no numeric padding
+    elif framework == "torch" and isinstance(padding, str):
+        padding = (0,) if padding == "valid" else tuple(min(3, k // 2) for k in state.kernel)
+    if isinstance(padding, tuple) and dims != state.dims:
+        padding = (padding * 2)[:dims]
     torch = framework == "torch"
     return state.model_copy(update={
         "framework": framework, "kind": kind, "dims": dims, "padding": padding, "step": 0,
-        "dilation": state.dilation if torch and kind == "max" else 1,
+        "dilation": (state.dilation * 2)[:dims] if torch and kind == "max" else (1,) * dims,
+        "stride": None if state.stride is None else (state.stride * 2)[:dims],
         "ceil_mode": state.ceil_mode and torch,
         "count_include_pad": state.count_include_pad or not (torch and kind == "avg"),
         "divisor_override": state.divisor_override if torch and kind == "avg" and dims == 2 else None,
@@ -525,7 +540,8 @@ def pool_context(state: PoolState) -> dict:
                                                                     zip(extent, spatial, op.padding)),
         "has_unreached": any(f.unreached for f in formulas), "has_extra": bool(extra.any()),
         "stride_note": {"given": state.stride is not None, "word": stride_word, "doc": doc.format(type=state.type),
-                        "default": state.kernel[0] if len(set(state.kernel)) == 1 else tuple(state.kernel)},
+                        "default": _python(said_once(state.kernel)),
+                        "value": None if state.stride is None else _python(said_once(state.stride))},
         "figure": _line_figure(x0, y0, op) if state.dims == 1 else _figure(x0, y0),
         "data": {"kind": op.kind, "framework": state.framework, "kernel": list(op.kernel), "stride": list(op.stride),
                  "dilation": list(op.dilation), "padding": [list(p) for p in op.padding], "size": list(spatial),
@@ -536,10 +552,14 @@ def pool_context(state: PoolState) -> dict:
     return ctx
 
 
+def _python(value: object) -> object:
+    """A value as Python writes the argument: a list is a tuple."""
+    return tuple(value) if isinstance(value, list) else value
+
+
 def _code(spec: dict) -> str:
     """The layer as the framework's constructor call."""
-    args = ", ".join(f"{k}={tuple(v) if isinstance(v, list) and len(v) > 1 else v[0] if isinstance(v, list) else v!r}"
-                     for k, v in spec.items() if k != "type")
+    args = ", ".join(f"{k}={_python(v)!r}" for k, v in spec.items() if k != "type")
     prefix = "nn." if re.fullmatch(r"\w+Pool\dd", spec["type"]) else "layers."
     return f"{prefix}{spec['type']}({args})"
 

@@ -29,14 +29,14 @@ from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_layer_cost
 from ..core.shapes import effective_kernel, output_size, same_padding
 from ..display import fmt, grid, term
-from ..routes.params import ints, validated
+from ..routes.params import ints, per_axis, said_once, validated
 from ..templating import view_response
 
 router = APIRouter(include_in_schema=False)
 
 MAX_SIZE, MAX_KERNEL = 6, 4  # per spatial axis: every canvas cell is drawn with its number
 AXES = {1: ["length"], 2: ["height", "width"]}
-PADDINGS = ("0", "1", "2", "3", "valid", "same")  # PyTorch: a number; Keras: a word
+PER_AXIS = {"stride": (1, 3), "dilation": (1, 3), "padding": (0, 3), "output_padding": (0, 2)}  # bounds
 TYPES = {"ConvTranspose1d": ("torch", 1), "ConvTranspose2d": ("torch", 2),
          "Conv1DTranspose": ("keras", 1), "Conv2DTranspose": ("keras", 2)}
 NAMES = {  # concept -> (PyTorch keyword, Keras keyword); the form sends the concept
@@ -75,10 +75,10 @@ class TransposedState(BaseModel):
     size: tuple[int, ...] = (3, 3)
     filters: int = Field(2, ge=1, le=3)
     kernel: tuple[int, ...] = (3, 3)
-    stride: int = Field(1, ge=1, le=3)
-    padding: Literal[PADDINGS] = "0"
-    output_padding: int | None = Field(0, ge=0, le=2)  # Keras: None (its default) differs from 0 under 'same'
-    dilation: int = Field(1, ge=1, le=3)
+    stride: tuple[int, ...] = (1,)  # per axis, like every setting below
+    padding: tuple[int, ...] | Literal["valid", "same"] = (0,)  # PyTorch: cells; Keras: a word
+    output_padding: tuple[int, ...] | None = (0,)  # Keras: None (its default) differs from 0 under 'same'
+    dilation: tuple[int, ...] = (1,)
     groups: int = Field(1, ge=1, le=3)
     bias: bool = True
     weights: Literal["random", "ones"] = "random"
@@ -94,14 +94,6 @@ class TransposedState(BaseModel):
     @property
     def input_shape(self) -> tuple[int, ...]:
         return (1, self.channels, *self.size) if self.torch else (1, *self.size, self.channels)
-
-
-def _one_int(key: str, values: list[str], errors: list[str]) -> str:
-    """A framework tuple like '2,2' for a single control (one value for every axis)."""
-    parts = values[0].split(",")
-    if len(set(parts)) > 1:
-        errors.append(f"{key}: /transposed uses one value for every axis, got {values[0]!r}; showing {parts[0]}")
-    return parts[0]
 
 
 def read_state(query: QueryParams) -> tuple[TransposedState, list[str]]:
@@ -130,16 +122,17 @@ def read_state(query: QueryParams) -> tuple[TransposedState, list[str]]:
     for concept, words in NAMES.items():
         for word in (*words, concept):
             if word in query:
-                raw[concept] = query[word] if concept == "bias" else _one_int(word, query.getlist(word), errors)
+                raw[concept] = ints(query.getlist(word)) if concept in PER_AXIS else query[word]
     if "in_channels" in query or "channels" in query:
         raw["channels"] = query.get("channels", query.get("in_channels"))
     if "padding" in query:
-        raw["padding"] = _one_int("padding", query.getlist("padding"), errors).lower()
+        padding = ints(query.getlist("padding"))
+        raw["padding"] = padding.strip().lower() if isinstance(padding, str) else padding
     elif framework == "keras":
         raw["padding"] = "valid"  # Keras' default; PyTorch's is 0
     if "output_padding" in query:
-        value = _one_int("output_padding", query.getlist("output_padding"), errors)
-        raw["output_padding"] = None if value.lower() in ("none", "") else value
+        value = ints(query.getlist("output_padding"))
+        raw["output_padding"] = None if value in ((), "none", "None") else value
     elif framework == "keras":
         raw["output_padding"] = None  # Keras' default: its rules then depend on 'valid' / 'same'
     if framework == "keras" and str(raw.get("groups", "1")) != "1":
@@ -188,25 +181,33 @@ def _validate(raw: dict, errors: list[str]) -> tuple[TransposedState, list[str]]
         errors.append(f"o: the output channel shown must be below {'out_channels' if state.torch else 'filters'}"
                       f"={state.filters}, got {state.o}")
         fixes["o"] = 0
+    for key, (lo, hi) in PER_AXIS.items():
+        value = getattr(state, key)
+        if isinstance(value, tuple):
+            fixes[key] = per_axis(key, value, dims, lo, hi, errors) or (lo,) * dims
     if state.torch and state.output_padding is None:
-        fixes["output_padding"] = 0  # PyTorch has no None: its default is 0
+        fixes["output_padding"] = (0,) * dims  # PyTorch has no None: its default is 0
+    if not state.torch and isinstance(state.padding, tuple):
+        errors.append(f"padding: Keras takes 'valid' or 'same', got {','.join(map(str, state.padding))!r}; "
+                      "showing 'valid'")
+        fixes["padding"] = "valid"
     return state.model_copy(update=fixes), errors
 
 
 def layer_spec(state: TransposedState) -> dict:
     """The transposed conv layer in the framework's own words."""
     d = state.dims
+    stride, dilation = said_once(state.stride), said_once(state.dilation)
     if state.torch:
         return {"type": f"ConvTranspose{d}d", "in_channels": state.channels, "out_channels": state.filters,
-                "kernel_size": list(state.kernel), "stride": state.stride,
-                "padding": int(state.padding) if state.padding.isdigit() else state.padding,
-                "output_padding": state.output_padding or 0, "groups": state.groups, "bias": state.bias,
-                "dilation": state.dilation}
+                "kernel_size": list(state.kernel), "stride": stride, "padding": said_once(state.padding),
+                "output_padding": said_once(state.output_padding or (0,)), "groups": state.groups,
+                "bias": state.bias, "dilation": dilation}
     spec = {"type": f"Conv{d}DTranspose", "filters": state.filters, "kernel_size": list(state.kernel),
-            "strides": state.stride, "padding": state.padding}
+            "strides": stride, "padding": state.padding}
     if state.output_padding is not None:
-        spec["output_padding"] = state.output_padding
-    return {**spec, "dilation_rate": state.dilation, "use_bias": state.bias}
+        spec["output_padding"] = said_once(state.output_padding)
+    return {**spec, "dilation_rate": dilation, "use_bias": state.bias}
 
 
 def _words(spec: dict) -> dict[str, object]:
@@ -230,21 +231,29 @@ def switched(state: TransposedState, *, framework: str | None = None, dims: int 
     framework, dims = framework or state.framework, dims or state.dims
     update: dict[str, object] = {"framework": framework, "dims": dims, "step": 0, "pos": 0}
     if dims != state.dims:
-        update["kernel"] = (state.kernel * 2)[:dims]
-        update["size"] = (state.size * 2)[:dims]
-    if framework != state.framework:
-        k = effective_kernel(state.kernel[0], state.dilation)
+        for key in ("kernel", "size", "stride", "dilation", "padding", "output_padding"):
+            if isinstance(getattr(state, key), tuple):
+                update[key] = (getattr(state, key) * 2)[:dims]
+    was = state.framework
+    state = state.model_copy(update=update)
+    if framework != was:
+        axes = list(zip(state.kernel, state.stride, state.dilation))
         if framework == "keras":  # Keras has words, not numbers, for padding, and no groups
-            update.update(padding="valid" if state.padding == "0" else "same", groups=1)
-            if (state.output_padding or 0) >= state.stride:
-                update["output_padding"] = None
-        else:  # the PyTorch numbers that give Keras' length where they can
-            pad = 0 if state.padding == "valid" else min(3, (k - 1) // 2)
-            op = state.output_padding
-            if op is None:  # Keras' None: 'same' gives n·s, 'valid' n·s + max(k − s, 0)
-                op = state.stride - k + 2 * pad if state.padding == "same" else max(state.stride - k, 0)
-            update.update(padding=str(pad), output_padding=op if 0 <= op < max(state.stride, state.dilation) else 0)
-    return state.model_copy(update=update)
+            state = state.model_copy(update={"padding": "valid" if not any(state.padding) else "same", "groups": 1})
+            if any(q >= s for q, s in zip(state.output_padding or (0,) * dims, state.stride)):
+                state = state.model_copy(update={"output_padding": None})
+        else:  # the PyTorch numbers that give Keras' length where they can, axis by axis
+            pads, extras = [], []
+            for a, (k, s, d) in enumerate(axes):
+                eff = effective_kernel(k, d)
+                pad = 0 if state.padding == "valid" else min(3, (eff - 1) // 2)
+                q = None if state.output_padding is None else state.output_padding[a]
+                if q is None:  # Keras' None: 'same' gives n·s, 'valid' n·s + max(k − s, 0)
+                    q = s - eff + 2 * pad if state.padding == "same" else max(s - eff, 0)
+                pads.append(pad)
+                extras.append(q if 0 <= q < max(s, d) else 0)
+            state = state.model_copy(update={"padding": tuple(pads), "output_padding": tuple(extras)})
+    return state
 
 
 # ---------------------------------------------------------------- the arithmetic
@@ -273,16 +282,16 @@ def axis_rows(state: TransposedState, op, out_spatial) -> list[dict]:
     the scatter canvas (what padding crops, what output_padding adds)."""
     rows = []
     for a, (n, k, L) in enumerate(zip(state.size, state.kernel, out_spatial)):
-        s, d = state.stride, state.dilation
+        s, d = state.stride[a], state.dilation[a]
         eff = effective_kernel(k, d)
         full = (n - 1) * s + eff
         start = op.padding[a][0]
         if state.torch:
-            p, q = int(state.padding), state.output_padding or 0
+            p, q = state.padding[a], (state.output_padding or (0,) * state.dims)[a]
             text = f"({n} − 1)·{s} − 2·{p} + {d}·({k} − 1) + {q} + 1 = {L}"
             rule = None
         else:
-            q = state.output_padding
+            q = None if state.output_padding is None else state.output_padding[a]
             same = state.padding == "same"
             if q is None and not same:
                 text = f"{n}·{s} + max({eff} − {s}, 0) = {n * s} + {max(eff - s, 0)} = {L}"
@@ -294,7 +303,7 @@ def axis_rows(state: TransposedState, op, out_spatial) -> list[dict]:
                 text = (f"({n} − 1)·{s} + {eff} − 2·({eff} // 2) + {q} = "
                         f"{(n - 1) * s} + {eff} − {2 * (eff // 2)} + {q} = {L}")
             rule = (state.padding, "None" if q is None else "p")
-        rows.append({"axis": AXES[state.dims][a], "n": n, "k": k, "eff": eff, "full": full, "text": text,
+        rows.append({"axis": AXES[state.dims][a], "n": n, "k": k, "s": s, "d": d, "eff": eff, "full": full, "text": text,
                      "rule": rule, "start": start, "end": start + L - 1, "out": L,
                      "crop_before": start, "crop_after": max(full - start - L, 0), "extra": max(start + L - full, 0),
                      "full_text": f"({n} − 1)·{s} + {d}·({k} − 1) + 1 = {full}"})
@@ -307,12 +316,12 @@ def axis_rows(state: TransposedState, op, out_spatial) -> list[dict]:
     return rows
 
 
-def _forward_length(state: TransposedState, n: int, k: int) -> int:
-    """Output length of the forward Conv (same kernel, stride, padding, dilation) on length n."""
-    s, d = state.stride, state.dilation
+def _forward_length(state: TransposedState, a: int, n: int) -> int:
+    """Output length of the forward Conv (same kernel, stride, padding, dilation) on length n of axis a."""
+    k, s, d = state.kernel[a], state.stride[a], state.dilation[a]
     if state.padding == "same":
         return output_size(n, k, stride=s, pad=same_padding(n, k, stride=s, dilation=d), dilation=d)
-    pad = int(state.padding) if state.padding.isdigit() else 0
+    pad = state.padding[a] if isinstance(state.padding, tuple) else 0
     return output_size(n, k, stride=s, pad=(pad, pad), dilation=d)
 
 
@@ -323,12 +332,14 @@ def inverse(state: TransposedState, out_shape: list[int], out_spatial) -> dict:
     d = state.dims
     if state.torch:
         spec = {"type": f"Conv{d}d", "in_channels": state.filters, "out_channels": state.channels,
-                "kernel_size": list(state.kernel), "stride": state.stride, "padding": int(state.padding),
-                "dilation": state.dilation, "groups": state.groups, "bias": state.bias}
+                "kernel_size": list(state.kernel), "stride": said_once(state.stride),
+                "padding": said_once(state.padding), "dilation": said_once(state.dilation), "groups": state.groups,
+                "bias": state.bias}
         words = {"framework": "torch", **_words({**spec, "padding_mode": "zeros"})}
     else:
         spec = {"type": f"Conv{d}D", "filters": state.channels, "kernel_size": list(state.kernel),
-                "strides": state.stride, "padding": state.padding, "dilation_rate": state.dilation,
+                "strides": said_once(state.stride), "padding": state.padding,
+                "dilation_rate": said_once(state.dilation),
                 "use_bias": state.bias}
         words = {"framework": "keras", **_words({**spec, "groups": 1})}
     call = ", ".join(f"{k}={_literal(v)}" for k, v in spec.items() if k != "type")
@@ -341,10 +352,11 @@ def inverse(state: TransposedState, out_shape: list[int], out_spatial) -> dict:
         return result
     result["round_trip"] = result["shape"] == list(state.input_shape)
     for a, (n, k, L) in enumerate(zip(state.size, state.kernel, out_spatial)):
-        span = state.stride + effective_kernel(k, state.dilation) + 3
-        same = [m for m in range(max(1, L - span), L + span + 1) if _forward_length(state, m, k) == n]
-        result["axes"].append({"axis": AXES[d][a], "n": n, "out": L, "lengths": same,
-                               "back": _forward_length(state, L, k)})
+        s = state.stride[a]
+        span = s + effective_kernel(k, state.dilation[a]) + 3
+        same = [m for m in range(max(1, L - span), L + span + 1) if _forward_length(state, a, m) == n]
+        result["axes"].append({"axis": AXES[d][a], "n": n, "out": L, "lengths": same, "s": s,
+                               "q": (state.output_padding or (0,) * d)[a], "back": _forward_length(state, a, L)})
     return result
 
 
@@ -527,6 +539,8 @@ def transposed_context(state: TransposedState, x: np.ndarray | None = None,
         "diffs": diffs, "max_diff": max(diffs.values()), "compared": int(y_cf.size),
         "largest": fmt(float(np.abs(y_cf).max())), "inverse": inverse(state, out_shape, out_spatial),
         "keras_rules": KERAS_RULES, "code": _code(state, spec, state.input_shape, layer.params[0].shape, out_shape),
+        "said": {key: _literal(list(getattr(state, key))) for key in ("stride", "dilation")},
+        "zeros": _literal([v - 1 for v in state.stride]),
         "data": {**data, "kernel": list(op.kernel), "stride": list(op.stride), "dilation": list(op.dilation),
                  "out": list(out_spatial), "channels": chans, "b": round(float(bias[state.o]), 6),
                  "filters": state.filters},

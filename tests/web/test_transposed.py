@@ -667,15 +667,16 @@ def test_value_just_outside_a_bound_is_named_in_the_fragment_and_422_for_a_page(
 def test_controls_carry_the_models_bounds(client):
     page = get(client, u()).text
     for name, lo, hi in (("channels", 1, 3), ("filters", 1, 3), ("size-0", 1, 6), ("size-1", 1, 6),
-                         ("kernel-0", 1, 4), ("kernel-1", 1, 4), ("stride", 1, 3), ("dilation", 1, 3),
+                         ("kernel-0", 1, 4), ("kernel-1", 1, 4), ("stride-0", 1, 3), ("stride-1", 1, 3),
+                         ("dilation-0", 1, 3), ("dilation-1", 1, 3),
                          ("groups", 1, 3), ("seed", 0, 9999), ("o", 0, 1)):
         tag = re.search(rf'<input [^>]*id="{name}"[^>]*>', page).group(0)
         assert f'min="{lo}"' in tag and f'max="{hi}"' in tag, tag
     options = lambda sel, text: re.findall(r'<option value="([^"]*)"', re.search(
         rf'<select id="{sel}"[^>]*>(.*?)</select>', text, re.DOTALL).group(1))
-    assert options("padding", page) == ["0", "1", "2", "3"] and options("output_padding", page) == ["0", "1", "2"]
+    assert options("padding-0", page) == ["0", "1", "2", "3"] and options("output_padding-1", page) == ["0", "1", "2"]
     keras = get(client, u("keras")).text
-    assert options("padding", keras) == ["valid", "same"] and options("output_padding", keras) == ["none", "0", "1", "2"]
+    assert options("padding", keras) == ["valid", "same"] and options("output_padding-0", keras) == ["none", "0", "1", "2"]
     assert 'id="groups"' not in keras  # Keras' transposed convs have no groups
 
 
