@@ -23,7 +23,7 @@ from ..core.shapes import axis_formulas
 from ..display import fmt, grid, term
 from ..figures import heatmap_grid
 from ..snippets import kernel_index, keras_code, torch_code
-from ..routes.params import ints, validated
+from ..routes.params import ints, per_axis, said_once, validated
 from ..templating import cached_view, view_response
 
 router = APIRouter(include_in_schema=False)
@@ -34,7 +34,7 @@ SHOWN = 8  # input channels drawn (and detailed in the arithmetic), filters and 
 ACTIVATIONS = {"linear": None, "relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "gelu": "GELU",
                "silu": "SiLU", "elu": "ELU", "softplus": "Softplus"}  # same definition and defaults in both
 AXES = {1: ["length"], 2: ["height", "width"], 3: ["depth", "height", "width"]}
-PADDINGS = ("0", "1", "2", "3", "4", "valid", "same", "causal")
+MAX_PAD = 4  # cells per side, per axis (PyTorch's ints)
 NAMES = {  # concept -> (PyTorch keyword, Keras keyword)
     "filters": ("out_channels", "filters"), "stride": ("stride", "strides"),
     "dilation": ("dilation", "dilation_rate"), "bias": ("bias", "use_bias"),
@@ -53,7 +53,7 @@ class ExploreState(BaseModel):
     kernel: tuple[int, ...] = (3, 3)
     stride: tuple[int, ...] = (1,)  # per spatial axis (one value: every axis)
     dilation: tuple[int, ...] = (1,)
-    padding: Literal[PADDINGS] = "0"
+    padding: tuple[int, ...] | Literal["valid", "same", "causal"] = (0,)  # PyTorch: cells per axis
     padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
     groups: int = Field(1, ge=1, le=512)
     bias: bool = True
@@ -94,7 +94,7 @@ def read_state(query: QueryParams) -> tuple[ExploreState, list[str]]:
     if "in_channels" in query or "channels" in query:
         raw["channels"] = query.get("channels", query.get("in_channels"))
     if "padding" in query:
-        raw["padding"] = query["padding"].lower()
+        raw["padding"] = read_padding(query.getlist("padding"), query.get("padding_was", ""))
     elif framework == "keras":
         raw["padding"] = "valid"  # Keras' default; PyTorch's is 0
     if "kernel_size" in query:
@@ -117,6 +117,23 @@ def read_state(query: QueryParams) -> tuple[ExploreState, list[str]]:
     return _validate(raw, errors)
 
 
+def read_padding(values: list[str], was: str) -> tuple[int, ...] | str:
+    """padding as PyTorch takes it: ints per axis, or one word. The form sends one value per axis and
+    the one it showed before (``was``): a word picked on one axis applies to all, and a number picked
+    while the axes showed a word gives the other axes 0.
+
+    >>> read_padding(["1,2"], ""), read_padding(["same", "0"], "0"), read_padding(["same", "1"], "same")
+    ((1, 2), 'same', (0, 1))
+    """
+    parts = [p.strip().lower() for v in values for p in v.split(",") if p.strip()]
+    words = [p for p in parts if not p.lstrip("-").isdigit()]
+    if not words:
+        return tuple(int(p) for p in parts)
+    if len(words) < len(parts) and was.strip().lower() in words:
+        return tuple(0 if p in words else int(p) for p in parts)
+    return words[0]
+
+
 def _validate(raw: dict, errors: list[str]) -> tuple[ExploreState, list[str]]:
     state = validated(ExploreState, raw, errors)
     dims = state.dims
@@ -129,22 +146,18 @@ def _validate(raw: dict, errors: list[str]) -> tuple[ExploreState, list[str]]:
             errors.append(f"{key}: needs {dims} number{'s' if dims > 1 else ''} from 1 to {limit}, got {list(value)}")
             value = (min(default, limit),) * dims
         fixes[key] = value
+    if isinstance(state.padding, tuple):
+        fixes["padding"] = per_axis("padding", state.padding, dims, 0, MAX_PAD, errors) or (0,) * dims
     if state.f >= state.filters:
         errors.append(f"f: the filter shown must be below filters={state.filters}, got {state.f}")
         fixes["f"] = 0
     return state.model_copy(update=fixes), errors
 
 
-def _per_axis(values: tuple[int, ...]) -> int | list[int]:
-    """One number when every axis has it (as people write stride=2), else one per axis."""
-    return values[0] if len(set(values)) == 1 else list(values)
-
-
 def layer_spec(state: ExploreState) -> dict:
     """The conv layer in the framework's own words."""
     d = state.dims
-    pad: int | str = int(state.padding) if state.padding.isdigit() else state.padding
-    stride, dilation = _per_axis(state.stride), _per_axis(state.dilation)
+    pad, stride, dilation = said_once(state.padding), said_once(state.stride), said_once(state.dilation)
     if state.framework == "torch":
         return {"type": f"Conv{d}d", "in_channels": state.channels, "out_channels": state.filters,
                 "kernel_size": list(state.kernel), "stride": stride, "padding": pad, "dilation": dilation,
@@ -176,10 +189,12 @@ def switched(state: ExploreState, *, framework: str | None = None, dims: int | N
     """The same layer in the other framework or dimensionality, keeping what carries over."""
     framework, dims = framework or state.framework, dims or state.dims
     padding = state.padding
-    if framework == "keras" and padding.isdigit():
-        padding = "valid" if padding == "0" else "same"  # Keras has no numeric padding
+    if framework == "keras" and isinstance(padding, tuple):
+        padding = "valid" if not any(padding) else "same"  # Keras has no numeric padding
     if padding == "causal" and (framework == "torch" or dims > 1):
-        padding = "0" if framework == "torch" else "valid"
+        padding = (0,) * dims if framework == "torch" else "valid"
+    if isinstance(padding, tuple) and dims != state.dims:
+        padding = (padding + (padding[-1],) * 3)[:dims]
     return state.model_copy(update={
         "framework": framework, "dims": dims, "padding": padding, "step": 0,
         **{key: (getattr(state, key) + (getattr(state, key)[-1],) * 3)[:dims] if dims != state.dims else getattr(state, key)
@@ -204,11 +219,12 @@ def _classes(op, spatial, padded_shape, formulas) -> np.ndarray:
 def slider_limits(state: ExploreState) -> dict[str, dict[str, int]]:
     """Bounds that keep the sliders on layers that run (valid states only): the dilated kernel must
     fit the padded input. 'same' and 'causal' pad whatever the kernel needs."""
-    if not state.padding.isdigit() and state.padding != "valid":
+    if isinstance(state.padding, str) and state.padding != "valid":
         return {}
-    pad = 2 * int(state.padding) if state.padding.isdigit() else 0
+    pads = state.padding if isinstance(state.padding, tuple) else (0,) * state.dims
     limits = {}
-    for i, (n, k, d) in enumerate(zip(state.size, state.kernel, state.dilation)):
+    for i, (n, k, d, p) in enumerate(zip(state.size, state.kernel, state.dilation, pads)):
+        pad = 2 * p
         limits[f"kernel-{i}"] = {"max": min(7, (n + pad - 1) // d + 1)}
         limits[f"size-{i}"] = {"min": max(1, d * (k - 1) + 1 - pad)}
         limits[f"dilation-{i}"] = {"max": min(4, (n + pad - 1) // (k - 1)) if k > 1 else 4}

@@ -37,7 +37,6 @@ MAX_KERNEL = 6
 MAX_STRIDE = 6
 AXES = {1: ["length"], 2: ["height", "width"]}
 DEFAULT_SIZE = {1: 9, 2: 7}  # odd sizes: the floor leaves a position unread, as in Q2
-TORCH_PADDINGS = ("0", "1", "2", "3")
 TYPES = {  # (framework, kind, dims) -> the layer's class name
     **{("torch", k, d): f"{'Max' if k == 'max' else 'Avg'}Pool{d}d" for k in ("max", "avg") for d in (1, 2)},
     **{("keras", k, d): f"{'Max' if k == 'max' else 'Average'}Pooling{d}D" for k in ("max", "avg") for d in (1, 2)},
