@@ -12,7 +12,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from . import api
 from .assets import PRECOMPRESSED, ROOT, gzipped, hashed_names, missing_vendor_files, source
 from .core.limits import MAX_BODY_BYTES
-from .routes import cost, docs, explore, groups, home, learn, oembed, pointwise, pool, trace, transposed
+from .routes import docs, home, learn, oembed
+from .views import add_views
 
 # plotly needs inline styles and data: images (heatmaps); no script is ever inline or eval'd
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
@@ -88,15 +89,9 @@ def create_app() -> FastAPI:
     app.include_router(api.router)
     app.include_router(home.router)
     app.include_router(docs.router)
-    app.include_router(explore.router)
-    app.include_router(pointwise.router)
-    app.include_router(groups.router)
-    app.include_router(cost.router)
-    app.include_router(trace.router)
+    add_views(app)
     app.include_router(oembed.router)
     app.include_router(learn.router)
-    app.include_router(pool.router)
-    app.include_router(transposed.router)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=1)  # level 1: most of the gain, a fraction of the CPU
 

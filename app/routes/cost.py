@@ -9,16 +9,15 @@ from __future__ import annotations
 from typing import Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import BaseModel, Field, field_validator
 
 from ..core.cost import MACHINES, Cost, Machine, chain_cost, lower_bound_seconds
 from ..core.forward import output_shape
 from ..core.frameworks import SpecError, build_layer
 from ..routes.params import validated
-from ..templating import cached_view, view_response
+from ..templating import view_response
 
-router = APIRouter(include_in_schema=False)
 
 # QUESTIONS.md Q3: TensorFlow, NCHW, batch 10, 512×512, 3×3, 100 repeats (seconds)
 MEASURED = {32: (0.78, 1.42), 64: (0.90, 1.57), 128: (0.97, 1.67)}
@@ -168,9 +167,6 @@ def cost_context(state: CostState) -> dict:
             "figure": roofline_figure(machine, costs)}
 
 
-@router.get("/cost")
-@router.get("/embed/cost")
-@cached_view
 def cost_page(request: Request):
     state, errors = read_state(request.query_params)
     return view_response(request, "cost.html", {**cost_context(state), "query_errors": errors}, path="/cost",

@@ -11,10 +11,11 @@ from typing import Literal
 from urllib.parse import urlencode
 
 import numpy as np
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import BaseModel, Field
 from starlette.datastructures import QueryParams
 
+from ..core.cost import layer_cost
 from ..core.conv import conv_forward, pad_input, step_arithmetic
 from ..core.forward import canonical_weights, output_shape, random_input, readable_weights, run_layer
 from ..core.frameworks import SpecError, build_layer
@@ -24,9 +25,8 @@ from ..display import fmt, grid, term
 from ..figures import heatmap_grid
 from ..snippets import kernel_index, keras_code, torch_code
 from ..routes.params import ints, per_axis, said_once, validated
-from ..templating import cached_view, view_response
+from ..templating import view_response
 
-router = APIRouter(include_in_schema=False)
 
 MAX_SIZE = {1: 128, 2: 28, 3: 8}  # per spatial axis: every cell is drawn with its number
 MAX_DRAWN = 20_000  # input cells drawn with their numbers in one view
@@ -296,10 +296,10 @@ def explore_context(state: ExploreState) -> dict:
     first = state.f // (op.out_channels // op.groups) * cg  # the filter's first input channel
     shown = list(range(first, first + min(cg, SHOWN)))
     weights_figure, maps_figure, weights_caption = _figures(w, y_cf)
+    cost = layer_cost(layer)
     ctx.update({
         "layer": layer, "op": op, "formulas": formulas, "out_shape": list(output_shape(layer)),
-        "input_shape": list(state.input_shape), "params": sum(math.prod(p.shape) for p in layer.params),
-        "macs": math.prod(y_cf.shape) * cg * math.prod(op.kernel),
+        "input_shape": list(state.input_shape), "params": cost.params, "macs": cost.macs,
         "weight_shapes": [(p.name, list(p.shape)) for p in layer.params],
         "channels": {"first": first, "last": first + cg - 1, "shown": len(shown), "group": first // cg},
         "inputs": [{"c": c, "grid": grid(xp[c], f"x{c}-", classes)} for c in shown],
@@ -320,9 +320,6 @@ def explore_context(state: ExploreState) -> dict:
     return ctx
 
 
-@router.get("/explore")
-@router.get("/embed/explore")
-@cached_view
 def explore(request: Request):
     state, errors = read_state(request.query_params)
     ctx = explore_context(state)

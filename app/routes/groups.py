@@ -15,17 +15,17 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import BaseModel, Field
 from starlette.datastructures import QueryParams
 
+from ..core.cost import stage_macs
 from ..core.forward import stage_shapes
 from ..core.frameworks import SpecError, build_layer
 from ..core.ops import ConvOp, Layer
 from ..routes.params import validated
-from ..templating import cached_view, is_htmx, view_response
+from ..templating import is_htmx, view_response
 
-router = APIRouter(include_in_schema=False)
 
 PADDINGS = {"torch": ("0", "1", "2", "3", "same"), "keras": ("valid", "same")}
 DEFAULT_PADDING = {"torch": "0", "keras": "valid"}  # the frameworks' own defaults
@@ -218,7 +218,7 @@ def layer_stages(layer: Layer, names: list[str], codes: list[str], prefix: str =
     stages = []
     for i, op in enumerate(layer.stages):
         tensors = [(prefix + p.name, list(p.shape)) for p in layer.params if p.stage == i]
-        macs = math.prod(shapes[i + 1]) * (op.in_channels // op.groups) * math.prod(op.kernel)
+        macs = stage_macs(op, shapes[i], shapes[i + 1])
         stages.append(Stage(names[i], codes[i], tensors, _framework_layout(layer, shapes[i + 1]), op,
                             sum(math.prod(s) for _, s in tensors), macs))
     return stages
@@ -417,9 +417,6 @@ def groups_context(state: GroupsState) -> dict:
     return {**ctx, **(separable_context(state) if state.separable else grouped_context(state))}
 
 
-@router.get("/groups")
-@router.get("/embed/groups")
-@cached_view
 def groups(request: Request):
     state, errors = read_state(request.query_params)
     ctx = groups_context(state)

@@ -8,11 +8,9 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
+from ..views import BY_PATH
+
 router = APIRouter(include_in_schema=False)
-VIEWS = {"/explore": "a convolution layer, step by step", "/pointwise": "the 1×1 convolution as a channel mix",
-         "/groups": "groups, depthwise and separable convolutions", "/cost": "what a convolution costs",
-         "/trace": "a model's shapes, layer by layer", "/pool": "max and average pooling, step by step",
-         "/transposed": "transposed convolution, step by step"}
 WIDTH, HEIGHT = 800, 640
 
 
@@ -24,10 +22,10 @@ def oembed(request: Request, url: str = Query(max_length=16_000), maxwidth: int 
     origin = str(request.base_url).rstrip("/")
     parts = urlsplit(url)
     path = parts.path.removeprefix("/embed")
-    if f"{parts.scheme}://{parts.netloc}" != origin or path not in VIEWS:
+    if f"{parts.scheme}://{parts.netloc}" != origin or path not in BY_PATH:
         return JSONResponse({"detail": "not a Convscope view on this server"}, status_code=404)
     width, height = min(WIDTH, maxwidth or WIDTH), min(HEIGHT, maxheight or HEIGHT)
-    title = f"Convscope: {VIEWS[path]}"
+    title = f"Convscope: {BY_PATH[path].about}"
     src = f"{origin}/embed{path}" + (f"?{parts.query}" if parts.query else "")
     html = (f'<iframe src="{escape(src)}" title="{escape(title)}" width="{width}" height="{height}" loading="lazy" '
             f'sandbox="allow-scripts" style="border:0"></iframe>')

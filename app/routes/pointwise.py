@@ -12,18 +12,18 @@ from typing import Literal, get_args, get_origin
 from urllib.parse import urlencode
 
 import numpy as np
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import QueryParams
 
-from ..core.forward import canonical_weights, engine_work, output_shape, random_input, readable_weights, run_layer
+from ..core.cost import layer_cost
+from ..core.forward import canonical_weights, output_shape, random_input, readable_weights, run_layer
 from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_layer_cost
 from ..display import fmt, grid, term
 from ..figures import heatmap_grid
-from ..templating import cached_view, view_response
+from ..templating import view_response
 
-router = APIRouter(include_in_schema=False)
 
 TORCH_ACTIVATIONS = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh"}  # a module after the conv in PyTorch
 DETAIL = 8   # output channels written out, and products written out in each
@@ -272,7 +272,7 @@ def pointwise_context(state: PointwiseState) -> dict:
     ctx.update({
         "input_shape": list(state.input_shape), "out_shape": list(output_shape(layer)),
         "weight_shapes": [(p.name, list(p.shape)) for p in layer.params],
-        "params": sum(math.prod(p.shape) for p in layer.params), "macs": engine_work(conv),
+        "params": layer_cost(conv).params, "macs": layer_cost(conv).macs,
         "step": t, "rows": {"in": in_rows, "out": out_rows}, "detail": DETAIL,
         "x_grid": grid(x0[:in_rows], "x-", _lit_column(in_rows, length, t))[0],
         "y_grid": grid(y0[:out_rows], "y-", _lit_column(out_rows, length, t))[0],
@@ -329,9 +329,6 @@ def keras_code(s: PointwiseState) -> str:
     return "\n".join(lines)
 
 
-@router.get("/pointwise")
-@router.get("/embed/pointwise")
-@cached_view
 def pointwise(request: Request):
     state, errors = read_state(request.query_params)
     ctx = pointwise_context(state)

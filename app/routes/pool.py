@@ -16,7 +16,7 @@ from typing import Literal
 from urllib.parse import urlencode
 
 import numpy as np
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import BaseModel, Field
 from starlette.datastructures import QueryParams
 
@@ -28,9 +28,8 @@ from ..core.shapes import axis_formulas, effective_kernel
 from ..display import fmt, grid
 from ..figures import FONT, heatmap_grid
 from ..routes.params import ints, per_axis, said_once, validated
-from ..templating import cached_view, view_response
+from ..templating import view_response
 
-router = APIRouter(include_in_schema=False)
 
 MAX_SIZE = {1: 64, 2: 16}  # per spatial axis: every cell is drawn with its number (1D reaches Q2's 48 and 49)
 MAX_KERNEL = 6
@@ -563,9 +562,6 @@ def _code(spec: dict) -> str:
     return f"{prefix}{spec['type']}({args})"
 
 
-@router.get("/pool")
-@router.get("/embed/pool")
-@cached_view
 def pool(request: Request):
     state, errors = read_state(request.query_params)
     ctx = pool_context(state)

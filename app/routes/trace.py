@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from starlette.datastructures import QueryParams
 
 from ..core.code import MAX_CHARS, CodeError, detect_framework, parse_model
 from ..core.trace import fit_check, show_shape, trace
 from ..routes.explore import read_state as explore_state
 from ..routes.pool import read_state as pool_state
-from ..templating import cached_view, view_response
+from ..templating import view_response
 
-router = APIRouter(include_in_schema=False)
 
 EXAMPLES = {
     "Q5: Keras Conv3D model": (
@@ -139,9 +138,6 @@ def example_links() -> list[tuple[str, str]]:
     return links
 
 
-@router.get("/trace")
-@router.get("/embed/trace")
-@cached_view
 def trace_page(request: Request):
     ctx = trace_context(request.query_params)
     return view_response(request, "trace.html", ctx, path="/trace", query=request.url.query or None,

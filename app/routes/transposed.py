@@ -19,7 +19,7 @@ from typing import Literal
 from urllib.parse import urlencode
 
 import numpy as np
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import BaseModel, Field
 from starlette.datastructures import QueryParams
 
@@ -32,7 +32,6 @@ from ..display import fmt, grid, term
 from ..routes.params import ints, per_axis, said_once, validated
 from ..templating import view_response
 
-router = APIRouter(include_in_schema=False)
 
 MAX_SIZE, MAX_KERNEL = 6, 4  # per spatial axis: every canvas cell is drawn with its number
 AXES = {1: ["length"], 2: ["height", "width"]}
@@ -562,8 +561,6 @@ def _lit(shape, at) -> np.ndarray:
     return _classes(shape, lit=lit)
 
 
-@router.get("/transposed")
-@router.get("/embed/transposed")
 def transposed(request: Request):
     state, errors = read_state(request.query_params)
     ctx = transposed_context(state)

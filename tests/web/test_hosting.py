@@ -5,10 +5,10 @@ import re
 import pytest
 
 from app.assets import asset_url
+from app.views import VIEWS as LISTED
 
-VIEWS = ["/explore", "/pool", "/transposed", "/pointwise", "/groups", "/cost", "/trace", "/"]
-EMBEDS = ["/embed/explore", "/embed/pool", "/embed/transposed", "/embed/pointwise", "/embed/groups", "/embed/cost",
-          "/embed/trace"]
+VIEWS = [v.path for v in LISTED] + ["/"]
+EMBEDS = ["/embed" + v.path for v in LISTED]
 
 
 @pytest.mark.parametrize("path", VIEWS + ["/docs", "/health", asset_url("app.css")])

@@ -20,6 +20,8 @@ from urllib.parse import urlencode
 import pytest
 from pydantic import BaseModel
 
+from app.views import VIEWS as LISTED
+
 PAYLOADS = [
     "<script>alert(1)</script>",
     '"><img src=x onerror=alert(1)>',
@@ -69,6 +71,10 @@ def _model_fields(view: str) -> set[str]:
     module = importlib.import_module(f"app.routes.{view.strip('/') or 'home'}")
     return {name for obj in vars(module).values() if isinstance(obj, type) and issubclass(obj, BaseModel)
             and obj is not BaseModel and obj.__module__ == module.__name__ for name in obj.model_fields}
+
+
+def test_every_listed_view_has_its_parameters_here():
+    assert set(VIEWS) == {v.path for v in LISTED}, "a view of app/views.py has no parameter list here"
 
 
 for _view, _params in VIEWS.items():
