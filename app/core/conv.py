@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.lib.stride_tricks import as_strided, sliding_window_view
 
-from ..core.ops import ConvOp, Pad
+from ..core.ops import ConvOp, Pad, PoolOp
 from ..core.scratch import scratch
 from ..core.shapes import effective_kernel
 
@@ -175,29 +175,35 @@ def _conv_transpose(x, w, b, op: ConvOp) -> np.ndarray:
     return conv_forward(up, direct_w, b, direct)
 
 
-@dataclass(frozen=True)
-class Step:
-    """One position of the sliding window: the output cell, and the input cell each tap reads.
+def scatter(x: np.ndarray, w: np.ndarray, op, canvas: tuple[int, ...]) -> np.ndarray:
+    """The transposed conv by its definition, before cropping and bias (float64, channels-first):
+    canvas[o, i·stride + j·dilation] += x[c, i] · w[c, o − group start, j] for every input channel c
+    of o's group, input position i and kernel tap j. ``w`` is in the canonical layout (C_in, C_out/g, *k)."""
+    cin, og = w.shape[:2]
+    g = op.groups
+    cg = cin // g
+    out = np.zeros((og * g, *canvas))
+    x, w = x.astype(np.float64), w.astype(np.float64)
+    for tap in np.ndindex(*op.kernel):
+        at = (slice(None), *[slice(j * d, j * d + (n - 1) * s + 1, s)
+                             for j, d, s, n in zip(tap, op.dilation, op.stride, x.shape[1:])])
+        for group in range(g):
+            ins, outs = slice(group * cg, (group + 1) * cg), slice(group * og, (group + 1) * og)
+            # every input value of the group times this tap's weight for every output channel
+            out[outs][at] += np.tensordot(w[(ins, slice(None), *tap)], x[ins], axes=(0, 0))
+    return out
 
-    Input coordinates are in the unpadded input; values outside 0..n−1 fall in the padding.
+
+def window_taps(op: ConvOp | PoolOp, out: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
+    """Input coordinates read by each kernel tap of output ``out``, in ``np.ndindex(*kernel)`` order:
+    tap j reads o·stride − pad_before + j·dilation (outside 0..n−1: the padding).
+
+    >>> window_taps(ConvOp(1, 1, (3,), (2,), (1,), ((1, 1),)), (2,))
+    ((3,), (4,), (5,))
     """
-
-    out: tuple[int, ...]
-    taps: tuple[tuple[int, ...], ...]
-
-
-def window_taps(op: ConvOp, out: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
-    """Input coordinates read by each kernel tap, in ``np.ndindex(*kernel)`` order."""
     starts = [o * s - p[0] for o, s, p in zip(out, op.stride, op.padding)]
     return tuple(tuple(st + j * d for st, j, d in zip(starts, tap, op.dilation))
                  for tap in np.ndindex(*op.kernel))
-
-
-def steps(op: ConvOp, out_spatial: tuple[int, ...]) -> list[Step]:
-    """Every step of the window, in the order the frameworks fill the output (row-major)."""
-    if math.prod(out_spatial) > 100_000:
-        raise ValueError("too many steps to list; ask for one with window_taps")
-    return [Step(out, window_taps(op, out)) for out in np.ndindex(*out_spatial)]
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,11 @@
 """Max and average pooling, channels-first, with the frameworks' padding and ceil_mode rules."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from ..core.conv import pad_input, windows
+from ..core.conv import pad_input, window_taps, windows
 from ..core.ops import PoolOp
 from ..core.shapes import effective_kernel, pool_output_size
 
@@ -39,3 +41,33 @@ def pool_forward(x: np.ndarray, op: PoolOp) -> np.ndarray:
                                 op.dilation[i], op.count_include_pad)
         divisor = np.multiply.outer(divisor, counts)
     return (total / divisor).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Tap:
+    """One cell of the window: its input coordinates (negative or past the end in the padding) and
+    where it lies: 'real' input, 'pad' (inside the padded input) or 'past' (beyond the padding: only a
+    ceil_mode window reaches there, and no framework reads or counts it)."""
+
+    pos: tuple[int, ...]
+    where: str
+
+
+def pool_window(op: PoolOp, spatial: tuple[int, ...], out_pos: tuple[int, ...]) -> tuple[Tap, ...]:
+    """The window of output ``out_pos``, tap by tap, each placed: real input, padding, or past it.
+
+    >>> [t.where for t in pool_window(PoolOp("max", (3,), (2,), (1,), ((1, 1),)), (4,), (0,))]
+    ['pad', 'real', 'real']
+    >>> [t.where for t in pool_window(PoolOp("max", (2,), (2,), (1,), ((0, 0),), ceil_mode=True), (5,), (2,))]
+    ['real', 'past']
+    """
+    taps = []
+    for pos in window_taps(op, out_pos):
+        if any(q >= n + p[1] for q, n, p in zip(pos, spatial, op.padding)):
+            where = "past"
+        elif all(0 <= q < n for q, n in zip(pos, spatial)):
+            where = "real"
+        else:
+            where = "pad"
+        taps.append(Tap(pos, where))
+    return tuple(taps)

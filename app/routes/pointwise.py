@@ -7,7 +7,6 @@ answer carries the canonical URL (``HX-Replace-Url``).
 """
 from __future__ import annotations
 
-import math
 from typing import Literal, get_args, get_origin
 from urllib.parse import urlencode
 

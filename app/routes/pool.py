@@ -8,7 +8,6 @@ The URL holds the whole state in the framework's own words (``type=MaxPool1d&ker
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from ..core.forward import output_shape, random_input, run_layer
 from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_layer_cost
 from ..core.ops import PoolOp
+from ..core.pool import Tap, pool_window
 from ..core.shapes import axis_formulas, effective_kernel
 from ..display import fmt, grid
 from ..figures import FONT, heatmap_grid
@@ -269,16 +269,6 @@ def switched(state: PoolState, *, framework: str | None = None, kind: str | None
 # ---------------------------------------------------------------- one step, written out
 
 @dataclass(frozen=True)
-class Tap:
-    """One cell of the window: its input coordinates (negative or past the end in the padding) and
-    where it lies: 'real' input, 'pad' (inside the padded input) or 'past' (beyond the padding: only a
-    ceil_mode window reaches there, and no framework reads or counts it)."""
-
-    pos: tuple[int, ...]
-    where: str
-
-
-@dataclass(frozen=True)
 class ChannelLine:
     channel: int
     expr: str  # "max(−∞, 3, −1)" or "(0 + 3 + (−1)) / 3 = 2 / 3"; then " = value"
@@ -296,21 +286,6 @@ class StepArithmetic:
 
 def _wrap(v: float) -> str:
     return f"({fmt(v)})" if fmt(v).startswith("−") else fmt(v)
-
-
-def window_taps(op: PoolOp, spatial: tuple[int, ...], out_pos: tuple[int, ...]) -> tuple[Tap, ...]:
-    """The window of output ``out_pos``: tap j reads input position o·stride − pad_before + j·dilation."""
-    taps = []
-    for j in itertools.product(*(range(k) for k in op.kernel)):
-        pos = tuple(o * s - p[0] + jj * d for o, s, p, jj, d in zip(out_pos, op.stride, op.padding, j, op.dilation))
-        if any(q >= n + p[1] for q, n, p in zip(pos, spatial, op.padding)):
-            where = "past"
-        elif all(0 <= q < n for q, n in zip(pos, spatial)):
-            where = "real"
-        else:
-            where = "pad"
-        taps.append(Tap(pos, where))
-    return tuple(taps)
 
 
 def _pads_add_nothing(pad: int) -> str:
@@ -347,7 +322,7 @@ def divisor_reason(op: PoolOp, framework: str, taps: tuple[Tap, ...]) -> tuple[i
 def step_arithmetic(x: np.ndarray, op: PoolOp, framework: str, out_pos: tuple[int, ...]) -> StepArithmetic:
     """Every channel's output at ``out_pos`` from its window: x is one batch item, channels first."""
     spatial = x.shape[1:]
-    taps = window_taps(op, spatial, out_pos)
+    taps = pool_window(op, spatial, out_pos)
     read = [t for t in taps if t.where != "past"]
     lines = []
     if op.kind == "max":

@@ -23,7 +23,7 @@ from fastapi import Request
 from pydantic import BaseModel, Field
 from starlette.datastructures import QueryParams
 
-from ..core.conv import conv_forward, pad_input, transposed_as_direct, zero_insert
+from ..core.conv import conv_forward, pad_input, scatter, transposed_as_direct, zero_insert
 from ..core.forward import canonical_weights, output_shape, random_input, readable_weights, run_layer
 from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_layer_cost
@@ -256,25 +256,6 @@ def switched(state: TransposedState, *, framework: str | None = None, dims: int 
 
 
 # ---------------------------------------------------------------- the arithmetic
-
-def scatter(x: np.ndarray, w: np.ndarray, op, canvas: tuple[int, ...]) -> np.ndarray:
-    """The transposed conv by its definition, before cropping and bias (float64, channels-first):
-    canvas[o, i·stride + j·dilation] += x[c, i] · w[c, o − group start, j] for every input channel c
-    of o's group, input position i and kernel tap j. ``w`` is in the canonical layout (C_in, C_out/g, *k)."""
-    cin, og = w.shape[:2]
-    g = op.groups
-    cg = cin // g
-    out = np.zeros((og * g, *canvas))
-    x, w = x.astype(np.float64), w.astype(np.float64)
-    for tap in np.ndindex(*op.kernel):
-        at = (slice(None), *[slice(j * d, j * d + (n - 1) * s + 1, s)
-                             for j, d, s, n in zip(tap, op.dilation, op.stride, x.shape[1:])])
-        for group in range(g):
-            ins, outs = slice(group * cg, (group + 1) * cg), slice(group * og, (group + 1) * og)
-            # every input value of the group times this tap's weight for every output channel
-            out[outs][at] += np.tensordot(w[(ins, slice(None), *tap)], x[ins], axes=(0, 0))
-    return out
-
 
 def axis_rows(state: TransposedState, op, out_spatial) -> list[dict]:
     """Per axis: the framework's output-size formula with the numbers, and where the output sits on

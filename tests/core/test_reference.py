@@ -19,9 +19,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from app.core.activations import ACTIVATIONS, apply_activation
-from app.core.conv import conv_forward, window_taps
+from app.core.conv import conv_forward, scatter, window_taps
 from app.core.ops import Activation, ConvOp, PoolOp
-from app.core.pool import pool_forward
+from app.core.pool import pool_forward, pool_window
 from app.core.shapes import axis_formulas, output_size, pool_output_size, same_padding, transposed_output_size
 
 MODES = ("zeros", "reflect", "replicate", "circular")
@@ -398,6 +398,43 @@ def test_threads_running_convs_at_once_get_their_own_answers():
 def test_conv_transpose_matches_scatter_reference(dims, data):
     x, w, b, op = data.draw(transposed_cases(dims))
     assert_matches(conv_forward(x, w, b, op), ref_conv_transpose(x, w, b, op))
+
+
+@pytest.mark.parametrize("dims", [1, 2])
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_scatter_cropped_is_the_reference_transposed_conv(dims, data):
+    """The views' scatter canvas (core.conv.scatter), cropped by padding and extended by
+    output_padding, is the transposed conv's scatter definition."""
+    x, w, b, op = data.draw(transposed_cases(dims))
+    full = [(n - 1) * s + d * (k - 1) + 1 for n, s, d, k in zip(x.shape[2:], op.stride, op.dilation, op.kernel)]
+    canvas = [f + q for f, q in zip(full, op.output_padding)]
+    kept = tuple(slice(p[0], f - p[1] + q) for p, f, q in zip(op.padding, full, op.output_padding))
+    y = np.stack([scatter(x[n], w, op, tuple(canvas))[(slice(None), *kept)] for n in range(x.shape[0])])
+    expected = ref_conv_transpose(x, w, None, op)
+    assert y.shape == expected.shape
+    np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("dims", [1, 2])
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_pool_window_reads_what_the_reference_reads(dims, data):
+    """Every output's window (core.pool.pool_window): its real taps are the cells the reference
+    loop reads, and an average without count_include_pad divides by their number."""
+    x, op = data.draw(pool_cases(dims))
+    y = ref_pool(x, op)
+    ones = np.ones((1, 1, *x.shape[2:]), np.float32)
+    counting = PoolOp("avg", op.kernel, op.stride, op.dilation, op.padding, op.ceil_mode, count_include_pad=False)
+    sums = PoolOp("avg", op.kernel, op.stride, op.dilation, op.padding, op.ceil_mode, divisor_override=1)
+    per_window = ref_pool(ones, sums)[0, 0]
+    for pos in np.ndindex(*y.shape[2:]):
+        taps = pool_window(op, x.shape[2:], pos)
+        assert len(taps) == math.prod(op.kernel)
+        real = [t for t in taps if t.where == "real"]
+        assert len(real) == per_window[pos]
+        if real:
+            assert ref_pool(ones, counting)[(0, 0, *pos)] == 1.0
 
 
 @pytest.mark.parametrize("dims", [1, 2, 3])
