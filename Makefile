@@ -7,6 +7,7 @@ run:  ## set up, then serve the app at http://127.0.0.1:8000
 
 test:  ## set up (test packages and Chromium too), then run every test
 	./scripts/setup.sh --test
+	.venv/bin/ruff check .
 	.venv/bin/python -m pytest
 
 bench:  ## every benchmark (installs torch==2.13.0 into .venv-bench and wrk on first use; ~15 min)

@@ -1,4 +1,4 @@
-"""The public JSON API (contract: API.md). Routes validate, call the core, and serialize."""
+"""The public JSON API (contract: docs/API.md). Routes validate, call the core, and serialize."""
 from __future__ import annotations
 
 from typing import Any, Literal
@@ -110,7 +110,7 @@ def forward(req: ForwardRequest) -> Response:
     try:
         shape = nested_shape(req.input)
     except ValueError as e:
-        raise APIError(["input"], f"input has {e}")
+        raise APIError(["input"], f"input has {e}") from None
     try:
         check_input_size(shape)
         x = to_array(req.input, ["input"], "input", shape)
@@ -118,7 +118,7 @@ def forward(req: ForwardRequest) -> Response:
         check_layer_cost(layer)
     except SpecError as e:
         loc = ["input"] if e.field == "input" else ["layer", e.field or "type"]
-        raise APIError(loc, str(e))
+        raise APIError(loc, str(e)) from None
     if req.weights is None:
         weights = random_weights(layer, req.seed)
     else:
@@ -170,7 +170,7 @@ def cost(req: CostRequest) -> CostResponse:
     try:
         layer = build_layer(req.framework, req.layer.model_dump(), tuple(shape))
     except SpecError as e:
-        raise APIError(["input_shape"] if e.field == "input" else ["layer", e.field or "type"], str(e))
+        raise APIError(["input_shape"] if e.field == "input" else ["layer", e.field or "type"], str(e)) from None
     c = layer_cost(layer, req.dtype_bytes)
     out = list(output_shape(layer))
     return CostResponse(output_shape=[None, *out[1:]] if unknown_batch else out, params=c.params, macs=c.macs,
@@ -244,7 +244,7 @@ def trace_model(req: TraceRequest) -> TraceResponse:
         try:
             parsed = parse_model(req.code, framework, req.variables)
         except CodeError as e:
-            raise APIError(["code"], str(e))
+            raise APIError(["code"], str(e)) from None
         framework, specs, names = parsed.framework, parsed.layers, parsed.names
         unresolved, notes, explain = parsed.unresolved, parsed.notes, parsed.failure
         shape = shape or (list(parsed.input_shape) if parsed.input_shape else None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,12 +35,12 @@ def source(name: str) -> Path | None:
     return path if "/" not in name and path.is_file() else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def digest(name: str) -> str:
     return hashlib.sha256(source(name).read_bytes()).hexdigest()[:10]
 
 
-@lru_cache(maxsize=None)
+@cache
 def hashed_names() -> dict[str, str]:
     """'app.3f2a9c1e0b.css' -> 'app.css', for every asset that exists."""
     names = [*VENDOR, *(p.name for p in STATIC.iterdir() if p.is_file())]
@@ -57,6 +57,6 @@ def asset_url(name: str) -> str:
     return f"/assets/{hashed(name)}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def gzipped(name: str) -> bytes:
     return gzip.compress(source(name).read_bytes(), compresslevel=9, mtime=0)

@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 from jinja2_fragments.fastapi import Jinja2Blocks
+from starlette.concurrency import run_in_threadpool
 
 from .assets import asset_url
 

@@ -97,7 +97,7 @@ def run(rounds: int) -> list[dict]:
                     fn()
                 out.append((time.perf_counter() - t) / n)
     rows = []
-    for name, _, theirs, size in calls:
+    for name, _, _theirs, size in calls:
         o, t = times[name]
         ratio = statistics.median(a / b for a, b in zip(o, t)) if t else None
         rows.append({"case": name, "size": size, "ours": statistics.median(o),

@@ -45,9 +45,9 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.core.code import MAX_CHARS, MAX_NODES
-from app.core.frameworks.common import MAX_INT
-from app.core.limits import MAX_BODY_BYTES, MAX_INPUT_ELEMENTS, MAX_OUTPUT_ELEMENTS, MAX_WORK
+from app.core.code import MAX_CHARS, MAX_NODES  # noqa: E402 (after the path is set)
+from app.core.frameworks.common import MAX_INT  # noqa: E402
+from app.core.limits import MAX_BODY_BYTES, MAX_INPUT_ELEMENTS, MAX_OUTPUT_ELEMENTS, MAX_WORK  # noqa: E402
 
 ALLOWED_MS, REFUSED_MS = 300, 50
 
@@ -170,7 +170,7 @@ def start_server() -> tuple[subprocess.Popen, int]:
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
-                raise SystemExit("uvicorn did not start")
+                raise SystemExit("uvicorn did not start") from None
             time.sleep(0.1)
 
 
@@ -238,7 +238,7 @@ def main() -> int:
     width = max(len(r[0]) for r in rows)
     print(f"| {'request'.ljust(width)} | {'ms':>7} | target   | met |")
     print(f"|{'-' * (width + 2)}|{'-' * 9}|----------|-----|")
-    for label, median, target, met, size in rows:
+    for label, median, target, met, _size in rows:
         print(f"| {label.ljust(width)} | {median:7.1f} | < {target:>3} ms | {'yes' if met else 'NO':<3} |")
     print(f"\nmedian of {args.tries} tries each, one uvicorn worker, 1 BLAS thread; "
           f"{sum(not r[3] for r in rows)} target(s) missed")

@@ -40,7 +40,7 @@ def uvicorn(app: str = "bench.bench_app:app", workers: int = 1, cpu: str | None 
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
-                raise RuntimeError("uvicorn did not start")
+                raise RuntimeError("uvicorn did not start") from None
             time.sleep(0.1)
     try:
         yield url, proc

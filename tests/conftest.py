@@ -40,7 +40,7 @@ def live_server():
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
-                raise RuntimeError("uvicorn did not start")
+                raise RuntimeError("uvicorn did not start") from None
             time.sleep(0.1)
     yield url
     proc.terminate()

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import math
 
-from ..core.frameworks.common import SpecError
 from ..core.forward import engine_work, stage_shapes
+from ..core.frameworks.common import SpecError
 from ..core.ops import Layer
 
 MAX_BODY_BYTES = 4_000_000      # larger bodies get 413 before they are parsed

@@ -10,8 +10,9 @@ r_out = r_in + (k_eff − 1)·j_in and j_out = j_in·stride, per spatial axis.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ..core.cost import layer_cost
 from ..core.forward import output_shape

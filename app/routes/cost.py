@@ -1,4 +1,4 @@
-"""`/cost`: why a depthwise-separable conv with ~1/9 of the MACs can run slower (QUESTIONS.md Q3).
+"""`/cost`: why a depthwise-separable conv with ~1/9 of the MACs can run slower (docs/QUESTIONS.md Q3).
 
 Standard conv, its depthwise and pointwise stages and the separable total, side by side for the
 user's sizes: parameters, MACs, bytes per tensor, arithmetic intensity, and each op on a roofline
@@ -18,8 +18,7 @@ from ..core.frameworks import SpecError, build_layer
 from ..routes.params import validated
 from ..templating import view_response
 
-
-# QUESTIONS.md Q3: TensorFlow, NCHW, batch 10, 512×512, 3×3, 100 repeats (seconds)
+# docs/QUESTIONS.md Q3: TensorFlow, NCHW, batch 10, 512×512, 3×3, 100 repeats (seconds)
 MEASURED = {32: (0.78, 1.42), 64: (0.90, 1.57), 128: (0.97, 1.67)}
 WORDS = {"torch": {"out": "out_channels", "stride": "stride"}, "keras": {"out": "filters", "stride": "strides"}}
 

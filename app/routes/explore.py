@@ -1,6 +1,6 @@
 """`/explore`: every knob of a conv layer, the sliding window with its arithmetic, shapes and weights.
 
-The URL holds the whole state in the framework's own words (API.md "View URLs"); the form sends
+The URL holds the whole state in the framework's own words (docs/API.md "View URLs"); the form sends
 simpler names (``size`` per axis, ``channels``, ``batch``), which are read too, and the answer
 carries the canonical URL (``HX-Replace-Url``) so the address bar always shows framework words.
 """
@@ -15,18 +15,17 @@ from fastapi import Request
 from pydantic import BaseModel, Field
 from starlette.datastructures import QueryParams
 
-from ..core.cost import layer_cost
 from ..core.conv import conv_forward, pad_input, step_arithmetic
+from ..core.cost import layer_cost
 from ..core.forward import canonical_weights, output_shape, random_input, readable_weights, run_layer
 from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_layer_cost
 from ..core.shapes import axis_formulas
 from ..display import fmt, grid, term
 from ..figures import heatmap_grid
-from ..snippets import kernel_index, keras_code, torch_code
 from ..routes.params import ints, per_axis, said_once, validated
+from ..snippets import keras_code, kernel_index, torch_code
 from ..templating import view_response
-
 
 MAX_SIZE = {1: 128, 2: 28, 3: 8}  # per spatial axis: every cell is drawn with its number
 MAX_DRAWN = 20_000  # input cells drawn with their numbers in one view
@@ -170,7 +169,7 @@ def layer_spec(state: ExploreState) -> dict:
 
 
 def canonical_query(state: ExploreState, **changes) -> str:
-    """The view's URL query in the framework's words (API.md "View URLs")."""
+    """The view's URL query in the framework's words (docs/API.md "View URLs")."""
     state = state.model_copy(update=changes)
     spec = layer_spec(state)
     params = {"framework": state.framework}

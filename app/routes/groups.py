@@ -2,7 +2,7 @@
 
 Which input channels feed which output channels (a graph and a matrix, both inline SVG), the weight
 shapes in the framework's layout, parameters and MACs for every valid ``groups``, and in separable
-mode the two stages against the standard conv of the same sizes (QUESTIONS.md Q3).
+mode the two stages against the standard conv of the same sizes (docs/QUESTIONS.md Q3).
 
 The URL holds the state in the framework's words. PyTorch has no separable layer: ``type=separable``
 names the pair ``Conv2d(C, C·m, k, groups=C)`` then ``Conv2d(C·m, C_out, 1)``; Keras says
@@ -25,7 +25,6 @@ from ..core.frameworks import SpecError, build_layer
 from ..core.ops import ConvOp, Layer
 from ..routes.params import validated
 from ..templating import is_htmx, view_response
-
 
 PADDINGS = {"torch": ("0", "1", "2", "3", "same"), "keras": ("valid", "same")}
 DEFAULT_PADDING = {"torch": "0", "keras": "valid"}  # the frameworks' own defaults

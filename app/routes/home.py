@@ -14,7 +14,7 @@ from ..routes.params import parse_query
 from ..templating import cached_view, view_response
 
 router = APIRouter(include_in_schema=False)
-EXAMPLE_INPUT = (2, 3, 2, 3, 3, 3, 1, 5, 4, 2)  # one channel of QUESTIONS.md Q6's small example
+EXAMPLE_INPUT = (2, 3, 2, 3, 3, 3, 1, 5, 4, 2)  # one channel of docs/QUESTIONS.md Q6's small example
 
 
 class ExampleParams(BaseModel):

@@ -1,4 +1,4 @@
-"""`/learn/<slug>`: the six questions of QUESTIONS.md as guided lessons.
+"""`/learn/<slug>`: the six questions of docs/QUESTIONS.md as guided lessons.
 
 Each lesson: the question in the asker's words, a short plain answer whose numbers come from the
 engine, the interactive view preset to their exact numbers (embedded, not rebuilt), "now try"
@@ -237,7 +237,7 @@ def lesson_filters() -> Lesson:
 
 LESSONS = {lesson.slug: lesson for lesson in (build() for build in (
     lesson_1x1, lesson_output_length, lesson_separable, lesson_weights, lesson_samples, lesson_filters))}
-ORDER = list(LESSONS)  # QUESTIONS.md order: Q1 … Q6
+ORDER = list(LESSONS)  # docs/QUESTIONS.md order: Q1 … Q6
 
 
 @router.get("/learn/{slug}")

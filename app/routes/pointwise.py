@@ -1,5 +1,5 @@
 """`/pointwise`: the 1×1 convolution as a per-position channel mix, and the proof that it is a
-Dense/Linear layer applied at every position (QUESTIONS.md Q1).
+Dense/Linear layer applied at every position (docs/QUESTIONS.md Q1).
 
 The URL holds the whole state in the framework's own words, as /explore's does; the form sends
 simpler names (``batch``, ``positions``, ``channels``, ``filters``), which are read too, and the
@@ -22,7 +22,6 @@ from ..core.limits import check_layer_cost
 from ..display import fmt, grid, term
 from ..figures import heatmap_grid
 from ..templating import view_response
-
 
 TORCH_ACTIVATIONS = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh"}  # a module after the conv in PyTorch
 DETAIL = 8   # output channels written out, and products written out in each

@@ -1,5 +1,5 @@
 """`/pool`: max and average pooling, channel by channel: the window over the padded input, the output
-filling in, and each step's arithmetic with the reason for its divisor (QUESTIONS.md Q2 and Q6).
+filling in, and each step's arithmetic with the reason for its divisor (docs/QUESTIONS.md Q2 and Q6).
 
 The URL holds the whole state in the framework's own words (``type=MaxPool1d&kernel_size=2`` or
 ``type=MaxPooling1D&pool_size=2``); the form sends simpler names (``size`` per axis, ``channels``,
@@ -29,7 +29,6 @@ from ..display import fmt, grid
 from ..figures import FONT, heatmap_grid
 from ..routes.params import ints, per_axis, said_once, validated
 from ..templating import view_response
-
 
 MAX_SIZE = {1: 64, 2: 16}  # per spatial axis: every cell is drawn with its number (1D reaches Q2's 48 and 49)
 MAX_KERNEL = 6
@@ -368,7 +367,7 @@ def _drawn(x: np.ndarray, op: PoolOp, extent, formulas) -> tuple[np.ndarray, np.
     real = np.ones(coords[0].shape, dtype=bool)
     past = np.zeros(coords[0].shape, dtype=bool)
     unread = np.zeros(coords[0].shape, dtype=bool)
-    for a, (q, n, p, form) in enumerate(zip(coords, spatial, op.padding, formulas)):
+    for q, n, p, form in zip(coords, spatial, op.padding, formulas):
         real &= (q >= 0) & (q < n)
         past |= q >= n + p[1]
         unread |= np.isin(q, form.unreached)

@@ -1,5 +1,5 @@
 """`/trace`: paste a model, see every layer's shape, parameters, MACs and receptive field, and why
-it does not fit (QUESTIONS.md Q2 and Q5). The code travels in the URL and is parsed, never run."""
+it does not fit (docs/QUESTIONS.md Q2 and Q5). The code travels in the URL and is parsed, never run."""
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -12,7 +12,6 @@ from ..core.trace import fit_check, show_shape, trace
 from ..routes.explore import read_state as explore_state
 from ..routes.pool import read_state as pool_state
 from ..templating import view_response
-
 
 EXAMPLES = {
     "Q5: Keras Conv3D model": (

@@ -32,7 +32,6 @@ from ..display import fmt, grid, term
 from ..routes.params import ints, per_axis, said_once, validated
 from ..templating import view_response
 
-
 MAX_SIZE, MAX_KERNEL = 6, 4  # per spatial axis: every canvas cell is drawn with its number
 AXES = {1: ["length"], 2: ["height", "width"]}
 PER_AXIS = {"stride": (1, 3), "dilation": (1, 3), "padding": (0, 3), "output_padding": (0, 2)}  # bounds
@@ -215,7 +214,7 @@ def _words(spec: dict) -> dict[str, object]:
 
 
 def canonical_query(state: TransposedState, **changes) -> str:
-    """The view's URL query in the framework's words (API.md "View URLs")."""
+    """The view's URL query in the framework's words (docs/API.md "View URLs")."""
     state = state.model_copy(update=changes)
     params = {"framework": state.framework, **_words(layer_spec(state)),
               "input_shape": ",".join(map(str, state.input_shape))}

@@ -1,4 +1,4 @@
-"""The six questions' numbers (QUESTIONS.md, recorded from PyTorch 2.13 and Keras 3.15) come out of the engine."""
+"""The six questions' numbers (docs/QUESTIONS.md, recorded from PyTorch 2.13 and Keras 3.15) come out of the engine."""
 import json
 import math
 from pathlib import Path

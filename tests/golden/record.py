@@ -44,9 +44,9 @@ from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
+import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-import keras  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -207,7 +207,7 @@ def torch_conv_cases() -> None:
         conv = f"Conv{d}d"
         sp = spatial(d)
 
-        def layer(cin=2, cout=3, k=3, **kw):
+        def layer(cin=2, cout=3, k=3, conv=conv, **kw):
             return {"type": conv, "in_channels": cin, "out_channels": cout, "kernel_size": k, **kw}
 
         # kernel / stride / int padding
@@ -272,7 +272,7 @@ def torch_conv_transpose_cases() -> None:
         conv = f"ConvTranspose{d}d"
         sp = [n - 1 for n in spatial(d)]  # outputs grow; keep them small
 
-        def layer(cin=2, cout=3, k=3, **kw):
+        def layer(cin=2, cout=3, k=3, conv=conv, **kw):
             return {"type": conv, "in_channels": cin, "out_channels": cout, "kernel_size": k, **kw}
 
         grid = [  # (kernel, stride, padding, output_padding, dilation)
@@ -397,7 +397,7 @@ def keras_conv_cases() -> None:
         conv = f"Conv{d}D"
         sp = spatial(d)
 
-        def layer(f=3, k=3, **kw):
+        def layer(f=3, k=3, conv=conv, **kw):
             return {"type": conv, "filters": f, "kernel_size": k, **kw}
 
         # kernel / strides / valid and same (odd and even kernels, stride > 1 with same)
@@ -460,7 +460,7 @@ def keras_conv_transpose_cases() -> None:
         conv = f"Conv{d}DTranspose"
         sp = [n - 1 for n in spatial(d)]
 
-        def layer(f=3, k=3, **kw):
+        def layer(f=3, k=3, conv=conv, **kw):
             return {"type": conv, "filters": f, "kernel_size": k, **kw}
 
         grid = [  # (kernel, strides, padding, output_padding, dilation); None: keyword left out

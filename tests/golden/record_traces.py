@@ -911,7 +911,7 @@ torch_model("torch-flatten-negative-dims", """
 """, [2, 3, 8, 8])
 
 # --------------------------------------------------------------------------- expected numbers
-# Facts stated in QUESTIONS.md; the script refuses to write traces.json if they do not come out.
+# Facts stated in docs/QUESTIONS.md; the script refuses to write traces.json if they do not come out.
 
 Q5_ROWS = {0: ([None, 31, 31, 7, 16], 160), 1: ([None, 15, 15, 7, 16], 0),
            4: ([None, 8064], 0), 7: ([None, 1], 33)}

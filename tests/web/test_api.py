@@ -1,4 +1,4 @@
-"""POST /api/forward over HTTP: the contract of API.md, the limits, and the refusals."""
+"""POST /api/forward over HTTP: the contract of docs/API.md, the limits, and the refusals."""
 import json
 
 import numpy as np

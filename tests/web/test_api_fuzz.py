@@ -1,6 +1,7 @@
 """No request body makes /api/forward answer anything but 200 or a clear 422 (never a 500)."""
 import numpy as np
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app.core.frameworks import keras, torch
 

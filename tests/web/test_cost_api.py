@@ -1,4 +1,4 @@
-"""POST /api/cost: the contract of API.md."""
+"""POST /api/cost: the contract of docs/API.md."""
 import pytest
 
 
@@ -13,7 +13,7 @@ def test_q3_separable_in_keras_words_with_an_unknown_batch(client):
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["output_shape"] == [None, 64, 64, 32]
-    assert body["params"] == 1344  # QUESTIONS.md / questions.json
+    assert body["params"] == 1344  # docs/QUESTIONS.md / questions.json
     assert body["macs"] == 64 * 64 * 32 * 9 + 64 * 64 * 32 * 32
     b = body["bytes"]
     assert b == {"input": 64 * 64 * 32 * 4, "weights": 1344 * 4, "output": 64 * 64 * 32 * 4,

@@ -156,7 +156,7 @@ def test_forward_nesting_limit(client):
 ], ids=["cost kernel_size", "cost out_channels", "forward out_channels", "trace stride"])
 def test_layer_keyword_over_max_int_names_the_limit(client, path, body):
     r = client.post(path, json=body)
-    if path == "/api/trace" and r.status_code == 200:  # a layer list that does not trace is an answer (API.md)
+    if path == "/api/trace" and r.status_code == 200:  # a layer list that does not trace is an answer (docs/API.md)
         assert r.json()["ok"] is False
         text = r.json()["error"]["message"]
     else:
@@ -279,7 +279,7 @@ def test_malformed_bodies_are_422(client, path, name):
 def test_nan_and_infinity_are_refused(client, path, body):
     r = client.post(path, content=body, headers=JSON)
     if path == "/api/trace" and ('"variables"' in body or '"layers"' in body):
-        # a value in a layer is the trace's answer (API.md): ok false, the error naming the layer and the value
+        # a value in a layer is the trace's answer (docs/API.md): ok false, the error naming the layer and the value
         assert r.status_code in (200, 422), r.text[:300]
         if r.status_code == 200:
             error = r.json()["error"]

@@ -1,4 +1,4 @@
-"""The six lessons: QUESTIONS.md's numbers appear, and every view and "now try" link works."""
+"""The six lessons: docs/QUESTIONS.md's numbers appear, and every view and "now try" link works."""
 import html
 import json
 import re
@@ -9,7 +9,7 @@ import pytest
 QUESTIONS = json.loads((Path(__file__).resolve().parents[1] / "data" / "questions.json").read_text())
 SLUGS = ["1x1-conv", "output-length", "separable-slower", "keras-weight-shape", "sample-count-mismatch",
          "filters-and-kernel-size"]
-# what the page must say, straight from QUESTIONS.md
+# what the page must say, straight from docs/QUESTIONS.md
 MUST_SAY = {
     "1x1-conv": ["[1, 100, 64]", "6,464", "relu(W · x[t] + b)", "['batch', 10, 64]"],
     "output-length": ["floor(95 / 2) + 1 = 47 + 1 = 48", "(4, 32, 48) → (4, 32, 48) → (4, 32, 24) → (4, 32, 24)",

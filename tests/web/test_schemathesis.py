@@ -14,12 +14,12 @@ missing_required_header, unsupported_method, …), plus:
 One deliberate change to a default: ``positive_data_acceptance`` also accepts 422. The schema
 says what JSON is well formed (``LayerSpec`` is ``{"type": str, **keywords}``, ``input`` a list);
 which layers, keywords and shapes the framework accepts cannot be written in JSON Schema, and
-API.md answers those with a 422 that names the field. Generated "valid" bodies are mostly such
+docs/API.md answers those with a 422 that names the field. Generated "valid" bodies are mostly such
 layers (``type: "0"``, ``input: []``), so without this every operation would fail on the contract
 itself. A 5xx is still a failure through not_a_server_error.
 
 Generated bodies almost never describe a layer that runs, so ``test_valid_requests`` sends
-requests that do (API.md's examples, every family of layer, the largest allowed) through the
+requests that do (docs/API.md's examples, every family of layer, the largest allowed) through the
 same checks: that is where response_schema_conformance and the time bound bite.
 """
 import numpy as np
@@ -63,7 +63,7 @@ def _ones(*shape):
 
 
 FORWARD = {
-    "torch Conv2d (API.md)": {"framework": "torch", "layer": {"type": "Conv2d", "in_channels": 3, "out_channels": 4,
+    "torch Conv2d (docs/API.md)": {"framework": "torch", "layer": {"type": "Conv2d", "in_channels": 3, "out_channels": 4,
                                                               "kernel_size": 3, "stride": 2}, "input": _ones(1, 3, 7, 7)},
     "keras Conv1D same relu (README)": {
         "framework": "keras", "layer": {"type": "Conv1D", "filters": 2, "kernel_size": 3, "padding": "same",
@@ -107,7 +107,7 @@ TRACE_CODE = ("model = models.Sequential()\n"
               "model.add(layers.Conv3D(16, (3, 3, 1), input_shape=(33, 33, 7, 1)))\n"
               "model.add(layers.MaxPooling3D((2, 2, 1)))\nmodel.add(layers.Flatten())\nmodel.add(layers.Dense(10))\n")
 TRACE = {
-    "layers (API.md)": {"framework": "torch", "input_shape": [4, 16, 100],
+    "layers (docs/API.md)": {"framework": "torch", "input_shape": [4, 16, 100],
                         "layers": [{"type": "Conv1d", "in_channels": 16, "out_channels": 32, "kernel_size": 5,
                                     "stride": 2}, {"type": "ReLU"}, {"type": "MaxPool1d", "kernel_size": 2},
                                    {"type": "Flatten"}, {"type": "Linear", "in_features": None, "out_features": 10}]},

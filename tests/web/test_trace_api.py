@@ -1,4 +1,4 @@
-"""POST /api/trace over HTTP, against the contract in API.md: the layers form and the code form,
+"""POST /api/trace over HTTP, against the contract in docs/API.md: the layers form and the code form,
 variables, input_shape from the code or the request, `ok: false` with the rows up to the failing
 layer, unresolved names, 422 for malformed requests, 413 for a body over the limit, and hostile code
 answered fast while the server keeps serving.

@@ -177,7 +177,7 @@ def test_q5_example_traces_like_keras_and_explains_the_sample_counts(client):
     assert "[None, 31, 31, 7, 16]" in got[0]["text"] and "[None, 8064]" in got[4]["text"]
     text = live(r.text).text()
     assert "4,150,529" in text
-    assert "420,420 = 7 × 60,060" in text                        # QUESTIONS.md Q5
+    assert "420,420 = 7 × 60,060" in text                        # docs/QUESTIONS.md Q5
     assert "[60060, 33, 33, 7, 1]" in text                       # what x should look like
 
 
@@ -193,7 +193,7 @@ def test_q2_example_shows_the_batch_as_given(client):
     r = client.get(example(client, "Q2"))
     assert r.status_code == 200
     got = rows(r.text)
-    length = (100 + 2 * 0 - 1 * (5 - 1) - 1) // 2 + 1  # QUESTIONS.md Q2: 48
+    length = (100 + 2 * 0 - 1 * (5 - 1) - 1) // 2 + 1  # docs/QUESTIONS.md Q2: 48
     assert [row["shape"] for row in got] == [[4, 32, length], [4, 32, length], [4, 32, length // 2],
                                               [4, 32, length // 2]]
     assert [row["shape"] for row in got] == [layer["output_shape"] for layer in

@@ -7,8 +7,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ...core.ops import Activation, ActOp
 from ...core.activations import ACTIVATIONS
+from ...core.ops import Activation, ActOp
 
 MAX_INT = 1 << 20  # no size or count anywhere needs more; keeps the arithmetic small
 

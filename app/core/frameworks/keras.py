@@ -9,8 +9,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ...core.frameworks.common import (SpecError, activation_stage, bool_value, check_output, check_rank,
-                                        choice, int_tuple, int_value, number, read_keywords)
+from ...core.frameworks.common import (
+    SpecError,
+    activation_stage,
+    bool_value,
+    check_output,
+    check_rank,
+    choice,
+    int_tuple,
+    int_value,
+    number,
+    read_keywords,
+)
 from ...core.ops import ActOp, ConvOp, Layer, Param, PoolOp
 from ...core.shapes import effective_kernel, same_padding, stage_output_shape
 
