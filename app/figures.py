@@ -6,6 +6,9 @@ import math
 
 import numpy as np
 
+from .core.groups import group_blocks, group_of
+
+COLOURS = 8  # group colours cycle through static/groups.css .g0 … .g7
 FONT = {"family": "system-ui, sans-serif", "size": 11}
 
 
@@ -65,3 +68,60 @@ def heatmap_grid(panels: list[tuple[str, np.ndarray]], cols: int, *, cell_px: in
                       "colorbar": {"thickness": 10, "len": min(1, 200 / height), "x": 1, "xanchor": "right"}},
     })
     return {"data": data, "layout": layout}
+
+
+# ---------------------------------------------------------------- groups: channels wired by a grouped conv
+
+def _spread(n: int, top: float, height: float) -> list[int]:
+    """n node positions centred in equal slots over [top, top + height], in whole pixels (slots are ≥ 3.6 px,
+    so no two nodes share one; short numbers keep the thousands of edge paths small)."""
+    return [round(top + (i + 0.5) * height / n) for i in range(n)]
+
+
+def connection_graph(columns: list[tuple[str, int]], stages: list[tuple[str, int]]) -> dict:
+    """Channels as nodes in columns (left to right) and one edge per (input, output) pair a weight
+    connects: an output channel of a stage with G groups reads the input channels of its group only.
+
+    >>> g = connection_graph([("in", 4), ("out", 8)], [("groups=2", 2)])
+    >>> g["edge_count"], [e["count"] for e in g["edges"]]
+    (16, [8, 8])
+    """
+    most = max(n for _, n in columns)
+    gap = 28 if most <= 16 else max(3.6, 460 / most)  # readable labels when small; fits 128 channels
+    top, height, step, left = 34, most * gap, 250, 110
+    xs = [left + i * step for i in range(len(columns))]
+    ys = [_spread(n, top, height) for _, n in columns]
+    groups = [g for _, g in stages]
+    node_groups = [group_of(columns[0][1], groups[0])] + [group_of(n, g) for (_, n), g in zip(columns[1:], groups)]
+    cols = []
+    for c, ((title, n), x, y) in enumerate(zip(columns, xs, ys)):
+        labelled = range(n) if n <= 16 else (0, n - 1)
+        side = "start" if c == len(columns) - 1 else "end"
+        cols.append({"title": title, "n": n, "x": x, "r": min(6.0, gap / 2.6), "anchor": side,
+                     "label_dx": 10 if side == "start" else -10,
+                     "nodes": [{"c": i, "y": y[i], "group": node_groups[c][i] % COLOURS, "label": i in labelled}
+                               for i in range(n)]})
+    edges, labels = [], []
+    for s, (name, g) in enumerate(stages):
+        n_in, n_out = columns[s][1], columns[s + 1][1]
+        opacity = round(min(0.9, max(0.12, 1.8 / math.sqrt(n_in // g))), 2)  # many edges into one node: fainter
+        for grp, (ins, outs) in enumerate(group_blocks(n_in, n_out, g)):
+            d = "".join(f"M{xs[s] + 7} {ys[s][i]}L{xs[s + 1] - 7} {ys[s + 1][o]}" for o in outs for i in ins)
+            edges.append({"stage": s, "group": grp, "colour": grp % COLOURS, "d": d, "count": len(ins) * len(outs),
+                          "opacity": opacity})
+        labels.append({"x": (xs[s] + xs[s + 1]) / 2, "text": name})
+    bottom = top + height + 22
+    return {"width": xs[-1] + 90, "height": round(bottom + 8), "label_y": round(bottom), "columns": cols,
+            "edges": edges, "stage_labels": labels, "edge_count": sum(e["count"] for e in edges)}
+
+
+def connection_matrix(n_in: int, n_out: int, groups: int) -> dict:
+    """The C_out × C_in matrix of (output, input) pairs with a weight: one coloured block per group."""
+    cell = max(1.5, min(22.0, 220 / max(n_in, n_out)))
+    blocks = [{"x": ins[0] * cell, "y": outs[0] * cell, "w": len(ins) * cell, "h": len(outs) * cell,
+               "colour": grp % COLOURS} for grp, (ins, outs) in enumerate(group_blocks(n_in, n_out, groups))]
+    lines = cell >= 6  # cell borders only where they stay visible
+    return {"cell": cell, "w": round(n_in * cell, 1), "h": round(n_out * cell, 1), "blocks": blocks,
+            "rows": [round(i * cell, 1) for i in range(1, n_out)] if lines else [],
+            "cols": [round(i * cell, 1) for i in range(1, n_in)] if lines else [],
+            "n_in": n_in, "n_out": n_out, "groups": groups, "pairs": n_out * (n_in // groups)}

@@ -130,3 +130,16 @@ def axis_formulas(stage: ConvOp | PoolOp, spatial: tuple[int, ...]) -> list[Axis
         rows.append(AxisFormula(i, n, k, s, p, d, ceil, out,
                                 tuple(x for x in range(n) if x not in seen)))
     return rows
+
+
+def window_range(n: int, k: int, d: int, pad: int, *, k_max: int, d_max: int) -> tuple[int, int, int]:
+    """The knobs' legal range on one axis given the others: the largest kernel and dilation, and the
+    smallest input, for which the dilated window d·(k − 1) + 1 fits the padded input n + pad.
+
+    >>> window_range(6, 3, 1, 0, k_max=7, d_max=4)  # (kernel max, dilation max, size min)
+    (6, 2, 3)
+    >>> window_range(2, 1, 1, 2, k_max=7, d_max=4)  # a 1-wide kernel fits at any dilation
+    (4, 4, 1)
+    """
+    span = n + pad - 1
+    return min(k_max, span // d + 1), min(d_max, span // (k - 1)) if k > 1 else d_max, max(1, d * (k - 1) + 1 - pad)

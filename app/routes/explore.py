@@ -20,10 +20,10 @@ from ..core.cost import layer_cost
 from ..core.forward import canonical_weights, output_shape, random_input, readable_weights, run_layer
 from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_layer_cost
-from ..core.shapes import axis_formulas
+from ..core.shapes import axis_formulas, window_range
 from ..display import fmt, grid, term
 from ..figures import heatmap_grid
-from ..routes.params import ints, per_axis, said_once, validated
+from ..routes.params import ints, per_axis, said_once, validated, within
 from ..snippets import keras_code, kernel_index, torch_code
 from ..templating import view_response
 
@@ -33,7 +33,11 @@ SHOWN = 8  # input channels drawn (and detailed in the arithmetic), filters and 
 ACTIVATIONS = {"linear": None, "relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "gelu": "GELU",
                "silu": "SiLU", "elu": "ELU", "softplus": "Softplus"}  # same definition and defaults in both
 AXES = {1: ["length"], 2: ["height", "width"], 3: ["depth", "height", "width"]}
-MAX_PAD = 4  # cells per side, per axis (PyTorch's ints)
+BOUNDS = {  # every knob's range, declared once: the state model, the controls and the tests read it
+    "batch": (1, 8), "channels": (1, 512), "filters": (1, 128), "groups": (1, 512), "seed": (0, 9999),
+    "f": (0, 127), "step": (0, 99_999),
+    "kernel": (1, 7), "stride": (1, 4), "dilation": (1, 4), "padding": (0, 4),  # per axis (PyTorch's padding ints)
+}
 NAMES = {  # concept -> (PyTorch keyword, Keras keyword)
     "filters": ("out_channels", "filters"), "stride": ("stride", "strides"),
     "dilation": ("dilation", "dilation_rate"), "bias": ("bias", "use_bias"),
@@ -45,22 +49,22 @@ class ExploreState(BaseModel):
 
     framework: Literal["torch", "keras"] = "torch"
     dims: int = Field(2, ge=1, le=3)
-    batch: int = Field(1, ge=1, le=8)
-    channels: int = Field(2, ge=1, le=512)
+    batch: int = within(1, BOUNDS["batch"])
+    channels: int = within(2, BOUNDS["channels"])
     size: tuple[int, ...] = (6, 6)
-    filters: int = Field(2, ge=1, le=128)
+    filters: int = within(2, BOUNDS["filters"])
     kernel: tuple[int, ...] = (3, 3)
     stride: tuple[int, ...] = (1,)  # per spatial axis (one value: every axis)
     dilation: tuple[int, ...] = (1,)
     padding: tuple[int, ...] | Literal["valid", "same", "causal"] = (0,)  # PyTorch: cells per axis
     padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
-    groups: int = Field(1, ge=1, le=512)
+    groups: int = within(1, BOUNDS["groups"])
     bias: bool = True
     activation: Literal[tuple(ACTIVATIONS)] = "linear"
     weights: Literal["random", "ones"] = "random"
-    seed: int = Field(0, ge=0, le=9999)
-    f: int = Field(0, ge=0, le=127)
-    step: int = Field(0, ge=0, le=99_999)
+    seed: int = within(0, BOUNDS["seed"])
+    f: int = within(0, BOUNDS["f"])
+    step: int = within(0, BOUNDS["step"])
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -137,7 +141,8 @@ def _validate(raw: dict, errors: list[str]) -> tuple[ExploreState, list[str]]:
     state = validated(ExploreState, raw, errors)
     dims = state.dims
     fixes = {}
-    for key, limit, default in (("size", MAX_SIZE[dims], 6), ("kernel", 7, 3), ("stride", 4, 1), ("dilation", 4, 1)):
+    for key, limit, default in (("size", MAX_SIZE[dims], 6), ("kernel", BOUNDS["kernel"][1], 3),
+                                ("stride", BOUNDS["stride"][1], 1), ("dilation", BOUNDS["dilation"][1], 1)):
         value = getattr(state, key) if key in raw else (default,)
         if len(value) == 1:
             value = value * dims
@@ -146,7 +151,7 @@ def _validate(raw: dict, errors: list[str]) -> tuple[ExploreState, list[str]]:
             value = (min(default, limit),) * dims
         fixes[key] = value
     if isinstance(state.padding, tuple):
-        fixes["padding"] = per_axis("padding", state.padding, dims, 0, MAX_PAD, errors) or (0,) * dims
+        fixes["padding"] = per_axis("padding", state.padding, dims, *BOUNDS["padding"], errors) or (0,) * dims
     if state.f >= state.filters:
         errors.append(f"f: the filter shown must be below filters={state.filters}, got {state.f}")
         fixes["f"] = 0
@@ -223,10 +228,9 @@ def slider_limits(state: ExploreState) -> dict[str, dict[str, int]]:
     pads = state.padding if isinstance(state.padding, tuple) else (0,) * state.dims
     limits = {}
     for i, (n, k, d, p) in enumerate(zip(state.size, state.kernel, state.dilation, pads)):
-        pad = 2 * p
-        limits[f"kernel-{i}"] = {"max": min(7, (n + pad - 1) // d + 1)}
-        limits[f"size-{i}"] = {"min": max(1, d * (k - 1) + 1 - pad)}
-        limits[f"dilation-{i}"] = {"max": min(4, (n + pad - 1) // (k - 1)) if k > 1 else 4}
+        k_max, d_max, n_min = window_range(n, k, d, 2 * p, k_max=BOUNDS["kernel"][1],
+                                             d_max=BOUNDS["dilation"][1])
+        limits[f"kernel-{i}"], limits[f"dilation-{i}"], limits[f"size-{i}"] = {"max": k_max}, {"max": d_max}, {"min": n_min}
     return limits
 
 
@@ -256,7 +260,8 @@ def explore_context(state: ExploreState) -> dict:
     ctx = {"s": state, "spec": spec, "query": canonical_query(state), "link": lambda **c: canonical_query(state, **c),
            "framework_links": {fw: canonical_query(switched(state, framework=fw)) for fw in ("torch", "keras")},
            "dims_links": {d: canonical_query(switched(state, dims=d)) for d in (1, 2, 3)},
-           "torch": state.framework == "torch", "axes": AXES[state.dims], "max_size": MAX_SIZE[state.dims]}
+           "torch": state.framework == "torch", "axes": AXES[state.dims], "max_size": MAX_SIZE[state.dims],
+           "bounds": BOUNDS}
     try:
         layer = build_layer(state.framework, spec, state.input_shape)
         check_layer_cost(layer)

@@ -22,7 +22,9 @@ from starlette.datastructures import QueryParams
 from ..core.cost import stage_macs
 from ..core.forward import stage_shapes
 from ..core.frameworks import SpecError, build_layer
+from ..core.groups import group_blocks, valid_groups
 from ..core.ops import ConvOp, Layer
+from ..figures import connection_graph, connection_matrix
 from ..routes.params import validated
 from ..templating import is_htmx, view_response
 
@@ -31,7 +33,6 @@ DEFAULT_PADDING = {"torch": "0", "keras": "valid"}  # the frameworks' own defaul
 TYPES = {("torch", False): "Conv2d", ("torch", True): "separable",
          ("keras", False): "Conv2D", ("keras", True): "SeparableConv2D"}
 SEPARABLE = {"conv2d": False, "separable": True, "separableconv2d": True}  # type (any case) -> separable mode
-COLOURS = 8  # group colours cycle through static/groups.css .g0 … .g7
 
 
 class GroupsState(BaseModel):
@@ -161,16 +162,6 @@ def switched(state: GroupsState, *, framework: str | None = None, separable: boo
 
 # ---------------------------------------------------------------- layers and their numbers
 
-def valid_groups(in_channels: int, out_channels: int) -> list[int]:
-    """Both channel counts must be multiples of groups: the divisors of their gcd.
-
-    >>> valid_groups(4, 8), valid_groups(6, 9)
-    ([1, 2, 4], [1, 3])
-    """
-    g = math.gcd(in_channels, out_channels)
-    return [d for d in range(1, g + 1) if g % d == 0]
-
-
 def _padding(state: GroupsState) -> int | str:
     return int(state.padding) if state.padding.isdigit() else state.padding
 
@@ -253,77 +244,12 @@ def separable_stages(state: GroupsState) -> list[Stage]:
 
 # ---------------------------------------------------------------- the pictures (inline SVG data)
 
-def _spread(n: int, top: float, height: float) -> list[int]:
-    """n node positions centred in equal slots over [top, top + height], in whole pixels (slots are ≥ 3.6 px,
-    so no two nodes share one; short numbers keep the thousands of edge paths small)."""
-    return [round(top + (i + 0.5) * height / n) for i in range(n)]
-
-
-def _group_of(n: int, groups: int) -> list[int]:
-    """Channel -> its group: channels are split into `groups` consecutive blocks."""
-    size = n // groups
-    return [i // size for i in range(n)]
-
-
-def connection_graph(columns: list[tuple[str, int]], stages: list[tuple[str, int]]) -> dict:
-    """Channels as nodes in columns (left to right) and one edge per (input, output) pair a weight
-    connects: an output channel of a stage with G groups reads the input channels of its group only.
-
-    >>> g = connection_graph([("in", 4), ("out", 8)], [("groups=2", 2)])
-    >>> g["edge_count"], [e["count"] for e in g["edges"]]
-    (16, [8, 8])
-    """
-    most = max(n for _, n in columns)
-    gap = 28 if most <= 16 else max(3.6, 460 / most)  # readable labels when small; fits 128 channels
-    top, height, step, left = 34, most * gap, 250, 110
-    xs = [left + i * step for i in range(len(columns))]
-    ys = [_spread(n, top, height) for _, n in columns]
-    groups = [g for _, g in stages]
-    node_groups = [_group_of(columns[0][1], groups[0])] + [_group_of(n, g) for (_, n), g in zip(columns[1:], groups)]
-    cols = []
-    for c, ((title, n), x, y) in enumerate(zip(columns, xs, ys)):
-        labelled = range(n) if n <= 16 else (0, n - 1)
-        side = "start" if c == len(columns) - 1 else "end"
-        cols.append({"title": title, "n": n, "x": x, "r": min(6.0, gap / 2.6), "anchor": side,
-                     "label_dx": 10 if side == "start" else -10,
-                     "nodes": [{"c": i, "y": y[i], "group": node_groups[c][i] % COLOURS, "label": i in labelled}
-                               for i in range(n)]})
-    edges, labels = [], []
-    for s, (name, g) in enumerate(stages):
-        n_in, n_out = columns[s][1], columns[s + 1][1]
-        per_in, per_out = n_in // g, n_out // g
-        opacity = round(min(0.9, max(0.12, 1.8 / math.sqrt(per_in))), 2)  # many edges into one node: fainter
-        for grp in range(g):
-            d = "".join(f"M{xs[s] + 7} {ys[s][i]}L{xs[s + 1] - 7} {ys[s + 1][o]}"
-                        for o in range(grp * per_out, (grp + 1) * per_out)
-                        for i in range(grp * per_in, (grp + 1) * per_in))
-            edges.append({"stage": s, "group": grp, "colour": grp % COLOURS, "d": d, "count": per_in * per_out,
-                          "opacity": opacity})
-        labels.append({"x": (xs[s] + xs[s + 1]) / 2, "text": name})
-    bottom = top + height + 22
-    return {"width": xs[-1] + 90, "height": round(bottom + 8), "label_y": round(bottom), "columns": cols,
-            "edges": edges, "stage_labels": labels, "edge_count": sum(e["count"] for e in edges)}
-
-
-def connection_matrix(n_in: int, n_out: int, groups: int) -> dict:
-    """The C_out × C_in matrix of (output, input) pairs with a weight: one coloured block per group."""
-    cell = max(1.5, min(22.0, 220 / max(n_in, n_out)))
-    per_in, per_out = n_in // groups, n_out // groups
-    blocks = [{"x": grp * per_in * cell, "y": grp * per_out * cell, "w": per_in * cell, "h": per_out * cell,
-               "colour": grp % COLOURS} for grp in range(groups)]
-    lines = cell >= 6  # cell borders only where they stay visible
-    return {"cell": cell, "w": round(n_in * cell, 1), "h": round(n_out * cell, 1), "blocks": blocks,
-            "rows": [round(i * cell, 1) for i in range(1, n_out)] if lines else [],
-            "cols": [round(i * cell, 1) for i in range(1, n_in)] if lines else [],
-            "n_in": n_in, "n_out": n_out, "groups": groups, "pairs": n_out * per_in}
-
-
 def group_lines(n_in: int, n_out: int, groups: int, shown: int = 6) -> list[str]:
     """'group 0: input channels 0–1 → output channels 0–3', for the first few groups."""
-    span = lambda a, n: f"{a}" if n == 1 else f"{a}–{a + n - 1}"
-    per_in, per_out = n_in // groups, n_out // groups
-    return [f"group {g}: input channel{'s' if per_in > 1 else ''} {span(g * per_in, per_in)} → output "
-            f"channel{'s' if per_out > 1 else ''} {span(g * per_out, per_out)}" for g in range(min(groups, shown))]
+    span = lambda r: f"{r[0]}" if len(r) == 1 else f"{r[0]}–{r[-1]}"
+    return [f"group {g}: input channel{'s' if len(ins) > 1 else ''} {span(ins)} → output "
+            f"channel{'s' if len(outs) > 1 else ''} {span(outs)}"
+            for g, (ins, outs) in enumerate(group_blocks(n_in, n_out, groups)[:shown])]
 
 
 # ---------------------------------------------------------------- the page

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import QueryParams
 
 M = TypeVar("M", bound=BaseModel)
@@ -33,6 +33,12 @@ def ints(values: list[str]) -> tuple[int, ...] | str:
         return tuple(int(p) for p in parts)
     except ValueError:
         return ",".join(values)
+
+
+def within(default, bounds: tuple[int, int]):
+    """A state field whose bounds are the view's declared bounds (BOUNDS: one copy, used by the
+    model, the controls and the tests)."""
+    return Field(default, ge=bounds[0], le=bounds[1])
 
 
 def per_axis(key: str, values: tuple[int, ...], dims: int, lo: int, hi: int, errors: list[str]) -> tuple[int, ...] | None:

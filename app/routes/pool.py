@@ -27,12 +27,14 @@ from ..core.pool import Tap, pool_window
 from ..core.shapes import axis_formulas, effective_kernel
 from ..display import fmt, grid
 from ..figures import FONT, heatmap_grid
-from ..routes.params import ints, per_axis, said_once, validated
+from ..routes.params import ints, per_axis, said_once, validated, within
 from ..templating import view_response
 
 MAX_SIZE = {1: 64, 2: 16}  # per spatial axis: every cell is drawn with its number (1D reaches Q2's 48 and 49)
-MAX_KERNEL = 6
-MAX_STRIDE = 6
+BOUNDS = {  # every knob's range, declared once: the state model, the controls and the tests read it
+    "batch": (1, 4), "channels": (1, 4), "divisor_override": (1, 64), "seed": (0, 9999), "step": (0, 99_999),
+    "kernel": (1, 6), "stride": (1, 6), "padding": (0, 3), "dilation": (1, 3),  # per axis
+}
 AXES = {1: ["length"], 2: ["height", "width"]}
 DEFAULT_SIZE = {1: 9, 2: 7}  # odd sizes: the floor leaves a position unread, as in Q2
 TYPES = {  # (framework, kind, dims) -> the layer's class name
@@ -70,8 +72,8 @@ class PoolState(BaseModel):
     framework: Literal["torch", "keras"] = "torch"
     kind: Literal["max", "avg"] = "max"
     dims: int = Field(1, ge=1, le=2)
-    batch: int = Field(1, ge=1, le=4)
-    channels: int = Field(2, ge=1, le=4)
+    batch: int = within(1, BOUNDS["batch"])
+    channels: int = within(2, BOUNDS["channels"])
     size: tuple[int, ...] = (9,)
     kernel: tuple[int, ...] = (2,)
     stride: tuple[int, ...] | None = None  # per axis; None: not given, so the kernel size
@@ -79,9 +81,9 @@ class PoolState(BaseModel):
     dilation: tuple[int, ...] = (1,)  # per axis; PyTorch MaxPool only
     ceil_mode: bool = False  # PyTorch only
     count_include_pad: bool = True  # PyTorch AvgPool only
-    divisor_override: int | None = Field(None, ge=1, le=64)  # PyTorch AvgPool2d only
-    seed: int = Field(0, ge=0, le=9999)
-    step: int = Field(0, ge=0, le=99_999)
+    divisor_override: int | None = within(None, BOUNDS["divisor_override"])  # PyTorch AvgPool2d only
+    seed: int = within(0, BOUNDS["seed"])
+    step: int = within(0, BOUNDS["step"])
 
     @property
     def torch(self) -> bool:
@@ -161,7 +163,7 @@ def _validate(raw: dict, errors: list[str]) -> tuple[PoolState, list[str]]:
     state = validated(PoolState, raw, errors)
     dims = state.dims
     fixes: dict[str, object] = {}
-    for key, limit, default in (("size", MAX_SIZE[dims], DEFAULT_SIZE[dims]), ("kernel", MAX_KERNEL, 2)):
+    for key, limit, default in (("size", MAX_SIZE[dims], DEFAULT_SIZE[dims]), ("kernel", BOUNDS["kernel"][1], 2)):
         value = getattr(state, key) if key in raw else (default,)
         if len(value) == 1:
             value = value * dims
@@ -172,19 +174,19 @@ def _validate(raw: dict, errors: list[str]) -> tuple[PoolState, list[str]]:
     if state.stride is not None:
         given = [fixes["kernel"][a] if p == "default" else p for a, p in enumerate(state.stride * dims)][:dims]
         try:
-            fixes["stride"] = per_axis("stride", tuple(int(p) for p in given), dims, 1, MAX_STRIDE, errors)
+            fixes["stride"] = per_axis("stride", tuple(int(p) for p in given), dims, *BOUNDS["stride"], errors)
         except ValueError:
-            errors.append(f"stride: needs whole numbers from 1 to {MAX_STRIDE} (one, or one per axis), or 'default' "
+            errors.append(f"stride: needs whole numbers from 1 to {BOUNDS['stride'][1]} (one, or one per axis), or 'default' "
                           f"(the kernel size), got {','.join(map(str, state.stride))!r}")
             fixes["stride"] = None
-    fixes["dilation"] = per_axis("dilation", state.dilation, dims, 1, 3, errors) or (1,) * dims
+    fixes["dilation"] = per_axis("dilation", state.dilation, dims, *BOUNDS["dilation"], errors) or (1,) * dims
     if isinstance(state.padding, tuple):
         if not state.torch:
             errors.append(f"padding: Keras pooling takes 'valid' or 'same', got {_said(state.padding)!r}; "
                           "showing 'valid'")
             fixes["padding"] = "valid"
         else:
-            fixes["padding"] = per_axis("padding", state.padding, dims, 0, 3, errors) or (0,) * dims
+            fixes["padding"] = per_axis("padding", state.padding, dims, *BOUNDS["padding"], errors) or (0,) * dims
     elif state.torch:
         errors.append(f"padding: PyTorch pooling takes a number of cells (0 to 3, or one per axis), got "
                       f"{state.padding!r} ('same' and 'valid' are Keras' words); showing 0")
@@ -465,6 +467,7 @@ def pool_context(state: PoolState) -> dict:
            "kind_links": {k: canonical_query(switched(state, kind=k)) for k in ("max", "avg")},
            "dims_links": {d: canonical_query(switched(state, dims=d)) for d in (1, 2)},
            "torch": state.torch, "axes": AXES[state.dims], "presets": PRESETS, "max_size": MAX_SIZE[state.dims],
+           "bounds": BOUNDS,
            "code": _code(spec)}
     try:
         layer = build_layer(state.framework, spec, state.input_shape)

@@ -29,12 +29,17 @@ from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_layer_cost
 from ..core.shapes import effective_kernel, output_size, same_padding
 from ..display import fmt, grid, term
-from ..routes.params import ints, per_axis, said_once, validated
+from ..routes.params import ints, per_axis, said_once, validated, within
 from ..templating import view_response
 
-MAX_SIZE, MAX_KERNEL = 6, 4  # per spatial axis: every canvas cell is drawn with its number
+BOUNDS = {  # every knob's range, declared once: the state model, the controls and the tests read it
+    "channels": (1, 3), "filters": (1, 3), "groups": (1, 3), "seed": (0, 9999), "o": (0, 2), "step": (0, 999),
+    "pos": (0, 999),
+    "size": (1, 6), "kernel": (1, 4),  # per axis: every canvas cell is drawn with its number
+    "stride": (1, 3), "dilation": (1, 3), "padding": (0, 3), "output_padding": (0, 2),
+}
+PER_AXIS = ("stride", "dilation", "padding", "output_padding")  # read from tuples; one value: every axis
 AXES = {1: ["length"], 2: ["height", "width"]}
-PER_AXIS = {"stride": (1, 3), "dilation": (1, 3), "padding": (0, 3), "output_padding": (0, 2)}  # bounds
 TYPES = {"ConvTranspose1d": ("torch", 1), "ConvTranspose2d": ("torch", 2),
          "Conv1DTranspose": ("keras", 1), "Conv2DTranspose": ("keras", 2)}
 NAMES = {  # concept -> (PyTorch keyword, Keras keyword); the form sends the concept
@@ -69,21 +74,21 @@ class TransposedState(BaseModel):
 
     framework: Literal["torch", "keras"] = "torch"
     dims: int = Field(2, ge=1, le=2)
-    channels: int = Field(2, ge=1, le=3)
+    channels: int = within(2, BOUNDS["channels"])
     size: tuple[int, ...] = (3, 3)
-    filters: int = Field(2, ge=1, le=3)
+    filters: int = within(2, BOUNDS["filters"])
     kernel: tuple[int, ...] = (3, 3)
     stride: tuple[int, ...] = (1,)  # per axis, like every setting below
     padding: tuple[int, ...] | Literal["valid", "same"] = (0,)  # PyTorch: cells; Keras: a word
     output_padding: tuple[int, ...] | None = (0,)  # Keras: None (its default) differs from 0 under 'same'
     dilation: tuple[int, ...] = (1,)
-    groups: int = Field(1, ge=1, le=3)
+    groups: int = within(1, BOUNDS["groups"])
     bias: bool = True
     weights: Literal["random", "ones"] = "random"
-    seed: int = Field(0, ge=0, le=9999)
-    o: int = Field(0, ge=0, le=2)        # the output channel drawn
-    step: int = Field(0, ge=0, le=999)   # the scatter's step: one input value
-    pos: int = Field(0, ge=0, le=999)    # the direct conv's window: one output position
+    seed: int = within(0, BOUNDS["seed"])
+    o: int = within(0, BOUNDS["o"])  # the output channel drawn
+    step: int = within(0, BOUNDS["step"])  # the scatter's step: one input value
+    pos: int = within(0, BOUNDS["pos"])  # the direct conv's window: one output position
 
     @property
     def torch(self) -> bool:
@@ -167,7 +172,7 @@ def _read_input_shape(text: str, framework: str, raw: dict, errors: list[str]) -
 def _validate(raw: dict, errors: list[str]) -> tuple[TransposedState, list[str]]:
     state = validated(TransposedState, raw, errors)
     dims, fixes = state.dims, {}
-    for key, limit, default in (("size", MAX_SIZE, 3), ("kernel", MAX_KERNEL, 3)):
+    for key, limit, default in (("size", BOUNDS["size"][1], 3), ("kernel", BOUNDS["kernel"][1], 3)):
         value = getattr(state, key) if key in raw else (default,)
         if len(value) == 1:
             value = value * dims
@@ -179,8 +184,8 @@ def _validate(raw: dict, errors: list[str]) -> tuple[TransposedState, list[str]]
         errors.append(f"o: the output channel shown must be below {'out_channels' if state.torch else 'filters'}"
                       f"={state.filters}, got {state.o}")
         fixes["o"] = 0
-    for key, (lo, hi) in PER_AXIS.items():
-        value = getattr(state, key)
+    for key in PER_AXIS:
+        value, (lo, hi) = getattr(state, key), BOUNDS[key]
         if isinstance(value, tuple):
             fixes[key] = per_axis(key, value, dims, lo, hi, errors) or (lo,) * dims
     if state.torch and state.output_padding is None:
@@ -474,7 +479,8 @@ def transposed_context(state: TransposedState, x: np.ndarray | None = None,
     ctx = {"s": state, "spec": spec, "query": canonical_query(state), "link": lambda **c: canonical_query(state, **c),
            "framework_links": {fw: canonical_query(switched(state, framework=fw)) for fw in ("torch", "keras")},
            "dims_links": {d: canonical_query(switched(state, dims=d)) for d in (1, 2)},
-           "torch": state.torch, "axes": AXES[state.dims], "presets": PRESETS, "fmt": fmt, "term": term}
+           "torch": state.torch, "axes": AXES[state.dims], "presets": PRESETS, "fmt": fmt, "term": term,
+           "bounds": BOUNDS}
     try:
         layer = build_layer(state.framework, spec, state.input_shape)
         check_layer_cost(layer)
