@@ -74,25 +74,25 @@ def test_controls_rerender_the_live_part_and_the_url_follows(page, live_server, 
     ready(page)
     assert output_shape(page) == [1, 2, 7, 7]
     page.evaluate("window.__kept = 42; document.querySelector('#live').dataset.old = '1'")
-    stride = page.get_by_label("stride", exact=True)
+    stride = page.get_by_label("stride (width)", exact=True)  # one control per axis, as stride=(2, 3) is written
     stride.focus()
     with page.expect_response(lambda r: "stride=3" in r.url and r.request.headers.get("hx-request") == "true"):
         page.keyboard.press("ArrowRight")
-    expect(page.locator("#stride-value")).to_have_text("3")
+    expect(page.locator("#stride-1-value")).to_have_text("3")
     expect(page.locator("#live[data-old]")).to_have_count(0)  # the live part was replaced ...
-    assert output_shape(page) == [1, 2, 9, 9]                  # (3 − 1)·3 + 3 = 9
+    assert output_shape(page) == [1, 2, 7, 9]                  # width (3 − 1)·3 + 3 = 9; height unchanged
     assert page.evaluate("window.__kept") == 42                # ... without a navigation
     q = query(page)
-    assert q["stride"] == "3" and q["out_channels"] == "2" and q["input_shape"] == "1,2,3,3"  # PyTorch's words
+    assert q["stride"] == "2,3" and q["out_channels"] == "2" and q["input_shape"] == "1,2,3,3"  # PyTorch's words
     ready(page)
     expect(stride).to_be_focused()  # the form is outside the swapped part
 
-    with page.expect_response(lambda r: "padding=1" in r.url):
-        page.get_by_label("padding", exact=True).select_option("1")
-    with page.expect_response(lambda r: "output_padding=2" in r.url):
-        page.get_by_label("output_padding", exact=True).select_option("2")
-    expect(page.locator("[data-output-shape]")).to_have_attribute("data-output-shape", "[1, 2, 9, 9]")  # 9 − 2 + 2
-    assert query(page)["output_padding"] == "2" and page.evaluate("window.__kept") == 42
+    with page.expect_response(lambda r: "padding=0,1" in r.url):
+        page.get_by_label("padding (width)", exact=True).select_option("1")
+    with page.expect_response(lambda r: "output_padding=0,2" in r.url):
+        page.get_by_label("output_padding (width)", exact=True).select_option("2")
+    expect(page.locator("[data-output-shape]")).to_have_attribute("data-output-shape", "[1, 2, 7, 9]")  # 9 − 2 + 2
+    assert query(page)["output_padding"] == "0,2" and page.evaluate("window.__kept") == 42
     expect(page.locator("#formulas")).to_contain_text("(3 − 1)·3 − 2·1 + 1·(3 − 1) + 2 + 1 = 9")
     ready(page)
     # the output channel control sits outside the swapped part: its bound follows out_channels
@@ -100,7 +100,7 @@ def test_controls_rerender_the_live_part_and_the_url_follows(page, live_server, 
     with page.expect_response(lambda r: "filters=3" in r.url):
         page.get_by_label("out_channels", exact=True).fill("3")
     expect(page.locator("#o")).to_have_attribute("max", "2")
-    assert output_shape(page) == [1, 3, 9, 9]
+    assert output_shape(page) == [1, 3, 7, 9]
     shot("transposed-controls")
 
 
@@ -108,11 +108,11 @@ def test_form_works_without_javascript(browser, live_server):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(live_server + DEFAULT)
-    page.get_by_label("stride", exact=True).focus()
+    page.get_by_label("stride (width)", exact=True).focus()
     page.keyboard.press("ArrowRight")  # the range moves natively; nothing is sent without JS
     page.get_by_role("button", name="Update").click()  # a plain GET
     page.wait_for_url(re.compile(r"stride=3"))
-    assert output_shape(page) == [1, 2, 9, 9]
+    assert output_shape(page) == [1, 2, 7, 9]
     assert page.locator("#step-label").inner_text() == "0 of 18: x[0, 0, 0]"  # the server drew frame 0
     page.get_by_role("link", name="Forward ▶").click()  # without JS, a link to the next frame
     page.wait_for_url(re.compile(r"step=1"))
@@ -125,16 +125,16 @@ def test_invalid_setting_is_explained_in_place(page, live_server, problems):
     ready(page)
     page.evaluate("window.__kept = 1")
     with page.expect_response(lambda r: "output_padding=2" in r.url) as answer:
-        page.get_by_label("output_padding", exact=True).select_option("2")
+        page.get_by_label("output_padding (height)", exact=True).select_option("2")
     assert answer.value.status == 200
     alert = page.locator("#live [role=alert]")
     expect(alert).to_contain_text("output_padding must be smaller than either stride or dilation")
     expect(page.locator("[data-output-shape]")).to_have_count(0)
     assert page.evaluate("window.__kept") == 1
     with page.expect_response(lambda r: "output_padding=1" in r.url):
-        page.get_by_label("output_padding", exact=True).select_option("1")
+        page.get_by_label("output_padding (height)", exact=True).select_option("1")
     expect(alert).to_have_count(0)
-    assert output_shape(page) == [1, 2, 8, 8]  # (3 − 1)·2 + 3 + 1
+    assert output_shape(page) == [1, 2, 8, 7]  # height (3 − 1)·2 + 3 + 1; width as before
     ready(page)
 
 
