@@ -310,7 +310,7 @@ def _trace(code_or_model, input_shape, framework, base_url) -> tuple[str, list[s
     if input_shape is not None:
         params["input_shape"] = input_shape if isinstance(input_shape, str) else \
             ",".join("None" if v is None else str(int(v)) for v in input_shape)
-    return f"{base_url.rstrip('/')}/trace?{urlencode(params)}", notes
+    return f"{base_url.rstrip('/')}/trace?{urlencode(params, safe=',')}", notes
 
 
 # ---------------------------------------------------------------- showing
