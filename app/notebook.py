@@ -130,7 +130,7 @@ def read_layer(layer: Any, framework: str | None = None) -> tuple[str, dict]:
         spec.pop("framework", None)
         name = spec.get("type")
         if not isinstance(name, str):
-            raise ValueError("a layer spec needs a 'type' naming the layer class, e.g. {'type': 'Conv2d', ...}")
+            raise TypeError("a layer spec needs a 'type' naming the layer class, e.g. {'type': 'Conv2d', ...}")
         if framework is None:
             from .core.frameworks import keras, torch
             framework = "torch" if name in torch.LAYER_TYPES else "keras" if name in keras.LAYER_TYPES else None
@@ -362,6 +362,7 @@ class _Server:
 
     def __init__(self) -> None:
         import uvicorn
+
         from .main import app
 
         sock = socket.socket()

@@ -13,10 +13,10 @@ from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
+import keras
+import numpy as np
+import torch
+from torch import nn
 
 OUT = Path(__file__).resolve().parent / "layers.json"
 
@@ -96,7 +96,7 @@ def torch_models():
         (nn.Sequential(nn.Conv1d(16, 32, kernel_size=5, stride=2), nn.ReLU(), nn.MaxPool1d(2, stride=2),
                        nn.Dropout(0.25)), (4, 16, 100)),
         (nn.Sequential(nn.Sequential(nn.Conv2d(3, 6, 5), nn.ReLU(), nn.AvgPool2d(2)),
-                       nn.Conv2d(6, 16, 5, padding="same", bias=False), nn.BatchNorm2d(16), nn.LeakyReLU(0.1),
+                       nn.Conv2d(6, 16, 5, padding="same", bias=False), nn.BatchNorm2d(16, bias=False), nn.LeakyReLU(0.1),
                        nn.Flatten(), nn.Linear(16 * 14 * 14, 10)), (2, 3, 32, 32)),
         (Net(), (2, 1, 12, 12)),
     ]
@@ -124,13 +124,13 @@ def main():
         out = model(torch.zeros(shape))
         leaves = [m for m in model.modules() if not list(m.children())]
         models.append({"framework": "torch", "tree": tree(model), "input_shape": list(shape), "output_shape": list(out.shape),
-                       "leaves": len(leaves)})
+                       "leaves": len(leaves), "params": sum(p.numel() for p in model.parameters())})
     for model, _ in keras_models():
         shape = (2, *model.inputs[0].shape[1:])
         out = model(np.zeros(shape, dtype="float32"))
         models.append({"framework": "keras", "mro": mro(model), "layers": [keras_record(layer) for layer in model.layers],
                        "model_input": list(model.inputs[0].shape), "input_shape": list(shape),
-                       "output_shape": list(out.shape)})
+                       "output_shape": list(out.shape), "params": model.count_params()})
     OUT.write_text(json.dumps({"torch": torch.__version__, "keras": keras.__version__, "layers": layers,
                                "models": models}, indent=1) + "\n")
     print(f"{len(layers)} layers, {len(models)} models -> {OUT}")

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(*cmd, **kw):
-    result = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, stdin=subprocess.DEVNULL, **kw)
+    result = subprocess.run([str(c) for c in cmd], check=False, capture_output=True, text=True, stdin=subprocess.DEVNULL, **kw)
     assert result.returncode == 0, f"{' '.join(map(str, cmd))}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return result.stdout
 

@@ -16,8 +16,8 @@ CELLS = [
     "import sys, convscope\nassert not {'torch', 'keras', 'fastapi'} & set(sys.modules)",
     # a spec dict in the API's words; a live layer is read the same way (tests/package/test_reading.py)
     "convscope.show({'type': 'Conv2d', 'in_channels': 2, 'out_channels': 3, 'kernel_size': 3}, input_shape=(2, 6, 6))",
-    "convscope.show_model('model = nn.Sequential(nn.Conv1d(16, 32, 5), nn.ReLU(), nn.MaxPool1d(2))',\n"
-    "                     input_shape=(4, 16, 100))",
+    ("convscope.show_model('model = nn.Sequential(nn.Conv1d(16, 32, 5), nn.ReLU(), nn.MaxPool1d(2))',\n"
+     "                     input_shape=(4, 16, 100))"),
 ]
 
 
