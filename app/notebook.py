@@ -14,6 +14,7 @@ import html
 import inspect
 import socket
 import sys
+import textwrap
 import threading
 import time
 from typing import Any
@@ -236,7 +237,11 @@ def _torch_leaves(module: Any, path: str = ""):
 
 
 def _keras_layers(model: Any):
-    for layer in getattr(model, "layers", []):
+    """The layers in order, nested models flattened; a lone layer is a model of one."""
+    if not hasattr(model, "layers"):
+        yield model
+        return
+    for layer in model.layers:
         if hasattr(layer, "layers") and _framework_class(layer)[1] in ("Sequential", "Functional", "Model"):
             yield from _keras_layers(layer)
         else:
@@ -255,7 +260,7 @@ def model_code(model: Any, framework: str | None = None) -> tuple[str, str, list
     if framework == "torch":
         if name != "Sequential" and getattr(model, "_modules", None):
             try:  # an nn.Module class: its source has forward()'s order and its functional calls
-                source = inspect.getsource(type(model))
+                source = textwrap.dedent(inspect.getsource(type(model)))
                 parse_model(source, "torch")
                 notes.append(f"read from the source of class {type(model).__name__} (its forward() and the "
                              "defaults of __init__)")

@@ -112,6 +112,16 @@ def test_a_model_traces_to_the_shape_the_framework_computed(index, client):
     assert client.get("/embed" + trace_url(model, record["input_shape"])).status_code == 200
 
 
+def test_show_model_takes_one_layer_or_a_list_of_specs():
+    record = next(r for r in RECORDED["layers"] if r["framework"] == "keras")
+    framework, code, _ = model_code(look_alike(record))
+    assert framework == "keras" and len(parse_model(code, "keras").layers) == 1
+    specs = [{"type": "Conv1d", "in_channels": 16, "out_channels": 32, "kernel_size": 5}, {"type": "ReLU"}]
+    framework, code, _ = model_code(specs)
+    t = trace(framework, (4, 16, 100), parse_model(code, framework).layers)
+    assert t.error is None and t.rows[-1].output_shape == (4, 32, 96)
+
+
 def test_a_layer_no_view_draws_is_named_with_what_is_supported():
     with pytest.raises(ValueError, match=r"Linear.*show_model|show_model.*Linear") as e:
         view_url({"type": "Linear", "in_features": 3, "out_features": 2}, (1, 3), framework="torch")
