@@ -159,3 +159,10 @@ def test_nothing_is_evaluated_and_no_framework_is_imported():
     imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     imported |= {(n.module or "").split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     assert not imported & {"torch", "keras", "tensorflow"}
+
+
+def test_the_doctests_of_the_notebook_module():
+    import doctest
+
+    import app.notebook
+    assert doctest.testmod(app.notebook).failed == 0
