@@ -1,4 +1,5 @@
-"""Front-end assets: ours from static/, third-party ones from node_modules (installed by npm ci).
+"""Front-end assets: ours from static/, third-party ones from node_modules (installed by npm ci), or
+both from inside the package when it was installed from a wheel.
 
 Every asset is served under a content-hashed name (``/assets/app.3f2a9c1e.css``) with
 ``Cache-Control: immutable``, so a CDN or browser keeps it until the file changes. Only the
@@ -11,15 +12,27 @@ import hashlib
 from functools import cache
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-STATIC = ROOT / "static"
-NODE_MODULES = ROOT / "node_modules"
-VENDOR = {
-    "htmx.min.js": NODE_MODULES / "htmx.org/dist/htmx.min.js",
-    "plotly.min.js": NODE_MODULES / "plotly.js-cartesian-dist-min/plotly-cartesian.min.js",
-    "swagger-ui-bundle.js": NODE_MODULES / "swagger-ui-dist/swagger-ui-bundle.js",
-    "swagger-ui.css": NODE_MODULES / "swagger-ui-dist/swagger-ui.css",
+# asset name -> its file in node_modules (versions pinned by package-lock.json)
+NPM_FILES = {
+    "htmx.min.js": "htmx.org/dist/htmx.min.js",
+    "plotly.min.js": "plotly.js-cartesian-dist-min/plotly-cartesian.min.js",
+    "swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
+    "swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
 }
+
+
+def locate(package: Path) -> tuple[Path, dict[str, Path]]:
+    """Where templates/ and static/ are, and each vendor file: inside the package when it was installed
+    from a wheel (the build copies them in, the vendor files into vendor/), else in the checkout
+    around it (node_modules from `npm ci`). Nothing else in the app knows which of the two it is."""
+    if (package / "templates").is_dir():
+        return package, {name: package / "vendor" / name for name in NPM_FILES}
+    root = package.parent
+    return root, {name: root / "node_modules" / path for name, path in NPM_FILES.items()}
+
+
+ROOT, VENDOR = locate(Path(__file__).resolve().parent)
+TEMPLATES, STATIC = ROOT / "templates", ROOT / "static"
 PRECOMPRESSED = ("plotly.min.js", "swagger-ui-bundle.js")  # large: gzip -9 once, not per request
 
 

@@ -10,7 +10,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import api
-from .assets import PRECOMPRESSED, ROOT, gzipped, hashed_names, missing_vendor_files, source
+from .assets import PRECOMPRESSED, STATIC, gzipped, hashed_names, missing_vendor_files, source
 from .core.limits import MAX_BODY_BYTES
 from .routes import docs, home, learn, oembed
 from .views import add_views
@@ -92,7 +92,7 @@ def create_app() -> FastAPI:
     add_views(app)
     app.include_router(oembed.router)
     app.include_router(learn.router)
-    app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=1)  # level 1: most of the gain, a fraction of the CPU
 
     @app.get("/assets/{name}", include_in_schema=False)

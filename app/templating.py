@@ -6,7 +6,6 @@ import functools
 import hashlib
 import threading
 from collections import OrderedDict
-from pathlib import Path
 from urllib.parse import urlencode
 
 from fastapi import Request
@@ -14,10 +13,9 @@ from fastapi.responses import Response
 from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.concurrency import run_in_threadpool
 
-from .assets import asset_url
+from .assets import TEMPLATES, asset_url
 
-ROOT = Path(__file__).resolve().parent.parent
-templates = Jinja2Blocks(directory=ROOT / "templates")  # *.html only: select_autoescape escapes these
+templates = Jinja2Blocks(directory=TEMPLATES)  # *.html only: select_autoescape escapes these
 templates.env.globals["asset_url"] = asset_url
 THEMES = ("auto", "light", "dark")
 CONTROLS = ("full", "minimal", "none")

@@ -152,13 +152,14 @@ def _batchnorm(framework, spec, shape):
     name = spec["type"]
     if framework == "torch":
         kw = read_keywords(spec, name, {"num_features": None, "eps": 1e-5, "momentum": 0.1, "affine": True,
-                                        "track_running_stats": True}, ("num_features",))
+                                        "track_running_stats": True, "bias": True}, ("num_features",))
         c = int_value(name, "num_features", kw["num_features"], minimum=1)
         if len(shape) < 2 or shape[1] != c:
             raise SpecError(f"{name} expects {c} channels on axis 1 (num_features), but the input {list(shape)} has "
                             f"{shape[1] if len(shape) > 1 else 'none'}; set num_features={shape[1] if len(shape) > 1 else '?'}",
                             "num_features")
-        return Step(shape, 2 * c if kw["affine"] else 0)  # running mean/var are buffers, not parameters
+        # running mean/var are buffers, not parameters; torch 2.13's bias=False (its repr says bias=True) drops beta
+        return Step(shape, c * (int(bool(kw["affine"])) + int(bool(kw["affine"] and kw["bias"]))))
     kw = read_keywords(spec, name, {"axis": -1, "momentum": 0.99, "epsilon": 1e-3, "center": True, "scale": True,
                                     **_KERAS_NO_EFFECT})
     c = shape[kw["axis"]]

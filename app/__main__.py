@@ -1,0 +1,60 @@
+"""`convscope` and `python -m convscope`: serve the app at localhost and open it in the browser."""
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import threading
+import time
+import webbrowser
+
+from . import __version__
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="convscope", description="Serve Convscope, the convolution visualizer, "
+                                     "and open it in the browser.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s; "
+                        "0.0.0.0 for every interface)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")),
+                        help="worker processes (default: $WEB_CONCURRENCY or 1)")
+    parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    parser.add_argument("--version", action="version", version=f"convscope {__version__}")
+    args = parser.parse_args(argv)
+    if not 0 < args.port < 65536:
+        parser.error(f"--port must be from 1 to 65535, got {args.port}")
+    if args.workers < 1:
+        parser.error(f"--workers must be at least 1, got {args.workers}")
+    return args
+
+
+def open_when_up(host: str, port: int, url: str, timeout: float = 30) -> None:
+    """Open the browser once the server accepts connections (not before: it would show an error)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((host, port), timeout=1).close()
+        except OSError:
+            time.sleep(0.2)
+            continue
+        webbrowser.open(url)
+        return
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    import uvicorn
+
+    local = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+    url = f"http://{local}:{args.port}/"
+    print(f"Convscope {__version__} at {url}  (Ctrl+C to stop)", flush=True)
+    if not args.no_browser:
+        threading.Thread(target=open_when_up, args=(local, args.port, url), daemon=True).start()
+    # an import string, so --workers can start more processes; __package__ is `convscope` when installed
+    uvicorn.run(f"{__package__}.main:app", host=args.host, port=args.port, workers=args.workers,
+                log_level="warning", access_log=False)
+
+
+if __name__ == "__main__":
+    main()

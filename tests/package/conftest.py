@@ -1,0 +1,90 @@
+"""The wheel, built by the README's command and installed into a fresh virtual environment outside
+the checkout (with ipykernel, for the notebook test): what `pip install convscope` gives a user."""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(*cmd, **kw):
+    result = subprocess.run([str(c) for c in cmd], check=False, capture_output=True, text=True, stdin=subprocess.DEVNULL, **kw)
+    assert result.returncode == 0, f"{' '.join(map(str, cmd))}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, proc: subprocess.Popen | None = None, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return
+        except OSError:
+            if (proc is not None and proc.poll() is not None) or time.monotonic() > deadline:
+                raise RuntimeError(f"{url} did not answer")
+            time.sleep(0.2)
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory) -> Path:
+    dist = tmp_path_factory.mktemp("dist")
+    # the same command as `make wheel`, into a temporary folder
+    run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", dist, ROOT, cwd=ROOT)
+    (found,) = dist.glob("convscope-*.whl")
+    return found
+
+
+@pytest.fixture(scope="session")
+def venv(wheel, tmp_path_factory) -> Path:
+    """A fresh venv outside the checkout with the wheel (its dependencies at our pins) and ipykernel."""
+    env_dir = tmp_path_factory.mktemp("venv")
+    run(sys.executable, "-m", "venv", env_dir)
+    run(env_dir / "bin" / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+        "-c", ROOT / "requirements.txt", "-c", ROOT / "requirements-dev.txt", wheel, "ipykernel",
+        cwd=env_dir)
+    return env_dir
+
+
+@pytest.fixture(scope="session")
+def installed_server(venv):
+    """`convscope --no-browser --port N`, started from the venv, outside the checkout."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    proc = subprocess.Popen([venv / "bin" / "convscope", "--no-browser", "--port", str(port)], cwd=venv, env=env,
+                            stdin=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(url + "/health", proc)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="session")
+def kernel_name(venv, tmp_path_factory) -> str:
+    """A Jupyter kernel that runs the venv's Python (found through JUPYTER_PATH)."""
+    path = tmp_path_factory.mktemp("jupyter")
+    spec = path / "kernels" / "convscope-wheel"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [str(venv / "bin" / "python"), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "convscope (wheel)", "language": "python"}))
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(path), os.environ.get("JUPYTER_PATH")) if p)
+    return "convscope-wheel"
