@@ -3,7 +3,7 @@
 A layer is read from the object itself, never by importing torch or keras here: a PyTorch module
 from its attributes (the keywords the framework adapter knows) and its ``repr`` (the rest), a Keras
 layer from ``get_config()``. Text is read by the same ast-based parser /trace uses (app/core/code.py):
-nothing is evaluated. The result is a view URL in the framework's own words (API.md "View URLs"),
+nothing is evaluated. The result is a view URL in the framework's own words (docs/API.md "View URLs"),
 shown inline as its ``/embed/…`` form in an iframe, from a server this kernel starts on a free
 port (one per process, stopped at exit) or from ``base_url=`` (a hosted instance, a course demo).
 """

@@ -34,7 +34,7 @@ def wait_for(url: str, proc: subprocess.Popen | None = None, timeout: float = 60
             return
         except OSError:
             if (proc is not None and proc.poll() is not None) or time.monotonic() > deadline:
-                raise RuntimeError(f"{url} did not answer")
+                raise RuntimeError(f"{url} did not answer") from None
             time.sleep(0.2)
 
 
