@@ -184,8 +184,9 @@ def lesson_samples() -> Lesson:
     lines = fit_check((420420, 33, 33, 1), (60060, 1), parsed.input_shape, out)
     page = dict(framework="keras", code=code, var_depth_1=16, var_depth_2=32, **extra)
     return Lesson(
-        "sample-count-mismatch", "‘Input arrays should have the same number of samples as target arrays. Found "
-        "420420 input samples and 60060 target samples.’ My Conv3D model takes input_shape=(33, 33, 7, 1).",
+        "sample-count-mismatch", "Keras stops with ‘Input arrays should have the same number of samples as target "
+        "arrays. Found 420420 input samples and 60060 target samples.’ My Conv3D model takes "
+        "input_shape=(33, 33, 7, 1).",
         "Axis 0 counts samples in x and y alike: 420,420 = 7 × 60,060",
         [f"The model itself traces fine: {' → '.join(str(tuple(show_shape(r.output_shape, False))) for r in t.rows[:2])} … "
          f"{tuple(show_shape(t.rows[4].output_shape, False))} after Flatten, {tuple(out)} at the end; "

@@ -5,6 +5,7 @@ plotly loaded only near its figures, the /learn index, /docs in the site's frame
 390×844 in both themes land in screenshots/site-*.png.
 """
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,14 @@ def sideways(page) -> int:
 
 def background(page) -> str:
     return page.evaluate("getComputedStyle(document.body).backgroundColor")
+
+
+def until(page, script: str, timeout: float = 5.0):
+    """Poll a JavaScript expression until it is true (wait_for_function evals, which the CSP forbids)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(script):
+        assert time.monotonic() < deadline, f"never true: {script}"
+        page.wait_for_timeout(50)
 
 
 def settle(page):
@@ -170,7 +179,7 @@ def test_toggle_switches_the_theme_remembers_it_and_redraws_figures(context_page
     expect(toggle).to_have_attribute("aria-pressed", "true")
     expect(page.locator("html")).to_have_attribute("data-theme", "dark")
     assert background(page) == DARK_BG
-    page.wait_for_function(f"getComputedStyle(document.querySelector('.plot .xtitle')).fill !== {light_ink!r}")
+    until(page, f"getComputedStyle(document.querySelector('.plot .xtitle')).fill !== {light_ink!r}")
     results = Axe().run(page, options=WCAG)
     assert results.violations_count == 0, results.generate_report()
     page.goto(live_server + "/explore")  # remembered on the next page, applied before the first paint
@@ -211,9 +220,9 @@ def test_playing_survives_a_knob_from_the_same_step(page, live_server, problems)
                             "&input_shape=1,1,40")
     page.locator("#speed").select_option("10")
     page.locator("#play").click()
-    page.wait_for_function("Number(document.querySelector('#step-label').textContent.split(' ')[0]) >= 6")
+    until(page, "Number(document.querySelector('#step-label').textContent.split(' ')[0]) >= 6")
     before = step_number(page)
-    kernel = page.get_by_label("kernel_size", exact=True)
+    kernel = page.get_by_label("kernel_size (length)", exact=True)
     kernel.focus()
     with page.expect_response(lambda r: "kernel_size=4" in r.url and r.request.headers.get("hx-request") == "true"):
         page.keyboard.press("ArrowRight")  # 38 → 37 outputs: the step is still inside
@@ -223,7 +232,7 @@ def test_playing_survives_a_knob_from_the_same_step(page, live_server, problems)
     expect(page.locator("#speed")).to_have_value("10")
     after = step_number(page)
     assert before <= after <= before + 6, (before, after)  # went on from where it was, not from 0
-    page.wait_for_function(f"Number(document.querySelector('#step-label').textContent.split(' ')[0]) > {after}")
+    until(page, f"Number(document.querySelector('#step-label').textContent.split(' ')[0]) > {after}")
     page.locator("#play").click()
     expect(page.locator("#play-state")).to_have_text("Paused")
 
@@ -233,7 +242,7 @@ def test_playing_past_the_new_count_is_clamped(page, live_server, problems):
                             "&input_shape=1,1,40&step=30")
     page.locator("#speed").select_option("1")
     page.locator("#play").click()
-    stride = page.get_by_label("stride", exact=True)
+    stride = page.get_by_label("stride (length)", exact=True)
     stride.focus()
     with page.expect_response(lambda r: "stride=2" in r.url and r.request.headers.get("hx-request") == "true"):
         page.keyboard.press("ArrowRight")  # 38 → 19 outputs: step 30 is past the end
@@ -246,7 +255,7 @@ def test_playing_past_the_new_count_is_clamped(page, live_server, problems):
 def test_a_paused_player_stays_paused_after_a_knob(page, live_server, problems):
     page.goto(live_server + "/explore?framework=torch&type=Conv1d&in_channels=1&out_channels=1&kernel_size=3"
                             "&input_shape=1,1,40&step=5")
-    kernel = page.get_by_label("kernel_size", exact=True)
+    kernel = page.get_by_label("kernel_size (length)", exact=True)
     kernel.focus()
     with page.expect_response(lambda r: "kernel_size=4" in r.url):
         page.keyboard.press("ArrowRight")
@@ -370,11 +379,12 @@ def test_trace_shapes_never_wrap_and_the_result_comes_into_view(page, live_serve
     for box in (shapes.nth(i).bounding_box() for i in range(shapes.count())):
         assert box["height"] <= line * 1.5, box
     page.evaluate("window.scrollTo(0, 0)")
+    assert page.evaluate("document.querySelector('#live').getBoundingClientRect().top") > 844  # below the form
     page.get_by_label("Input shape, batch first").fill("None,33,33,7,1")
     with page.expect_response(lambda r: "/trace" in r.url and r.request.headers.get("hx-request") == "true"):
         page.get_by_role("button", name="Trace").click()
-    page.wait_for_function("(() => { const r = document.querySelector('#live').getBoundingClientRect();"
-                           " return r.top >= -1 && r.top < innerHeight / 2; })()")
+    until(page, "(() => { const r = document.querySelector('#live').getBoundingClientRect();"
+                           " return r.top >= -1 && r.top < innerHeight - 200; })()")
 
 
 # ---------------------------------------------------------------- screenshots, looked at
