@@ -285,6 +285,8 @@ def test_plotly_loads_only_when_a_figure_comes_near(page, live_server, problems)
     width = page.locator(".plot .main-svg").first.bounding_box()["width"]
     column = page.locator(".plot").first.bounding_box()["width"]
     assert width >= 600 and width <= column, (width, column)
+    heat, title = (page.locator(".plot").first.locator(sel).first.bounding_box() for sel in (".hm", ".annotation"))
+    assert abs((heat["x"] + heat["width"] / 2) - (title["x"] + title["width"] / 2)) < 4  # each title over its panel
     save(page, "explore-heatmaps-1440-light", full_page=False)
 
 
