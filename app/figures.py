@@ -59,7 +59,7 @@ def heatmap_grid(panels: list[tuple[str, np.ndarray]], cols: int, *, cell_px: in
         layout[f"xaxis{axis}"] = {**hidden, "domain": domain_x, "anchor": f"y{axis}"}
         layout[f"yaxis{axis}"] = {**hidden, "domain": domain_y, "anchor": f"x{axis}", "autorange": "reversed"}
         annotations.append({"text": title, "showarrow": False, "xref": "paper", "yref": "paper",
-                            "x": sum(domain_x) / 2, "y": domain_y[1], "yanchor": "bottom",
+                            "x": sum(domain_x) / 2, "y": domain_y[1], "xanchor": "center", "yanchor": "bottom",
                             "font": {**FONT, "size": 10}})
     layout.update({
         "annotations": annotations, "font": FONT, "width": width, "height": height,

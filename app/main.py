@@ -85,7 +85,8 @@ def create_app() -> FastAPI:
         raise RuntimeError(f"front-end assets are missing ({', '.join(missing)}): run `npm ci` (make run does)")
     app = Convscope(title="Convscope API", version="1", max_body_size=MAX_BODY_BYTES,
                   docs_url=None, redoc_url=None,
-                  description="Convolution layers computed exactly as PyTorch and Keras do. See API.md.")
+                  description="Convolution layers computed exactly as PyTorch and Keras do: shapes, outputs, costs and "
+                              "model traces. Every route can be tried below.")
     app.include_router(api.router)
     app.include_router(home.router)
     app.include_router(docs.router)

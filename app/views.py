@@ -47,9 +47,11 @@ BY_PATH = {v.path: v for v in VIEWS}
 
 
 def add_views(app: FastAPI) -> None:
-    """Every view's page and embed routes, and the list for the templates (nav, home)."""
+    """Every view's page and embed routes, and the lists for the templates (the nav, the home page)."""
     for view in VIEWS:
         handler = cached_view(view.page)
         for path in (view.path, "/embed" + view.path):
             app.add_api_route(path, handler, methods=["GET"], include_in_schema=False)
     templates.env.globals["views"] = VIEWS
+    templates.env.globals["nav"] = [("/", "Home"), ("/learn", "Learn"), *((v.path, v.nav) for v in VIEWS),
+                                    ("/docs", "JSON API")]

@@ -67,7 +67,7 @@ def wrk(url: str, method: str, body, headers: dict, connections: int, seconds: i
 def page_weight(url: str) -> dict:
     """Compressed bytes of a view's first load: the HTML and the assets it names, plotly apart."""
     html = urllib.request.urlopen(url).read()
-    assets = re.findall(rb'(?:src|href)="(/assets/[^"]+)"', html)
+    assets = re.findall(rb'(?:src|href|content)="(/assets/[^"]+)"', html)  # content: plotly's lazy URL
     base = url.split("/", 3)
     origin = "/".join(base[:3])
     sizes = {a.decode(): len(gzip.compress(urllib.request.urlopen(origin + a.decode()).read(), 6)) for a in assets}

@@ -17,3 +17,63 @@ document.addEventListener("click", (event) => {
   navigator.clipboard.writeText(source.value !== undefined ? source.value : source.textContent)
     .then(() => { button.textContent = "Copied"; }, () => { button.textContent = "Select and copy"; });
 });
+
+// The header (site pages only): the theme toggle and, on a phone, the Menu button.
+(function () {
+  "use strict";
+  const root = document.documentElement;
+  const toggle = document.getElementById("theme-toggle");
+  const dark = matchMedia("(prefers-color-scheme: dark)");
+  const isDark = () => root.dataset.theme === "dark" || (root.dataset.theme === "auto" && dark.matches);
+  const changed = () => document.dispatchEvent(new CustomEvent("convscope:theme")); // plots.js redraws
+  if (toggle) {
+    const sync = () => toggle.setAttribute("aria-pressed", String(isDark()));
+    sync();
+    toggle.addEventListener("click", () => {
+      const theme = isDark() ? "light" : "dark";
+      root.dataset.theme = theme;
+      try { localStorage.setItem("convscope-theme", theme); } catch (e) { /* remembered for this page only */ }
+      sync();
+      changed();
+    });
+    dark.addEventListener("change", () => { sync(); changed(); });
+  }
+  const menu = document.getElementById("menu-toggle");
+  if (menu) {
+    const header = menu.closest("header");
+    const open = (yes) => { menu.setAttribute("aria-expanded", String(yes)); header.classList.toggle("menu-open", yes); };
+    menu.addEventListener("click", () => open(menu.getAttribute("aria-expanded") !== "true"));
+    header.addEventListener("keydown", (e) => {
+      if (e.key === "Escape" && menu.getAttribute("aria-expanded") === "true") { open(false); menu.focus(); }
+    });
+  }
+})();
+
+// A table too wide for a phone scrolls in its own box (app.css): the keyboard must reach it too.
+(function () {
+  "use strict";
+  function focusable(scope) {
+    const tables = scope.querySelectorAll ? scope.querySelectorAll("main table:not(.grid)") : [];
+    tables.forEach((t) => {
+      const scrolls = t.scrollWidth > t.clientWidth + 1 && getComputedStyle(t).overflowX === "auto";
+      if (scrolls && !t.hasAttribute("tabindex") && !t.querySelector("a, button, input, select, textarea, [tabindex]")) {
+        t.setAttribute("tabindex", "0");
+      }
+    });
+  }
+  htmx.onLoad((elt) => focusable(elt.closest ? (elt.closest("main") || document) : document));
+  let timer = null;
+  window.addEventListener("resize", () => { clearTimeout(timer); timer = setTimeout(() => focusable(document), 200); });
+})();
+
+// /trace: after "Trace", bring the result into view (typing updates it in place, without scrolling).
+document.addEventListener("htmx:afterSettle", (event) => {
+  const live = document.getElementById("live");
+  const trigger = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent;
+  if (!live || live.id !== "live" || !live.classList.contains("trace") || !trigger || trigger.type !== "submit") return;
+  const box = live.getBoundingClientRect();
+  if (box.top < 0 || box.top > window.innerHeight * 0.6) {
+    const still = matchMedia("(prefers-reduced-motion: reduce)").matches;
+    live.scrollIntoView({ behavior: still ? "auto" : "smooth", block: "start" });
+  }
+});

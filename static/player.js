@@ -34,12 +34,16 @@ window.Convscope = (function () {
     history.replaceState(history.state, "", url);
   }
 
-  let stopCurrent = null; // pauses the player of the fragment shown now
+  let handOver = null; // hands the player of the fragment shown now over to its successor
+  let resume = null; // {step, speed}: a player was playing when its fragment was replaced
 
   // Wire root's player: #play and its visible #play-state, #speed, #scrub, #step-back, #step-forward.
   // show(s) draws step s (any integer: it wraps); current() is the step drawn now.
+  // Playing survives a knob: when htmx swaps in a new fragment while the old one plays, the new
+  // player goes on playing from the same step (clamped to its own count), at the same speed, as
+  // soon as its view has drawn its first frame (autoplay(), which every view calls last).
   function player(root, show, current) {
-    if (stopCurrent) stopCurrent(); // a fragment swapped in replaces the one that was playing
+    if (handOver) handOver(); // a fragment swapped in replaces the one that was playing
     const $ = (id) => root.querySelector("#" + id);
     const play = $("play"), state = $("play-state");
     let timer = null;
@@ -50,11 +54,19 @@ window.Convscope = (function () {
       state.classList.toggle("playing", !yes);
     }
     function start() {
-      timer = setInterval(() => show(current() + 1), 1000 / Number($("speed").value));
+      timer = setInterval(() => {
+        if (!root.isConnected) { retire(); return; } // swapped out: its successor, if any, plays on
+        show(current() + 1);
+      }, 1000 / Number($("speed").value));
       paused(false);
     }
     function stop() { if (timer) clearInterval(timer); timer = null; paused(true); }
-    stopCurrent = stop;
+    function retire() {
+      if (timer) resume = { step: current(), speed: $("speed").value };
+      stop();
+      if (handOver === retire) handOver = null;
+    }
+    handOver = retire;
     play.addEventListener("click", () => (timer ? stop() : start()));
     $("speed").addEventListener("change", () => { if (timer) { stop(); start(); } });
     $("scrub").addEventListener("input", (e) => { stop(); show(Number(e.target.value)); });
@@ -62,7 +74,17 @@ window.Convscope = (function () {
     $("step-forward").addEventListener("click", (e) => { e.preventDefault(); stop(); show(current() + 1); });
     return {
       stop,
-      autoplay() { // an embed may ask to play: never when the reader prefers reduced motion
+      autoplay() {
+        if (resume) { // the reader pressed Play before the knob moved: go on from the same step
+          const last = Number($("scrub").max);
+          const speed = $("speed");
+          if ([...speed.options].some((o) => o.value === resume.speed)) speed.value = resume.speed;
+          show(Math.max(0, Math.min(resume.step, last)));
+          resume = null;
+          start();
+          return;
+        }
+        // an embed may ask to play: never when the reader prefers reduced motion
         if (document.body.dataset.autoplay === "1" && !matchMedia("(prefers-reduced-motion: reduce)").matches) start();
       },
     };

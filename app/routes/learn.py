@@ -1,4 +1,4 @@
-"""`/learn/<slug>`: the six questions of docs/QUESTIONS.md as guided lessons.
+"""`/learn`: the index; `/learn/<slug>`: the six questions of docs/QUESTIONS.md as guided lessons.
 
 Each lesson: the question in the asker's words, a short plain answer whose numbers come from the
 engine, the interactive view preset to their exact numbers (embedded, not rebuilt), "now try"
@@ -48,7 +48,7 @@ def lesson_1x1() -> Lesson:
     base = dict(framework="keras", type="Conv1D", filters=64, kernel_size=1, activation="relu", input_shape="2,10,100")
     return Lesson(
         "1x1-conv", "What does Conv1D(filters=64, kernel_size=1, activation='relu') do before my LSTM? What is the "
-        "1×1 “matrix”, what does filters=64 mean, does ReLU act on the conv output, and why use kernel size 1?",
+        "1×1 ‘matrix’, what does filters=64 mean, does ReLU act on the conv output, and why use kernel size 1?",
         "A 1×1 convolution is a Dense layer applied at every position",
         [f"On an input of (batch, 10, 100) — 10 positions, 100 channels — the layer's kernel is {kernel}: a "
          f"64 × 100 matrix W (plus 64 biases, {params:,} parameters). At every position t it computes "
@@ -184,8 +184,9 @@ def lesson_samples() -> Lesson:
     lines = fit_check((420420, 33, 33, 1), (60060, 1), parsed.input_shape, out)
     page = dict(framework="keras", code=code, var_depth_1=16, var_depth_2=32, **extra)
     return Lesson(
-        "sample-count-mismatch", "“Input arrays should have the same number of samples as target arrays. Found "
-        "420420 input samples and 60060 target samples.” My Conv3D model takes input_shape=(33, 33, 7, 1).",
+        "sample-count-mismatch", "Keras stops with ‘Input arrays should have the same number of samples as target "
+        "arrays. Found 420420 input samples and 60060 target samples.’ My Conv3D model takes "
+        "input_shape=(33, 33, 7, 1).",
         "Axis 0 counts samples in x and y alike: 420,420 = 7 × 60,060",
         [f"The model itself traces fine: {' → '.join(str(tuple(show_shape(r.output_shape, False))) for r in t.rows[:2])} … "
          f"{tuple(show_shape(t.rows[4].output_shape, False))} after Flatten, {tuple(out)} at the end; "
@@ -238,6 +239,13 @@ def lesson_filters() -> Lesson:
 LESSONS = {lesson.slug: lesson for lesson in (build() for build in (
     lesson_1x1, lesson_output_length, lesson_separable, lesson_weights, lesson_samples, lesson_filters))}
 ORDER = list(LESSONS)  # docs/QUESTIONS.md order: Q1 … Q6
+
+
+@router.get("/learn")
+@cached_view
+def learn_index(request: Request):
+    """Every lesson: its question in the asker's words and the short answer it leads to."""
+    return view_response(request, "learn_index.html", {"lessons": LESSONS}, path="/learn", query=None)
 
 
 @router.get("/learn/{slug}")

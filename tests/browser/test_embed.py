@@ -41,6 +41,7 @@ def test_sandboxed_embed_rerenders_and_resizes(page, host, problems, shot):
     stride.focus()
     stride.press("ArrowRight")
     expect(frame.locator("[data-output-shape]")).to_have_attribute("data-output-shape", "[1, 2, 4, 2]")
+    frame.locator(".plot").last.scroll_into_view_if_needed()  # plotly loads as its figures come near
     expect(frame.locator(".plot[data-rendered]")).to_have_count(2)
     assert page.url.startswith("http://127.0.0.1") and "/index.html" in page.url  # the host page never navigated
     shot("embed-foreign-host")
@@ -49,6 +50,7 @@ def test_sandboxed_embed_rerenders_and_resizes(page, host, problems, shot):
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_embed_themes_are_accessible(page, live_server, problems, shot, theme):
     page.goto(f"{live_server}/embed/explore?theme={theme}&controls=minimal")
+    page.locator(".plot").last.scroll_into_view_if_needed()  # plotly loads as its figures come near
     expect(page.locator(".plot[data-rendered]")).to_have_count(2)
     assert page.locator("header.site").count() == 0 and page.locator("form.knobs").is_hidden()
     results = Axe().run(page, options=WCAG)

@@ -24,7 +24,10 @@ TORCH_1D = "/explore?framework=torch&type=Conv1d&in_channels=3&out_channels=4&ke
 
 
 def ready(page):
-    """The page's script has run: the player shows its step and both plots are drawn."""
+    """The page's script has run: the player shows its step and both plots are drawn (plotly loads as
+    the figures come near the viewport, so they are scrolled to first)."""
+    expect(page.locator("#live .plot")).to_have_count(2)
+    page.locator("#live .plot").last.scroll_into_view_if_needed()
     expect(page.locator("#live .plot[data-rendered]")).to_have_count(2)
     expect(page.locator("#live .grid td.current")).to_have_count(1)
 

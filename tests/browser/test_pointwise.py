@@ -20,7 +20,10 @@ Q1 = "/pointwise?framework=keras&type=Conv1D&filters=64&kernel_size=1&activation
 
 
 def ready(page):
-    """The page's script has run: three heatmaps drawn, one input and one output column lit."""
+    """The page's script has run: three heatmaps drawn, one input and one output column lit (plotly
+    loads as the figures come near the viewport, so they are scrolled to first)."""
+    expect(page.locator("#live .plot")).to_have_count(3)
+    page.locator("#live .plot").last.scroll_into_view_if_needed()
     expect(page.locator("#live .plot[data-rendered]")).to_have_count(3)
     expect(page.locator("#x-table thead th.lit")).to_have_count(1)
     expect(page.locator("#y-table thead th.lit")).to_have_count(1)
