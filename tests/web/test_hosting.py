@@ -76,14 +76,13 @@ def compressed_size(client, path: str) -> int:
     return len(gzip.compress(r.content, compresslevel=6))
 
 
-def test_first_view_of_explore_is_under_100_kb_before_plotly(client):
+def test_first_view_of_explore_is_under_150_kb_without_plotly(client):
+    """Plotly is fetched by static/plots.js when a figure comes near the viewport, never with the page."""
     page = client.get("/explore").text
     assets = re.findall(r'(?:src|href)="(/assets/[^"]+)"', page)
-    assert any("htmx" in a for a in assets) and any("plotly" in a for a in assets)
-    total = len(gzip.compress(page.encode(), compresslevel=6))
-    total += sum(compressed_size(client, a) for a in assets if "plotly" not in a)
-    assert total <= 100_000, total
-    assert re.search(r'<script src="/assets/plotly[^"]*" async', page)  # plotly never blocks the first render
+    assert any("htmx" in a for a in assets) and not any("plotly" in a for a in assets)
+    total = len(gzip.compress(page.encode(), compresslevel=6)) + sum(compressed_size(client, a) for a in assets)
+    assert total <= 150_000, total
 
 
 @pytest.mark.parametrize("path", ["/explore?kernel_size=2", "/cost", "/groups", "/pointwise", "/trace"])
