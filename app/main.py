@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from . import api
 from .assets import PRECOMPRESSED, ROOT, gzipped, hashed_names, missing_vendor_files, source
 from .core.limits import MAX_BODY_BYTES
-from .routes import cost, docs, explore, groups, home, learn, oembed, pointwise, pool, trace, transposed
+from .routes import cost, docs, explore, groups, home, image, learn, oembed, pointwise, pool, trace, transposed
 
 # plotly needs inline styles and data: images (heatmaps); no script is ever inline or eval'd
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
@@ -97,6 +97,7 @@ def create_app() -> FastAPI:
     app.include_router(learn.router)
     app.include_router(pool.router)
     app.include_router(transposed.router)
+    app.include_router(image.router)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=1)  # level 1: most of the gain, a fraction of the CPU
 
