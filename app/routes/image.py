@@ -36,7 +36,7 @@ router = APIRouter(include_in_schema=False)
 CHANNELS = ("R", "G", "B")
 PADDINGS = ("0", "1", "2", "3", "valid", "same")
 SCALES = ("auto", "64", "128", "255", "510", "1020")
-STAGE_PX = 288  # the input is drawn about this wide; outputs at the same pixel scale
+STAGE_PX = 224  # the input is drawn about this wide; outputs at the same pixel scale
 TYPES = {  # kind -> (PyTorch class, Keras class)
     "conv": ("Conv2d", "Conv2D"), "max": ("MaxPool2d", "MaxPooling2D"), "avg": ("AvgPool2d", "AveragePooling2D"),
 }
@@ -329,7 +329,7 @@ def lens(state: ImageState, op, xp: np.ndarray, w, b, pre: np.ndarray, at: tuple
     arith = step_arithmetic(xp, w, b, op, f, at)
     out["channels"] = [{"name": CHANNELS[ch.channel],
                         "pixels": _grid(np.array([x for x, _ in ch.terms]).reshape(k, k)),
-                        "weights": [[cell_text(v) for v in row] for row in np.array([wv for _, wv in ch.terms]).reshape(k, k)],
+                        "weights": [[cell_text(v).replace("-", "\u2212") for v in row] for row in np.array([wv for _, wv in ch.terms]).reshape(k, k)],
                         "products": _grid(np.array([x * wv for x, wv in ch.terms]).reshape(k, k)),
                         "sum": fmt(ch.total)} for ch in arith.channels]
     out["bias"] = fmt(arith.bias)
@@ -385,7 +385,7 @@ def image_context(state: ImageState, rgb: np.ndarray | None = None, upload: bool
         at_error = f"at: the output is {ho}×{wo}, so the lens goes from 0,0 to {ho - 1},{wo - 1}; got {at[0]},{at[1]}"
         at = (ho // 2, wo // 2)
     limit = float(state.scale) if state.scale != "auto" else float(np.abs(y).max(initial=0)) or 1.0
-    zoom = max(1, min(8, STAGE_PX // max(h, wd)))
+    zoom = max(1, min(8, round(STAGE_PX / max(h, wd))))
     names = ([f"{CHANNELS[c]} through the kernel" for c in range(3)] if state.kind != "conv" or state.groups == 3
              else [f"filter {i}" + (f" (kernel turned {90 * i}°)" if i else "") for i in range(state.out_channels)])
     maps = [{"f": i, "name": names[i], "src": png_data_url(diverging(y[i], limit)),
