@@ -396,7 +396,7 @@ def image_context(state: ImageState, rgb: np.ndarray | None = None, upload: bool
     pad = op.padding if state.kind == "conv" else ((0, 0), (0, 0))
     span = (state.kernel_size - 1) * (state.dilation if state.kind == "conv" else 1) + 1
     ctx.update({
-        "layer": layer, "input_shape": list(x.shape), "out_shape": list(output_shape(layer)),
+        "layer": layer, "output": y, "input_shape": list(x.shape), "out_shape": list(output_shape(layer)),
         "in_hw": (h, wd), "out_hw": (ho, wo), "zoom": zoom, "input_src": png_data_url(image),
         "kept": png_data_url(rgb) if upload and rgb is not None else None,
         "maps": maps, "composite": composite, "limit": fmt(limit), "pad": pad, "span": span,
