@@ -91,8 +91,9 @@ def decode_upload(data: bytes) -> np.ndarray:
             rgb = np.asarray(im, dtype=np.uint8)
     except ImageError:
         raise
-    except Image.DecompressionBombError as e:
-        raise ImageError(f"the image is too large to decode safely ({e}); upload a smaller image") from None
+    except Image.DecompressionBombError:  # Pillow's own guard, at open: the header declares far too many pixels
+        raise ImageError(f"the image declares more pixels than the limit of {MAX_UPLOAD_PIXELS:,} (4096 × 4096): "
+                         "upload a smaller image") from None
     except Exception as e:  # noqa: BLE001 - any decoder failure (OSError, SyntaxError, struct.error…) is the file's
         name = type(e).__name__
         raise ImageError(f"the file looks like {FORMATS[fmt]} image but could not be decoded "

@@ -26,8 +26,17 @@ from ..core.forward import output_shape, run_layer
 from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_layer_cost
 from ..display import fmt
-from ..images import (MAX_SIDE, MAX_UPLOAD_BYTES, SAMPLES, ImageError, decode_upload, diverging, png_data_url,
-                      resize, sample)
+from ..images import (
+    MAX_SIDE,
+    MAX_UPLOAD_BYTES,
+    SAMPLES,
+    ImageError,
+    decode_upload,
+    diverging,
+    png_data_url,
+    resize,
+    sample,
+)
 from ..routes.params import validated
 from ..templating import cached_view, is_htmx, view_response
 

@@ -18,13 +18,13 @@ import sys
 from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+import keras
+import numpy as np
+import torch
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-from app.images import sample  # noqa: E402  (numpy + Pillow only)
+from app.images import sample
 
 SOBEL_X = [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]
 LAPLACIAN = [[0, 1, 0], [1, -4, 1], [0, 1, 0]]
