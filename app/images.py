@@ -137,17 +137,6 @@ def png_data_url(rgb: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def data_url_bytes(url: str) -> bytes:
-    """The bytes of a base64 data: URL, as the browser re-sends an uploaded image (ImageError if not one)."""
-    head, _, body = url.partition(",")
-    if not head.startswith("data:image/") or not head.endswith(";base64") or len(body) > MAX_UPLOAD_BYTES * 4 // 3 + 4:
-        raise ImageError("the kept image is not a base64 data: URL of an image; upload the file again")
-    try:
-        return base64.b64decode(body, validate=True)
-    except ValueError:
-        raise ImageError("the kept image is not valid base64; upload the file again") from None
-
-
 # Diverging map centred on zero: blue (negative), near-white (0), red (positive); ColorBrewer RdBu ends
 NEG, MID, POS = np.array([33, 102, 172.0]), np.array([247, 247, 247.0]), np.array([178, 24, 43.0])
 
@@ -157,9 +146,3 @@ def diverging(values: np.ndarray, limit: float) -> np.ndarray:
     t = np.clip(values / (limit if limit > 0 else 1.0), -1.0, 1.0)[..., None]
     rgb = np.where(t < 0, MID + (NEG - MID) * -t, MID + (POS - MID) * t)
     return np.rint(rgb).astype(np.uint8)
-
-
-def scale_gradient() -> str:
-    """The colour bar's CSS gradient, from −limit (left) to +limit (right)."""
-    hexes = ["#" + "".join(f"{int(v):02x}" for v in c) for c in (NEG, MID, POS)]
-    return f"linear-gradient(to right, {', '.join(hexes)})"
