@@ -6,9 +6,9 @@ import pytest
 
 from app.assets import asset_url
 
-VIEWS = ["/explore", "/pool", "/transposed", "/pointwise", "/groups", "/cost", "/trace", "/"]
+VIEWS = ["/explore", "/pool", "/transposed", "/pointwise", "/groups", "/cost", "/trace", "/image", "/"]
 EMBEDS = ["/embed/explore", "/embed/pool", "/embed/transposed", "/embed/pointwise", "/embed/groups", "/embed/cost",
-          "/embed/trace"]
+          "/embed/trace", "/embed/image"]
 
 
 @pytest.mark.parametrize("path", VIEWS + ["/docs", "/health", asset_url("app.css")])
