@@ -243,6 +243,30 @@ def test_upload_is_scaled_to_256_and_modes_are_converted(client):
         assert rgb.shape == (43, 256, 3) and rgb.dtype == np.uint8
     assert decode_upload(encoded("JPEG", (300, 200), mode="CMYK")).shape == (171, 256, 3)
     assert decode_upload(encoded("PNG", (20, 10))).shape == (10, 20, 3)  # never scaled up
+    buf = io.BytesIO()
+    Image.fromarray((np.arange(200 * 300).reshape(200, 300) * 3).astype(np.uint16)).save(buf, format="PNG")
+    sixteen = decode_upload(buf.getvalue())
+    assert sixteen.shape == (171, 256, 3) and sixteen.max() == 255
+    buf = io.BytesIO()
+    Image.new("P", (50, 40)).save(buf, format="PNG", transparency=0)
+    assert decode_upload(buf.getvalue()).tolist()[0][0] == [255, 255, 255]  # transparent -> on white
+    buf = io.BytesIO()
+    red, blue = Image.new("RGB", (60, 40), "red"), Image.new("RGB", (60, 40), "blue")
+    red.save(buf, format="WEBP", save_all=True, append_images=[blue], lossless=True)
+    assert decode_upload(buf.getvalue())[0, 0].tolist() == [255, 0, 0]  # an animation: its first frame
+
+
+def test_lossless_formats_have_a_lower_pixel_limit_than_jpeg():
+    """A JPEG decodes at 1/8 scale; a PNG or WebP decodes every pixel, so it may declare fewer."""
+    with pytest.raises(ImageError, match="limit for a PNG is 8,294,400 pixels"):
+        decode_upload(huge_header_png(4000, 3000))
+    a = np.zeros((3000, 4000, 3), np.uint8)
+    a[::7] = 200
+    buf = io.BytesIO()
+    Image.fromarray(a).save(buf, format="JPEG", quality=50)
+    t = time.monotonic()
+    assert decode_upload(buf.getvalue()).shape == (192, 256, 3)
+    assert time.monotonic() - t < 1
 
 
 def test_the_kept_image_round_trips(client):
