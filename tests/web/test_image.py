@@ -374,3 +374,26 @@ def test_uploads_are_not_written_to_disk(client, tmp_path, monkeypatch):
     monkeypatch.setattr(builtins, "open", watching)
     post(client, encoded("PNG", (300, 200)), "size=64", HX)
     assert writes == []
+
+
+def test_random_knob_combinations_never_fail(client):
+    """Any mix of the controls' values (and a few out of range) answers 200 or 422 with words, fast."""
+    rng = np.random.default_rng(11)
+    choices = {
+        "framework": ["torch", "keras"], "type": ["Conv2d", "MaxPool2d", "AvgPool2d", "Conv2D", "MaxPooling2D"],
+        "image": ["chelsea", "coffee", "astronaut"], "size": [16, 32, 48, 112, 256, 300],
+        "kernel": ["identity", "box", "gaussian", "sharpen", "sobel_y", "outline", "random", "custom"],
+        "kernel_size": [1, 2, 3, 4, 5, 7, 8], "groups": [1, 3], "out_channels": [1, 2, 4, 5],
+        "stride": [1, 2, 3, 4], "dilation": [1, 2, 4], "padding": ["0", "1", "3", "same", "valid"],
+        "padding_mode": ["zeros", "reflect", "replicate", "circular"], "bias": ["true", "false"],
+        "bias_value": ["-40", "0.5"], "activation": ["linear", "relu"], "scale": ["auto", "255"], "f": [0, 1, 2],
+        "at": ["0,0", "3,4", "200,1"], "weights": ["1,2,3", "0.5,-1,0.5,1,2,1,0,0,0"],
+    }
+    t = time.monotonic()
+    for _ in range(150):
+        q = {k: v[int(rng.integers(len(v)))] for k, v in choices.items() if rng.random() < 0.6}
+        r = client.get("/image", params=q)
+        assert r.status_code in (200, 422), (q, r.status_code)
+        if r.status_code == 422:
+            assert alerts(r.text), q
+    assert time.monotonic() - t < 60
