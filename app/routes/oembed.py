@@ -12,7 +12,7 @@ router = APIRouter(include_in_schema=False)
 VIEWS = {"/explore": "a convolution layer, step by step", "/pointwise": "the 1×1 convolution as a channel mix",
          "/groups": "groups, depthwise and separable convolutions", "/cost": "what a convolution costs",
          "/trace": "a model's shapes, layer by layer", "/pool": "max and average pooling, step by step",
-         "/transposed": "transposed convolution, step by step"}
+         "/transposed": "transposed convolution, step by step", "/image": "a photo through a convolution"}
 WIDTH, HEIGHT = 800, 640
 
 

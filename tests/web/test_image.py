@@ -205,6 +205,13 @@ def test_fragment_and_embed(client):
     assert "frame-ancestors *" in embed.headers["content-security-policy"]
 
 
+def test_oembed_knows_the_view(client):
+    r = client.get("/oembed", params={"url": "http://testserver/image?kernel=emboss", "format": "json"})
+    assert r.status_code == 200 and "/embed/image?kernel=emboss" in r.json()["html"]
+    page = get(client, "/image").text
+    assert 'type="application/json+oembed"' in page
+
+
 def test_sample_licences_are_recorded_beside_the_images():
     readme = (SAMPLES / "README.md").read_text()
     for name in ("astronaut", "coffee", "chelsea"):
