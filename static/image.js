@@ -161,6 +161,8 @@
       lensAt(at, f);
       setParam("at", `${at[0]},${at[1]}`);
       setParam("f", f);
+      const field = document.getElementById("lens-field"); // the next knob change keeps the lens here
+      if (field) field.value = `${at[0]},${at[1]},${f}`;
     }
     function pointAt(pic, e) {
       const rect = pic.querySelector("img").getBoundingClientRect();

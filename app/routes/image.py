@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 from typing import Literal
 from urllib.parse import urlencode
 
@@ -109,6 +110,7 @@ class ImageState(BaseModel):
     seed: int = Field(0, ge=0, le=9999)
     f: int = Field(0, ge=0, le=3)
     at: tuple[int, ...] = ()
+    follow: bool = False  # the lens position came from the form (``lens``): kept inside the output, silently
 
     @property
     def out_channels(self) -> int:
@@ -183,6 +185,9 @@ def read_state(query: QueryParams) -> tuple[ImageState, list[str]]:
     if "at" in query:
         parts = query["at"].split(",")
         raw["at"] = tuple(parts) if len(parts) == 2 else query["at"]
+    elif re.fullmatch(r"\d{1,4},\d{1,4},\d", query.get("lens", "")) and "f" not in query:
+        y, x, f = (int(v) for v in query["lens"].split(","))  # where the lens was before a knob changed
+        raw.update(at=(y, x), f=min(f, 3), follow=True)
     cells = query.getlist("weights")
     if cells:
         raw["weights"] = _floats(",".join(cells))
@@ -219,7 +224,9 @@ def read_state(query: QueryParams) -> tuple[ImageState, list[str]]:
         errors.append("groups: 3 input channels split into groups of 1 (groups=3) or 3 (groups=1); 2 does not divide 3")
         fixes["groups"] = 3
     state = state.model_copy(update=fixes)
-    if state.f >= state.out_channels:
+    if state.f >= state.out_channels and state.follow:
+        state = state.model_copy(update={"f": state.out_channels - 1})
+    elif state.f >= state.out_channels:
         errors.append(f"f: the map shown must be below {state.out_channels}, got {state.f}")
         state = state.model_copy(update={"f": 0})
     return state, errors
@@ -390,7 +397,9 @@ def image_context(state: ImageState, rgb: np.ndarray | None = None, upload: bool
     ho, wo = y.shape[1:]
     at = state.at if len(state.at) == 2 else (ho // 2, wo // 2)
     at_error = None
-    if not (0 <= at[0] < ho and 0 <= at[1] < wo):
+    if state.follow:
+        at = (min(at[0], ho - 1), min(at[1], wo - 1))
+    elif not (0 <= at[0] < ho and 0 <= at[1] < wo):
         at_error = f"at: the output is {ho}×{wo}, so the lens goes from 0,0 to {ho - 1},{wo - 1}; got {at[0]},{at[1]}"
         at = (ho // 2, wo // 2)
     limit = float(state.scale) if state.scale != "auto" else float(np.abs(y).max(initial=0)) or 1.0
@@ -426,6 +435,8 @@ def _render(request: Request, state: ImageState, errors: list[str], ctx: dict, *
     refused = bool(errors) or bool(ctx.get("at_error"))
     if ctx.get("at_error"):
         state = state.model_copy(update={"at": ()})
+    elif state.follow and "lens" in ctx:  # the URL names where the lens is now
+        state = state.model_copy(update={"at": ctx["lens"]["at"], "f": ctx["lens"]["f"], "follow": False})
     return view_response(request, "image.html", {**ctx, "query_errors": errors, "upload_error": upload_error},
                          path="/image", query=None if ctx["upload"] or upload_error else canonical_query(state),
                          refused=refused)

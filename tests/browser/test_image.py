@@ -110,6 +110,10 @@ def test_lens_arithmetic_is_the_engines(page, live_server, problems):
     expect(page.locator("#lens-title")).to_have_text("Under the lens: output [2, 3] of map 1")
     page.mouse.move(0, 0)
     expect(page.locator("#lens-title")).to_have_text("Under the lens: output [7, 12] of map 1")
+    # a knob changed: the lens stays where it was put
+    settle(page, lambda: page.select_option("#kernel", "sobel_x"))
+    expect(page.locator("#lens-title")).to_have_text("Under the lens: output [7, 12] of map 1")
+    assert query(page)["at"] == "7,12" and query(page)["kernel"] == "sobel_x"
 
 
 def test_keyboard_moves_the_lens(page, live_server, problems):

@@ -404,3 +404,13 @@ def test_random_knob_combinations_never_fail(client):
         if r.status_code == 422:
             assert alerts(r.text), q
     assert time.monotonic() - t < 60
+
+
+def test_the_forms_lens_position_is_kept_inside_the_output(client):
+    r = get(client, "/image?size=96&stride=2&lens=60,90,2")  # output 32×48: the lens moves to the edge, no error
+    assert alerts(r.text) == []
+    assert "at=31,47" in r.headers["hx-replace-url"] and "f=2" in r.headers["hx-replace-url"]
+    assert "output [31, 47] of map 2" in plain(r.text)
+    r = get(client, "/image?groups=1&out_channels=1&lens=5,6,2")
+    assert "output [5, 6] of map 0" in plain(r.text) and alerts(r.text) == []
+    assert "lens" not in r.headers["hx-replace-url"]
