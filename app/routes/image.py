@@ -359,7 +359,9 @@ def image_context(state: ImageState, rgb: np.ndarray | None = None, upload: bool
            "upload": upload, "query": canonical_query(state), "max_side": MAX_SIDE, "max_bytes": MAX_UPLOAD_BYTES,
            "framework_links": {fw: canonical_query(switched(state, fw)) for fw in ("torch", "keras")},
            "paddings": PADDINGS if torch else ("valid", "same"), "scales": SCALES, "types": TYPES,
-           "channel_names": CHANNELS, "cell_text": cell_text}
+           "channel_names": CHANNELS, "cell_text": cell_text,
+           # your image, as the server scaled it, rides in the page so later changes can re-send it
+           "kept": png_data_url(rgb) if upload and rgb is not None else None}
     try:
         k = kernel_of(state) if state.kind == "conv" else None
     except SpecError as e:
@@ -416,7 +418,6 @@ def image_context(state: ImageState, rgb: np.ndarray | None = None, upload: bool
     ctx.update({
         "layer": layer, "output": y, "input_shape": list(x.shape), "out_shape": list(output_shape(layer)),
         "in_hw": (h, wd), "out_hw": (ho, wo), "zoom": zoom, "input_src": png_data_url(image),
-        "kept": png_data_url(rgb) if upload and rgb is not None else None,
         "maps": maps, "composite": composite, "limit": fmt(limit), "pad": pad, "span": span,
         "lens": lens(state, op, xp, w, b, pre, at), "at_error": at_error,
         "data": {"kind": state.kind, "k": state.kernel_size, "stride": state.stride,

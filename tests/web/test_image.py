@@ -414,3 +414,10 @@ def test_the_forms_lens_position_is_kept_inside_the_output(client):
     r = get(client, "/image?groups=1&out_channels=1&lens=5,6,2")
     assert "output [5, 6] of map 0" in plain(r.text) and alerts(r.text) == []
     assert "lens" not in r.headers["hx-replace-url"]
+
+
+def test_your_image_is_kept_through_a_layer_that_cannot_run(client):
+    r = post(client, encoded("PNG", (64, 64)), "kernel=sobel_x&kernel_size=1", HX)
+    assert "cannot run" in " ".join(alerts(r.text)) and 'data-kept="data:image/png;base64,' in r.text
+    r = post(client, encoded("PNG", (64, 64)), "size=16&padding=0&kernel_size=7&dilation=4", HX)
+    assert "cannot run" in " ".join(alerts(r.text)) and 'data-kept="data:image/png;base64,' in r.text
