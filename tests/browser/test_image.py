@@ -139,7 +139,7 @@ def test_edit_a_kernel_cell(page, live_server, problems):
     expect(page.locator("#kernel")).to_have_value("custom")
 
 
-def test_upload_through_presets_and_knobs(page, live_server, problems, tmp_path):
+def test_upload_through_presets_and_knobs(page, live_server, problems, tmp_path, shot):
     page.goto(live_server + "/image?size=64")
     ready(page)
     path = tmp_path / "mine.png"
@@ -156,6 +156,7 @@ def test_upload_through_presets_and_knobs(page, live_server, problems, tmp_path)
     assert output_shape(page) == [1, 3, 32, 64]
     assert page.locator("#live[data-kept]").count() == 1 and "mine" not in page.url and "base64" not in page.url
     assert page.locator("#lens-body .lens-channel").count() == 1  # the lens works on your image too
+    shot("image-upload")
     # the framework switch keeps it too
     settle(page, lambda: page.click("nav.segmented a:has-text('Keras')"))
     assert output_shape(page) == [1, 32, 64, 3] and page.locator("#live[data-kept]").count() == 1
@@ -211,6 +212,7 @@ def test_no_wcag22_violations(page, live_server, problems, url):
     ("image-projector", "/image?framework=keras&kernel=emboss&groups=1&filters=2&strides=2&at=10,14", (1280, 720)),
     ("image-phone", "/image?kernel=box&dilation=3&size=64&at=10,20", (390, 844)),
     ("image-embed", "/embed/image?kernel=outline&size=64&activation=relu", (700, 640)),
+    ("image-embed-dark", "/embed/image?theme=dark&type=MaxPool2d&kernel_size=4&stride=4&size=128", (700, 640)),
 ])
 def test_screenshots(page, live_server, problems, shot, name, url, size):
     page.set_viewport_size({"width": size[0], "height": size[1]})
