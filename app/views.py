@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
-from .routes import cost, explore, groups, pointwise, pool, trace, transposed
+from .routes import cost, explore, groups, image, pointwise, pool, trace, transposed
 from .templating import cached_view, templates
 
 
@@ -37,6 +37,9 @@ VIEWS = (
     View("/groups", "Groups", "Groups and depthwise",
          "which channels feed which, and the separable conv's two stages.",
          "groups, depthwise and separable convolutions", groups.groups),
+    View("/image", "Images", "Images",
+         "a photo (or your own) through a Sobel, blur or random kernel, with the numbers under a movable lens.",
+         "a photo through a convolution", image.image_view),
     View("/cost", "Cost", "Cost", "parameters, MACs, bytes moved and the roofline — why fewer FLOPs can run slower.",
          "what a convolution costs", cost.cost_page),
     View("/trace", "Trace a model", "Trace a model",

@@ -42,10 +42,13 @@ VIEWS = {  # view -> the parameters it reads (tests/web/test_xss.py has the full
     "/transposed": ["framework", "type", "kernel_size", "padding", "output_padding", "input_shape", "stride",
                     "weights", "groups"],
     "/trace": ["code", "framework", "input_shape", "x_shape", "y_shape", "var_depth_1"],
+    "/image": ["framework", "type", "image", "kernel", "weights", "from", "kernel_size", "stride", "padding", "groups",
+               "bias_value", "scale", "at"],
     "/": ["kernel_size", "stride", "padding", "dilation"],
 }
 FORMS = {"/explore": "#explore-form", "/cost": "form.knobs", "/pointwise": "#pointwise-form",
-         "/groups": "#groups-form", "/pool": "#pool-form", "/transposed": "#transposed-form", "/trace": "#trace-form"}
+         "/groups": "#groups-form", "/pool": "#pool-form", "/transposed": "#transposed-form", "/trace": "#trace-form",
+         "/image": "#image-form"}
 BEING_BUILT: set[str] = set()  # every view exists now
 
 AUDIT = """() => {
@@ -117,7 +120,7 @@ def test_payloads_in_the_url_do_not_run(page, live_server, problems, view):
         assert_nothing_ran(page, url)
 
 
-@pytest.mark.parametrize("view", ["/explore", "/trace", "/cost"])
+@pytest.mark.parametrize("view", ["/explore", "/trace", "/cost", "/image"])
 def test_payloads_in_an_embed_do_not_run(page, live_server, problems, view):
     url = _url(live_server, view, 1, prefix="/embed") + "&" + urlencode(
         {"theme": PAYLOADS[0], "controls": PAYLOADS[1], "autoplay": PAYLOADS[2]})

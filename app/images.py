@@ -1,0 +1,153 @@
+"""Images in and out of the `/image` view: the bundled samples, uploads decoded under explicit
+limits, and arrays drawn as PNG data URLs. Pillow lives here, never in app/core (which stays
+numpy + stdlib); nothing here writes to disk or logs an image.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import warnings
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+SAMPLE_DIR = Path(__file__).resolve().parent / "samples"
+# name -> (what it shows, credit and licence; app/samples/README.md has the sources)
+SAMPLES = {
+    "chelsea": ("Chelsea the cat", "Stefan van der Walt, CC0 (via scikit-image)"),
+    "coffee": ("A cup of coffee", "Rachel Michetti for Pikolo Espresso Bar, CC0 (via scikit-image)"),
+    "astronaut": ("Astronaut Eileen Collins", "NASA, public domain (via scikit-image)"),
+}
+MAX_SIDE = 256                   # long side of every image the view works on
+MAX_UPLOAD_BYTES = 3_000_000     # below the app's 4 MB body limit, so this message is the one people see
+# width × height as the file's header declares it, checked before decoding. A JPEG decodes at 1/8 scale
+# (draft mode), so a 12-megapixel phone photo is cheap; PNG and WebP decode every pixel (a 4096² WebP
+# took 0.95 s here, a 3840 × 2160 one about half that), so they get a 4K screen's worth
+MAX_UPLOAD_PIXELS = 4096 * 4096
+MAX_LOSSLESS_PIXELS = 3840 * 2160
+# the decoders Pillow may use, chosen by the file's first bytes (never by its name or declared type)
+FORMATS = {"PNG": "a PNG", "JPEG": "a JPEG", "WEBP": "a WebP"}
+
+
+class ImageError(ValueError):
+    """An upload that cannot be used, with the reason in words a person can act on."""
+
+
+def sniff(data: bytes) -> str:
+    """The format by content: PNG, JPEG or WEBP.
+
+    >>> sniff(b"\\x89PNG\\r\\n\\x1a\\n...")
+    'PNG'
+    """
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        raise ImageError("this is a GIF; the view reads PNG, JPEG or WebP images")
+    if not data:
+        raise ImageError("the upload is empty; choose a PNG, JPEG or WebP image")
+    raise ImageError("this file is not a PNG, JPEG or WebP image (its first bytes are not any of theirs)")
+
+
+def _to_rgb(im: Image.Image) -> Image.Image:
+    """RGB on white: transparency composited, palettes, greyscale, 16-bit and CMYK converted."""
+    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+        im = im.convert("RGBA")
+        back = Image.new("RGBA", im.size, (255, 255, 255, 255))
+        return Image.alpha_composite(back, im).convert("RGB")
+    if im.mode in ("I;16", "I;16B", "I;16L", "I"):
+        a = np.asarray(im, dtype=np.float64)
+        top = a.max() if a.size and a.max() > 255 else 255
+        im = Image.fromarray(np.clip(a * 255 / top, 0, 255).astype(np.uint8), "L")
+    return im.convert("RGB")
+
+
+def decode_upload(data: bytes) -> np.ndarray:
+    """An uploaded image as uint8 (height, width, 3), at most MAX_SIDE on its long side.
+
+    Refused before any decoding: too many bytes, a format other than PNG/JPEG/WebP by content,
+    a header declaring more than MAX_UPLOAD_PIXELS. Anything Pillow cannot read (corrupt,
+    truncated) is an ImageError, never another exception.
+    """
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise ImageError(f"the file has {len(data):,} bytes; the limit is {MAX_UPLOAD_BYTES:,}: "
+                         "upload a smaller image (it is scaled to 256 px anyway)")
+    fmt = sniff(data)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(data), formats=[fmt])
+            width, height = im.size
+            limit, words = (MAX_UPLOAD_PIXELS, "4096 × 4096") if fmt == "JPEG" else (MAX_LOSSLESS_PIXELS, "3840 × 2160")
+            if width < 1 or height < 1 or width * height > limit:
+                raise ImageError(f"the image declares {width:,} × {height:,} pixels; the limit for {FORMATS[fmt]} is "
+                                 f"{limit:,} pixels ({words}): upload a smaller image")
+            if fmt == "JPEG":  # decode at 1/2, 1/4 or 1/8 scale when that still covers MAX_SIDE
+                im.draft("RGB", (MAX_SIDE, MAX_SIDE))
+            im.load()
+            im = ImageOps.exif_transpose(im)
+            im = _to_rgb(im)
+            im.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+            rgb = np.asarray(im, dtype=np.uint8)
+    except ImageError:
+        raise
+    except Image.DecompressionBombError:  # Pillow's own guard, at open: the header declares far too many pixels
+        raise ImageError(f"the image declares more pixels than the limit of {MAX_UPLOAD_PIXELS:,} (4096 × 4096): "
+                         "upload a smaller image") from None
+    except Exception as e:  # noqa: BLE001 - any decoder failure (OSError, SyntaxError, struct.error…) is the file's
+        name = type(e).__name__
+        raise ImageError(f"the file looks like {FORMATS[fmt]} image but could not be decoded "
+                         f"({name}: it may be truncated or corrupt)") from None
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or min(rgb.shape[:2]) < 1:
+        raise ImageError("the image could not be read as RGB pixels")
+    return np.ascontiguousarray(rgb)
+
+
+@lru_cache(maxsize=8)
+def _sample_full(name: str) -> np.ndarray:
+    with Image.open(SAMPLE_DIR / f"{name}.png", formats=["PNG"]) as im:
+        a = np.asarray(im.convert("RGB"), dtype=np.uint8)
+    a.flags.writeable = False
+    return a
+
+
+def resize(rgb: np.ndarray, long_side: int) -> np.ndarray:
+    """Scale so the long side is ``long_side`` (never up), keeping the aspect ratio (box filter:
+    each new pixel is the mean of the old ones it covers)."""
+    h, w = rgb.shape[:2]
+    if max(h, w) <= long_side:
+        return rgb
+    scale = long_side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return np.asarray(Image.fromarray(rgb, "RGB").resize(size, Image.Resampling.BOX), dtype=np.uint8)
+
+
+@lru_cache(maxsize=64)
+def sample(name: str, long_side: int) -> np.ndarray:
+    """A bundled sample, uint8 (height, width, 3), long side at most ``long_side``."""
+    a = resize(_sample_full(name), long_side)
+    a.flags.writeable = False
+    return a
+
+
+def png_data_url(rgb: np.ndarray) -> str:
+    """uint8 (h, w, 3) or (h, w) -> a data: URL of a PNG (the CSP allows data: images)."""
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgb)).save(buf, format="PNG", compress_level=1)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+# Diverging map centred on zero: blue (negative), near-white (0), red (positive); ColorBrewer RdBu ends
+NEG, MID, POS = np.array([33, 102, 172.0]), np.array([247, 247, 247.0]), np.array([178, 24, 43.0])
+
+
+def diverging(values: np.ndarray, limit: float) -> np.ndarray:
+    """float (h, w) -> uint8 (h, w, 3): −limit is full blue, 0 white, +limit full red; beyond is clipped."""
+    t = np.clip(values / (limit if limit > 0 else 1.0), -1.0, 1.0)[..., None]
+    rgb = np.where(t < 0, MID + (NEG - MID) * -t, MID + (POS - MID) * t)
+    return np.rint(rgb).astype(np.uint8)

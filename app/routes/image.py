@@ -1,0 +1,481 @@
+"""`/image`: a real picture through a conv (or pooling) layer: classic kernels, every knob, the
+exact numbers under a movable lens.
+
+The URL holds the whole state in the framework's own words (``kernel_size``, ``stride`` or
+``strides``, ``out_channels`` or ``filters``…) plus the picture (``image``, ``size``) and the
+kernel (``kernel`` preset, or ``weights`` cell by cell). An uploaded picture is never in the URL:
+the browser POSTs its bytes with the same query, and re-sends the downscaled copy the answer
+carries with each later change. Pixels are the integers 0–255 (as ``torch.tensor(np.array(img))``
+and Keras' ``img_to_array`` give them), channels R, G, B.
+"""
+from __future__ import annotations
+
+import base64
+import math
+import re
+from typing import Literal
+from urllib.parse import urlencode
+
+import numpy as np
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
+
+from ..core.conv import pad_input, step_arithmetic
+from ..core.forward import output_shape, run_layer
+from ..core.frameworks import SpecError, build_layer
+from ..core.limits import check_layer_cost
+from ..display import fmt
+from ..images import (
+    MAX_SIDE,
+    MAX_UPLOAD_BYTES,
+    SAMPLES,
+    ImageError,
+    decode_upload,
+    diverging,
+    png_data_url,
+    resize,
+    sample,
+)
+from ..routes.params import validated
+from ..templating import is_htmx, view_response
+
+router = APIRouter(include_in_schema=False)
+
+CHANNELS = ("R", "G", "B")
+PADDINGS = ("0", "1", "2", "3", "valid", "same")
+SCALES = ("auto", "64", "128", "255", "510", "1020")
+STAGE_PX = 224  # the input is drawn about this wide; outputs at the same pixel scale
+TYPES = {  # kind -> (PyTorch class, Keras class)
+    "conv": ("Conv2d", "Conv2D"), "max": ("MaxPool2d", "MaxPooling2D"), "avg": ("AvgPool2d", "AveragePooling2D"),
+}
+NAMES = {  # concept -> (PyTorch keyword, Keras keyword)
+    "filters": ("out_channels", "filters"), "stride": ("stride", "strides"),
+    "dilation": ("dilation", "dilation_rate"), "bias": ("bias", "use_bias"),
+}
+
+
+def _fixed(rows) -> np.ndarray:
+    return np.array(rows, dtype=np.float64)
+
+
+def _binomial(k: int) -> np.ndarray:
+    row = np.array([math.comb(k - 1, i) for i in range(k)], dtype=np.float64)
+    g = np.outer(row, row)
+    return g / g.sum()
+
+
+def _identity(k: int) -> np.ndarray:
+    w = np.zeros((k, k))
+    w[k // 2, k // 2] = 1
+    return w
+
+
+# name -> (label, kernel of size k, or a fixed 3×3 kernel)
+PRESETS = {
+    "identity": ("Identity", _identity),
+    "box": ("Box blur", lambda k: np.full((k, k), 1 / (k * k))),
+    "gaussian": ("Gaussian blur", _binomial),
+    "sharpen": ("Sharpen", _fixed([[0, -1, 0], [-1, 5, -1], [0, -1, 0]])),
+    "sobel_x": ("Sobel x", _fixed([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])),
+    "sobel_y": ("Sobel y", _fixed([[-1, -2, -1], [0, 0, 0], [1, 2, 1]])),
+    "laplacian": ("Laplacian", _fixed([[0, 1, 0], [1, -4, 1], [0, 1, 0]])),
+    "emboss": ("Emboss", _fixed([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]])),
+    "outline": ("Outline", _fixed([[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]])),
+}
+KERNELS = (*PRESETS, "random", "custom")
+
+
+class ImageState(BaseModel):
+    """The view's state; the bounds are the controls' bounds."""
+
+    framework: Literal["torch", "keras"] = "torch"
+    kind: Literal["conv", "max", "avg"] = "conv"
+    image: Literal[tuple(SAMPLES)] = "chelsea"
+    size: int = Field(96, ge=16, le=MAX_SIDE)
+    kernel: Literal[KERNELS] = "sobel_x"
+    weights: tuple[float, ...] = ()
+    kernel_size: int = Field(3, ge=1, le=7)
+    groups: int = Field(3, ge=1, le=3)  # 3: each channel on its own; 1: RGB -> filters (2 cannot split 3)
+    filters: int = Field(3, ge=1, le=4)
+    stride: int = Field(1, ge=1, le=4)
+    dilation: int = Field(1, ge=1, le=4)
+    padding: Literal[PADDINGS] = "1"
+    padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
+    bias: bool = False
+    bias_value: float = Field(0.0, ge=-255, le=255)
+    activation: Literal["linear", "relu"] = "linear"
+    scale: Literal[SCALES] = "auto"
+    seed: int = Field(0, ge=0, le=9999)
+    f: int = Field(0, ge=0, le=3)
+    at: tuple[int, ...] = ()
+    follow: bool = False  # the lens position came from the form (``lens``): kept inside the output, silently
+
+    @property
+    def out_channels(self) -> int:
+        return 3 if self.kind != "conv" or self.groups == 3 else self.filters
+
+
+def _floats(text: str) -> tuple[float, ...] | str:
+    parts = [p for p in text.split(",") if p.strip()]
+    try:
+        values = tuple(float(p) for p in parts)
+    except ValueError:
+        return text
+    return values if all(math.isfinite(v) for v in values) else text
+
+
+def preset_kernel(name: str, k: int, seed: int = 0) -> np.ndarray:
+    """The k×k kernel of a preset (a fixed 3×3 one sits in the middle of a larger kernel)."""
+    if name == "random":  # tenths in −0.9..0.9, as the other views' readable weights
+        return np.random.default_rng(seed).integers(-9, 10, size=(k, k)) / 10
+    make = PRESETS[name][1]
+    if callable(make):
+        return make(k)
+    if k < 3:
+        raise SpecError(f"kernel: {PRESETS[name][0]} is a 3×3 kernel; choose kernel_size 3 or more, got {k}",
+                        "kernel_size")
+    w = np.zeros((k, k))
+    o = (k - 3) // 2
+    w[o:o + 3, o:o + 3] = make
+    return w
+
+
+def _fit(values: tuple[float, ...], k: int) -> np.ndarray:
+    """Custom cells for another kernel size: the old kernel centred in the new one (cropped or padded with 0)."""
+    m = math.isqrt(len(values))
+    old = np.array(values[:m * m], dtype=np.float64).reshape(m, m) if m else np.zeros((0, 0))
+    new = np.zeros((k, k))
+    a, b = max(0, (k - m) // 2), max(0, (m - k) // 2)
+    n = min(k, m)
+    new[a:a + n, a:a + n] = old[b:b + n, b:b + n]
+    return new
+
+
+def read_state(query: QueryParams) -> tuple[ImageState, list[str]]:
+    """The state from a URL in either framework's words (or the form's); messages for what was refused."""
+    raw: dict[str, object] = {}
+    errors: list[str] = []
+    framework = query.get("framework", "torch")
+    raw["framework"] = framework
+    layer_type = query.get("type")
+    if layer_type:
+        kinds = {name: kind for kind, names in TYPES.items() for name in names}
+        if layer_type in kinds:
+            raw["kind"] = kinds[layer_type]
+        else:
+            errors.append(f"type: /image shows {', '.join(t for t, _ in TYPES.values())} (PyTorch) or "
+                          f"{', '.join(t for _, t in TYPES.values())} (Keras), got {layer_type!r}")
+    for key in ("image", "size", "kernel", "groups", "padding_mode", "bias_value", "activation", "scale", "seed",
+                "f"):
+        if key in query:
+            raw[key] = query[key]
+    for concept, words in NAMES.items():
+        for word in (*words, concept):
+            if word in query:
+                raw[concept] = query[word]
+    for word in ("kernel_size", "pool_size"):
+        if word in query:
+            raw["kernel_size"] = query[word]
+    if "padding" in query:
+        raw["padding"] = query["padding"].lower()
+    elif framework == "keras":
+        raw["padding"] = "same"
+    if "at" in query:
+        parts = query["at"].split(",")
+        raw["at"] = tuple(parts) if len(parts) == 2 else query["at"]
+    elif re.fullmatch(r"\d{1,4},\d{1,4},\d", query.get("lens", "")) and "f" not in query:
+        y, x, f = (int(v) for v in query["lens"].split(","))  # where the lens was before a knob changed
+        raw.update(at=(y, x), f=min(f, 3), follow=True)
+    cells = query.getlist("weights")
+    if cells:
+        raw["weights"] = _floats(",".join(cells))
+    state = validated(ImageState, raw, errors)
+    fixes: dict[str, object] = {}
+    if state.framework == "keras" and state.padding not in ("valid", "same"):
+        errors.append(f"padding: Keras takes 'valid' or 'same', got {state.padding!r}")
+        fixes["padding"] = "same"
+    # cells sent by the form: a preset chosen just now wins; edited cells make the kernel custom
+    chosen, shown_from = state.kernel, query.get("from")
+    if state.weights and state.kind == "conv":
+        if len(state.weights) > 49:
+            errors.append(f"weights: at most 7×7 = 49 cells, got {len(state.weights)}")
+            fixes["weights"] = ()
+        elif chosen == "custom" or shown_from in (None, chosen):
+            try:
+                base = preset_kernel(chosen, state.kernel_size, state.seed) if chosen != "custom" else None
+            except SpecError:
+                base = None
+            cells_now = _fit(state.weights, state.kernel_size)
+            if base is None or len(state.weights) != state.kernel_size ** 2 or not np.allclose(cells_now, base,
+                                                                                                atol=1e-4):
+                fixes.update(kernel="custom", weights=tuple(float(v) for v in cells_now.ravel()))
+            else:
+                fixes["weights"] = ()
+        else:
+            fixes["weights"] = ()
+    elif chosen == "custom" and not state.weights:
+        fixes["weights"] = (0.0,) * (state.kernel_size ** 2)
+    if any(abs(v) > 255 for v in fixes.get("weights", state.weights)):
+        errors.append("weights: each cell must be between −255 and 255")
+        fixes.update(kernel="sobel_x", weights=())
+    if state.groups == 2:
+        errors.append("groups: 3 input channels split into groups of 1 (groups=3) or 3 (groups=1); 2 does not divide 3")
+        fixes["groups"] = 3
+    state = state.model_copy(update=fixes)
+    if state.f >= state.out_channels and state.follow:
+        state = state.model_copy(update={"f": state.out_channels - 1})
+    elif state.f >= state.out_channels:
+        errors.append(f"f: the map shown must be below {state.out_channels}, got {state.f}")
+        state = state.model_copy(update={"f": 0})
+    return state, errors
+
+
+def kernel_of(state: ImageState) -> np.ndarray:
+    if state.kernel == "custom":
+        return _fit(state.weights, state.kernel_size)
+    return preset_kernel(state.kernel, state.kernel_size, state.seed)
+
+
+def layer_spec(state: ImageState) -> dict:
+    """The layer in the framework's own words."""
+    torch = state.framework == "torch"
+    name = TYPES[state.kind][0 if torch else 1]
+    pad: int | str = int(state.padding) if state.padding.isdigit() else state.padding
+    if state.kind != "conv":
+        if torch:
+            return {"type": name, "kernel_size": state.kernel_size, "stride": state.stride}
+        return {"type": name, "pool_size": state.kernel_size, "strides": state.stride, "padding": "valid"}
+    if torch:
+        return {"type": name, "in_channels": 3, "out_channels": state.out_channels, "kernel_size": state.kernel_size,
+                "stride": state.stride, "padding": pad, "dilation": state.dilation, "groups": state.groups,
+                "bias": state.bias, "padding_mode": state.padding_mode}
+    spec = {"type": name, "filters": state.out_channels, "kernel_size": state.kernel_size, "strides": state.stride,
+            "padding": pad, "dilation_rate": state.dilation, "groups": state.groups, "use_bias": state.bias}
+    if state.activation == "relu":
+        spec["activation"] = "relu"
+    return spec
+
+
+def _word(value) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def canonical_query(state: ImageState, **changes) -> str:
+    """The view's URL query in the framework's words."""
+    state = state.model_copy(update=changes)
+    params = {"framework": state.framework, **{k: _word(v) for k, v in layer_spec(state).items()}}
+    params.update(image=state.image, size=state.size)
+    if state.kind == "conv":
+        params["kernel"] = state.kernel
+        if state.kernel == "custom":
+            params["weights"] = ",".join(cell_text(v) for v in state.weights)
+        if state.kernel == "random":
+            params["seed"] = state.seed
+        if state.bias:
+            params["bias_value"] = cell_text(state.bias_value)
+        if state.framework == "torch" and state.activation == "relu":
+            params["activation"] = "relu"
+    if state.scale != "auto":
+        params["scale"] = state.scale
+    if state.f:
+        params["f"] = state.f
+    if state.at:
+        params["at"] = ",".join(map(str, state.at))
+    return urlencode(params, safe=",")
+
+
+def cell_text(v: float) -> str:
+    """A kernel cell as the editor shows it: up to 4 decimals (1/9 -> 0.1111)."""
+    text = f"{v:.4f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def switched(state: ImageState, framework: str) -> ImageState:
+    """The same layer in the other framework's words."""
+    padding = state.padding
+    if framework == "keras" and padding.isdigit():
+        padding = "valid" if padding == "0" else "same"
+    if framework == "torch" and padding == "same" and state.stride > 1:
+        padding = str(min(3, state.dilation * (state.kernel_size - 1) // 2))
+    return state.model_copy(update={"framework": framework, "padding": padding, "at": ()})
+
+
+def _weights(layer, state: ImageState, k: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """The framework's tensors for the kernel, and the canonical (filters, channels/groups, k, k) weight and bias.
+
+    Per channel (groups=3): every channel gets the kernel. RGB → filters (groups=1): filter f is the
+    kernel turned f quarter turns, on all three channels (so filter 1 of Sobel x is Sobel y, upside down).
+    """
+    f, cg = state.out_channels, 3 // state.groups
+    w = np.stack([np.stack([np.rot90(k, i if state.groups == 1 else 0)] * cg) for i in range(f)]).astype(np.float32)
+    b = np.full(f, state.bias_value if state.bias else 0.0, dtype=np.float32)
+    tensors = []
+    for p in layer.params:
+        canonical = w if p.kind == "weight" else b
+        tensors.append(np.ascontiguousarray(np.transpose(canonical.reshape(tuple(p.shape[i] for i in p.perm)),
+                                                         np.argsort(p.perm))))
+    return tensors, w, b
+
+
+def _b64(a: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(a).tobytes()).decode("ascii")
+
+
+def _grid(values) -> list[list[str]]:
+    return [[fmt(float(v)) for v in row] for row in values]
+
+
+def lens(state: ImageState, op, xp: np.ndarray, w, b, pre: np.ndarray, at: tuple[int, int]) -> dict:
+    """The numbers under the window at output ``at`` of map ``f``: pixels, weights, products, sums."""
+    f = state.f
+    k, s, d = state.kernel_size, state.stride, state.dilation if state.kind == "conv" else 1
+    rows = [at[0] * s + i * d for i in range(k)]
+    cols = [at[1] * s + j * d for j in range(k)]
+    value = float(pre[f, at[0], at[1]])
+    out = {"at": at, "f": f, "pre": fmt(value),
+           "value": fmt(max(value, 0.0) if state.activation == "relu" and state.kind == "conv" else value)}
+    if state.kind != "conv":
+        window = xp[f][np.ix_(rows, cols)]
+        out["channels"] = [{"name": CHANNELS[f], "pixels": _grid(window)}]
+        out["op"] = f"max = {fmt(float(window.max()))}" if state.kind == "max" else \
+            f"{fmt(float(window.sum()))} / {k * k} = {fmt(value)}"
+        return out
+    arith = step_arithmetic(xp, w, b, op, f, at)
+    out["channels"] = [{"name": CHANNELS[ch.channel],
+                        "pixels": _grid(np.array([x for x, _ in ch.terms]).reshape(k, k)),
+                        "weights": [[cell_text(v).replace("-", "\u2212") for v in row] for row in np.array([wv for _, wv in ch.terms]).reshape(k, k)],
+                        "products": _grid(np.array([x * wv for x, wv in ch.terms]).reshape(k, k)),
+                        "sum": fmt(ch.total)} for ch in arith.channels]
+    out["bias"] = fmt(arith.bias)
+    return out
+
+
+def image_context(state: ImageState, rgb: np.ndarray | None = None, upload: bool = False) -> dict:
+    """Everything the page shows, computed by the engine through the framework front end."""
+    torch = state.framework == "torch"
+    ctx = {"s": state, "torch": torch, "spec": layer_spec(state), "samples": SAMPLES, "presets": PRESETS,
+           "upload": upload, "query": canonical_query(state), "max_side": MAX_SIDE, "max_bytes": MAX_UPLOAD_BYTES,
+           "framework_links": {fw: canonical_query(switched(state, fw)) for fw in ("torch", "keras")},
+           "paddings": PADDINGS if torch else ("valid", "same"), "scales": SCALES, "types": TYPES,
+           "channel_names": CHANNELS, "cell_text": cell_text,
+           # your image, as the server scaled it, rides in the page so later changes can re-send it
+           "kept": png_data_url(rgb) if upload and rgb is not None else None}
+    try:
+        k = kernel_of(state) if state.kind == "conv" else None
+    except SpecError as e:
+        return {**ctx, "error": str(e), "kernel_cells": [[cell_text(0)] * state.kernel_size] * state.kernel_size}
+    if k is not None:
+        ctx["kernel_cells"] = [[cell_text(v) for v in row] for row in k]
+    image = rgb if rgb is not None else sample(state.image, state.size)
+    if upload:
+        image = resize(image, state.size)
+    h, wd = image.shape[:2]
+    cf = np.ascontiguousarray(np.transpose(image, (2, 0, 1))[None].astype(np.float32))  # (1, 3, H, W), 0..255
+    x = cf if torch else np.ascontiguousarray(np.transpose(cf, (0, 2, 3, 1)))
+    spec = layer_spec(state)
+    try:
+        layer = build_layer(state.framework, spec, x.shape)
+        check_layer_cost(layer)
+    except SpecError as e:
+        return {**ctx, "error": str(e), "input_shape": list(x.shape)}
+    op = layer.stages[0]
+    if state.kind == "conv":
+        # the layer without its activation gives the sum the lens writes out; ReLU is max(0, ·) after it
+        plain = layer if not (len(layer.stages) > 1) else build_layer(state.framework, {**spec, "activation": None},
+                                                                     x.shape)
+        tensors, w, b = _weights(plain, state, k)
+        pre = run_layer(plain, x, tensors)
+        xp = pad_input(cf, op.padding, op.padding_mode)[0]
+    else:
+        tensors, w, b = [], None, None
+        pre = run_layer(layer, x, [])
+        xp = cf[0]
+    if not torch:
+        pre = np.moveaxis(pre, -1, 1)
+    pre = np.ascontiguousarray(pre[0], dtype=np.float32)  # (maps, Ho, Wo)
+    y = np.maximum(pre, 0) if state.kind == "conv" and state.activation == "relu" else pre
+    ho, wo = y.shape[1:]
+    at = state.at if len(state.at) == 2 else (ho // 2, wo // 2)
+    at_error = None
+    if state.follow:
+        at = (min(at[0], ho - 1), min(at[1], wo - 1))
+    elif not (0 <= at[0] < ho and 0 <= at[1] < wo):
+        at_error = f"at: the output is {ho}×{wo}, so the lens goes from 0,0 to {ho - 1},{wo - 1}; got {at[0]},{at[1]}"
+        at = (ho // 2, wo // 2)
+    limit = float(state.scale) if state.scale != "auto" else float(np.abs(y).max(initial=0)) or 1.0
+    zoom = max(1, min(8, round(STAGE_PX / max(h, wd))))
+    names = ([f"{CHANNELS[c]} through the kernel" for c in range(3)] if state.kind != "conv" or state.groups == 3
+             else [f"filter {i}" + (f" (kernel turned {90 * i}°)" if i else "") for i in range(state.out_channels)])
+    maps = [{"f": i, "name": names[i], "src": png_data_url(diverging(y[i], limit)),
+             "min": fmt(float(y[i].min())), "max": fmt(float(y[i].max()))} for i in range(y.shape[0])]
+    composite = None
+    if y.shape[0] == 3 and (state.kind != "conv" or state.groups == 3):
+        composite = png_data_url(np.clip(np.rint(y.transpose(1, 2, 0)), 0, 255).astype(np.uint8))
+    pad = op.padding if state.kind == "conv" else ((0, 0), (0, 0))
+    span = (state.kernel_size - 1) * (state.dilation if state.kind == "conv" else 1) + 1
+    ctx.update({
+        "layer": layer, "output": y, "input_shape": list(x.shape), "out_shape": list(output_shape(layer)),
+        "in_hw": (h, wd), "out_hw": (ho, wo), "zoom": zoom, "input_src": png_data_url(image),
+        "maps": maps, "composite": composite, "limit": fmt(limit), "pad": pad, "span": span,
+        "lens": lens(state, op, xp, w, b, pre, at), "at_error": at_error,
+        "data": {"kind": state.kind, "k": state.kernel_size, "stride": state.stride,
+                 "dilation": state.dilation if state.kind == "conv" else 1,
+                 "pad": [pad[0][0], pad[1][0]], "padded": list(xp.shape[1:]), "out": [ho, wo], "zoom": zoom,
+                 "groups": state.groups if state.kind == "conv" else 3, "maps": int(y.shape[0]),
+                 "relu": state.kind == "conv" and state.activation == "relu",
+                 "x": _b64(np.clip(xp, 0, 255).astype(np.uint8)), "pre": _b64(pre),
+                 "w": [] if w is None else w.ravel().tolist(), "b": [] if b is None else b.tolist(),
+                 "at": list(at), "f": state.f},
+    })
+    return ctx
+
+
+def _render(request: Request, state: ImageState, errors: list[str], ctx: dict, *, upload_error: str | None = None):
+    refused = bool(errors) or bool(ctx.get("at_error"))
+    if ctx.get("at_error"):
+        state = state.model_copy(update={"at": ()})
+    elif state.follow and "lens" in ctx:  # the URL names where the lens is now
+        state = state.model_copy(update={"at": ctx["lens"]["at"], "f": ctx["lens"]["f"], "follow": False})
+    return view_response(request, "image.html", {**ctx, "query_errors": errors, "upload_error": upload_error},
+                         path="/image", query=None if ctx["upload"] or upload_error else canonical_query(state),
+                         refused=refused)
+
+
+def image_view(request: Request):
+    state, errors = read_state(request.query_params)
+    return _render(request, state, errors, image_context(state))
+
+
+def _upload_answer(request: Request, body: bytes):
+    state, errors = read_state(request.query_params)
+    try:
+        rgb = decode_upload(body)
+    except ImageError as e:
+        if is_htmx(request):  # the page keeps what it shows; the message goes beside the upload control
+            response = view_response(request, "image.html", {"s": state, "upload_error": str(e), "error_only": True},
+                                     path="/image", query=None)
+            response.status_code = 422
+        else:
+            response = _render(request, state, errors, image_context(state), upload_error=str(e))
+            response.status_code = 422
+        _private(response)
+        return response
+    response = _render(request, state, errors, image_context(state, rgb, upload=True))
+    return _private(response)
+
+
+def _private(response):
+    """An answer holding someone's image: never cached, anywhere."""
+    response.headers["Cache-Control"] = "no-store"
+    if "etag" in response.headers:
+        del response.headers["etag"]
+    return response
+
+
+@router.post("/image")
+async def image_upload(request: Request):
+    """The picture is the whole body (PNG, JPEG or WebP bytes); the knobs are the query, as for GET."""
+    body = await request.body()  # the app refuses bodies over its limit (413) before this reads them
+    return await run_in_threadpool(_upload_answer, request, body)

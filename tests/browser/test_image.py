@@ -1,0 +1,222 @@
+"""/image in a real browser: a sample and an upload driven through presets and knobs (shapes
+checked against the recorded PyTorch/Keras outputs), the lens's arithmetic against the engine's
+(the server's rendering of the same position), keyboard and pointer, axe in light and dark,
+screenshots at laptop, projector, phone and embed sizes.
+"""
+import base64
+import html
+import io
+import json
+import re
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from PIL import Image
+from playwright.sync_api import expect
+
+from tests.browser.helpers import WCAG, output_shape, query
+
+GOLDEN = {c["id"]: c for c in json.loads((Path(__file__).resolve().parents[1] / "golden" / "image.json")
+                                         .read_text())["cases"]}
+
+
+def ready(page):
+    expect(page.locator("#live.image-view #lens-body .lens-channel").first).to_be_visible()
+    page.wait_for_function("document.querySelector('#lens-title').textContent.includes('Under the lens')")
+
+
+def settle(page, action):
+    """Do something that swaps #live, and wait for the new fragment's script to run."""
+    with page.expect_response(lambda r: "/image" in r.url):
+        action()
+    ready(page)
+
+
+def slide(page, selector: str, value: int):
+    """Move a range input as a person's drag ends: the value, then input and change events."""
+    page.eval_on_selector(selector, "(el, v) => { el.value = v; el.dispatchEvent(new Event('input', {bubbles: true}));"
+                                     " el.dispatchEvent(new Event('change', {bubbles: true})); }", str(value))
+
+
+def server_lens(live_server, url) -> str:
+    body = urllib.request.urlopen(live_server + url).read().decode()
+    head = re.search(r'<h2 id="lens-title">(.*?)</h2>', body, re.DOTALL).group(1)
+    lens = re.search(r'<div id="lens-body"[^>]*>(.*?)</section>', body, re.DOTALL).group(1)
+    return re.sub(r"\s+", " ", html.unescape(head)).strip(), re.sub(r"\s+", "", html.unescape(re.sub(r"<[^>]+>", "", lens)))
+
+
+def png(w, h, seed=0) -> bytes:
+    rng = np.random.default_rng(seed)
+    buf = io.BytesIO()
+    Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_sample_through_presets_and_knobs_matches_the_frameworks(page, live_server, problems):
+    case = GOLDEN["torch-sobel-x-per-channel"]
+    page.goto(live_server + "/image?size=64")
+    ready(page)
+    assert output_shape(page) == case["output_shape"]
+    # to the recorded emboss case: chelsea at 96 px, groups=1, four filters, stride 3, padding 0
+    case = GOLDEN["torch-emboss-rgb-4-filters-stride3"]
+    settle(page, lambda: page.select_option("#kernel", "emboss"))
+    settle(page, lambda: page.select_option("#groups", "1"))
+    settle(page, lambda: slide(page, "#filters", 4))
+    settle(page, lambda: page.select_option("#padding", "0"))
+    settle(page, lambda: slide(page, "#stride", 3))
+    settle(page, lambda: slide(page, "#size", 96))
+    assert output_shape(page) == case["output_shape"]
+    assert page.locator(".out-pic").count() == 4
+    q = query(page)
+    assert q["kernel"] == "emboss" and q["out_channels"] == "4" and q["stride"] == "3" and q["groups"] == "1"
+    # the same layer in Keras' words
+    case = GOLDEN["keras-emboss-rgb-4-filters-stride3"]
+    settle(page, lambda: page.click("nav.segmented a:has-text('Keras')"))
+    assert output_shape(page) == case["output_shape"]
+    assert query(page)["filters"] == "4" and query(page)["strides"] == "3"
+    # pooling on the same image
+    case = GOLDEN["keras-maxpool-2"]
+    page.goto(live_server + "/image?framework=keras&size=64")
+    ready(page)
+    settle(page, lambda: page.select_option("#type", "MaxPooling2D"))
+    settle(page, lambda: slide(page, "#kernel_size", 2))
+    settle(page, lambda: slide(page, "#stride", 2))
+    assert output_shape(page) == case["output_shape"]
+    assert "max =" in page.locator("#lens-total").inner_text()
+
+
+def test_lens_arithmetic_is_the_engines(page, live_server, problems):
+    url = "/image?groups=1&out_channels=2&kernel=sobel_y&size=48&bias=true&bias_value=5&activation=relu"
+    page.goto(live_server + url)
+    ready(page)
+    pic = page.locator(".out-pic[data-f='1'] img")
+    box = pic.bounding_box()
+    zoom = json.loads(page.locator("#image-data").get_attribute("data-image"))["zoom"]
+    pic.click(position={"x": 12 * zoom + 1, "y": 7 * zoom + 1})
+    assert query(page)["at"] == "7,12" and query(page)["f"] == "1"
+    head, server = server_lens(live_server, url + "&at=7,12&f=1")
+    assert page.locator("#lens-title").inner_text() == head == "Under the lens: output [7, 12] of map 1"
+    assert re.sub(r"\s+", "", page.locator("#lens-body").inner_text()) == server
+    # the written-out numbers add up: products are pixel × weight, and the total is the engine's output
+    total = page.locator("#lens-total").inner_text()
+    sums = [float(s.replace("\u2212", "-")) for s in page.locator(".lens-channel p strong").all_inner_texts()]
+    pre = float(total.split("=")[1].split("→")[0].strip().replace("\u2212", "-"))
+    assert sum(sums) + 5 == pytest.approx(pre, abs=0.02)
+    # hovering another pixel shows its arithmetic; leaving goes back to the pinned one
+    page.mouse.move(box["x"] + 3 * zoom + 1, box["y"] + 2 * zoom + 1)
+    expect(page.locator("#lens-title")).to_have_text("Under the lens: output [2, 3] of map 1")
+    page.mouse.move(0, 0)
+    expect(page.locator("#lens-title")).to_have_text("Under the lens: output [7, 12] of map 1")
+    # a knob changed: the lens stays where it was put
+    settle(page, lambda: page.select_option("#kernel", "sobel_x"))
+    expect(page.locator("#lens-title")).to_have_text("Under the lens: output [7, 12] of map 1")
+    assert query(page)["at"] == "7,12" and query(page)["kernel"] == "sobel_x"
+
+
+def test_keyboard_moves_the_lens(page, live_server, problems):
+    page.goto(live_server + "/image?size=32&at=5,5")
+    ready(page)
+    page.locator(".out-pic[data-f='2']").focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Shift+ArrowLeft")
+    expect(page.locator("#lens-title")).to_have_text("Under the lens: output [6, 0] of map 2")
+    assert query(page)["at"] == "6,0"
+    _, server = server_lens(live_server, "/image?size=32&at=6,0&f=2")
+    assert re.sub(r"\s+", "", page.locator("#lens-body").inner_text()) == server
+
+
+def test_edit_a_kernel_cell(page, live_server, problems):
+    page.goto(live_server + "/image?size=32&kernel=sobel_x")
+    ready(page)
+    cell = page.locator(".kernel-cells input").nth(4)
+    cell.fill("3")
+    settle(page, lambda: cell.dispatch_event("change"))
+    assert query(page)["kernel"] == "custom" and query(page)["weights"] == "-1,0,1,-2,3,2,-1,0,1"
+    expect(page.locator("#kernel")).to_have_value("custom")
+
+
+def test_upload_through_presets_and_knobs(page, live_server, problems, tmp_path, shot):
+    page.goto(live_server + "/image?size=64")
+    ready(page)
+    path = tmp_path / "mine.png"
+    path.write_bytes(png(400, 200))
+    settle(page, lambda: page.set_input_files("#upload", str(path)))
+    assert page.locator("#live").get_attribute("data-kept").startswith("data:image/png;base64,")
+    assert output_shape(page) == [1, 3, 32, 64]
+    expect(page.locator("#upload-status")).to_contain_text("not in the link")
+    # knobs keep your image: it is re-sent, never put in the address
+    settle(page, lambda: slide(page, "#stride", 2))
+    assert output_shape(page) == [1, 3, 16, 32]
+    settle(page, lambda: page.select_option("#kernel", "gaussian"))
+    settle(page, lambda: slide(page, "#size", 128))
+    assert output_shape(page) == [1, 3, 32, 64]
+    assert page.locator("#live[data-kept]").count() == 1 and "mine" not in page.url and "base64" not in page.url
+    assert page.locator("#lens-body .lens-channel").count() == 1  # the lens works on your image too
+    shot("image-upload")
+    # the framework switch keeps it too
+    settle(page, lambda: page.click("nav.segmented a:has-text('Keras')"))
+    assert output_shape(page) == [1, 32, 64, 3] and page.locator("#live[data-kept]").count() == 1
+    # a sample again
+    settle(page, lambda: page.select_option("#image", "coffee"))
+    assert page.locator("#live[data-kept]").count() == 0
+    assert output_shape(page) == [1, 43, 64, 3]  # stride 2, padding same
+
+
+def test_paste_an_image(page, live_server, problems):
+    page.goto(live_server + "/image")
+    ready(page)
+    b64 = base64.b64encode(png(120, 80, seed=3)).decode()
+    settle(page, lambda: page.evaluate("""b64 => {
+      const bin = atob(b64), a = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) a[i] = bin.charCodeAt(i);
+      const dt = new DataTransfer();
+      dt.items.add(new File([a], "pasted.png", {type: "image/png"}));
+      document.dispatchEvent(new ClipboardEvent("paste", {clipboardData: dt, bubbles: true}));
+    }""", b64))
+    assert page.locator("#live[data-kept]").count() == 1
+    assert output_shape(page) == [1, 3, 64, 96]
+    # the lens reads your pixels: its top-left value is the (resized) image's
+    assert page.locator("#image-data").count() == 1
+
+
+def test_a_bad_upload_is_explained_and_the_view_stays(page, live_server, tmp_path):
+    page.goto(live_server + "/image?size=64")
+    ready(page)
+    bad = tmp_path / "cat.png"
+    bad.write_bytes(b"<svg><script>alert(1)</script></svg>")
+    page.set_input_files("#upload", str(bad))
+    expect(page.locator("#upload-status")).to_contain_text("not a PNG, JPEG or WebP")
+    assert output_shape(page) == [1, 3, 42, 64]
+    trunc = tmp_path / "half.png"
+    trunc.write_bytes(png(100, 100)[:500])
+    page.set_input_files("#upload", str(trunc))
+    expect(page.locator("#upload-status")).to_contain_text("could not be decoded")
+
+
+@pytest.mark.parametrize("url", ["/image?kernel=sobel_x", "/image?type=AvgPool2d&kernel_size=3&stride=2",
+                                 "/embed/image?kernel=gaussian&theme=light",
+                                 "/embed/image?kernel=laplacian&theme=dark&groups=1&out_channels=2"])
+def test_no_wcag22_violations(page, live_server, problems, url):
+    page.goto(live_server + url)
+    ready(page)
+    results = Axe().run(page, options=WCAG)
+    assert results.violations_count == 0, results.generate_report()
+
+
+@pytest.mark.parametrize("name, url, size", [
+    ("image-laptop", "/image?kernel=sobel_x&at=20,30", (1440, 900)),
+    ("image-projector", "/image?framework=keras&kernel=emboss&groups=1&filters=2&strides=2&at=10,14", (1280, 720)),
+    ("image-phone", "/image?kernel=box&dilation=3&size=64&at=10,20", (390, 844)),
+    ("image-embed", "/embed/image?kernel=outline&size=64&activation=relu", (700, 640)),
+    ("image-embed-dark", "/embed/image?theme=dark&type=MaxPool2d&kernel_size=4&stride=4&size=128", (700, 640)),
+])
+def test_screenshots(page, live_server, problems, shot, name, url, size):
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    page.goto(live_server + url)
+    ready(page)
+    page.screenshot(path=str(shot(name + "-full").parent / f"{name}.png"))  # the first screen, as people see it
+    assert shot(name + "-full").stat().st_size > 10_000
