@@ -52,5 +52,6 @@ class SdistWithAssets(sdist):
 setup(
     package_dir={"convscope": "app"},
     packages=["convscope", *(f"convscope.{p}" for p in find_packages("app"))],
+    package_data={"convscope": ["samples/*.png", "samples/*.md"]},  # /image's bundled pictures
     cmdclass={"build_py": BuildWithAssets, "sdist": SdistWithAssets},
 )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import re
 import threading
 from collections import OrderedDict
 from urllib.parse import urlencode
@@ -12,23 +11,12 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import Response
 from jinja2_fragments.fastapi import Jinja2Blocks
-from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from .assets import TEMPLATES, asset_url
 
 templates = Jinja2Blocks(directory=TEMPLATES)  # *.html only: select_autoescape escapes these
 templates.env.globals["asset_url"] = asset_url
-EAGER_PLOTLY = re.compile(r"<script\b[^>]*\bdata-plotly\b[^>]*>\s*</script>\s*")
-
-
-def without_eager_plotly(html: str) -> Markup:
-    """base.html's filter over a page's scripts: plotly is never loaded with the page (static/plots.js
-    fetches it when a figure comes near the viewport), even where a template still names it."""
-    return Markup(EAGER_PLOTLY.sub("", str(html)))
-
-
-templates.env.filters["without_eager_plotly"] = without_eager_plotly
 THEMES = ("auto", "light", "dark")
 CONTROLS = ("full", "minimal", "none")
 

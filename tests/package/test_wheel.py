@@ -6,6 +6,7 @@ import subprocess
 import urllib.request
 import zipfile
 
+from app.views import VIEWS
 from tests.package.conftest import ROOT, run
 
 
@@ -44,7 +45,7 @@ def test_importing_it_loads_no_framework_and_no_server(venv):
 
 def test_the_installed_command_serves_views_api_assets_and_docs(installed_server):
     url = installed_server
-    for path in ("/", "/explore", "/pool", "/transposed", "/pointwise", "/groups", "/cost", "/trace",
+    for path in ("/", "/learn", *(v.path for v in VIEWS), "/image?image=coffee",
                  "/embed/explore?framework=keras&type=Conv1D&filters=4&kernel_size=3&input_shape=1,10,2", "/health"):
         status, _ = get(url + path)
         assert status == 200, path

@@ -1,0 +1,66 @@
+// The stage (templates with data-stage): keep the window in view inside rows that scroll, and the
+// presentation mode (a Present button or ?present=1): the stage fills the screen (Fullscreen API
+// where allowed), space plays or pauses, the arrows step, Esc leaves; the knob strip stays reachable.
+(function () {
+  "use strict";
+  const body = document.body;
+  const presenting = () => body.classList.contains("presenting");
+
+  function markButtons() {
+    document.querySelectorAll("[data-present]").forEach((b) => {
+      b.setAttribute("aria-pressed", String(presenting()));
+      b.textContent = presenting() ? "Leave presentation" : "Present";
+    });
+  }
+  function setPresenting(on) {
+    body.classList.toggle("presenting", on);
+    const url = new URL(window.location.href);
+    if (on) url.searchParams.set("present", "1"); else url.searchParams.delete("present");
+    history.replaceState(history.state, "", url);
+    if (on && document.fullscreenEnabled && !document.fullscreenElement) {
+      document.documentElement.requestFullscreen().catch(() => {}); // refused without a gesture: CSS alone
+    } else if (!on && document.fullscreenElement) {
+      document.exitFullscreen().catch(() => {});
+    }
+    markButtons();
+  }
+  document.addEventListener("click", (e) => {
+    const button = e.target.closest && e.target.closest("[data-present]");
+    if (button) setPresenting(!presenting());
+  });
+  document.addEventListener("fullscreenchange", () => { if (!document.fullscreenElement && presenting()) setPresenting(false); });
+  document.addEventListener("keydown", (e) => {
+    if (!presenting() || e.altKey || e.ctrlKey || e.metaKey) return;
+    const typing = e.target.closest && e.target.closest("input, select, textarea, [contenteditable]");
+    const click = (id) => { const el = document.getElementById(id); if (el) { e.preventDefault(); el.click(); } };
+    if (e.key === "Escape") { setPresenting(false); return; }
+    if (typing) return; // a focused knob keeps its own keys
+    if (e.key === " ") click("play");
+    else if (e.key === "ArrowRight") click("step-forward");
+    else if (e.key === "ArrowLeft") click("step-back");
+  });
+
+  // follow the window: a lit or current cell outside its scrolling row is brought into that row's view
+  let queued = false;
+  function follow() {
+    queued = false;
+    document.querySelectorAll("[data-stage] .lit, [data-stage] .current").forEach((cell) => {
+      let box = cell.parentElement;
+      while (box && !box.hasAttribute("data-stage")) {
+        if (box.scrollWidth > box.clientWidth + 1 && getComputedStyle(box).overflowX !== "visible") break;
+        box = box.parentElement;
+      }
+      if (!box || box.hasAttribute("data-stage")) return;
+      const c = cell.getBoundingClientRect(), b = box.getBoundingClientRect();
+      if (c.left < b.left || c.right > b.right) box.scrollLeft += c.left - b.left - b.width / 3;
+    });
+  }
+  const watch = new MutationObserver(() => { if (!queued) { queued = true; requestAnimationFrame(follow); } });
+  function setup(root) {
+    (root.matches && root.matches("[data-stage]") ? [root] : root.querySelectorAll("[data-stage]")).forEach((stage) =>
+      watch.observe(stage, { subtree: true, attributes: true, attributeFilter: ["class"] }));
+    markButtons();
+  }
+  if (new URL(window.location.href).searchParams.get("present") === "1") body.classList.add("presenting");
+  if (window.htmx) htmx.onLoad(setup); else setup(document);
+})();
