@@ -37,10 +37,12 @@ def test_sandboxed_embed_rerenders_and_resizes(page, host, problems, shot):
     expect(page.locator("#embed")).to_have_attribute("data-convscope-sized", "1")  # the resize message arrived
     height = page.evaluate("parseInt(document.getElementById('embed').style.height)")
     assert 400 < height <= 4000
+    frame.locator(".embed-knobs > summary").click()  # an embed's knobs are one disclosure above its stage
     stride = frame.get_by_label("stride (width)", exact=True)
     stride.focus()
     stride.press("ArrowRight")
     expect(frame.locator("[data-output-shape]")).to_have_attribute("data-output-shape", "[1, 2, 4, 2]")
+    frame.locator(".embed-more > summary").click()  # and the rest of the view one disclosure under it
     frame.locator(".plot").last.scroll_into_view_if_needed()  # plotly loads as its figures come near
     expect(frame.locator(".plot[data-rendered]")).to_have_count(2)
     assert page.url.startswith("http://127.0.0.1") and "/index.html" in page.url  # the host page never navigated
@@ -49,7 +51,8 @@ def test_sandboxed_embed_rerenders_and_resizes(page, host, problems, shot):
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_embed_themes_are_accessible(page, live_server, problems, shot, theme):
-    page.goto(f"{live_server}/embed/explore?theme={theme}&controls=minimal")
+    page.goto(f"{live_server}/embed/explore?theme={theme}")
+    page.locator(".embed-more > summary").click()  # the figures are in the disclosure under the stage
     page.locator(".plot").last.scroll_into_view_if_needed()  # plotly loads as its figures come near
     expect(page.locator(".plot[data-rendered]")).to_have_count(2)
     assert page.locator("header.site").count() == 0 and page.locator("form.knobs").is_hidden()

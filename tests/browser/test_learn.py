@@ -14,8 +14,10 @@ def test_now_try_changes_the_embedded_view(page, live_server, problems, shot):
     expect(view.locator("[data-output-shape]")).to_have_attribute("data-output-shape", "[1, 32, 96]")
     assert page.url.endswith("/learn/output-length")  # only the view changed
     # the reader can move a knob inside the lesson too, once the new view's scripts have run
+    view.locator(".embed-more > summary").click()  # the embedded stage's figures are one disclosure below it
     view.locator(".plot").last.scroll_into_view_if_needed()  # plotly loads as its figures come near
     expect(view.locator(".plot[data-rendered]")).to_have_count(2)
+    view.locator(".embed-knobs > summary").click()  # and its knobs one disclosure above it
     kernel = view.get_by_label("kernel_size (length)")
     kernel.focus()
     kernel.press("ArrowLeft")

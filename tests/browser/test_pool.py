@@ -26,8 +26,12 @@ MINUS = "\u2212"
 def ready(page, channels: int = 2):
     """The page's script has run: every channel shows its current output and the figure is drawn
     (plotly loads as the figure comes near the viewport, so it is scrolled to first)."""
-    page.locator("#live .plot").scroll_into_view_if_needed()
-    expect(page.locator("#live .plot[data-rendered]")).to_have_count(1)
+    more = page.locator(".embed-more > summary")  # an embed keeps its figures in a disclosure under the stage
+    if more.count() and more.is_visible():
+        more.click()
+    if page.locator("#live .plot").is_visible() or more.count() == 0:
+        page.locator("#live .plot").scroll_into_view_if_needed()
+        expect(page.locator("#live .plot[data-rendered]")).to_have_count(1)
     expect(page.locator("#live .grid td.current")).to_have_count(channels)
 
 

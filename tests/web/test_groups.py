@@ -46,7 +46,7 @@ def drawn_pairs(text: str) -> list[list[tuple[int, int]]]:
     for body in re.findall(r'<g class="nodes" data-column="\d+">(.*?)</g>', svg, re.DOTALL):
         columns.append({float(cy): int(c) for cy, c in re.findall(r'<circle [^>]*cy="([\d.]+)"[^>]*data-channel="(\d+)"', body)})
     stages = [[] for _ in columns[1:]]
-    for stage, d in re.findall(r'<path class="edge[^"]*"[^>]*data-stage="(\d+)"[^>]*d="([^"]*)"', svg):
+    for stage, d in re.findall(r'<path class="edge[^"]*"[^>]*data-layer="(\d+)"[^>]*d="([^"]*)"', svg):
         s = int(stage)
         for y1, y2 in re.findall(r"M[\d.]+ ([\d.]+)L[\d.]+ ([\d.]+)", d):
             stages[s].append((columns[s][float(y1)], columns[s + 1][float(y2)]))
