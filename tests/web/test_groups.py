@@ -311,7 +311,7 @@ def preset(client, start: str) -> str:
 
 def stage_rows(text: str) -> dict[str, dict]:
     out = {}
-    for name, cells in table_rows(text, "stages-table", "stage").items():
+    for name, cells in table_rows(text, "stages-table", "layer").items():
         _, weights, output, params, macs = cells
         out[name] = {"weights": [json.loads(s) for s in re.findall(r'<code class="weight-shape">(.*?)</code>', weights)],
                      "output": json.loads(plain(output)), "params": number(params), "macs": number(macs)}
