@@ -23,6 +23,7 @@
       document.exitFullscreen().catch(() => {});
     }
     markButtons();
+    if (!queued) { queued = true; requestAnimationFrame(follow); } // a link to a step far along a row
   }
   document.addEventListener("click", (e) => {
     const button = e.target.closest && e.target.closest("[data-present]");
@@ -60,6 +61,7 @@
     (root.matches && root.matches("[data-stage]") ? [root] : root.querySelectorAll("[data-stage]")).forEach((stage) =>
       watch.observe(stage, { subtree: true, attributes: true, attributeFilter: ["class"] }));
     markButtons();
+    if (!queued) { queued = true; requestAnimationFrame(follow); } // a link to a step far along a row
   }
   if (new URL(window.location.href).searchParams.get("present") === "1") body.classList.add("presenting");
   if (window.htmx) htmx.onLoad(setup); else setup(document);
