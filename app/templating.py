@@ -12,9 +12,9 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import Response
+from jinja2_fragments.fastapi import Jinja2Blocks
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
-from jinja2_fragments.fastapi import Jinja2Blocks
 
 from .assets import asset_url
 

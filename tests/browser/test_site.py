@@ -4,6 +4,7 @@ plotly loaded only near its figures, the /learn index, /docs in the site's frame
 (quote marks, no internal file names, readable figures). Screenshots at 1440×900, 1280×720 and
 390×844 in both themes land in screenshots/site-*.png.
 """
+import itertools
 import re
 import time
 from pathlib import Path
@@ -144,13 +145,16 @@ def test_without_javascript_the_phone_nav_wraps_and_nothing_scrolls(browser, liv
 
 # ---------------------------------------------------------------- dark theme
 
-@pytest.mark.parametrize("path", ["/", "/learn", "/explore", "/cost", "/trace", TRACE_Q5, "/learn/output-length"])
+@pytest.mark.parametrize("path", ["/", "/learn", "/explore", "/pool", "/transposed", "/pointwise", "/groups", "/cost", "/trace",
+                                  TRACE_Q5, "/learn/output-length"])
 def test_dark_system_setting_darkens_the_site_and_axe_stays_clean(context_page, live_server, path):
     page = context_page(color_scheme="dark", viewport={"width": 1280, "height": 720})
     page.goto(live_server + path)
     settle(page)
     assert background(page) == DARK_BG
     expect(page.locator("#theme-toggle")).to_have_attribute("aria-pressed", "true")
+    page.mouse.wheel(0, 20_000)  # the figures drawn too, in the dark theme's ink
+    page.wait_for_timeout(1000)
     results = Axe().run(page, options=WCAG)
     assert results.violations_count == 0, results.generate_report()
 
@@ -317,7 +321,7 @@ def test_colour_bar_ticks_do_not_collide_in_a_small_embed(page, live_server, pro
     for bar in page.locator(".plot .colorbar").all():
         ticks = [t.bounding_box() for t in bar.locator(".cbaxis text").all()]
         assert len(ticks) >= 2
-        for a, b in zip(ticks, ticks[1:]):
+        for a, b in itertools.pairwise(ticks):
             assert not boxes_overlap(a, b), ticks
     assert sideways(page) == 0
 
