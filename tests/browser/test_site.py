@@ -256,6 +256,22 @@ def test_playing_past_the_new_count_is_clamped(page, live_server, problems):
     expect(page.locator("#step-label")).to_contain_text("of 19")
 
 
+@pytest.mark.parametrize("path,knob", [("/pool", "#size-0"), ("/transposed", "#size-1"), ("/pointwise", "#positions")])
+def test_every_played_view_keeps_playing_through_a_knob(page, live_server, problems, path, knob):
+    page.goto(live_server + path)
+    page.locator("#play").click()
+    expect(page.locator("#play-state")).to_have_text("Playing")
+    page.locator(knob).focus()
+    page.evaluate("document.querySelector('#live').dataset.old = '1'")
+    with page.expect_response(lambda r: r.request.headers.get("hx-request") == "true"):
+        page.keyboard.press("ArrowRight")
+    expect(page.locator("#live[data-old]")).to_have_count(0)  # a new fragment, and it plays
+    expect(page.locator("#play-state")).to_have_text("Playing")
+    expect(page.locator("#play")).to_have_attribute("aria-pressed", "true")
+    page.locator("#play").click()
+    expect(page.locator("#play-state")).to_have_text("Paused")
+
+
 def test_a_paused_player_stays_paused_after_a_knob(page, live_server, problems):
     page.goto(live_server + "/explore?framework=torch&type=Conv1d&in_channels=1&out_channels=1&kernel_size=3"
                             "&input_shape=1,1,40&step=5")
