@@ -49,14 +49,15 @@ document.addEventListener("click", (event) => {
   }
 })();
 
-// A table too wide for a phone scrolls in its own box (app.css): the keyboard must reach it too.
+// Wide content scrolls in its own box on a phone (app.css): the keyboard must reach each such box.
 (function () {
   "use strict";
   function focusable(scope) {
-    const tables = scope.querySelectorAll ? scope.querySelectorAll("main table:not(.grid)") : [];
-    tables.forEach((t) => {
-      const scrolls = t.scrollWidth > t.clientWidth + 1 && getComputedStyle(t).overflowX === "auto";
-      if (scrolls && !t.hasAttribute("tabindex") && !t.querySelector("a, button, input, select, textarea, [tabindex]")) {
+    const boxes = scope.querySelectorAll ? scope.querySelectorAll("main table:not(.grid), main figure, main pre, main div") : [];
+    boxes.forEach((t) => {
+      if (t.scrollWidth <= t.clientWidth + 1 || t.hasAttribute("tabindex")) return;
+      const overflow = getComputedStyle(t).overflowX;
+      if ((overflow === "auto" || overflow === "scroll") && !t.querySelector("a, button, input, select, textarea, [tabindex]")) {
         t.setAttribute("tabindex", "0");
       }
     });

@@ -74,7 +74,10 @@
     fig.data.forEach((t) => { if (t.line && t.line.color === "#1d2330") t.line = Object.assign({}, t.line, { color: ink }); });
     fit(el, layout);
     separateLabels(fig.data, layout);
-    window.Plotly.react(el, fig.data, layout, { displayModeBar: false, responsive: true });
+    window.Plotly.react(el, fig.data, layout, { displayModeBar: false, responsive: true }).then(() => {
+      // wider than its column even at half size: it scrolls in its box, which the keyboard must reach
+      if (el.scrollWidth > el.clientWidth + 1 && !el.hasAttribute("tabindex")) el.setAttribute("tabindex", "0");
+    });
     el.setAttribute("data-rendered", "");
   }
 

@@ -92,6 +92,18 @@ def test_no_page_scrolls_sideways_on_a_phone(context_page, live_server, path):
     assert sideways(page) == 0
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("path", ["/", "/groups", "/pool", Q2, TRACE_Q5])
+def test_phone_pages_are_axe_clean_with_their_scroll_boxes_reachable(context_page, live_server, path, scheme):
+    page = context_page(color_scheme=scheme, **PHONE)
+    page.goto(live_server + path)
+    settle(page)
+    page.mouse.wheel(0, 20_000)  # every figure drawn: one too wide scrolls in its box, focusable
+    page.wait_for_timeout(1000)
+    results = Axe().run(page, options=WCAG)
+    assert results.violations_count == 0, results.generate_report()
+
+
 def test_phone_nav_collapses_into_a_keyboard_operable_menu(context_page, live_server):
     page = context_page(**PHONE)
     page.goto(live_server + "/explore")
