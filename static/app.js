@@ -25,7 +25,16 @@ document.addEventListener("click", (event) => {
   const toggle = document.getElementById("theme-toggle");
   const dark = matchMedia("(prefers-color-scheme: dark)");
   const isDark = () => root.dataset.theme === "dark" || (root.dataset.theme === "auto" && dark.matches);
-  const changed = () => document.dispatchEvent(new CustomEvent("convscope:theme")); // plots.js redraws
+  // a lesson's embedded view follows the reader's choice too (embed.js applies it)
+  const tell = (frame) => frame.contentWindow && frame.contentWindow.postMessage({ type: "convscope:theme", theme: root.dataset.theme }, "*");
+  document.querySelectorAll("iframe.lesson-view").forEach((frame) => {
+    frame.addEventListener("load", () => { if (root.dataset.theme !== "auto") tell(frame); });
+    if (root.dataset.theme !== "auto") tell(frame); // in case it loaded before this script ran
+  });
+  const changed = () => {
+    document.dispatchEvent(new CustomEvent("convscope:theme")); // plots.js redraws
+    document.querySelectorAll("iframe.lesson-view").forEach(tell);
+  };
   if (toggle) {
     const sync = () => toggle.setAttribute("aria-pressed", String(isDark()));
     sync();

@@ -216,6 +216,20 @@ def test_the_choice_wins_over_the_system_setting(context_page, live_server):
     assert background(page) == LIGHT_BG
 
 
+def test_a_lessons_embedded_view_follows_the_toggle(context_page, live_server):
+    page = context_page(color_scheme="light", viewport={"width": 1280, "height": 720})
+    page.goto(live_server + "/learn/output-length")
+    view = page.frame_locator("iframe.lesson-view")
+    expect(view.locator("[data-output-shape]")).to_be_attached()
+    page.get_by_role("button", name="Dark theme").click()
+    expect(view.locator("html")).to_have_attribute("data-theme", "dark")
+    page.get_by_role("link", name="Set stride to 1").click()  # a new view in the frame: told again
+    expect(view.locator("[data-output-shape]")).to_have_attribute("data-output-shape", "[1, 32, 96]")
+    expect(view.locator("html")).to_have_attribute("data-theme", "dark")
+    page.reload()  # the remembered choice reaches the frame on the next visit too
+    expect(page.frame_locator("iframe.lesson-view").locator("html")).to_have_attribute("data-theme", "dark")
+
+
 def test_embeds_keep_their_own_theme_and_no_header(context_page, live_server):
     page = context_page(color_scheme="dark", viewport={"width": 700, "height": 640})
     page.goto(live_server + "/embed/explore?theme=light")
