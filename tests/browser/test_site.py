@@ -73,6 +73,18 @@ def until(page, script: str, timeout: float = 5.0):
         page.wait_for_timeout(50)
 
 
+def scroll_through(page):
+    """Scroll down the page as a reader does, a screen at a time, so every lazy figure comes near and
+    is drawn; then back to the top."""
+    y = 0
+    while y < page.evaluate("document.documentElement.scrollHeight"):
+        page.evaluate(f"window.scrollTo(0, {y})")
+        page.wait_for_timeout(60)
+        y += 500
+    expect(page.locator(".plot[data-plot]:not([data-rendered])")).to_have_count(0, timeout=10_000)
+    page.evaluate("window.scrollTo(0, 0)")
+
+
 def settle(page):
     """Past the first paint: fonts loaded, the deferred scripts run."""
     page.wait_for_load_state("load")
@@ -87,8 +99,7 @@ def test_no_page_scrolls_sideways_on_a_phone(context_page, live_server, path):
     page.goto(live_server + path)
     settle(page)
     assert sideways(page) == 0
-    page.mouse.wheel(0, 20_000)  # figures drawn when scrolled to must fit too
-    page.wait_for_timeout(300)
+    scroll_through(page)  # figures drawn when scrolled to must fit too
     assert sideways(page) == 0
 
 
@@ -98,8 +109,7 @@ def test_phone_pages_are_axe_clean_with_their_scroll_boxes_reachable(context_pag
     page = context_page(color_scheme=scheme, **PHONE)
     page.goto(live_server + path)
     settle(page)
-    page.mouse.wheel(0, 20_000)  # every figure drawn: one too wide scrolls in its box, focusable
-    page.wait_for_timeout(1000)
+    scroll_through(page)  # every figure drawn: one too wide scrolls in its box, focusable
     results = Axe().run(page, options=WCAG)
     assert results.violations_count == 0, results.generate_report()
 
@@ -165,8 +175,7 @@ def test_dark_system_setting_darkens_the_site_and_axe_stays_clean(context_page, 
     settle(page)
     assert background(page) == DARK_BG
     expect(page.locator("#theme-toggle")).to_have_attribute("aria-pressed", "true")
-    page.mouse.wheel(0, 20_000)  # the figures drawn too, in the dark theme's ink
-    page.wait_for_timeout(1000)
+    scroll_through(page)  # the figures drawn too, in the dark theme's ink
     results = Axe().run(page, options=WCAG)
     assert results.violations_count == 0, results.generate_report()
 
@@ -446,8 +455,6 @@ def test_screenshots(context_page, live_server, scheme, width, height):
                        ("/docs", "docs"), (TRACE_Q5, "trace")):
         page.goto(live_server + path)
         settle(page)
-        page.mouse.wheel(0, 20_000)  # lazy figures drawn, as a reader scrolling down sees them
-        page.wait_for_timeout(400)
-        page.evaluate("window.scrollTo(0, 0)")
+        scroll_through(page)  # lazy figures drawn, as a reader scrolling down sees them
         assert sideways(page) == 0
         save(page, f"{name}-{width}-{scheme}")
