@@ -350,17 +350,22 @@ def boxes_overlap(a, b) -> bool:
                 a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
 
 
-def test_roofline_labels_do_not_overlap(page, live_server, problems):
-    page.set_viewport_size({"width": 1280, "height": 720})
-    page.goto(live_server + "/cost")
+@pytest.mark.parametrize("width,query", [(1280, ""), (390, ""), (390, "?channels=128&filters=128"),
+                                         (1280, "?peak_gflops=300&bandwidth_gbs=40")])
+def test_roofline_labels_do_not_overlap(page, live_server, problems, width, query):
+    page.set_viewport_size({"width": width, "height": 720})
+    page.goto(live_server + "/cost" + query)
     page.locator(".plot").scroll_into_view_if_needed()
     expect(page.locator(".plot[data-rendered]")).to_have_count(1)
     labels = page.locator(".plot .textpoint text")
     expect(labels).to_have_count(4)
     boxes = {labels.nth(i).text_content(): labels.nth(i).bounding_box() for i in range(4)}
+    markers = [m.bounding_box() for m in page.locator(".plot .scatterlayer .point").all()]
     for (na, a), (nb, b) in ((x, y) for i, x in enumerate(boxes.items()) for y in list(boxes.items())[i + 1:]):
         assert not boxes_overlap(a, b), (na, nb)
-    save(page, "cost-roofline-1280", full_page=False)
+    for name, label_box in boxes.items():
+        assert not any(boxes_overlap(label_box, m) for m in markers), name
+    save(page, f"cost-roofline-{width}{'-' if query else ''}{len(query) or ''}", full_page=False)
 
 
 def test_colour_bar_ticks_do_not_collide_in_a_small_embed(page, live_server, problems):
