@@ -25,7 +25,16 @@ document.addEventListener("click", (event) => {
   const toggle = document.getElementById("theme-toggle");
   const dark = matchMedia("(prefers-color-scheme: dark)");
   const isDark = () => root.dataset.theme === "dark" || (root.dataset.theme === "auto" && dark.matches);
-  const changed = () => document.dispatchEvent(new CustomEvent("convscope:theme")); // plots.js redraws
+  // a lesson's embedded view follows the reader's choice too (embed.js applies it)
+  const tell = (frame) => frame.contentWindow && frame.contentWindow.postMessage({ type: "convscope:theme", theme: root.dataset.theme }, "*");
+  document.querySelectorAll("iframe.lesson-view").forEach((frame) => {
+    frame.addEventListener("load", () => { if (root.dataset.theme !== "auto") tell(frame); });
+    if (root.dataset.theme !== "auto") tell(frame); // in case it loaded before this script ran
+  });
+  const changed = () => {
+    document.dispatchEvent(new CustomEvent("convscope:theme")); // plots.js redraws
+    document.querySelectorAll("iframe.lesson-view").forEach(tell);
+  };
   if (toggle) {
     const sync = () => toggle.setAttribute("aria-pressed", String(isDark()));
     sync();
@@ -49,14 +58,15 @@ document.addEventListener("click", (event) => {
   }
 })();
 
-// A table too wide for a phone scrolls in its own box (app.css): the keyboard must reach it too.
+// Wide content scrolls in its own box on a phone (app.css): the keyboard must reach each such box.
 (function () {
   "use strict";
   function focusable(scope) {
-    const tables = scope.querySelectorAll ? scope.querySelectorAll("main table:not(.grid)") : [];
-    tables.forEach((t) => {
-      const scrolls = t.scrollWidth > t.clientWidth + 1 && getComputedStyle(t).overflowX === "auto";
-      if (scrolls && !t.hasAttribute("tabindex") && !t.querySelector("a, button, input, select, textarea, [tabindex]")) {
+    const boxes = scope.querySelectorAll ? scope.querySelectorAll("main table:not(.grid), main figure, main pre, main div") : [];
+    boxes.forEach((t) => {
+      if (t.scrollWidth <= t.clientWidth + 1 || t.hasAttribute("tabindex")) return;
+      const overflow = getComputedStyle(t).overflowX;
+      if ((overflow === "auto" || overflow === "scroll") && !t.querySelector("a, button, input, select, textarea, [tabindex]")) {
         t.setAttribute("tabindex", "0");
       }
     });

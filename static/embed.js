@@ -14,3 +14,12 @@
   document.addEventListener("htmx:afterSettle", report);
   report();
 })();
+
+// The page that embeds us may pass on its reader's theme (the site's lessons do: app.js).
+window.addEventListener("message", (event) => {
+  const data = event.data;
+  if (event.source !== window.parent || !data || data.type !== "convscope:theme") return;
+  if (!["auto", "light", "dark"].includes(data.theme)) return;
+  document.documentElement.dataset.theme = data.theme;
+  document.dispatchEvent(new CustomEvent("convscope:theme")); // plots.js redraws in the new ink
+});

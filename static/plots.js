@@ -23,7 +23,6 @@
   }
 
   const css = (name) => getComputedStyle(document.body).getPropertyValue(name).trim();
-  const log = (v) => Math.log10(Math.max(v, 1e-12));
 
   // A figure built with a fixed pixel size (the heatmap grids of app/figures.py) takes its column's
   // width: up to twice as large, or down to half when the column is narrower; past that it scrolls.
@@ -43,21 +42,38 @@
     layout.coloraxis = Object.assign({}, layout.coloraxis, { colorbar: bar });
   }
 
-  // Text labels of markers that sit close together (the roofline's pointwise and separable points)
-  // go to alternate sides of their points, away from the rising roof line.
-  function separateLabels(data, layout) {
-    const labelled = data.filter((t) => t.type === "scatter" && /text/.test(t.mode || "") && t.x && t.x.length === 1);
-    if (labelled.length < 2) return;
-    const lx = layout.xaxis && layout.xaxis.type === "log" ? log : (v) => v;
-    const ly = layout.yaxis && layout.yaxis.type === "log" ? log : (v) => v;
-    const sorted = labelled.slice().sort((a, b) => lx(a.x[0]) - lx(b.x[0]));
-    for (let i = 1; i < sorted.length; i++) {
-      const a = sorted[i - 1], b = sorted[i];
-      if (Math.abs(lx(a.x[0]) - lx(b.x[0])) < 0.45 && Math.abs(ly(a.y[0]) - ly(b.y[0])) < 0.45) {
-        a.textposition = "top left";
-        b.textposition = "bottom right";
-      }
-    }
+  // Text labels of single markers (the roofline's ops) are placed once the axes are known, in pixels:
+  // each takes the first position, from its own choice on, where it neither covers another label or
+  // marker nor leaves the figure. (depthwise, separable and pointwise crowd the rising roof.)
+  const POSITIONS = ["top center", "middle left", "middle right", "bottom right", "top left", "bottom left",
+                     "top right", "bottom center"];
+  const overlap = (a, b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+  function placeLabels(el, data) {
+    const full = el._fullLayout;
+    if (!full || !full.xaxis || !full.yaxis) return false;
+    const xa = full.xaxis, ya = full.yaxis, size = (full.font && full.font.size) || 12;
+    const points = data.filter((t) => t.type === "scatter" && /text/.test(t.mode || "") && t.x && t.x.length === 1 && t.text)
+      .map((t) => ({ t, x: xa._offset + xa.d2p(t.x[0]), y: ya._offset + ya.d2p(t.y[0]),
+                     w: String(t.text[0]).length * size * 0.62, h: size * 1.25, r: ((t.marker && t.marker.size) || 8) / 2 }));
+    if (points.length < 2 || points.some((p) => !isFinite(p.x) || !isFinite(p.y))) return false;
+    const box = (p, position) => {
+      const [v, h] = position.split(" "), gap = p.r + 2;
+      return { x: h === "left" ? p.x - gap - p.w : h === "right" ? p.x + gap : p.x - p.w / 2,
+               y: v === "top" ? p.y - gap - p.h : v === "bottom" ? p.y + gap : p.y - p.h / 2, w: p.w, h: p.h };
+    };
+    const taken = points.map((p) => ({ x: p.x - p.r, y: p.y - p.r, w: 2 * p.r, h: 2 * p.r }));
+    let moved = false;
+    points.forEach((p) => {
+      const own = p.t.textposition || "top center";
+      const fits = (position) => {
+        const b = box(p, position);
+        return b.x >= 0 && b.y >= 0 && b.x + b.w <= full.width && b.y + b.h <= full.height && !taken.some((o) => overlap(o, b));
+      };
+      const position = [own, ...POSITIONS.filter((o) => o !== own)].find(fits) || own;
+      if (position !== own) { p.t.textposition = position; moved = true; }
+      taken.push(box(p, position));
+    });
+    return moved;
   }
 
   function draw(el) {
@@ -73,9 +89,14 @@
     });
     fig.data.forEach((t) => { if (t.line && t.line.color === "#1d2330") t.line = Object.assign({}, t.line, { color: ink }); });
     fit(el, layout);
-    separateLabels(fig.data, layout);
-    window.Plotly.react(el, fig.data, layout, { displayModeBar: false, responsive: true });
-    el.setAttribute("data-rendered", "");
+    const config = { displayModeBar: false, responsive: true };
+    window.Plotly.react(el, fig.data, layout, config)
+      .then(() => (placeLabels(el, fig.data) ? window.Plotly.react(el, fig.data, layout, config) : null))
+      .then(() => {
+        // wider than its column even at half size: it scrolls in its box, which the keyboard must reach
+        if (el.scrollWidth > el.clientWidth + 1 && !el.hasAttribute("tabindex")) el.setAttribute("tabindex", "0");
+        el.setAttribute("data-rendered", "");
+      });
   }
 
   const near = "IntersectionObserver" in window ? new IntersectionObserver((entries) => {
