@@ -99,13 +99,14 @@
       });
   }
 
+  // 300 px: plotly (about 500 KB) starts loading a little before its figure is scrolled to, never with the stage
   const near = "IntersectionObserver" in window ? new IntersectionObserver((entries) => {
     entries.forEach((entry) => {
       if (!entry.isIntersecting) return;
       near.unobserve(entry.target);
       loadPlotly().then(() => draw(entry.target), () => {});
     });
-  }, { rootMargin: "800px 0px" }) : null;
+  }, { rootMargin: "300px 0px" }) : null;
 
   function watch(root) {
     const plots = root.matches && root.matches("[data-plot]") ? [root] : root.querySelectorAll ? root.querySelectorAll("[data-plot]") : [];
