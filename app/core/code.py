@@ -609,6 +609,14 @@ class _Run:
                 raise CodeError(f"line {node.lineno}: a sign goes before a number, not `{_text(node.operand, 40)}`")
             return -v if isinstance(node.op, ast.USub) else v if isinstance(node.op, ast.UAdd) else ~int(v)
         if isinstance(node, ast.BinOp):
+            if isinstance(node.op, ast.Pow):  # a power tower is named whole, never computed
+                try:
+                    return self.binop(node.op, self.ev(node.left, scope), self.ev(node.right, scope), node)
+                except CodeError as e:
+                    if "2^31" not in str(e):
+                        raise
+                    raise CodeError(f"line {node.lineno}: `{_text(node)}` is larger than Convscope reads (|x| ≤ 2^31)") \
+                        from None
             return self.binop(node.op, self.ev(node.left, scope), self.ev(node.right, scope), node)
         if isinstance(node, ast.BoolOp):
             value = None
@@ -890,7 +898,7 @@ class _Run:
             raise CodeError(message) from None
 
     def layer_name(self, func) -> str | None:
-        if isinstance(func, Ext) and func.name[:1].isupper():
+        if isinstance(func, Ext) and func.name[:1].isupper() and func.name in _POSITIONAL[self.fw]:
             return func.name
         return None
 
@@ -1561,7 +1569,7 @@ class _Run:
         if choose:
             value = self.globals.get(choose)
             if isinstance(value, Cls):
-                return self.instantiate(value, [], {}, self.tree), choose
+                return self.instantiate(value, [], self.constructor_variables(value), self.tree), choose
             if isinstance(value, MODULES):
                 return value, choose
             raise CodeError(f"model: {choose!r} is not a class or a model in the code; choose one of "
@@ -1586,11 +1594,19 @@ class _Run:
             if len(top) > 1:
                 self.notes.append(f"the paste defines several models ({', '.join(n for n, _ in top)}); traced {name}, "
                                   "the last: choose another with model")
-            return self.instantiate(cls, [], {}, self.tree), name
+            return self.instantiate(cls, [], self.constructor_variables(cls), self.tree), name
         if self.bad:
             raise CodeError(next(reversed(self.bad.values())))
         raise CodeError("found no model: Convscope reads Keras Sequential([...]) / model.add(...) / functional "
                         "layers, and PyTorch nn.Sequential(...) or an nn.Module class")
+
+    def constructor_variables(self, cls: Cls) -> dict:
+        """The model class is built by the paste without arguments: variables give its constructor's."""
+        init = cls.lookup("__init__")
+        if not isinstance(init, Func):
+            return {}
+        a = init.node.args
+        return {p.arg: self.variables[p.arg] for p in [*a.args, *a.kwonlyargs] if p.arg in self.variables}
 
     def torch_model(self, choose):
         self.strict += 1
