@@ -273,14 +273,24 @@ def _view(framework, spec, shape):
 
 
 def _index(framework, spec, shape):
-    """out[-1], out[:, -1, :] in a forward(): an integer picks one position and drops its axis."""
+    """out[-1], out[:, -1, :], x[:, :, 1:-1] in a forward(): an integer picks one position and drops its axis;
+    a slice keeps the positions Python's slicing keeps."""
     picks = spec.get("picks", [])
     if len(picks) > len(shape):
         raise SpecError(f"the index {picks} has more axes than the tensor {list(shape)}", "picks")
-    for axis, p in enumerate(picks):
-        if p is not None and not -shape[axis] <= p < shape[axis]:
-            raise SpecError(f"index {p} is out of range for axis {axis} of size {shape[axis]} ({list(shape)})", "picks")
-    return Step(tuple(n for n, p in zip(shape, [*picks, *[None] * len(shape)]) if p is None), rf=LOSES_RF)
+    out = []
+    for axis, n in enumerate(shape):
+        p = picks[axis] if axis < len(picks) else None
+        if p is None:
+            out.append(n)
+        elif isinstance(p, dict):
+            start, stop, step = (list(p.get("slice") or []) + [None] * 3)[:3]
+            if step == 0:
+                raise SpecError("a slice step cannot be 0", "picks")
+            out.append(len(range(n)[slice(start, stop, step)]))
+        elif not -n <= p < n:
+            raise SpecError(f"index {p} is out of range for axis {axis} of size {n} ({list(shape)})", "picks")
+    return Step(tuple(out), rf=LOSES_RF)
 
 
 def _permute(framework, spec, shape):

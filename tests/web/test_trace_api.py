@@ -241,12 +241,41 @@ def test_variables_win_over_the_code_and_feed_arithmetic(client):
                              ("Linear", [2, 7], 32 * 7 + 7)]
 
 
-def test_notes_say_when_forward_is_not_a_chain(client):
+def test_forward_that_branches_is_followed_as_data_flow(client):
     code = ("class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
             "        self.a = nn.Conv2d(1, 4, 3)\n        self.b = nn.Conv2d(4, 4, 3)\n"
             "    def forward(self, x):\n        y = self.a(x)\n        return self.b(y) + y[:, :, 1:-1, 1:-1]\n")
     answer = ok(client, {"framework": "torch", "code": code, "input_shape": [1, 1, 8, 8]})
-    assert answer["notes"] and [r["name"] for r in answer["layers"]] == ["a", "b"]
+    assert answer["ok"] and answer["notes"] == []
+    a, b = 8 - 3 + 1, 8 - 3 + 1 - 3 + 1  # 6, then 4; the crop 1:-1 of 6 keeps 4
+    assert [(r["type"], r["name"], r["output_shape"], r["inputs"]) for r in answer["layers"]] == [
+        ("Conv2d", "a", [1, 4, a, a], [-1]), ("Conv2d", "b", [1, 4, b, b], [0]),
+        ("index", None, [1, 4, a - 2, a - 2], [0]), ("add", None, [1, 4, b, b], [1, 2])]
+    assert answer["layers"][3]["input_shapes"] == [[1, 4, b, b], [1, 4, a - 2, a - 2]]
+
+
+def test_cat_of_a_branch_is_never_ok_with_declaration_order_shapes(client):
+    """The issue's own example: PyTorch gives [1, 16, 16, 16] after the cat and the pool."""
+    code = ("class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+            "        self.conv = nn.Conv2d(3, 8, 3, padding=1)\n        self.pool = nn.MaxPool2d(2)\n"
+            "    def forward(self, x):\n        x = self.conv(x)\n        x = torch.cat([x, x], 1)\n"
+            "        return self.pool(x)\n")
+    answer = ok(client, {"framework": "torch", "code": code, "input_shape": [1, 3, 32, 32]})
+    assert answer["ok"] and answer["layers"][-1]["output_shape"] == [1, 16, 16, 16]
+    up = code.replace("torch.cat([x, x], 1)", "F.interpolate(x, scale_factor=2)")
+    answer = ok(client, {"framework": "torch", "code": up, "input_shape": [1, 3, 32, 32]})
+    assert answer["layers"][-1]["output_shape"] == [1, 8, 32, 32]
+
+
+def test_what_cannot_be_followed_is_named_never_ok(client):
+    code = ("class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+            "        self.conv = nn.Conv2d(3, 8, 3)\n        self.attn = SelfAttention(8)\n"
+            "    def forward(self, x):\n        return self.attn(self.conv(x))\n")
+    r = post(client, {"framework": "torch", "code": code, "input_shape": [1, 3, 16, 16]})
+    assert r.status_code == 422 and "SelfAttention" in r.text
+    chunk = code.replace("self.attn(self.conv(x))", "self.conv(x).chunk(2, dim=1)[0]")
+    r = post(client, {"framework": "torch", "code": chunk, "input_shape": [1, 3, 16, 16]})
+    assert r.status_code == 422 and "chunk" in r.text
 
 
 # ================================================================= 422 and 413
@@ -270,7 +299,7 @@ def test_notes_say_when_forward_is_not_a_chain(client):
     ({"framework": "tensorflow", "input_shape": [1, 3], "layers": [{"type": "ReLU"}]}, "framework"),
     ({"framework": "torch", "input_shape": [1, 3], "layers": [{"kind": "ReLU"}]}, "layers"),
     ({"framework": "torch", "input_shape": [1, 3], "layers": "ReLU"}, "layers"),
-    ({"framework": "torch", "input_shape": [1, 3], "code": Q2_CODE, "variables": {"k": "five"}}, "variables"),
+    ({"framework": "torch", "input_shape": [1, 3], "code": Q2_CODE, "variables": {"k": {"a": 1}}}, "variables"),
     ({"framework": "torch", "input_shape": [1, 3], "code": 42}, "code"),
 ], ids=["both", "neither", "unclosed", "no-model", "too-long", "rank-9", "rank-0", "zero", "negative", "huge",
         "null-after-batch", "not-integers", "no-shape", "501-layers", "no-framework", "bad-framework",
