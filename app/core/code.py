@@ -146,7 +146,7 @@ _LIBRARIES = {"nn": "torch.nn", "F": "torch.nn.functional", "torch": "torch", "k
               "tf": "tensorflow", "models": "keras.models", "np": "numpy", "math": "math", "functional": "torch.nn.functional"}
 _BUILTINS = {"range", "len", "int", "float", "round", "min", "max", "abs", "sum", "list", "tuple", "dict", "enumerate",
              "zip", "reversed", "print", "super", "isinstance", "setattr", "getattr", "hasattr", "str", "bool",
-             "OrderedDict", "sorted", "any", "all", "divmod", "pow", "type"}
+             "OrderedDict", "sorted", "any", "all", "divmod", "pow", "type", "cast"}
 
 
 class Unknown:
@@ -244,7 +244,8 @@ class Method:
 
 
 class Super:
-    pass
+    def __init__(self, obj=None):
+        self.obj = obj
 
 
 MODULES = (Mod, Seq, Obj)
@@ -323,6 +324,8 @@ class _Run:
         self.shape_why: str | None = None
         self.candidates: list[str] = []
         self.model_name: str | None = None
+        self.owners: list = []  # the object whose method runs (for super())
+        self.data_names: dict[str, str] = {}  # top-level names computed from data: name -> the expression
 
     # ------------------------------------------------------------------ bookkeeping
     def tick(self, node=None) -> None:
@@ -483,6 +486,9 @@ class _Run:
         if scope is not None:
             scope[name] = value
         elif name not in self.variables:  # what the user gives wins over the code
+            if isinstance(value, Unknown) and value.kind == "expr":  # from data: a value to ask for by name
+                self.data_names[name] = value.text
+                value = Unknown("name", name, (name,), value.line)
             self.globals[name] = value
             self.bad.pop(name, None)
             self.assigned.append((name, value))
@@ -520,7 +526,7 @@ class _Run:
         if isinstance(value, Seq):
             return [c for _, c in value.children][:n]
         if isinstance(value, ShapeOf):
-            raise NeedShape(f"line {_line(node)}: `{value.text}`")
+            self.need_shape(f"line {_line(node)}: `{value.text}`")
         if isinstance(value, Unknown):
             return [Unknown(value.kind, f"{value.text}[{i}]", value.names, value.line) for i in range(n)]
         raise CodeError(f"line {_line(node)}: cannot unpack `{_text(node)}` into {n} names")
@@ -552,7 +558,7 @@ class _Run:
                 return False
             raise self.unknown_error(value, node, f"`if {_text(node)}`")
         if isinstance(value, (SizeRef, ShapeOf)):
-            raise NeedShape(f"line {_line(node)}: `{_text(node)}`")
+            self.need_shape(f"line {_line(node)}: `{_text(node)}`")
         if isinstance(value, Ten):
             raise CodeError(f"line {_line(node)}: `if {_text(node)}` tests a tensor's values, which only running the "
                             "model gives")
@@ -602,7 +608,7 @@ class _Run:
             if isinstance(v, Unknown):
                 return v
             if isinstance(v, (SizeRef, ShapeOf)):
-                raise NeedShape(f"line {node.lineno}: `{_text(node)}`")
+                self.need_shape(f"line {node.lineno}: `{_text(node)}`")
             if isinstance(v, Ten):
                 return v
             if isinstance(v, bool) or not isinstance(v, (int, float)):
@@ -682,7 +688,7 @@ class _Run:
     def compare(self, op, a, b, node) -> bool:
         for v in (a, b):
             if isinstance(v, (SizeRef, ShapeOf)):
-                raise NeedShape(f"line {_line(node)}: `{_text(node)}`")
+                self.need_shape(f"line {_line(node)}: `{_text(node)}`")
             if isinstance(v, Unknown) and not isinstance(op, (ast.Is, ast.IsNot)):
                 return self.truth(v, node)
             if isinstance(v, Ten) and not isinstance(op, (ast.Is, ast.IsNot)):
@@ -718,7 +724,7 @@ class _Run:
             return self.tensor_binop(op, a, b, node)
         for v in (a, b):
             if isinstance(v, (SizeRef, ShapeOf)):
-                raise NeedShape(f"line {_line(node)}: `{_text(node)}`")
+                self.need_shape(f"line {_line(node)}: `{_text(node)}`")
         for v in (a, b):
             if isinstance(v, Unknown):
                 return Unknown(v.kind, _text(node), tuple(dict.fromkeys(
@@ -839,7 +845,7 @@ class _Run:
         if isinstance(obj, ShapeOf):
             if isinstance(key, int):
                 return SizeRef(obj.ten, key, _text(node))
-            raise NeedShape(f"line {_line(node)}: `{_text(node)}`")
+            self.need_shape(f"line {_line(node)}: `{_text(node)}`")
         if isinstance(obj, Unknown):
             return Unknown(obj.kind, _text(node), obj.names, obj.line) if obj.kind == "name" else \
                 Unknown("expr", _text(node), (), obj.line)
@@ -915,6 +921,12 @@ class _Run:
         tensors = [a for a in args if isinstance(a, (Ten, list, tuple))]
         if isinstance(func, Obj):
             forward = func.cls.lookup("forward") or func.cls.lookup("call")
+            if not isinstance(forward, Func) and _container(func.cls) == "Sequential":
+                x = args[0] if args else None
+                for child in func.attrs.values():
+                    if isinstance(child, MODULES):
+                        x = self.call(child, [x], {}, node)
+                return x
             if not isinstance(forward, Func):
                 raise CodeError(f"line {_line(node)}: {func.cls.name} has no forward() to follow")
             return self.call_func(Func(forward.node, forward.scope, func), args, kwargs, node)
@@ -981,12 +993,14 @@ class _Run:
             if isinstance(fn, ast.Lambda):
                 return self.ev(fn.body, scope)
             self.strict += 1
+            self.owners.append(func.owner)
             try:
                 self.run_body(fn.body, scope)
             except _Return as r:
                 return r.value
             finally:
                 self.strict -= 1
+                self.owners.pop()
             return None
         finally:
             self.depth = max(0, self.depth - 1)
@@ -1083,7 +1097,17 @@ class _Run:
                 return t
             if name == "register_buffer" or name == "register_parameter" or name == "apply":
                 return None
+            if name in ("modules", "children", "named_modules", "named_children", "parameters",
+                        "named_parameters"):
+                return []  # weight initialisation loops: they make no layers
         if isinstance(t, Super):
+            obj = t.obj
+            if name == "__init__" and isinstance(obj, Obj) and args and _container(obj.cls):
+                items = list(args[0].items()) if len(args) == 1 and isinstance(args[0], dict) else \
+                    list(enumerate(self.iterate(args[0], node))) if _container(obj.cls) == "ModuleList" else \
+                    list(enumerate(args))
+                for key, child in items:
+                    obj.attrs[str(key)] = child
             return None  # super().__init__(): nn.Module's own bookkeeping
         if isinstance(t, Mod):
             if name in ("to", "cuda", "cpu", "eval", "train"):
@@ -1110,14 +1134,16 @@ class _Run:
         unknown = [a for a in args if isinstance(a, Unknown)]
         if name == "print":
             return None
+        if name == "cast" and len(args) == 2:  # typing.cast(int, v) is v
+            return args[1]
         if name == "super":
-            return Super()
+            return Super(self.owners[-1] if self.owners else None)
         if name in ("int", "float", "round", "abs", "bool", "str") and args:
             v = args[0]
             if isinstance(v, Unknown):
                 return v
             if isinstance(v, (SizeRef, ShapeOf)):
-                raise NeedShape(f"line {_line(node)}: `{_text(node)}`")
+                self.need_shape(f"line {_line(node)}: `{_text(node)}`")
             if isinstance(v, (int, float)) and not isinstance(v, bool) or (name in ("bool", "str") and isinstance(v, (bool, str))):
                 if name == "str":
                     return str(v)
@@ -1131,7 +1157,7 @@ class _Run:
             return Unknown("expr", _text(node), u.names, _line(node))
         for a in args:
             if isinstance(a, (SizeRef, ShapeOf)):
-                raise NeedShape(f"line {_line(node)}: `{_text(node)}`")
+                self.need_shape(f"line {_line(node)}: `{_text(node)}`")
         try:
             if name == "range":
                 if not all(isinstance(a, int) and not isinstance(a, bool) for a in args):
@@ -1193,6 +1219,10 @@ class _Run:
     # ------------------------------------------------------------------ library calls
     def external(self, func: Ext, args, kwargs, node):
         name, path = func.name, func.path
+        if path == "typing.cast" and len(args) == 2:
+            return args[1]
+        if name == "OrderedDict" and path.startswith("collections"):
+            return self.builtin("OrderedDict", args, kwargs, node)
         if self.fw == "keras":
             return self.keras_call(func, args, kwargs, node)
         if name == "Sequential":
@@ -1252,7 +1282,7 @@ class _Run:
             raise CodeError(f"line {_line(node)}: cannot read {where} = `{value.text}`: write a number, a tuple, a "
                             "string or a name (see 'variables')")
         if isinstance(value, (SizeRef, ShapeOf)):
-            raise NeedShape(f"line {_line(node)}: `{value.text}`")
+            self.need_shape(f"line {_line(node)}: `{value.text}`")
         if isinstance(value, (list, tuple)):
             if len(value) > MAX_ITEMS:
                 raise CodeError(f"line {_line(node)}: {where} has {len(value)} items; at most {MAX_ITEMS}")
@@ -1327,6 +1357,9 @@ class _Run:
             return self.tensor_binop({"add": ast.Add(), "sub": ast.Sub(), "subtract": ast.Sub()}.get(name, ast.Mult()),
                                      args[0], args[1], node)
         x = args[0] if args else kwargs.get("input")
+        if name in ("tensor", "as_tensor") and args and not isinstance(args[0], Ten):  # sizes held in a tensor
+            v = args[0]
+            return v[0] if isinstance(v, list) and len(v) == 1 else v
         if name in ("randn", "rand", "zeros", "ones", "empty", "tensor", "from_numpy", "randint", "arange"):
             return Unknown("expr", _text(node), (), _line(node))
         if not isinstance(x, Ten):
@@ -1733,6 +1766,18 @@ class _Run:
         self.nodes = nodes
 
 
+def _container(cls: Cls, depth: int = 0) -> str | None:
+    """'Sequential' / 'ModuleList' when a class of the paste extends one (torchvision's ConvBNReLU)."""
+    for base in cls.bases:
+        if isinstance(base, Ext) and base.name in ("Sequential", "ModuleList"):
+            return base.name
+        if isinstance(base, Cls) and depth < 10:
+            found = _container(base, depth + 1)
+            if found:
+                return found
+    return None
+
+
 def _targets(stmt: ast.stmt) -> list[str]:
     out = []
     targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(
@@ -1797,6 +1842,10 @@ def parse_model(code: str, framework: str | None = None, variables: dict[str, An
     parsed = ParsedModel(framework, [n.spec for n in run.nodes], [n.name for n in run.nodes],
                          [list(n.inputs) for n in run.nodes])
     parsed.unresolved = list(run.unresolved)
+    for name in parsed.unresolved:
+        if name in run.data_names:
+            run.notes.append(f"{name} is computed from data (`{run.data_names[name]}`), which Convscope does not run: "
+                             f"give its value in variables")
     parsed.notes = [n for n in run.notes if not n.split(":")[0].endswith(")") or any(
         f"({u})" in n for u in run.unresolved)]
     parsed.model_name, parsed.candidates = run.model_name, getattr(run, "candidates", [])

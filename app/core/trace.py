@@ -91,6 +91,8 @@ def _channels_last(framework: str, spec: dict) -> bool:
 
 def _framework_layer(framework: str, spec: dict, shape: Shape) -> Step:
     """Conv, pooling and activation layers: the engine's own front ends."""
+    if framework == "keras" and spec.get("activation") in ("softmax", "log_softmax"):
+        spec = {**spec, "activation": None}  # not elementwise, but it keeps the shape: the trace needs only that
     layer = build_layer(framework, spec, shape)
     stages = [s for s in layer.stages if isinstance(s, (ConvOp, PoolOp))]
 
