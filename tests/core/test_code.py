@@ -674,3 +674,157 @@ def test_unknown_layers_called_positionally_are_named(code, framework, name):
 ])
 def test_framework_is_detected_when_not_given(code, framework):
     assert parsed_fast(code, None).framework == framework
+
+
+# ================================================================= data flow, blocks, helpers, bounds
+
+def _trace(model: ParsedModel, shape):
+    t = trace(model.framework, tuple(shape), model.layers, model.inputs, model.names, model.sources)
+    return t, [(r.type, show_shape(r.output_shape, t.batch_known), r.params) for r in t.rows]
+
+
+BLOCKS = '''
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+def conv_bn(cin, cout, stride=1):
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout))
+
+class Block(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.body = conv_bn(cin, cout, stride)
+        self.skip = nn.Conv2d(cin, cout, 1, stride) if stride != 1 or cin != cout else nn.Identity()
+
+    def forward(self, x):
+        return F.relu(self.body(x) + self.skip(x))
+
+class Net(nn.Module):
+    def __init__(self, widths=(8, 16, 32)):
+        super().__init__()
+        self.stem = nn.Conv2d(3, widths[0], 3, padding=1)
+        blocks, cin = [], widths[0]
+        for i, w in enumerate(widths):
+            blocks.append(Block(cin, w, 1 if i == 0 else 2))
+            cin = w
+        self.blocks = nn.ModuleList(blocks)
+        self.head = nn.Linear(cin * 2 ** 2, 10)
+
+    def forward(self, x):
+        x = self.stem(x)
+        for block in self.blocks:
+            x = block(x)
+        x = F.adaptive_avg_pool2d(x, 2)
+        return self.head(x.view(x.size(0), -1))
+'''
+
+
+def test_blocks_helpers_and_module_lists_follow_each_call_site():
+    model = parsed_fast(BLOCKS, "torch", input_shape=(2, 3, 16, 16))
+    t, got = _trace(model, (2, 3, 16, 16))
+    assert t.ok and model.model_name == "Net"  # the class no other class uses
+    named = [(n, row) for n, row in zip(model.names, got) if n]
+    assert [n for n, _ in named] == ["stem", "blocks.0.body.0", "blocks.0.body.1", "blocks.0.skip",
+                                     "blocks.1.body.0", "blocks.1.body.1", "blocks.1.skip",
+                                     "blocks.2.body.0", "blocks.2.body.1", "blocks.2.skip", "head"]
+    side = [16, (16 + 2 - 3) // 2 + 1, ((16 + 2 - 3) // 2 + 1 + 2 - 3) // 2 + 1]  # 16, 8, 4
+    assert named[3][1] == ("Identity", [2, 8, 16, 16], 0)  # 8 -> 8 at stride 1: no projection
+    assert named[6][1] == ("Conv2d", [2, 16, side[1], side[1]], 8 * 16 + 16)  # 1x1 skip, stride 2
+    adds = [row for row, spec in zip(got, model.layers) if spec["type"] == "add"]
+    assert [a[1] for a in adds] == [[2, 8, 16, 16], [2, 16, side[1], side[1]], [2, 32, side[2], side[2]]]
+    assert got[-1] == ("Linear", [2, 10], 32 * 4 * 10 + 10)
+    assert t.branches
+
+
+def test_a_merge_that_does_not_fit_is_never_ok_and_shows_both_shapes():
+    code = BLOCKS.replace("nn.Conv2d(cin, cout, 1, stride)", "nn.Conv2d(cin, cout, 1)")  # the skip forgets the stride
+    model = parsed_fast(code, "torch", input_shape=(2, 3, 16, 16))
+    t, _ = _trace(model, (2, 3, 16, 16))
+    assert not t.ok
+    index, message = t.error
+    assert model.layers[index]["type"] == "add"
+    assert "[2, 16, 8, 8] and [2, 16, 16, 16]" in message and "axis 2 is 8 vs 16" in message, message
+    assert "Conv2d blocks.1.body.0" in message  # where the 8 came from
+
+
+def test_keras_merges_functions_and_shapes_from_arguments():
+    code = ("import keras\nfrom keras import layers\n\n"
+            "def make_model(input_shape, n=2 ** 3):\n"
+            "    inputs = keras.Input(shape=input_shape)\n"
+            "    a = layers.Conv2D(n, 3, padding='same')(inputs)\n"
+            "    b = layers.Conv2D(n, 1)(inputs)\n"
+            "    x = layers.Add()([a, b])\n"
+            "    x = layers.Concatenate()([x, inputs])\n"
+            "    x = layers.GlobalAvgPool2D()(x)\n"
+            "    return keras.Model(inputs, layers.Dense(len([1, 2, 3]))(x))\n\n"
+            "size = (12, 12)\nmodel = make_model(size + (4,))\n")
+    model = parsed_fast(code, "keras")
+    assert model.input_shape == (None, 12, 12, 4)
+    t, got = _trace(model, model.input_shape)
+    assert t.ok and got == [("Conv2D", [None, 12, 12, 8], 3 * 3 * 4 * 8 + 8), ("Conv2D", [None, 12, 12, 8], 4 * 8 + 8),
+                            ("Add", [None, 12, 12, 8], 0), ("Concatenate", [None, 12, 12, 12], 0),
+                            ("GlobalAveragePooling2D", [None, 12], 0), ("Dense", [None, 3], 12 * 3 + 3)]
+    assert [r.inputs for r in t.rows] == [(-1,), (-1,), (0, 1), (2, -1), (3,), (4,)]
+    bad = parsed_fast(code.replace("padding='same'", "padding='valid'"), "keras")
+    t, _ = _trace(bad, bad.input_shape)
+    assert not t.ok and t.error[0] == 2 and "[None, 10, 10, 8] and [None, 12, 12, 8]" in t.error[1]
+
+
+def test_shapes_from_data_are_asked_for_as_the_input_shape():
+    code = ("import keras\nimport numpy as np\nx_train = np.load('x.npy')\n"
+            "inputs = keras.Input(shape=x_train.shape[1:])\nx = keras.layers.Conv1D(4, 3)(inputs)\n"
+            "model = keras.Model(inputs, x)\n")
+    model = parsed_fast(code, "keras")
+    assert model.input_shape is None and "x_train.shape[1:]" in model.needs_shape and "input_shape" in model.needs_shape
+    model = parsed_fast(code, "keras", input_shape=(None, 9, 2))
+    assert _trace(model, model.input_shape)[1] == [("Conv1D", [None, 7, 4], 3 * 2 * 4 + 4)]
+
+
+def test_variables_take_tuples_strings_booleans_and_dotted_names():
+    code = ("import torch.nn as nn\nnz = int(opt.nz)\n"
+            "model = nn.Sequential(nn.Conv2d(nz, 4, args.k, padding=args.pad, bias=args.bias))\n")
+    assert parsed_fast(code, "torch").unresolved == ["opt.nz", "args.k", "args.pad", "args.bias"]
+    model = parsed_fast(code, "torch", {"opt.nz": 3, "args.k": [3, 1], "args.pad": "same", "args.bias": False})
+    assert model.layers[0] == {"type": "Conv2d", "in_channels": 3, "out_channels": 4, "kernel_size": [3, 1],
+                               "padding": "same", "bias": False}
+
+
+def test_several_models_are_named_and_one_can_be_chosen():
+    code = BLOCKS + "\nclass Other(nn.Module):\n    def __init__(self):\n        super().__init__()\n" \
+                    "        self.fc = nn.Linear(4, 2)\n    def forward(self, x):\n        return self.fc(x)\n"
+    model = parsed_fast(code, "torch")
+    assert model.model_name == "Other" and set(model.candidates) == {"Block", "Net", "Other"}
+    assert any("Net" in n and "Other" in n for n in model.notes)
+    chosen = parsed_fast(code, "torch", model="Net", input_shape=(1, 3, 8, 8))
+    assert chosen.model_name == "Net" and chosen.names[-1] == "head"
+
+
+@pytest.mark.parametrize("forward, says", [
+    ("return self.conv(x).chunk(2, 1)[0]", "chunk"),
+    ("return self.attn(self.conv(x))", "Attention"),
+    ("return x @ x", "@"),
+    ("return self.conv(x) if x.sum() > 0 else x", "tensor"),
+])
+def test_what_forward_does_that_cannot_be_followed_is_named(forward, says):
+    code = ("import torch.nn as nn\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+            "        self.conv = nn.Conv2d(3, 4, 3)\n        self.attn = Attention(4)\n"
+            f"    def forward(self, x):\n        {forward}\n")
+    message = refused(code, "torch")
+    assert says in message and "line" in message
+
+
+@pytest.mark.parametrize("body", [
+    "def f(n):\n    return f(n + 1)\nmodel = f(0)\n",
+    "layers = []\nfor i in range(1000):\n    for j in range(1000):\n        layers.append(i)\nmodel = nn.Sequential(nn.Linear(2, 2))\n",
+    "class A(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.a = A()\n"
+    "    def forward(self, x):\n        return x\n",
+    "x = [1]\nfor _ in range(40):\n    x = x + x\n",
+])
+def test_recursion_and_loops_are_bounded(body):
+    start = time.perf_counter()
+    try:
+        parse_model("import torch.nn as nn\n" + body, "torch")
+    except CodeError as e:
+        assert re.search(r"steps|deep|items|model|numbers", str(e)), str(e)
+    assert time.perf_counter() - start < FAST
