@@ -624,7 +624,7 @@ KERAS_ALIASES = {**{f"MaxPool{d}D": f"MaxPooling{d}D" for d in (1, 2, 3)},
                  **{f"Convolution{d}DTranspose": f"Conv{d}DTranspose" for d in (2, 3)},
                  "SeparableConvolution2D": "SeparableConv2D", "SeparableConvolution1D": "SeparableConv1D",
                  "DepthwiseConvolution2D": "DepthwiseConv2D"}
-_KERAS_SHAPE_KEPT = ("Rescaling", "Normalization", "RandomFlip", "RandomRotation", "RandomZoom", "RandomContrast",
+_KERAS_SHAPE_KEPT = ("Rescaling", "RandomFlip", "RandomRotation", "RandomZoom", "RandomContrast",
                      "RandomTranslation", "RandomCrop", "RandomBrightness", "AutoContrast", "Masking")
 
 _KERAS_NO_EFFECT = {k: None for k in ("name", "trainable", "dtype", "kernel_initializer", "bias_initializer",

@@ -910,6 +910,60 @@ torch_model("torch-flatten-negative-dims", """
     )
 """, [2, 3, 8, 8])
 
+# ---- layer coverage: normalization, padding, resampling and preprocessing layers published models use
+
+torch_model("torch-norms-pads-pixel-unshuffle", """
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.pad = nn.ReplicationPad2d((1, 2, 0, 1))
+            self.conv = nn.Conv2d(3, 8, 3)
+            self.gn = nn.GroupNorm(2, 8)
+            self.unshuffle = nn.PixelUnshuffle(2)
+            self.cpad = nn.ConstantPad1d(2, 0.5)
+            self.ln = nn.LayerNorm([32, 6, 10])
+            self.inorm = nn.InstanceNorm2d(32)
+            self.up = nn.Upsample(size=(10, 12), mode="nearest")
+            self.zero = nn.ZeroPad2d(1)
+            self.ident = nn.Identity()
+
+        def forward(self, x):
+            x = self.gn(self.conv(self.pad(x)))
+            x = self.unshuffle(x)
+            x = self.cpad(x.flatten(2)).view(x.size(0), 32, 6, -1)
+            x = self.inorm(self.ln(x))
+            x = self.zero(self.up(x))
+            return self.ident(x.permute(0, 2, 3, 1).mean(dim=1, keepdim=True))
+
+    model = Net()
+""", [2, 3, 15, 15])
+
+keras_model("keras-preprocessing-crop-resize-layers", """
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(shape=(40, 36, 3))
+    x = layers.RandomFlip("horizontal")(inputs)
+    x = layers.Rescaling(1.0 / 255)(x)
+    x = layers.CenterCrop(32, 30)(x)
+    x = layers.Resizing(24, 24)(x)
+    x = layers.Conv2D(8, 3, padding="same")(x)
+    x = layers.Cropping2D(((1, 2), (0, 3)))(x)
+    x = layers.LayerNormalization(axis=-1)(x)
+    x = layers.Reshape((21 * 21, 8))(x)
+    x = layers.UpSampling1D(2)(x)
+    x = layers.Cropping1D((2, 0))(x)
+    x = layers.ZeroPadding1D(1)(x)
+    x = layers.AvgPool1D(4)(x)
+    x = layers.GlobalMaxPool1D()(x)
+    outputs = layers.Dense(3, activation="softmax")(x)
+    model = keras.Model(inputs, outputs)
+""")
+
 # ---- models as published (tests/golden/published.py): data flow, blocks, helpers, shapes from arguments
 
 from published import PUBLISHED  # noqa: E402 -- the script's own directory
