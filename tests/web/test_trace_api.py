@@ -466,3 +466,51 @@ def test_generated_models_answer_200_or_a_named_422(client, body):
     assert answer["total_params"] == sum(row["params"] for row in answer["layers"])
     for row in answer["layers"]:
         assert all(n is None or (isinstance(n, int) and n >= 0) for n in row["output_shape"]), (row, body)
+
+
+# ================================================================= published models, the ways they are written
+
+def test_text_cnn_takes_dotted_and_tuple_variables(client):
+    m = MODELS["torch-text-cnn-kim"]
+    asked = ok(client, {"framework": "torch", "code": m["code"], "input_shape": m["input_shape"]})
+    assert asked["ok"] is False and set(asked["unresolved"]) == set(m["variables"])
+    answer = ok(client, {"framework": "torch", "code": m["code"], "input_shape": m["input_shape"],
+                         "variables": m["variables"]})
+    assert answer["ok"] and answer["total_params"] == m["total_params"]
+    assert [r["name"] for r in answer["layers"] if r["name"]] == [r["name"] for r in m["layers"]]
+    cat = next(r for r in answer["layers"] if r["type"] == "cat")  # one input per kernel size, each shape shown
+    assert len(cat["inputs"]) == len(m["variables"]["args.kernel_sizes"])
+    assert cat["input_shapes"] == [[2, m["variables"]["args.kernel_num"]]] * 3
+
+
+def test_an_open_input_size_is_asked_for_and_the_request_answers_it(client):
+    m = MODELS["keras-io-text-classification-conv1d"]
+    r = post(client, {"framework": "keras", "code": m["code"]})
+    assert r.status_code == 422 and "shape=(None,)" in r.text and "input_shape" in r.text
+    answer = ok(client, {"framework": "keras", "code": m["code"], "input_shape": m["input_shape"]})
+    assert table(answer) == golden(m["id"]) and answer["total_params"] == m["total_params"]
+
+
+def test_the_model_to_trace_can_be_chosen(client):
+    m = MODELS["torch-dcgan-discriminator-opt-variables"]
+    answer = ok(client, {"framework": "torch", "code": m["code"], "input_shape": [2, 100, 1, 1],
+                         "variables": m["variables"], "model": "netG"})
+    assert answer["model"] == "netG" and answer["ok"]
+    assert answer["total_params"] == MODELS["torch-dcgan-generator-opt-variables"]["total_params"]
+    assert {"Generator", "Discriminator"} <= set(answer["candidates"])
+    r = post(client, {"framework": "torch", "code": m["code"], "input_shape": [2, 100, 1, 1],
+                      "variables": m["variables"], "model": "nothing"})
+    assert r.status_code == 422 and "nothing" in r.text and "Generator" in r.text
+
+
+def test_unet_rows_link_each_merge_to_both_of_its_inputs(client):
+    m = MODELS["torch-unet-transposed"]
+    answer = ok(client, {"framework": "torch", "code": m["code"], "input_shape": m["input_shape"]})
+    assert answer["ok"] and answer["total_params"] == 31_037_698
+    rows = answer["layers"]
+    cats = [r for r in rows if r["type"] == "cat"]
+    assert len(cats) == 4
+    for cat in cats:
+        skip, up = cat["inputs"]
+        assert rows[skip]["output_shape"] == cat["input_shapes"][0] and rows[up]["type"] == "pad"
+        assert cat["output_shape"][1] == sum(s[1] for s in cat["input_shapes"])

@@ -424,3 +424,27 @@ def test_pool_rows_link_to_the_pool_view(client):
     assert len(links) == 1
     pool = client.get(html.unescape(links[0]))
     assert pool.status_code == 200 and 'data-output-shape="[1, 2, 9]"' in pool.text  # (20 − 2) // 2
+
+
+# ================================================================= the data flow, drawn when it branches
+
+def test_a_branching_model_draws_its_flow_with_shapes_on_the_edges(client):
+    m = MODELS["keras-guide-toy-resnet"]
+    r = client.get(query(framework="keras", code=m["code"]))
+    part = live(r.text)
+    boxes = [n for n in part.all("li") if n.attrs.get("data-row") is not None]
+    assert len(boxes) == len(m["layers"])
+    adds = [b for b in boxes if "merge" in b.attrs.get("class", "")]
+    assert len(adds) == 2  # the two layers.add
+    first = adds[0].text()
+    assert "[None, 9, 9, 64]" in first and first.count("[None, 9, 9, 64]") >= 3  # two edges in, one out
+    assert any(a.attrs["href"].startswith("#flow-") for b in boxes for a in b.all("a"))  # skips link ahead
+    chain = client.get(query(**{"framework": "torch", "code": Q2_CODE, "input_shape": "4,16,100"}))
+    assert not [n for n in live(chain.text).all("li") if n.attrs.get("data-row") is not None]  # a chain: no graph
+
+
+def test_merge_rows_show_each_incoming_shape(client):
+    m = MODELS["keras-guide-toy-resnet"]
+    got = rows(client.get(query(framework="keras", code=m["code"])).text)
+    add = next(row for row in got if row["cells"][1].startswith("Add"))
+    assert add["text"].count("[None, 9, 9, 64]") >= 3  # from #…, from #…, and the output
