@@ -188,7 +188,7 @@ class ShapeOf:
 
 
 class Func:
-    def __init__(self, node: ast.FunctionDef | ast.Lambda, scope: dict, owner: "Obj | None" = None):
+    def __init__(self, node: ast.FunctionDef | ast.Lambda, scope: dict, owner: Obj | None = None):
         self.node, self.scope, self.owner = node, scope, owner
 
 
@@ -340,11 +340,11 @@ class _Run:
                 self.unresolved.append(name)
 
     def number(self, v, node, where: str = ""):
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            if abs(v) > MAX_NUMBER or (isinstance(v, float) and not math.isfinite(v)):
-                label = f"{where} = " if where else ""
-                raise CodeError(f"line {_line(node)}: {label}`{_text(node)}` is {'too large' if abs(v) > 1e30 else v}, "
-                                "larger than Convscope reads (|x| ≤ 2^31)")
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and (
+                abs(v) > MAX_NUMBER or (isinstance(v, float) and not math.isfinite(v))):
+            label = f"{where} = " if where else ""
+            raise CodeError(f"line {_line(node)}: {label}`{_text(node)}` is {'too large' if abs(v) > 1e30 else v}, "
+                            "larger than Convscope reads (|x| ≤ 2^31)")
         return v
 
     def unknown_error(self, u: Unknown, node, what: str) -> CodeError:
@@ -509,9 +509,7 @@ class _Run:
         elif isinstance(target, ast.Subscript):
             obj = self.ev(target.value, scope)
             key = self.ev(target.slice, scope)
-            if isinstance(obj, dict) and isinstance(key, (str, int)):
-                obj[key] = value
-            elif isinstance(obj, list) and isinstance(key, int) and -len(obj) <= key < len(obj):
+            if isinstance(obj, dict) and isinstance(key, (str, int)) or isinstance(obj, list) and isinstance(key, int) and -len(obj) <= key < len(obj):
                 obj[key] = value
             elif isinstance(obj, Seq) and isinstance(key, (str, int)):
                 obj.children.append((str(key), value))
@@ -730,7 +728,7 @@ class _Run:
                 return Unknown(v.kind, _text(node), tuple(dict.fromkeys(
                     [*(a.names if isinstance(a, Unknown) else ()), *(b.names if isinstance(b, Unknown) else ())])),
                     _line(node))
-        num = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)  # noqa: E731
+        num = lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
         if num(a) and num(b):
             if isinstance(op, ast.Pow):
                 if b < 0 or b > 64 or (abs(a) > 1 and b * math.log2(abs(a)) > 31):
@@ -860,7 +858,7 @@ class _Run:
                 if isinstance(key, str):
                     return dict(obj.children)[key]
                 return obj.children[key][1]
-            if isinstance(obj, (list, tuple, str)) and (isinstance(key, slice) or isinstance(key, int)):
+            if isinstance(obj, (list, tuple, str)) and isinstance(key, (slice, int)):
                 return obj[key]
             if isinstance(obj, dict):
                 return obj[key]
@@ -1109,9 +1107,8 @@ class _Run:
                 for key, child in items:
                     obj.attrs[str(key)] = child
             return None  # super().__init__(): nn.Module's own bookkeeping
-        if isinstance(t, Mod):
-            if name in ("to", "cuda", "cpu", "eval", "train"):
-                return t
+        if isinstance(t, Mod) and name in ("to", "cuda", "cpu", "eval", "train"):
+            return t
         return Unknown("expr", _text(node), (), _line(node))
 
     def str_format(self, fmt: str, args, kwargs, node):
@@ -1248,9 +1245,9 @@ class _Run:
         if path.startswith(("torch", "F")) or tensors or (args and isinstance(args[0], (list, tuple)) and any(
                 isinstance(a, Ten) for a in args[0])):
             return self.torch_function(func, args, kwargs, node)
-        if path.startswith("math.") and args and all(isinstance(a, (int, float)) for a in args):
-            if name in ("floor", "ceil", "sqrt", "log2", "log", "prod", "gcd"):
-                return self.number(getattr(math, name)(*args), node)
+        if path.startswith("math.") and args and all(isinstance(a, (int, float)) for a in args) and name in (
+                "floor", "ceil", "sqrt", "log2", "log", "prod", "gcd"):
+            return self.number(getattr(math, name)(*args), node)
         return Unknown("expr", _text(node), (), _line(node))
 
     def check_modules(self, children, node):
@@ -1510,11 +1507,11 @@ class _Run:
         if name in ("Model", "Functional"):
             inputs = args[0] if args else kwargs.get("inputs")
             outputs = args[1] if len(args) > 1 else kwargs.get("outputs")
-            as_list = lambda v: list(v.values()) if isinstance(v, dict) else list(v) if isinstance(v, (list, tuple)) else [v]  # noqa: E731
+            as_list = lambda v: list(v.values()) if isinstance(v, dict) else list(v) if isinstance(v, (list, tuple)) else [v]
             for t in [*as_list(inputs), *as_list(outputs)]:
                 self.tensor(t, node, "Model")
             return KModel(as_list(inputs), as_list(outputs), _line(node), kwargs.get("name"))
-        if name == "Input" or (name == "InputLayer" and False):
+        if name == "Input":
             return self.keras_input(args, kwargs, node)
         if name in _KERAS_MERGE_FUNCS or name.lower() in _KERAS_MERGE_FUNCS and not name[:1].isupper():
             merge = _KERAS_MERGE_FUNCS[name.lower()]
@@ -1547,9 +1544,7 @@ class _Run:
 
     def input_shape_value(self, shape, key, node, name):
         """An input shape from the code; None when it must come from the request (data, an open length)."""
-        if isinstance(shape, (SizeRef, ShapeOf)) or isinstance(shape, Unknown) or shape is None:
-            if isinstance(shape, Unknown) and shape.kind == "name" and len(shape.names) == 1 and "." not in shape.text:
-                pass
+        if isinstance(shape, (SizeRef, ShapeOf, Unknown)) or shape is None:
             self.shape_why = (f"line {_line(node)}: {name}({key}={getattr(shape, 'text', shape)}) comes from data or "
                               "code Convscope does not run: give input_shape (batch first, e.g. [None, 28, 28, 1])")
             return None
@@ -1851,7 +1846,7 @@ def parse_model(code: str, framework: str | None = None, variables: dict[str, An
     parsed.model_name, parsed.candidates = run.model_name, getattr(run, "candidates", [])
     if framework == "keras":
         shapes = run.source_shapes or [None]
-        parsed.input_shape = shapes[0] if input_shape is None or shapes[0] is None else shapes[0]
+        parsed.input_shape = shapes[0]
         if input_shape is not None:
             parsed.input_shape = tuple(input_shape)
         parsed.sources = [s for s in shapes[1:]]

@@ -10,8 +10,9 @@ r_out = r_in + (k_eff − 1)·j_in and j_out = j_in·stride, per spatial axis.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ..core.cost import layer_cost
 from ..core.forward import output_shape
@@ -739,8 +740,8 @@ def trace(framework: str, input_shape: tuple[int | None, ...], specs: list[dict[
             if isinstance(e, MergeError) and e.axis is not None:
                 message += history(refs, e.axis, t.rows, starts, batch_known)
             received = " and ".join(str(show_shape(s, batch_known)) for s in in_shapes)
-            return Trace(framework, t.input_shape, batch_known, t.rows, (i, f"{spec.get('type')} received {received}: "
-                                                                          f"{message}"))
+            failure = f"{spec.get('type')} received {received}: {message}"
+            return Trace(framework, t.input_shape, batch_known, t.rows, (i, failure))
         t.rows.append(Row(i, spec.get("type", "?"), spec, shape, step.shape, step.params, step.macs,
                           None if r is None else tuple(r), None if j is None else tuple(j), step.note,
                           names[i] if names and i < len(names) else None, refs, tuple(in_shapes)))

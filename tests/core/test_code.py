@@ -667,8 +667,8 @@ def test_unknown_layers_called_positionally_are_named(code, framework, name):
 
 @pytest.mark.parametrize("code, framework", [
     ("import torch.nn as nn\nmodel = nn.Sequential(nn.Linear(3, 2))", "torch"),
-    ("class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(3, 2)\n"
-     "    def forward(self, x):\n        return self.fc(x)\n", "torch"),
+    (("class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.fc = nn.Linear(3, 2)\n"
+      "    def forward(self, x):\n        return self.fc(x)\n"), "torch"),
     ("from tensorflow import keras\nmodel = keras.Sequential([keras.layers.Dense(2)])", "keras"),
     ("model = Sequential()\nmodel.add(Dense(2, input_shape=(3,)))", "keras"),
 ])
@@ -817,8 +817,8 @@ def test_what_forward_does_that_cannot_be_followed_is_named(forward, says):
 @pytest.mark.parametrize("body", [
     "def f(n):\n    return f(n + 1)\nmodel = f(0)\n",
     "layers = []\nfor i in range(1000):\n    for j in range(1000):\n        layers.append(i)\nmodel = nn.Sequential(nn.Linear(2, 2))\n",
-    "class A(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.a = A()\n"
-    "    def forward(self, x):\n        return x\n",
+    ("class A(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.a = A()\n"
+     "    def forward(self, x):\n        return x\n"),
     "x = [1]\nfor _ in range(40):\n    x = x + x\n",
 ])
 def test_recursion_and_loops_are_bounded(body):

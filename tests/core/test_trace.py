@@ -43,7 +43,7 @@ def module_rows(model, rows):
 
 @pytest.mark.parametrize("model", [m for m in MODELS if "error" not in m], ids=lambda m: m["id"])
 def test_shapes_and_params_match_the_framework(model):
-    parsed, t, rows = run(model)
+    _, t, rows = run(model)
     assert t.ok, t.error
     assert module_rows(model, rows) == recorded_rows(model)
     assert t.total_params == model["total_params"]
@@ -81,7 +81,7 @@ def test_the_golden_set_holds_the_published_models_the_issue_names():
 
 def test_a_skip_one_pixel_off_says_where_each_size_came_from():
     model = next(m for m in MODELS if m["id"] == "torch-error-unet-skip-off-by-one")
-    parsed, t, rows = run(model)
+    parsed, t, _ = run(model)
     index, message = t.error
     side = 30 // 2  # the skip: 15 after the first pool
     up = (side // 2) * 2  # the other branch: pooled to 7 (floor), doubled back to 14 by the transposed conv

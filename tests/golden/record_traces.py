@@ -966,7 +966,7 @@ keras_model("keras-preprocessing-crop-resize-layers", """
 
 # ---- models as published (tests/golden/published.py): data flow, blocks, helpers, shapes from arguments
 
-from published import PUBLISHED  # noqa: E402 -- the script's own directory
+from published import PUBLISHED
 
 for _entry in PUBLISHED:
     MODELS.append({"input_dtype": None, "input_from": "code" if _entry["input_shape"] is None else "request",

@@ -439,7 +439,7 @@ def test_a_branching_model_draws_its_flow_with_shapes_on_the_edges(client):
     first = adds[0].text()
     assert "[None, 9, 9, 64]" in first and first.count("[None, 9, 9, 64]") >= 3  # two edges in, one out
     assert any(a.attrs["href"].startswith("#flow-") for b in boxes for a in b.all("a"))  # skips link ahead
-    chain = client.get(query(**{"framework": "torch", "code": Q2_CODE, "input_shape": "4,16,100"}))
+    chain = client.get(query(framework="torch", code=Q2_CODE, input_shape="4,16,100"))
     assert not [n for n in live(chain.text).all("li") if n.attrs.get("data-row") is not None]  # a chain: no graph
 
 
