@@ -142,6 +142,14 @@ _SAME_TENSOR = {"contiguous", "float", "double", "half", "clone", "detach", "cpu
 _KERAS_MERGE_FUNCS = {"add": "Add", "subtract": "Subtract", "multiply": "Multiply", "average": "Average",
                       "maximum": "Maximum", "minimum": "Minimum", "concatenate": "Concatenate"}
 _RNNS = {"LSTM", "GRU", "RNN"}
+# keywords that change how a layer is trained, stored or named, never a shape: a value Convscope cannot read is dropped
+_NO_EFFECT = {"kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer",
+              "activity_regularizer", "kernel_constraint", "bias_constraint", "depthwise_initializer",
+              "pointwise_initializer", "depthwise_regularizer", "pointwise_regularizer", "depthwise_constraint",
+              "pointwise_constraint", "embeddings_initializer", "embeddings_regularizer", "recurrent_initializer",
+              "recurrent_regularizer", "beta_initializer", "gamma_initializer", "moving_mean_initializer",
+              "moving_variance_initializer", "beta_regularizer", "gamma_regularizer", "device", "dtype", "name",
+              "trainable", "seed"}
 _LIBRARIES = {"nn": "torch.nn", "F": "torch.nn.functional", "torch": "torch", "keras": "keras", "layers": "keras.layers",
               "tf": "tensorflow", "models": "keras.models", "np": "numpy", "math": "math", "functional": "torch.nn.functional"}
 _BUILTINS = {"range", "len", "int", "float", "round", "min", "max", "abs", "sum", "list", "tuple", "dict", "enumerate",
@@ -878,11 +886,12 @@ class _Run:
                 args.append(self.arg(a, scope, layer, i, None))
         for kw in node.keywords:
             if kw.arg is None:
-                if layer:
-                    raise CodeError(f"line {node.lineno}: {layer}(**…) cannot be read; write the keywords out")
                 value = self.ev(kw.value, scope)
                 if isinstance(value, dict):
                     kwargs.update({str(k): v for k, v in value.items()})
+                elif layer:
+                    raise CodeError(f"line {node.lineno}: {layer}(**{_text(kw.value, 30)}) cannot be read: its keywords "
+                                    "are not a dict the code writes out; write the keywords out")
                 continue
             kwargs[kw.arg] = self.arg(kw.value, scope, layer, None, kw.arg)
         return self.call(func, args, kwargs, node)
@@ -930,6 +939,9 @@ class _Run:
             return self.call_func(Func(forward.node, forward.scope, func), args, kwargs, node)
         if isinstance(func, Mod):
             return self.apply_layer(func, args, kwargs, node)
+        if isinstance(func, Seq) and func.kind == "keras":  # a Sequential used as a layer: one row, as Keras lists it
+            mod = self.nested(func)
+            return self.record(mod.spec, [self.tensor(args[0] if args else None, node, "Sequential")], mod.name, node)
         if isinstance(func, Seq):
             if not args:
                 raise CodeError(f"line {_line(node)}: call the Sequential on a tensor")
@@ -1267,6 +1279,10 @@ class _Run:
             raise CodeError(f"line {_line(node)}: {name} takes at most {len(positional)} positional arguments "
                             f"here ({', '.join(positional) or 'none'}); name the others")
         for key, value in [*zip(positional, args), *kwargs.items()]:
+            if key in _NO_EFFECT and isinstance(value, (Unknown, Ext, Method, Func, Cls, Obj)):
+                continue  # keras.regularizers.l2(1e-4), device=…, dtype=torch.float32: the shapes do not change
+            if key == "activation" and isinstance(value, Ext):  # activation=tf.nn.relu, keras.activations.relu
+                value = value.name
             spec[key] = self.plain(value, node, f"{name} {key}")
         return spec
 
@@ -1276,8 +1292,9 @@ class _Run:
             if value.kind == "name":
                 self.ask(value)
                 return None
-            raise CodeError(f"line {_line(node)}: cannot read {where} = `{value.text}`: write a number, a tuple, a "
-                            "string or a name (see 'variables')")
+            raise CodeError(f"line {_line(node)}: cannot read {where} = `{value.text}`: only running the code would "
+                            "give it; write the value there (a number, a tuple, a string), or a name whose value you "
+                            "give in variables")
         if isinstance(value, (SizeRef, ShapeOf)):
             self.need_shape(f"line {_line(node)}: `{value.text}`")
         if isinstance(value, (list, tuple)):

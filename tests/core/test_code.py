@@ -229,10 +229,13 @@ def test_names_the_code_does_not_define_are_asked_for(framework, arg, asked):
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
-def test_double_star_kwargs_in_a_layer_call_is_named(framework):
+def test_double_star_kwargs_in_a_layer_call_are_read_from_a_dict_or_named(framework):
     call = {"torch": "nn.Sequential(nn.Linear(**cfg))", "keras": "models.Sequential([layers.Dense(**cfg)])"}[framework]
-    message = refused(f"cfg = {{'in_features': 3, 'out_features': 2, 'units': 2}}\nmodel = {call}\n", framework)
-    assert "**" in message and ("Linear" if framework == "torch" else "Dense") in message
+    cfg = {"torch": "{'in_features': 3, 'out_features': 2}", "keras": "{'units': 2}"}[framework]
+    model = parsed_fast(f"cfg = {cfg}\nmodel = {call}\n", framework)
+    assert model.layers[0][KEYWORD[framework] if framework == "keras" else "out_features"] == 2
+    message = refused(f"cfg = load_config()\nmodel = {call}\n", framework)
+    assert "**cfg" in message and ("Linear" if framework == "torch" else "Dense") in message
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
