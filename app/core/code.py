@@ -333,6 +333,7 @@ class _Run:
         self.candidates: list[str] = []
         self.model_name: str | None = None
         self.owners: list = []  # the object whose method runs (for super())
+        self.in_layer_arg = 0  # > 0 while a layer's argument is read: an unknown name there is a question
         self.data_names: dict[str, str] = {}  # top-level names computed from data: name -> the expression
 
     # ------------------------------------------------------------------ bookkeeping
@@ -401,6 +402,8 @@ class _Run:
         """The paste's own statements, in order; one that cannot be followed is skipped and the names it
         assigns remember why (said only if the model uses them)."""
         for stmt in self.tree.body:
+            if isinstance(stmt, ast.For) and self.training_loop(stmt):
+                continue
             try:
                 self.stmt(stmt, None)
             except (CodeError, NeedShape, _Return, _Break, _Continue, RecursionError) as e:
@@ -412,6 +415,15 @@ class _Run:
                 for target in _targets(stmt):
                     self.bad[target] = message
                     self.globals.pop(target, None)
+
+    def training_loop(self, stmt: ast.For) -> bool:
+        """A top-level loop over data or epochs (`for x, y in loader`, `for epoch in range(100)`) builds no model:
+        skipped, so it neither spends the step budget nor asks for the loader."""
+        try:
+            items = self.ev(stmt.iter, None)
+        except (CodeError, NeedShape):
+            return True
+        return isinstance(items, Unknown) or (isinstance(items, (range, list, tuple)) and len(items) > 64)
 
     def stmt(self, stmt: ast.stmt, scope: dict | None) -> None:
         self.tick()
@@ -549,6 +561,8 @@ class _Run:
         if isinstance(value, Seq):
             return [c for _, c in value.children]
         if isinstance(value, Unknown):
+            if not self.strict:
+                return []
             if value.kind == "name":
                 self.ask(value)
                 return []
@@ -559,6 +573,8 @@ class _Run:
 
     def truth(self, value, node) -> bool:
         if isinstance(value, Unknown):
+            if not self.strict and not self.in_layer_arg:
+                return False
             if value.kind == "name":
                 self.ask(value)
                 return False
@@ -902,6 +918,7 @@ class _Run:
         if key is None:
             positional = _POSITIONAL[self.fw].get(layer, ())
             key = positional[i] if i < len(positional) else f"argument {i + 1}"
+        self.in_layer_arg += 1
         try:
             return self.ev(a, scope)
         except CodeError as e:
@@ -909,6 +926,8 @@ class _Run:
             if key not in message:
                 message = re.sub(r"^(line \d+: )?", lambda m: f"{m.group(0)}{layer} {key}: ", message, count=1)
             raise CodeError(message) from None
+        finally:
+            self.in_layer_arg -= 1
 
     def layer_name(self, func) -> str | None:
         if isinstance(func, Ext) and func.name[:1].isupper() and func.name in _POSITIONAL[self.fw]:

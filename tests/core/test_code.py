@@ -831,3 +831,17 @@ def test_recursion_and_loops_are_bounded(body):
     except CodeError as e:
         assert re.search(r"steps|deep|items|model|numbers", str(e)), str(e)
     assert time.perf_counter() - start < FAST
+
+
+def test_a_whole_training_script_around_the_model_is_read_past():
+    code = ("import torch\nimport torch.nn as nn\nfrom torch.utils.data import DataLoader\n"
+            "train_loader = DataLoader(dataset, batch_size=64, shuffle=True)\n"
+            "device = 'cuda' if torch.cuda.is_available() else 'cpu'\n"
+            "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+            "        self.fc = nn.Linear(784, 10)\n    def forward(self, x):\n        return self.fc(x.view(x.size(0), -1))\n"
+            "model = Net().to(device)\noptimizer = torch.optim.SGD(model.parameters(), lr=0.01)\n"
+            "for epoch in range(1000):\n    for images, labels in train_loader:\n        loss = criterion(model(images), labels)\n"
+            "        loss.backward()\n")
+    model = parsed_fast(code, "torch", input_shape=(2, 1, 28, 28))
+    assert model.unresolved == [] and model.names == [None, "fc"]  # the view, then the module
+    assert _trace(model, (2, 1, 28, 28))[1][-1] == ("Linear", [2, 10], 7850)

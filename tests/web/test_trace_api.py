@@ -7,6 +7,7 @@ Expected shapes and parameter counts are the recordings in tests/golden/traces.j
 Keras) or the frameworks' formulas written out here.
 """
 import json
+import re
 import time
 import urllib.error
 import urllib.request
@@ -343,7 +344,7 @@ HOSTILE = {
     "1e400": "model = nn.Sequential(nn.Linear(1e400, 3))",
     "10000-digits": "model = nn.Sequential(nn.Linear(1" + "0" * 9_999 + ", 3))",
     "import": "model = nn.Sequential(nn.Linear(__import__('os').system('echo pwned'), 3))",
-    "kwargs": "model = nn.Sequential(nn.Linear(**{'in_features': 3}))",
+    "kwargs": "model = nn.Sequential(nn.Linear(**load_config()))",
     "tuple-100": "model = nn.Sequential(nn.Conv2d(3, 2, (" + ", ".join(["1"] * 100) + ")))",
     "null": "model = nn.Sequential(nn.Linear(3, 2))\x00",
     "nodes": "model = nn.Sequential(nn.Linear(3, 2))\n" + "a+a+a+a+a+a+a+a\n" * 700,
@@ -514,3 +515,17 @@ def test_unet_rows_link_each_merge_to_both_of_its_inputs(client):
         skip, up = cat["inputs"]
         assert rows[skip]["output_shape"] == cat["input_shapes"][0] and rows[up]["type"] == "pad"
         assert cat["output_shape"][1] == sum(s[1] for s in cat["input_shapes"])
+
+
+def test_deep_recursion_and_endless_loops_in_the_paste_are_422_fast(client):
+    for code in ("def f(n):\n    return f(n + 1)\nmodel = f(0)\n",
+                 "class A(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.a = A()\n"
+                 "    def forward(self, x):\n        return x\nmodel = A()\n",
+                 "xs = []\nfor i in range(2000):\n    for j in range(2000):\n        xs.append(i)\n"
+                 "model = nn.Sequential(nn.Linear(3, 2))\n"):
+        start = time.perf_counter()
+        r = post(client, {"framework": "torch", "input_shape": [1, 3], "code": code})
+        assert time.perf_counter() - start < 2
+        assert r.status_code in (200, 422) and r.status_code != 500
+        if r.status_code == 422:
+            assert re.search(r"steps|deep|items|model", r.text), r.text
