@@ -173,7 +173,7 @@ def flow_graph(t, rows, failing) -> list[dict]:
                  for label, shape, src in zip(row["from"], row["in_shapes"], r.inputs)]
         to = [i for i in used.get(r.index, []) if i != r.index + 1]
         boxes.append({"index": r.index, "type": r.type, "name": row["name"], "edges": edges,
-                      "merge": len(r.inputs) > 1, "to": to, "shape": row["shape"]})
+                      "merge": len(r.inputs) > 1, "to": to, "shape": row["shape"], "explore": row["explore"]})
     return boxes
 
 

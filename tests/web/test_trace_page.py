@@ -439,6 +439,9 @@ def test_a_branching_model_draws_its_flow_with_shapes_on_the_edges(client):
     first = adds[0].text()
     assert "[None, 9, 9, 64]" in first and first.count("[None, 9, 9, 64]") >= 3  # two edges in, one out
     assert any(a.attrs["href"].startswith("#flow-") for b in boxes for a in b.all("a"))  # skips link ahead
+    links = [a.attrs["href"] for b in boxes for a in b.all("a")]
+    assert "#row-0" in links and any(h.startswith("/explore?") for h in links)  # to the table row, to the view
+    assert part.one("tr", id="row-0")
     chain = client.get(query(framework="torch", code=Q2_CODE, input_shape="4,16,100"))
     assert not [n for n in live(chain.text).all("li") if n.attrs.get("data-row") is not None]  # a chain: no graph
 
