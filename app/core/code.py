@@ -1659,10 +1659,7 @@ class _Run:
                 self.notes.append(f"the paste defines several models ({', '.join(n for n, _ in top)}); traced {name}, "
                                   "the last: choose another with model")
             return self.instantiate(cls, [], self.constructor_variables(cls), self.tree), name
-        if self.bad:
-            raise CodeError(next(reversed(self.bad.values())))
-        raise CodeError("found no model: Convscope reads Keras Sequential([...]) / model.add(...) / functional "
-                        "layers, and PyTorch nn.Sequential(...) or an nn.Module class")
+        raise self.no_model()
 
     def constructor_variables(self, cls: Cls) -> dict:
         """The model class is built by the paste without arguments: variables give its constructor's."""
@@ -1727,10 +1724,23 @@ class _Run:
             return self.keras_functional(model)
         if self.nodes:
             return  # the functional API without keras.Model(...): every layer called
+        raise self.no_model()
+
+    def no_model(self) -> CodeError:
+        """Why nothing traceable was found, in the words that help: a library model, a subclassed Keras model."""
+        for name in ("model", "net", *[n for n, _ in reversed(self.assigned)]):
+            if name in self.data_names:
+                return CodeError(f"`{name} = {self.data_names[name]}` builds the model inside a library Convscope does "
+                                 "not read: paste the model's own code (its classes or layers)")
+            value = self.globals.get(name)
+            if isinstance(value, Obj) and self.fw == "keras":
+                return CodeError(f"{name} is a {value.cls.name}, a subclassed Keras model (call() written by hand): "
+                                 "Convscope follows Sequential and functional Keras models; write it with "
+                                 "keras.Input(...) and layers called on tensors")
         if self.bad:
-            raise CodeError(next(reversed(self.bad.values())))
-        raise CodeError("found no model: Convscope reads Keras Sequential([...]) / model.add(...) / functional "
-                        "layers, and PyTorch nn.Sequential(...) or an nn.Module class")
+            return CodeError(next(reversed(self.bad.values())))
+        return CodeError("found no model: Convscope reads Keras Sequential([...]) / model.add(...) / functional "
+                         "layers, and PyTorch nn.Sequential(...) or an nn.Module class")
 
     def keras_sequential(self, seq: Seq) -> None:
         shape, mods = seq.input_shape, []
