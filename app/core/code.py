@@ -251,6 +251,13 @@ class Method:
         self.target, self.name = target, name
 
 
+class Sample:
+    """torch.randn(1, 3, 224, 224) written at the top level: the paste's own example input."""
+
+    def __init__(self, shape: tuple):
+        self.shape = shape
+
+
 class Super:
     def __init__(self, obj=None):
         self.obj = obj
@@ -334,6 +341,7 @@ class _Run:
         self.model_name: str | None = None
         self.owners: list = []  # the object whose method runs (for super())
         self.in_layer_arg = 0  # > 0 while a layer's argument is read: an unknown name there is a question
+        self.example_input = None  # (module, shape) from `model(torch.randn(...))` in the paste
         self.data_names: dict[str, str] = {}  # top-level names computed from data: name -> the expression
 
     # ------------------------------------------------------------------ bookkeeping
@@ -945,6 +953,10 @@ class _Run:
         if isinstance(func, Ext):
             return self.external(func, args, kwargs, node)
         tensors = [a for a in args if isinstance(a, (Ten, list, tuple))]
+        if isinstance(func, (Obj, Seq, Mod)) and args and isinstance(args[0], Sample):
+            if not self.strict and self.example_input is None:  # model(torch.randn(1, 3, 224, 224)): the input
+                self.example_input = (func, args[0].shape)
+            return Unknown("expr", _text(node), (), _line(node))
         if isinstance(func, Obj):
             forward = func.cls.lookup("forward") or func.cls.lookup("call")
             if not isinstance(forward, Func) and _container(func.cls) == "Sequential":
@@ -1106,6 +1118,12 @@ class _Run:
             if name == "extend" and args:
                 for c in self.iterate(args[0], node):
                     t.children.append((str(len(t.children)), c))
+                return None
+            if name == "build" and t.kind == "keras" and (args or kwargs.get("input_shape")):
+                shape = args[0] if args else kwargs.get("input_shape")
+                if isinstance(shape, (list, tuple)) and all(v is None or isinstance(v, int) for v in shape) \
+                        and None not in shape[1:]:
+                    t.input_shape = tuple(shape)
                 return None
             if name in ("summary", "compile", "build", "to", "cuda", "cpu", "eval", "train"):
                 return t if name in ("to", "cuda", "cpu", "eval", "train") else None
@@ -1393,6 +1411,12 @@ class _Run:
         if name in ("tensor", "as_tensor") and args and not isinstance(args[0], Ten):  # sizes held in a tensor
             v = args[0]
             return v[0] if isinstance(v, list) and len(v) == 1 else v
+        if name in ("randn", "rand", "zeros", "ones", "empty", "randint"):
+            sizes = args[2] if name == "randint" and len(args) > 2 else kwargs.get("size") if name == "randint" else \
+                (args[0] if len(args) == 1 and isinstance(args[0], (list, tuple)) else args)
+            if isinstance(sizes, (list, tuple)) and sizes and all(
+                    isinstance(n, int) and not isinstance(n, bool) and 0 < n <= MAX_NUMBER for n in sizes):
+                return Sample(tuple(sizes))
         if name in ("randn", "rand", "zeros", "ones", "empty", "tensor", "from_numpy", "randint", "arange"):
             return Unknown("expr", _text(node), (), _line(node))
         if not isinstance(x, Ten):
@@ -1678,6 +1702,8 @@ class _Run:
         shape = None
         if self.request_shape is not None:
             shape = tuple(self.request_shape)
+        elif self.example_input is not None and self.example_input[0] is root:
+            shape = self.example_shape = self.example_input[1]
         x = Ten(-1, shape, "torch")
         try:
             self.call(root, [x], {}, self.tree)
@@ -1900,4 +1926,8 @@ def parse_model(code: str, framework: str | None = None, variables: dict[str, An
             parsed.needs_shape = getattr(run, "shape_why", None)
     if run.needs_shape and not parsed.needs_shape:
         parsed.needs_shape = run.needs_shape
+    if framework == "torch" and input_shape is None and getattr(run, "example_shape", None):
+        parsed.input_shape = run.example_shape
+        parsed.notes.append(f"the input shape {list(run.example_shape)} is the one the code feeds the model "
+                            "(torch.randn(...)); give input_shape to trace another")
     return parsed

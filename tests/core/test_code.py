@@ -859,3 +859,17 @@ def test_a_whole_training_script_around_the_model_is_read_past():
 def test_refusals_say_what_to_do(code, framework, words):
     message = refused(code, framework)
     assert all(w in message for w in words), message
+
+
+def test_the_pastes_own_example_input_and_build_call_give_the_input_shape():
+    code = ("import torch\nimport torch.nn as nn\nmodel = nn.Sequential(nn.Conv2d(3, 4, 3), nn.Flatten())\n"
+            "x = torch.randn(2, 3, 8, 8)\nprint(model(x).shape)\n")
+    model = parsed_fast(code, "torch")
+    assert model.input_shape == (2, 3, 8, 8) and model.notes
+    assert _trace(model, model.input_shape)[1][-1] == ("Flatten", [2, 4 * 6 * 6], 0)
+    assert parsed_fast(code, "torch", input_shape=(1, 3, 5, 5)).input_shape is None  # the request wins
+    keras = ("from keras import layers, models\nmodel = models.Sequential([layers.Conv2D(4, 3), layers.Flatten()])\n"
+             "model.build((None, 8, 8, 3))\nmodel.summary()\n")
+    model = parsed_fast(keras, "keras")
+    assert model.input_shape == (None, 8, 8, 3)
+    assert _trace(model, model.input_shape)[1][-1] == ("Flatten", [None, 6 * 6 * 4], 0)
