@@ -1450,8 +1450,9 @@ class _Run:
                     spec[k] = self.plain(self.size_value(v, node), node, f"{name} {k}")
             return self.op(spec, [x], node)
         if name in ("normalize", "dropout_", "clone", "detach", "clamp", "abs", "exp", "log", "sqrt", "square",
-                    "neg", "sign"):
-            return x
+                    "neg", "sign", "randn_like", "rand_like", "zeros_like", "ones_like", "empty_like", "full_like",
+                    "clip", "pow", "rsqrt", "reciprocal", "erf"):
+            return x  # elementwise: the shape stays
         raise CodeError(f"line {_line(node)}: `{_text(node)}`: {func.path} on a tensor is not followed; Convscope "
                         "follows layers, torch.cat/stack/flatten, + and *, F.* activations, pooling, pad and "
                         "interpolate, and view/reshape/permute")
