@@ -451,3 +451,15 @@ def test_merge_rows_show_each_incoming_shape(client):
     got = rows(client.get(query(framework="keras", code=m["code"])).text)
     add = next(row for row in got if row["cells"][1].startswith("Add"))
     assert add["text"].count("[None, 9, 9, 64]") >= 3  # from #…, from #…, and the output
+
+
+def test_a_paste_with_several_models_offers_a_choice(client):
+    m = MODELS["torch-dcgan-discriminator-opt-variables"]
+    params = {"framework": "torch", "code": m["code"], "input_shape": "2,100,1,1",
+              **{f"var_{k}": v for k, v in m["variables"].items()}}
+    whole = client.get(query(**params)).text
+    assert 'name="model"' in whole and "Generator" in whole and "Discriminator" in whole
+    chosen = rows(client.get(query(**params, model="netG")).text)
+    assert chosen[-1]["shape"] == [2, 3, 64, 64]  # the generator's image
+    assert f"{MODELS['torch-dcgan-generator-opt-variables']['total_params']:,}" in client.get(
+        query(**params, model="netG")).text
