@@ -850,11 +850,11 @@ def test_a_whole_training_script_around_the_model_is_read_past():
 @pytest.mark.parametrize("code, framework, words", [
     ("import torchvision\nmodel = torchvision.models.resnet18(weights=None)\n", "torch",
      ["torchvision.models.resnet18", "paste the model's own code"]),
-    ("import keras\nclass M(keras.Model):\n    def __init__(self):\n        super().__init__()\n"
-     "        self.d = keras.layers.Dense(3)\n    def call(self, x):\n        return self.d(x)\nmodel = M()\n", "keras",
+    (("import keras\nclass M(keras.Model):\n    def __init__(self):\n        super().__init__()\n"
+      "        self.d = keras.layers.Dense(3)\n    def call(self, x):\n        return self.d(x)\nmodel = M()\n"), "keras",
      ["subclassed Keras model", "keras.Input"]),
-    ("import tensorflow as tf\ninputs = tf.keras.Input((8,))\nx = tf.reshape(inputs, (-1, 2, 4))\n"
-     "model = tf.keras.Model(inputs, x)\n", "keras", ["tf.reshape", "layers.Reshape"]),
+    (("import tensorflow as tf\ninputs = tf.keras.Input((8,))\nx = tf.reshape(inputs, (-1, 2, 4))\n"
+      "model = tf.keras.Model(inputs, x)\n"), "keras", ["tf.reshape", "layers.Reshape"]),
 ])
 def test_refusals_say_what_to_do(code, framework, words):
     message = refused(code, framework)

@@ -519,10 +519,10 @@ def test_unet_rows_link_each_merge_to_both_of_its_inputs(client):
 
 def test_deep_recursion_and_endless_loops_in_the_paste_are_422_fast(client):
     for code in ("def f(n):\n    return f(n + 1)\nmodel = f(0)\n",
-                 "class A(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.a = A()\n"
-                 "    def forward(self, x):\n        return x\nmodel = A()\n",
-                 "xs = []\nfor i in range(2000):\n    for j in range(2000):\n        xs.append(i)\n"
-                 "model = nn.Sequential(nn.Linear(3, 2))\n"):
+                 ("class A(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.a = A()\n"
+                  "    def forward(self, x):\n        return x\nmodel = A()\n"),
+                 ("xs = []\nfor i in range(2000):\n    for j in range(2000):\n        xs.append(i)\n"
+                  "model = nn.Sequential(nn.Linear(3, 2))\n")):
         start = time.perf_counter()
         r = post(client, {"framework": "torch", "input_shape": [1, 3], "code": code})
         assert time.perf_counter() - start < 2
