@@ -1703,6 +1703,8 @@ class _Run:
         shape = None
         if self.request_shape is not None:
             shape = tuple(self.request_shape)
+            if shape[0] is None:  # an unknown batch: traced with 1, shown as None (as trace() does)
+                shape, self.batch_known = (1, *shape[1:]), False
         elif self.example_input is not None and self.example_input[0] is root:
             shape = self.example_shape = self.example_input[1]
         x = Ten(-1, shape, "torch")
