@@ -112,12 +112,12 @@ _POS_TORCH.update({
     "GroupNorm": ("num_groups", "num_channels", "eps", "affine"), "LayerNorm": ("normalized_shape", "eps"),
     "PixelShuffle": ("upscale_factor",), "PixelUnshuffle": ("downscale_factor",),
     "UpsamplingBilinear2d": ("size", "scale_factor"), "UpsamplingNearest2d": ("size", "scale_factor"),
-    "Identity": (), "Dropout1d": ("p", "inplace"), "Tanh": (), "Sigmoid": (), "GELU": ("approximate",),
+    "Identity": (), "Dropout1d": ("p", "inplace"), "PReLU": ("num_parameters", "init"), "Tanh": (), "Sigmoid": (), "GELU": ("approximate",),
 })
 _POS_KERAS.update({
     **{f"Cropping{d}D": ("cropping",) for d in (1, 2, 3)}, "Rescaling": ("scale", "offset"),
     "Resizing": ("height", "width"), "CenterCrop": ("height", "width"), "LayerNormalization": ("axis",),
-    "Bidirectional": ("layer", "merge_mode"), "Concatenate": ("axis",), "RandomFlip": ("mode",),
+    "Bidirectional": ("layer", "merge_mode"), "Concatenate": ("axis",), "RandomFlip": ("mode",), "PReLU": (),
     "RandomRotation": ("factor",), "RandomZoom": ("height_factor", "width_factor"),
     "RandomContrast": ("factor",), "RandomTranslation": ("height_factor", "width_factor"),
 })
@@ -1310,8 +1310,10 @@ class _Run:
             name = KERAS_ALIASES[name]
         positional = _POSITIONAL[self.fw].get(name)
         spec: dict[str, Any] = {"type": name}
-        if positional is None:  # a layer Convscope does not trace: the trace names it, with the ones it knows
-            return spec
+        if positional is None:
+            if args:  # positional arguments of a layer Convscope does not know: the trace names it
+                return spec
+            positional = ()
         if len(args) > len(positional):
             raise CodeError(f"line {_line(node)}: {name} takes at most {len(positional)} positional arguments "
                             f"here ({', '.join(positional) or 'none'}); name the others")

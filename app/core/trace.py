@@ -429,6 +429,23 @@ def _norm(framework, spec, shape):
     return Step(shape, n * (int(bool(kw["center"])) + int(bool(kw["scale"]))))
 
 
+def _prelu(framework, spec, shape):
+    """PReLU: one learned slope per channel (torch: num_parameters) or per position (Keras: all but shared axes)."""
+    name = spec["type"]
+    if framework == "torch":
+        kw = read_keywords(spec, name, {"num_parameters": 1, "init": 0.25})
+        n = int_value(name, "num_parameters", kw["num_parameters"], minimum=1)
+        if n != 1 and (len(shape) < 2 or shape[1] != n):
+            raise SpecError(f"PReLU: num_parameters={n} must be 1 or the channels on axis 1 of {list(shape)}",
+                            "num_parameters")
+        return Step(shape, n)
+    kw = read_keywords(spec, name, {"alpha_initializer": None, "alpha_regularizer": None, "alpha_constraint": None,
+                                    "shared_axes": None, **_KERAS_NO_EFFECT})
+    shared = kw["shared_axes"]
+    shared = [] if shared is None else [shared] if is_int(shared) else list(shared)
+    return Step(shape, math.prod(1 if i in shared else n for i, n in enumerate(shape) if i > 0))
+
+
 def _pixel_shuffle(framework, spec, shape):
     name = spec["type"]
     key = "upscale_factor" if name == "PixelShuffle" else "downscale_factor"
@@ -649,6 +666,7 @@ HANDLERS: dict[str, dict[str, Callable]] = {
                  for d in (1, 2, 3)},
               **{f"InstanceNorm{d}d": _norm for d in (1, 2, 3)}, "GroupNorm": _norm, "LayerNorm": _norm,
               "PixelShuffle": _pixel_shuffle, "PixelUnshuffle": _pixel_shuffle, "UpsamplingBilinear2d": _upsampling,
+              "PReLU": _prelu,
               "pad": _torch_pad, "interpolate": _interpolate,
               **{k: _tensor_op for k in ("permute", "transpose", "unsqueeze", "squeeze", "mean", "sum", "amax")}},
     "keras": {"Dense": _dense, "Flatten": _flatten, "BatchNormalization": _batchnorm, "Embedding": _embedding,
@@ -658,7 +676,7 @@ HANDLERS: dict[str, dict[str, Callable]] = {
               **{f"Global{k}Pooling{d}D": _global_pool for k in ("Average", "Max") for d in (1, 2, 3)},
               "TimeDistributed": _time_distributed, "LayerNormalization": _norm, "Bidirectional": _bidirectional,
               **{f"Cropping{d}D": _cropping for d in (1, 2, 3)}, "Resizing": _resizing, "CenterCrop": _resizing,
-              **{k: _shape_kept for k in _KERAS_SHAPE_KEPT}, "Sequential": _nested},
+              **{k: _shape_kept for k in _KERAS_SHAPE_KEPT}, "Sequential": _nested, "PReLU": _prelu},
 }
 
 
@@ -674,6 +692,8 @@ def layer_step(framework: str, spec: dict, shape: Shape) -> Step:
         spec, name = {**spec, "type": KERAS_ALIASES[name]}, KERAS_ALIASES[name]
     if name in MERGES:
         return merge_step(framework, spec, [shape])
+    if framework == "keras" and name == "Activation" and spec.get("activation") in ("softmax", "log_softmax"):
+        return Step(shape)  # over the last axis: the shape stays
     if name in HANDLERS[framework]:
         try:
             return HANDLERS[framework][name](framework, spec, shape)

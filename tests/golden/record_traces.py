@@ -930,6 +930,7 @@ torch_model("torch-norms-pads-pixel-unshuffle", """
             self.up = nn.Upsample(size=(10, 12), mode="nearest")
             self.zero = nn.ZeroPad2d(1)
             self.ident = nn.Identity()
+            self.prelu = nn.PReLU(32)
 
         def forward(self, x):
             x = self.gn(self.conv(self.pad(x)))
@@ -937,7 +938,7 @@ torch_model("torch-norms-pads-pixel-unshuffle", """
             x = self.cpad(x.flatten(2)).view(x.size(0), 32, 6, -1)
             x = self.inorm(self.ln(x))
             x = self.zero(self.up(x))
-            return self.ident(x.permute(0, 2, 3, 1).mean(dim=1, keepdim=True))
+            return self.prelu(self.ident(x.permute(0, 2, 3, 1).mean(dim=1, keepdim=True)).transpose(1, 3))
 
     model = Net()
 """, [2, 3, 15, 15])
@@ -959,8 +960,10 @@ keras_model("keras-preprocessing-crop-resize-layers", """
     x = layers.Cropping1D((2, 0))(x)
     x = layers.ZeroPadding1D(1)(x)
     x = layers.AvgPool1D(4)(x)
+    x = layers.PReLU(shared_axes=[1])(x)
     x = layers.GlobalMaxPool1D()(x)
-    outputs = layers.Dense(3, activation="softmax")(x)
+    x = layers.Dense(3)(x)
+    outputs = layers.Activation("softmax")(x)
     model = keras.Model(inputs, outputs)
 """)
 
