@@ -981,8 +981,7 @@ class _Run:
                 x = self.call(child, [x], {}, node)
             return x
         if isinstance(func, KModel):
-            raise CodeError(f"line {_line(node)}: a Keras Model called inside another model is not followed yet; "
-                            "paste its layers into the outer model")
+            return self.nested_model(func, args, node)
         if isinstance(func, Unknown):
             if any(isinstance(a, Ten) for a in args) or tensors and self.strict:
                 raise self.unknown_error(func, node, f"`{_text(node)}`")
@@ -1798,6 +1797,25 @@ class _Run:
         x = Ten(-1, concrete, "keras")
         for mod in mods:
             x = self.record(mod.spec, [x], mod.name, self.tree)
+
+    def nested_model(self, model: KModel, args, node):
+        """A functional model called on a tensor, as Keras lists it: one row. Followed when it is a chain."""
+        if len(model.inputs) != 1 or len(model.outputs) != 1:
+            raise CodeError(f"line {_line(node)}: a Keras model with several inputs or outputs called inside another "
+                            "is not followed; build the outer model from its layers")
+        chain, ref = [], model.outputs[0].ref
+        while ref >= 0:
+            n = self.nodes[ref]
+            if len(n.inputs) != 1:
+                raise CodeError(f"line {_line(node)}: the Keras model called here branches inside; Convscope follows "
+                                "a model used as a layer only when it is a chain: build the outer model from its layers")
+            chain.append(n.spec)
+            ref = n.inputs[0]
+        if ref != model.inputs[0].ref:
+            raise CodeError(f"line {_line(node)}: the Keras model called here does not start at its own Input")
+        spec = {"type": "Functional", "layers": list(reversed(chain))}
+        return self.record(spec, [self.tensor(args[0] if args else None, node, "the model")],
+                           model.name if isinstance(model.name, str) else self.keras_name(spec, None), node)
 
     def nested(self, seq: Seq) -> Mod:
         specs = []

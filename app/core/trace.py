@@ -676,13 +676,14 @@ HANDLERS: dict[str, dict[str, Callable]] = {
               **{f"Global{k}Pooling{d}D": _global_pool for k in ("Average", "Max") for d in (1, 2, 3)},
               "TimeDistributed": _time_distributed, "LayerNormalization": _norm, "Bidirectional": _bidirectional,
               **{f"Cropping{d}D": _cropping for d in (1, 2, 3)}, "Resizing": _resizing, "CenterCrop": _resizing,
-              **{k: _shape_kept for k in _KERAS_SHAPE_KEPT}, "Sequential": _nested, "PReLU": _prelu},
+              **{k: _shape_kept for k in _KERAS_SHAPE_KEPT}, "Sequential": _nested, "Functional": _nested,
+              "PReLU": _prelu},
 }
 
 
 def supported_types(framework: str) -> list[str]:
     return sorted({*FRAMEWORKS[framework].LAYER_TYPES, *HANDLERS[framework], *_DROPOUTS[framework],
-                   *(KERAS_ALIASES if framework == "keras" else ())} - {"Sequential"})
+                   *(KERAS_ALIASES if framework == "keras" else ())} - {"Sequential", "Functional"})
 
 
 def layer_step(framework: str, spec: dict, shape: Shape) -> Step:

@@ -967,6 +967,28 @@ keras_model("keras-preprocessing-crop-resize-layers", """
     model = keras.Model(inputs, outputs)
 """)
 
+keras_model("keras-encoder-decoder-models-called-as-layers", """
+    import keras
+    from keras import layers
+
+    encoder_inputs = keras.Input(shape=(28, 28, 1))
+    x = layers.Conv2D(16, 3, strides=2, padding="same", activation="relu")(encoder_inputs)
+    x = layers.Conv2D(32, 3, strides=2, padding="same", activation="relu")(x)
+    x = layers.Flatten()(x)
+    latent = layers.Dense(16)(x)
+    encoder = keras.Model(encoder_inputs, latent, name="encoder")
+
+    latent_inputs = keras.Input(shape=(16,))
+    x = layers.Dense(7 * 7 * 32, activation="relu")(latent_inputs)
+    x = layers.Reshape((7, 7, 32))(x)
+    x = layers.Conv2DTranspose(16, 3, strides=2, padding="same", activation="relu")(x)
+    decoded = layers.Conv2DTranspose(1, 3, strides=2, padding="same", activation="sigmoid")(x)
+    decoder = keras.Model(latent_inputs, decoded, name="decoder")
+
+    inputs = keras.Input(shape=(28, 28, 1))
+    autoencoder = keras.Model(inputs, decoder(encoder(inputs)))
+""")
+
 # ---- models as published (tests/golden/published.py): data flow, blocks, helpers, shapes from arguments
 
 from published import PUBLISHED
