@@ -1258,7 +1258,7 @@ class _Run:
                 return self.attribute(args[0], args[1], node)
             if name == "hasattr" and len(args) == 2 and isinstance(args[0], Obj):
                 return args[1] in args[0].attrs
-        except TypeError:
+        except (TypeError, ValueError, OverflowError):
             pass
         return Unknown("expr", _text(node), (), _line(node))
     # ------------------------------------------------------------------ library calls
@@ -1294,8 +1294,11 @@ class _Run:
                 isinstance(a, Ten) for a in args[0])):
             return self.torch_function(func, args, kwargs, node)
         if path.startswith("math.") and args and all(isinstance(a, (int, float)) for a in args) and name in (
-                "floor", "ceil", "sqrt", "log2", "log", "prod", "gcd"):
-            return self.number(getattr(math, name)(*args), node)
+                "floor", "ceil", "sqrt", "log2", "log", "gcd"):
+            try:
+                return self.number(getattr(math, name)(*args), node)
+            except (TypeError, ValueError, OverflowError):
+                raise CodeError(f"line {_line(node)}: `{_text(node)}` has no value") from None
         return Unknown("expr", _text(node), (), _line(node))
 
     def check_modules(self, children, node):
@@ -1918,6 +1921,12 @@ def parse_model(code: str, framework: str | None = None, variables: dict[str, An
         run.torch_model(model) if framework == "torch" else run.keras_model(model)
     except RecursionError:
         raise CodeError("the code nests too deeply to follow") from None
+    except CodeError:
+        raise
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError, ZeroDivisionError) as e:
+        # a construct this reader does not expect: say so rather than fail the request
+        raise CodeError(f"Convscope could not follow this code ({type(e).__name__}: {str(e)[:80]}); "
+                        "simplify the model's code around the layers") from None
     except NeedShape as e:
         run.needs_shape = f"{e}: this needs the input shape: give input_shape (batch first)"
     except _Stop:
