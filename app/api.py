@@ -186,8 +186,12 @@ class TraceRequest(BaseModel):
         "Input/InputLayer/input_shape=."))
     layers: list[LayerSpec] | None = Field(None, max_length=500, description="The layers in forward order.")
     code: str | None = Field(None, max_length=MAX_CHARS, description="Pasted model code (parsed, never executed).")
-    variables: dict[str, int | float] = Field(default_factory=dict, max_length=50,
-                                              description="Values for names the code uses without defining them.")
+    variables: dict[str, bool | int | float | str | list[int | float | None]] = Field(
+        default_factory=dict, max_length=50, description=(
+            "Values for names the code uses without defining them: numbers, tuples (lists), strings, booleans; "
+            "dotted names such as args.dropout too."))
+    model: str | None = Field(None, max_length=100, description=(
+        "The class, variable or function to trace when the code holds several models."))
 
 
 class TraceRow(BaseModel):
@@ -199,6 +203,9 @@ class TraceRow(BaseModel):
     receptive_field: list[float] | None = Field(None, description="Per spatial axis, in input positions.")
     jump: list[float] | None
     note: str = ""
+    inputs: list[int] = Field(default_factory=list, description=(
+        "Where this layer's inputs come from: earlier rows' indices, or -1 (-2, …) for the model's input(s)."))
+    input_shapes: list[list[int | None]] = Field(default_factory=list, description="Every input's shape.")
 
 
 class TraceError(BaseModel):
@@ -215,6 +222,8 @@ class TraceResponse(BaseModel):
     error: TraceError | None = None
     unresolved: list[str] = Field(default_factory=list, description="Names to supply in `variables`.")
     notes: list[str] = Field(default_factory=list)
+    model: str | None = Field(None, description="The class or variable traced (code form).")
+    candidates: list[str] = Field(default_factory=list, description="Classes in the code that could be the model.")
 
 
 def _check_shape(shape: list[int | None], loc: list) -> tuple:
@@ -239,15 +248,20 @@ def trace_model(req: TraceRequest) -> TraceResponse:
     notes: list[str] = []
     shape = req.input_shape
     framework = req.framework
-    explain = str  # a failure told as it is, or warned where the code's layer order was a guess
+    inputs, sources, label, candidates = None, None, None, []
     if req.code is not None:
+        asked = _check_shape(shape, ["input_shape"]) if shape is not None else None
         try:
-            parsed = parse_model(req.code, framework, req.variables)
+            parsed = parse_model(req.code, framework, req.variables, asked, req.model)
         except CodeError as e:
             raise APIError(["code"], str(e)) from None
         framework, specs, names = parsed.framework, parsed.layers, parsed.names
-        unresolved, notes, explain = parsed.unresolved, parsed.notes, parsed.failure
+        unresolved, notes, inputs = parsed.unresolved, parsed.notes, parsed.inputs
+        label, candidates = parsed.model_name, parsed.candidates
         shape = shape or (list(parsed.input_shape) if parsed.input_shape else None)
+        if parsed.needs_shape and not unresolved and (shape is None or any(s is None for s in parsed.sources)):
+            raise APIError(["input_shape"], parsed.needs_shape)
+        sources = [tuple(s) for s in parsed.sources]
     else:
         specs = [layer.model_dump() for layer in req.layers]
         if framework is None:
@@ -257,19 +271,20 @@ def trace_model(req: TraceRequest) -> TraceResponse:
                                         "give input_shape, batch first")
     shape = _check_shape(shape, ["input_shape"])
     if unresolved:
-        first = next(i for i, spec in enumerate(specs) if any(v is None for v in _leaves(spec)))
+        first = next((i for i, spec in enumerate(specs) if any(v is None for v in _leaves(spec))), 0)
         return TraceResponse(ok=False, framework=framework, input_shape=list(shape), layers=[], total_params=0,
-                             unresolved=unresolved, notes=notes, error=TraceError(index=first, message=(
+                             unresolved=unresolved, notes=notes, model=label, candidates=candidates,
+                             error=TraceError(index=first, message=(
                                  f"the code uses {', '.join(unresolved)} without defining "
                                  f"{'it' if len(unresolved) == 1 else 'them'}: give "
                                  f"{'its value' if len(unresolved) == 1 else 'their values'} in variables")))
-    t = trace(framework, shape, specs)
-    rows = [TraceRow(type=r.type, name=names[r.index] if r.index < len(names) else None,
-                     output_shape=show_shape(r.output_shape, t.batch_known), params=r.params, macs=r.macs,
-                     receptive_field=r.receptive_field, jump=r.jump, note=r.note) for r in t.rows]
+    t = trace(framework, shape, specs, inputs, names, sources)
+    rows = [TraceRow(type=r.type, name=r.name, output_shape=show_shape(r.output_shape, t.batch_known), params=r.params,
+                     macs=r.macs, receptive_field=r.receptive_field, jump=r.jump, note=r.note, inputs=list(r.inputs),
+                     input_shapes=[show_shape(s, t.batch_known) for s in r.input_shapes]) for r in t.rows]
     return TraceResponse(ok=t.ok, framework=framework, input_shape=list(shape), layers=rows,
-                         total_params=t.total_params, notes=notes,
-                         error=TraceError(index=t.error[0], message=explain(t.error[1])) if t.error else None)
+                         total_params=t.total_params, notes=notes, model=label, candidates=candidates,
+                         error=TraceError(index=t.error[0], message=t.error[1]) if t.error else None)
 
 
 def _leaves(value):

@@ -37,6 +37,9 @@ class Row:
     receptive_field: tuple[float, ...] | None  # per spatial axis of the model input, in input positions
     jump: tuple[float, ...] | None
     note: str = ""
+    name: str | None = None  # the module's path (PyTorch) or the layer's name (Keras), when the code gives one
+    inputs: tuple[int, ...] = ()  # where each input comes from: an earlier row's index, or -1, -2… the model inputs
+    input_shapes: tuple[Shape, ...] = ()  # every input's shape (a merge has several)
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,19 @@ class Trace:
 
     @property
     def total_params(self) -> int:
-        return sum(r.params for r in self.rows)
+        """Each module once: a module called twice (a shared pool, a reused block) owns its weights once."""
+        seen, total = set(), 0
+        for r in self.rows:
+            if r.name is not None and r.name in seen:
+                continue
+            seen.add(r.name)
+            total += r.params
+        return total
+
+    @property
+    def branches(self) -> bool:
+        """The data flow is not a plain chain (a merge, or a value used by more than the next row)."""
+        return any(r.inputs != (r.index - 1,) for r in self.rows)
 
 
 @dataclass(frozen=True)
@@ -77,6 +92,8 @@ def _channels_last(framework: str, spec: dict) -> bool:
 
 def _framework_layer(framework: str, spec: dict, shape: Shape) -> Step:
     """Conv, pooling and activation layers: the engine's own front ends."""
+    if framework == "keras" and spec.get("activation") in ("softmax", "log_softmax"):
+        spec = {**spec, "activation": None}  # not elementwise, but it keeps the shape: the trace needs only that
     layer = build_layer(framework, spec, shape)
     stages = [s for s in layer.stages if isinstance(s, (ConvOp, PoolOp))]
 
@@ -260,14 +277,24 @@ def _view(framework, spec, shape):
 
 
 def _index(framework, spec, shape):
-    """out[-1], out[:, -1, :] in a forward(): an integer picks one position and drops its axis."""
+    """out[-1], out[:, -1, :], x[:, :, 1:-1] in a forward(): an integer picks one position and drops its axis;
+    a slice keeps the positions Python's slicing keeps."""
     picks = spec.get("picks", [])
     if len(picks) > len(shape):
         raise SpecError(f"the index {picks} has more axes than the tensor {list(shape)}", "picks")
-    for axis, p in enumerate(picks):
-        if p is not None and not -shape[axis] <= p < shape[axis]:
-            raise SpecError(f"index {p} is out of range for axis {axis} of size {shape[axis]} ({list(shape)})", "picks")
-    return Step(tuple(n for n, p in zip(shape, [*picks, *[None] * len(shape)]) if p is None), rf=LOSES_RF)
+    out = []
+    for axis, n in enumerate(shape):
+        p = picks[axis] if axis < len(picks) else None
+        if p is None:
+            out.append(n)
+        elif isinstance(p, dict):
+            start, stop, step = (list(p.get("slice") or []) + [None] * 3)[:3]
+            if step == 0:
+                raise SpecError("a slice step cannot be 0", "picks")
+            out.append(len(range(n)[slice(start, stop, step)]))
+        elif not -n <= p < n:
+            raise SpecError(f"index {p} is out of range for axis {axis} of size {n} ({list(shape)})", "picks")
+    return Step(tuple(out), rf=LOSES_RF)
 
 
 def _permute(framework, spec, shape):
@@ -363,6 +390,262 @@ def _time_distributed(framework, spec, shape):
     return Step((shape[0], shape[1], *step.shape[1:]), step.params, step.macs * shape[1], LOSES_RF)
 
 
+
+def _norm(framework, spec, shape):
+    """InstanceNorm / GroupNorm / LayerNorm (torch), LayerNormalization (Keras): shape kept, affine weights."""
+    name = spec["type"]
+    if name.startswith("InstanceNorm"):
+        kw = read_keywords(spec, name, {"num_features": None, "eps": 1e-5, "momentum": 0.1, "affine": False,
+                                        "track_running_stats": False}, ("num_features",))
+        c = int_value(name, "num_features", kw["num_features"], minimum=1)
+        if len(shape) < 2 or shape[1] != c:
+            raise SpecError(f"{name} expects {c} channels on axis 1 (num_features), but the input {list(shape)} has "
+                            f"{shape[1] if len(shape) > 1 else 'none'}", "num_features")
+        return Step(shape, 2 * c if bool_value(name, "affine", kw["affine"]) else 0)
+    if name == "GroupNorm":
+        kw = read_keywords(spec, name, {"num_groups": None, "num_channels": None, "eps": 1e-5, "affine": True},
+                           ("num_groups", "num_channels"))
+        g = int_value(name, "num_groups", kw["num_groups"], minimum=1)
+        c = int_value(name, "num_channels", kw["num_channels"], minimum=1)
+        if c % g:
+            raise SpecError(f"GroupNorm: num_channels ({c}) must be divisible by num_groups ({g})", "num_groups")
+        if len(shape) < 2 or shape[1] != c:
+            raise SpecError(f"GroupNorm expects {c} channels on axis 1 (num_channels), but the input {list(shape)} "
+                            f"has {shape[1] if len(shape) > 1 else 'none'}", "num_channels")
+        return Step(shape, 2 * c if kw["affine"] else 0)
+    if name == "LayerNorm":
+        kw = read_keywords(spec, name, {"normalized_shape": None, "eps": 1e-5, "elementwise_affine": True,
+                                        "bias": True}, ("normalized_shape",))
+        ns = kw["normalized_shape"]
+        ns = [ns] if is_int(ns) else list(ns)
+        if list(shape[len(shape) - len(ns):]) != ns:
+            raise SpecError(f"LayerNorm: normalized_shape {ns} must equal the input's last {len(ns)} sizes, but the "
+                            f"input is {list(shape)}", "normalized_shape")
+        n = math.prod(ns)
+        return Step(shape, (n + (n if kw["bias"] else 0)) if kw["elementwise_affine"] else 0)
+    kw = read_keywords(spec, name, {"axis": -1, "epsilon": 1e-3, "center": True, "scale": True, "rms_scaling": False,
+                                    **_KERAS_NO_EFFECT})
+    axes = kw["axis"] if isinstance(kw["axis"], list) else [kw["axis"]]
+    n = math.prod(shape[a] for a in axes)
+    return Step(shape, n * (int(bool(kw["center"])) + int(bool(kw["scale"]))))
+
+
+def _prelu(framework, spec, shape):
+    """PReLU: one learned slope per channel (torch: num_parameters) or per position (Keras: all but shared axes)."""
+    name = spec["type"]
+    if framework == "torch":
+        kw = read_keywords(spec, name, {"num_parameters": 1, "init": 0.25})
+        n = int_value(name, "num_parameters", kw["num_parameters"], minimum=1)
+        if n != 1 and (len(shape) < 2 or shape[1] != n):
+            raise SpecError(f"PReLU: num_parameters={n} must be 1 or the channels on axis 1 of {list(shape)}",
+                            "num_parameters")
+        return Step(shape, n)
+    kw = read_keywords(spec, name, {"alpha_initializer": None, "alpha_regularizer": None, "alpha_constraint": None,
+                                    "shared_axes": None, **_KERAS_NO_EFFECT})
+    shared = kw["shared_axes"]
+    shared = [] if shared is None else [shared] if is_int(shared) else list(shared)
+    return Step(shape, math.prod(1 if i in shared else n for i, n in enumerate(shape) if i > 0))
+
+
+def _pixel_shuffle(framework, spec, shape):
+    name = spec["type"]
+    key = "upscale_factor" if name == "PixelShuffle" else "downscale_factor"
+    kw = read_keywords(spec, name, {key: None}, (key,))
+    r = int_value(name, key, kw[key], minimum=1)
+    if len(shape) < 3:
+        raise SpecError(f"{name} expects (N, C, H, W), got {list(shape)}", "input")
+    *lead, c, h, w = shape
+    if name == "PixelShuffle":
+        if c % (r * r):
+            raise SpecError(f"PixelShuffle: the channels ({c}) must be divisible by upscale_factor² ({r}² = {r * r})",
+                            key)
+        return Step((*lead, c // (r * r), h * r, w * r))
+    if h % r or w % r:
+        raise SpecError(f"PixelUnshuffle: height {h} and width {w} must be divisible by downscale_factor {r}", key)
+    return Step((*lead, c * r * r, h // r, w // r))
+
+
+def _cropping(framework, spec, shape):
+    name = spec["type"]
+    dims = int(name[-2])
+    kw = read_keywords(spec, name, {"cropping": (1, 1) if dims == 1 else 0, "data_format": None,
+                                    **_KERAS_NO_EFFECT})
+    c = kw["cropping"]
+    if is_int(c):
+        pairs = [(c, c)] * dims
+    elif dims == 1:
+        pairs = [tuple(c)]
+    elif all(is_int(v) for v in c):
+        pairs = [(v, v) for v in c]
+    else:
+        pairs = [tuple(v) for v in c]
+    sizes, put = _spatial(framework, spec, shape)
+    if len(pairs) != len(sizes):
+        raise SpecError(f"{name}: cropping {c!r} does not match {len(sizes)} spatial axes of {list(shape)}", "cropping")
+    out = [n - a - b for n, (a, b) in zip(sizes, pairs)]
+    if any(o < 1 for o in out):
+        raise SpecError(f"{name}: cropping {c!r} removes the whole input {list(shape)}", "cropping")
+    return Step(put(out), rf=lambda r, j: (r, j))
+
+
+def _resizing(framework, spec, shape):
+    name = spec["type"]
+    kw = read_keywords(spec, name, {"height": None, "width": None, "interpolation": "bilinear",
+                                    "crop_to_aspect_ratio": False, "pad_to_aspect_ratio": False,
+                                    "fill_mode": None, "fill_value": 0.0, "antialias": False, "data_format": None,
+                                    **_KERAS_NO_EFFECT}, ("height", "width"))
+    h, w = int_value(name, "height", kw["height"], minimum=1), int_value(name, "width", kw["width"], minimum=1)
+    _, put = _spatial(framework, spec, shape)
+    return Step(put([h, w]), rf=LOSES_RF)
+
+
+def _shape_kept(framework, spec, shape):
+    """Preprocessing and augmentation layers: the values change, the shape does not (inference)."""
+    return Step(shape)
+
+
+def _bidirectional(framework, spec, shape):
+    kw = read_keywords(spec, "Bidirectional", {"layer": None, "merge_mode": "concat", "backward_layer": None,
+                                               "weights": None, **_KERAS_NO_EFFECT}, ("layer",))
+    inner = kw["layer"]
+    if not isinstance(inner, dict) or inner.get("type") not in GATES:
+        raise SpecError("Bidirectional wraps a recurrent layer, e.g. Bidirectional(LSTM(32))", "layer")
+    step = layer_step(framework, inner, shape)
+    mode = kw["merge_mode"]
+    out = (*step.shape[:-1], step.shape[-1] * 2) if mode == "concat" else step.shape
+    if mode is None:
+        raise SpecError("Bidirectional: merge_mode=None returns two tensors; Convscope follows one", "merge_mode")
+    return Step(out, 2 * step.params, rf=LOSES_RF)
+
+
+def _torch_pad(framework, spec, shape):
+    """F.pad(x, [left, right, top, bottom, …]): the last axis first; negative numbers crop."""
+    kw = read_keywords(spec, "pad", {"pad": None, "mode": "constant", "value": None}, ("pad",))
+    p = list(kw["pad"])
+    if len(p) % 2 or len(p) // 2 > len(shape):
+        raise SpecError(f"F.pad: pad {p} must hold pairs, at most one per axis of {list(shape)}", "pad")
+    out = list(shape)
+    for i in range(len(p) // 2):
+        out[len(shape) - 1 - i] += p[2 * i] + p[2 * i + 1]
+    if any(o < 1 for o in out):
+        raise SpecError(f"F.pad: pad {p} leaves the shape {out} from {list(shape)}", "pad")
+    return Step(tuple(out), rf=lambda r, j: (r, j))
+
+
+def _interpolate(framework, spec, shape):
+    kw = read_keywords(spec, "interpolate", {"size": None, "scale_factor": None, "mode": "nearest",
+                                            "align_corners": None, "recompute_scale_factor": None, "antialias": False})
+    if (kw["size"] is None) == (kw["scale_factor"] is None):
+        raise SpecError("F.interpolate needs exactly one of size and scale_factor", "size")
+    return _upsampling("torch", {"type": "Upsample", "size": kw["size"], "scale_factor": kw["scale_factor"]}, shape)
+
+
+def _axis(layer, key, v, rank):
+    return dim_index(layer, key, v, rank)
+
+
+def _tensor_op(framework, spec, shape):
+    """Tensor methods in a forward(): permute, transpose, unsqueeze, squeeze, mean/sum over axes."""
+    op, rank = spec["type"], len(shape)
+    if op == "permute":
+        dims = [_axis(op, "dims", d, rank) for d in spec.get("dims", [])]
+        if sorted(dims) != list(range(rank)):
+            raise SpecError(f"x.permute{tuple(spec.get('dims', []))}: name every axis of the {rank}-D input "
+                            f"{list(shape)} once", "dims")
+        return Step(tuple(shape[d] for d in dims), rf=LOSES_RF)
+    if op == "transpose":
+        a, b = _axis(op, "dim0", spec.get("dim0"), rank), _axis(op, "dim1", spec.get("dim1"), rank)
+        out = list(shape)
+        out[a], out[b] = out[b], out[a]
+        return Step(tuple(out), rf=LOSES_RF)
+    if op == "unsqueeze":
+        d = _axis(op, "dim", spec.get("dim"), rank + 1)
+        return Step((*shape[:d], 1, *shape[d:]), rf=LOSES_RF)
+    if op == "squeeze":
+        d = spec.get("dim")
+        if d is None:
+            return Step(tuple(n for n in shape if n != 1) or (1,), rf=LOSES_RF)
+        d = _axis(op, "dim", d, rank)
+        return Step(tuple(n for i, n in enumerate(shape) if i != d or n != 1), rf=LOSES_RF)
+    dims = spec.get("dim")  # mean / sum / amax: None reduces everything
+    dims = list(range(rank)) if dims is None else [dims] if is_int(dims) else list(dims)
+    dims = {_axis(op, "dim", d, rank) for d in dims}
+    keep = bool(spec.get("keepdim"))
+    return Step(tuple(1 if i in dims else n for i, n in enumerate(shape) if keep or i not in dims), rf=LOSES_RF)
+
+
+class MergeError(SpecError):
+    """Inputs of a merge that do not fit; ``axis`` is the axis where they differ (for the history)."""
+
+    def __init__(self, message: str, axis: int | None):
+        super().__init__(message, "input")
+        self.axis = axis
+
+
+MERGES = {"cat", "stack", "add", "sub", "mul", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
+          "Concatenate"}
+
+
+def merge_step(framework: str, spec: dict, shapes: list[Shape]) -> Step:
+    """Several inputs, one output: concatenation along an axis, or an elementwise op (with broadcasting)."""
+    name = spec["type"]
+    shown = " and ".join(str(list(s)) for s in shapes)
+    if len(shapes) < 2 and name not in ("cat", "stack"):
+        raise SpecError(f"{name} merges at least 2 inputs, got {len(shapes)}", "input")
+    if name in ("cat", "Concatenate", "stack"):
+        key = "axis" if name == "Concatenate" else "dim"
+        rank = len(shapes[0])
+        if any(len(s) != rank for s in shapes):
+            raise MergeError(f"{name} needs inputs of one rank; got {shown}", None)
+        if name == "stack":
+            d = dim_index(name, "dim", spec.get("dim", 0), rank + 1)
+            for s in shapes[1:]:
+                if s != shapes[0]:
+                    axis = next(i for i, (a, b) in enumerate(zip(shapes[0], s)) if a != b)
+                    raise MergeError(f"torch.stack needs inputs of one shape; got {shown}", axis)
+            return Step((*shapes[0][:d], len(shapes), *shapes[0][d:]), rf=LOSES_RF)
+        d = dim_index(name, key, spec.get(key, -1 if name == "Concatenate" else 0), rank)
+        for s in shapes[1:]:
+            for i, (a, b) in enumerate(zip(shapes[0], s)):
+                if i != d and a != b and not (framework == "keras" and i == 0):
+                    raise MergeError(f"{'torch.cat' if name == 'cat' else name} joins along {key} {d} and needs the "
+                                     f"same sizes on every other axis, but axis {i} is {a} in one input and {b} in "
+                                     f"another ({shown})", i)
+        out = list(shapes[0])
+        out[d] = sum(s[d] for s in shapes)
+        return Step(tuple(out), rf=LOSES_RF)
+    rank = max(len(s) for s in shapes)  # elementwise: numpy / torch broadcasting, from the last axis
+    padded = [(1,) * (rank - len(s)) + tuple(s) for s in shapes]
+    out = []
+    for i in range(rank):
+        sizes = {p[i] for p in padded} - {1}
+        if len(sizes) > 1 and not (framework == "keras" and i == 0):
+            raise MergeError(f"{name} adds values position by position: the shapes must match (or be 1) on every "
+                             f"axis, but axis {i} is {' vs '.join(str(p[i]) for p in padded)} ({shown})", i)
+        out.append(max(sizes) if sizes else 1)
+    return Step(tuple(out))
+
+
+def _nested(framework, spec, shape):
+    """A Sequential model used as one layer (Keras' model.layers shows it as one row)."""
+    params, macs = 0, 0
+    for inner in spec.get("layers") or []:
+        step = layer_step(framework, inner, shape)
+        shape, params, macs = step.shape, params + step.params, macs + step.macs
+    return Step(shape, params, macs, LOSES_RF)
+
+
+KERAS_ALIASES = {**{f"MaxPool{d}D": f"MaxPooling{d}D" for d in (1, 2, 3)},
+                 **{f"AvgPool{d}D": f"AveragePooling{d}D" for d in (1, 2, 3)},
+                 **{f"GlobalAvgPool{d}D": f"GlobalAveragePooling{d}D" for d in (1, 2, 3)},
+                 **{f"GlobalMaxPool{d}D": f"GlobalMaxPooling{d}D" for d in (1, 2, 3)},
+                 **{f"Convolution{d}D": f"Conv{d}D" for d in (1, 2, 3)},
+                 **{f"Convolution{d}DTranspose": f"Conv{d}DTranspose" for d in (2, 3)},
+                 "SeparableConvolution2D": "SeparableConv2D", "SeparableConvolution1D": "SeparableConv1D",
+                 "DepthwiseConvolution2D": "DepthwiseConv2D"}
+_KERAS_SHAPE_KEPT = ("Rescaling", "RandomFlip", "RandomRotation", "RandomZoom", "RandomContrast",
+                     "RandomTranslation", "RandomCrop", "RandomBrightness", "AutoContrast", "Masking")
+
 _KERAS_NO_EFFECT = {k: None for k in ("name", "trainable", "dtype", "kernel_initializer", "bias_initializer",
                                       "kernel_regularizer", "bias_regularizer", "activity_regularizer",
                                       "kernel_constraint", "bias_constraint", "beta_initializer", "gamma_initializer",
@@ -379,23 +662,40 @@ HANDLERS: dict[str, dict[str, Callable]] = {
               "BatchNorm3d": _batchnorm, "Embedding": _embedding, "LSTM": _rnn, "GRU": _rnn, "RNN": _rnn,
               "Unflatten": _reshape, "ZeroPad1d": _zero_padding, "ZeroPad2d": _zero_padding,
               "ZeroPad3d": _zero_padding, "Upsample": _upsampling, "UpsamplingNearest2d": _upsampling,
-              **{f"Adaptive{k}Pool{d}d": _global_pool for k in ("Avg", "Max") for d in (1, 2, 3)}},
+              **{f"Adaptive{k}Pool{d}d": _global_pool for k in ("Avg", "Max") for d in (1, 2, 3)},
+              **{f"{k}Pad{d}d": _zero_padding for k in ("Reflection", "Replication", "Constant", "Circular")
+                 for d in (1, 2, 3)},
+              **{f"InstanceNorm{d}d": _norm for d in (1, 2, 3)}, "GroupNorm": _norm, "LayerNorm": _norm,
+              "PixelShuffle": _pixel_shuffle, "PixelUnshuffle": _pixel_shuffle, "UpsamplingBilinear2d": _upsampling,
+              "PReLU": _prelu,
+              "pad": _torch_pad, "interpolate": _interpolate,
+              **{k: _tensor_op for k in ("permute", "transpose", "unsqueeze", "squeeze", "mean", "sum", "amax")}},
     "keras": {"Dense": _dense, "Flatten": _flatten, "BatchNormalization": _batchnorm, "Embedding": _embedding,
               "LSTM": _rnn, "GRU": _rnn, "SimpleRNN": _rnn, "Reshape": _reshape, "Permute": _permute,
               **{f"ZeroPadding{d}D": _zero_padding for d in (1, 2, 3)},
               **{f"UpSampling{d}D": _upsampling for d in (1, 2, 3)},
               **{f"Global{k}Pooling{d}D": _global_pool for k in ("Average", "Max") for d in (1, 2, 3)},
-              "TimeDistributed": _time_distributed},
+              "TimeDistributed": _time_distributed, "LayerNormalization": _norm, "Bidirectional": _bidirectional,
+              **{f"Cropping{d}D": _cropping for d in (1, 2, 3)}, "Resizing": _resizing, "CenterCrop": _resizing,
+              **{k: _shape_kept for k in _KERAS_SHAPE_KEPT}, "Sequential": _nested, "Functional": _nested,
+              "PReLU": _prelu},
 }
 
 
 def supported_types(framework: str) -> list[str]:
-    return sorted({*FRAMEWORKS[framework].LAYER_TYPES, *HANDLERS[framework], *_DROPOUTS[framework]})
+    return sorted({*FRAMEWORKS[framework].LAYER_TYPES, *HANDLERS[framework], *_DROPOUTS[framework],
+                   *(KERAS_ALIASES if framework == "keras" else ())} - {"Sequential", "Functional"})
 
 
 def layer_step(framework: str, spec: dict, shape: Shape) -> Step:
     """One layer on one input shape; a SpecError says what it needed."""
     name = spec.get("type")
+    if framework == "keras" and name in KERAS_ALIASES:  # MaxPool2D is MaxPooling2D (the same class)
+        spec, name = {**spec, "type": KERAS_ALIASES[name]}, KERAS_ALIASES[name]
+    if name in MERGES:
+        return merge_step(framework, spec, [shape])
+    if framework == "keras" and name == "Activation" and spec.get("activation") in ("softmax", "log_softmax"):
+        return Step(shape)  # over the last axis: the shape stays
     if name in HANDLERS[framework]:
         try:
             return HANDLERS[framework][name](framework, spec, shape)
@@ -412,16 +712,43 @@ def layer_step(framework: str, spec: dict, shape: Shape) -> Step:
                     f"it knows: {', '.join(supported_types(framework))}", "type")
 
 
-def trace(framework: str, input_shape: tuple[int | None, ...], specs: list[dict[str, Any]]) -> Trace:
-    """Shapes, parameters, MACs and receptive fields layer by layer; stops at the first that does not fit."""
+def trace(framework: str, input_shape: tuple[int | None, ...], specs: list[dict[str, Any]],
+          inputs: list[list[int]] | None = None, names: list[str | None] | None = None,
+          sources: list[tuple] | None = None) -> Trace:
+    """Shapes, parameters, MACs and receptive fields layer by layer; stops at the first that does not fit.
+
+    ``inputs[i]`` says where layer i's inputs come from (earlier rows' indices; -1 the model's input,
+    -2, -3 … further inputs of shapes ``sources``); left out, the layers form a chain."""
     batch_known = input_shape[0] is not None
-    shape = (input_shape[0] if batch_known else 1, *input_shape[1:])
+    batch = input_shape[0] if batch_known else 1
+    starts = [tuple(input_shape), *[tuple(s) for s in (sources or [])]]
+    starts = [(batch if s[0] is None else s[0], *s[1:]) for s in starts]
     t = Trace(framework, tuple(input_shape), batch_known)
-    spatial = max(0, len(shape) - 2)
-    r, j = [1.0] * spatial, [1.0] * spatial
+    shapes: list[Shape] = []
+    fields: list[tuple] = []
+    start_fields = [([1.0] * max(0, len(s) - 2), [1.0] * max(0, len(s) - 2)) for s in starts]
+
+    def source(ref):
+        if ref < 0:
+            return starts[-1 - ref], start_fields[-1 - ref]
+        return shapes[ref], fields[ref]
+
     for i, spec in enumerate(specs[:MAX_LAYERS]):
+        refs = tuple(inputs[i]) if inputs else (i - 1,)
+        got = [source(ref) for ref in refs]
+        in_shapes = [g[0] for g in got]
+        shape = in_shapes[0] if in_shapes else starts[0]
+        r, j = got[0][1] if got else (None, None)
         try:
-            step = layer_step(framework, spec, shape)
+            if spec.get("type") in MERGES:
+                step = merge_step(framework, spec, in_shapes)
+                rfs = [g[1] for g in got]
+                if all(x[0] is not None and len(x[0]) == len(r or ()) for x in rfs):
+                    r = [max(x[0][a] for x in rfs) for a in range(len(r))]
+                else:
+                    r = j = None
+            else:
+                step = layer_step(framework, spec, shape)
             if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in step.shape):
                 raise SpecError(f"{spec.get('type')}: these settings give the output shape "
                                 f"{show_shape(step.shape, batch_known)}; every size must be a whole number ≥ 1", "type")
@@ -430,13 +757,52 @@ def trace(framework: str, input_shape: tuple[int | None, ...], specs: list[dict[
         except (SpecError, ArithmeticError, TypeError, ValueError) as e:
             message = str(e) if isinstance(e, SpecError) else f"these settings do not describe a layer ({e})"
             if not batch_known:  # the trace ran with batch 1: say None, as Keras does
-                message = message.replace(str(list(shape)), str(show_shape(shape, False)))
-            return Trace(framework, t.input_shape, batch_known, t.rows,
-                         (i, f"{spec.get('type')} received {show_shape(shape, batch_known)}: {message}"))
+                for s in in_shapes:
+                    message = message.replace(str(list(s)), str(show_shape(s, False)))
+            if isinstance(e, MergeError) and e.axis is not None:
+                message += history(refs, e.axis, t.rows, starts, batch_known)
+            received = " and ".join(str(show_shape(s, batch_known)) for s in in_shapes)
+            failure = f"{spec.get('type')} received {received}: {message}"
+            return Trace(framework, t.input_shape, batch_known, t.rows, (i, failure))
         t.rows.append(Row(i, spec.get("type", "?"), spec, shape, step.shape, step.params, step.macs,
-                          None if r is None else tuple(r), None if j is None else tuple(j), step.note))
-        shape = step.shape
+                          None if r is None else tuple(r), None if j is None else tuple(j), step.note,
+                          names[i] if names and i < len(names) else None, refs, tuple(in_shapes)))
+        shapes.append(step.shape)
+        fields.append((r, j))
     return t
+
+
+def _ancestors(ref: int, rows: list[Row]) -> set[int]:
+    seen, stack = set(), [ref]
+    while stack:
+        x = stack.pop()
+        if x in seen:
+            continue
+        seen.add(x)
+        if x >= 0:
+            stack += list(rows[x].inputs)
+    return seen
+
+
+def history(refs, axis: int, rows: list[Row], starts, batch_known: bool) -> str:
+    """Where each input's size on ``axis`` came from, back to where the branches met: the arithmetic that made
+    them differ (a U-Net skip that is one pixel off: 57 → pool → 28 → up-conv → 56)."""
+    lines = []
+    for k, ref in enumerate(refs):
+        others = set().union(*[_ancestors(o, rows) for n, o in enumerate(refs) if n != k])
+        steps, x = [], ref
+        while x >= 0 and x not in others:
+            row = rows[x]
+            before, after = row.input_shapes[0] if row.input_shapes else row.input_shape, row.output_shape
+            if len(before) == len(after) == len(row.output_shape) and axis < len(after) and before[axis] != after[axis]:
+                label = f"{row.type}{' ' + row.name if row.name else ''} (row {row.index + 1})"
+                steps.append(f"{before[axis]} → {label} → {after[axis]}")
+            x = row.inputs[0] if row.inputs else -1
+        size = (rows[ref].output_shape if ref >= 0 else starts[-1 - ref])
+        if axis < len(size):
+            path = "; ".join(reversed(steps)) if steps else "unchanged since the branches split"
+            lines.append(f"input {k + 1} has {size[axis]} on axis {axis}: {path}")
+    return (". " + ". ".join(lines)) if lines else ""
 
 
 def show_shape(shape: Shape, batch_known: bool) -> list:

@@ -2,6 +2,7 @@
 it does not fit (docs/QUESTIONS.md Q2 and Q5). The code travels in the URL and is parsed, never run."""
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 from fastapi import Request
@@ -78,16 +79,37 @@ def explorer_link(framework: str, spec: dict, input_shape: tuple) -> str | None:
     return None if errors else f"{view}?{query}"
 
 
+def variable_value(text: str):
+    """A value typed into a variable's field: a number, a tuple (comma-separated), True/False/None, or text
+    (a string, quotes optional). Read by hand, never evaluated."""
+    t = text.strip()
+    if t in ("True", "False", "true", "false"):
+        return t.lower() == "true"
+    if t in ("None", "none"):
+        return None
+    if len(t) >= 2 and t[0] == t[-1] and t[0] in "'\"":
+        return t[1:-1]
+    if re.fullmatch(r"-?\d{1,10}", t):
+        return int(t)
+    if re.fullmatch(r"-?(\d+\.\d*|\.\d+|\d+)(e-?\d+)?", t):
+        return float(t)
+    inner = t.strip("()[] ")
+    if "," in t and all(re.fullmatch(r"\s*(-?\d+|None)\s*", p) for p in inner.split(",") if p.strip()):
+        return [None if p.strip() == "None" else int(p) for p in inner.split(",") if p.strip()]
+    return t
+
+
 def trace_context(query) -> dict:
     framework = query.get("framework", "auto")
     code = query.get("code", "")
+    chosen = query.get("model") or None
     variables, errors = {}, []
     for key, value in query.items():
-        if key.startswith("var_"):
-            try:
-                variables[key[4:]] = int(value) if value.lstrip("-").isdigit() else float(value)
-            except ValueError:
-                errors.append(f"{key[4:]}: give a number, got {value!r}")
+        if key.startswith("var_") and value.strip():
+            if len(value) > 200:
+                errors.append(f"{key[4:]}: at most 200 characters, got {len(value)}")
+                continue
+            variables[key[4:]] = variable_value(value)
     if framework not in ("auto", "torch", "keras"):
         errors.append(f"framework: choose auto, torch or keras, got {framework!r}")
         framework = "auto"
@@ -97,34 +119,60 @@ def trace_context(query) -> dict:
     errors += [e for e in (err, x_err, y_err) if e]
     ctx = {"code": code, "framework": framework, "input_text": query.get("input_shape", ""), "variables": variables,
            "x_text": query.get("x_shape", ""), "y_text": query.get("y_shape", ""), "examples": example_links(),
-           "max_chars": MAX_CHARS, "errors": errors, "detected": detect_framework(code) if code else None}
+           "max_chars": MAX_CHARS, "errors": errors, "detected": detect_framework(code) if code else None,
+           "chosen": chosen}
     if not code.strip():
         return ctx
     try:
-        parsed = parse_model(code, None if framework == "auto" else framework, variables)
+        parsed = parse_model(code, None if framework == "auto" else framework, variables, shape, chosen)
     except CodeError as e:
         return {**ctx, "code_error": str(e)}
     fw = parsed.framework
-    ctx.update(fw=fw, unresolved=parsed.unresolved, notes=parsed.notes, names=parsed.names)
+    ctx.update(fw=fw, unresolved=parsed.unresolved, notes=parsed.notes, names=parsed.names,
+               model_name=parsed.model_name, candidates=parsed.candidates, shape_why=parsed.needs_shape)
     if parsed.unresolved:
         return ctx
     shape = shape or parsed.input_shape
-    if shape is None:
+    if shape is None or (parsed.needs_shape and any(s is None for s in parsed.sources)):
         return {**ctx, "needs_shape": True}
-    t = trace(fw, shape, parsed.layers)
+    t = trace(fw, shape, parsed.layers, parsed.inputs, parsed.names, [tuple(s) for s in parsed.sources])
     rows = []
     for r in t.rows:
-        rows.append({"r": r, "name": parsed.names[r.index], "shape": show_shape(r.output_shape, t.batch_known),
-                     "settings": ", ".join(f"{k}={v!r}" for k, v in r.spec.items() if k != "type"),
-                     "explore": explorer_link(fw, r.spec, r.input_shape)})
+        rows.append({"r": r, "name": r.name, "shape": show_shape(r.output_shape, t.batch_known),
+                     "settings": ", ".join(f"{k}={v!r}" for k, v in r.spec.items() if k not in ("type", "layers")),
+                     "explore": explorer_link(fw, r.spec, r.input_shape),
+                     "from": [("input" if i == -1 else f"input {-i}" if i < 0 else f"#{i}") for i in r.inputs],
+                     "in_shapes": [show_shape(s, t.batch_known) for s in r.input_shapes]})
     failing = None
     if t.error:
         failing = {"index": t.error[0], "spec": parsed.layers[t.error[0]], "name": parsed.names[t.error[0]],
-                   "message": parsed.failure(t.error[1])}
+                   "message": t.error[1]}
     model_out = show_shape(t.rows[-1].output_shape, t.batch_known) if t.rows else None
     fit = fit_check(x_shape, y_shape, shape, model_out) if (x_shape or y_shape) and t.ok and model_out else []
     return {**ctx, "trace": t, "rows": rows, "failing": failing, "fit": fit, "shape": list(shape),
+            "branches": t.branches, "graph": flow_graph(t, rows, failing),
             "total_macs": sum(r.macs for r in t.rows), "layout": "(N, C, …)" if fw == "torch" else "(N, …, C)"}
+
+
+def flow_graph(t, rows, failing) -> list[dict]:
+    """The data flow as a vertical graph: one box per row in execution order, each with the edges that feed it
+    (where from, and the shape on the edge); a row whose output is not simply the next row's input says where it
+    goes. Drawn only when the flow branches."""
+    if not t.branches:
+        return []
+    used: dict[int, list[int]] = {}
+    for r in t.rows:
+        for i in r.inputs:
+            used.setdefault(i, []).append(r.index)
+    boxes = []
+    for row in rows:
+        r = row["r"]
+        edges = [{"from": label, "shape": shape, "skip": src != r.index - 1}
+                 for label, shape, src in zip(row["from"], row["in_shapes"], r.inputs)]
+        to = [i for i in used.get(r.index, []) if i != r.index + 1]
+        boxes.append({"index": r.index, "type": r.type, "name": row["name"], "edges": edges,
+                      "merge": len(r.inputs) > 1, "to": to, "shape": row["shape"], "explore": row["explore"]})
+    return boxes
 
 
 def example_links() -> list[tuple[str, str]]:

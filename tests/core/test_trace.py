@@ -13,11 +13,13 @@ MODELS = json.loads((Path(__file__).resolve().parents[1] / "golden" / "traces.js
 
 
 def run(model):
-    parsed = parse_model(model["code"], model["framework"], model.get("variables") or {})
-    assert parsed.unresolved == []
-    shape = tuple(model["input_shape"]) if not model.get("input_from_code") else parsed.input_shape
-    t = trace(model["framework"], shape, parsed.layers)
-    rows = [{"name": parsed.names[r.index], "type": r.type, "output_shape": show_shape(r.output_shape, t.batch_known),
+    """Parse and trace as /api/trace does: the request gives the input shape unless the code does."""
+    given = None if model.get("input_from_code") else tuple(model["input_shape"])
+    parsed = parse_model(model["code"], model["framework"], model.get("variables") or {}, given)
+    assert parsed.unresolved == [] and not (given is None and parsed.needs_shape), (parsed.unresolved, parsed.needs_shape)
+    shape = given or parsed.input_shape
+    t = trace(model["framework"], shape, parsed.layers, parsed.inputs, parsed.names, parsed.sources)
+    rows = [{"name": r.name, "type": r.type, "output_shape": show_shape(r.output_shape, t.batch_known),
              "params": r.params} for r in t.rows]
     return parsed, t, rows
 
@@ -27,15 +29,21 @@ def recorded_rows(model):
 
 
 def module_rows(model, rows):
-    """PyTorch: only module calls get a row in the recording (F.relu, torch.flatten do not)."""
+    """PyTorch: only module calls get a row in the recording (F.relu, torch.flatten do not). Keras lists a
+    functional model's layers by depth, not in the order they run: when the graph branches, rows are compared
+    by Keras' own layer names (conv2d, conv2d_1, …: the order layers are created), which the parser gives too."""
     if model["framework"] == "keras":
+        if [r["name"] for r in rows] != [rec["name"] for rec in model["layers"]]:
+            by_name = {rec["name"]: i for i, rec in enumerate(model["layers"])}
+            if {r["name"] for r in rows} == set(by_name):
+                return sorted(rows, key=lambda r: by_name[r["name"]])
         return [{**r, "name": rec["name"]} for r, rec in zip(rows, model["layers"])] + rows[len(model["layers"]):]
     return [r for r in rows if r["name"] is not None]
 
 
 @pytest.mark.parametrize("model", [m for m in MODELS if "error" not in m], ids=lambda m: m["id"])
 def test_shapes_and_params_match_the_framework(model):
-    parsed, t, rows = run(model)
+    _, t, rows = run(model)
     assert t.ok, t.error
     assert module_rows(model, rows) == recorded_rows(model)
     assert t.total_params == model["total_params"]
@@ -48,10 +56,39 @@ def test_models_that_do_not_fit_fail_at_the_same_layer(model):
     assert module_rows(model, rows) == recorded_rows(model)  # the rows before the failure agree
     index, message = t.error
     failing = model["error"]
-    assert parsed.layers[index]["type"] == failing["type"]
+    if failing["type"] is None:  # a function of forward() failed (torch.cat): no module row
+        assert parsed.names[index] is None and sum(n is not None for n in parsed.names[:index]) == failing["index"]
+    else:
+        assert parsed.layers[index]["type"] == failing["type"]
     if model["framework"] == "torch":
         assert parsed.names[index] == failing["name"]
     assert "received" in message and len(message) > 40
+
+
+PUBLISHED = [m for m in MODELS if m.get("source")]
+
+
+def test_the_golden_set_holds_the_published_models_the_issue_names():
+    ids = {m["id"] for m in PUBLISHED}
+    assert len(PUBLISHED) >= 25 and len(MODELS) >= 30
+    for must in ("torch-resnet18", "torch-resnet34", "torch-vgg16", "torch-unet-transposed", "torch-conv-autoencoder",
+                 "torch-text-cnn-kim", "torch-fcn-time-series", "keras-io-timeseries-fcn-shape-from-data",
+                 "keras-io-image-classification-xception", "keras-io-conv-autoencoder"):
+        assert must in ids
+    branching = [m["id"] for m in PUBLISHED if "error" not in m and run(m)[1].branches]
+    assert len(branching) >= 12, branching  # skips, merges and concatenations, not only chains
+
+
+def test_a_skip_one_pixel_off_says_where_each_size_came_from():
+    model = next(m for m in MODELS if m["id"] == "torch-error-unet-skip-off-by-one")
+    parsed, t, _ = run(model)
+    index, message = t.error
+    side = 30 // 2  # the skip: 15 after the first pool
+    up = (side // 2) * 2  # the other branch: pooled to 7 (floor), doubled back to 14 by the transposed conv
+    assert parsed.layers[index]["type"] == "cat" and f"axis 2 is {up} in one input and {side} in another" in message
+    assert f"[1, 32, {up}, {up}] and [1, 32, {side}, {side}]" in message  # each incoming shape
+    assert f"{side} → MaxPool2d pool (row 10) → {side // 2}; {side // 2} → ConvTranspose2d up2 (row 15) → {up}" in message
+    assert f"input 2 has {side} on axis 2" in message
 
 
 def test_unresolved_names_are_reported_until_given():

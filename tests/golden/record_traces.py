@@ -910,6 +910,95 @@ torch_model("torch-flatten-negative-dims", """
     )
 """, [2, 3, 8, 8])
 
+# ---- layer coverage: normalization, padding, resampling and preprocessing layers published models use
+
+torch_model("torch-norms-pads-pixel-unshuffle", """
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.pad = nn.ReplicationPad2d((1, 2, 0, 1))
+            self.conv = nn.Conv2d(3, 8, 3)
+            self.gn = nn.GroupNorm(2, 8)
+            self.unshuffle = nn.PixelUnshuffle(2)
+            self.cpad = nn.ConstantPad1d(2, 0.5)
+            self.ln = nn.LayerNorm([32, 6, 10])
+            self.inorm = nn.InstanceNorm2d(32)
+            self.up = nn.Upsample(size=(10, 12), mode="nearest")
+            self.zero = nn.ZeroPad2d(1)
+            self.ident = nn.Identity()
+            self.prelu = nn.PReLU(32)
+
+        def forward(self, x):
+            x = self.gn(self.conv(self.pad(x)))
+            x = self.unshuffle(x)
+            x = self.cpad(x.flatten(2)).view(x.size(0), 32, 6, -1)
+            x = self.inorm(self.ln(x))
+            x = self.zero(self.up(x))
+            return self.prelu(self.ident(x.permute(0, 2, 3, 1).mean(dim=1, keepdim=True)).transpose(1, 3))
+
+    model = Net()
+""", [2, 3, 15, 15])
+
+keras_model("keras-preprocessing-crop-resize-layers", """
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(shape=(40, 36, 3))
+    x = layers.RandomFlip("horizontal")(inputs)
+    x = layers.Rescaling(1.0 / 255)(x)
+    x = layers.CenterCrop(32, 30)(x)
+    x = layers.Resizing(24, 24)(x)
+    x = layers.Conv2D(8, 3, padding="same")(x)
+    x = layers.Cropping2D(((1, 2), (0, 3)))(x)
+    x = layers.LayerNormalization(axis=-1)(x)
+    x = layers.Reshape((21 * 21, 8))(x)
+    x = layers.UpSampling1D(2)(x)
+    x = layers.Cropping1D((2, 0))(x)
+    x = layers.ZeroPadding1D(1)(x)
+    x = layers.AvgPool1D(4)(x)
+    x = layers.PReLU(shared_axes=[1])(x)
+    x = layers.GlobalMaxPool1D()(x)
+    x = layers.Dense(3)(x)
+    outputs = layers.Activation("softmax")(x)
+    model = keras.Model(inputs, outputs)
+""")
+
+keras_model("keras-encoder-decoder-models-called-as-layers", """
+    import keras
+    from keras import layers
+
+    encoder_inputs = keras.Input(shape=(28, 28, 1))
+    x = layers.Conv2D(16, 3, strides=2, padding="same", activation="relu")(encoder_inputs)
+    x = layers.Conv2D(32, 3, strides=2, padding="same", activation="relu")(x)
+    x = layers.Flatten()(x)
+    latent = layers.Dense(16)(x)
+    encoder = keras.Model(encoder_inputs, latent, name="encoder")
+
+    latent_inputs = keras.Input(shape=(16,))
+    x = layers.Dense(7 * 7 * 32, activation="relu")(latent_inputs)
+    x = layers.Reshape((7, 7, 32))(x)
+    x = layers.Conv2DTranspose(16, 3, strides=2, padding="same", activation="relu")(x)
+    decoded = layers.Conv2DTranspose(1, 3, strides=2, padding="same", activation="sigmoid")(x)
+    decoder = keras.Model(latent_inputs, decoded, name="decoder")
+
+    inputs = keras.Input(shape=(28, 28, 1))
+    autoencoder = keras.Model(inputs, decoder(encoder(inputs)))
+""")
+
+# ---- models as published (tests/golden/published.py): data flow, blocks, helpers, shapes from arguments
+
+from published import PUBLISHED
+
+for _entry in PUBLISHED:
+    MODELS.append({"input_dtype": None, "input_from": "code" if _entry["input_shape"] is None else "request",
+                   **_entry, "code": code(_entry["code"])})
+    if _entry["framework"] == "torch":
+        MODELS[-1]["input_from"] = "request"
+
 # --------------------------------------------------------------------------- expected numbers
 # Facts stated in docs/QUESTIONS.md; the script refuses to write traces.json if they do not come out.
 
@@ -926,6 +1015,13 @@ EXPECTED = {
     "keras-q6-conv1d-embedding-input-length": {"rows": {0: ([None, 50, 300], 3000000),
                                                         1: ([None, 50, 100], 120100)}},
     "keras-q1-conv1d-k1-before-lstm": {"rows": {0: ([None, 10, 64], 6464)}},
+    # published counts: torchvision's model docs (ResNet-18 11,689,512; ResNet-34 21,797,672; VGG-16 138,357,544;
+    # SqueezeNet 1.1 1,235,496) and milesial/Pytorch-UNet's README-era U-Net (31,037,698 with 2 classes)
+    "torch-resnet18": {"rows": {}, "total_params": 11_689_512},
+    "torch-resnet34": {"rows": {}, "total_params": 21_797_672},
+    "torch-vgg16": {"rows": {}, "total_params": 138_357_544},
+    "torch-squeezenet11": {"rows": {}, "total_params": 1_235_496},
+    "torch-unet-transposed": {"rows": {}, "total_params": 31_037_698},
 }
 
 
@@ -959,16 +1055,43 @@ def snippet_import(real_import):
 
 
 def run_snippet(spec: dict) -> tuple[dict, BaseException | None]:
-    """Execute the snippet; return its namespace and the exception it raised, if any."""
+    """Execute the snippet; return its namespace and the exception it raised, if any.
+
+    Dotted variables (``args.dropout``) become attributes of a namespace object; ``data`` entries become numpy
+    arrays; a Keras snippet whose input shape the request gives gets that shape from its first ``Input``."""
+    import numpy as np
+
     snippet_builtins = dict(vars(builtins))
     snippet_builtins["__import__"] = snippet_import(builtins.__import__)
     namespace = {"__name__": SNIPPET_MODULE, "__builtins__": snippet_builtins}
-    namespace.update(spec["variables"])
+    for key, value in spec["variables"].items():
+        if "." in key:
+            root, attr = key.split(".", 1)
+            setattr(namespace.setdefault(root, types.SimpleNamespace()), attr, value)
+        else:
+            namespace[key] = value
+    for key, value in (spec.get("data") or {}).items():
+        namespace[key] = np.zeros(value["zeros"]) if "zeros" in value else np.array(value["values"])
+    patched = []
+    if spec["framework"] == "keras" and spec.get("input_from") == "request":
+        real_input = keras.Input
+        given = tuple(spec["input_shape"][1:])
+
+        def first_input(*args, **kwargs):
+            if not patched:
+                patched.append(True)
+                kwargs.pop("shape", None)
+                return real_input(shape=given, **kwargs)
+            return real_input(*args, **kwargs)
+        keras.Input = keras.layers.Input = first_input
     try:
         with contextlib.redirect_stdout(io.StringIO()):
             exec(compile(spec["code"], f"<{spec['id']}>", "exec"), namespace)  # noqa: S102 -- our own recorder
     except Exception as exc:  # noqa: BLE001 -- the framework's refusal is the data
         return namespace, exc
+    finally:
+        if spec["framework"] == "keras" and spec.get("input_from") == "request":
+            keras.Input = keras.layers.Input = real_input
     return namespace, None
 
 
@@ -1019,6 +1142,8 @@ def record_keras(spec: dict) -> dict:
     keras.backend.clear_session()  # layer names as in a fresh session: conv2d, conv2d_1, ...
     namespace, exc = run_snippet(spec)
     entry = {"id": spec["id"], "framework": "keras", "code": spec["code"]}
+    if spec.get("source"):
+        entry["source"] = spec["source"]
 
     if exc is not None:
         model = sequential_in_traceback(exc) or namespace.get("model")
@@ -1041,7 +1166,10 @@ def record_keras(spec: dict) -> dict:
         return entry
 
     model = find_model(namespace, keras.Model)
-    if spec["input_shape"] is None:
+    if spec.get("input_from") == "request" and model.built and model.inputs:
+        input_shape, from_code = list(spec["input_shape"]), False
+        assert list(model.inputs[0].shape) == input_shape, spec["id"]
+    elif spec["input_shape"] is None:
         assert model.built and model.inputs, f"{spec['id']}: the code gives no input"
         input_shape, from_code = list(model.inputs[0].shape), True
     else:
@@ -1108,17 +1236,21 @@ def record_torch(spec: dict) -> dict:
         with torch.no_grad():
             model(x)
     except Exception as exc:  # noqa: BLE001 -- the framework's refusal is the data
-        # The failing module was entered (pre-hook) but never finished (no row).
-        assert len(entered) == len(rows) + 1, (spec["id"], "failed outside a module", exc)
-        name, mod = entered[-1]
-        error = {"index": len(rows), "name": name, "type": type(mod).__name__,
-                 "framework_message": clean_message(exc)}
+        if len(entered) == len(rows) + 1:  # the failing module was entered (pre-hook) but never finished
+            name, mod = entered[-1]
+            error = {"index": len(rows), "name": name, "type": type(mod).__name__,
+                     "framework_message": clean_message(exc)}
+        else:  # a function of forward() failed (torch.cat, +): after the module rows recorded
+            assert len(entered) == len(rows), (spec["id"], exc)
+            error = {"index": len(rows), "name": None, "type": None, "framework_message": clean_message(exc)}
     finally:
         for handle in handles:
             handle.remove()
 
     entry = {"id": spec["id"], "framework": "torch", "code": spec["code"],
              "input_shape": list(shape)}
+    if spec.get("source"):
+        entry["source"] = spec["source"]
     if spec["input_dtype"]:
         entry["input_dtype"] = spec["input_dtype"]
     entry.update({"variables": spec["variables"], "layers": rows})
