@@ -1676,7 +1676,7 @@ class _Run:
             if isinstance(value, MODULES) and self.globals.get(name) is value:
                 return value, name
         used = set()
-        for name, cls in classes:
+        for name, _cls in classes:
             for other, ocls in self.globals.items():
                 if other != name and isinstance(ocls, (Cls, Func)) and any(
                         isinstance(n, ast.Name) and n.id == name for n in ast.walk(ocls.node)):

@@ -991,7 +991,7 @@ keras_model("keras-encoder-decoder-models-called-as-layers", """
 
 # ---- models as published (tests/golden/published.py): data flow, blocks, helpers, shapes from arguments
 
-from published import PUBLISHED
+from published import PUBLISHED  # noqa: E402 (next to the models it records)
 
 for _entry in PUBLISHED:
     MODELS.append({"input_dtype": None, "input_from": "code" if _entry["input_shape"] is None else "request",
