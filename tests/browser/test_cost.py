@@ -7,6 +7,7 @@ from tests.browser.helpers import WCAG
 
 def test_sizes_and_machines_recompute_in_place(page, live_server, problems, shot):
     page.goto(live_server + "/cost")
+    page.locator(".plot").scroll_into_view_if_needed()  # plotly loads as the roofline comes near
     expect(page.locator(".plot[data-rendered]")).to_have_count(1)
     page.evaluate("window.__kept = 1")
     before = page.locator("tr[data-op=standard] td[data-macs]").get_attribute("data-macs")
