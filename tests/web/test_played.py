@@ -1,0 +1,69 @@
+"""What the browser plays is what the server renders: each view's data attribute carries every step
+already written (texts, lit cells), made by the functions that render ?step=n, so the two cannot drift.
+Here every played step is compared with the server's own page for ?step=n; and no script under static/
+formats a number or does window index arithmetic any more (docs: issue 12, part 4)."""
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.web import page
+from tests.web.page import get, plain, section
+
+STATIC = Path(__file__).resolve().parents[2] / "static"
+
+
+def inline(fragment: str) -> str:
+    """Text as read: inline tags dropped without adding space."""
+    return plain(re.sub(r"<[^>]+>", "", fragment)) if "<" in fragment else plain(fragment)
+
+
+def items(text: str, element_id: str) -> list[str]:
+    return [inline(li) for li in re.findall(r"<li[^>]*>(.*?)</li>", section(text, element_id), re.DOTALL)]
+
+
+def steps_to_check(total: int) -> list[int]:
+    return sorted({0, 1 % total, total // 2, total - 1})
+
+
+# ---------------------------------------------------------------- /pool
+
+POOL = [
+    "/pool?type=MaxPool2d&kernel_size=3&stride=2&padding=1&input_shape=1,3,7,7&seed=5",
+    "/pool?type=MaxPool1d&kernel_size=2&ceil_mode=true&input_shape=1,2,7",
+    "/pool?type=AvgPool1d&kernel_size=3&stride=2&padding=1&ceil_mode=true&input_shape=1,2,8",
+    "/pool?type=AvgPool1d&kernel_size=3&stride=2&padding=1&count_include_pad=false&input_shape=1,2,8",
+    "/pool?type=AvgPool2d&kernel_size=2&padding=1&divisor_override=5&input_shape=1,1,5,5",
+    "/pool?framework=keras&type=AveragePooling2D&pool_size=2&padding=same&input_shape=1,5,5,2",
+    "/pool?type=MaxPool2d&kernel_size=2,3&stride=1,2&dilation=2,1&padding=1&input_shape=1,2,7,8&seed=3",
+    "/pool?type=MaxPool1d&kernel_size=2&input_shape=1,1,6&seed=4",  # ties are likely among few values
+]
+
+
+@pytest.mark.parametrize("url", POOL)
+def test_pool_plays_what_the_server_renders_for_each_step(client, url):
+    d = page.data(get(client, url).text, "pool")
+    T = d["texts"]
+    for step in steps_to_check(len(d["steps"])):
+        r = get(client, f"{url}&step={step}")
+        label, title, why, lit, winners, lines = d["steps"][step]
+        assert T[label] == plain(section(r.text, "step-label"))
+        assert T[title] == plain(section(r.text, "arith-title"))
+        assert T[why] == plain(section(r.text, "arith-why"))
+        played = ["".join(T[i] for i in lines[3 * c:3 * c + 3]) for c in range(d["channels"])]
+        assert [plain(p) for p in played] == items(r.text, "arith-lines")
+        drawn = page.cells(r.text, "x0-")
+        assert lit and all(cell in drawn for cell in lit)  # the window's cells are drawn cells
+        for c, cell in enumerate(winners):  # each maximum is the drawn cell holding the line's value
+            if cell >= 0:
+                assert cell in lit and page.cells(r.text, f"x{c}-")[cell] == T[lines[3 * c + 1]]
+
+
+# ---------------------------------------------------------------- the scripts
+
+def test_no_script_formats_numbers_or_does_window_arithmetic():
+    """The browser looks up what the server wrote: no number formatting, no window index arithmetic."""
+    banned = [r"toFixed", r"toPrecision", r"\bfmt\(", r"\bterm\(", r"\bunravel\b", r"\bravel\b",
+              r"\*\s*d\.(stride|dilation)", r"d\.padding\[", r"Math\.floor\(\s*\w+\s*/"]
+    found = [(js.name, b) for js in sorted(STATIC.glob("*.js")) for b in banned if re.search(b, js.read_text())]
+    assert not found, found
