@@ -67,3 +67,67 @@ def test_no_script_formats_numbers_or_does_window_arithmetic():
               r"\*\s*d\.(stride|dilation)", r"d\.padding\[", r"Math\.floor\(\s*\w+\s*/"]
     found = [(js.name, b) for js in sorted(STATIC.glob("*.js")) for b in banned if re.search(b, js.read_text())]
     assert not found, found
+
+
+# ---------------------------------------------------------------- /explore
+
+EXPLORE = [
+    "/explore?framework=torch&type=Conv2d&in_channels=3&out_channels=4&kernel_size=3,2&stride=2&padding=1"
+    "&dilation=2&input_shape=1,3,9,8&activation=relu&f=2",
+    "/explore?framework=keras&type=Conv1D&filters=3&kernel_size=4&padding=same&input_shape=1,7,2&seed=4",
+    "/explore?framework=keras&type=Conv3D&filters=2&kernel_size=2&strides=2&input_shape=1,5,4,5,2&f=1",
+    "/explore?framework=torch&type=Conv1d&in_channels=12&out_channels=2&kernel_size=2&input_shape=1,12,5",
+    "/explore?framework=torch&type=Conv2d&in_channels=4&out_channels=4&groups=2&kernel_size=3&input_shape=1,4,5,5&f=3",
+]
+
+
+def explore_step(d: dict, step: int) -> dict:
+    T = d["texts"]
+    label, title, lines, total = d["steps"][step - d["first"]]
+    return {"label": T[label], "title": T[title],
+            "lines": [T[lines[i]] + T[lines[i + 1]] for i in range(0, len(lines), 2)],
+            "total": "".join(T[i] for i in total)}
+
+
+def explore_checked(client, url: str, d: dict, step: int):
+    r = get(client, f"{url}&step={step}")
+    played = explore_step(d, step)
+    assert played["label"] == plain(section(r.text, "step-label"))
+    assert played["title"] == plain(re.search(r'id="arith".*?<h3>(.*?)</h3>', r.text, re.DOTALL).group(1))
+    assert [plain(t) for t in played["lines"]] == items(r.text, "arith-lines")
+    assert plain(played["total"]) == plain(section(r.text, "arith-total"))
+    # the window: every drawn channel's lit cells are drawn cells, one per kernel tap
+    window = [d["origins"][step] + o for o in d["offsets"]]
+    for c in d["channels"]:
+        drawn = page.cells(r.text, f"x{c}-")
+        assert all(cell in drawn for cell in window)
+        assert len(page.cells(r.text, f"w{c}-")) == len(d["offsets"])
+    # and each product of channel c's line reads the cell the window lights there
+    c = d["channels"][0]
+    drawn = page.cells(r.text, f"x{c}-")
+    terms = items(r.text, "arith-lines")[0].split(": ", 1)[1].rsplit(" = ", 1)[0].split(" + ")
+    assert [t.split("×")[0].strip("()") for t in terms] == [drawn[cell].strip("()") for cell in window]
+
+
+@pytest.mark.parametrize("url", EXPLORE)
+def test_explore_plays_what_the_server_renders_for_each_step(client, url):
+    d = page.data(get(client, url).text, "explore")
+    assert d["first"] == 0 and len(d["steps"]) == d["total"] == len(d["origins"])  # small layers: every step
+    for step in steps_to_check(d["total"]):
+        explore_checked(client, url, d, step)
+
+
+def test_a_large_explore_layer_plays_in_blocks_each_written_by_the_server(client):
+    """Too many products to write out every step in one fragment: the fragment holds the block of steps
+    around ?step=n, and the fragment for a step of another block holds that block."""
+    from app.routes.explore import PLAYED_TERMS
+
+    url = ("/explore?framework=torch&type=Conv2d&in_channels=8&out_channels=2&kernel_size=7&padding=4"
+           "&input_shape=1,8,28,28")
+    d = page.data(get(client, url).text, "explore")
+    total, block = d["total"], len(d["steps"])
+    assert total == 30 * 30 and d["first"] == 0 and 1 <= block < total and block * 49 * 8 <= PLAYED_TERMS < (block + 1) * 49 * 8
+    for step in (0, block - 1, block, total - 1):
+        there = page.data(get(client, f"{url}&step={step}").text, "explore")
+        assert there["first"] <= step < there["first"] + len(there["steps"]) and there["first"] % block == 0
+        explore_checked(client, url, there, step)
