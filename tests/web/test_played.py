@@ -131,3 +131,34 @@ def test_a_large_explore_layer_plays_in_blocks_each_written_by_the_server(client
         there = page.data(get(client, f"{url}&step={step}").text, "explore")
         assert there["first"] <= step < there["first"] + len(there["steps"]) and there["first"] % block == 0
         explore_checked(client, url, there, step)
+
+
+# ---------------------------------------------------------------- /pointwise
+
+POINTWISE = [
+    "/pointwise?framework=torch&type=Conv1d&in_channels=4&out_channels=3&kernel_size=1&input_shape=1,4,6",
+    "/pointwise?framework=torch&type=Conv1d&in_channels=4&out_channels=3&kernel_size=1&input_shape=1,4,6"
+    "&activation=relu&seed=11",
+    "/pointwise?framework=keras&type=Conv1D&filters=3&kernel_size=1&activation=tanh&use_bias=false&input_shape=1,6,4",
+    "/pointwise?framework=keras&type=Conv1D&filters=64&kernel_size=1&activation=relu&input_shape=2,10,100",
+    "/pointwise?framework=torch&type=Conv1d&in_channels=20&out_channels=17&kernel_size=1&input_shape=3,20,9&seed=5",
+]
+
+
+def lit_cells(text: str, prefix: str) -> list[int]:
+    return sorted(int(i) for i, cls in re.findall(rf'<td id="{prefix}(\d+)" class="([^"]*)"', text) if "lit" in cls)
+
+
+@pytest.mark.parametrize("url", POINTWISE)
+def test_pointwise_plays_what_the_server_renders_for_each_step(client, url):
+    d = page.data(get(client, url).text, "pointwise")
+    T = d["texts"]
+    for step in steps_to_check(len(d["steps"])):
+        r = get(client, f"{url}&step={step}")
+        label, xs, ys, lines, side = d["steps"][step]
+        assert T[label] == plain(section(r.text, "step-label"))
+        assert xs == lit_cells(r.text, "x-") and ys == lit_cells(r.text, "y-")  # the columns the server marks
+        played = ["".join(T[i] for i in lines[k:k + 4]) for k in range(0, len(lines), 4)]
+        assert [plain(p) for p in played] == items(r.text, "arith-lines")
+        assert [T[i] for i in side] == [plain(section(r.text, f"{kind}-{o}")) for o in range(len(side) // 2)
+                                        for kind in ("conv", "dense")]
