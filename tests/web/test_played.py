@@ -162,3 +162,59 @@ def test_pointwise_plays_what_the_server_renders_for_each_step(client, url):
         assert [plain(p) for p in played] == items(r.text, "arith-lines")
         assert [T[i] for i in side] == [plain(section(r.text, f"{kind}-{o}")) for o in range(len(side) // 2)
                                         for kind in ("conv", "dense")]
+
+
+# ---------------------------------------------------------------- /transposed
+
+TRANSPOSED = [
+    "/transposed?framework=torch&type=ConvTranspose2d&in_channels=2&out_channels=2&kernel_size=3&stride=2"
+    "&padding=1&output_padding=1&input_shape=1,2,3,3",
+    "/transposed?framework=torch&type=ConvTranspose2d&in_channels=2&out_channels=3&kernel_size=3,2&stride=2,3"
+    "&dilation=1,2&padding=0,1&input_shape=1,2,3,2&o=2",
+    "/transposed?framework=keras&type=Conv1DTranspose&filters=2&kernel_size=3&strides=2&padding=same&input_shape=1,4,2",
+    "/transposed?framework=torch&type=ConvTranspose1d&in_channels=3&out_channels=3&groups=3&kernel_size=2"
+    "&dilation=2&bias=false&input_shape=1,3,5&o=1",
+]
+
+
+def classed(text: str, prefix: str, cls: str) -> list[int]:
+    return sorted(int(i) for i, c in re.findall(rf'<td id="{prefix}(\d+)" class="([^"]*)"', text) if cls in c.split())
+
+
+def rich_text(pieces: list[int], T: list[str]) -> str:
+    return "".join(T[pieces[i + 1]] for i in range(0, len(pieces), 2))
+
+
+@pytest.mark.parametrize("url", TRANSPOSED)
+def test_transposed_plays_what_the_server_renders_for_each_step_and_window(client, url):
+    d = page.data(get(client, url).text, "transposed")
+    S, D = d["scatter_texts"], d["direct_texts"]
+    canvas = {i: S[d["canvas0"]] for i in range(len(page.cells(get(client, url).text, "s-")))}
+    out = {k: S[d["y0"]] for k in range(len(d["window"]))}
+    for step, (label, stamp, (ch, i), contrib, stamped, changed, changed_out) in enumerate(d["scatter"]):
+        for k in range(0, len(changed), 2):  # the texts as the browser replays them, step after step
+            canvas[changed[k]] = S[changed[k + 1]]
+        for k in range(0, len(changed_out), 2):
+            out[changed_out[k]] = S[changed_out[k + 1]]
+        if step not in steps_to_check(len(d["scatter"])):
+            continue
+        r = get(client, f"{url}&step={step}")
+        assert S[label] == plain(section(r.text, "step-label"))
+        assert plain(rich_text(stamp, S)) == plain(section(r.text, "stamp-text"))
+        assert [S[t] for t in contrib] == [t for _, t in sorted(page.cells(r.text, "k-").items())]
+        assert canvas == page.cells(r.text, "s-") and out == page.cells(r.text, "y-")
+        assert sorted(stamped) == classed(r.text, "s-", "lit") and [i] == classed(r.text, f"x{ch}-", "lit")
+        assert [k for k, last in enumerate(d["last"]) if last > step] == classed(r.text, "y-", "pending")
+    for pos in steps_to_check(len(d["direct"])):
+        r = get(client, f"{url}&pos={pos}")
+        label, title, cells, lines, total = d["direct"][pos]
+        assert D[label] == plain(section(r.text, "pos-label"))
+        assert D[title] == plain(section(r.text, "direct-title-pos"))
+        assert [plain(rich_text(line, D)) for line in lines] == items(r.text, "direct-lines")
+        server_zero = [re.findall(r'<span( class="zero")?>', li) for li in
+                       re.findall(r"<li>(.*?)</li>", section(r.text, "direct-lines"), re.DOTALL)]
+        assert [[bool(z) for z in spans] for spans in server_zero] == [
+            [line[k] == 2 for k in range(0, len(line), 2) if line[k] in (1, 2)] for line in lines]
+        assert plain(rich_text(total, D)) == plain(section(r.text, "direct-total"))
+        for c in d["channels"]:
+            assert sorted(set(cells)) == classed(r.text, f"d{c}-", "lit")
