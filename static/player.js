@@ -4,29 +4,6 @@
 window.Convscope = (function () {
   "use strict";
 
-  function fmt(v) { // as app/display.py: fmt (Python rounds an exact half to even; toFixed rounds it up)
-    let t;
-    const eighths = v * 8;
-    if (Number.isInteger(eighths) && Math.abs(eighths) % 2 === 1) { // v = odd/8: exactly halfway at 2 decimals
-      let cents = Math.floor(Math.abs(v) * 100);
-      if (cents % 2 === 1) cents += 1;
-      t = (v < 0 ? "-" : "") + (cents / 100).toFixed(2);
-    } else {
-      t = v.toFixed(2);
-    }
-    t = t.replace(/\.?0+$/, "");
-    if (t === "-0" || t === "") t = "0";
-    return t.replace("-", "\u2212");
-  }
-  const wrap = (v) => (fmt(v).startsWith("\u2212") ? `(${fmt(v)})` : fmt(v)); // as app/display.py: term
-  const term = (a, b) => `${wrap(a)}×${wrap(b)}`;
-  function unravel(i, shape) {
-    const out = new Array(shape.length);
-    for (let a = shape.length - 1; a >= 0; a--) { out[a] = i % shape[a]; i = Math.floor(i / shape[a]); }
-    return out;
-  }
-  const ravel = (idx, shape) => idx.reduce((acc, v, a) => acc * shape[a] + v, 0);
-  const prod = (shape) => shape.reduce((a, b) => a * b, 1);
   function strong(text) { const el = document.createElement("strong"); el.textContent = text; return el; }
   function setParam(key, value) { // the address names the frame shown (0: the default, left out)
     const url = new URL(window.location.href);
@@ -68,5 +45,5 @@ window.Convscope = (function () {
     };
   }
 
-  return { fmt, wrap, term, unravel, ravel, prod, strong, setParam, player };
+  return { strong, setParam, player };
 })();
