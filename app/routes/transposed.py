@@ -456,22 +456,29 @@ def _played_scatter(state, chans, total_steps, running, now_at, canvas, window, 
     into each output cell (faded until then); ``window``: each output's canvas cell."""
     texts, steps = Strings(), []
     flat = np.arange(math.prod(canvas)).reshape(canvas)
-    before_canvas = np.vectorize(fmt, otypes=[object])(np.zeros(canvas)).ravel()
-    before_out = np.vectorize(fmt, otypes=[object])(np.zeros(canvas)[window] + np.round(bias_o, 6)).ravel()
+    output_of = {int(cell): k for k, cell in enumerate(flat[window].ravel())}  # canvas cell -> output cell
+    shown_canvas, shown_out = {}, {}  # the texts drawn so far, where they differ from before any step
+    b = np.round(bias_o, 6)  # as the output grid adds it
     for s in range(total_steps):
-        now, drawn = now_at(s), running(s)
-        canvas_texts = np.vectorize(fmt, otypes=[object])(drawn).ravel()
-        out_texts = np.vectorize(fmt, otypes=[object])(drawn[window] + np.round(bias_o, 6)).ravel()
+        now, drawn = now_at(s), running(s)  # only the cells this step stamps can change
         t = scatter_texts(state, s, total_steps, chans[now["c_now"]], now["i_pos"], now["x"], now["stamp"][0])
-        changed = [v for i in np.flatnonzero(canvas_texts != before_canvas) for v in (int(i), texts(canvas_texts[i]))]
-        changed_out = [v for i in np.flatnonzero(out_texts != before_out) for v in (int(i), texts(out_texts[i]))]
+        changed, changed_out = [], []
+        for cell in dict.fromkeys(now["stamp"]):
+            i = int(flat[cell])
+            text = fmt(float(drawn[cell]))
+            if shown_canvas.get(i, fmt(0.0)) != text:
+                shown_canvas[i] = text
+                changed += [i, texts(text)]
+            if i in output_of:
+                text = fmt(float(drawn[cell] + b))
+                if shown_out.get(i, fmt(0.0 + b)) != text:
+                    shown_out[i] = text
+                    changed_out += [output_of[i], texts(text)]
         steps.append([texts(t["label"]), [0, texts(t["stamp"][0]), 3, texts(t["stamp"][1]), 0, texts(t["stamp"][2])],
                       [chans[now["c_now"]], now["i_now"]],
                       [texts(fmt(v)) for v in np.asarray(now["contrib"]).ravel()],
                       [int(flat[cell]) for cell in now["stamp"]], changed, changed_out])
-        before_canvas, before_out = canvas_texts, out_texts
-    zero = np.zeros(canvas)
-    return {"step": step, "canvas0": texts(fmt(float(zero.ravel()[0]))), "y0": texts(fmt(0.0 + np.round(bias_o, 6))),
+    return {"step": step, "canvas0": texts(fmt(0.0)), "y0": texts(fmt(0.0 + b)),
             "last": np.asarray(last).ravel().tolist(), "window": flat[window].ravel().tolist(), "scatter": steps,
             "scatter_texts": texts.table}
 
