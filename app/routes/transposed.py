@@ -344,11 +344,6 @@ def inverse(state: TransposedState, out_shape: list[int], out_spatial) -> dict:
     return result
 
 
-def _rounded(a: np.ndarray) -> list:
-    """float32 values as short decimals for the page's data (0.3, not 0.30000001192092896)."""
-    return np.round(np.asarray(a, dtype=np.float64), 6).ravel().tolist()
-
-
 def _literal(v) -> str:
     """A keyword's value as Python code: 3 for [3, 3], (3, 2) for [3, 2], 'same', True."""
     if isinstance(v, list):
@@ -594,7 +589,7 @@ def transposed_context(state: TransposedState, x: np.ndarray | None = None,
     chans = list(range(group * cg, (group + 1) * cg))      # the input channels that feed output channel o
     out_spatial = tuple(y_cf.shape[1:])
     rows = axis_rows(state, op, out_spatial)
-    # the scatter from the numbers as drawn (rounded as the browser gets them), in float64
+    # the scatter from the numbers as drawn (float32 rounded to 6 decimals), in float64
     scatter_part = _scatter_view(state, op, np.round(x_cf.astype(np.float64), 6), np.round(w.astype(np.float64), 6),
                                  bias, rows, chans, ctx)
     direct_part = _direct_view(state, op, x_cf, w, b, chans, ctx)
