@@ -1,17 +1,18 @@
-"""Numbers as the pages print them: formatted once, in Python, and in step with static/explore.js."""
+"""Numbers and texts as the pages print them: formatted once, in Python. The browser plays steps from
+what these write (each view's data attribute); it formats nothing itself."""
 from __future__ import annotations
 
 import numpy as np
 
 
 def fmt(v: float) -> str:
-    """Two decimals at most, no trailing zeros, a real minus sign (static/player.js: fmt)."""
+    """Two decimals at most, no trailing zeros, a real minus sign."""
     text = f"{v:.2f}".rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text.replace("-", "−")
 
 
 def term(x: float, w: float) -> str:
-    """One product of the arithmetic, negatives in parentheses (static/player.js: term)."""
+    """One product of the arithmetic, negatives in parentheses."""
     wrap = lambda v: f"({fmt(v)})" if fmt(v).startswith("−") else fmt(v)  # noqa: E731
     return f"{wrap(x)}×{wrap(w)}"
 
@@ -24,3 +25,22 @@ def grid(values: np.ndarray, prefix: str, classes: np.ndarray | None = None) -> 
     flat = np.arange(vol.size).reshape(vol.shape)
     return [[[{"id": f"{prefix}{flat[z, y, x]}", "text": texts[z, y, x], "cls": "" if cls is None else cls[z, y, x]}
               for x in range(vol.shape[2])] for y in range(vol.shape[1])] for z in range(vol.shape[0])]
+
+
+class Strings:
+    """A table of distinct strings for a view's data attribute: each text is sent once and the steps
+    refer to it by index, so a sentence shared by many steps costs one number per step.
+
+    >>> t = Strings(); [t("a"), t("b"), t("a")], t.table
+    ([0, 1, 0], ['a', 'b'])
+    """
+
+    def __init__(self) -> None:
+        self.table: list[str] = []
+        self._index: dict[str, int] = {}
+
+    def __call__(self, text: str) -> int:
+        if text not in self._index:
+            self._index[text] = len(self.table)
+            self.table.append(text)
+        return self._index[text]

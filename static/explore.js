@@ -1,8 +1,11 @@
-// The explorer's sliding window, played in the browser from the numbers in #explore-data:
-// no request per frame. Index arithmetic finds each window; the server renders ?step=n the same way.
+// The explorer's sliding window, played in the browser from #explore-data, which the server wrote with
+// the functions that render ?step=n (app/routes/explore.py: played_steps): each step's window as cell
+// numbers and every text already written. Here: look up, toggle, set text; no request per frame, except
+// that a layer too large to write out every step at once comes in blocks: a step outside this fragment's
+// block is asked of the server (the fragment for ?step=n, as the form's requests are).
 (function () {
   "use strict";
-  const { fmt, term, unravel, ravel, prod, player, setParam } = window.Convscope;
+  const { player, setParam, strong } = window.Convscope;
 
   function setup(root) {
     const source = root.querySelector("#explore-data");
@@ -13,35 +16,42 @@
       const input = document.getElementById(id);
       if (input) Object.entries(bounds).forEach(([k, v]) => input.setAttribute(k, v));
     });
-    const taps = prod(d.kernel), cells = prod(d.padded), total = prod(d.out);
+    const T = d.texts, total = d.total;
     const $ = (id) => root.querySelector("#" + CSS.escape(id));
     let lit = [], linked = [];
     let step = d.step;
 
-    function windowOf(o) { // padded coordinates read by each tap, for output position o
-      const list = [];
-      for (let t = 0; t < taps; t++) {
-        const j = unravel(t, d.kernel);
-        list.push({ t, cell: ravel(j.map((jj, a) => o[a] * d.stride[a] + jj * d.dilation[a]), d.padded) });
-      }
-      return list;
-    }
-    function mark(list, cls, o) {
+    // step s's window: drawn cell origins[s] + offsets[t] of every channel's input, and kernel tap t
+    function mark(list, cls, s) {
       const els = [];
-      windowOf(o).forEach(({ t, cell }) => {
+      d.offsets.forEach((offset, t) => {
         d.channels.forEach((c) => {
-          [$(`x${c}-${cell}`), $(`w${c}-${t}`)].forEach((el) => { if (el) { el.classList.add(cls); els.push(el); } });
+          [$(`x${c}-${d.origins[s] + offset}`), $(`w${c}-${t}`)].forEach((el) => { if (el) { el.classList.add(cls); els.push(el); } });
         });
       });
       return list.concat(els);
     }
     function clear(list, cls) { list.forEach((el) => el.classList.remove(cls)); return []; }
 
+    function fetchStep(s) { // the server writes this step's block: swap in its fragment, as the form does
+      const url = new URL(window.location.href);
+      url.searchParams.set("step", s);
+      htmx.ajax("GET", url.pathname + url.search, { target: root, swap: "outerHTML" });
+    }
+
     function show(s) {
-      step = (s + total) % total;
-      const o = unravel(step, d.out);
+      const next = ((s % total) + total) % total;
+      const entry = d.steps[next - d.first];
+      if (next < d.first || !entry) { // paused, so that a player carried over to the new fragment (if any) starts nothing
+        stop();
+        step = next;
+        fetchStep(next);
+        return;
+      }
+      step = next;
+      const [label, title, lines, sum] = entry;
       lit = clear(lit, "lit");
-      lit = mark(lit, "lit", o);
+      lit = mark(lit, "lit", step);
       for (let i = 0; i < total; i++) {
         const el = $(`y-${i}`);
         if (!el) continue;
@@ -50,45 +60,19 @@
       }
       const current = $(`y-${step}`);
       if (current) current.classList.add("lit"), lit.push(current);
-      // the arithmetic, from the shown channels; any others arrive as one sum
-      const lines = root.querySelector("#arith-lines");
-      lines.replaceChildren();
-      let shownSum = 0;
-      d.channels.forEach((c, ci) => {
-        const terms = [];
-        let sum = 0;
-        windowOf(o).forEach(({ t, cell }) => {
-          const xv = d.x[ci * cells + cell], wv = d.w[ci * taps + t];
-          terms.push(term(xv, wv));
-          sum += xv * wv;
-        });
-        shownSum += sum;
+      const list = root.querySelector("#arith-lines");
+      list.replaceChildren();
+      for (let i = 0; i < lines.length; i += 2) {
         const li = document.createElement("li");
-        const strong = document.createElement("strong");
-        strong.textContent = fmt(sum);
-        li.append(`channel ${c}: ${terms.join(" + ")} = `, strong);
-        lines.append(li);
-      });
-      const pre = d.pre[step];
-      const rest = pre - d.b - shownSum;
-      if (root.querySelector("#arith").dataset.more === "1") {
-        const li = document.createElement("li");
-        const strong = document.createElement("strong");
-        strong.textContent = fmt(rest);
-        li.append(`${root.querySelector("#arith").dataset.moreLabel}: = `, strong);
-        lines.append(li);
+        li.append(T[lines[i]], strong(T[lines[i + 1]]));
+        list.append(li);
       }
       const totalP = root.querySelector("#arith-total");
-      const value = fmt(d.y[step]);
-      totalP.textContent = "";
-      const sPre = document.createElement("strong"); sPre.textContent = fmt(pre);
-      const sVal = document.createElement("strong"); sVal.textContent = value;
-      totalP.append(`sum of channels + bias (${fmt(d.b)}) = `, sPre);
-      if (d.activation !== "linear") totalP.append(` → ${d.activation}(${fmt(pre)}) = `, sVal);
-      root.querySelector("#arith h3").textContent = `Output [${o.join(", ")}] of filter ${root.dataset.filter}, written out`;
-      const scrub = root.querySelector("#scrub");
-      scrub.value = step;
-      root.querySelector("#step-label").textContent = `${step} of ${total}: output [${o.join(", ")}]`;
+      totalP.replaceChildren(T[sum[0]], strong(T[sum[1]]));
+      if (T[sum[2]]) totalP.append(T[sum[2]], strong(T[sum[3]]));
+      root.querySelector("#arith h3").textContent = T[title];
+      root.querySelector("#scrub").value = step;
+      root.querySelector("#step-label").textContent = T[label];
       setParam("step", step); // a link to this very step
     }
 
@@ -100,7 +84,7 @@
       const id = e.target.id && e.target.id.startsWith("y-") ? Number(e.target.id.slice(2)) : null;
       linked = clear(linked, "linked");
       if (id !== null) {
-        linked = mark(linked, "linked", unravel(id, d.out));
+        linked = mark(linked, "linked", id);
         e.target.classList.add("linked");
         linked.push(e.target);
       }
@@ -120,10 +104,9 @@
         const m = /^x\d+-(\d+)$/.exec(e.target.id || "");
         linked = clear(linked, "linked");
         if (!m) return;
-        for (let i = 0; i < total; i++) {
-          const o = unravel(i, d.out);
-          const hit = windowOf(o).find(({ cell }) => cell === Number(m[1]));
-          if (hit) {
+        const cell = Number(m[1]);
+        for (let i = 0; i < total; i++) { // the outputs whose window holds this cell
+          if (d.offsets.some((offset) => d.origins[i] + offset === cell)) {
             const y = $(`y-${i}`);
             if (y) { y.classList.add("linked"); linked.push(y); }
           }

@@ -1,6 +1,6 @@
 // What the views that play a computation in the browser share (explore, pool, transposed,
-// pointwise): the server's number format, index arithmetic, and the step player's controls
-// (templates/_partials/player.html). Loaded before each view's own script.
+// pointwise): the step player's controls, and fmt, the server's number format, for scripts that still format
+// (the played views show only texts the server wrote; templates/_partials/player.html). Loaded before each view's own script.
 window.Convscope = (function () {
   "use strict";
 
@@ -18,15 +18,6 @@ window.Convscope = (function () {
     if (t === "-0" || t === "") t = "0";
     return t.replace("-", "\u2212");
   }
-  const wrap = (v) => (fmt(v).startsWith("\u2212") ? `(${fmt(v)})` : fmt(v)); // as app/display.py: term
-  const term = (a, b) => `${wrap(a)}×${wrap(b)}`;
-  function unravel(i, shape) {
-    const out = new Array(shape.length);
-    for (let a = shape.length - 1; a >= 0; a--) { out[a] = i % shape[a]; i = Math.floor(i / shape[a]); }
-    return out;
-  }
-  const ravel = (idx, shape) => idx.reduce((acc, v, a) => acc * shape[a] + v, 0);
-  const prod = (shape) => shape.reduce((a, b) => a * b, 1);
   function strong(text) { const el = document.createElement("strong"); el.textContent = text; return el; }
   function setParam(key, value) { // the address names the frame shown (0: the default, left out)
     const url = new URL(window.location.href);
@@ -90,5 +81,5 @@ window.Convscope = (function () {
     };
   }
 
-  return { fmt, wrap, term, unravel, ravel, prod, strong, setParam, player };
+  return { fmt, strong, setParam, player };
 })();

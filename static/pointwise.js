@@ -1,14 +1,15 @@
-// /pointwise: the 1×1 convolution played position by position in the browser, from the numbers in
-// #pointwise-data (no request per frame). The server renders ?step=n the same way.
+// /pointwise: the 1×1 convolution played position by position in the browser, from #pointwise-data,
+// which the server wrote with the functions that render ?step=n (app/routes/pointwise.py: played_steps):
+// per position the cells lit and every text already written. Here: look up, toggle, set text.
 (function () {
   "use strict";
-  const { fmt, term, strong, setParam, player } = window.Convscope;
+  const { strong, setParam, player } = window.Convscope;
 
   function setup(root) {
     const source = root.querySelector("#pointwise-data");
     if (!source) return;
     const d = JSON.parse(source.dataset.pointwise);
-    const L = d.positions, shown = Math.min(d.detail, d.cin);
+    const T = d.texts, L = d.steps.length;
     const $ = (id) => root.querySelector("#" + id);
     let t = d.step, lit = [];
 
@@ -18,62 +19,42 @@
       if (links[a.dataset.framework]) a.href = "/pointwise?" + links[a.dataset.framework];
     });
 
-    function light(s) { // the input column read and the output column written
-      lit.forEach((el) => el.classList.remove("lit"));
-      lit = [$(`x-table-col-${s}`), $(`y-table-col-${s}`)];
-      root.querySelectorAll("#x-table tbody tr").forEach((_, c) => lit.push($(`x-${c * L + s}`)));
-      root.querySelectorAll("#y-table tbody tr").forEach((_, o) => lit.push($(`y-${o * L + s}`)));
-      lit = lit.filter(Boolean);
-      lit.forEach((el) => el.classList.add("lit"));
-    }
-    function lines(s) { // each detailed output channel written out, as the server writes it
-      const list = $("arith-lines");
-      list.replaceChildren();
-      for (let o = 0; o < Math.min(d.detail, d.cout); o++) {
-        const terms = [];
-        let partial = 0;
-        for (let c = 0; c < shown; c++) {
-          const w = d.w[o * d.cin + c], x = d.x[c * L + s];
-          terms.push(term(w, x));
-          partial += w * x;
-        }
-        const pre = d.pre[o * L + s], b = d.b[o];
-        let text = `y[${o}, ${s}] = ${terms.join(" + ")}`;
-        if (d.cin > d.detail) {
-          text += ` + (${d.cin - d.detail} more products, channels ${d.detail}–${d.cin - 1}: ${fmt(pre - b - partial)})`;
-        }
-        if (d.bias) text += ` + bias (${fmt(b)})`;
-        const li = document.createElement("li");
-        li.append(text + " = ", strong(fmt(pre)));
-        if (d.activation !== "linear") li.append(` → ${d.activation}(${fmt(pre)}) = `, strong(fmt(d.y[o * L + s])));
-        list.append(li);
-      }
-    }
-    function sideBySide(s) {
-      for (let o = 0; o < d.rows; o++) {
-        $(`conv-${o}`).textContent = fmt(d.y[o * L + s]);
-        $(`dense-${o}`).textContent = fmt(d.dense[o * L + s]);
-      }
-    }
-
     function show(s) {
       t = ((s % L) + L) % L;
-      light(t);
+      const [label, xs, ys, lines, side] = d.steps[t];
+      lit.forEach((el) => el.classList.remove("lit")); // the input column read and the output column written
+      lit = [$(`x-table-col-${t}`), $(`y-table-col-${t}`), ...xs.map((i) => $(`x-${i}`)), ...ys.map((i) => $(`y-${i}`))]
+        .filter(Boolean);
+      lit.forEach((el) => el.classList.add("lit"));
       outline(root, t);
-      lines(t);
-      sideBySide(t);
+      const list = $("arith-lines"); // each detailed output channel written out, as the server writes it
+      list.replaceChildren();
+      for (let i = 0; i < lines.length; i += 4) {
+        const li = document.createElement("li");
+        li.append(T[lines[i]], strong(T[lines[i + 1]]));
+        if (T[lines[i + 2]]) li.append(T[lines[i + 2]], strong(T[lines[i + 3]]));
+        list.append(li);
+      }
+      for (let o = 0; o < side.length / 2; o++) {
+        $(`conv-${o}`).textContent = T[side[2 * o]];
+        $(`dense-${o}`).textContent = T[side[2 * o + 1]];
+      }
       root.querySelectorAll(".pw-t").forEach((el) => { el.textContent = t; });
       $("scrub").value = t;
-      $("step-label").textContent = `t = ${t} of 0–${L - 1}`;
+      $("step-label").textContent = T[label];
       setParam("step", t); // the address names the position shown
     }
     const { stop, autoplay } = player(root, show, () => t);
     // a click on any input or output cell (or its column header) moves to that position
+    const column = new Map(); // cell id -> the position it belongs to, from the lit columns
+    d.steps.forEach(([, xs, ys], s) => {
+      xs.forEach((i) => column.set(`x-${i}`, s));
+      ys.forEach((i) => column.set(`y-${i}`, s));
+      column.set(`x-table-col-${s}`, s).set(`y-table-col-${s}`, s);
+    });
     ["x-table", "y-table"].forEach((id) => $(id).addEventListener("click", (e) => {
       const cell = e.target.closest("td[id], th[id]");
-      if (!cell) return;
-      const m = /-col-(\d+)$/.exec(cell.id) || /^[xy]-(\d+)$/.exec(cell.id);
-      if (m) { stop(); show(cell.tagName === "TH" ? Number(m[1]) : Number(m[1]) % L); }
+      if (cell && column.has(cell.id)) { stop(); show(column.get(cell.id)); }
     }));
     show(t);
     autoplay();

@@ -1,9 +1,24 @@
 // /transposed: the scatter played input value by input value, and the direct convolution's window
-// stepped position by position, in the browser from the numbers in #transposed-data (no request per
-// frame). The server renders ?step=n and ?pos=n the same way.
+// stepped position by position, in the browser from #transposed-data, which the server wrote with the
+// functions that render ?step=n and ?pos=n (app/routes/transposed.py: _played_scatter, _played_direct):
+// the cells each step lights, the texts it changes, every sentence. Here: look up, toggle, set text.
 (function () {
   "use strict";
-  const { fmt, term, unravel, ravel, prod, strong, setParam, player } = window.Convscope;
+  const { strong, setParam, player } = window.Convscope;
+
+  // rich text as the server wrote it: flat (kind, text) pairs; 0 text, 1 a product, 2 a product reading a zero, 3 a value
+  function rich(el, pieces, T) {
+    el.replaceChildren();
+    for (let i = 0; i < pieces.length; i += 2) {
+      const kind = pieces[i], text = T[pieces[i + 1]];
+      if (kind === 0) { el.append(text); continue; }
+      if (kind === 3) { el.append(strong(text)); continue; }
+      const span = document.createElement("span");
+      if (kind === 2) span.className = "zero";
+      span.textContent = text;
+      el.append(span);
+    }
+  }
 
   function setup(root) {
     const source = root.querySelector("#transposed-data");
@@ -12,86 +27,49 @@
     const shown = document.getElementById("o"); // the form sits outside the swapped part: keep its bound current
     if (shown) shown.max = String(d.filters - 1);
     const $ = (id) => root.querySelector("#" + CSS.escape(id));
-    const P = prod(d.size), taps = prod(d.kernel), cg = d.channels.length;
-    const total = cg * P, cells = prod(d.canvas), outs = prod(d.out), padCells = prod(d.padded);
+    const S = d.scatter_texts, D = d.direct_texts;
+    const total = d.scatter.length, outs = d.direct.length;
     let step = d.step, pos = d.pos, lit = [], winLit = [], linked = [];
-
-    // canvas cell of input position i and kernel tap t: i·stride + j·dilation
-    const stampCell = (i, t) => {
-      const ip = unravel(i, d.size), j = unravel(t, d.kernel);
-      return ravel(ip.map((v, a) => v * d.stride[a] + j[a] * d.dilation[a]), d.canvas);
-    };
-    const canvasOf = (k) => ravel(unravel(k, d.out).map((v, a) => v + d.start[a]), d.canvas); // output k -> canvas
-    const last = new Array(cells).fill(-1); // the last step that adds into each canvas cell
-    for (let s = 0; s < total; s++) for (let t = 0; t < taps; t++) last[stampCell(s % P, t)] = s;
     const mark = (list, cls, els) => { els.filter(Boolean).forEach((el) => { el.classList.add(cls); list.push(el); }); return list; };
     const clear = (list, cls) => { list.forEach((el) => el.classList.remove(cls)); return []; };
+    const canvasCells = root.querySelectorAll("[id^='s-']");
 
-    // ---- 1. the scatter
+    // ---- 1. the scatter: the canvas and the output before any step, then each step's changes up to s
     function show(s) {
       step = ((s % total) + total) % total;
-      const canvas = new Float64Array(cells);
+      canvasCells.forEach((el) => { el.textContent = S[d.canvas0]; });
+      for (let k = 0; k < d.window.length; k++) { const el = $(`y-${k}`); if (el) el.textContent = S[d.y0]; }
       for (let k = 0; k <= step; k++) {
-        const c = Math.floor(k / P), i = k % P, v = d.x[c * P + i];
-        for (let t = 0; t < taps; t++) canvas[stampCell(i, t)] += v * d.w[c * taps + t];
+        const [, , , , , canvas, out] = d.scatter[k];
+        for (let i = 0; i < canvas.length; i += 2) { const el = $(`s-${canvas[i]}`); if (el) el.textContent = S[canvas[i + 1]]; }
+        for (let i = 0; i < out.length; i += 2) { const el = $(`y-${out[i]}`); if (el) el.textContent = S[out[i + 1]]; }
       }
-      for (let cell = 0; cell < cells; cell++) { const el = $(`s-${cell}`); if (el) el.textContent = fmt(canvas[cell]); }
-      for (let k = 0; k < outs; k++) { // the kept canvas plus the bias; faded while stamps are still to come
-        const el = $(`y-${k}`);
-        if (!el) continue;
-        el.textContent = fmt(canvas[canvasOf(k)] + d.b);
-        el.classList.toggle("pending", last[canvasOf(k)] > step);
-      }
-      const c = Math.floor(step / P), i = step % P, ch = d.channels[c], v = d.x[c * P + i], ip = unravel(i, d.size);
+      for (let k = 0; k < d.last.length; k++) { const el = $(`y-${k}`); if (el) el.classList.toggle("pending", d.last[k] > step); }
+      const [label, stamp, [ch, i], contrib, stamped] = d.scatter[step];
       lit = clear(lit, "lit");
-      mark(lit, "lit", [$(`x${ch}-${i}`)]);
-      for (let t = 0; t < taps; t++) {
-        mark(lit, "lit", [$(`s-${stampCell(i, t)}`)]);
-        const k = $(`k-${t}`);
-        if (k) k.textContent = fmt(v * d.w[c * taps + t]);
-      }
-      const at = ip.map((p, a) => p * d.stride[a]);
-      const text = $("stamp-text");
-      text.replaceChildren(`x[${ch}, ${ip.join(", ")}] = `, strong(fmt(v)),
-        ` times the kernel, added at canvas [${at.join(", ")}]` + (d.dilation[0] > 1 ? ` (taps ${d.dilation[0]} apart):` : ":"));
+      mark(lit, "lit", [$(`x${ch}-${i}`), ...stamped.map((cell) => $(`s-${cell}`))]);
+      contrib.forEach((text, t) => { const k = $(`k-${t}`); if (k) k.textContent = S[text]; });
+      rich($("stamp-text"), stamp, S);
       $("scrub").value = step;
-      $("step-label").textContent = `${step} of ${total}: x[${ch}, ${ip.join(", ")}]`;
+      $("step-label").textContent = S[label];
       setParam("step", step);
     }
     const { autoplay } = player(root, show, () => step);
 
+    // ---- 2. the direct conv's window at output position p
     function showPos(p) {
       pos = ((p % outs) + outs) % outs;
-      const q = unravel(pos, d.out);
+      const [label, title, cells, lines, sum] = d.direct[pos];
       winLit = clear(winLit, "lit");
       for (let k = 0; k < outs; k++) { const el = $(`z-${k}`); if (el) el.classList.toggle("current", k === pos); }
-      const lines = $("direct-lines");
-      lines.replaceChildren();
-      let sum = 0;
-      d.channels.forEach((ch, c) => {
-        const li = document.createElement("li");
-        li.append(`channel ${ch}: `);
-        let chSum = 0;
-        for (let t = 0; t < taps; t++) {
-          const j = unravel(t, d.kernel);
-          const cell = ravel(q.map((v, a) => v + j[a] * d.dilation[a]), d.padded);
-          const xv = d.xp[c * padCells + cell], wv = d.wd[c * taps + t];
-          mark(winLit, "lit", [$(`d${ch}-${cell}`)]);
-          if (t) li.append(" + ");
-          const span = document.createElement("span");
-          if (d.codes[cell] !== 0) span.className = "zero";
-          span.textContent = term(xv, wv);
-          li.append(span);
-          chSum += xv * wv;
-        }
-        sum += chSum;
-        li.append(" = ", strong(fmt(chSum)));
-        lines.append(li);
-      });
-      $("direct-total").replaceChildren(`sum of channels + bias (${fmt(d.b)}) = `, strong(fmt(d.z[pos])));
-      $("direct-title-pos").textContent = `Output [${q.join(", ")}], written out`;
+      d.channels.forEach((ch) => mark(winLit, "lit", cells.map((cell) => $(`d${ch}-${cell}`))));
+      const list = $("direct-lines");
+      list.replaceChildren();
+      lines.forEach((line) => { const li = document.createElement("li"); rich(li, line, D); list.append(li); });
+      rich($("direct-total"), sum, D);
+      $("direct-title-pos").textContent = D[title];
       $("pos-scrub").value = pos;
-      $("pos-label").textContent = `${pos} of ${outs}: output [${q.join(", ")}]`;
+      $("pos-label").textContent = D[label];
       setParam("pos", pos);
     }
 
@@ -100,13 +78,9 @@
     function link(k) {
       linked = clear(linked, "linked");
       if (k === null) return;
-      const cell = canvasOf(k);
+      const cell = d.window[k];
       mark(linked, "linked", [$(`y-${k}`), $(`z-${k}`), $(`s-${cell}`)]);
-      for (let s = 0; s < total; s++) {
-        for (let t = 0; t < taps; t++) {
-          if (stampCell(s % P, t) === cell) mark(linked, "linked", [$(`x${d.channels[Math.floor(s / P)]}-${s % P}`)]);
-        }
-      }
+      d.scatter.forEach(([, , [ch, i], , stamped]) => { if (stamped.includes(cell)) mark(linked, "linked", [$(`x${ch}-${i}`)]); });
     }
     const outputIndex = (el) => { const m = /^[yz]-(\d+)$/.exec((el && el.id) || ""); return m ? Number(m[1]) : null; };
     root.querySelectorAll("[aria-label^='scatter output'], [aria-label^='direct output']").forEach((grid) => {

@@ -21,7 +21,7 @@ from ..core.forward import canonical_weights, output_shape, random_input, readab
 from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_layer_cost
 from ..core.shapes import axis_formulas, window_range
-from ..display import fmt, grid, term
+from ..display import Strings, fmt, grid, term
 from ..figures import heatmap_grid
 from ..routes.params import ints, per_axis, said_once, validated, within
 from ..snippets import keras_code, kernel_index, torch_code
@@ -29,6 +29,8 @@ from ..templating import view_response
 
 MAX_SIZE = {1: 128, 2: 28, 3: 8}  # per spatial axis: every cell is drawn with its number
 MAX_DRAWN = 20_000  # input cells drawn with their numbers in one view
+PLAYED_TERMS = 24_000  # products written out in one fragment's played steps (data-explore) ...
+PLAYED_WORK = 400_000  # ... and products computed for them (every channel of the group): past either, a block
 SHOWN = 8  # input channels drawn (and detailed in the arithmetic), filters and kernels plotted
 ACTIVATIONS = {"linear": None, "relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "gelu": "GELU",
                "silu": "SiLU", "elu": "ELU", "softplus": "Softplus"}  # same definition and defaults in both
@@ -254,6 +256,51 @@ def _figures(w: np.ndarray, y: np.ndarray) -> tuple[dict, dict, str]:
             heatmap_grid(maps, cols=min(4, len(maps)), colorscale="Viridis", symmetric=False), caption)
 
 
+def step_texts(step: int, total: int, out_pos: tuple[int, ...], f: int, arithmetic, shown: int, channels: dict,
+               pre_value: str, value: str, activation: str) -> dict:
+    """What templates/explore.html writes for ?step=n: the player's label, the arithmetic's title, each
+    drawn channel's line and the other channels' sum (before the value, the value), and the total."""
+    lines = [(f"channel {ch.channel}: {' + '.join(term(xv, wv) for xv, wv in ch.terms)} = ", fmt(ch.total))
+             for ch in arithmetic.channels[:shown]]
+    if len(arithmetic.channels) > shown:
+        lines.append((f"channels {channels['first'] + shown}–{channels['last']}: = ",
+                      fmt(sum(ch.total for ch in arithmetic.channels[shown:]))))
+    total_line = [f"sum of channels + bias ({fmt(arithmetic.bias)}) = ", pre_value, "", ""]
+    if activation != "linear":
+        total_line[2:] = [f" → {activation}({pre_value}) = ", value]
+    return {"label": f"{step} of {total}: output {list(out_pos)}",
+            "title": f"Output {list(out_pos)} of filter {f}, written out", "lines": lines, "total": total_line}
+
+
+def played_steps(xp: np.ndarray, w: np.ndarray, b, op, f: int, pre: np.ndarray, y: np.ndarray, step: int,
+                 channels: dict, activation: str) -> dict:
+    """The steps the browser plays, from the functions that render ?step=n (step_arithmetic, step_texts).
+    Every step's window as drawn-cell numbers of the padded input grids (ids x{channel}-{cell}): cell
+    ``origins[s] + offsets[t]`` for tap t (ids w{channel}-{t}), both computed here. The texts, once each in
+    ``texts``, for the block of steps ``first`` .. ``first + len(steps) - 1`` that holds ``step``: all of them
+    unless that would write out more than PLAYED_TERMS products or compute more than PLAYED_WORK; the
+    script asks the server for another block.
+    Per step: ``[label, title, [head, value] per line, [total head, pre, after, value]]``."""
+    out, padded = y.shape, xp.shape[1:]
+    total = math.prod(out)
+    shown = channels["shown"]
+    taps = list(np.ndindex(*op.kernel))
+    offsets = [int(np.ravel_multi_index([j * d for j, d in zip(tap, op.dilation)], padded)) for tap in taps]
+    origins = [int(np.ravel_multi_index([o * s for o, s in zip(np.unravel_index(i, out), op.stride)], padded))
+               for i in range(total)]
+    block = max(1, min(total, PLAYED_TERMS // (len(taps) * shown), PLAYED_WORK // (len(taps) * (op.in_channels // op.groups))))
+    first = step // block * block
+    texts, steps = Strings(), []
+    for i in range(first, min(total, first + block)):
+        out_pos = tuple(int(v) for v in np.unravel_index(i, out))
+        t = step_texts(i, total, out_pos, f, step_arithmetic(xp, w, b, op, f, out_pos), shown, channels,
+                       fmt(float(pre[out_pos])), fmt(float(y[out_pos])), activation)
+        steps.append([texts(t["label"]), texts(t["title"]), [texts(part) for line in t["lines"] for part in line],
+                      [texts(part) for part in t["total"]]])
+    return {"total": total, "origins": origins, "offsets": offsets, "first": first, "steps": steps,
+            "texts": texts.table}
+
+
 def explore_context(state: ExploreState) -> dict:
     """Everything the page shows, computed by the engine through the framework front end."""
     spec = layer_spec(state)
@@ -311,11 +358,9 @@ def explore_context(state: ExploreState) -> dict:
         "output": grid(y_cf[0, state.f], "y-"), "step": step, "total_steps": total_steps, "out_pos": out_pos,
         "arithmetic": step_arithmetic(xp, w, b, op, state.f, out_pos), "fmt": fmt,
         "value": fmt(float(y_cf[(0, state.f, *out_pos)])), "pre_value": fmt(float(pre[out_pos])), "term": term,
-        "data": {"kernel": list(op.kernel), "stride": list(op.stride), "dilation": list(op.dilation),
-                 "padded": list(xp.shape[1:]), "out": list(out_spatial), "channels": shown,
-                 "x": xp[shown].ravel().tolist(), "w": w[state.f, :len(shown)].ravel().tolist(),
-                 "b": 0.0 if b is None else float(b[state.f]), "pre": pre.ravel().tolist(),
-                 "y": y_cf[0, state.f].ravel().tolist(), "activation": state.activation, "step": step},
+        "data": {"channels": shown, "step": step,
+                 **played_steps(xp, w, b, op, state.f, pre, y_cf[0, state.f], step,
+                                {"first": first, "last": first + cg - 1, "shown": len(shown)}, state.activation)},
         "weights_figure": weights_figure, "maps_figure": maps_figure, "weights_caption": weights_caption,
         "limits": {**slider_limits(state), "f": {"max": state.filters - 1}}, "torch_weight": list(op.weight_shape), "keras_kernel": [*op.kernel, cg, op.out_channels],
         "code": {"torch": torch_code(op, x_cf.shape, y_cf.shape, state.activation),

@@ -19,7 +19,7 @@ from ..core.cost import layer_cost
 from ..core.forward import canonical_weights, output_shape, random_input, readable_weights, run_layer
 from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_layer_cost
-from ..display import fmt, grid, term
+from ..display import Strings, fmt, grid, term
 from ..figures import heatmap_grid
 from ..templating import view_response
 
@@ -218,6 +218,35 @@ def arithmetic(x: np.ndarray, w: np.ndarray, b: np.ndarray, pre: np.ndarray, y: 
     return lines
 
 
+def step_texts(state: PointwiseState, lines: list[dict], t: int) -> dict:
+    """What templates/pointwise.html writes for ?step=n: the player's label, and each written-out output
+    channel's line (before the value, the value before the activation, after it, the value)."""
+    cin, act = state.channels, state.activation if state.activation != "linear" else ""
+    written = []
+    for ln in lines:
+        head = f"y[{ln['o']}, {t}] = {' + '.join(ln['terms'])}"
+        if cin > DETAIL:
+            head += f" + ({cin - DETAIL} more products, channels {DETAIL}–{cin - 1}: {ln['rest']})"
+        if state.bias:
+            head += f" + bias ({ln['bias']})"
+        written.append((head + " = ", ln["pre"], f" → {act}({ln['pre']}) = " if act else "", ln["value"] if act else ""))
+    return {"label": f"t = {t} of 0–{state.positions - 1}", "lines": written}
+
+
+def played_steps(state: PointwiseState, x0, w, b, pre0, y0, dense0, in_rows: int, out_rows: int) -> dict:
+    """Every position as the browser plays it, from the functions that render ?step=n (arithmetic,
+    step_texts): per step ``[label, [lit x cells], [lit y cells], [head, pre, after, value] per line,
+    [conv, dense] per drawn output row]``, the texts once each in ``texts``."""
+    texts, steps, length = Strings(), [], state.positions
+    for t in range(length):
+        st = step_texts(state, arithmetic(x0, w, b, pre0, y0, t), t)
+        lit = [np.flatnonzero(_lit_column(rows, length, t) == "lit").tolist() for rows in (in_rows, out_rows)]
+        steps.append([texts(st["label"]), *lit,
+                      [texts(part) for line in st["lines"] for part in line],
+                      [texts(fmt(float(a[o, t]))) for o in range(out_rows) for a in (y0, dense0)]])
+    return {"texts": texts.table, "steps": steps}
+
+
 def _heatmap(title: str, z: np.ndarray, column: int | None) -> dict:
     """One heatmap, cells small enough that 128 rows stay on screen and the three sit side by side;
     ``column`` outlined (the position t)."""
@@ -282,9 +311,9 @@ def pointwise_context(state: PointwiseState) -> dict:
         "largest": fmt(float(np.abs(y).max())),
         "figures": {"x": _heatmap("x[0]", x0, t), "w": _heatmap("W", w, None), "y": _heatmap("y[0]", y0, t)},
         "data": {"positions": length, "cin": state.channels, "cout": state.filters, "step": t,
-                 "activation": state.activation, "bias": state.bias, "detail": DETAIL, "rows": out_rows,
+                 "activation": state.activation,  # x, w, b, y: the numbers the HTTP tests recompute the layer from
                  "x": _rounded(x0), "w": _rounded(w), "b": _rounded(b), "y": _rounded(y0),
-                 "pre": _rounded(pre0[:DETAIL]), "dense": _rounded(dense0[:out_rows])},
+                 **played_steps(state, x0, w, b, pre0, y0, dense0, in_rows, out_rows)},
         "code": {"torch": torch_code(state), "keras": keras_code(state)},
     })
     return ctx

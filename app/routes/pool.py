@@ -25,7 +25,7 @@ from ..core.limits import check_layer_cost
 from ..core.ops import PoolOp
 from ..core.pool import Tap, pool_window
 from ..core.shapes import axis_formulas, effective_kernel
-from ..display import fmt, grid
+from ..display import Strings, fmt, grid
 from ..figures import FONT, heatmap_grid
 from ..routes.params import ints, per_axis, said_once, validated, within
 from ..templating import view_response
@@ -294,8 +294,7 @@ def _pads_add_nothing(pad: int) -> str:
 
 
 def divisor_reason(op: PoolOp, framework: str, taps: tuple[Tap, ...]) -> tuple[int, str]:
-    """What an average divides by at this window, and why, in the framework's words (static/pool.js
-    writes the same sentences)."""
+    """What an average divides by at this window, and why, in the framework's words."""
     real = sum(t.where == "real" for t in taps)
     pad = sum(t.where == "pad" for t in taps)
     past = sum(t.where == "past" for t in taps)
@@ -351,6 +350,41 @@ def step_arithmetic(x: np.ndarray, op: PoolOp, framework: str, out_pos: tuple[in
         expr = f"({' + '.join(_wrap(v) for v in values)}) / {divisor} = {fmt(total)} / {divisor}"
         lines.append(ChannelLine(c, expr, value))
     return StepArithmetic(taps, tuple(lines), why)
+
+
+def step_texts(step: int, total: int, out_pos: tuple[int, ...], arithmetic: StepArithmetic) -> dict:
+    """What the page writes for one step, as templates/pool.html writes it for ?step=n: the player's
+    label, the arithmetic's title, each channel's line (before the value, the value, after it)."""
+    lines = []
+    for line in arithmetic.lines:
+        after = ""
+        if line.winner is not None:
+            after = f", at input position {list(line.winner)}"
+            if line.ties > 1:
+                after += f" (the first of {line.ties} equal values)"
+        lines.append((f"channel {line.channel}: {line.expr} = ", line.value, after))
+    return {"label": f"{step} of {total}: output {list(out_pos)}",
+            "title": f"Output {list(out_pos)} of every channel, written out", "lines": lines, "why": arithmetic.why}
+
+
+def played_steps(x: np.ndarray, op: PoolOp, framework: str, out: tuple[int, ...], extent) -> dict:
+    """Every step as the browser plays it, from the functions that render ?step=n (step_arithmetic,
+    step_texts): no window arithmetic, sentence or number format is written again in static/pool.js.
+    Compact: the texts once each in ``texts``; per step, indices into it and drawn-cell numbers:
+    ``[label, title, why, [lit cells], [each channel's winner cell or -1], [head, value, after] per channel]``.
+    A drawn cell numbers the input grids' cells (ids x{channel}-{cell}), padding and past included."""
+    texts = Strings()
+    lo, drawn = [a for a, _ in extent], [b - a for a, b in extent]
+    cell = lambda pos: int(np.ravel_multi_index([p - q for p, q in zip(pos, lo)], drawn))  # noqa: E731
+    total, steps = math.prod(out), []
+    for step in range(total):
+        out_pos = tuple(int(i) for i in np.unravel_index(step, out))
+        arithmetic = step_arithmetic(x, op, framework, out_pos)
+        t = step_texts(step, total, out_pos, arithmetic)
+        steps.append([texts(t["label"]), texts(t["title"]), texts(t["why"]), [cell(tap.pos) for tap in arithmetic.taps],
+                      [-1 if line.winner is None else cell(line.winner) for line in arithmetic.lines],
+                      [texts(part) for line in t["lines"] for part in line]])
+    return {"texts": texts.table, "steps": steps}
 
 
 # ---------------------------------------------------------------- the page
@@ -518,11 +552,8 @@ def pool_context(state: PoolState) -> dict:
                         "default": _python(said_once(state.kernel)),
                         "value": None if state.stride is None else _python(said_once(state.stride))},
         "figure": _line_figure(x0, y0, op) if state.dims == 1 else _figure(x0, y0),
-        "data": {"kind": op.kind, "framework": state.framework, "kernel": list(op.kernel), "stride": list(op.stride),
-                 "dilation": list(op.dilation), "padding": [list(p) for p in op.padding], "size": list(spatial),
-                 "lo": [lo for lo, _ in extent], "drawn": [hi - lo for lo, hi in extent], "out": list(out),
-                 "channels": state.channels, "x": x0.ravel().tolist(), "y": y0.ravel().tolist(),
-                 "include_pad": op.count_include_pad, "divisor": op.divisor_override, "step": step},
+        "data": {"channels": state.channels, "step": step,
+                 **played_steps(x0, op, state.framework, out, extent)},
     })
     return ctx
 

@@ -28,7 +28,7 @@ from ..core.forward import canonical_weights, output_shape, random_input, readab
 from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_layer_cost
 from ..core.shapes import effective_kernel, output_size, same_padding
-from ..display import fmt, grid, term
+from ..display import Strings, fmt, grid, term
 from ..routes.params import ints, per_axis, said_once, validated, within
 from ..templating import view_response
 
@@ -344,11 +344,6 @@ def inverse(state: TransposedState, out_shape: list[int], out_spatial) -> dict:
     return result
 
 
-def _rounded(a: np.ndarray) -> list:
-    """float32 values as short decimals for the page's data (0.3, not 0.30000001192092896)."""
-    return np.round(np.asarray(a, dtype=np.float64), 6).ravel().tolist()
-
-
 def _literal(v) -> str:
     """A keyword's value as Python code: 3 for [3, 3], (3, 2) for [3, 2], 'same', True."""
     if isinstance(v, list):
@@ -389,10 +384,24 @@ def _scatter_view(state: TransposedState, op, xs: np.ndarray, ws: np.ndarray, bi
         ctx["step_error"] = (f"step: this layer adds {total_steps} input values into output channel {o} "
                              f"(steps 0 to {total_steps - 1}), got {step}")
         step = 0
-    c_now, i_now = divmod(step, positions)
-    partial = np.zeros_like(xs)
-    partial[chans] = xs[chans] * (np.arange(total_steps) <= step).reshape(cg, *state.size)  # the values added
-    running = scatter(partial, ws, op, canvas)[o]
+    def running(step: int) -> np.ndarray:  # output channel o's canvas once steps 0..step are added
+        partial = np.zeros_like(xs)
+        partial[chans] = xs[chans] * (np.arange(total_steps) <= step).reshape(cg, *state.size)  # the values added
+        return scatter(partial, ws, op, canvas)[o]
+
+    def now_at(step: int) -> dict:  # the input value of this step, where its stamp lands, what it adds
+        c_now, i_now = divmod(step, positions)
+        i_pos = tuple(int(v) for v in np.unravel_index(i_now, state.size))
+        stamp = [tuple(i * s + j * d for i, j, s, d in zip(i_pos, tap, op.stride, op.dilation))
+                 for tap in np.ndindex(*op.kernel)]
+        x_now = float(xs[(chans[c_now], *i_pos)])
+        return {"c_now": c_now, "i_now": i_now, "i_pos": i_pos, "stamp": stamp, "x": x_now,
+                "contrib": x_now * kernel_o[c_now]}
+
+    kernel_o = ws[chans][:, o % og]                         # (cg, *k): w[c, o] for each input channel
+    now = now_at(step)
+    c_now, i_pos, stamp, x_now = now["c_now"], now["i_pos"], now["stamp"], now["x"]
+    drawn = running(step)
     # the last step that adds into each canvas cell: the last channel's value there (−1: none does)
     last = np.full(canvas, -1)
     flat = np.arange(positions).reshape(state.size) + (cg - 1) * positions
@@ -405,27 +414,68 @@ def _scatter_view(state: TransposedState, op, xs: np.ndarray, ws: np.ndarray, bi
     beyond = np.zeros(canvas, dtype=bool)                   # past the full scatter: output_padding's zeros
     for a, r in enumerate(rows):
         beyond[(slice(None),) * a + (slice(r["full"], None),)] = True
-    i_pos = tuple(int(v) for v in np.unravel_index(i_now, state.size))
-    stamp = [tuple(i * s + j * d for i, j, s, d in zip(i_pos, tap, op.stride, op.dilation))
-             for tap in np.ndindex(*op.kernel)]
     stamped = np.zeros(canvas, dtype=bool)
     for cell in stamp:
         stamped[cell] = True
-    kernel_o = ws[chans][:, o % og]                         # (cg, *k): w[c, o] for each input channel
-    x_now = float(xs[(chans[c_now], *i_pos)])
     return {
         "inputs": [{"c": c, "grid": grid(xs[c], f"x{c}-", _lit(state.size, i_pos) if c == chans[c_now] else None)}
                    for c in chans],
         "kernels": [{"c": c, "grid": grid(kernel_o[i], f"w{c}-")} for i, c in enumerate(chans)],
-        "canvas": grid(running, "s-", _classes(canvas, crop=~inside, extra=beyond & inside, lit=stamped)),
-        "output": grid(running[window] + np.round(bias[o], 6), "y-",
+        "canvas": grid(drawn, "s-", _classes(canvas, crop=~inside, extra=beyond & inside, lit=stamped)),
+        "output": grid(drawn[window] + np.round(bias[o], 6), "y-",
                        _classes(full.shape[1:], pending=last[window] > step)),  # the kept canvas + bias, so far
         "step": step, "total_steps": total_steps, "scattered": full,
         "now": {"c": chans[c_now], "i": list(i_pos), "x": x_now, "at": list(stamp[0]),
-                "contrib": grid(x_now * kernel_o[c_now], "k-")},
-        "scatter_data": {"size": list(state.size), "canvas": list(canvas), "start": [r["start"] for r in rows],
-                         "x": _rounded(xs[chans]), "w": _rounded(kernel_o), "step": step, "y": _rounded(full[o])},
+                "contrib": grid(now["contrib"], "k-")},
+        "scatter_data": _played_scatter(state, chans, total_steps, running, now_at, canvas, window, bias[o],
+                                        last[window], step),
+        "scatter_y": full[o],
     }
+
+
+def scatter_texts(state: TransposedState, step: int, total_steps: int, c: int, i_pos, x: float, at) -> dict:
+    """What templates/transposed.html writes for the scatter's ?step=n: the player's label and the stamp's
+    sentence (before the value, the value, after it)."""
+    said = _literal(list(state.dilation))
+    return {"label": f"{step} of {total_steps}: x[{c}, {', '.join(map(str, i_pos))}]",
+            "stamp": (f"x[{c}, {', '.join(map(str, i_pos))}] = ", fmt(x),
+                      f" times the kernel, added at canvas [{', '.join(map(str, at))}]"
+                      + (f" (taps {said} apart):" if max(state.dilation) > 1 else ":"))}
+
+
+def _played_scatter(state, chans, total_steps, running, now_at, canvas, window, bias_o, last, step) -> dict:
+    """Every scatter step as the browser plays it, from what renders ?step=n (running, now_at,
+    scatter_texts, fmt): the canvas and output texts before any step (``canvas0``, ``y0``), then per step
+    ``[label, stamp (rich), [input channel, input cell], [contribution text per tap], [canvas cells stamped],
+    [canvas cell, text, ...] changed, [output cell, text, ...] changed]``; ``last``: the last step that adds
+    into each output cell (faded until then); ``window``: each output's canvas cell."""
+    texts, steps = Strings(), []
+    flat = np.arange(math.prod(canvas)).reshape(canvas)
+    output_of = {int(cell): k for k, cell in enumerate(flat[window].ravel())}  # canvas cell -> output cell
+    shown_canvas, shown_out = {}, {}  # the texts drawn so far, where they differ from before any step
+    b = np.round(bias_o, 6)  # as the output grid adds it
+    for s in range(total_steps):
+        now, drawn = now_at(s), running(s)  # only the cells this step stamps can change
+        t = scatter_texts(state, s, total_steps, chans[now["c_now"]], now["i_pos"], now["x"], now["stamp"][0])
+        changed, changed_out = [], []
+        for cell in dict.fromkeys(now["stamp"]):
+            i = int(flat[cell])
+            text = fmt(float(drawn[cell]))
+            if shown_canvas.get(i, fmt(0.0)) != text:
+                shown_canvas[i] = text
+                changed += [i, texts(text)]
+            if i in output_of:
+                text = fmt(float(drawn[cell] + b))
+                if shown_out.get(i, fmt(0.0 + b)) != text:
+                    shown_out[i] = text
+                    changed_out += [output_of[i], texts(text)]
+        steps.append([texts(t["label"]), [0, texts(t["stamp"][0]), 3, texts(t["stamp"][1]), 0, texts(t["stamp"][2])],
+                      [chans[now["c_now"]], now["i_now"]],
+                      [texts(fmt(v)) for v in np.asarray(now["contrib"]).ravel()],
+                      [int(flat[cell]) for cell in now["stamp"]], changed, changed_out])
+    return {"step": step, "canvas0": texts(fmt(0.0)), "y0": texts(fmt(0.0 + b)),
+            "last": np.asarray(last).ravel().tolist(), "window": flat[window].ravel().tolist(), "scatter": steps,
+            "scatter_texts": texts.table}
 
 
 def _direct_view(state: TransposedState, op, x_cf: np.ndarray, w: np.ndarray, b: np.ndarray | None,
@@ -446,14 +496,19 @@ def _direct_view(state: TransposedState, op, x_cf: np.ndarray, w: np.ndarray, b:
     if pos >= math.prod(out):
         ctx["pos_error"] = f"pos: the output has {math.prod(out)} positions (0 to {math.prod(out) - 1}), got {pos}"
         pos = 0
-    q = tuple(int(v) for v in np.unravel_index(pos, out))
     dw = np.round(direct_w[o].astype(np.float64), 6)        # (cg, *k)
-    cells = [tuple(qq + j * d for qq, j, d in zip(q, tap, op.dilation)) for tap in np.ndindex(*op.kernel)]
-    arithmetic = []
-    for local, c in enumerate(chans):
-        terms = [(float(xp[(c, *cell)]), float(dw[(local, *tap)]), int(codes[cell]) != 0)
-                 for cell, tap in zip(cells, np.ndindex(*op.kernel))]
-        arithmetic.append({"c": c, "terms": terms, "total": sum(a * bw for a, bw, _ in terms)})
+
+    def window_at(pos: int):  # output position pos: its window's padded cells and every channel's products
+        q = tuple(int(v) for v in np.unravel_index(pos, out))
+        cells = [tuple(qq + j * d for qq, j, d in zip(q, tap, op.dilation)) for tap in np.ndindex(*op.kernel)]
+        arithmetic = []
+        for local, c in enumerate(chans):
+            terms = [(float(xp[(c, *cell)]), float(dw[(local, *tap)]), int(codes[cell]) != 0)
+                     for cell, tap in zip(cells, np.ndindex(*op.kernel))]
+            arithmetic.append({"c": c, "terms": terms, "total": sum(a * bw for a, bw, _ in terms)})
+        return q, cells, arithmetic
+
+    q, cells, arithmetic = window_at(pos)
     window = np.zeros(padded, dtype=bool)
     for cell in cells:
         window[cell] = True
@@ -466,9 +521,39 @@ def _direct_view(state: TransposedState, op, x_cf: np.ndarray, w: np.ndarray, b:
         "flipped": [{"c": c, "grid": grid(dw[i], f"f{c}-")} for i, c in enumerate(chans)],
         "direct_out": grid(y[o], "z-", _classes(out, current=current)), "out_positions": math.prod(out),
         "pos": pos, "q": list(q), "arithmetic": arithmetic, "direct_value": float(y[(o, *q)]),
-        "direct_data": {"padded": list(padded), "xp": _rounded(xp[chans]), "wd": _rounded(dw), "pos": pos,
-                        "codes": codes.astype(int).ravel().tolist(), "z": _rounded(y[o])},
+        "direct_data": _played_direct(out, padded, window_at, y[o], 0.0 if b is None else float(np.float64(b[o])), pos),
+        "direct_z": y[o],
     }
+
+
+def direct_texts(pos: int, positions: int, q, arithmetic: list[dict], bias: float, value: float) -> dict:
+    """What templates/transposed.html writes for the direct conv's ?pos=n: the label, the title, each
+    channel's line as rich text (kind 0 text, 1 a product, 2 a product reading a zero, 3 a value), the total."""
+    lines = []
+    for ch in arithmetic:
+        line = [(0, f"channel {ch['c']}: ")]
+        for k, (xv, wv, zero) in enumerate(ch["terms"]):
+            line += ([(0, " + ")] if k else []) + [(2 if zero else 1, term(xv, wv))]
+        lines.append(line + [(0, " = "), (3, fmt(ch["total"]))])
+    where = ", ".join(map(str, q))
+    return {"label": f"{pos} of {positions}: output [{where}]", "title": f"Output [{where}], written out",
+            "lines": lines, "total": [(0, f"sum of channels + bias ({fmt(bias)}) = "), (3, fmt(value))]}
+
+
+def _played_direct(out, padded, window_at, z: np.ndarray, bias: float, pos: int) -> dict:
+    """Every window of the direct conv as the browser plays it, from what renders ?pos=n (window_at,
+    direct_texts): per position ``[label, title, [padded cells lit], [rich line] per channel, rich total]``,
+    rich text as flat (kind, text) pairs, the texts once each in ``direct_texts``."""
+    texts, steps = Strings(), []
+    positions = math.prod(out)
+    flat = np.arange(math.prod(padded)).reshape(padded)
+    for p in range(positions):
+        q, cells, arithmetic = window_at(p)
+        t = direct_texts(p, positions, q, arithmetic, bias, float(z[q]))
+        rich = lambda pieces: [v for kind, text in pieces for v in (kind, texts(text))]  # noqa: E731
+        steps.append([texts(t["label"]), texts(t["title"]), [int(flat[cell]) for cell in cells],
+                      [rich(line) for line in t["lines"]], rich(t["total"])])
+    return {"pos": pos, "direct": steps, "direct_texts": texts.table}
 
 
 def transposed_context(state: TransposedState, x: np.ndarray | None = None,
@@ -504,12 +589,13 @@ def transposed_context(state: TransposedState, x: np.ndarray | None = None,
     chans = list(range(group * cg, (group + 1) * cg))      # the input channels that feed output channel o
     out_spatial = tuple(y_cf.shape[1:])
     rows = axis_rows(state, op, out_spatial)
-    # the scatter from the numbers as drawn (rounded as the browser gets them), in float64
+    # the scatter from the numbers as drawn (float32 rounded to 6 decimals), in float64
     scatter_part = _scatter_view(state, op, np.round(x_cf.astype(np.float64), 6), np.round(w.astype(np.float64), 6),
                                  bias, rows, chans, ctx)
     direct_part = _direct_view(state, op, x_cf, w, b, chans, ctx)
     scattered, direct_y = scatter_part.pop("scattered"), direct_part.pop("direct_y").astype(np.float64)
     data = {**scatter_part.pop("scatter_data"), **direct_part.pop("direct_data")}  # what the browser plays from
+    numbers = {"y": scatter_part.pop("scatter_y"), "z": direct_part.pop("direct_z"), "out": list(out_spatial)}
     diffs = {"scatter_engine": float(np.abs(scattered - y_cf).max()),
              "direct_engine": float(np.abs(direct_y - y_cf).max()),
              "scatter_direct": float(np.abs(scattered - direct_y).max())}
@@ -520,15 +606,14 @@ def transposed_context(state: TransposedState, x: np.ndarray | None = None,
         "layer": layer, "op": op, "rows": rows, "out_shape": out_shape, "input_shape": list(state.input_shape),
         "weight_shape": list(layer.params[0].shape), "canonical": list(op.weight_shape), "chans": chans,
         "group": group, "o_local": state.o % og, "og": og, "bias": float(bias[state.o]), "has_bias": b is not None,
-        "wide": max(data["padded"][-1], data["canvas"][-1]) > 18,  # too wide for two columns side by side
+        "wide": max(len(direct_part["padded_inputs"][0]["grid"][0][0]), len(scatter_part["canvas"][0][0])) > 18,  # too wide
+        "numbers": numbers,  # both ways' output channel o, for the tests
         "diffs": diffs, "max_diff": max(diffs.values()), "compared": int(y_cf.size),
         "largest": fmt(float(np.abs(y_cf).max())), "inverse": inverse(state, out_shape, out_spatial),
         "keras_rules": KERAS_RULES, "code": _code(state, spec, state.input_shape, layer.params[0].shape, out_shape),
         "said": {key: _literal(list(getattr(state, key))) for key in ("stride", "dilation")},
         "zeros": _literal([v - 1 for v in state.stride]),
-        "data": {**data, "kernel": list(op.kernel), "stride": list(op.stride), "dilation": list(op.dilation),
-                 "out": list(out_spatial), "channels": chans, "b": round(float(bias[state.o]), 6),
-                 "filters": state.filters},
+        "data": {**data, "channels": chans, "filters": state.filters},
     })
     return ctx
 

@@ -202,6 +202,25 @@ def test_step_in_the_url_and_the_browsers_arithmetic_match_the_server(page, live
     assert query(page)["step"] == str(step)  # the address names the frame shown
 
 
+def test_a_layer_too_large_to_write_out_at_once_plays_in_blocks_from_the_server(page, live_server, problems):
+    """30×30 windows of 8 channels × 7×7 taps: the fragment holds a block of steps; stepping out of it
+    asks the server for the fragment of that step, whose arithmetic is the server's own."""
+    url = ("/explore?framework=torch&type=Conv2d&in_channels=8&out_channels=2&kernel_size=7&padding=4"
+           "&input_shape=1,8,28,28")
+    page.goto(live_server + url)
+    ready(page)
+    block = page.evaluate("JSON.parse(document.querySelector('#explore-data').dataset.explore).steps.length")
+    assert 1 <= block < 900
+    page.locator("#step-back").click()  # from step 0 back to 899: another block, asked of the server
+    expect(page.locator("#step-label")).to_have_text("899 of 900: output [29, 29]", timeout=30_000)  # a large fragment
+    expect(page.locator("#y-899")).to_have_class(re.compile(r"\bcurrent\b"))
+    assert arithmetic_text(page) == server_arithmetic(live_server, f"{url}&step=899")
+    assert query(page)["step"] == "899"
+    page.locator("#step-back").click()  # 898 is in the block that came: no request
+    expect(page.locator("#step-label")).to_have_text("898 of 900: output [29, 28]")
+    assert arithmetic_text(page) == server_arithmetic(live_server, f"{url}&step=898")
+
+
 # ---------------------------------------------------------------- keyboard, hover, reduced motion
 
 def test_keyboard_only(page, live_server, problems):
@@ -356,12 +375,13 @@ def test_screenshots(page, live_server, problems, shot, name, url):
 
 
 def test_the_browser_formats_numbers_as_the_server_does(page, live_server):
-    """static/player.js's fmt and term (every played view's text) against app/display.py's, including
-    exact halves, which Python rounds to even and JavaScript's toFixed rounds up."""
-    from app.display import fmt, term
+    """static/player.js's fmt (kept for scripts that still format) against app/display.py's, including
+    exact halves, which Python rounds to even and JavaScript's toFixed rounds up. The played views use
+    none of it: their texts are the server's (tests/web/test_played.py)."""
+    from app.display import fmt
     values = [0, -0.0, 0.004, -0.004, 0.005, 0.125, -0.125, 0.375, 2.675, 1.005, -1.5, 12.345, 1e-9, 0.1 + 0.2,
               -7.875, 123456.785, 3.0, -0.625]
     page.goto(live_server + TORCH_2D)
     ready(page)
-    got = page.evaluate("vs => vs.map((v) => [Convscope.fmt(v), Convscope.term(v, -v)])", values)
-    assert got == [[fmt(v), term(v, -v)] for v in values]
+    assert page.evaluate("vs => vs.map((v) => Convscope.fmt(v))", values) == [fmt(v) for v in values]
+    assert page.evaluate("['wrap', 'term', 'unravel', 'ravel', 'prod'].filter((k) => k in Convscope)") == []

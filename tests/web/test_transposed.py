@@ -488,10 +488,10 @@ def test_recorded_framework_outputs_through_the_context_builder(case):
         ctx = transposed_context(state.model_copy(update={"o": o}), x=x, weights=weights)
         assert "error" not in ctx, ctx.get("error")
         assert ctx["out_shape"] == case["output_shape"]
-        out = ctx["data"]["out"]
+        out = ctx["numbers"]["out"]
         scale = max(1.0, float(np.abs(expected).max()))
-        np.testing.assert_allclose(np.array(ctx["data"]["y"]).reshape(out), expected[o], atol=2e-5 * scale, rtol=1e-4)
-        np.testing.assert_allclose(np.array(ctx["data"]["z"]).reshape(out), expected[o], atol=2e-5 * scale, rtol=1e-4)
+        np.testing.assert_allclose(np.array(ctx["numbers"]["y"]).reshape(out), expected[o], atol=2e-5 * scale, rtol=1e-4)
+        np.testing.assert_allclose(np.array(ctx["numbers"]["z"]).reshape(out), expected[o], atol=2e-5 * scale, rtol=1e-4)
         assert ctx["max_diff"] < 1e-4 * scale
 
 
