@@ -20,8 +20,6 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
-from .core.code import CodeError, detect_framework, parse_model
-
 # class name -> the view that draws it
 VIEWS = {
     **{f"Conv{d}{s}": "explore" for d in (1, 2, 3) for s in ("d", "D")},
@@ -80,6 +78,7 @@ def _parse_call(text: str, framework: str) -> dict | None:
 
     torch's reprs write some strings without quotes (padding=same, padding_mode=reflect): a bare
     word the parser cannot resolve is read again as that word."""
+    from .core.code import CodeError, parse_model  # the parser imports numpy: only when a layer is read
     words: dict[str, str] = {}
     code = f"model = nn.Sequential({text})" if framework == "torch" else f"model = Sequential([{text}])"
     for _ in range(4):
@@ -259,6 +258,7 @@ def model_code(model: Any, framework: str | None = None) -> tuple[str, str, list
         return framework, _code(framework, [s for _, s in specs], [None] * len(specs), None), notes
     if framework == "torch":
         if name != "Sequential" and getattr(model, "_modules", None):
+            from .core.code import CodeError, parse_model
             try:  # an nn.Module class: its source has forward()'s order and its functional calls
                 source = textwrap.dedent(inspect.getsource(type(model)))
                 parse_model(source, "torch")
@@ -305,6 +305,7 @@ def trace_url(code_or_model: Any, input_shape: Any = None, *, framework: str | N
 
 
 def _trace(code_or_model, input_shape, framework, base_url) -> tuple[str, list[str]]:
+    from .core.code import detect_framework
     notes: list[str] = []
     if isinstance(code_or_model, str):
         code = code_or_model

@@ -26,6 +26,7 @@ def test_sizes_and_machines_recompute_in_place(page, live_server, problems, shot
 
 def test_keyboard_and_axe(page, live_server, problems):
     page.goto(live_server + "/cost")
+    page.locator(".plot").scroll_into_view_if_needed()  # plotly loads as the roofline comes near
     expect(page.locator(".plot[data-rendered]")).to_have_count(1)
     page.get_by_label("kernel_size").focus()
     with page.expect_response(lambda r: "kernel=5" in r.url):  # the form's own name
