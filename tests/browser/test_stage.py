@@ -19,6 +19,8 @@ CASES = VIEWS + [  # long rows, several channels, per-axis layers
     "/transposed?framework=keras&type=Conv2DTranspose&filters=2&kernel_size=3&strides=2,3&input_shape=1,3,2,2",
     "/explore?framework=keras&type=Conv3D&filters=2&kernel_size=1,3,2&strides=1,2,1&input_shape=1,3,7,5,1",
 ]
+OTHERS = ["/", "/groups", "/groups?framework=keras&type=SeparableConv2D&filters=32&kernel_size=3&padding=same"
+          "&input_shape=10,16,16,32"]  # the home page's live example and the groups wiring are stages too
 LAPTOP = {"viewport": {"width": 1440, "height": 900}}
 PROJECTOR = {"viewport": {"width": 1280, "height": 720}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
@@ -26,7 +28,7 @@ EMBED = {"viewport": {"width": 700, "height": 640}}
 GEOMETRY = """() => {
   const box = (el) => { if (!el) return null; const r = el.getBoundingClientRect(); return {top: r.top, bottom: r.bottom, left: r.left, right: r.right, h: r.height}; };
   const stage = document.querySelector('[data-stage]');
-  const cell = stage && [...stage.querySelectorAll('td')].find((td) => td.getBoundingClientRect().width > 0);
+  const cell = stage && [...stage.querySelectorAll('td, li.cell, svg circle')].find((td) => td.getBoundingClientRect().width > 0);
   const knob = [...document.querySelectorAll('form.knob-strip input:not([type=hidden]), form.knob-strip select')].find((k) => k.getBoundingClientRect().width > 0);
   return {stage: box(stage), cell: box(cell), knob: box(knob), font: cell ? parseFloat(getComputedStyle(cell).fontSize) : 0,
           scrollX: document.documentElement.scrollWidth - window.innerWidth, scrollY: window.scrollY,
@@ -62,12 +64,12 @@ def on_screen(g, box) -> bool:
     return box is not None and box["top"] >= 0 and box["bottom"] <= g["vh"] and box["left"] >= 0 and box["right"] <= g["vw"]
 
 
-@pytest.mark.parametrize("path", CASES)
+@pytest.mark.parametrize("path", CASES + OTHERS)
 def test_laptop_a_stage_cell_and_a_knob_are_on_screen_together_and_stay_so(open_page, path):
     page = open_page(path, LAPTOP)
     g = page.evaluate(GEOMETRY)
     assert on_screen(g, g["cell"]) and on_screen(g, g["knob"]), g
-    slider = page.locator("form.knob-strip input[type=range]").first
+    slider = page.locator("#kernel_size" if path.startswith("/groups") else "form.knob-strip input[type=range]").first
     slider.focus()
     with page.expect_response(lambda r: r.request.headers.get("hx-request") == "true"):
         page.keyboard.press("ArrowLeft" if "100" in path else "ArrowRight")
@@ -98,6 +100,7 @@ def test_projector_stage_in_the_first_screen_with_numbers_for_the_room(open_page
     g = page.evaluate(GEOMETRY)
     assert on_screen(g, g["cell"]), g
     assert g["font"] >= 16, g["font"]
+    assert g["scrollX"] <= 0, g
     page.screenshot(path=str(SCREENSHOTS / f"stage-projector-{name(path)}.png"))
 
 
@@ -131,7 +134,7 @@ def test_a_link_with_present_opens_in_presentation_mode(open_page):
     expect(page.get_by_role("button", name="Leave presentation")).to_have_attribute("aria-pressed", "true")
 
 
-@pytest.mark.parametrize("path", CASES)
+@pytest.mark.parametrize("path", CASES + OTHERS)
 def test_phone_nothing_scrolls_sideways_and_targets_are_large_enough(open_page, path):
     page = open_page(path, PHONE)
     g = page.evaluate(GEOMETRY)
