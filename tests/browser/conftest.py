@@ -53,3 +53,28 @@ def shot(page):
         page.screenshot(path=str(path), full_page=True)
         return path
     return take
+
+
+@pytest.fixture
+def context_page(browser):
+    """open(**context options) -> a page in a fresh context; the same problems as conftest's
+    `problems` fixture (console and page errors, HTTP errors, CSP violations) fail the test."""
+    seen, contexts = [], []
+
+    def open_page(**options):
+        context = browser.new_context(**options)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("console", lambda m: m.type == "error" and seen.append(f"console: {m.text}"))
+        page.on("pageerror", lambda e: seen.append(f"pageerror: {e}"))
+        page.on("response", lambda r: r.status >= 400 and seen.append(f"HTTP {r.status} {r.url}"))
+        page.add_init_script("window.__csp = []; document.addEventListener('securitypolicyviolation',"
+                             " e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));")
+        return page
+
+    yield open_page
+    for context in contexts:
+        for page in context.pages:
+            seen.extend(f"CSP: {v}" for v in page.evaluate("window.__csp || []"))
+        context.close()
+    assert seen == []

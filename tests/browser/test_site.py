@@ -27,31 +27,6 @@ DARK_BG = "rgb(20, 23, 28)"  # --bg of the dark palette (static/app.css)
 LIGHT_BG = "rgb(251, 251, 253)"
 
 
-@pytest.fixture
-def context_page(browser):
-    """open(**context options) -> a page in a fresh context; the same problems as conftest's
-    `problems` fixture (console and page errors, HTTP errors, CSP violations) fail the test."""
-    seen, contexts = [], []
-
-    def open_page(**options):
-        context = browser.new_context(**options)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("console", lambda m: m.type == "error" and seen.append(f"console: {m.text}"))
-        page.on("pageerror", lambda e: seen.append(f"pageerror: {e}"))
-        page.on("response", lambda r: r.status >= 400 and seen.append(f"HTTP {r.status} {r.url}"))
-        page.add_init_script("window.__csp = []; document.addEventListener('securitypolicyviolation',"
-                             " e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));")
-        return page
-
-    yield open_page
-    for context in contexts:
-        for page in context.pages:
-            seen.extend(f"CSP: {v}" for v in page.evaluate("window.__csp || []"))
-        context.close()
-    assert seen == []
-
-
 def save(page, name: str, full_page: bool = True):
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"site-{name}.png"), full_page=full_page)

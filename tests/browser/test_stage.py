@@ -41,23 +41,15 @@ def name(path: str) -> str:
 
 
 @pytest.fixture
-def open_page(browser, live_server):
-    contexts, seen = [], []
-
+def open_page(context_page, live_server):
+    """A view in a fresh context with these options, once its stage is there (conftest's context_page
+    fails the test on console errors, page errors, HTTP errors and CSP violations)."""
     def open_(path: str, options: dict):
-        context = browser.new_context(**options)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda e: seen.append(f"pageerror: {e}"))
-        page.on("console", lambda m: m.type == "error" and seen.append(f"console: {m.text}"))
+        page = context_page(**options)
         page.goto(live_server + path)
         page.locator("[data-stage]").first.wait_for()
         return page
-
-    yield open_
-    for context in contexts:
-        context.close()
-    assert seen == []
+    return open_
 
 
 def on_screen(g, box) -> bool:
