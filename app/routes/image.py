@@ -196,6 +196,10 @@ def read_state(query: QueryParams) -> tuple[ImageState, list[str]]:
     if state.framework == "keras" and state.padding not in ("valid", "same"):
         errors.append(f"padding: Keras takes 'valid' or 'same', got {state.padding!r}")
         fixes["padding"] = "same"
+    if state.framework == "keras" and state.padding_mode != "zeros":
+        errors.append(f"padding_mode: Keras convolutions have no padding_mode (they pad with zeros), got "
+                      f"{state.padding_mode!r}; showing zeros")
+        fixes["padding_mode"] = "zeros"
     # cells sent by the form: a preset chosen just now wins; edited cells make the kernel custom
     chosen, shown_from = state.kernel, query.get("from")
     if state.weights and state.kind == "conv":

@@ -421,3 +421,9 @@ def test_your_image_is_kept_through_a_layer_that_cannot_run(client):
     assert "cannot run" in " ".join(alerts(r.text)) and 'data-kept="data:image/png;base64,' in r.text
     r = post(client, encoded("PNG", (64, 64)), "size=16&padding=0&kernel_size=7&dilation=4", HX)
     assert "cannot run" in " ".join(alerts(r.text)) and 'data-kept="data:image/png;base64,' in r.text
+
+
+def test_keras_has_no_padding_mode_and_says_so(client):
+    r = client.get("/image?framework=keras&type=Conv2D&padding_mode=reflect")
+    assert r.status_code == 422
+    assert "padding_mode" in r.text and "reflect" in r.text and "Keras" in r.text
