@@ -34,7 +34,8 @@ new PerformanceObserver((list) => {
     const el = e.element;
     window.__lcp = {t: e.startTime, size: e.size,
                     el: el ? el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
-                             (el.className && typeof el.className === "string" ? "." + el.className.split(" ")[0] : "") : "?"};
+                             (el.className && typeof el.className === "string" ? "." + el.className.split(" ")[0] : "") : "?",
+                    stage: !!(el && el.closest("[data-stage]"))};
   }
 }).observe({type: "largest-contentful-paint", buffered: true});
 """
@@ -73,7 +74,7 @@ def report(path: str, m: dict) -> bool:
     element = m["lcp"]["el"] if m["lcp"] else "none"
     print(f"{path:<12} transferred {kb:7.1f} KB (target ≤ {TARGET_KB} KB) in {m['requests']:2d} requests"
           f"{', plotly included' if m['plotly'] else ''} · LCP {lcp_s:5.2f} s (target ≤ {TARGET_LCP_S} s, "
-          f"element {element})  {'ok' if ok else 'MISSED'}")
+          f"element {element}{', in the stage' if m['lcp'] and m['lcp'].get('stage') else ''})  {'ok' if ok else 'MISSED'}")
     return ok
 
 
