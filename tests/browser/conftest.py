@@ -26,15 +26,21 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
-@pytest.fixture
-def problems(page):
-    """Console errors, uncaught errors, HTTP errors and CSP violations seen by the page."""
-    seen = []
+def watch(page, seen: list) -> None:
+    """Record into seen the page's console errors, uncaught errors, HTTP errors and (read at the end
+    from window.__csp) CSP violations."""
     page.on("console", lambda m: m.type == "error" and seen.append(f"console: {m.text}"))
     page.on("pageerror", lambda e: seen.append(f"pageerror: {e}"))
     page.on("response", lambda r: r.status >= 400 and seen.append(f"HTTP {r.status} {r.url}"))
     page.add_init_script("window.__csp = []; document.addEventListener('securitypolicyviolation',"
                          " e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));")
+
+
+@pytest.fixture
+def problems(page):
+    """Console errors, uncaught errors, HTTP errors and CSP violations seen by the page."""
+    seen = []
+    watch(page, seen)
     yield seen
     try:
         seen.extend(f"CSP: {v}" for v in page.evaluate("window.__csp || []"))
@@ -65,11 +71,7 @@ def context_page(browser):
         context = browser.new_context(**options)
         contexts.append(context)
         page = context.new_page()
-        page.on("console", lambda m: m.type == "error" and seen.append(f"console: {m.text}"))
-        page.on("pageerror", lambda e: seen.append(f"pageerror: {e}"))
-        page.on("response", lambda r: r.status >= 400 and seen.append(f"HTTP {r.status} {r.url}"))
-        page.add_init_script("window.__csp = []; document.addEventListener('securitypolicyviolation',"
-                             " e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));")
+        watch(page, seen)
         return page
 
     yield open_page
