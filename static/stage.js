@@ -12,11 +12,14 @@
       b.textContent = presenting() ? "Leave presentation" : "Present";
     });
   }
+  function markUrl() { // the address says present=1 while presenting (a reload or a shared link presents too)
+    const url = new URL(window.location.href);
+    if (presenting()) url.searchParams.set("present", "1"); else url.searchParams.delete("present");
+    history.replaceState(history.state, "", url);
+  }
   function setPresenting(on) {
     body.classList.toggle("presenting", on);
-    const url = new URL(window.location.href);
-    if (on) url.searchParams.set("present", "1"); else url.searchParams.delete("present");
-    history.replaceState(history.state, "", url);
+    markUrl();
     if (on && document.fullscreenEnabled && !document.fullscreenElement) {
       document.documentElement.requestFullscreen().catch(() => {}); // refused without a gesture: CSS alone
     } else if (!on && document.fullscreenElement) {
@@ -29,6 +32,8 @@
     const button = e.target.closest && e.target.closest("[data-present]");
     if (button) setPresenting(!presenting());
   });
+  // a knob's answer replaces the address with the view's canonical URL, which knows nothing of presenting
+  document.body.addEventListener("htmx:replacedInHistory", () => { if (presenting()) markUrl(); });
   document.addEventListener("fullscreenchange", () => { if (!document.fullscreenElement && presenting()) setPresenting(false); });
   document.addEventListener("keydown", (e) => {
     if (!presenting() || e.altKey || e.ctrlKey || e.metaKey) return;

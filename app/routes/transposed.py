@@ -60,7 +60,7 @@ PRESETS = [  # (label, query)
 # the bare URL: a layer worth watching (the model's defaults are the frameworks' own: stride 1, ...)
 DEFAULT = ("framework=torch&type=ConvTranspose2d&in_channels=2&out_channels=2&kernel_size=3&stride=2"
            "&input_shape=1,2,3,3")
-VIEW_OPTIONS = {"theme", "controls", "autoplay", "weights", "seed", "o", "step", "pos"}  # not the layer
+VIEW_OPTIONS = {"theme", "controls", "autoplay", "weights", "seed", "o", "step", "pos", "present"}  # not the layer
 KERAS_RULES = [  # keras/src/ops/operation_utils.py: compute_conv_transpose_output_shape (k: the dilated kernel)
     ("valid", "None", "n·strides + max(k − strides, 0)"),
     ("same", "None", "n·strides"),

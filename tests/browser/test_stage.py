@@ -120,10 +120,19 @@ def test_presentation_mode_fills_the_screen_and_obeys_the_keyboard(open_page, pa
     assert "present=1" not in page.url
 
 
-def test_a_link_with_present_opens_in_presentation_mode(open_page):
-    page = open_page("/pool?present=1", PROJECTOR)
+@pytest.mark.parametrize("path", VIEWS)
+def test_a_link_with_present_opens_in_presentation_mode_and_a_knob_keeps_it(open_page, live_server, path):
+    page = open_page(path + "?present=1", PROJECTOR)
     expect(page.locator("body.presenting")).to_have_count(1)
     expect(page.get_by_role("button", name="Leave presentation")).to_have_attribute("aria-pressed", "true")
+    plain = open_page(path, PROJECTOR)  # present=1 is not a setting of the layer: the same view
+    assert page.locator("[data-output-shape]").get_attribute("data-output-shape") == \
+        plain.locator("[data-output-shape]").get_attribute("data-output-shape")
+    slider = page.locator("form.knob-strip input[type=range]").last
+    slider.focus()
+    with page.expect_response(lambda r: r.request.headers.get("hx-request") == "true"):
+        page.keyboard.press("ArrowRight")
+    expect(page).to_have_url(re.compile(r"present=1"))
 
 
 @pytest.mark.parametrize("path", CASES + OTHERS)
