@@ -146,12 +146,7 @@ def _validate(raw: dict, errors: list[str]) -> tuple[ExploreState, list[str]]:
     for key, limit, default in (("size", MAX_SIZE[dims], 6), ("kernel", BOUNDS["kernel"][1], 3),
                                 ("stride", BOUNDS["stride"][1], 1), ("dilation", BOUNDS["dilation"][1], 1)):
         value = getattr(state, key) if key in raw else (default,)
-        if len(value) == 1:
-            value = value * dims
-        if len(value) != dims or not all(1 <= v <= limit for v in value):
-            errors.append(f"{key}: needs {dims} number{'s' if dims > 1 else ''} from 1 to {limit}, got {list(value)}")
-            value = (min(default, limit),) * dims
-        fixes[key] = value
+        fixes[key] = per_axis(key, value, dims, 1, limit, errors) or (min(default, limit),) * dims
     if isinstance(state.padding, tuple):
         fixes["padding"] = per_axis("padding", state.padding, dims, *BOUNDS["padding"], errors) or (0,) * dims
     if state.f >= state.filters:

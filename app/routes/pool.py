@@ -165,12 +165,7 @@ def _validate(raw: dict, errors: list[str]) -> tuple[PoolState, list[str]]:
     fixes: dict[str, object] = {}
     for key, limit, default in (("size", MAX_SIZE[dims], DEFAULT_SIZE[dims]), ("kernel", BOUNDS["kernel"][1], 2)):
         value = getattr(state, key) if key in raw else (default,)
-        if len(value) == 1:
-            value = value * dims
-        if len(value) != dims or not all(1 <= v <= limit for v in value):
-            errors.append(f"{key}: needs {dims} number{'s' if dims > 1 else ''} from 1 to {limit}, got {list(value)}")
-            value = (min(default, limit),) * dims
-        fixes[key] = value
+        fixes[key] = per_axis(key, value, dims, 1, limit, errors) or (min(default, limit),) * dims
     if state.stride is not None:
         given = [fixes["kernel"][a] if p == "default" else p for a, p in enumerate(state.stride * dims)][:dims]
         try:

@@ -174,12 +174,7 @@ def _validate(raw: dict, errors: list[str]) -> tuple[TransposedState, list[str]]
     dims, fixes = state.dims, {}
     for key, limit, default in (("size", BOUNDS["size"][1], 3), ("kernel", BOUNDS["kernel"][1], 3)):
         value = getattr(state, key) if key in raw else (default,)
-        if len(value) == 1:
-            value = value * dims
-        if len(value) != dims or not all(1 <= v <= limit for v in value):
-            errors.append(f"{key}: needs {dims} number{'s' if dims > 1 else ''} from 1 to {limit}, got {list(value)}")
-            value = (default,) * dims
-        fixes[key] = value
+        fixes[key] = per_axis(key, value, dims, 1, limit, errors) or (min(default, limit),) * dims
     if state.o >= state.filters:
         errors.append(f"o: the output channel shown must be below {'out_channels' if state.torch else 'filters'}"
                       f"={state.filters}, got {state.o}")
