@@ -23,7 +23,20 @@ from ..core.limits import check_layer_cost
 from ..core.shapes import axis_formulas, window_range
 from ..display import Strings, fmt, grid, term
 from ..figures import heatmap_grid
-from ..routes.params import ints, per_axis, said_once, validated, within
+from ..routes.params import (
+    Knob,
+    bounds_of,
+    check_axes,
+    controls,
+    ints,
+    layer_words,
+    read_knobs,
+    switch_axes,
+    url_words,
+    validated,
+    view_options,
+    within,
+)
 from ..snippets import keras_code, kernel_index, torch_code
 from ..templating import view_response
 
@@ -35,15 +48,39 @@ SHOWN = 8  # input channels drawn (and detailed in the arithmetic), filters and 
 ACTIVATIONS = {"linear": None, "relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "gelu": "GELU",
                "silu": "SiLU", "elu": "ELU", "softplus": "Softplus"}  # same definition and defaults in both
 AXES = {1: ["length"], 2: ["height", "width"], 3: ["depth", "height", "width"]}
-BOUNDS = {  # every knob's range, declared once: the state model, the controls and the tests read it
-    "batch": (1, 8), "channels": (1, 512), "filters": (1, 128), "groups": (1, 512), "seed": (0, 9999),
-    "f": (0, 127), "step": (0, 99_999),
-    "kernel": (1, 7), "stride": (1, 4), "dilation": (1, 4), "padding": (0, 4),  # per axis (PyTorch's padding ints)
-}
-NAMES = {  # concept -> (PyTorch keyword, Keras keyword)
-    "filters": ("out_channels", "filters"), "stride": ("stride", "strides"),
-    "dilation": ("dilation", "dilation_rate"), "bias": ("bias", "use_bias"),
-}
+TORCH = lambda s: s.framework == "torch"  # noqa: E731
+KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the constructor's order
+    Knob("batch", bounds=(1, 8), widget="number", label="Batch", group="Input", why="examples drawn: the first one"),
+    Knob("channels", torch="in_channels", bounds=(1, 512), widget="number", group="Input",
+         label=lambda s: "in_channels" if TORCH(s) else "Input channels", why="a wide layer still runs in a moment"),
+    Knob("size", per_axis=True, bounds={d: (1, n) for d, n in MAX_SIZE.items()}, start=6, widget="slider",
+         label="Input {axis}", group="Input", why="every input cell is drawn with its number"),
+    Knob("filters", torch="out_channels", keras="filters", bounds=(1, 128), widget="number"),
+    Knob("kernel", torch="kernel_size", keras="kernel_size", per_axis=True, bounds=(1, 7), start=3, listed=True,
+         widget="slider"),
+    Knob("stride", torch="stride", keras="strides", per_axis=True, bounds=(1, 4), widget="slider"),
+    Knob("padding", torch="padding", only="torch", per_axis=True, bounds=(0, 4), widget="select",
+         read=lambda values, query: read_padding(values, query.get("padding_was", "")),
+         options=lambda s, i: [*range(5), ("valid", "'valid'"), ("same", "'same'")]),
+    Knob("padding", keras="padding", only="keras", widget="select", read=lambda values, query: values[-1].strip().lower(),
+         options=lambda s, i: [("valid", "'valid'"), ("same", "'same'")] + [("causal", "'causal'")] * (s.dims == 1)),
+    Knob("dilation", torch="dilation", keras="dilation_rate", per_axis=True, bounds=(1, 4), widget="slider"),
+    Knob("groups", torch="groups", keras="groups", bounds=(1, 512), widget="number"),
+    Knob("bias", torch="bias", keras="use_bias", widget="bool"),
+    Knob("padding_mode", torch="padding_mode", only="torch", widget="select",
+         options=("zeros", "reflect", "replicate", "circular")),
+    Knob("activation", keras="activation", only="keras", written=lambda s: s.activation != "linear", widget="select",
+         options=[("linear", "None / 'linear'"), *list(ACTIVATIONS)[1:]]),
+    Knob("activation", only="torch", option=True, widget="select", label="Then activation",  # a module after it
+         options=[("linear", "none"), *list(ACTIVATIONS)[1:]]),
+    Knob("weights", option=True, widget="select", label="Weights", group="Numbers",
+         options=(("random", "random tenths"), ("ones", "all ones, bias 0"))),
+    Knob("seed", option=True, bounds=(0, 9999), widget="number", label="Seed", group="Numbers"),
+    Knob("f", option=True, bounds=(0, 127), widget="number", label="Filter shown", group="Numbers",
+         top=lambda s: s.filters - 1),
+    Knob("step", option=True, bounds=(0, 99_999), reset=True),
+)
+BOUNDS = bounds_of(KNOBS)  # the state model's bounds; the tests read them too
 
 
 class ExploreState(BaseModel):
@@ -89,24 +126,12 @@ def read_state(query: QueryParams) -> tuple[ExploreState, list[str]]:
         else:
             errors.append(f"type: /explore shows Conv1d/2d/3d (PyTorch) or Conv1D/2D/3D (Keras), got {layer_type!r}")
     raw["framework"] = framework
-    for key in ("dims", "batch", "seed", "f", "step", "groups", "padding_mode", "activation", "weights"):
-        if key in query:
-            raw[key] = query[key]
-    for concept, words in NAMES.items():
-        for word in (*words, concept):
-            if word in query:
-                raw[concept] = ints(query.getlist(word)) if concept in ("stride", "dilation") else query[word]
-    if "in_channels" in query or "channels" in query:
-        raw["channels"] = query.get("channels", query.get("in_channels"))
-    if "padding" in query:
-        raw["padding"] = read_padding(query.getlist("padding"), query.get("padding_was", ""))
-    elif framework == "keras":
+    if "dims" in query:
+        raw["dims"] = query["dims"]
+    read_knobs(KNOBS, query, framework, raw)
+    if "padding" not in query and framework == "keras":
         raw["padding"] = "valid"  # Keras' default; PyTorch's is 0
-    if "kernel_size" in query:
-        raw["kernel"] = ints(query.getlist("kernel_size"))
-    if "size" in query:
-        raw["size"] = ints(query.getlist("size"))
-    elif "input_shape" in query:
+    if "size" not in query and "input_shape" in query:
         shape = ints([query["input_shape"]])
         if isinstance(shape, tuple) and len(shape) >= 3:
             channels = shape[1] if framework == "torch" else shape[-1]
@@ -141,14 +166,7 @@ def read_padding(values: list[str], was: str) -> tuple[int, ...] | str:
 
 def _validate(raw: dict, errors: list[str]) -> tuple[ExploreState, list[str]]:
     state = validated(ExploreState, raw, errors)
-    dims = state.dims
-    fixes = {}
-    for key, limit, default in (("size", MAX_SIZE[dims], 6), ("kernel", BOUNDS["kernel"][1], 3),
-                                ("stride", BOUNDS["stride"][1], 1), ("dilation", BOUNDS["dilation"][1], 1)):
-        value = getattr(state, key) if key in raw else (default,)
-        fixes[key] = per_axis(key, value, dims, 1, limit, errors) or (min(default, limit),) * dims
-    if isinstance(state.padding, tuple):
-        fixes["padding"] = per_axis("padding", state.padding, dims, *BOUNDS["padding"], errors) or (0,) * dims
+    fixes = check_axes(KNOBS, state, raw, errors)
     if state.f >= state.filters:
         errors.append(f"f: the filter shown must be below filters={state.filters}, got {state.f}")
         fixes["f"] = 0
@@ -157,51 +175,27 @@ def _validate(raw: dict, errors: list[str]) -> tuple[ExploreState, list[str]]:
 
 def layer_spec(state: ExploreState) -> dict:
     """The conv layer in the framework's own words."""
-    d = state.dims
-    pad, stride, dilation = said_once(state.padding), said_once(state.stride), said_once(state.dilation)
-    if state.framework == "torch":
-        return {"type": f"Conv{d}d", "in_channels": state.channels, "out_channels": state.filters,
-                "kernel_size": list(state.kernel), "stride": stride, "padding": pad, "dilation": dilation,
-                "groups": state.groups, "bias": state.bias, "padding_mode": state.padding_mode}
-    spec = {"type": f"Conv{d}D", "filters": state.filters, "kernel_size": list(state.kernel), "strides": stride,
-            "padding": pad, "dilation_rate": dilation, "groups": state.groups, "use_bias": state.bias}
-    if state.activation != "linear":
-        spec["activation"] = state.activation
-    return spec
+    return {"type": f"Conv{state.dims}{'d' if state.framework == 'torch' else 'D'}", **layer_words(KNOBS, state)}
 
 
 def canonical_query(state: ExploreState, **changes) -> str:
     """The view's URL query in the framework's words (docs/API.md "View URLs")."""
     state = state.model_copy(update=changes)
-    spec = layer_spec(state)
-    params = {"framework": state.framework}
-    for key, value in spec.items():
-        params[key] = ",".join(map(str, value)) if isinstance(value, list) else str(value).lower() if isinstance(value, bool) else value
-    params["input_shape"] = ",".join(map(str, state.input_shape))
-    if state.framework == "torch" and state.activation != "linear":
-        params["activation"] = state.activation
-    for key, default in (("weights", "random"), ("seed", 0), ("f", 0), ("step", 0)):
-        if getattr(state, key) != default:
-            params[key] = getattr(state, key)
+    params = {"framework": state.framework, **url_words(layer_spec(state)),
+              "input_shape": ",".join(map(str, state.input_shape)), **view_options(KNOBS, state)}
     return urlencode(params, safe=",")
 
 
 def switched(state: ExploreState, *, framework: str | None = None, dims: int | None = None) -> ExploreState:
     """The same layer in the other framework or dimensionality, keeping what carries over."""
     framework, dims = framework or state.framework, dims or state.dims
-    padding = state.padding
+    update = {"framework": framework, "dims": dims, **switch_axes(KNOBS, state, dims)}
+    padding = update.get("padding", state.padding)
     if framework == "keras" and isinstance(padding, tuple):
         padding = "valid" if not any(padding) else "same"  # Keras has no numeric padding
     if padding == "causal" and (framework == "torch" or dims > 1):
         padding = (0,) * dims if framework == "torch" else "valid"
-    if isinstance(padding, tuple) and dims != state.dims:
-        padding = (padding + (padding[-1],) * 3)[:dims]
-    return state.model_copy(update={
-        "framework": framework, "dims": dims, "padding": padding, "step": 0,
-        **{key: (getattr(state, key) + (getattr(state, key)[-1],) * 3)[:dims] if dims != state.dims else getattr(state, key)
-           for key in ("kernel", "stride", "dilation")},
-        "size": tuple(min(v, MAX_SIZE[dims]) for v in ((state.size * 3)[:dims] if dims != state.dims else state.size)),
-    })
+    return state.model_copy(update={**update, "padding": padding})
 
 
 def _classes(op, spatial, padded_shape, formulas) -> np.ndarray:
@@ -303,7 +297,7 @@ def explore_context(state: ExploreState) -> dict:
            "framework_links": {fw: canonical_query(switched(state, framework=fw)) for fw in ("torch", "keras")},
            "dims_links": {d: canonical_query(switched(state, dims=d)) for d in (1, 2, 3)},
            "torch": state.framework == "torch", "axes": AXES[state.dims], "max_size": MAX_SIZE[state.dims],
-           "bounds": BOUNDS}
+           "bounds": BOUNDS, "controls": controls(KNOBS, state, AXES[state.dims])}
     try:
         layer = build_layer(state.framework, spec, state.input_shape)
         check_layer_cost(layer)

@@ -1,7 +1,9 @@
 """Reading a view's state from its query string: a pydantic model whose bounds are the controls' bounds."""
 from __future__ import annotations
 
-from typing import TypeVar
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 from starlette.datastructures import QueryParams
@@ -69,3 +71,147 @@ def said_once(values: tuple | list) -> object:
     if isinstance(values, str):  # padding='same': already one value
         return values
     return values[0] if len(set(values)) == 1 else list(values)
+
+
+# ---------------------------------------------------------------- knobs, declared once per view
+
+@dataclass(frozen=True)
+class Knob:
+    """One setting of a view, declared once. Each view's ``KNOBS`` table (in the order the framework's
+    constructor takes them) is read by: ``read_knobs`` (the URL in either framework's words, or the
+    form's), ``check_axes`` (per-axis values, with messages naming the field, the value and what works),
+    ``layer_words`` (the layer's keywords: its spec, its code and its canonical URL), ``view_options``
+    (the rest of the URL), ``switch_axes`` (the dimension switch), ``controls`` (the knob strip),
+    ``bounds_of`` (the state model's bounds) and the tests' tables."""
+
+    field: str  # the state's field; also the name the form sends
+    torch: str | None = None  # PyTorch's keyword (in the URL and the layer); None: not a layer keyword there
+    keras: str | None = None  # Keras' keyword
+    also: tuple[str, ...] = ()  # more names read from a URL
+    only: str | None = None  # "torch" or "keras": the framework that has it (None: both)
+    bounds: tuple[int, int] | dict[int, tuple[int, int]] | None = None  # per axis if per_axis; by dims if a dict
+    why: str = ""  # why those bounds
+    per_axis: bool = False  # the framework takes a tuple: one value means every axis
+    start: int | dict[int, int] | None = None  # per axis: the value when not given (default: the model's)
+    listed: bool = False  # per axis: written as a list even when every axis has it (kernel_size=3,3)
+    option: bool = False  # a view option, not a layer keyword: in the URL only when not at its default
+    reset: bool = False  # back to its default when the framework or the dimensions switch (the step)
+    has: Callable[[Any], bool] | None = None  # which layers have it: its control and its keyword
+    written: Callable[[Any], bool] | None = None  # when its keyword is written (default: has it, and not None)
+    read: Callable[[list[str], QueryParams], object] | None = None  # the URL's values -> the raw value
+    widget: str | None = None  # "number", "slider", "select", "bool", "hidden" or None (no control)
+    label: str | Callable[[Any], str] | None = None  # the control's label (default: the framework's word)
+    group: str = "Layer"  # the knob strip's fieldset
+    options: Callable[[Any, int], list] | tuple = ()  # a select's values or (value, text) pairs (state, axis)
+    top: Callable[[Any], int] | None = None  # a number's maximum when it depends on the state (f < filters)
+
+    def word(self, framework: str) -> str | None:
+        return self.torch if framework == "torch" else self.keras
+
+    def range(self, dims: int) -> tuple[int, int]:
+        return self.bounds[dims] if isinstance(self.bounds, dict) else self.bounds
+
+    def shows(self, state) -> bool:
+        return self.only in (None, state.framework) and (self.has is None or self.has(state))
+
+
+def bounds_of(knobs: tuple[Knob, ...]) -> dict[str, tuple[int, int]]:
+    """Each bounded knob's range (the widest over dimensions), for the state model and the tests."""
+    out = {}
+    for k in knobs:
+        if k.bounds is not None:
+            ranges = list(k.bounds.values()) if isinstance(k.bounds, dict) else [k.bounds]
+            out[k.field] = (min(r[0] for r in ranges), max(r[1] for r in ranges))
+    return out
+
+
+def read_knobs(knobs: tuple[Knob, ...], query: QueryParams, framework: str, raw: dict) -> None:
+    """Every knob's value the URL gives, under any of its names (the framework's word, an alias or the
+    form's name), into ``raw`` for the state model."""
+    for k in knobs:
+        if k.only not in (None, framework):
+            continue
+        for name in dict.fromkeys(n for n in (k.torch, k.keras, *k.also, k.field) if n):
+            if name in query:
+                values = query.getlist(name)
+                raw[k.field] = (k.read(values, query) if k.read else ints(values) if k.per_axis else query[name])
+
+
+def check_axes(knobs: tuple[Knob, ...], state, raw: dict, errors: list[str]) -> dict:
+    """Per-axis knobs as ``state.dims`` numbers in their bounds: the fixes for the state model. A knob
+    not given takes its start value on every axis; a refused one too, with the reason in ``errors``."""
+    fixes = {}
+    for k in knobs:
+        if not k.per_axis or k.only not in (None, state.framework):
+            continue
+        lo, hi = k.range(state.dims)
+        default = type(state).model_fields[k.field].default
+        start = k.start[state.dims] if isinstance(k.start, dict) else k.start
+        start = min(start if start is not None else default[0], hi)
+        value = getattr(state, k.field) if k.field in raw else (start,)
+        if isinstance(value, tuple):
+            fixes[k.field] = per_axis(k.field, value, state.dims, lo, hi, errors) or (start,) * state.dims
+    return fixes
+
+
+def layer_words(knobs: tuple[Knob, ...], state) -> dict[str, object]:
+    """The layer's keywords in the framework's words, in the constructor's order; a per-axis value said
+    once when every axis has it."""
+    spec = {}
+    for k in knobs:
+        word = k.word(state.framework)
+        if k.option or not word or k.only not in (None, state.framework):
+            continue
+        value = getattr(state, k.field)
+        if not (k.written(state) if k.written else (k.has is None or k.has(state)) and value is not None):
+            continue
+        spec[word] = list(value) if k.listed else said_once(value) if k.per_axis and value is not None else value
+    return spec
+
+
+def view_options(knobs: tuple[Knob, ...], state) -> dict[str, object]:
+    """The view's options that are not at their defaults, for the URL."""
+    fields = type(state).model_fields
+    return {k.field: getattr(state, k.field) for k in knobs
+            if k.option and k.only in (None, state.framework) and getattr(state, k.field) != fields[k.field].default}
+
+
+def url_words(spec: dict) -> dict[str, object]:
+    """Values as the URL writes them: lists comma-separated, booleans lower case."""
+    return {k: ",".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v).lower() if isinstance(v, bool) else v
+            for k, v in spec.items()}
+
+
+def switch_axes(knobs: tuple[Knob, ...], state, dims: int) -> dict:
+    """Per-axis values carried to ``dims`` axes (the last axis repeated, kept in bounds) and the reset knobs
+    back to their defaults: the fixes for a framework or dimension switch."""
+    fields = type(state).model_fields
+    update = {k.field: fields[k.field].default for k in knobs if k.reset}
+    for k in knobs:
+        value = getattr(state, k.field)
+        if k.per_axis and isinstance(value, tuple) and dims != state.dims:
+            lo, hi = k.range(dims)
+            update[k.field] = tuple(min(max(v, lo), hi) for v in (value + (value[-1],) * dims)[:dims])
+    return update
+
+
+def controls(knobs: tuple[Knob, ...], state, axes: list[str]) -> list[tuple[str, list[dict]]]:
+    """The knob strip: per fieldset, each control the state's layer has (one per axis for a per-axis
+    knob whose value is a tuple), with its id, the name the form sends, its label, value and range."""
+    groups: dict[str, list[dict]] = {}
+    for k in knobs:
+        if not k.widget or not k.shows(state):
+            continue
+        label = k.label(state) if callable(k.label) else k.label or k.word(state.framework) or k.field
+        value = getattr(state, k.field)
+        lo, hi = k.range(state.dims) if k.bounds else (None, None)
+        hi = k.top(state) if k.top else hi
+        split = k.per_axis and k.widget != "hidden"  # a word (padding='same') shows on every axis
+        for i, axis in enumerate(axes if split else [None]):
+            v = (value[i] if isinstance(value, tuple) else value) if split else value
+            groups.setdefault(k.group, []).append({
+                "widget": k.widget, "id": f"{k.field}-{i}" if split else k.field, "name": k.field,
+                "label": label.format(axis=axis) if "{axis}" in label else f"{label} ({axis})" if split and len(axes) > 1
+                else label, "value": v, "min": lo, "max": hi,
+                "options": k.options(state, i) if callable(k.options) else k.options})
+    return list(groups.items())
