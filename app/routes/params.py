@@ -93,6 +93,7 @@ class Knob:
     why: str = ""  # why those bounds
     per_axis: bool = False  # the framework takes a tuple: one value means every axis
     start: int | dict[int, int] | None = None  # per axis: the value when not given (default: the model's)
+    fill: str | None = None  # per axis: 'default' on an axis takes this knob's value there (pooling's stride)
     listed: bool = False  # per axis: written as a list even when every axis has it (kernel_size=3,3)
     option: bool = False  # a view option, not a layer keyword: in the URL only when not at its default
     reset: bool = False  # back to its default when the framework or the dimensions switch (the step)
@@ -127,10 +128,12 @@ def bounds_of(knobs: tuple[Knob, ...]) -> dict[str, tuple[int, int]]:
 
 def read_knobs(knobs: tuple[Knob, ...], query: QueryParams, framework: str, raw: dict) -> None:
     """Every knob's value the URL gives, under any of its names (the framework's word, an alias or the
-    form's name), into ``raw`` for the state model."""
-    for k in knobs:
-        if k.only not in (None, framework):
-            continue
+    form's name), into ``raw`` for the state model. A knob of the other framework only is read too when
+    this one has no knob for the field, so the state model or the framework refuses it by name."""
+    mine = [k for k in knobs if k.only in (None, framework)]
+    for k in mine + [k for k in knobs if k not in mine]:
+        if k not in mine and k.field in raw:
+            continue  # the other framework's word, read only when this one's was not given (and then refused)
         for name in dict.fromkeys(n for n in (k.torch, k.keras, *k.also, k.field) if n):
             if name in query:
                 values = query.getlist(name)
@@ -139,7 +142,8 @@ def read_knobs(knobs: tuple[Knob, ...], query: QueryParams, framework: str, raw:
 
 def check_axes(knobs: tuple[Knob, ...], state, raw: dict, errors: list[str]) -> dict:
     """Per-axis knobs as ``state.dims`` numbers in their bounds: the fixes for the state model. A knob
-    not given takes its start value on every axis; a refused one too, with the reason in ``errors``."""
+    not given takes its start value on every axis; a refused one too, with the reason in ``errors``.
+    'default' on an axis of a knob that fills from another takes that knob's value there."""
     fixes = {}
     for k in knobs:
         if not k.per_axis or k.only not in (None, state.framework):
@@ -147,10 +151,15 @@ def check_axes(knobs: tuple[Knob, ...], state, raw: dict, errors: list[str]) -> 
         lo, hi = k.range(state.dims)
         default = type(state).model_fields[k.field].default
         start = k.start[state.dims] if isinstance(k.start, dict) else k.start
-        start = min(start if start is not None else default[0], hi)
-        value = getattr(state, k.field) if k.field in raw else (start,)
+        start = default[0] if start is None and isinstance(default, tuple) else start
+        fallback = None if start is None else (min(start, hi),) * state.dims  # None: pooling's stride not given
+        value = getattr(state, k.field) if k.field in raw else fallback
+        if isinstance(value, tuple) and k.fill and "default" in value:
+            filled = fixes.get(k.fill, getattr(state, k.fill))  # checked first: the table's order
+            value = tuple(filled[a] if v == "default" and a < len(filled) else v
+                          for a, v in enumerate(value * state.dims if len(value) == 1 else value))
         if isinstance(value, tuple):
-            fixes[k.field] = per_axis(k.field, value, state.dims, lo, hi, errors) or (start,) * state.dims
+            fixes[k.field] = per_axis(k.field, value, state.dims, lo, hi, errors) or fallback
     return fixes
 
 

@@ -27,16 +27,70 @@ from ..core.pool import Tap, pool_window
 from ..core.shapes import axis_formulas, effective_kernel
 from ..display import Strings, fmt, grid
 from ..figures import FONT, heatmap_grid
-from ..routes.params import ints, per_axis, said_once, validated, within
+from ..routes.params import (
+    Knob,
+    bounds_of,
+    check_axes,
+    controls,
+    ints,
+    layer_words,
+    read_knobs,
+    said_once,
+    switch_axes,
+    url_words,
+    validated,
+    view_options,
+    within,
+)
 from ..templating import view_response
 
 MAX_SIZE = {1: 64, 2: 16}  # per spatial axis: every cell is drawn with its number (1D reaches Q2's 48 and 49)
-BOUNDS = {  # every knob's range, declared once: the state model, the controls and the tests read it
-    "batch": (1, 4), "channels": (1, 4), "divisor_override": (1, 64), "seed": (0, 9999), "step": (0, 99_999),
-    "kernel": (1, 6), "stride": (1, 6), "padding": (0, 3), "dilation": (1, 3),  # per axis
-}
 AXES = {1: ["length"], 2: ["height", "width"]}
 DEFAULT_SIZE = {1: 9, 2: 7}  # odd sizes: the floor leaves a position unread, as in Q2
+TORCH_MAX = lambda s: s.torch and s.kind == "max"  # noqa: E731
+TORCH_AVG = lambda s: s.torch and s.kind == "avg"  # noqa: E731
+
+
+def _word(values: list[str], query) -> tuple[int, ...] | str:
+    padding = ints(values)
+    return padding.strip().lower() if isinstance(padding, str) else padding
+
+
+def _stride(values: list[str], query) -> list[str] | None:
+    """Per axis; 'default' on an axis (the form's) takes that axis's kernel size; 'None' on every axis: not given."""
+    parts = [p.strip().lower() for v in values for p in v.split(",") if p.strip()]
+    return None if all(p in ("none", "default") for p in parts) else ["default" if p == "none" else p for p in parts]
+
+
+# Every setting, declared once (app/routes/params.py: Knob), in the constructor's order. A keyword the
+# layer does not have is only written when it was set, so the framework itself refuses it
+# ("AvgPool1d has no keyword 'dilation'").
+KNOBS = (
+    Knob("batch", bounds=(1, 4), widget="number", label="Batch", group="Input"),
+    Knob("channels", bounds=(1, 4), widget="number", label="Channels", group="Input"),
+    Knob("size", per_axis=True, bounds={d: (1, n) for d, n in MAX_SIZE.items()}, start=DEFAULT_SIZE, widget="slider",
+         label="Input {axis}", group="Input", why="every cell is drawn with its number"),
+    Knob("seed", option=True, bounds=(0, 9999), widget="number", label="Seed", group="Input"),
+    Knob("kernel", torch="kernel_size", keras="pool_size", per_axis=True, bounds=(1, 6), start=2, widget="slider"),
+    Knob("stride", torch="stride", keras="strides", per_axis=True, bounds=(1, 6), fill="kernel", read=_stride,
+         widget="select", options=lambda s, i: [(None, f"{'not given' if s.torch else 'None'} (= {s.kernel[i]})"),
+                                                *range(1, 7)]),
+    Knob("padding", torch="padding", only="torch", per_axis=True, bounds=(0, 3), read=_word, widget="select",
+         options=lambda s, i: list(range(4))),
+    Knob("padding", keras="padding", only="keras", read=_word, widget="select",
+         options=(("valid", "'valid'"), ("same", "'same'"))),
+    Knob("dilation", torch="dilation", keras="dilation_rate", per_axis=True, bounds=(1, 3), widget="slider",
+         has=TORCH_MAX, written=lambda s: TORCH_MAX(s) or any(d != 1 for d in s.dilation)),
+    Knob("ceil_mode", torch="ceil_mode", keras="ceil_mode", widget="bool", has=lambda s: s.torch,
+         written=lambda s: s.torch or s.ceil_mode),
+    Knob("count_include_pad", torch="count_include_pad", keras="count_include_pad", widget="bool", has=TORCH_AVG,
+         written=lambda s: TORCH_AVG(s) or not s.count_include_pad),
+    Knob("divisor_override", torch="divisor_override", keras="divisor_override", bounds=(1, 64), widget="number",
+         read=lambda values, query: None if values[-1].strip().lower() in ("", "none") else values[-1].strip(),
+         has=lambda s: TORCH_AVG(s) and s.dims == 2, written=lambda s: s.divisor_override is not None),
+    Knob("step", option=True, bounds=(0, 99_999), reset=True),
+)
+BOUNDS = bounds_of(KNOBS)  # the state model's bounds; the tests read them too
 TYPES = {  # (framework, kind, dims) -> the layer's class name
     **{("torch", k, d): f"{'Max' if k == 'max' else 'Avg'}Pool{d}d" for k in ("max", "avg") for d in (1, 2)},
     **{("keras", k, d): f"{'Max' if k == 'max' else 'Average'}Pooling{d}D" for k in ("max", "avg") for d in (1, 2)},
@@ -76,7 +130,7 @@ class PoolState(BaseModel):
     channels: int = within(2, BOUNDS["channels"])
     size: tuple[int, ...] = (9,)
     kernel: tuple[int, ...] = (2,)
-    stride: tuple[int, ...] | None = None  # per axis; None: not given, so the kernel size
+    stride: tuple[int | Literal["default"], ...] | None = None  # per axis; None: not given, so the kernel size
     padding: tuple[int, ...] | Literal["valid", "same"] = (0,)  # PyTorch: cells per axis; Keras: a word
     dilation: tuple[int, ...] = (1,)  # per axis; PyTorch MaxPool only
     ceil_mode: bool = False  # PyTorch only
@@ -120,29 +174,13 @@ def read_state(query: QueryParams) -> tuple[PoolState, list[str]]:
     implied = _read_type(query["type"], query, raw, errors) if query.get("type") else None
     framework = framework or implied or "torch"
     raw["framework"] = framework
-    for key in ("kind", "dims", "batch", "channels", "seed", "step", "ceil_mode", "count_include_pad"):
+    for key in ("kind", "dims"):
         if key in query:
             raw[key] = query[key]
-    for key in ("stride", "strides"):
-        if key in query:  # per axis; 'default' on an axis (the form's) takes that axis's kernel size
-            parts = [p.strip().lower() for v in query.getlist(key) for p in v.split(",") if p.strip()]
-            raw["stride"] = None if all(p in ("none", "default") for p in parts) else parts
-    if "dilation" in query:
-        raw["dilation"] = ints(query.getlist("dilation"))
-    if "divisor_override" in query:
-        value = query["divisor_override"].strip()
-        raw["divisor_override"] = None if value.lower() in ("", "none") else value
-    if "padding" in query:
-        padding = ints(query.getlist("padding"))
-        raw["padding"] = padding.strip().lower() if isinstance(padding, str) else padding
-    elif framework == "keras":
+    read_knobs(KNOBS, query, framework, raw)
+    if "padding" not in query and framework == "keras":
         raw["padding"] = "valid"  # Keras' default; PyTorch's is 0
-    for key in ("kernel_size", "pool_size"):
-        if key in query:
-            raw["kernel"] = ints(query.getlist(key))
-    if "size" in query:
-        raw["size"] = ints(query.getlist("size"))
-    elif "input_shape" in query:
+    if "size" not in query and "input_shape" in query:
         shape = ints([query["input_shape"]])
         if isinstance(shape, tuple) and len(shape) in (3, 4):
             channels = shape[1] if framework == "torch" else shape[-1]
@@ -162,27 +200,11 @@ def read_state(query: QueryParams) -> tuple[PoolState, list[str]]:
 def _validate(raw: dict, errors: list[str]) -> tuple[PoolState, list[str]]:
     state = validated(PoolState, raw, errors)
     dims = state.dims
-    fixes: dict[str, object] = {}
-    for key, limit, default in (("size", MAX_SIZE[dims], DEFAULT_SIZE[dims]), ("kernel", BOUNDS["kernel"][1], 2)):
-        value = getattr(state, key) if key in raw else (default,)
-        fixes[key] = per_axis(key, value, dims, 1, limit, errors) or (min(default, limit),) * dims
-    if state.stride is not None:
-        given = [fixes["kernel"][a] if p == "default" else p for a, p in enumerate(state.stride * dims)][:dims]
-        try:
-            fixes["stride"] = per_axis("stride", tuple(int(p) for p in given), dims, *BOUNDS["stride"], errors)
-        except ValueError:
-            errors.append(f"stride: needs whole numbers from 1 to {BOUNDS['stride'][1]} (one, or one per axis), or 'default' "
-                          f"(the kernel size), got {','.join(map(str, state.stride))!r}")
-            fixes["stride"] = None
-    fixes["dilation"] = per_axis("dilation", state.dilation, dims, *BOUNDS["dilation"], errors) or (1,) * dims
-    if isinstance(state.padding, tuple):
-        if not state.torch:
-            errors.append(f"padding: Keras pooling takes 'valid' or 'same', got {_said(state.padding)!r}; "
-                          "showing 'valid'")
-            fixes["padding"] = "valid"
-        else:
-            fixes["padding"] = per_axis("padding", state.padding, dims, *BOUNDS["padding"], errors) or (0,) * dims
-    elif state.torch:
+    fixes = check_axes(KNOBS, state, raw, errors)
+    if isinstance(state.padding, tuple) and not state.torch:
+        errors.append(f"padding: Keras pooling takes 'valid' or 'same', got {_said(state.padding)!r}; showing 'valid'")
+        fixes["padding"] = "valid"
+    elif isinstance(state.padding, str) and state.torch:
         errors.append(f"padding: PyTorch pooling takes a number of cells (0 to 3, or one per axis), got "
                       f"{state.padding!r} ('same' and 'valid' are Keras' words); showing 0")
         fixes["padding"] = (0,) * dims
@@ -194,71 +216,34 @@ def _said(values: tuple[int, ...]) -> str:
 
 
 def layer_spec(state: PoolState) -> dict:
-    """The pooling layer in the framework's own words. A keyword the layer does not have is only
-    written when it was set, so the framework itself refuses it (``AvgPool1d has no keyword 'dilation'``)."""
-    kernel = said_once(state.kernel)  # nn.MaxPool2d(3) means (3, 3)
-    stride = None if state.stride is None else said_once(state.stride)
-    dilation = said_once(state.dilation)
-    if state.torch:
-        spec: dict[str, object] = {"type": state.type, "kernel_size": kernel}
-        if stride is not None:
-            spec["stride"] = stride
-        spec["padding"] = said_once(state.padding)
-        if state.kind == "max" or dilation != 1:
-            spec["dilation"] = dilation
-        spec["ceil_mode"] = state.ceil_mode
-        if state.kind == "avg" or not state.count_include_pad:
-            spec["count_include_pad"] = state.count_include_pad
-        if state.divisor_override is not None:
-            spec["divisor_override"] = state.divisor_override
-        return spec
-    spec = {"type": state.type, "pool_size": kernel}
-    if stride is not None:
-        spec["strides"] = stride
-    spec["padding"] = state.padding
-    for key, value, default in (("dilation_rate", dilation, 1), ("ceil_mode", state.ceil_mode, False),
-                                ("count_include_pad", state.count_include_pad, True),
-                                ("divisor_override", state.divisor_override, None)):
-        if value != default:
-            spec[key] = value  # Keras has none of these: build_layer names the keyword it refuses
-    return spec
+    """The pooling layer in the framework's own words."""
+    return {"type": state.type, **layer_words(KNOBS, state)}
 
 
 def canonical_query(state: PoolState, **changes) -> str:
     """The view's URL query in the framework's words."""
     state = state.model_copy(update=changes)
-    params: dict[str, object] = {"framework": state.framework}
-    for key, value in layer_spec(state).items():
-        params[key] = (",".join(map(str, value)) if isinstance(value, list)
-                       else str(value).lower() if isinstance(value, bool) else value)
-    params["input_shape"] = ",".join(map(str, state.input_shape))
-    for key, default in (("seed", 0), ("step", 0)):
-        if getattr(state, key) != default:
-            params[key] = getattr(state, key)
-    return urlencode(params, safe=",")
+    return urlencode({"framework": state.framework, **url_words(layer_spec(state)),
+                      "input_shape": ",".join(map(str, state.input_shape)), **view_options(KNOBS, state)}, safe=",")
 
 
 def switched(state: PoolState, *, framework: str | None = None, kind: str | None = None,
              dims: int | None = None) -> PoolState:
     """The same pooling in the other framework, kind or dimensionality, keeping what carries over."""
     framework, kind, dims = framework or state.framework, kind or state.kind, dims or state.dims
-    padding = state.padding
+    update = switch_axes(KNOBS, state, dims)
+    padding = update.get("padding", state.padding)
     if framework == "keras" and isinstance(padding, tuple):
         padding = "valid" if not any(padding) else "same"  # Keras has no numeric padding
     elif framework == "torch" and isinstance(padding, str):
-        padding = (0,) if padding == "valid" else tuple(min(3, k // 2) for k in state.kernel)
-    if isinstance(padding, tuple) and dims != state.dims:
-        padding = (padding * 2)[:dims]
+        padding = (0,) * dims if padding == "valid" else tuple(min(3, k // 2) for k in update.get("kernel", state.kernel))
     torch = framework == "torch"
     return state.model_copy(update={
-        "framework": framework, "kind": kind, "dims": dims, "padding": padding, "step": 0,
-        "dilation": (state.dilation * 2)[:dims] if torch and kind == "max" else (1,) * dims,
-        "stride": None if state.stride is None else (state.stride * 2)[:dims],
+        **update, "framework": framework, "kind": kind, "dims": dims, "padding": padding,
+        "dilation": update.get("dilation", state.dilation) if torch and kind == "max" else (1,) * dims,
         "ceil_mode": state.ceil_mode and torch,
         "count_include_pad": state.count_include_pad or not (torch and kind == "avg"),
         "divisor_override": state.divisor_override if torch and kind == "avg" and dims == 2 else None,
-        "kernel": (state.kernel * 2)[:dims] if dims != state.dims else state.kernel,
-        "size": tuple(min(v, MAX_SIZE[dims]) for v in ((state.size * 2)[:dims] if dims != state.dims else state.size)),
     })
 
 
@@ -496,7 +481,7 @@ def pool_context(state: PoolState) -> dict:
            "kind_links": {k: canonical_query(switched(state, kind=k)) for k in ("max", "avg")},
            "dims_links": {d: canonical_query(switched(state, dims=d)) for d in (1, 2)},
            "torch": state.torch, "axes": AXES[state.dims], "presets": PRESETS, "max_size": MAX_SIZE[state.dims],
-           "bounds": BOUNDS,
+           "bounds": BOUNDS, "controls": controls(KNOBS, state, AXES[state.dims]),
            "code": _code(spec)}
     try:
         layer = build_layer(state.framework, spec, state.input_shape)

@@ -29,23 +29,69 @@ from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_layer_cost
 from ..core.shapes import effective_kernel, output_size, same_padding
 from ..display import Strings, fmt, grid, term
-from ..routes.params import ints, per_axis, said_once, validated, within
+from ..routes.params import (
+    Knob,
+    bounds_of,
+    check_axes,
+    controls,
+    ints,
+    layer_words,
+    read_knobs,
+    switch_axes,
+    url_words,
+    validated,
+    view_options,
+    within,
+)
 from ..templating import view_response
+from . import explore
 
-BOUNDS = {  # every knob's range, declared once: the state model, the controls and the tests read it
-    "channels": (1, 3), "filters": (1, 3), "groups": (1, 3), "seed": (0, 9999), "o": (0, 2), "step": (0, 999),
-    "pos": (0, 999),
-    "size": (1, 6), "kernel": (1, 4),  # per axis: every canvas cell is drawn with its number
-    "stride": (1, 3), "dilation": (1, 3), "padding": (0, 3), "output_padding": (0, 2),
-}
-PER_AXIS = ("stride", "dilation", "padding", "output_padding")  # read from tuples; one value: every axis
 AXES = {1: ["length"], 2: ["height", "width"]}
 TYPES = {"ConvTranspose1d": ("torch", 1), "ConvTranspose2d": ("torch", 2),
          "Conv1DTranspose": ("keras", 1), "Conv2DTranspose": ("keras", 2)}
-NAMES = {  # concept -> (PyTorch keyword, Keras keyword); the form sends the concept
-    "filters": ("out_channels", "filters"), "stride": ("stride", "strides"),
-    "dilation": ("dilation", "dilation_rate"), "bias": ("bias", "use_bias"),
-}
+
+
+def _word(values: list[str], query) -> tuple[int, ...] | str:
+    padding = ints(values)
+    return padding.strip().lower() if isinstance(padding, str) else padding
+
+
+def _output_padding(values: list[str], query) -> tuple[int, ...] | str | None:
+    """Numbers per axis, or Keras' None (on every axis: the form sends it once per axis)."""
+    value = ints(values)
+    return None if isinstance(value, str) and all(p.strip().lower() in ("", "none") for p in value.split(",")) \
+        else value or None
+
+
+DILATION = dict(per_axis=True, bounds=(1, 3), widget="slider")  # PyTorch takes it after bias, Keras before use_bias
+KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in each constructor's order
+    Knob("channels", torch="in_channels", bounds=(1, 3), widget="number", group="Input",
+         label=lambda s: "in_channels" if s.torch else "Input channels", why="every canvas cell is drawn with its number"),
+    Knob("size", per_axis=True, bounds=(1, 6), start=3, widget="slider", label="Input {axis}", group="Input",
+         why="every canvas cell is drawn with its number"),
+    Knob("filters", torch="out_channels", keras="filters", bounds=(1, 3), widget="number"),
+    Knob("kernel", torch="kernel_size", keras="kernel_size", per_axis=True, bounds=(1, 4), start=3, listed=True,
+         widget="slider"),
+    Knob("stride", torch="stride", keras="strides", per_axis=True, bounds=(1, 3), widget="slider"),
+    Knob("padding", torch="padding", only="torch", per_axis=True, bounds=(0, 3), read=_word, widget="select",
+         options=lambda s, i: list(range(4))),
+    Knob("padding", keras="padding", only="keras", read=_word, widget="select",
+         options=(("valid", "'valid'"), ("same", "'same'"))),
+    Knob("output_padding", torch="output_padding", keras="output_padding", per_axis=True, bounds=(0, 2),
+         read=_output_padding, widget="select", options=lambda s, i: [(None, "None")] * (not s.torch) + [0, 1, 2]),
+    Knob("dilation", keras="dilation_rate", only="keras", **DILATION),
+    Knob("groups", torch="groups", only="torch", bounds=(1, 3), widget="number"),
+    Knob("bias", torch="bias", keras="use_bias", widget="bool"),
+    Knob("dilation", torch="dilation", only="torch", **DILATION),
+    Knob("weights", option=True, widget="select", label="Weights", group="Numbers",
+         options=(("random", "random tenths"), ("ones", "all ones, bias 0"))),
+    Knob("seed", option=True, bounds=(0, 9999), widget="number", label="Seed", group="Numbers"),
+    Knob("o", option=True, bounds=(0, 2), widget="number", label="Output channel shown", group="Numbers",
+         top=lambda s: s.filters - 1),  # the output channel drawn
+    Knob("step", option=True, bounds=(0, 999), reset=True),  # the scatter's step: one input value
+    Knob("pos", option=True, bounds=(0, 999), reset=True),  # the direct conv's window: one output position
+)
+BOUNDS = bounds_of(KNOBS)  # the state model's bounds; the tests read them too
 PRESETS = [  # (label, query)
     ("2×2 kernel, stride 2: the classic ×2 upsampling",
      "framework=torch&type=ConvTranspose2d&in_channels=1&out_channels=1&kernel_size=2&stride=2&input_shape=1,1,3,3"),
@@ -60,7 +106,7 @@ PRESETS = [  # (label, query)
 # the bare URL: a layer worth watching (the model's defaults are the frameworks' own: stride 1, ...)
 DEFAULT = ("framework=torch&type=ConvTranspose2d&in_channels=2&out_channels=2&kernel_size=3&stride=2"
            "&input_shape=1,2,3,3")
-VIEW_OPTIONS = {"theme", "controls", "autoplay", "weights", "seed", "o", "step", "pos", "present"}  # not the layer
+VIEW_OPTIONS = {"theme", "controls", "autoplay", "present", *(k.field for k in KNOBS if k.option)}  # not the layer
 KERAS_RULES = [  # keras/src/ops/operation_utils.py: compute_conv_transpose_output_shape (k: the dilated kernel)
     ("valid", "None", "n·strides + max(k − strides, 0)"),
     ("same", "None", "n·strides"),
@@ -119,34 +165,18 @@ def read_state(query: QueryParams) -> tuple[TransposedState, list[str]]:
         framework = None
     framework = framework or "torch"
     raw["framework"] = framework
-    for key in ("dims", "seed", "o", "step", "pos", "weights", "groups"):
-        if key in query:
-            raw[key] = query[key]
-    for concept, words in NAMES.items():
-        for word in (*words, concept):
-            if word in query:
-                raw[concept] = ints(query.getlist(word)) if concept in PER_AXIS else query[word]
-    if "in_channels" in query or "channels" in query:
-        raw["channels"] = query.get("channels", query.get("in_channels"))
-    if "padding" in query:
-        padding = ints(query.getlist("padding"))
-        raw["padding"] = padding.strip().lower() if isinstance(padding, str) else padding
-    elif framework == "keras":
+    if "dims" in query:
+        raw["dims"] = query["dims"]
+    read_knobs(KNOBS, query, framework, raw)
+    if "padding" not in query and framework == "keras":
         raw["padding"] = "valid"  # Keras' default; PyTorch's is 0
-    if "output_padding" in query:
-        value = ints(query.getlist("output_padding"))
-        raw["output_padding"] = None if value in ((), "none", "None") else value
-    elif framework == "keras":
+    if "output_padding" not in query and framework == "keras":
         raw["output_padding"] = None  # Keras' default: its rules then depend on 'valid' / 'same'
-    if framework == "keras" and str(raw.get("groups", "1")) != "1":
-        errors.append(f"groups: Keras' transposed convolutions have no groups keyword, got {raw['groups']!r}; "
+    if framework == "keras" and query.get("groups", "1") != "1":
+        errors.append(f"groups: Keras' transposed convolutions have no groups keyword, got {query['groups']!r}; "
                       "showing groups=1")
         raw["groups"] = 1
-    if "kernel_size" in query:
-        raw["kernel"] = ints(query.getlist("kernel_size"))
-    if "size" in query:
-        raw["size"] = ints(query.getlist("size"))
-    elif "input_shape" in query:
+    if "size" not in query and "input_shape" in query:
         _read_input_shape(query["input_shape"], framework, raw, errors)
     return _validate(raw, errors)
 
@@ -171,18 +201,11 @@ def _read_input_shape(text: str, framework: str, raw: dict, errors: list[str]) -
 
 def _validate(raw: dict, errors: list[str]) -> tuple[TransposedState, list[str]]:
     state = validated(TransposedState, raw, errors)
-    dims, fixes = state.dims, {}
-    for key, limit, default in (("size", BOUNDS["size"][1], 3), ("kernel", BOUNDS["kernel"][1], 3)):
-        value = getattr(state, key) if key in raw else (default,)
-        fixes[key] = per_axis(key, value, dims, 1, limit, errors) or (min(default, limit),) * dims
+    dims, fixes = state.dims, check_axes(KNOBS, state, raw, errors)
     if state.o >= state.filters:
         errors.append(f"o: the output channel shown must be below {'out_channels' if state.torch else 'filters'}"
                       f"={state.filters}, got {state.o}")
         fixes["o"] = 0
-    for key in PER_AXIS:
-        value, (lo, hi) = getattr(state, key), BOUNDS[key]
-        if isinstance(value, tuple):
-            fixes[key] = per_axis(key, value, dims, lo, hi, errors) or (lo,) * dims
     if state.torch and state.output_padding is None:
         fixes["output_padding"] = (0,) * dims  # PyTorch has no None: its default is 0
     if not state.torch and isinstance(state.padding, tuple):
@@ -194,44 +217,21 @@ def _validate(raw: dict, errors: list[str]) -> tuple[TransposedState, list[str]]
 
 def layer_spec(state: TransposedState) -> dict:
     """The transposed conv layer in the framework's own words."""
-    d = state.dims
-    stride, dilation = said_once(state.stride), said_once(state.dilation)
-    if state.torch:
-        return {"type": f"ConvTranspose{d}d", "in_channels": state.channels, "out_channels": state.filters,
-                "kernel_size": list(state.kernel), "stride": stride, "padding": said_once(state.padding),
-                "output_padding": said_once(state.output_padding or (0,)), "groups": state.groups,
-                "bias": state.bias, "dilation": dilation}
-    spec = {"type": f"Conv{d}DTranspose", "filters": state.filters, "kernel_size": list(state.kernel),
-            "strides": stride, "padding": state.padding}
-    if state.output_padding is not None:
-        spec["output_padding"] = said_once(state.output_padding)
-    return {**spec, "dilation_rate": dilation, "use_bias": state.bias}
-
-
-def _words(spec: dict) -> dict[str, object]:
-    return {k: ",".join(map(str, v)) if isinstance(v, list) else str(v).lower() if isinstance(v, bool) else v
-            for k, v in spec.items()}
+    kind = f"ConvTranspose{state.dims}d" if state.torch else f"Conv{state.dims}DTranspose"
+    return {"type": kind, **layer_words(KNOBS, state)}
 
 
 def canonical_query(state: TransposedState, **changes) -> str:
     """The view's URL query in the framework's words (docs/API.md "View URLs")."""
     state = state.model_copy(update=changes)
-    params = {"framework": state.framework, **_words(layer_spec(state)),
-              "input_shape": ",".join(map(str, state.input_shape))}
-    for key, default in (("weights", "random"), ("seed", 0), ("o", 0), ("step", 0), ("pos", 0)):
-        if getattr(state, key) != default:
-            params[key] = getattr(state, key)
-    return urlencode(params, safe=",")
+    return urlencode({"framework": state.framework, **url_words(layer_spec(state)),
+                      "input_shape": ",".join(map(str, state.input_shape)), **view_options(KNOBS, state)}, safe=",")
 
 
 def switched(state: TransposedState, *, framework: str | None = None, dims: int | None = None) -> TransposedState:
     """The same layer in the other framework or dimensionality, keeping what carries over."""
     framework, dims = framework or state.framework, dims or state.dims
-    update: dict[str, object] = {"framework": framework, "dims": dims, "step": 0, "pos": 0}
-    if dims != state.dims:
-        for key in ("kernel", "size", "stride", "dilation", "padding", "output_padding"):
-            if isinstance(getattr(state, key), tuple):
-                update[key] = (getattr(state, key) * 2)[:dims]
+    update = {"framework": framework, "dims": dims, **switch_axes(KNOBS, state, dims)}
     was = state.framework
     state = state.model_copy(update=update)
     if framework != was:
@@ -309,21 +309,14 @@ def inverse(state: TransposedState, out_shape: list[int], out_spatial) -> dict:
     dilation (and groups), channels swapped, on this layer's output shape; and, per axis, which
     input lengths that Conv maps to the same length (the ambiguity output_padding resolves)."""
     d = state.dims
-    if state.torch:
-        spec = {"type": f"Conv{d}d", "in_channels": state.filters, "out_channels": state.channels,
-                "kernel_size": list(state.kernel), "stride": said_once(state.stride),
-                "padding": said_once(state.padding), "dilation": said_once(state.dilation), "groups": state.groups,
-                "bias": state.bias}
-        words = {"framework": "torch", **_words({**spec, "padding_mode": "zeros"})}
-    else:
-        spec = {"type": f"Conv{d}D", "filters": state.channels, "kernel_size": list(state.kernel),
-                "strides": said_once(state.stride), "padding": state.padding,
-                "dilation_rate": said_once(state.dilation),
-                "use_bias": state.bias}
-        words = {"framework": "keras", **_words({**spec, "groups": 1})}
+    forward = explore.ExploreState().model_copy(update={  # as /explore writes it: one declaration of the layer
+        "framework": state.framework, "dims": d, "batch": out_shape[0], "channels": state.filters,
+        "size": tuple(out_spatial),
+        "filters": state.channels, "kernel": state.kernel, "stride": state.stride, "padding": state.padding,
+        "dilation": state.dilation, "groups": state.groups, "bias": state.bias})
+    spec = explore.layer_spec(forward)
     call = ", ".join(f"{k}={_literal(v)}" for k, v in spec.items() if k != "type")
-    result = {"call": f"{spec['type']}({call})", "url": "/explore?" + urlencode(
-        {**words, "input_shape": ",".join(map(str, out_shape))}, safe=","), "axes": []}
+    result = {"call": f"{spec['type']}({call})", "url": "/explore?" + explore.canonical_query(forward), "axes": []}
     try:
         result["shape"] = list(output_shape(build_layer(state.framework, spec, tuple(out_shape))))
     except SpecError as e:
@@ -560,7 +553,7 @@ def transposed_context(state: TransposedState, x: np.ndarray | None = None,
            "framework_links": {fw: canonical_query(switched(state, framework=fw)) for fw in ("torch", "keras")},
            "dims_links": {d: canonical_query(switched(state, dims=d)) for d in (1, 2)},
            "torch": state.torch, "axes": AXES[state.dims], "presets": PRESETS, "fmt": fmt, "term": term,
-           "bounds": BOUNDS}
+           "bounds": BOUNDS, "controls": controls(KNOBS, state, AXES[state.dims])}
     try:
         layer = build_layer(state.framework, spec, state.input_shape)
         check_layer_cost(layer)

@@ -1,19 +1,20 @@
-"""Each view's knobs take their ranges from the view's one declaration (BOUNDS in its route module):
-the controls carry them, the highest value opens, one past it is refused naming the field."""
+"""Each view's knobs take their ranges from the view's one declaration (its KNOBS table): the
+controls carry them, the highest value opens, one past it is refused naming the field."""
 import re
 
 import pytest
+from starlette.datastructures import QueryParams
 
 from app.routes import explore, pool, transposed
 from tests.web.page import alerts, get
 
-VIEWS = {  # view -> (its module, 2D pages in the form's words, knobs whose control range follows another knob)
-    "/explore": (explore, ["/explore?type=Conv2d&size=9&size=9&padding=0"], {"f", "step", "kernel", "dilation"}),
-    "/pool": (pool, ["/pool?type=AvgPool2d&size=9&size=9&divisor_override=2", "/pool?type=MaxPool2d&size=9&size=9"],
-              {"step"}),
-    "/transposed": (transposed, ["/transposed?type=ConvTranspose2d&size=3&size=3"], {"o", "step", "pos"}),
+VIEWS = {  # view -> (its module, 2D pages in the form's words)
+    "/explore": (explore, ["/explore?type=Conv2d&size=9&size=9&padding=0"]),
+    "/pool": (pool, ["/pool?type=AvgPool2d&size=9&size=9&divisor_override=2", "/pool?type=MaxPool2d&size=9&size=9"]),
+    "/transposed": (transposed, ["/transposed?type=ConvTranspose2d&size=3&size=3"]),
 }
-CASES = [(view, key) for view, (module, _, _) in VIEWS.items() for key in module.BOUNDS]
+CASES = [pytest.param(view, knob, id=f"{view}-{knob.field}") for view, (module, _) in VIEWS.items()
+         for knob in {k.field: k for k in module.KNOBS if k.bounds}.values()]
 
 
 def controls(page: str, key: str) -> list[str]:
@@ -21,25 +22,32 @@ def controls(page: str, key: str) -> list[str]:
     return re.findall(rf'<(?:input|select)[^>]*\bid="{key}(?:-\d)?"[^>]*>(?:.*?</select>)?', page, re.DOTALL)
 
 
-@pytest.mark.parametrize("view, key", [(v, k) for v, k in CASES if k not in VIEWS[v][2]])
-def test_the_controls_carry_the_declared_range(client, view, key):
-    module, urls, _ = VIEWS[view]
-    lo, hi = module.BOUNDS[key]
-    tags = [tag for url in urls for tag in controls(get(client, url).text, key)]
-    assert tags, f"{view} draws no control for {key}"
+@pytest.mark.parametrize("view, knob", [c for c in CASES if not c.values[1].per_axis])
+def test_the_state_model_takes_the_knobs_bounds(view, knob):
+    module, _ = VIEWS[view]
+    model = type(module.read_state(QueryParams(""))[0])
+    limits = {type(m).__name__: m for m in model.model_fields[knob.field].metadata}
+    assert (limits["Ge"].ge, limits["Le"].le) == knob.range(2)
+
+
+@pytest.mark.parametrize("view, knob", [c for c in CASES if c.values[1].widget and not c.values[1].top])
+def test_the_controls_carry_the_declared_range(client, view, knob):
+    module, urls = VIEWS[view]
+    lo, hi = knob.range(2)  # the pages are 2D
+    tags = [tag for url in urls for tag in controls(get(client, url).text, knob.field)]
+    assert tags, f"{view} draws no control for {knob.field}"
     for tag in tags:
         if tag.startswith("<select"):
             numbers = [int(v) for v in re.findall(r'<option value="(\d+)"', tag)]
-            assert max(numbers) == hi and min(numbers) <= max(lo, 1), (key, numbers)
+            assert max(numbers) == hi and min(numbers) <= max(lo, 1), (knob.field, numbers)
         else:
             assert f'max="{hi}"' in tag and f'min="{lo}"' in tag, tag
 
 
-@pytest.mark.parametrize("view, key", [c for c in CASES if c[1] not in ("step", "pos", "size")])
-def test_one_past_the_declared_range_is_refused_by_name(client, view, key):
-    module, (url, *_), _ = VIEWS[view]
-    lo, hi = module.BOUNDS[key]
-    words = {"kernel": "kernel_size"}.get(key, key)
-    r = get(client, f"{url}&{words}={hi + 1}", status=422)
+@pytest.mark.parametrize("view, knob", [c for c in CASES if c.values[1].field not in ("step", "pos", "size")])
+def test_one_past_the_declared_range_is_refused_by_name(client, view, knob):
+    module, (url, *_) = VIEWS[view]
+    lo, hi = knob.range(2)
+    r = get(client, f"{url}&{knob.torch or knob.field}={hi + 1}", status=422)
     found = alerts(r.text)
-    assert any(key in m and str(hi + 1) in m for m in found), found
+    assert any((knob.field in m or (knob.torch or knob.field) in m) and str(hi + 1) in m for m in found), found

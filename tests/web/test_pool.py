@@ -225,7 +225,7 @@ def test_the_form_alone_reproduces_the_page(client, url):
     page = get(client, url)
     fields = form(page.text).fields
     names = {n for n, _ in fields}
-    assert {"framework", "type", "batch", "channels", "size", "kernel_size", "stride", "padding", "seed"} <= names
+    assert {"framework", "type", "batch", "channels", "size", "kernel", "stride", "padding", "seed"} <= names
     assert not {"step", "scrub", "speed"} & names  # player controls are not state
     again = get(client, "/pool?" + urlencode(fields))
     assert again.headers["hx-replace-url"] == page.headers["hx-replace-url"]
@@ -665,7 +665,7 @@ def test_the_controls_bounds_are_the_servers_bounds(client, url):
     page = get(client, url)
     f = form(page.text)
     base = dict(f.fields)
-    multi = {"size": [v for n, v in f.fields if n == "size"], "kernel_size": [v for n, v in f.fields if n == "kernel_size"]}
+    multi = {"size": [v for n, v in f.fields if n == "size"], "kernel": [v for n, v in f.fields if n == "kernel"]}
     ranged = {cid: a for cid, a in f.controls.items() if a.get("type") in ("range", "number")}
     assert {"batch", "channels", "size-0", "kernel-0", "seed"} <= set(ranged)
     for cid, a in ranged.items():
@@ -674,7 +674,7 @@ def test_the_controls_bounds_are_the_servers_bounds(client, url):
             if cid.startswith(("size-", "kernel-")):
                 i = int(cid.split("-")[1])
                 fields[a["name"]] = [value if j == i else v for j, v in enumerate(multi[a["name"]])]
-                fields["kernel_size"] = fields["kernel_size"] if cid.startswith("kernel-") else ["1"] * len(multi["kernel_size"])
+                fields["kernel"] = fields["kernel"] if cid.startswith("kernel-") else ["1"] * len(multi["kernel"])
             else:
                 fields[a["name"]] = value
             fields["padding"] = "0" if "torch" in url else "valid"

@@ -189,7 +189,7 @@ def test_the_form_alone_reproduces_the_page(client, url):
     p = _Form()
     p.feed(page.text)
     names = {n for n, _ in p.fields}
-    assert {"framework", "type", "channels", "size", "filters", "kernel_size", "stride", "padding", "output_padding",
+    assert {"framework", "type", "channels", "size", "filters", "kernel", "stride", "padding", "output_padding",
             "dilation", "bias", "weights", "seed", "o"} <= names
     assert not {"step", "pos", "scrub", "speed"} & names  # the players are not state
     again = get(client, "/transposed?" + urlencode(p.fields))
@@ -676,7 +676,7 @@ def test_controls_carry_the_models_bounds(client):
         rf'<select id="{sel}"[^>]*>(.*?)</select>', text, re.DOTALL).group(1))
     assert options("padding-0", page) == ["0", "1", "2", "3"] and options("output_padding-1", page) == ["0", "1", "2"]
     keras = get(client, u("keras")).text
-    assert options("padding", keras) == ["valid", "same"] and options("output_padding-0", keras) == ["none", "0", "1", "2"]
+    assert options("padding", keras) == ["valid", "same"] and options("output_padding-0", keras) == ["None", "0", "1", "2"]
     assert 'id="groups"' not in keras  # Keras' transposed convs have no groups
 
 
