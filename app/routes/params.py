@@ -100,11 +100,12 @@ class Knob:
     has: Callable[[Any], bool] | None = None  # which layers have it: its control and its keyword
     written: Callable[[Any], bool] | None = None  # when its keyword is written (default: has it, and not None)
     read: Callable[[list[str], QueryParams], object] | None = None  # the URL's values -> the raw value
-    widget: str | None = None  # "number", "slider", "select", "bool", "hidden" or None (no control)
+    widget: str | None = None  # "number", "slider", "select", "bool", "hidden", "fixed" or None (no control)
     label: str | Callable[[Any], str] | None = None  # the control's label (default: the framework's word)
     group: str = "Layer"  # the knob strip's fieldset
     options: Callable[[Any, int], list] | tuple = ()  # a select's values or (value, text) pairs (state, axis)
     top: Callable[[Any], int] | None = None  # a number's maximum when it depends on the state (f < filters)
+    note: str = ""  # a fixed knob's note (markup written by the view, never from a request)
 
     def word(self, framework: str) -> str | None:
         return self.torch if framework == "torch" else self.keras
@@ -126,10 +127,11 @@ def bounds_of(knobs: tuple[Knob, ...]) -> dict[str, tuple[int, int]]:
     return out
 
 
-def read_knobs(knobs: tuple[Knob, ...], query: QueryParams, framework: str, raw: dict) -> None:
+def read_knobs(knobs: tuple[Knob, ...], query: QueryParams, framework: str, raw: dict, said: dict | None = None) -> None:
     """Every knob's value the URL gives, under any of its names (the framework's word, an alias or the
     form's name), into ``raw`` for the state model. A knob of the other framework only is read too when
-    this one has no knob for the field, so the state model or the framework refuses it by name."""
+    this one has no knob for the field, so the state model or the framework refuses it by name.
+    ``said`` (if given) records the name each value came under, for messages in the URL's words."""
     mine = [k for k in knobs if k.only in (None, framework)]
     for k in mine + [k for k in knobs if k not in mine]:
         if k not in mine and k.field in raw:
@@ -138,6 +140,8 @@ def read_knobs(knobs: tuple[Knob, ...], query: QueryParams, framework: str, raw:
             if name in query:
                 values = query.getlist(name)
                 raw[k.field] = (k.read(values, query) if k.read else ints(values) if k.per_axis else query[name])
+                if said is not None:
+                    said[k.field] = name
 
 
 def check_axes(knobs: tuple[Knob, ...], state, raw: dict, errors: list[str]) -> dict:
@@ -222,5 +226,5 @@ def controls(knobs: tuple[Knob, ...], state, axes: list[str]) -> list[tuple[str,
                 "widget": k.widget, "id": f"{k.field}-{i}" if split else k.field, "name": k.field,
                 "label": label.format(axis=axis) if "{axis}" in label else f"{label} ({axis})" if split and len(axes) > 1
                 else label, "value": v, "min": lo, "max": hi,
-                "options": k.options(state, i) if callable(k.options) else k.options})
+                "options": k.options(state, i) if callable(k.options) else k.options, "note": k.note})
     return list(groups.items())

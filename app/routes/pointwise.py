@@ -7,12 +7,13 @@ answer carries the canonical URL (``HX-Replace-Url``).
 """
 from __future__ import annotations
 
-from typing import Literal, get_args, get_origin
+from typing import ClassVar, Literal, get_args, get_origin
 from urllib.parse import urlencode
 
 import numpy as np
 from fastapi import Request
-from pydantic import BaseModel, Field, ValidationError
+from markupsafe import Markup
+from pydantic import BaseModel, ValidationError
 from starlette.datastructures import QueryParams
 
 from ..core.cost import layer_cost
@@ -21,14 +22,33 @@ from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_layer_cost
 from ..display import Strings, fmt, grid, term
 from ..figures import heatmap_grid
+from ..routes.params import Knob, bounds_of, controls, layer_words, read_knobs, url_words, view_options, within
 from ..templating import view_response
 
 TORCH_ACTIVATIONS = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh"}  # a module after the conv in PyTorch
 DETAIL = 8   # output channels written out, and products written out in each
 ROWS = 16    # channel rows drawn as numbers (all of them are in the heatmaps), and the weight matrix up to 16×16
-WORDS = {  # state field -> (PyTorch word, Keras word) in the canonical URL
-    "channels": ("in_channels", None), "filters": ("out_channels", "filters"), "bias": ("bias", "use_bias"),
-}
+TORCH = lambda s: s.framework == "torch"  # noqa: E731
+KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the constructor's order
+    Knob("batch", bounds=(1, 4), widget="number", label="Batch", group="Input"),
+    Knob("positions", bounds=(1, 64), widget="slider", label="Positions (length)", group="Input",
+         why="every position is drawn with its numbers"),
+    Knob("channels", torch="in_channels", bounds=(1, 128), widget="number", group="Input",
+         label=lambda s: "in_channels" if TORCH(s) else "Input channels"),
+    Knob("filters", torch="out_channels", keras="filters", bounds=(1, 128), widget="number"),
+    Knob("kernel_size", torch="kernel_size", keras="kernel_size", widget="fixed",
+         note=Markup('(other sizes: <a href="/explore">Explore</a>)')),
+    Knob("bias", torch="bias", keras="use_bias", widget="bool"),
+    Knob("activation", keras="activation", only="keras", written=lambda s: s.activation != "linear", widget="select",
+         options=(("linear", "None / 'linear'"), ("relu", "'relu'"), ("sigmoid", "'sigmoid'"), ("tanh", "'tanh'"))),
+    Knob("activation", only="torch", option=True, widget="select", label="Then activation",  # a module after it
+         options=(("linear", "none"), *((k, f"nn.{v}()") for k, v in TORCH_ACTIVATIONS.items()))),
+    Knob("weights", option=True, widget="select", label="Weights", group="Numbers",
+         options=(("random", "random tenths"), ("ones", "all ones, bias 0"))),
+    Knob("seed", option=True, bounds=(0, 9999), widget="number", label="Seed", group="Numbers"),
+    Knob("step", option=True, bounds=(0, 63)),
+)
+BOUNDS = bounds_of(KNOBS)  # the state model's bounds; the tests read them too
 PRESETS = [  # (label, query): one link away from the page
     ("Q1 · Conv1D(filters=64, kernel_size=1, activation='relu') on (batch, 10, 100)",
      "framework=keras&type=Conv1D&filters=64&kernel_size=1&activation=relu&input_shape=2,10,100"),
@@ -43,15 +63,17 @@ class PointwiseState(BaseModel):
     """The view's state; the bounds are the controls' bounds."""
 
     framework: Literal["torch", "keras"] = "torch"
-    batch: int = Field(1, ge=1, le=4)
-    positions: int = Field(6, ge=1, le=64)
-    channels: int = Field(4, ge=1, le=128)
-    filters: int = Field(3, ge=1, le=128)
+    batch: int = within(1, BOUNDS["batch"])
+    positions: int = within(6, BOUNDS["positions"])
+    channels: int = within(4, BOUNDS["channels"])
+    filters: int = within(3, BOUNDS["filters"])
     bias: bool = True
     activation: Literal["linear", "relu", "sigmoid", "tanh"] = "linear"
     weights: Literal["random", "ones"] = "random"
-    seed: int = Field(0, ge=0, le=9999)
-    step: int = Field(0, ge=0, le=63)
+    seed: int = within(0, BOUNDS["seed"])
+    step: int = within(0, BOUNDS["step"])
+    kernel_size: ClassVar[int] = 1  # the 1×1 convolution ...
+    dims: ClassVar[int] = 1  # ... of Conv1d
 
     @property
     def torch(self) -> bool:
@@ -100,13 +122,7 @@ def read_state(query: QueryParams) -> tuple[PointwiseState, list[str]]:
     if "kernel_size" in query and query["kernel_size"].strip() != "1":
         errors.append(f"kernel_size: /pointwise is the 1×1 convolution, so kernel_size must be 1, got "
                       f"{query['kernel_size']!r}; other kernel sizes are in /explore")
-    for field, words in (("batch", ["batch"]), ("positions", ["positions"]), ("channels", ["channels", "in_channels"]),
-                         ("filters", ["filters", "out_channels"]), ("bias", ["bias", "use_bias"]),
-                         ("activation", ["activation"]), ("weights", ["weights"]), ("seed", ["seed"]),
-                         ("step", ["step"])):
-        for word in words:
-            if word in query:
-                raw[field], said[field] = query[word], word
+    read_knobs(KNOBS, query, framework, raw, said)
     if isinstance(raw.get("activation"), str) and raw["activation"].lower() == "none":
         raw["activation"] = "linear"  # Keras' activation=None is 'linear'
     if "input_shape" in query:
@@ -146,28 +162,17 @@ def _validate(raw: dict, said: dict, errors: list[str]) -> tuple[PointwiseState,
 
 def layer_spec(state: PointwiseState, *, activation: bool = True) -> dict:
     """The conv layer in the framework's own words (PyTorch's activation is a separate module)."""
-    if state.torch:
-        return {"type": "Conv1d", "in_channels": state.channels, "out_channels": state.filters, "kernel_size": 1,
-                "bias": state.bias}
-    spec = {"type": "Conv1D", "filters": state.filters, "kernel_size": 1, "use_bias": state.bias}
-    if activation and state.activation != "linear":
-        spec["activation"] = state.activation
+    spec = {"type": "Conv1d" if state.torch else "Conv1D", **layer_words(KNOBS, state)}
+    if not activation:
+        spec.pop("activation", None)
     return spec
 
 
 def canonical_query(state: PointwiseState, **changes) -> str:
     """The view's URL query in the framework's words."""
     state = state.model_copy(update=changes)
-    params: dict[str, object] = {"framework": state.framework}
-    for key, value in layer_spec(state).items():
-        params[key] = str(value).lower() if isinstance(value, bool) else value
-    if state.torch and state.activation != "linear":
-        params["activation"] = state.activation
-    params["input_shape"] = ",".join(map(str, state.input_shape))
-    for key, default in (("weights", "random"), ("seed", 0), ("step", 0)):
-        if getattr(state, key) != default:
-            params[key] = getattr(state, key)
-    return urlencode(params, safe=",")
+    return urlencode({"framework": state.framework, **url_words(layer_spec(state)),
+                      "input_shape": ",".join(map(str, state.input_shape)), **view_options(KNOBS, state)}, safe=",")
 
 
 def _forward(state: PointwiseState, layer, conv, x: np.ndarray, weights: list[np.ndarray]):
@@ -273,6 +278,7 @@ def pointwise_context(state: PointwiseState) -> dict:
     and the same output computed as a Dense layer per position, with the largest difference."""
     ctx = {"s": state, "torch": state.torch, "query": canonical_query(state),
            "link": lambda **c: canonical_query(state, **c), "presets": PRESETS,
+           "controls": controls(KNOBS, state, []),
            "framework_links": {fw: canonical_query(state.model_copy(update={"framework": fw}))
                                for fw in ("torch", "keras")}}
     try:
@@ -311,9 +317,8 @@ def pointwise_context(state: PointwiseState) -> dict:
         "largest": fmt(float(np.abs(y).max())),
         "figures": {"x": _heatmap("x[0]", x0, t), "w": _heatmap("W", w, None), "y": _heatmap("y[0]", y0, t)},
         "data": {"positions": length, "cin": state.channels, "cout": state.filters, "step": t,
-                 "activation": state.activation,  # x, w, b, y: the numbers the HTTP tests recompute the layer from
-                 "x": _rounded(x0), "w": _rounded(w), "b": _rounded(b), "y": _rounded(y0),
                  **played_steps(state, x0, w, b, pre0, y0, dense0, in_rows, out_rows)},
+        "numbers": {"x": _rounded(x0), "w": _rounded(w), "b": _rounded(b), "y": _rounded(y0)},  # the tests' (not sent)
         "code": {"torch": torch_code(state), "keras": keras_code(state)},
     })
     return ctx

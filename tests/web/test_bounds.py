@@ -5,13 +5,14 @@ import re
 import pytest
 from starlette.datastructures import QueryParams
 
-from app.routes import explore, pool, transposed
+from app.routes import explore, pointwise, pool, transposed
 from tests.web.page import alerts, get
 
 VIEWS = {  # view -> (its module, 2D pages in the form's words)
     "/explore": (explore, ["/explore?type=Conv2d&size=9&size=9&padding=0"]),
     "/pool": (pool, ["/pool?type=AvgPool2d&size=9&size=9&divisor_override=2", "/pool?type=MaxPool2d&size=9&size=9"]),
     "/transposed": (transposed, ["/transposed?type=ConvTranspose2d&size=3&size=3"]),
+    "/pointwise": (pointwise, ["/pointwise?positions=9"]),
 }
 CASES = [pytest.param(view, knob, id=f"{view}-{knob.field}") for view, (module, _) in VIEWS.items()
          for knob in {k.field: k for k in module.KNOBS if k.bounds}.values()]

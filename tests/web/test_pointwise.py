@@ -4,7 +4,7 @@ the page's own numbers, ?step=n, every control's bounds, escaping.
 
 Expected numbers come from tests/data/questions.json (recorded with PyTorch and Keras), from the
 definitions (params = C_in·C_out + C_out, MACs = N·L·C_in·C_out), or are recomputed here with loops
-from the input, weights and bias the page carries; never from the page's own code.
+from the input, weights and bias the view computed with (its context), never from the page's own code.
 """
 import html
 import json
@@ -15,7 +15,9 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from starlette.datastructures import QueryParams
 
+from app.routes import pointwise
 from tests.web import page
 from tests.web.page import alerts, cells, get, num, plain, section, shape
 
@@ -29,6 +31,13 @@ KERAS_SMALL = "/pointwise?framework=keras&type=Conv1D&filters=3&kernel_size=1&in
 
 def data(text: str) -> dict:
     return page.data(text, "pointwise")
+
+
+def numbers(url: str) -> dict:
+    """The input, weights, bias and output the view computed for ``url`` (its context's; the page only
+    sends the browser the played steps)."""
+    state, _ = pointwise.read_state(QueryParams(urlsplit(url).query))
+    return {**pointwise.pointwise_context(state)["numbers"], "activation": state.activation}
 
 
 def lit(text: str, prefix: str) -> set[int]:
@@ -200,7 +209,7 @@ def test_q1_states_how_the_conv_weights_become_the_dense_weights(client):
 ])
 def test_the_output_is_a_dense_layer_applied_at_every_position(client, url):
     r = get(client, url)
-    d = data(r.text)
+    d = {**data(r.text), **numbers(url)}
     expected = by_hand(d)
     shown = matrix(d["y"], d["cout"], d["positions"])
     for o in range(d["cout"]):
@@ -249,7 +258,7 @@ LINE = re.compile(r"y\[(\d+), (\d+)\] = (.*?)(?: \+ \((\d+) more products, chann
 ])
 def test_step_in_the_url_writes_out_that_position(client, url, step):
     r = get(client, f"{url}&step={step}")
-    d = data(r.text)
+    d = {**data(r.text), **numbers(url)}
     L, cin, cout = d["positions"], d["cin"], d["cout"]
     assert d["step"] == step
     assert plain(section(r.text, "step-label")) == f"t = {step} of 0–{L - 1}"
