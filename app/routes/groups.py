@@ -16,7 +16,7 @@ from typing import Literal
 from urllib.parse import urlencode
 
 from fastapi import Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from starlette.datastructures import QueryParams
 
 from ..core.cost import stage_macs
@@ -25,7 +25,7 @@ from ..core.frameworks import SpecError, build_layer
 from ..core.groups import group_blocks, valid_groups
 from ..core.ops import ConvOp, Layer
 from ..figures import connection_graph, connection_matrix
-from ..routes.params import validated
+from ..routes.params import Knob, bounds_of, controls, layer_words, read_knobs, url_words, validated, within
 from ..templating import is_htmx, view_response
 
 PADDINGS = {"torch": ("0", "1", "2", "3", "same"), "keras": ("valid", "same")}
@@ -33,6 +33,25 @@ DEFAULT_PADDING = {"torch": "0", "keras": "valid"}  # the frameworks' own defaul
 TYPES = {("torch", False): "Conv2d", ("torch", True): "separable",
          ("keras", False): "Conv2D", ("keras", True): "SeparableConv2D"}
 SEPARABLE = {"conv2d": False, "separable": True, "separableconv2d": True}  # type (any case) -> separable mode
+TORCH = lambda s: s.framework == "torch"  # noqa: E731
+KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the constructor's order
+    Knob("batch", bounds=(1, 16), widget="number", label="Batch", group="Input"),
+    Knob("channels", torch="in_channels", bounds=(1, 64), widget="slider", group="Input",
+         label=lambda s: "in_channels" if TORCH(s) else "Input channels"),
+    Knob("height", bounds=(1, 16), widget="slider", label="Input height", group="Input"),
+    Knob("width", bounds=(1, 16), widget="slider", label="Input width", group="Input"),
+    Knob("filters", torch="out_channels", keras="filters", bounds=(1, 128), widget="slider"),
+    Knob("kernel_size", torch="kernel_size", keras="kernel_size", bounds=(1, 7), widget="slider",
+         why="square kernels only: the wiring does not depend on the kernel's shape"),
+    Knob("padding", torch="padding", keras="padding", widget="select", read=lambda values, query: values[-1].lower(),
+         options=lambda s, i: [(p, p if p.isdigit() else f"'{p}'") for p in PADDINGS[s.framework]]),
+    Knob("depth_multiplier", torch="depth_multiplier", keras="depth_multiplier", bounds=(1, 4), widget="slider",
+         has=lambda s: s.separable),
+    # its options follow in_channels and out_channels: the template's own block, re-sent out of band
+    Knob("groups", torch="groups", keras="groups", bounds=(1, 64), widget="slot", has=lambda s: not s.separable),
+    Knob("bias", torch="bias", keras="use_bias", widget="bool"),
+)
+BOUNDS = bounds_of(KNOBS)  # the state model's bounds; the tests read them too
 
 
 class GroupsState(BaseModel):
@@ -40,15 +59,15 @@ class GroupsState(BaseModel):
 
     framework: Literal["torch", "keras"] = "torch"
     separable: bool = False
-    batch: int = Field(1, ge=1, le=16)
-    channels: int = Field(4, ge=1, le=64)
-    height: int = Field(8, ge=1, le=16)
-    width: int = Field(8, ge=1, le=16)
-    filters: int = Field(8, ge=1, le=128)
-    kernel_size: int = Field(3, ge=1, le=7)
+    batch: int = within(1, BOUNDS["batch"])
+    channels: int = within(4, BOUNDS["channels"])
+    height: int = within(8, BOUNDS["height"])
+    width: int = within(8, BOUNDS["width"])
+    filters: int = within(8, BOUNDS["filters"])
+    kernel_size: int = within(3, BOUNDS["kernel_size"])
     padding: Literal["0", "1", "2", "3", "valid", "same"] = "0"
-    groups: int = Field(2, ge=1, le=64)
-    depth_multiplier: int = Field(1, ge=1, le=4)
+    groups: int = within(2, BOUNDS["groups"])
+    depth_multiplier: int = within(1, BOUNDS["depth_multiplier"])
     bias: bool = True
 
     @property
@@ -101,14 +120,7 @@ def read_state(query: QueryParams) -> tuple[GroupsState, list[str]]:
         else:
             errors.append("type: /groups shows Conv2d or type=separable (PyTorch), Conv2D or SeparableConv2D "
                           f"(Keras), got {layer_type!r}")
-    for key in ("batch", "height", "width", "groups", "depth_multiplier"):
-        if key in query:
-            raw[key] = query[key]
-    for key, words in (("channels", ("channels", "in_channels")), ("filters", ("filters", "out_channels")),
-                       ("bias", ("bias", "use_bias"))):
-        for word in words:
-            if word in query:
-                raw[key] = query[word]
+    read_knobs(KNOBS, query, framework, raw)
     if "kernel_size" in query:
         raw["kernel_size"] = _square_kernel(query["kernel_size"], errors)
     padding = query.get("padding", DEFAULT_PADDING[framework]).lower()
@@ -130,19 +142,8 @@ def _validate(raw: dict, errors: list[str]) -> tuple[GroupsState, list[str]]:
 def canonical_query(state: GroupsState, **changes) -> str:
     """The view's URL query in the framework's words."""
     s = state.model_copy(update=changes)
-    torch = s.framework == "torch"
-    params: dict[str, object] = {"framework": s.framework, "type": TYPES[(s.framework, s.separable)]}
-    if torch:
-        params.update(in_channels=s.channels, out_channels=s.filters)
-    else:
-        params["filters"] = s.filters
-    params.update(kernel_size=s.kernel_size, padding=s.padding)
-    if s.separable:
-        params["depth_multiplier"] = s.depth_multiplier
-    else:
-        params["groups"] = s.groups
-    params["bias" if torch else "use_bias"] = str(s.bias).lower()
-    params["input_shape"] = ",".join(map(str, s.input_shape))
+    params = {"framework": s.framework, "type": TYPES[(s.framework, s.separable)], **url_words(layer_words(KNOBS, s)),
+              "input_shape": ",".join(map(str, s.input_shape))}
     return urlencode(params, safe=",")
 
 
@@ -168,11 +169,8 @@ def _padding(state: GroupsState) -> int | str:
 
 def conv_spec(state: GroupsState, *, groups: int) -> dict:
     """The (grouped) conv layer in the framework's own words."""
-    if state.framework == "torch":
-        return {"type": "Conv2d", "in_channels": state.channels, "out_channels": state.filters,
-                "kernel_size": state.kernel_size, "padding": _padding(state), "groups": groups, "bias": state.bias}
-    return {"type": "Conv2D", "filters": state.filters, "kernel_size": state.kernel_size, "padding": _padding(state),
-            "groups": groups, "use_bias": state.bias}
+    plain = state.model_copy(update={"separable": False, "groups": groups})
+    return {"type": TYPES[(state.framework, False)], **layer_words(KNOBS, plain), "padding": _padding(state)}
 
 
 def conv_code(state: GroupsState, *, groups: int) -> str:
@@ -338,6 +336,7 @@ def separable_context(state: GroupsState) -> dict:
 def groups_context(state: GroupsState) -> dict:
     """Everything the page shows, from the framework front ends' layers."""
     ctx = {"s": state, "torch": state.framework == "torch", "query": canonical_query(state), "links": _links(state),
+           "controls": controls(KNOBS, state, []),
            "input_shape": list(state.input_shape), "choices": valid_groups(state.channels, state.filters)}
     return {**ctx, **(separable_context(state) if state.separable else grouped_context(state))}
 

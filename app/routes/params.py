@@ -217,7 +217,7 @@ def controls(knobs: tuple[Knob, ...], state, axes: list[str]) -> list[tuple[str,
             continue
         label = k.label(state) if callable(k.label) else k.label or k.word(state.framework) or k.field
         value = getattr(state, k.field)
-        lo, hi = k.range(state.dims) if k.bounds else (None, None)
+        lo, hi = k.range(len(axes)) if k.bounds else (None, None)
         hi = k.top(state) if k.top else hi
         split = k.per_axis and k.widget != "hidden"  # a word (padding='same') shows on every axis
         for i, axis in enumerate(axes if split else [None]):

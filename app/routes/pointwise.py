@@ -72,8 +72,7 @@ class PointwiseState(BaseModel):
     weights: Literal["random", "ones"] = "random"
     seed: int = within(0, BOUNDS["seed"])
     step: int = within(0, BOUNDS["step"])
-    kernel_size: ClassVar[int] = 1  # the 1×1 convolution ...
-    dims: ClassVar[int] = 1  # ... of Conv1d
+    kernel_size: ClassVar[int] = 1  # the 1×1 convolution
 
     @property
     def torch(self) -> bool:

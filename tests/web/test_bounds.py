@@ -5,7 +5,7 @@ import re
 import pytest
 from starlette.datastructures import QueryParams
 
-from app.routes import explore, pointwise, pool, transposed
+from app.routes import explore, groups, pointwise, pool, transposed
 from tests.web.page import alerts, get
 
 VIEWS = {  # view -> (its module, 2D pages in the form's words)
@@ -13,6 +13,7 @@ VIEWS = {  # view -> (its module, 2D pages in the form's words)
     "/pool": (pool, ["/pool?type=AvgPool2d&size=9&size=9&divisor_override=2", "/pool?type=MaxPool2d&size=9&size=9"]),
     "/transposed": (transposed, ["/transposed?type=ConvTranspose2d&size=3&size=3"]),
     "/pointwise": (pointwise, ["/pointwise?positions=9"]),
+    "/groups": (groups, ["/groups?in_channels=8", "/groups?type=separable&in_channels=8"]),
 }
 CASES = [pytest.param(view, knob, id=f"{view}-{knob.field}") for view, (module, _) in VIEWS.items()
          for knob in {k.field: k for k in module.KNOBS if k.bounds}.values()]
@@ -31,7 +32,8 @@ def test_the_state_model_takes_the_knobs_bounds(view, knob):
     assert (limits["Ge"].ge, limits["Le"].le) == knob.range(2)
 
 
-@pytest.mark.parametrize("view, knob", [c for c in CASES if c.values[1].widget and not c.values[1].top])
+@pytest.mark.parametrize("view, knob", [c for c in CASES if c.values[1].widget not in (None, "slot")
+                                           and not c.values[1].top])
 def test_the_controls_carry_the_declared_range(client, view, knob):
     module, urls = VIEWS[view]
     lo, hi = knob.range(2)  # the pages are 2D

@@ -40,22 +40,15 @@ VALID = {"kernel_size": "3,3", "input_shape": "1,2,6,6", "size": "6,6", "padding
          "format": "json", "code": "model = keras.Sequential([layers.Conv1D(4, 3, input_shape=(10, 2))])\n#"}
 SUFFIX = "<svg onload=alert(1)>"
 
-# view -> the query parameters its route reads (app/routes/*.py); the state models' field names
-# (the form's own words) are added below, so a new knob is covered without editing this list
+# view -> the query parameters its route reads (app/routes/*.py) besides its knobs: every name of every
+# knob in a view's KNOBS table and the state models' field names (the form's own words) are added below,
+# so a new knob is covered without editing this list
 VIEWS = {
-    "/explore": ["framework", "type", "dims", "in_channels", "out_channels", "filters", "kernel_size", "stride",
-                 "strides", "padding", "padding_mode", "dilation", "dilation_rate", "groups", "bias", "use_bias",
-                 "activation", "input_shape", "size", "channels", "batch", "seed", "weights", "f", "step"],
-    "/pool": ["framework", "type", "kind", "dims", "batch", "channels", "seed", "step", "ceil_mode",
-              "count_include_pad", "stride", "strides", "dilation", "divisor_override", "padding", "kernel_size",
-              "pool_size", "size", "input_shape"],
-    "/transposed": ["framework", "type", "dims", "seed", "o", "step", "pos", "weights", "groups", "out_channels",
-                    "filters", "stride", "strides", "dilation", "dilation_rate", "bias", "use_bias", "in_channels",
-                    "channels", "padding", "output_padding", "kernel_size", "size", "input_shape"],
-    "/pointwise": ["type", "framework", "kernel_size", "batch", "positions", "channels", "in_channels", "filters",
-                   "out_channels", "bias", "use_bias", "activation", "weights", "seed", "step", "input_shape"],
-    "/groups": ["type", "framework", "batch", "height", "width", "groups", "depth_multiplier", "channels",
-                "in_channels", "filters", "out_channels", "bias", "use_bias", "kernel_size", "padding", "input_shape"],
+    "/explore": ["framework", "type", "dims", "input_shape", "padding_was"],
+    "/pool": ["framework", "type", "kind", "dims", "input_shape"],
+    "/transposed": ["framework", "type", "dims", "input_shape"],
+    "/pointwise": ["type", "framework", "input_shape"],
+    "/groups": ["type", "framework", "input_shape"],
     "/cost": ["framework", "type", "batch", "channels", "filters", "height", "width", "kernel", "padding",
               "dtype_bytes", "peak_gflops", "bandwidth_gbs", "in_channels", "out_channels", "kernel_size", "strides",
               "stride", "input_shape"],
@@ -71,9 +64,11 @@ LESSON = "/learn/1x1-conv"
 
 
 def _model_fields(view: str) -> set[str]:
+    """The state models' fields and every name the view's knobs are read under."""
     module = importlib.import_module(f"app.routes.{view.strip('/') or 'home'}")
-    return {name for obj in vars(module).values() if isinstance(obj, type) and issubclass(obj, BaseModel)
-            and obj is not BaseModel and obj.__module__ == module.__name__ for name in obj.model_fields}
+    knobs = {n for k in getattr(module, "KNOBS", ()) for n in (k.torch, k.keras, *k.also, k.field) if n}
+    return knobs | {name for obj in vars(module).values() if isinstance(obj, type) and issubclass(obj, BaseModel)
+                    and obj is not BaseModel and obj.__module__ == module.__name__ for name in obj.model_fields}
 
 
 def test_every_listed_view_has_its_parameters_here():
