@@ -26,9 +26,11 @@ def is_htmx(request: Request) -> bool:
     return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
 
 
-def render(request: Request, template: str, context: dict, *, block: str = "live", status_code: int = 200):
+def render(request: Request, template: str, context: dict, *, block: str = "live", status_code: int = 200,
+           only: str | None = None):
+    """The page, its ``block`` when htmx asks, or always only the block ``only`` (a fragment route)."""
     response = templates.TemplateResponse(request, template, context, status_code=status_code,
-                                          block_name=block if is_htmx(request) else None)
+                                          block_name=only or (block if is_htmx(request) else None))
     response.headers["Vary"] = "HX-Request"
     return response
 
@@ -44,11 +46,12 @@ def embed_options(request: Request) -> dict | None:
 
 
 def view_response(request: Request, template: str, context: dict, *, path: str, query: str | None,
-                  refused: bool = False) -> Response:
+                  refused: bool = False, only: str | None = None) -> Response:
     """A view's answer: page or fragment, in the site or embedded, with its canonical URL.
 
     Deterministic GET answers carry an ETag and a short max-age, so a CDN can absorb a lecture
     hall opening the same link; ``refused`` (a bad value in the URL) is a 422 for a full page.
+    ``only``: always that block of the template alone (a fragment of the view with a URL of its own).
     """
     embed = embed_options(request)
     view_path = ("/embed" if embed else "") + path
@@ -59,7 +62,7 @@ def view_response(request: Request, template: str, context: dict, *, path: str, 
     ctx = {**context, "embed": embed, "view_path": view_path,
            "page_url": f"{origin}{path}" + (f"?{query}" if query else ""),
            "embed_url": f"{origin}/embed{path}" + (f"?{query}" if query else "")}
-    response = render(request, template, ctx, status_code=422 if refused and not is_htmx(request) else 200)
+    response = render(request, template, ctx, status_code=422 if refused and not is_htmx(request) else 200, only=only)
     if query is not None:
         response.headers["HX-Replace-Url"] = f"{view_path}?{own_query}" if own_query else view_path
     etag = '"' + hashlib.sha256(response.body).hexdigest()[:20] + '"'

@@ -1,11 +1,10 @@
-// /image: the lens (the window's pixels, weights, products and sum) follows the pointer and the
-// arrow keys from the numbers in #image-data (no request per move), and an uploaded picture is
-// POSTed as the request body. Its downscaled copy lives only in this page's memory (`kept`) and
-// is re-sent with each change of the knobs; it is never in the URL or stored anywhere.
+// /image: the lens (the window's pixels, weights, products and sum, as the server writes them) follows
+// the pointer and the arrow keys, and an uploaded picture is POSTed as the request body. Its downscaled
+// copy lives only in this page's memory (`kept`) and is re-sent with each change of the knobs and each
+// lens asked for; it is never in the URL or stored anywhere.
 (function () {
   "use strict";
-  const { fmt, setParam } = window.Convscope;
-  const CHANNELS = ["R", "G", "B"];
+  const { setParam } = window.Convscope;
   let kept = null; // Blob of your image as the server scaled it, or null when a sample is shown
 
   function bytes(b64) {
@@ -13,27 +12,6 @@
     const out = new Uint8Array(bin.length);
     for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
     return out;
-  }
-  function cellText(v) { // as app/routes/image.py: cell_text (weights up to 4 decimals)
-    let t = v.toFixed(4).replace(/0+$/, "").replace(/\.$/, "");
-    if (t === "-0" || t === "") t = "0";
-    return t;
-  }
-  function el(tag, text, cls) {
-    const e = document.createElement(tag);
-    if (text !== undefined) e.textContent = text;
-    if (cls) e.className = cls;
-    return e;
-  }
-  function table(rows, caption) {
-    const t = el("table", undefined, "grid");
-    t.append(el("caption", caption));
-    rows.forEach((row) => {
-      const tr = document.createElement("tr");
-      row.forEach((v) => tr.append(el("td", v)));
-      t.append(tr);
-    });
-    return t;
   }
   const form = () => document.getElementById("image-form");
   const status = (text) => { const s = document.getElementById("upload-status"); if (s) s.textContent = text; };
@@ -60,14 +38,11 @@
   function upload(file) {
     if (!file) return;
     const input = document.getElementById("upload");
-    const max = input ? Number(input.dataset.max) : 3000000;
+    if (!input) return;
     if (!/^image\/(png|jpeg|webp)$/.test(file.type) && file.type !== "") {
       status(`Your image was not used: ${file.type} is not a PNG, JPEG or WebP image.`); return;
     }
-    if (file.size > max) {
-      status(`Your image was not used: it has ${file.size.toLocaleString("en")} bytes; the limit is ${max.toLocaleString("en")}.`);
-      return;
-    }
+    if (file.size > Number(input.dataset.max)) { status(input.dataset.tooBig); return; } // the server's sentence
     send(file);
   }
   document.addEventListener("change", (e) => {
@@ -90,89 +65,84 @@
   });
 
   // --- the lens ---------------------------------------------------------------------------------
+  // Each position's lens is the server's fragment (GET {view}/lens?<the view's query>&at=y,x&f=n, or a POST
+  // of your kept image with that query): this script writes no number and knows no stride, padding or
+  // window. It finds the output pixel under the pointer, keeps arrow-key moves inside the map, and swaps in
+  // what the server wrote, placing the window and the markers where the fragment says (data-box-*, data-marker-*).
+  const SAVED = 200; // answers kept per fragment (hovering back over a pixel asks again only past this)
   function setup(root) {
     kept = root.dataset.kept ? new Blob([bytes(root.dataset.kept.split(",")[1])], { type: "image/png" }) : null;
-    const source = root.querySelector("#image-data");
-    if (!source) return;
-    const d = JSON.parse(source.dataset.image);
-    const x = bytes(d.x);
-    const pre = new Float32Array(bytes(d.pre).buffer);
-    const [hp, wp] = d.padded, [ho, wo] = d.out, k = d.k, z = d.zoom;
-    const cg = d.kind === "conv" ? 3 / d.groups : 1;
-    let pinned = { at: d.at.slice(), f: d.f };
+    const picture = kept, stage = root.querySelector("#stage"), lens = root.querySelector("#lens");
+    if (!stage || !lens) return;
+    const answers = new Map(); // "y,x,f" -> the fragment's text
+    const here = (at, f) => `${at[0]},${at[1]},${f}`;
+    let pinned = { at: lens.dataset.at.split(",").map(Number), f: Number(lens.dataset.f) };
+    let wanted = here(pinned.at, pinned.f), asking = null;
+    answers.set(wanted, lens.outerHTML);
 
-    function lensAt(at, f) {
-      const rows = [], cols = [];
-      for (let i = 0; i < k; i++) { rows.push(at[0] * d.stride + i * d.dilation); cols.push(at[1] * d.stride + i * d.dilation); }
-      const value = pre[(f * ho + at[0]) * wo + at[1]];
-      const body = root.querySelector("#lens-body");
-      const chans = el("div", undefined, "lens-channels");
-      const total = el("p", undefined, "lens-total");
-      total.id = "lens-total";
-      const first = d.kind === "conv" ? Math.floor(f / (d.maps / d.groups)) * cg : f;
-      const sums = [];
-      for (let lc = 0; lc < cg; lc++) {
-        const c = first + lc;
-        const pixels = [], weights = [], products = [];
-        let sum = 0;
-        rows.forEach((r, i) => {
-          const pr = [], wr = [], prod = [];
-          cols.forEach((col, j) => {
-            const xv = x[(c * hp + r) * wp + col];
-            pr.push(fmt(xv));
-            if (d.kind === "conv") {
-              const wv = d.w[((f * cg + lc) * k + i) * k + j];
-              wr.push(cellText(wv).replace("-", "\u2212")); prod.push(fmt(xv * wv)); sum += xv * wv;
-            } else { sum += xv; }
-          });
-          pixels.push(pr); weights.push(wr); products.push(prod);
-        });
-        const box = el("div", undefined, "lens-channel");
-        box.append(el("h3", CHANNELS[c]), table(pixels, "pixels"));
-        if (d.kind === "conv") {
-          const p = el("p", "sum ");
-          p.append(el("strong", fmt(sum)));
-          box.append(el("span", "×", "op"), table(weights, "kernel"), el("span", "=", "op"), table(products, "products"), p);
-          sums.push(fmt(sum));
-        } else if (d.kind === "max") {
-          total.textContent = `max = ${fmt(Math.max(...pixels.flat().map((t) => Number(t))))}`;
-        } else {
-          total.textContent = `${fmt(sum)} / ${k * k} = ${fmt(value)}`;
-        }
-        chans.append(box);
+    function show(text) { // the server's lens, into the section the page has (its live region stays)
+      const t = document.createElement("template");
+      t.innerHTML = text;
+      const next = t.content.querySelector("#lens");
+      if (!next) { // refused: the server's words stand in for the numbers
+        const alert = t.content.querySelector("[role=alert]");
+        if (alert) lens.querySelector("#lens-body").replaceChildren(alert);
+        return;
       }
-      if (d.kind === "conv") {
-        total.append(`${sums.join(" + ")} + bias ${fmt(d.b[f])} = `, el("strong", fmt(value)));
-        if (d.relu) total.append(" → ReLU = ", el("strong", fmt(Math.max(value, 0))));
-      }
-      body.replaceChildren(chans, total);
-      root.querySelector("#lens-title").textContent = `Under the lens: output [${at[0]}, ${at[1]}] of map ${f}`;
+      lens.querySelector("#lens-title").replaceWith(next.querySelector("#lens-title"));
+      lens.querySelector("#lens-body").replaceChildren(...next.querySelector("#lens-body").childNodes);
+      Object.assign(lens.dataset, next.dataset);
       const box = root.querySelector("#lens-box");
-      box.style.left = `${(at[1] * d.stride - d.pad[1]) * z}px`;
-      box.style.top = `${(at[0] * d.stride - d.pad[0]) * z}px`;
+      box.style.left = next.dataset.boxLeft;
+      box.style.top = next.dataset.boxTop;
       root.querySelectorAll(".out-pic").forEach((pic) => {
         const m = pic.querySelector(".marker");
-        m.style.left = `${at[1] * z}px`; m.style.top = `${at[0] * z}px`;
-        m.classList.toggle("current", Number(pic.dataset.f) === f);
+        m.style.left = next.dataset.markerLeft;
+        m.style.top = next.dataset.markerTop;
+        m.classList.toggle("current", pic.dataset.f === next.dataset.f);
       });
+    }
+    // One request at a time; an answer for a position the reader has left is kept, not shown, and the
+    // position wanted now is asked next (so a moving pointer costs one request in flight, never a queue).
+    function ask(key) {
+      asking = key;
+      const [y, x, f] = key.split(",");
+      const url = `${stage.dataset.lens}&at=${y},${x}&f=${f}`;
+      const sent = picture
+        ? fetch(url, { method: "POST", body: picture, headers: { "Content-Type": "application/octet-stream" } })
+        : fetch(url);
+      sent.then((r) => r.text()).then((text) => {
+        asking = null;
+        if (!root.isConnected) return; // a knob swapped the view: this lens is gone
+        answers.set(key, text);
+        if (answers.size > SAVED) answers.delete(answers.keys().next().value);
+        want(wanted);
+      }).catch(() => { asking = null; });
+    }
+    function want(key) {
+      wanted = key;
+      if (answers.has(key)) { if (lens.dataset.at + "," + lens.dataset.f !== key) show(answers.get(key)); }
+      else if (asking === null) ask(key);
     }
     function pin(at, f) {
       pinned = { at, f };
-      lensAt(at, f);
+      want(here(at, f));
       setParam("at", `${at[0]},${at[1]}`);
       setParam("f", f);
       const field = document.getElementById("lens-field"); // the next knob change keeps the lens here
-      if (field) field.value = `${at[0]},${at[1]},${f}`;
+      if (field) field.value = here(at, f);
     }
-    function pointAt(pic, e) {
+    function pointAt(pic, e) { // the output pixel under the pointer: where it is across the drawn map
       const rect = pic.querySelector("img").getBoundingClientRect();
-      const oy = Math.floor((e.clientY - rect.top) / rect.height * ho), ox = Math.floor((e.clientX - rect.left) / rect.width * wo);
-      return oy >= 0 && oy < ho && ox >= 0 && ox < wo ? [oy, ox] : null;
+      const rows = Number(pic.dataset.rows), cols = Number(pic.dataset.cols);
+      const at = [Math.floor((e.clientY - rect.top) / rect.height * rows), Math.floor((e.clientX - rect.left) / rect.width * cols)];
+      return at[0] >= 0 && at[0] < rows && at[1] >= 0 && at[1] < cols ? at : null;
     }
+    const inside = (v, n) => Math.min(n - 1, Math.max(0, v));
     root.querySelectorAll(".out-pic").forEach((pic) => {
       const f = Number(pic.dataset.f);
-      pic.addEventListener("pointermove", (e) => { const at = pointAt(pic, e); if (at) lensAt(at, f); });
-      pic.addEventListener("pointerleave", () => lensAt(pinned.at, pinned.f));
+      pic.addEventListener("pointermove", (e) => { const at = pointAt(pic, e); if (at) want(here(at, f)); });
+      pic.addEventListener("pointerleave", () => want(here(pinned.at, pinned.f)));
       pic.addEventListener("click", (e) => { const at = pointAt(pic, e); if (at) pin(at, f); });
       pic.addEventListener("focus", () => { if (pinned.f !== f) pin(pinned.at, f); });
       pic.addEventListener("keydown", (e) => {
@@ -181,10 +151,9 @@
         const m = moves[e.key];
         if (!m) return;
         e.preventDefault();
-        pin([Math.min(ho - 1, Math.max(0, pinned.at[0] + m[0])), Math.min(wo - 1, Math.max(0, pinned.at[1] + m[1]))], f);
+        pin([inside(pinned.at[0] + m[0], Number(pic.dataset.rows)), inside(pinned.at[1] + m[1], Number(pic.dataset.cols))], f);
       });
     });
-    lensAt(pinned.at, pinned.f);
   }
 
   htmx.onLoad((elt) => {

@@ -1,23 +1,10 @@
 // What the views that play a computation in the browser share (explore, pool, transposed,
-// pointwise): the step player's controls, and fmt, the server's number format, for scripts that still format
-// (the played views show only texts the server wrote; templates/_partials/player.html). Loaded before each view's own script.
+// pointwise, and image's setParam): the step player's controls and the address's frame. No script formats a
+// number: every view shows only texts the server wrote (templates/_partials/player.html, image's lens
+// fragment). Loaded before each view's own script.
 window.Convscope = (function () {
   "use strict";
 
-  function fmt(v) { // as app/display.py: fmt (Python rounds an exact half to even; toFixed rounds it up)
-    let t;
-    const eighths = v * 8;
-    if (Number.isInteger(eighths) && Math.abs(eighths) % 2 === 1) { // v = odd/8: exactly halfway at 2 decimals
-      let cents = Math.floor(Math.abs(v) * 100);
-      if (cents % 2 === 1) cents += 1;
-      t = (v < 0 ? "-" : "") + (cents / 100).toFixed(2);
-    } else {
-      t = v.toFixed(2);
-    }
-    t = t.replace(/\.?0+$/, "");
-    if (t === "-0" || t === "") t = "0";
-    return t.replace("-", "\u2212");
-  }
   function strong(text) { const el = document.createElement("strong"); el.textContent = text; return el; }
   function setParam(key, value) { // the address names the frame shown (0: the default, left out)
     const url = new URL(window.location.href);
@@ -81,5 +68,5 @@ window.Convscope = (function () {
     };
   }
 
-  return { fmt, strong, setParam, player };
+  return { strong, setParam, player };
 })();

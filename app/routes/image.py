@@ -7,10 +7,13 @@ kernel (``kernel`` preset, or ``weights`` cell by cell). An uploaded picture is 
 the browser POSTs its bytes with the same query, and re-sends the downscaled copy the answer
 carries with each later change. Pixels are the integers 0–255 (as ``torch.tensor(np.array(img))``
 and Keras' ``img_to_array`` give them), channels R, G, B.
+
+The lens (one output's arithmetic) is the page's ``lens`` block, also served alone for any position:
+``GET /image/lens?<the view's query>&at=y,x&f=n`` (and ``/embed/image/lens``) for a sample, ``POST`` with
+the kept copy of your image as the body. The browser swaps it in; it computes and formats nothing itself.
 """
 from __future__ import annotations
 
-import base64
 import math
 import re
 from typing import Literal
@@ -39,7 +42,7 @@ from ..images import (
     sample,
 )
 from ..routes.params import validated
-from ..templating import is_htmx, view_response
+from ..templating import cached_view, is_htmx, render, view_response
 
 router = APIRouter(include_in_schema=False)
 
@@ -183,8 +186,11 @@ def read_state(query: QueryParams) -> tuple[ImageState, list[str]]:
     elif framework == "keras":
         raw["padding"] = "same"
     if "at" in query:
-        parts = query["at"].split(",")
-        raw["at"] = tuple(parts) if len(parts) == 2 else query["at"]
+        if re.fullmatch(r"\s*-?\d{1,9}\s*,\s*-?\d{1,9}\s*", query["at"]):
+            raw["at"] = tuple(int(v) for v in query["at"].split(","))
+        else:
+            errors.append(f"at: the lens position is an output row and column, two whole numbers as at=10,12; "
+                          f"got {query['at']!r}")
     elif re.fullmatch(r"\d{1,4},\d{1,4},\d", query.get("lens", "")) and "f" not in query:
         y, x, f = (int(v) for v in query["lens"].split(","))  # where the lens was before a knob changed
         raw.update(at=(y, x), f=min(f, 3), follow=True)
@@ -323,59 +329,51 @@ def _weights(layer, state: ImageState, k: np.ndarray) -> tuple[list[np.ndarray],
     return tensors, w, b
 
 
-def _b64(a: np.ndarray) -> str:
-    return base64.b64encode(np.ascontiguousarray(a).tobytes()).decode("ascii")
-
-
 def _grid(values) -> list[list[str]]:
     return [[fmt(float(v)) for v in row] for row in values]
 
 
-def lens(state: ImageState, op, xp: np.ndarray, w, b, pre: np.ndarray, at: tuple[int, int]) -> dict:
-    """The numbers under the window at output ``at`` of map ``f``: pixels, weights, products, sums."""
-    f = state.f
+def lens(state: ImageState, run: dict) -> dict:
+    """The numbers under the window at output ``at`` of map ``f``: pixels, weights, products, sums; and where the
+    page draws the window on the input (``box``) and the output pixel on each map (``marker``), in CSS px (top, left)."""
+    f, at, xp, pre, zoom, pad = state.f, run["at"], run["xp"], run["pre"], run["zoom"], run["pad"]
     k, s, d = state.kernel_size, state.stride, state.dilation if state.kind == "conv" else 1
     rows = [at[0] * s + i * d for i in range(k)]
     cols = [at[1] * s + j * d for j in range(k)]
     value = float(pre[f, at[0], at[1]])
     out = {"at": at, "f": f, "pre": fmt(value),
-           "value": fmt(max(value, 0.0) if state.activation == "relu" and state.kind == "conv" else value)}
+           "value": fmt(max(value, 0.0) if state.activation == "relu" and state.kind == "conv" else value),
+           "box": ((rows[0] - pad[0][0]) * zoom, (cols[0] - pad[1][0]) * zoom), "marker": (at[0] * zoom, at[1] * zoom)}
     if state.kind != "conv":
         window = xp[f][np.ix_(rows, cols)]
         out["channels"] = [{"name": CHANNELS[f], "pixels": _grid(window)}]
         out["op"] = f"max = {fmt(float(window.max()))}" if state.kind == "max" else \
             f"{fmt(float(window.sum()))} / {k * k} = {fmt(value)}"
         return out
-    arith = step_arithmetic(xp, w, b, op, f, at)
+    arith = step_arithmetic(xp, run["w"], run["b"], run["op"], f, at)
     out["channels"] = [{"name": CHANNELS[ch.channel],
                         "pixels": _grid(np.array([x for x, _ in ch.terms]).reshape(k, k)),
-                        "weights": [[cell_text(v).replace("-", "\u2212") for v in row] for row in np.array([wv for _, wv in ch.terms]).reshape(k, k)],
+                        "weights": [[cell_text(v).replace("-", "\u2212") for v in row]
+                                    for row in np.array([wv for _, wv in ch.terms]).reshape(k, k)],
                         "products": _grid(np.array([x * wv for x, wv in ch.terms]).reshape(k, k)),
                         "sum": fmt(ch.total)} for ch in arith.channels]
     out["bias"] = fmt(arith.bias)
     return out
 
 
-def image_context(state: ImageState, rgb: np.ndarray | None = None, upload: bool = False) -> dict:
-    """Everything the page shows, computed by the engine through the framework front end."""
-    torch = state.framework == "torch"
-    ctx = {"s": state, "torch": torch, "spec": layer_spec(state), "samples": SAMPLES, "presets": PRESETS,
-           "upload": upload, "query": canonical_query(state), "max_side": MAX_SIDE, "max_bytes": MAX_UPLOAD_BYTES,
-           "framework_links": {fw: canonical_query(switched(state, fw)) for fw in ("torch", "keras")},
-           "paddings": PADDINGS if torch else ("valid", "same"), "scales": SCALES, "types": TYPES,
-           "channel_names": CHANNELS, "cell_text": cell_text,
-           # your image, as the server scaled it, rides in the page so later changes can re-send it
-           "kept": png_data_url(rgb) if upload and rgb is not None else None}
+def engine_run(state: ImageState, rgb: np.ndarray | None = None, upload: bool = False) -> dict:
+    """The picture through the layer, as the page and the lens both read it: the (padded) input, the weights,
+    the output before and after ReLU, where the lens is (``at``, or ``at_error``) and the drawing scale.
+    ``error`` when the layer cannot run on this picture."""
     try:
         k = kernel_of(state) if state.kind == "conv" else None
     except SpecError as e:
-        return {**ctx, "error": str(e), "kernel_cells": [[cell_text(0)] * state.kernel_size] * state.kernel_size}
-    if k is not None:
-        ctx["kernel_cells"] = [[cell_text(v) for v in row] for row in k]
+        return {"error": str(e), "kernel_cells": [[cell_text(0)] * state.kernel_size] * state.kernel_size}
+    run: dict = {"kernel_cells": [[cell_text(v) for v in row] for row in k]} if k is not None else {}
+    torch = state.framework == "torch"
     image = rgb if rgb is not None else sample(state.image, state.size)
     if upload:
         image = resize(image, state.size)
-    h, wd = image.shape[:2]
     cf = np.ascontiguousarray(np.transpose(image, (2, 0, 1))[None].astype(np.float32))  # (1, 3, H, W), 0..255
     x = cf if torch else np.ascontiguousarray(np.transpose(cf, (0, 2, 3, 1)))
     spec = layer_spec(state)
@@ -383,7 +381,7 @@ def image_context(state: ImageState, rgb: np.ndarray | None = None, upload: bool
         layer = build_layer(state.framework, spec, x.shape)
         check_layer_cost(layer)
     except SpecError as e:
-        return {**ctx, "error": str(e), "input_shape": list(x.shape)}
+        return {**run, "error": str(e), "input_shape": list(x.shape)}
     op = layer.stages[0]
     if state.kind == "conv":
         # the layer without its activation gives the sum the lens writes out; ReLU is max(0, ·) after it
@@ -393,14 +391,13 @@ def image_context(state: ImageState, rgb: np.ndarray | None = None, upload: bool
         pre = run_layer(plain, x, tensors)
         xp = pad_input(cf, op.padding, op.padding_mode)[0]
     else:
-        tensors, w, b = [], None, None
+        w, b = None, None
         pre = run_layer(layer, x, [])
         xp = cf[0]
     if not torch:
         pre = np.moveaxis(pre, -1, 1)
     pre = np.ascontiguousarray(pre[0], dtype=np.float32)  # (maps, Ho, Wo)
-    y = np.maximum(pre, 0) if state.kind == "conv" and state.activation == "relu" else pre
-    ho, wo = y.shape[1:]
+    ho, wo = pre.shape[1:]
     at = state.at if len(state.at) == 2 else (ho // 2, wo // 2)
     at_error = None
     if state.follow:
@@ -408,8 +405,34 @@ def image_context(state: ImageState, rgb: np.ndarray | None = None, upload: bool
     elif not (0 <= at[0] < ho and 0 <= at[1] < wo):
         at_error = f"at: the output is {ho}×{wo}, so the lens goes from 0,0 to {ho - 1},{wo - 1}; got {at[0]},{at[1]}"
         at = (ho // 2, wo // 2)
+    h, wd = image.shape[:2]
+    run.update(image=image, layer=layer, op=op, input_shape=list(x.shape), xp=xp, w=w, b=b, pre=pre,
+               at=at, at_error=at_error, in_hw=(h, wd), out_hw=(ho, wo),
+               zoom=max(1, min(8, round(STAGE_PX / max(h, wd)))),
+               pad=op.padding if state.kind == "conv" else ((0, 0), (0, 0)))
+    return run
+
+
+def image_context(state: ImageState, rgb: np.ndarray | None = None, upload: bool = False) -> dict:
+    """Everything the page shows, computed by the engine through the framework front end."""
+    torch = state.framework == "torch"
+    ctx = {"s": state, "torch": torch, "spec": layer_spec(state), "samples": SAMPLES, "presets": PRESETS,
+           "upload": upload, "query": canonical_query(state), "max_side": MAX_SIDE, "max_bytes": MAX_UPLOAD_BYTES,
+           "too_big": f"Your image was not used: the file has more than {MAX_UPLOAD_BYTES:,} bytes, the limit.",
+           "lens_query": canonical_query(state, at=(), f=0),
+           "framework_links": {fw: canonical_query(switched(state, fw)) for fw in ("torch", "keras")},
+           "paddings": PADDINGS if torch else ("valid", "same"), "scales": SCALES, "types": TYPES,
+           "channel_names": CHANNELS, "cell_text": cell_text,
+           # your image, as the server scaled it, rides in the page so later changes can re-send it
+           "kept": png_data_url(rgb) if upload and rgb is not None else None}
+    run = engine_run(state, rgb, upload)
+    keep = ("error", "kernel_cells", "input_shape", "layer", "in_hw", "out_hw", "zoom", "pad", "at_error", "w")
+    ctx.update({key: run[key] for key in keep if key in run})
+    if "error" in run:
+        return ctx
+    pre = run["pre"]
+    y = np.maximum(pre, 0) if state.kind == "conv" and state.activation == "relu" else pre
     limit = float(state.scale) if state.scale != "auto" else float(np.abs(y).max(initial=0)) or 1.0
-    zoom = max(1, min(8, round(STAGE_PX / max(h, wd))))
     names = ([f"{CHANNELS[c]} through the kernel" for c in range(3)] if state.kind != "conv" or state.groups == 3
              else [f"filter {i}" + (f" (kernel turned {90 * i}°)" if i else "") for i in range(state.out_channels)])
     maps = [{"f": i, "name": names[i], "src": png_data_url(diverging(y[i], limit)),
@@ -417,23 +440,21 @@ def image_context(state: ImageState, rgb: np.ndarray | None = None, upload: bool
     composite = None
     if y.shape[0] == 3 and (state.kind != "conv" or state.groups == 3):
         composite = png_data_url(np.clip(np.rint(y.transpose(1, 2, 0)), 0, 255).astype(np.uint8))
-    pad = op.padding if state.kind == "conv" else ((0, 0), (0, 0))
-    span = (state.kernel_size - 1) * (state.dilation if state.kind == "conv" else 1) + 1
     ctx.update({
-        "layer": layer, "output": y, "input_shape": list(x.shape), "out_shape": list(output_shape(layer)),
-        "in_hw": (h, wd), "out_hw": (ho, wo), "zoom": zoom, "input_src": png_data_url(image),
-        "maps": maps, "composite": composite, "limit": fmt(limit), "pad": pad, "span": span,
-        "lens": lens(state, op, xp, w, b, pre, at), "at_error": at_error,
-        "data": {"kind": state.kind, "k": state.kernel_size, "stride": state.stride,
-                 "dilation": state.dilation if state.kind == "conv" else 1,
-                 "pad": [pad[0][0], pad[1][0]], "padded": list(xp.shape[1:]), "out": [ho, wo], "zoom": zoom,
-                 "groups": state.groups if state.kind == "conv" else 3, "maps": int(y.shape[0]),
-                 "relu": state.kind == "conv" and state.activation == "relu",
-                 "x": _b64(np.clip(xp, 0, 255).astype(np.uint8)), "pre": _b64(pre),
-                 "w": [] if w is None else w.ravel().tolist(), "b": [] if b is None else b.tolist(),
-                 "at": list(at), "f": state.f},
+        "output": y, "out_shape": list(output_shape(run["layer"])), "input_src": png_data_url(run["image"]),
+        "maps": maps, "composite": composite, "limit": fmt(limit),
+        "span": (state.kernel_size - 1) * (state.dilation if state.kind == "conv" else 1) + 1,
+        "lens": lens(state, run),
     })
     return ctx
+
+
+def lens_context(state: ImageState, errors: list[str], rgb: np.ndarray | None = None) -> dict:
+    """What the lens fragment shows: the same ``lens()`` as the page's, without drawing the maps. ``refused``
+    lists what stops it (a bad setting in the query, a position outside the output, a layer that cannot run)."""
+    run = engine_run(state, rgb, upload=rgb is not None)
+    refused = [*errors, *(m for m in (run.get("error"), run.get("at_error")) if m)]
+    return {"s": state, "refused": refused} if refused else {"s": state, "lens": lens(state, run)}
 
 
 def _render(request: Request, state: ImageState, errors: list[str], ctx: dict, *, upload_error: str | None = None):
@@ -452,22 +473,36 @@ def image_view(request: Request):
     return _render(request, state, errors, image_context(state))
 
 
-def _upload_answer(request: Request, body: bytes):
+def _upload_answer(request: Request, rgb: np.ndarray):
     state, errors = read_state(request.query_params)
-    try:
-        rgb = decode_upload(body)
-    except ImageError as e:
-        if is_htmx(request):  # the page keeps what it shows; the message goes beside the upload control
-            response = view_response(request, "image.html", {"s": state, "upload_error": str(e), "error_only": True},
-                                     path="/image", query=None)
-            response.status_code = 422
-        else:
-            response = _render(request, state, errors, image_context(state), upload_error=str(e))
-            response.status_code = 422
-        _private(response)
-        return response
-    response = _render(request, state, errors, image_context(state, rgb, upload=True))
-    return _private(response)
+    return _render(request, state, errors, image_context(state, rgb, upload=True))
+
+
+def _upload_refused(request: Request, message: str):
+    """Your image was not used: the page keeps what it shows (htmx), or shows the settings on a sample."""
+    state, errors = read_state(request.query_params)
+    if is_htmx(request):  # the message goes beside the upload control
+        response = view_response(request, "image.html", {"s": state, "upload_error": message, "error_only": True},
+                                 path="/image", query=None)
+    else:
+        response = _render(request, state, errors, image_context(state), upload_error=message)
+    response.status_code = 422
+    return response
+
+
+def lens_answer(request: Request, rgb: np.ndarray | None = None):
+    """The lens section alone, for the query's ``at`` and ``f``: the page's own block, from the page's ``lens()``.
+    A refused query is a 422 naming the field, the value and what works."""
+    state, errors = read_state(request.query_params)
+    ctx = lens_context(state, errors, rgb)
+    if "refused" in ctx:
+        return render(request, "image.html", ctx, only="lens", status_code=422)
+    return view_response(request, "image.html", ctx, path="/image", query=None, only="lens")
+
+
+def lens_view(request: Request):
+    """GET: the lens on a sample (cached by URL, as the views are)."""
+    return lens_answer(request)
 
 
 def _private(response):
@@ -478,8 +513,38 @@ def _private(response):
     return response
 
 
+async def _with_upload(request: Request, answer, refused):
+    """A POST whose whole body is a picture (PNG, JPEG or WebP bytes) and whose query is the view's, as for GET:
+    the app refuses bodies over its limit (413) before this reads them; ``decode_upload`` checks the rest.
+    ``answer(request, rgb)`` or ``refused(request, message)``, in the thread pool; never cached."""
+    body = await request.body()
+
+    def work():
+        try:
+            rgb = decode_upload(body)
+        except ImageError as e:
+            return refused(request, str(e))
+        return answer(request, rgb)
+    return _private(await run_in_threadpool(work))
+
+
 @router.post("/image")
 async def image_upload(request: Request):
-    """The picture is the whole body (PNG, JPEG or WebP bytes); the knobs are the query, as for GET."""
-    body = await request.body()  # the app refuses bodies over its limit (413) before this reads them
-    return await run_in_threadpool(_upload_answer, request, body)
+    """Your picture through the layer: the page (or its live fragment), as GET /image gives for a sample."""
+    return await _with_upload(request, _upload_answer, _upload_refused)
+
+
+def _lens_refused(request: Request, message: str):
+    state, _ = read_state(request.query_params)
+    return render(request, "image.html", {"s": state, "refused": [f"Your image was not used: {message}"]},
+                  only="lens", status_code=422)
+
+
+@router.post("/image/lens")
+async def lens_upload(request: Request):
+    """The lens on your picture: the downscaled copy the page keeps is the body, the lens query the query."""
+    return await _with_upload(request, lens_answer, _lens_refused)
+
+
+for _path in ("/image/lens", "/embed/image/lens"):  # an embed asks its own path (its CORS headers)
+    router.add_api_route(_path, cached_view(lens_view), methods=["GET"])

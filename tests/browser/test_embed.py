@@ -79,3 +79,20 @@ def test_embed_button_gives_a_working_snippet(page, live_server, problems):
     assert 'sandbox="allow-scripts"' in snippet and 'loading="lazy"' in snippet and "title=" in snippet
     assert f"{live_server}/embed/explore?" in snippet and "kernel_size=2,2" in snippet
     assert f"{live_server}/static/embed-host.js" in snippet
+
+
+def test_sandboxed_image_embed_moves_its_lens_with_the_servers_fragment(page, host, live_server, problems):
+    """/image's lens in an embed on a foreign host: each position is asked of /embed/image/lens (an opaque
+    origin's request, allowed by the embed paths' CORS headers) and shows what the server writes there."""
+    import re
+    import urllib.request
+    page.goto(host("/embed/image?size=48&kernel=emboss&at=3,3"))
+    frame = page.frame_locator("#embed")
+    title = frame.locator("#lens-title")
+    expect(title).to_have_text("Under the lens: output [3, 3] of map 0")
+    frame.locator(".out-pic[data-f='2']").focus()
+    frame.locator(".out-pic[data-f='2']").press("ArrowRight")
+    expect(title).to_have_text("Under the lens: output [3, 4] of map 2")
+    server = urllib.request.urlopen(f"{live_server}/image/lens?size=48&kernel=emboss&at=3,4&f=2").read().decode()
+    cells = re.findall(r"<td>([^<]*)</td>", server)
+    assert frame.locator("#lens-body td").all_inner_texts() == cells and len(cells) == 3 * 9

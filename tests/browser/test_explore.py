@@ -374,14 +374,9 @@ def test_screenshots(page, live_server, problems, shot, name, url):
     assert shot(name).stat().st_size > 10_000
 
 
-def test_the_browser_formats_numbers_as_the_server_does(page, live_server):
-    """static/player.js's fmt (kept for scripts that still format) against app/display.py's, including
-    exact halves, which Python rounds to even and JavaScript's toFixed rounds up. The played views use
-    none of it: their texts are the server's (tests/web/test_played.py)."""
-    from app.display import fmt
-    values = [0, -0.0, 0.004, -0.004, 0.005, 0.125, -0.125, 0.375, 2.675, 1.005, -1.5, 12.345, 1e-9, 0.1 + 0.2,
-              -7.875, 123456.785, 3.0, -0.625]
+def test_the_browser_has_no_number_format_or_index_helpers(page, live_server):
+    """Every number the views show is the server's text (tests/web/test_played.py reads the scripts): the shared
+    module offers no formatting and no index helpers to a script that might reach for them."""
     page.goto(live_server + TORCH_2D)
     ready(page)
-    assert page.evaluate("vs => vs.map((v) => Convscope.fmt(v))", values) == [fmt(v) for v in values]
-    assert page.evaluate("['wrap', 'term', 'unravel', 'ravel', 'prod'].filter((k) => k in Convscope)") == []
+    assert page.evaluate("['fmt', 'wrap', 'term', 'unravel', 'ravel', 'prod'].filter((k) => k in Convscope)") == []

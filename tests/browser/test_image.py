@@ -94,7 +94,7 @@ def test_lens_arithmetic_is_the_engines(page, live_server, problems):
     ready(page)
     pic = page.locator(".out-pic[data-f='1'] img")
     box = pic.bounding_box()
-    zoom = json.loads(page.locator("#image-data").get_attribute("data-image"))["zoom"]
+    zoom = pic.evaluate("img => img.width / img.naturalWidth")
     pic.click(position={"x": 12 * zoom + 1, "y": 7 * zoom + 1})
     assert query(page)["at"] == "7,12" and query(page)["f"] == "1"
     head, server = server_lens(live_server, url + "&at=7,12&f=1")
@@ -129,6 +129,61 @@ def test_keyboard_moves_the_lens(page, live_server, problems):
     assert re.sub(r"\s+", "", page.locator("#lens-body").inner_text()) == server
 
 
+def lens_text(page) -> tuple[str, str]:
+    return page.locator("#lens-title").inner_text(), re.sub(r"\s+", "", page.locator("#lens-body").inner_text())
+
+
+def test_hover_and_arrow_keys_show_the_servers_lens(page, live_server, problems):
+    """The browser computes no lens: hovering a pixel and pressing an arrow key swap in what the server writes
+    for that position (a conv with stride, dilation and padding, ReLU and bias), and the window and the markers
+    move where the server says."""
+    url = ("/image?size=64&kernel=random&seed=3&stride=2&dilation=2&padding=3&padding_mode=reflect"
+           "&groups=1&out_channels=2&bias=true&bias_value=-20&activation=relu")
+    page.goto(live_server + url)
+    ready(page)
+    start = lens_text(page)
+    pic = page.locator(".out-pic[data-f='1'] img")
+    box = pic.bounding_box()
+    zoom = pic.evaluate("img => img.width / img.naturalWidth")
+    page.mouse.move(box["x"] + 9 * zoom + zoom / 2, box["y"] + 4 * zoom + zoom / 2)  # output [4, 9] of map 1
+    expect(page.locator("#lens-title")).to_have_text("Under the lens: output [4, 9] of map 1")
+    assert lens_text(page) == server_lens(live_server, url + "&at=4,9&f=1") != start
+    assert "at" not in query(page)  # hovering shows; it does not move the lens
+    before = page.locator("#lens-box").evaluate("b => [b.style.left, b.style.top]")
+    page.mouse.click(box["x"] + 10 * zoom + zoom / 2, box["y"] + 4 * zoom + zoom / 2)  # pinned at [4, 10]
+    expect(page.locator("#lens-title")).to_have_text("Under the lens: output [4, 10] of map 1")
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#lens-title")).to_have_text("Under the lens: output [5, 10] of map 1")
+    assert lens_text(page) == server_lens(live_server, url + "&at=5,10&f=1")
+    assert query(page)["at"] == "5,10" and query(page)["f"] == "1"
+    assert page.locator("#lens-field").get_attribute("value") == "5,10,1"
+    # the window and the markers where the server's page draws them for [5, 10]
+    there = urllib.request.urlopen(live_server + url + "&at=5,10&f=1").read().decode()
+    left, top = re.search(r'id="lens-box" style="left: (-?\d+)px; top: (-?\d+)px', there).groups()
+    assert page.locator("#lens-box").evaluate("b => [b.style.left, b.style.top]") == [f"{left}px", f"{top}px"] != before
+    marker = re.search(r'class="marker current" style="left: (\d+)px; top: (\d+)px', there).groups()
+    assert page.locator(".out-pic[data-f='1'] .marker").evaluate("m => [m.style.left, m.style.top]") == \
+        [f"{marker[0]}px", f"{marker[1]}px"]
+    assert page.locator(".marker.current").count() == 1
+    # the pointer leaves: the pinned lens, not the last one hovered
+    page.mouse.move(box["x"] + 20 * zoom + zoom / 2, box["y"] + 12 * zoom + zoom / 2)
+    expect(page.locator("#lens-title")).to_have_text("Under the lens: output [12, 20] of map 1")
+    page.mouse.move(0, 0)
+    expect(page.locator("#lens-title")).to_have_text("Under the lens: output [5, 10] of map 1")
+    # at the map's edge the arrow keys stop there (bounds kept by the script; the server refuses outside)
+    page.keyboard.press("Shift+ArrowLeft")
+    expect(page.locator("#lens-title")).to_have_text("Under the lens: output [5, 0] of map 1")
+    # pooling: max, written by the server
+    page.goto(live_server + "/image?type=MaxPool2d&kernel_size=3&stride=3&size=48")
+    ready(page)
+    page.locator(".out-pic[data-f='2']").focus()
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#lens-title")).to_have_text(re.compile(r"output \[\d+, \d+\] of map 2"))
+    head, server = server_lens(live_server, f"/image?type=MaxPool2d&kernel_size=3&stride=3&size=48&at={query(page)['at']}&f=2")
+    expect(page.locator("#lens-title")).to_have_text(head)
+    assert re.sub(r"\s+", "", page.locator("#lens-body").inner_text()) == server and "max=" in server
+
+
 def test_edit_a_kernel_cell(page, live_server, problems):
     page.goto(live_server + "/image?size=32&kernel=sobel_x")
     ready(page)
@@ -156,6 +211,16 @@ def test_upload_through_presets_and_knobs(page, live_server, problems, tmp_path,
     assert output_shape(page) == [1, 3, 32, 64]
     assert page.locator("#live[data-kept]").count() == 1 and "mine" not in page.url and "base64" not in page.url
     assert page.locator("#lens-body .lens-channel").count() == 1  # the lens works on your image too
+    page.locator(".out-pic[data-f='1']").focus()
+    page.keyboard.press("ArrowLeft")
+    at = query(page)["at"]  # one column left of where the lens was kept through the knobs
+    expect(page.locator("#lens-title")).to_have_text(f"Under the lens: output [{at.replace(',', ', ')}] of map 1")
+    kept = base64.b64decode(page.locator("#live").get_attribute("data-kept").split(",")[1])
+    lens_url = page.locator("#stage").get_attribute("data-lens")
+    mine = urllib.request.urlopen(urllib.request.Request(live_server + lens_url + f"&at={at}&f=1", data=kept)).read()
+    body = re.search(r'<div id="lens-body"[^>]*>(.*?)</section>', mine.decode(), re.DOTALL).group(1)
+    assert re.sub(r"\s+", "", page.locator("#lens-body").inner_text()) == \
+        re.sub(r"\s+", "", html.unescape(re.sub(r"<[^>]+>", "", body)))
     shot("image-upload")
     # the framework switch keeps it too
     settle(page, lambda: page.click("nav.segmented a:has-text('Keras')"))
@@ -179,8 +244,10 @@ def test_paste_an_image(page, live_server, problems):
     }""", b64))
     assert page.locator("#live[data-kept]").count() == 1
     assert output_shape(page) == [1, 3, 64, 96]
-    # the lens reads your pixels: its top-left value is the (resized) image's
-    assert page.locator("#image-data").count() == 1
+    # the lens reads your pixels: what the server writes for your image at that position
+    page.locator(".out-pic[data-f='0']").focus()
+    page.keyboard.press("ArrowUp")
+    expect(page.locator("#lens-title")).to_have_text("Under the lens: output [31, 48] of map 0")
 
 
 def test_a_bad_upload_is_explained_and_the_view_stays(page, live_server, tmp_path):

@@ -1,8 +1,11 @@
 """/image over HTTP: states in both frameworks' words, the engine against the recorded frameworks,
 the lens arithmetic, refusals that name the field, and hostile uploads (never a 5xx, bounded time).
 """
+import base64
+import html
 import io
 import json
+import re
 import struct
 import time
 import zlib
@@ -130,7 +133,7 @@ def test_random_kernel_is_seeded():
 
 def test_rgb_to_filters_turns_the_kernel():
     ctx = image_context(state("groups=1&out_channels=2&kernel=sobel_x&size=32"))
-    w = np.array(ctx["data"]["w"]).reshape(2, 3, 3, 3)
+    w = ctx["w"]  # (filters, channels, k, k)
     assert np.array_equal(w[1, 0], np.rot90(w[0, 0])) and np.array_equal(w[0, 0], w[0, 2])
     assert ctx["out_shape"] == [1, 2, 21, 32]
 
@@ -156,6 +159,101 @@ def test_pool_lens():
     assert ctx["lens"]["op"] == f"max = {int(window.max())}" and ctx["output"][2, 2, 3] == window.max()
     x = sample("chelsea", 48)[6:9, 9:12, 2]
     assert np.array_equal(window, x)
+
+
+# --- the lens fragment: the page's own section, for any position ----------------------------------------
+
+def lens_section(text: str) -> str:
+    """The #lens section as the answer has it (the page's, or the fragment alone)."""
+    m = re.search(r'<section class="lens" id="lens".*?</section>', text, re.DOTALL)
+    assert m, "no #lens section"
+    return m.group(0)
+
+
+LENSES = [  # (the view's query, at, f): conv with stride, dilation, padding, bias and ReLU; max and avg pooling
+    ("size=48&kernel=sobel_y&stride=2&dilation=2&padding=3&padding_mode=reflect", "4,7", 1),
+    ("size=48&groups=1&out_channels=3&kernel=random&seed=5&kernel_size=5&padding=2&bias=true&bias_value=-7.5"
+     "&activation=relu", "0,23", 2),
+    ("framework=keras&type=Conv2D&filters=2&groups=1&kernel_size=3&strides=3&padding=same&kernel=emboss&size=64",
+     "13,20", 1),
+    ("type=MaxPool2d&kernel_size=3&stride=2&size=64", "19,30", 2),
+    ("framework=keras&type=AveragePooling2D&pool_size=4&strides=3&size=64", "0,0", 0),
+    ("size=32&kernel=custom&weights=0.3333,-1,0.125,2,0,0,1,1,-0.5", "10,15", 0),
+]
+
+
+@pytest.mark.parametrize("query, at, f", LENSES)
+def test_the_lens_fragment_is_the_pages_lens(client, query, at, f):
+    page = get(client, f"/image?{query}&at={at}&f={f}")
+    fragment = get(client, f"/image/lens?{query}&at={at}&f={f}")
+    assert lens_section(fragment.text) == lens_section(page.text)
+    assert f"output [{at.replace(',', ', ')}] of map {f}" in plain(fragment.text)
+    assert "<html" not in fragment.text and 'id="live"' not in fragment.text and "data:image" not in fragment.text
+    assert fragment.headers["cache-control"].startswith("public") and "etag" in fragment.headers
+    embedded = get(client, f"/embed/image/lens?{query}&at={at}&f={f}")  # an embed asks its own path
+    assert lens_section(embedded.text) == lens_section(page.text)
+    assert embedded.headers["access-control-allow-origin"] == "*"
+
+
+def test_the_page_says_where_to_ask_for_the_lens_and_where_to_draw_it(client):
+    text = get(client, "/image?size=48&stride=2&padding=1&kernel_size=5&dilation=2&at=3,4&f=2").text
+    lens_url = html.unescape(re.search(r'id="stage" data-lens="([^"]*)"', text).group(1))
+    assert lens_url.startswith("/image/lens?") and "at=" not in lens_url and "f=" not in lens_url
+    assert lens_section(get(client, f"{lens_url}&at=3,4&f=2").text) == lens_section(text)
+    section = lens_section(text)  # the window starts 3·2 − 1 = 5 rows and 4·2 − 1 = 7 columns in; 48 px drawn at 5×
+    assert 'data-at="3,4" data-f="2"' in section and 'data-box-top="25px"' in section and 'data-box-left="35px"' in section
+    assert 'data-marker-top="15px"' in section and 'data-marker-left="20px"' in section
+    assert 'style="left: 35px; top: 25px;' in text and text.count('style="left: 20px; top: 15px;') == 3
+    embed = get(client, "/embed/image?size=48").text
+    assert 'data-lens="/embed/image/lens?' in embed
+
+
+@pytest.mark.parametrize("query, words", [
+    ("size=32&at=21,0", "at: the output is 21×32, so the lens goes from 0,0 to 20,31; got 21,0"),
+    ("size=32&at=-1,3", "at: the output is 21×32, so the lens goes from 0,0 to 20,31; got -1,3"),
+    ("size=32&at=3", "at: the lens position is an output row and column, two whole numbers as at=10,12; got '3'"),
+    ("size=32&at=a,b", "got 'a,b'"),
+    ("size=32&at=3,3&f=3", "f: the map shown must be below 3, got 3"),
+    ("size=32&groups=1&out_channels=2&at=3,3&f=2", "f: the map shown must be below 2, got 2"),
+    ("size=32&at=3,3&f=x", "f: Input should be a valid integer"),
+    ("size=32&at=3,3&stride=9", "stride: Input should be less than or equal to 4, got '9'"),
+    ("kernel=sobel_x&kernel_size=1", "3×3 kernel; choose kernel_size 3 or more, got 1"),
+])
+def test_a_refused_lens_names_the_field_the_value_and_what_works(client, query, words):
+    for path in ("/image/lens", "/embed/image/lens"):
+        r = get(client, f"{path}?{query}", status=422)
+        assert words in " ".join(alerts(r.text)), alerts(r.text)
+        assert 'id="lens"' not in r.text
+
+
+def test_the_lens_on_your_image_is_the_pages_lens(client):
+    """The page keeps your image downscaled (data-kept); POSTing that copy with the lens query gives the lens
+    of the page the upload rendered, for any position."""
+    first = post(client, encoded("PNG", (300, 200)), "size=64&kernel=sharpen&stride=2&padding=2&at=5,9&f=1", HX)
+    kept = base64.b64decode(first.text.split('data-kept="data:image/png;base64,')[1].split('"')[0])
+    lens_url = html.unescape(re.search(r'id="stage" data-lens="([^"]*)"', first.text).group(1))
+    r = client.post(f"{lens_url}&at=5,9&f=1", content=kept, headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code == 200 and lens_section(r.text) == lens_section(first.text)
+    assert r.headers["cache-control"] == "no-store" and "etag" not in r.headers
+    sample_lens = get(client, f"{lens_url}&at=5,9&f=1")  # a sample's lens differs: the picture is the body's
+    assert lens_section(sample_lens.text) != lens_section(r.text)
+    again = post(client, kept, "size=64&kernel=sharpen&stride=2&padding=2&at=12,30&f=2", HX)
+    r = client.post(f"{lens_url}&at=12,30&f=2", content=kept)
+    assert lens_section(r.text) == lens_section(again.text)
+
+
+@pytest.mark.parametrize("name", ["empty", "html", "png-truncated", "too-many-bytes"])
+def test_a_lens_post_without_a_picture_is_refused_with_the_uploads_words(client, name):
+    body, words = HOSTILE[name]
+    r = client.post("/image/lens?size=32&at=1,1", content=body)
+    assert r.status_code == 422 and r.headers["cache-control"] == "no-store"
+    text = " ".join(alerts(r.text))
+    assert "Your image was not used" in text and words in text and "<script>alert" not in r.text
+
+
+def test_a_lens_post_over_the_app_limit_is_413_and_embeds_take_no_picture(client):
+    assert client.post("/image/lens?at=1,1", content=b"\0" * 4_100_000).status_code == 413
+    assert client.post("/embed/image/lens?at=1,1", content=encoded("PNG", (20, 20))).status_code == 405
 
 
 @pytest.mark.parametrize("query, field, words", [

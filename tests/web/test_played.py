@@ -1,7 +1,8 @@
 """What the browser plays is what the server renders: each view's data attribute carries every step
 already written (texts, lit cells), made by the functions that render ?step=n, so the two cannot drift.
 Here every played step is compared with the server's own page for ?step=n; and no script under static/
-formats a number or does window index arithmetic in the played views any more (issue 12, part 4)."""
+formats a number or does window index arithmetic in the played views or /image's lens any more (issue 12,
+part 4; the lens's fragment against the page: tests/web/test_image.py)."""
 import re
 from pathlib import Path
 
@@ -62,17 +63,23 @@ def test_pool_plays_what_the_server_renders_for_each_step(client, url):
 # ---------------------------------------------------------------- the scripts
 
 PLAYED = ("pool.js", "explore.js", "pointwise.js", "transposed.js")  # the views that play server-written steps
+SERVED = (*PLAYED, "image.js", "player.js")  # and the lens that swaps in the server's fragment, and the shared module
 
 
-def test_no_played_view_formats_numbers_or_does_window_arithmetic():
-    """The played views look up what the server wrote: no number formatting, no window index arithmetic,
-    and the shared module has no index helpers left (its fmt stays for scripts outside these four)."""
-    banned = [r"toFixed", r"toPrecision", r"\bfmt\b", r"\bterm\(", r"\bwrap\(", r"\bunravel\b", r"\bravel\b",
-              r"\bprod\(", r"\*\s*d\.(stride|dilation)", r"d\.padding\[", r"Math\.floor\(\s*\w+\s*/"]
-    found = [(name, b) for name in PLAYED for b in banned if re.search(b, (STATIC / name).read_text())]
+@pytest.mark.parametrize("name", SERVED)
+def test_no_script_formats_numbers_or_does_window_arithmetic(name):
+    """The scripts look up or swap in what the server wrote: no number formatting, no window index arithmetic
+    (stride, dilation, padding), no sums of products, and the shared module has no formatting or index helpers."""
+    banned = [r"toFixed", r"toPrecision", r"toLocaleString", r"Intl\.", r"\bfmt\b", r"\bcellText\b", r"\bterm\(",
+              r"\bwrap\(", r"\bunravel\b", r"\bravel\b", r"\bprod\(", r"\*\s*d\.(stride|dilation)", r"d\.padding\[",
+              r"\.(stride|dilation|pad|padded)\b", r"\bsum\s*\+=", r"Math\.floor\(\s*\w+\s*/"]
+    found = [b for b in banned if re.search(b, (STATIC / name).read_text())]
     assert not found, found
+
+
+def test_the_shared_module_offers_no_formatting_or_index_helpers():
     shared = (STATIC / "player.js").read_text()
-    assert not [name for name in ("wrap", "term", "unravel", "ravel", "prod") if re.search(rf"\b{name}\b", shared)]
+    assert not [name for name in ("fmt", "wrap", "term", "unravel", "ravel", "prod") if re.search(rf"\b{name}\b", shared)]
 
 
 # ---------------------------------------------------------------- /explore
