@@ -15,27 +15,54 @@ from pydantic import BaseModel, Field, field_validator
 from ..core.cost import MACHINES, Cost, Machine, chain_cost, lower_bound_seconds
 from ..core.forward import output_shape
 from ..core.frameworks import SpecError, build_layer
-from ..routes.params import validated
+from ..routes.params import (
+    Knob,
+    bounds_of,
+    controls,
+    layer_words,
+    read_knobs,
+    url_words,
+    validated,
+    view_options,
+    within,
+)
 from ..templating import view_response
 
 # docs/QUESTIONS.md Q3: TensorFlow, NCHW, batch 10, 512×512, 3×3, 100 repeats (seconds)
 MEASURED = {32: (0.78, 1.42), 64: (0.90, 1.57), 128: (0.97, 1.67)}
-WORDS = {"torch": {"out": "out_channels", "stride": "stride"}, "keras": {"out": "filters", "stride": "strides"}}
+TORCH = lambda s: s.framework == "torch"  # noqa: E731
+FIRST = lambda values, query: values[-1].split(",")[0]  # noqa: E731  (a square kernel, one stride: the first number)
+KNOBS = (  # every setting, declared once (app/routes/params.py: Knob); one flat grid, no fieldsets
+    Knob("batch", bounds=(1, 4096), widget="number", label="Batch", group=""),
+    Knob("channels", torch="in_channels", bounds=(1, 8192), widget="number", group="",
+         label=lambda s: "in_channels" if TORCH(s) else "Input channels"),
+    Knob("filters", torch="out_channels", keras="filters", bounds=(1, 8192), widget="number", group=""),
+    Knob("height", bounds=(1, 8192), widget="number", label="Height", group=""),
+    Knob("width", bounds=(1, 8192), widget="number", label="Width", group=""),
+    Knob("kernel", torch="kernel_size", keras="kernel_size", bounds=(1, 15), read=FIRST, widget="number", group=""),
+    Knob("stride", torch="stride", keras="strides", bounds=(1, 8), read=FIRST, widget="number", group=""),
+    Knob("padding", torch="padding", keras="padding", widget="select", options=("same", "valid"), group=""),
+    Knob("dtype_bytes", option=True, widget="select", label="Bytes per value", group="",
+         options=((4, "4 (float32)"), (2, "2 (float16)"), (1, "1 (int8)"), (8, "8 (float64)"))),
+    Knob("peak_gflops", option=True, bounds=(1, 10_000_000), widget="decimal", label="Peak GFLOP/s", group=""),
+    Knob("bandwidth_gbs", option=True, bounds=(1, 1_000_000), widget="decimal", label="Memory GB/s", group=""),
+)
+BOUNDS = bounds_of(KNOBS)  # the state model's bounds; the tests read them too
 
 
 class CostState(BaseModel):
     framework: Literal["torch", "keras"] = "torch"
-    batch: int = Field(10, ge=1, le=4096)
-    channels: int = Field(32, ge=1, le=8192)
-    filters: int = Field(32, ge=1, le=8192)
-    height: int = Field(512, ge=1, le=8192)
-    width: int = Field(512, ge=1, le=8192)
-    kernel: int = Field(3, ge=1, le=15)
-    stride: int = Field(1, ge=1, le=8)
+    batch: int = within(10, BOUNDS["batch"])
+    channels: int = within(32, BOUNDS["channels"])
+    filters: int = within(32, BOUNDS["filters"])
+    height: int = within(512, BOUNDS["height"])
+    width: int = within(512, BOUNDS["width"])
+    kernel: int = within(3, BOUNDS["kernel"])
+    stride: int = within(1, BOUNDS["stride"])
     padding: Literal["same", "valid"] = "same"
     dtype_bytes: int = Field(4, description="1, 2, 4 or 8")
-    peak_gflops: float = Field(MACHINES[2].peak_gflops, gt=0, le=1e7)
-    bandwidth_gbs: float = Field(MACHINES[2].bandwidth_gbs, gt=0, le=1e6)
+    peak_gflops: float = within(MACHINES[2].peak_gflops, BOUNDS["peak_gflops"])
+    bandwidth_gbs: float = within(MACHINES[2].bandwidth_gbs, BOUNDS["bandwidth_gbs"])
 
     @field_validator("dtype_bytes")
     @classmethod
@@ -53,13 +80,9 @@ class CostState(BaseModel):
 
 def read_state(query) -> tuple[CostState, list[str]]:
     """The state from the URL (framework words, or the form's own names); messages for refusals."""
-    raw: dict = {k: query[k] for k in ("framework", "batch", "channels", "filters", "height", "width", "kernel", "padding",
-                                       "dtype_bytes", "peak_gflops", "bandwidth_gbs") if k in query}
-    framework = raw.get("framework", "torch")
-    for word, key in (("in_channels", "channels"), ("out_channels", "filters"), ("kernel_size", "kernel"),
-                      ("strides", "stride"), ("stride", "stride")):
-        if word in query:
-            raw[key] = query[word].split(",")[0]
+    framework = query.get("framework", "torch")
+    raw: dict = {"framework": framework}
+    read_knobs(KNOBS, query, framework, raw)
     if "input_shape" in query:
         parts = query["input_shape"].split(",")
         if len(parts) == 4:
@@ -72,15 +95,9 @@ def read_state(query) -> tuple[CostState, list[str]]:
 
 def canonical_query(state: CostState, **changes) -> str:
     s = state.model_copy(update=changes)
-    words = WORDS[s.framework]
-    params = {"framework": s.framework, "type": "Conv2d" if s.framework == "torch" else "Conv2D"}
-    if s.framework == "torch":
-        params["in_channels"] = s.channels
-    params.update({words["out"]: s.filters, "kernel_size": s.kernel, words["stride"]: s.stride,
-                   "padding": s.padding, "input_shape": ",".join(map(str, s.input_shape)),
-                   "dtype_bytes": s.dtype_bytes, "peak_gflops": f"{s.peak_gflops:g}",
-                   "bandwidth_gbs": f"{s.bandwidth_gbs:g}"})
-    return urlencode(params, safe=",")
+    return urlencode({"framework": s.framework, "type": "Conv2d" if TORCH(s) else "Conv2D",
+                      **url_words(layer_words(KNOBS, s)), "input_shape": ",".join(map(str, s.input_shape)),
+                      **url_words(view_options(KNOBS, s))}, safe=",")
 
 
 def layers(state: CostState) -> dict[str, list]:
@@ -134,6 +151,7 @@ def roofline_figure(machine: Machine, points: dict[str, Cost]) -> dict:
 def cost_context(state: CostState) -> dict:
     machine = Machine("custom", state.peak_gflops, state.bandwidth_gbs)
     ctx = {"s": state, "machine": machine, "query": canonical_query(state), "human": human,
+           "controls": controls(KNOBS, state, []),
            "presets": [(m, canonical_query(state, peak_gflops=m.peak_gflops, bandwidth_gbs=m.bandwidth_gbs),
                         (m.peak_gflops, m.bandwidth_gbs) == (state.peak_gflops, state.bandwidth_gbs)) for m in MACHINES],
            "frameworks": {fw: canonical_query(state, framework=fw) for fw in ("torch", "keras")},

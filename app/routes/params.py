@@ -100,9 +100,10 @@ class Knob:
     has: Callable[[Any], bool] | None = None  # which layers have it: its control and its keyword
     written: Callable[[Any], bool] | None = None  # when its keyword is written (default: has it, and not None)
     read: Callable[[list[str], QueryParams], object] | None = None  # the URL's values -> the raw value
-    widget: str | None = None  # "number", "slider", "select", "bool", "hidden", "fixed" or None (no control)
+    widget: str | None = None  # "number", "decimal", "slider", "select", "bool", "hidden", "fixed", "slot" or None
+    #                                  (no control)
     label: str | Callable[[Any], str] | None = None  # the control's label (default: the framework's word)
-    group: str = "Layer"  # the knob strip's fieldset
+    group: str = "Layer"  # the knob strip's fieldset ("": none, a flat form)
     options: Callable[[Any, int], list] | tuple = ()  # a select's values or (value, text) pairs (state, axis)
     top: Callable[[Any], int] | None = None  # a number's maximum when it depends on the state (f < filters)
     note: str = ""  # a fixed knob's note (markup written by the view, never from a request)
@@ -190,9 +191,9 @@ def view_options(knobs: tuple[Knob, ...], state) -> dict[str, object]:
 
 
 def url_words(spec: dict) -> dict[str, object]:
-    """Values as the URL writes them: lists comma-separated, booleans lower case."""
-    return {k: ",".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v).lower() if isinstance(v, bool) else v
-            for k, v in spec.items()}
+    """Values as the URL writes them: lists comma-separated, booleans lower case, decimals short (1e+03)."""
+    return {k: ",".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v).lower() if isinstance(v, bool)
+            else f"{v:g}" if isinstance(v, float) else v for k, v in spec.items()}
 
 
 def switch_axes(knobs: tuple[Knob, ...], state, dims: int) -> dict:
