@@ -191,9 +191,9 @@ def view_options(knobs: tuple[Knob, ...], state) -> dict[str, object]:
 
 
 def url_words(spec: dict) -> dict[str, object]:
-    """Values as the URL writes them: lists comma-separated, booleans lower case, decimals short (1e+03)."""
+    """Values as the URL writes them: lists comma-separated, booleans lower case, decimals without a trailing .0 (and never rounded)."""
     return {k: ",".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v).lower() if isinstance(v, bool)
-            else f"{v:g}" if isinstance(v, float) else v for k, v in spec.items()}
+            else f"{v:.15g}" if isinstance(v, float) else v for k, v in spec.items()}
 
 
 def switch_axes(knobs: tuple[Knob, ...], state, dims: int) -> dict:
