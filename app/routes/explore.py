@@ -296,8 +296,8 @@ def explore_context(state: ExploreState) -> dict:
     ctx = {"s": state, "spec": spec, "query": canonical_query(state), "link": lambda **c: canonical_query(state, **c),
            "framework_links": {fw: canonical_query(switched(state, framework=fw)) for fw in ("torch", "keras")},
            "dims_links": {d: canonical_query(switched(state, dims=d)) for d in (1, 2, 3)},
-           "torch": state.framework == "torch", "axes": AXES[state.dims], "max_size": MAX_SIZE[state.dims],
-           "bounds": BOUNDS, "controls": controls(KNOBS, state, AXES[state.dims])}
+           "torch": state.framework == "torch", "axes": AXES[state.dims],
+           "controls": controls(KNOBS, state, AXES[state.dims])}
     try:
         layer = build_layer(state.framework, spec, state.input_shape)
         check_layer_cost(layer)

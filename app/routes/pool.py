@@ -480,8 +480,8 @@ def pool_context(state: PoolState) -> dict:
            "framework_links": {fw: canonical_query(switched(state, framework=fw)) for fw in ("torch", "keras")},
            "kind_links": {k: canonical_query(switched(state, kind=k)) for k in ("max", "avg")},
            "dims_links": {d: canonical_query(switched(state, dims=d)) for d in (1, 2)},
-           "torch": state.torch, "axes": AXES[state.dims], "presets": PRESETS, "max_size": MAX_SIZE[state.dims],
-           "bounds": BOUNDS, "controls": controls(KNOBS, state, AXES[state.dims]),
+           "torch": state.torch, "axes": AXES[state.dims], "presets": PRESETS,
+           "controls": controls(KNOBS, state, AXES[state.dims]),
            "code": _code(spec)}
     try:
         layer = build_layer(state.framework, spec, state.input_shape)

@@ -553,7 +553,7 @@ def transposed_context(state: TransposedState, x: np.ndarray | None = None,
            "framework_links": {fw: canonical_query(switched(state, framework=fw)) for fw in ("torch", "keras")},
            "dims_links": {d: canonical_query(switched(state, dims=d)) for d in (1, 2)},
            "torch": state.torch, "axes": AXES[state.dims], "presets": PRESETS, "fmt": fmt, "term": term,
-           "bounds": BOUNDS, "controls": controls(KNOBS, state, AXES[state.dims])}
+           "controls": controls(KNOBS, state, AXES[state.dims])}
     try:
         layer = build_layer(state.framework, spec, state.input_shape)
         check_layer_cost(layer)
