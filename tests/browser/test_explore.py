@@ -227,7 +227,7 @@ def test_keyboard_only(page, live_server, problems):
     page.goto(live_server + TORCH_2D)
     ready(page)
     tab_to(page, "kernel-1")
-    with page.expect_response(lambda r: "kernel_size=3&kernel_size=2" in r.url):
+    with page.expect_response(lambda r: "kernel=3&kernel=2" in r.url):
         page.keyboard.press("ArrowLeft")
     expect(page.locator("[data-output-shape]")).to_have_attribute("data-output-shape", "[1, 2, 4, 5]")  # 6 − 2 + 1
     tab_to(page, "step-forward")

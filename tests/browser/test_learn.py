@@ -18,7 +18,7 @@ def test_now_try_changes_the_embedded_view(page, live_server, problems, shot):
     view.locator(".plot").last.scroll_into_view_if_needed()  # plotly loads as its figures come near
     expect(view.locator(".plot[data-rendered]")).to_have_count(2)
     view.locator(".embed-knobs > summary").click()  # and its knobs one disclosure above it
-    kernel = view.get_by_label("kernel_size (length)")
+    kernel = view.get_by_label("kernel_size", exact=True)
     kernel.focus()
     kernel.press("ArrowLeft")
     expect(view.locator("[data-output-shape]")).to_have_attribute("data-output-shape", "[1, 32, 97]")

@@ -69,7 +69,7 @@ def test_controls_rerender_the_live_part_and_the_url_follows(page, live_server, 
     page.evaluate("window.__kept = 42; document.querySelector('#live').dataset.old = '1'")
     kernel = page.get_by_label("kernel_size", exact=True)
     kernel.focus()
-    with page.expect_response(lambda r: "kernel_size=3" in r.url and r.request.headers.get("hx-request") == "true"):
+    with page.expect_response(lambda r: "kernel=3" in r.url and r.request.headers.get("hx-request") == "true"):
         page.keyboard.press("ArrowRight")
     expect(page.locator("#kernel-0-value")).to_have_text("3")
     expect(page.locator("#live[data-old]")).to_have_count(0)  # the live part was replaced ...

@@ -238,9 +238,9 @@ def test_playing_survives_a_knob_from_the_same_step(page, live_server, problems)
     page.locator("#play").click()
     until(page, "Number(document.querySelector('#step-label').textContent.split(' ')[0]) >= 21")
     before = step_number(page)
-    kernel = page.get_by_label("kernel_size (length)", exact=True)
+    kernel = page.get_by_label("kernel_size", exact=True)
     kernel.focus()
-    with page.expect_response(lambda r: "kernel_size=4" in r.url and r.request.headers.get("hx-request") == "true"):
+    with page.expect_response(lambda r: "kernel=4" in r.url and r.request.headers.get("hx-request") == "true"):
         page.keyboard.press("ArrowRight")  # 38 → 37 outputs: the step is still inside
     expect(page.locator("[data-output-shape]")).to_have_attribute("data-output-shape", "[1, 1, 37]")
     expect(page.locator("#play")).to_have_attribute("aria-pressed", "true")
@@ -258,7 +258,7 @@ def test_playing_past_the_new_count_is_clamped(page, live_server, problems):
                             "&input_shape=1,1,40&step=30")
     page.locator("#speed").select_option("1")
     page.locator("#play").click()
-    stride = page.get_by_label("stride (length)", exact=True)
+    stride = page.get_by_label("stride", exact=True)
     stride.focus()
     with page.expect_response(lambda r: "stride=2" in r.url and r.request.headers.get("hx-request") == "true"):
         page.keyboard.press("ArrowRight")  # 38 → 19 outputs: step 30 is past the end
@@ -287,9 +287,9 @@ def test_every_played_view_keeps_playing_through_a_knob(page, live_server, probl
 def test_a_paused_player_stays_paused_after_a_knob(page, live_server, problems):
     page.goto(live_server + "/explore?framework=torch&type=Conv1d&in_channels=1&out_channels=1&kernel_size=3"
                             "&input_shape=1,1,40&step=5")
-    kernel = page.get_by_label("kernel_size (length)", exact=True)
+    kernel = page.get_by_label("kernel_size", exact=True)
     kernel.focus()
-    with page.expect_response(lambda r: "kernel_size=4" in r.url):
+    with page.expect_response(lambda r: "kernel=4" in r.url):
         page.keyboard.press("ArrowRight")
     expect(page.locator("[data-output-shape]")).to_have_attribute("data-output-shape", "[1, 1, 37]")
     page.wait_for_timeout(600)
