@@ -36,15 +36,17 @@
     function fetchStep(s) { // the server writes this step's block: swap in its fragment, as the form does
       const url = new URL(window.location.href);
       url.searchParams.set("step", s);
-      htmx.ajax("GET", url.pathname + url.search, { target: root, swap: "outerHTML" });
+      htmx.ajax("GET", url.pathname + url.search, { target: root, swap: "outerHTML" }).finally(() => { asked = false; });
     }
 
+    let asked = false; // the fragment of a step outside this block is on its way
     function show(s) {
+      if (asked) return; // a playing player waits for it: the new fragment's player goes on from `step`
       const next = ((s % total) + total) % total;
       const entry = d.steps[next - d.first];
-      if (next < d.first || !entry) { // paused, so that a player carried over to the new fragment (if any) starts nothing
-        stop();
+      if (next < d.first || !entry) { // playing or not, the swap hands the player over (player.js: resume)
         step = next;
+        asked = true;
         fetchStep(next);
         return;
       }

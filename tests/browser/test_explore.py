@@ -221,6 +221,26 @@ def test_a_layer_too_large_to_write_out_at_once_plays_in_blocks_from_the_server(
     assert arithmetic_text(page) == server_arithmetic(live_server, f"{url}&step=898")
 
 
+def test_playing_goes_on_across_a_block_boundary(page, live_server, problems):
+    """Play near the end of a block: the next block is asked of the server and playing goes on in it."""
+    url = ("/explore?framework=torch&type=Conv2d&in_channels=8&out_channels=2&kernel_size=7&padding=4"
+           "&input_shape=1,8,28,28")
+    page.goto(live_server + url)
+    ready(page)
+    block = page.evaluate("JSON.parse(document.querySelector('#explore-data').dataset.explore).steps.length")
+    page.goto(f"{live_server}{url}&step={block - 1}")
+    ready(page)
+    page.get_by_label("Speed", exact=True).select_option("10")
+    page.locator("#play").click()
+    page.wait_for_function(f"() => parseInt(document.querySelector('#step-label').textContent) > {block + 1}",
+                           timeout=30_000)
+    expect(page.locator("#play-state")).to_have_text("Playing")
+    first = page.evaluate("JSON.parse(document.querySelector('#explore-data').dataset.explore).first")
+    assert first > 0  # the steps played come from the server's next block
+    page.locator("#play").click()
+    expect(page.locator("#play-state")).to_have_text("Paused")
+
+
 # ---------------------------------------------------------------- keyboard, hover, reduced motion
 
 def test_keyboard_only(page, live_server, problems):
