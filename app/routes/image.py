@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 
 import numpy as np
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 
@@ -41,7 +41,17 @@ from ..images import (
     resize,
     sample,
 )
-from ..routes.params import validated
+from ..routes.params import (
+    Knob,
+    bounds_of,
+    controls,
+    layer_words,
+    read_knobs,
+    url_words,
+    validated,
+    view_options,
+    within,
+)
 from ..templating import cached_view, is_htmx, render, view_response
 
 router = APIRouter(include_in_schema=False)
@@ -53,12 +63,6 @@ STAGE_PX = 224  # the input is drawn about this wide; outputs at the same pixel 
 TYPES = {  # kind -> (PyTorch class, Keras class)
     "conv": ("Conv2d", "Conv2D"), "max": ("MaxPool2d", "MaxPooling2D"), "avg": ("AvgPool2d", "AveragePooling2D"),
 }
-NAMES = {  # concept -> (PyTorch keyword, Keras keyword)
-    "filters": ("out_channels", "filters"), "stride": ("stride", "strides"),
-    "dilation": ("dilation", "dilation_rate"), "bias": ("bias", "use_bias"),
-}
-
-
 def _fixed(rows) -> np.ndarray:
     return np.array(rows, dtype=np.float64)
 
@@ -90,28 +94,77 @@ PRESETS = {
 KERNELS = (*PRESETS, "random", "custom")
 
 
+TORCH = lambda s: s.framework == "torch"  # noqa: E731
+CONV = lambda s: s.kind == "conv"  # noqa: E731
+POOL_KERAS = lambda s: s.kind != "conv" and not TORCH(s)  # noqa: E731
+KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the constructor's order; a flat strip
+    Knob("image", option=True, written=lambda s: True, widget="slot", label="Image", group=""),
+    Knob("size", option=True, written=lambda s: True, bounds=(16, MAX_SIDE), step=16, widget="slider",
+         label="size (long side)", group="", why="the lens's numbers and a page a phone loads fast"),
+    Knob("kind", widget="select", label="Layer", group="",  # sent as kind; a URL says type=…
+         options=lambda s, i: [(kind, names[0 if TORCH(s) else 1]) for kind, names in TYPES.items()]),
+    Knob("kernel", option=True, has=CONV, written=CONV, widget="select", label="Kernel", group="",
+         options=[*((name, label) for name, (label, _) in PRESETS.items()), ("random", "Random tenths"),
+                  ("custom", "Your own (edit the cells)")]),
+    Knob("weights", option=True, has=CONV, written=lambda s: CONV(s) and s.kernel == "custom",
+         read=lambda values, query: _floats(",".join(values)), value=lambda s: ",".join(map(cell_text, s.weights))),
+    Knob("seed", option=True, bounds=(0, 9999), has=lambda s: CONV(s) and s.kernel == "random",
+         written=lambda s: CONV(s) and s.kernel == "random", widget="number", label="Seed", group=""),
+    Knob("in_channels", torch="in_channels", value=lambda s: 3, written=CONV),  # R, G, B
+    Knob("filters", torch="out_channels", keras="filters", bounds=(1, 4), value=lambda s: s.out_channels,
+         has=lambda s: CONV(s) and s.groups == 1, written=CONV, widget="slider", group=""),
+    Knob("kernel_size", torch="kernel_size", keras="kernel_size", bounds=(1, 7), widget="slider", group="",
+         has=lambda s: TORCH(s) or CONV(s)),
+    Knob("kernel_size", keras="pool_size", only="keras", bounds=(1, 7), widget="slider", group="",
+         has=lambda s: not CONV(s)),
+    Knob("stride", torch="stride", keras="strides", bounds=(1, 4), widget="slider", group=""),
+    Knob("padding", torch="padding", keras="padding", has=CONV, read=lambda values, query: values[-1].lower(),
+         value=lambda s: int(s.padding) if s.padding.isdigit() else s.padding, widget="select", group="",
+         options=lambda s, i: [(p, p if p.isdigit() else f"'{p}'") for p in (PADDINGS if TORCH(s) else ("valid", "same"))]),
+    Knob("padding", keras="padding", only="keras", has=POOL_KERAS, value=lambda s: "valid"),  # as the view draws it
+    Knob("dilation", torch="dilation", keras="dilation_rate", bounds=(1, 4), has=CONV, widget="slider", group=""),
+    Knob("groups", torch="groups", keras="groups", bounds=(1, 3), has=CONV, widget="select", group="",
+         options=lambda s, i: [(3, "3 · each channel alone"), (1, f"1 · RGB → {'out_channels' if TORCH(s) else 'filters'}")]),
+    Knob("bias", torch="bias", keras="use_bias", has=CONV, widget="bool", group=""),
+    Knob("padding_mode", torch="padding_mode", only="torch", has=CONV, widget="select", group="",
+         options=("zeros", "reflect", "replicate", "circular")),
+    Knob("activation", keras="activation", only="keras", has=CONV, written=lambda s: CONV(s) and s.activation == "relu",
+         widget="select", group="", options=(("linear", "None"), ("relu", "'relu'"))),
+    Knob("bias_value", option=True, bounds=(-255, 255), has=lambda s: CONV(s) and s.bias,
+         written=lambda s: CONV(s) and s.bias, value=lambda s: cell_text(s.bias_value), widget="decimal",
+         label="bias value", group=""),
+    Knob("activation", only="torch", option=True, has=CONV, written=lambda s: CONV(s) and s.activation == "relu",
+         widget="select", label="then ReLU", group="", options=(("linear", "off"), ("relu", "on"))),
+    Knob("scale", option=True, widget="select", label="Colour range", group="",
+         options=[(v, "± largest value" if v == "auto" else f"±{v} (clip)") for v in SCALES]),
+    Knob("f", option=True, bounds=(0, 3)),  # the map under the lens ...
+    Knob("at", option=True),  # ... and where (read below: its own message)
+)
+BOUNDS = bounds_of(KNOBS)  # the state model's bounds; the tests read them too
+
+
 class ImageState(BaseModel):
     """The view's state; the bounds are the controls' bounds."""
 
     framework: Literal["torch", "keras"] = "torch"
     kind: Literal["conv", "max", "avg"] = "conv"
     image: Literal[tuple(SAMPLES)] = "chelsea"
-    size: int = Field(96, ge=16, le=MAX_SIDE)
+    size: int = within(96, BOUNDS["size"])
     kernel: Literal[KERNELS] = "sobel_x"
     weights: tuple[float, ...] = ()
-    kernel_size: int = Field(3, ge=1, le=7)
-    groups: int = Field(3, ge=1, le=3)  # 3: each channel on its own; 1: RGB -> filters (2 cannot split 3)
-    filters: int = Field(3, ge=1, le=4)
-    stride: int = Field(1, ge=1, le=4)
-    dilation: int = Field(1, ge=1, le=4)
+    kernel_size: int = within(3, BOUNDS["kernel_size"])
+    groups: int = within(3, BOUNDS["groups"])  # 3: each channel on its own; 1: RGB -> filters (2 cannot split 3)
+    filters: int = within(3, BOUNDS["filters"])
+    stride: int = within(1, BOUNDS["stride"])
+    dilation: int = within(1, BOUNDS["dilation"])
     padding: Literal[PADDINGS] = "1"
     padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
     bias: bool = False
-    bias_value: float = Field(0.0, ge=-255, le=255)
+    bias_value: float = within(0.0, BOUNDS["bias_value"])
     activation: Literal["linear", "relu"] = "linear"
     scale: Literal[SCALES] = "auto"
-    seed: int = Field(0, ge=0, le=9999)
-    f: int = Field(0, ge=0, le=3)
+    seed: int = within(0, BOUNDS["seed"])
+    f: int = within(0, BOUNDS["f"])
     at: tuple[int, ...] = ()
     follow: bool = False  # the lens position came from the form (``lens``): kept inside the output, silently
 
@@ -170,21 +223,10 @@ def read_state(query: QueryParams) -> tuple[ImageState, list[str]]:
         else:
             errors.append(f"type: /image shows {', '.join(t for t, _ in TYPES.values())} (PyTorch) or "
                           f"{', '.join(t for _, t in TYPES.values())} (Keras), got {layer_type!r}")
-    for key in ("image", "size", "kernel", "groups", "padding_mode", "bias_value", "activation", "scale", "seed",
-                "f"):
-        if key in query:
-            raw[key] = query[key]
-    for concept, words in NAMES.items():
-        for word in (*words, concept):
-            if word in query:
-                raw[concept] = query[word]
-    for word in ("kernel_size", "pool_size"):
-        if word in query:
-            raw["kernel_size"] = query[word]
-    if "padding" in query:
-        raw["padding"] = query["padding"].lower()
-    elif framework == "keras":
+    read_knobs(KNOBS, query, framework, raw)
+    if "padding" not in query and framework == "keras":
         raw["padding"] = "same"
+    raw.pop("at", None)
     if "at" in query:
         if re.fullmatch(r"\s*-?\d{1,9}\s*,\s*-?\d{1,9}\s*", query["at"]):
             raw["at"] = tuple(int(v) for v in query["at"].split(","))
@@ -194,9 +236,6 @@ def read_state(query: QueryParams) -> tuple[ImageState, list[str]]:
     elif re.fullmatch(r"\d{1,4},\d{1,4},\d", query.get("lens", "")) and "f" not in query:
         y, x, f = (int(v) for v in query["lens"].split(","))  # where the lens was before a knob changed
         raw.update(at=(y, x), f=min(f, 3), follow=True)
-    cells = query.getlist("weights")
-    if cells:
-        raw["weights"] = _floats(",".join(cells))
     state = validated(ImageState, raw, errors)
     fixes: dict[str, object] = {}
     if state.framework == "keras" and state.padding not in ("valid", "same"):
@@ -250,50 +289,14 @@ def kernel_of(state: ImageState) -> np.ndarray:
 
 def layer_spec(state: ImageState) -> dict:
     """The layer in the framework's own words."""
-    torch = state.framework == "torch"
-    name = TYPES[state.kind][0 if torch else 1]
-    pad: int | str = int(state.padding) if state.padding.isdigit() else state.padding
-    if state.kind != "conv":
-        if torch:
-            return {"type": name, "kernel_size": state.kernel_size, "stride": state.stride}
-        return {"type": name, "pool_size": state.kernel_size, "strides": state.stride, "padding": "valid"}
-    if torch:
-        return {"type": name, "in_channels": 3, "out_channels": state.out_channels, "kernel_size": state.kernel_size,
-                "stride": state.stride, "padding": pad, "dilation": state.dilation, "groups": state.groups,
-                "bias": state.bias, "padding_mode": state.padding_mode}
-    spec = {"type": name, "filters": state.out_channels, "kernel_size": state.kernel_size, "strides": state.stride,
-            "padding": pad, "dilation_rate": state.dilation, "groups": state.groups, "use_bias": state.bias}
-    if state.activation == "relu":
-        spec["activation"] = "relu"
-    return spec
-
-
-def _word(value) -> str:
-    return str(value).lower() if isinstance(value, bool) else str(value)
+    return {"type": TYPES[state.kind][0 if TORCH(state) else 1], **layer_words(KNOBS, state)}
 
 
 def canonical_query(state: ImageState, **changes) -> str:
     """The view's URL query in the framework's words."""
     state = state.model_copy(update=changes)
-    params = {"framework": state.framework, **{k: _word(v) for k, v in layer_spec(state).items()}}
-    params.update(image=state.image, size=state.size)
-    if state.kind == "conv":
-        params["kernel"] = state.kernel
-        if state.kernel == "custom":
-            params["weights"] = ",".join(cell_text(v) for v in state.weights)
-        if state.kernel == "random":
-            params["seed"] = state.seed
-        if state.bias:
-            params["bias_value"] = cell_text(state.bias_value)
-        if state.framework == "torch" and state.activation == "relu":
-            params["activation"] = "relu"
-    if state.scale != "auto":
-        params["scale"] = state.scale
-    if state.f:
-        params["f"] = state.f
-    if state.at:
-        params["at"] = ",".join(map(str, state.at))
-    return urlencode(params, safe=",")
+    return urlencode({"framework": state.framework, **url_words(layer_spec(state)),
+                      **url_words(view_options(KNOBS, state))}, safe=",")
 
 
 def cell_text(v: float) -> str:
@@ -421,8 +424,7 @@ def image_context(state: ImageState, rgb: np.ndarray | None = None, upload: bool
            "too_big": f"Your image was not used: the file has more than {MAX_UPLOAD_BYTES:,} bytes, the limit.",
            "lens_query": canonical_query(state, at=(), f=0),
            "framework_links": {fw: canonical_query(switched(state, fw)) for fw in ("torch", "keras")},
-           "paddings": PADDINGS if torch else ("valid", "same"), "scales": SCALES, "types": TYPES,
-           "channel_names": CHANNELS, "cell_text": cell_text,
+           "controls": controls(KNOBS, state, []), "channel_names": CHANNELS,
            # your image, as the server scaled it, rides in the page so later changes can re-send it
            "kept": png_data_url(rgb) if upload and rgb is not None else None}
     run = engine_run(state, rgb, upload)

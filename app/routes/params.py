@@ -95,7 +95,7 @@ class Knob:
     start: int | dict[int, int] | None = None  # per axis: the value when not given (default: the model's)
     fill: str | None = None  # per axis: 'default' on an axis takes this knob's value there (pooling's stride)
     listed: bool = False  # per axis: written as a list even when every axis has it (kernel_size=3,3)
-    option: bool = False  # a view option, not a layer keyword: in the URL only when not at its default
+    option: bool = False  # a view option, not a layer keyword: in the URL when not at its default (or when written)
     reset: bool = False  # back to its default when the framework or the dimensions switch (the step)
     has: Callable[[Any], bool] | None = None  # which layers have it: its control and its keyword
     written: Callable[[Any], bool] | None = None  # when its keyword is written (default: has it, and not None)
@@ -106,6 +106,8 @@ class Knob:
     group: str = "Layer"  # the knob strip's fieldset ("": none, a flat form)
     options: Callable[[Any, int], list] | tuple = ()  # a select's values or (value, text) pairs (state, axis)
     top: Callable[[Any], int] | None = None  # a number's maximum when it depends on the state (f < filters)
+    step: int | None = None  # a slider's step (/image's size moves by 16 pixels)
+    value: Callable[[Any], object] | None = None  # what the URL writes when it is not the field as it is
     note: str = ""  # a fixed knob's note (markup written by the view, never from a request)
 
     def word(self, framework: str) -> str | None:
@@ -176,7 +178,7 @@ def layer_words(knobs: tuple[Knob, ...], state) -> dict[str, object]:
         word = k.word(state.framework)
         if k.option or not word or k.only not in (None, state.framework):
             continue
-        value = getattr(state, k.field)
+        value = k.value(state) if k.value else getattr(state, k.field)
         if not (k.written(state) if k.written else (k.has is None or k.has(state)) and value is not None):
             continue
         spec[word] = list(value) if k.listed else said_once(value) if k.per_axis and value is not None else value
@@ -184,10 +186,11 @@ def layer_words(knobs: tuple[Knob, ...], state) -> dict[str, object]:
 
 
 def view_options(knobs: tuple[Knob, ...], state) -> dict[str, object]:
-    """The view's options that are not at their defaults, for the URL."""
+    """The view's options for the URL: those not at their defaults (or whose ``written`` says so)."""
     fields = type(state).model_fields
-    return {k.field: getattr(state, k.field) for k in knobs
-            if k.option and k.only in (None, state.framework) and getattr(state, k.field) != fields[k.field].default}
+    return {k.field: k.value(state) if k.value else getattr(state, k.field) for k in knobs
+            if k.option and k.only in (None, state.framework)
+            and (k.written(state) if k.written else getattr(state, k.field) != fields[k.field].default)}
 
 
 def url_words(spec: dict) -> dict[str, object]:
@@ -226,6 +229,6 @@ def controls(knobs: tuple[Knob, ...], state, axes: list[str]) -> list[tuple[str,
             groups.setdefault(k.group, []).append({
                 "widget": k.widget, "id": f"{k.field}-{i}" if split else k.field, "name": k.field,
                 "label": label.format(axis=axis) if "{axis}" in label else f"{label} ({axis})" if split and len(axes) > 1
-                else label, "value": v, "min": lo, "max": hi,
+                else label, "value": v, "min": lo, "max": hi, "step": k.step,
                 "options": k.options(state, i) if callable(k.options) else k.options, "note": k.note})
     return list(groups.items())

@@ -81,7 +81,7 @@ def test_sample_through_presets_and_knobs_matches_the_frameworks(page, live_serv
     case = GOLDEN["keras-maxpool-2"]
     page.goto(live_server + "/image?framework=keras&size=64")
     ready(page)
-    settle(page, lambda: page.select_option("#type", "MaxPooling2D"))
+    settle(page, lambda: page.select_option("#kind", "max"))
     settle(page, lambda: slide(page, "#kernel_size", 2))
     settle(page, lambda: slide(page, "#stride", 2))
     assert output_shape(page) == case["output_shape"]

@@ -5,7 +5,7 @@ import re
 import pytest
 from starlette.datastructures import QueryParams
 
-from app.routes import cost, explore, groups, pointwise, pool, transposed
+from app.routes import cost, explore, groups, image, pointwise, pool, transposed
 from tests.web.page import alerts, get
 
 VIEWS = {  # view -> (its module, 2D pages in the form's words)
@@ -14,6 +14,7 @@ VIEWS = {  # view -> (its module, 2D pages in the form's words)
     "/transposed": (transposed, ["/transposed?type=ConvTranspose2d&size=3&size=3"]),
     "/pointwise": (pointwise, ["/pointwise?positions=9"]),
     "/cost": (cost, ["/cost?framework=torch"]),
+    "/image": (image, ["/image?groups=1&kernel=random&bias=true", "/image?type=MaxPool2d&framework=keras"]),
     "/groups": (groups, ["/groups?in_channels=8", "/groups?type=separable&in_channels=8"]),
 }
 CASES = [pytest.param(view, knob, id=f"{view}-{knob.field}") for view, (module, _) in VIEWS.items()

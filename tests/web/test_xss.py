@@ -51,9 +51,7 @@ VIEWS = {
     "/groups": ["type", "framework", "input_shape"],
     "/cost": ["framework", "type", "input_shape"],
     "/trace": ["code", "framework", "input_shape", "x_shape", "y_shape", "var_depth_1"],
-    "/image": ["framework", "type", "image", "size", "kernel", "weights", "from", "kernel_size", "pool_size", "groups",
-               "out_channels", "filters", "stride", "strides", "dilation", "dilation_rate", "padding", "padding_mode",
-               "bias", "use_bias", "bias_value", "activation", "scale", "seed", "f", "at"],
+    "/image": ["framework", "type", "from", "lens", "at"],
 }
 SITE_ONLY = {"/": ["kernel_size", "stride", "padding", "dilation"], "/docs": ["url", "configUrl"]}
 EMBED_OPTIONS = ["theme", "controls", "autoplay"]
