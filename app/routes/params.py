@@ -43,7 +43,8 @@ def within(default, bounds: tuple[int, int]):
     return Field(default, ge=bounds[0], le=bounds[1])
 
 
-def per_axis(key: str, values: tuple[int, ...], dims: int, lo: int, hi: int, errors: list[str]) -> tuple[int, ...] | None:
+def per_axis(key: str, values: tuple[int, ...], dims: int, lo: int, hi: int, errors: list[str],
+             why: str = "") -> tuple[int, ...] | None:
     """A setting the framework takes per axis (an int or a tuple): one value means every axis.
     None, with the reason in ``errors`` (field, value, what works), when it is not ``dims`` numbers from lo to hi.
 
@@ -58,7 +59,7 @@ def per_axis(key: str, values: tuple[int, ...], dims: int, lo: int, hi: int, err
     if len(values) == dims and all(lo <= v <= hi for v in values):
         return tuple(values)
     counts = "1 number" if dims == 1 else f"1 or {dims} numbers (one per axis)"
-    errors.append(f"{key}: needs {counts} from {lo} to {hi}, got {given!r}")
+    errors.append(f"{key}: needs {counts} from {lo} to {hi}{f' ({why})' if why else ''}, got {given!r}")
     return None
 
 
@@ -100,8 +101,7 @@ class Knob:
     has: Callable[[Any], bool] | None = None  # which layers have it: its control and its keyword
     written: Callable[[Any], bool] | None = None  # when its keyword is written (default: has it, and not None)
     read: Callable[[list[str], QueryParams], object] | None = None  # the URL's values -> the raw value
-    widget: str | None = None  # "number", "decimal", "slider", "select", "bool", "hidden", "fixed", "slot" or None
-    #                                  (no control)
+    widget: str | None = None  # number, decimal, slider, select, bool, fixed, slot (the view's own), None: none
     label: str | Callable[[Any], str] | None = None  # the control's label (default: the framework's word)
     group: str = "Layer"  # the knob strip's fieldset ("": none, a flat form)
     options: Callable[[Any, int], list] | tuple = ()  # a select's values or (value, text) pairs (state, axis)
@@ -166,7 +166,7 @@ def check_axes(knobs: tuple[Knob, ...], state, raw: dict, errors: list[str]) -> 
             value = tuple(filled[a] if v == "default" and a < len(filled) else v
                           for a, v in enumerate(value * state.dims if len(value) == 1 else value))
         if isinstance(value, tuple):
-            fixes[k.field] = per_axis(k.field, value, state.dims, lo, hi, errors) or fallback
+            fixes[k.field] = per_axis(k.field, value, state.dims, lo, hi, errors, k.why) or fallback
     return fixes
 
 
@@ -194,7 +194,7 @@ def view_options(knobs: tuple[Knob, ...], state) -> dict[str, object]:
 
 
 def url_words(spec: dict) -> dict[str, object]:
-    """Values as the URL writes them: lists comma-separated, booleans lower case, decimals without a trailing .0 (and never rounded)."""
+    """Values as the URL writes them: lists comma-separated, booleans lower case, decimals never rounded."""
     return {k: ",".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v).lower() if isinstance(v, bool)
             else f"{v:.15g}" if isinstance(v, float) else v for k, v in spec.items()}
 
@@ -214,7 +214,7 @@ def switch_axes(knobs: tuple[Knob, ...], state, dims: int) -> dict:
 
 def controls(knobs: tuple[Knob, ...], state, axes: list[str]) -> list[tuple[str, list[dict]]]:
     """The knob strip: per fieldset, each control the state's layer has (one per axis for a per-axis
-    knob whose value is a tuple), with its id, the name the form sends, its label, value and range."""
+    knob), with its id, the name the form sends, its label, value and range."""
     groups: dict[str, list[dict]] = {}
     for k in knobs:
         if not k.widget or not k.shows(state):
@@ -223,7 +223,7 @@ def controls(knobs: tuple[Knob, ...], state, axes: list[str]) -> list[tuple[str,
         value = getattr(state, k.field)
         lo, hi = k.range(len(axes)) if k.bounds else (None, None)
         hi = k.top(state) if k.top else hi
-        split = k.per_axis and k.widget != "hidden"  # a word (padding='same') shows on every axis
+        split = k.per_axis  # one control per axis; a word (padding='same') shows on every axis
         for i, axis in enumerate(axes if split else [None]):
             v = (value[i] if isinstance(value, tuple) else value) if split else value
             groups.setdefault(k.group, []).append({

@@ -97,6 +97,6 @@ def test_the_knob_strip_is_the_table(client, module, query):
     form = re.search(r"<form[^>]*knob[^>]*>(.*?)</form>", get(client, f"/{view}?{query}").text, re.DOTALL).group(1)
     sent = re.findall(r'<(?:select|input type="(?:range|number)")[^>]*\bname="([^"]+)"', form)
     axes = len(module.AXES[state.dims]) if hasattr(module, "AXES") else 1
-    expected = [k.field for k in module.KNOBS if k.widget not in (None, "hidden", "fixed") and k.shows(state)
+    expected = [k.field for k in module.KNOBS if k.widget not in (None, "fixed") and k.shows(state)
                 for _ in range(axes if k.per_axis else 1)]
     assert sent == expected
