@@ -63,22 +63,28 @@ def _output_padding(values: list[str], query) -> tuple[int, ...] | str | None:
         else value or None
 
 
-DILATION = dict(per_axis=True, bounds=(1, 3), widget="slider")  # PyTorch takes it after bias, Keras before use_bias
+DRAWN = "every canvas cell is drawn with its number"
+# dilation: PyTorch takes it after bias, Keras before use_bias (two knobs, one field)
+DILATION = dict(per_axis=True, bounds=(1, 3), widget="slider", why=DRAWN)
 KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in each constructor's order
     Knob("channels", torch="in_channels", bounds=(1, 3), widget="number", group="Input",
-         label=lambda s: "in_channels" if s.torch else "Input channels", why="every canvas cell is drawn with its number"),
+         label=lambda s: "in_channels" if s.torch else "Input channels", why=DRAWN),
     Knob("size", per_axis=True, bounds=(1, 6), start=3, widget="slider", label="Input {axis}", group="Input",
-         why="every canvas cell is drawn with its number"),
+         why=DRAWN),
     Knob("filters", torch="out_channels", keras="filters", bounds=(1, 3), widget="number"),
     Knob("kernel", torch="kernel_size", keras="kernel_size", per_axis=True, bounds=(1, 4), start=3, listed=True,
-         widget="slider"),
-    Knob("stride", torch="stride", keras="strides", per_axis=True, bounds=(1, 3), widget="slider"),
+         widget="slider",
+         why=DRAWN),
+    Knob("stride", torch="stride", keras="strides", per_axis=True, bounds=(1, 3), widget="slider",
+         why=DRAWN),
     Knob("padding", torch="padding", only="torch", per_axis=True, bounds=(0, 3), read=_word, widget="select",
-         options=lambda s, i: list(range(4))),
+         options=lambda s, i: list(range(4)),
+         why=DRAWN),
     Knob("padding", keras="padding", only="keras", read=_word, widget="select",
          options=(("valid", "'valid'"), ("same", "'same'"))),
     Knob("output_padding", torch="output_padding", keras="output_padding", per_axis=True, bounds=(0, 2),
-         read=_output_padding, widget="select", options=lambda s, i: [(None, "None")] * (not s.torch) + [0, 1, 2]),
+         read=_output_padding, widget="select", options=lambda s, i: [(None, "None")] * (not s.torch) + [0, 1, 2],
+         why="it stays below the stride or the dilation, at most 3"),
     Knob("dilation", keras="dilation_rate", only="keras", **DILATION),
     Knob("groups", torch="groups", only="torch", bounds=(1, 3), widget="number"),
     Knob("bias", torch="bias", keras="use_bias", widget="bool"),
