@@ -743,3 +743,13 @@ def test_output_cells_are_focusable(client):
     for prefix in ("y-", "z-"):
         tds = re.findall(rf'<td id="{prefix}\d+"[^>]*>', r.text)
         assert len(tds) == 49 and all('tabindex="0"' in td for td in tds), tds[:2]
+
+
+def test_keras_none_on_every_axis_is_keras_default_output_padding():
+    """The 2D Keras form sends output_padding once per axis: None on both axes is Keras' None (it was
+    refused as 'None,None'), numbers are numbers."""
+    base = [("framework", "keras"), ("type", "Conv2DTranspose"), ("strides", "2"), ("padding", "same")]
+    state, errors = read_state(QueryParams(base + [("output_padding", "None"), ("output_padding", "None")]))
+    assert errors == [] and state.output_padding is None
+    state, errors = read_state(QueryParams(base + [("output_padding", "1"), ("output_padding", "0")]))
+    assert errors == [] and state.output_padding == (1, 0)
