@@ -36,6 +36,7 @@ from ..routes.params import (
     validated,
     view_options,
     within,
+    word,
 )
 from ..snippets import keras_code, kernel_index, torch_code
 from ..templating import view_response
@@ -65,7 +66,7 @@ KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the c
          options=lambda s, i: [*range(5), ("valid", "'valid'"), ("same", "'same'")],
          why="the padded grid stays small enough to draw"),
     Knob("padding", keras="padding", only="keras", widget="select",
-         read=lambda values, query: values[-1].strip().lower(),
+         read=word,
          options=lambda s, i: [("valid", "'valid'"), ("same", "'same'")] + [("causal", "'causal'")] * (s.dims == 1)),
     Knob("dilation", torch="dilation", keras="dilation_rate", per_axis=True, bounds=(1, 4), widget="slider",
          why="a dilation past 4 leaves a drawn grid"),

@@ -25,7 +25,17 @@ from ..core.frameworks import SpecError, build_layer
 from ..core.groups import group_blocks, valid_groups
 from ..core.ops import ConvOp, Layer
 from ..figures import connection_graph, connection_matrix
-from ..routes.params import Knob, bounds_of, controls, layer_words, read_knobs, url_words, validated, within
+from ..routes.params import (
+    Knob,
+    bounds_of,
+    controls,
+    layer_words,
+    read_knobs,
+    url_words,
+    validated,
+    within,
+    word,
+)
 from ..templating import is_htmx, view_response
 
 PADDINGS = {"torch": ("0", "1", "2", "3", "same"), "keras": ("valid", "same")}
@@ -43,7 +53,7 @@ KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the c
     Knob("filters", torch="out_channels", keras="filters", bounds=(1, 128), widget="slider"),
     Knob("kernel_size", torch="kernel_size", keras="kernel_size", bounds=(1, 7), widget="slider",
          why="square kernels only: the wiring does not depend on the kernel's shape"),
-    Knob("padding", torch="padding", keras="padding", widget="select", read=lambda values, query: values[-1].lower(),
+    Knob("padding", torch="padding", keras="padding", widget="select", read=word,
          options=lambda s, i: [(p, p if p.isdigit() else f"'{p}'") for p in PADDINGS[s.framework]]),
     Knob("depth_multiplier", torch="depth_multiplier", keras="depth_multiplier", bounds=(1, 4), widget="slider",
          has=lambda s: s.separable),

@@ -51,6 +51,7 @@ from ..routes.params import (
     validated,
     view_options,
     within,
+    word,
 )
 from ..templating import cached_view, is_htmx, render, view_response
 
@@ -118,7 +119,7 @@ KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the c
     Knob("kernel_size", keras="pool_size", only="keras", bounds=(1, 7), widget="slider", group="",
          has=lambda s: not CONV(s)),
     Knob("stride", torch="stride", keras="strides", bounds=(1, 4), widget="slider", group=""),
-    Knob("padding", torch="padding", keras="padding", has=CONV, read=lambda values, query: values[-1].lower(),
+    Knob("padding", torch="padding", keras="padding", has=CONV, read=word,
          value=lambda s: int(s.padding) if s.padding.isdigit() else s.padding, widget="select", group="",
          options=lambda s, i: [(p, p if p.isdigit() else f"'{p}'") for p in (PADDINGS if TORCH(s) else ("valid", "same"))]),
     Knob("padding", keras="padding", only="keras", has=POOL_KERAS, value=lambda s: "valid"),  # as the view draws it

@@ -120,6 +120,17 @@ class Knob:
         return self.only in (None, state.framework) and (self.has is None or self.has(state))
 
 
+def word(values: list[str], query=None) -> str:
+    """A knob's reader for a word (padding='same'): the last value given, as the framework spells it."""
+    return values[-1].strip().lower()
+
+
+def numbers_or_word(values: list[str], query=None) -> tuple[int, ...] | str:
+    """A knob's reader for a setting that is numbers per axis or a word (PyTorch's padding=(1, 2), Keras' 'same')."""
+    value = ints(values)
+    return value.strip().lower() if isinstance(value, str) else value
+
+
 def bounds_of(knobs: tuple[Knob, ...]) -> dict[str, tuple[int, int]]:
     """Each bounded knob's range (the widest over dimensions), for the state model and the tests."""
     out = {}

@@ -34,6 +34,7 @@ from ..routes.params import (
     controls,
     ints,
     layer_words,
+    numbers_or_word,
     read_knobs,
     said_once,
     switch_axes,
@@ -49,11 +50,6 @@ AXES = {1: ["length"], 2: ["height", "width"]}
 DEFAULT_SIZE = {1: 9, 2: 7}  # odd sizes: the floor leaves a position unread, as in Q2
 TORCH_MAX = lambda s: s.torch and s.kind == "max"  # noqa: E731
 TORCH_AVG = lambda s: s.torch and s.kind == "avg"  # noqa: E731
-
-
-def _word(values: list[str], query) -> tuple[int, ...] | str:
-    padding = ints(values)
-    return padding.strip().lower() if isinstance(padding, str) else padding
 
 
 def _stride(values: list[str], query) -> list[str] | None:
@@ -77,10 +73,10 @@ KNOBS = (
          widget="select", options=lambda s, i: [(None, f"{'not given' if s.torch else 'None'} (= {s.kernel[i]})"),
                                                 *range(1, 7)],
          why="as the kernel"),
-    Knob("padding", torch="padding", only="torch", per_axis=True, bounds=(0, 3), read=_word, widget="select",
+    Knob("padding", torch="padding", only="torch", per_axis=True, bounds=(0, 3), read=numbers_or_word, widget="select",
          options=lambda s, i: list(range(4)),
          why="PyTorch allows at most half the kernel: 3 for a 6-cell window"),
-    Knob("padding", keras="padding", only="keras", read=_word, widget="select",
+    Knob("padding", keras="padding", only="keras", read=numbers_or_word, widget="select",
          options=(("valid", "'valid'"), ("same", "'same'"))),
     Knob("dilation", torch="dilation", keras="dilation_rate", per_axis=True, bounds=(1, 3), widget="slider",
          has=TORCH_MAX, written=lambda s: TORCH_MAX(s) or any(d != 1 for d in s.dilation),

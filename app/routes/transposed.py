@@ -36,6 +36,7 @@ from ..routes.params import (
     controls,
     ints,
     layer_words,
+    numbers_or_word,
     read_knobs,
     switch_axes,
     url_words,
@@ -49,11 +50,6 @@ from . import explore
 AXES = {1: ["length"], 2: ["height", "width"]}
 TYPES = {"ConvTranspose1d": ("torch", 1), "ConvTranspose2d": ("torch", 2),
          "Conv1DTranspose": ("keras", 1), "Conv2DTranspose": ("keras", 2)}
-
-
-def _word(values: list[str], query) -> tuple[int, ...] | str:
-    padding = ints(values)
-    return padding.strip().lower() if isinstance(padding, str) else padding
 
 
 def _output_padding(values: list[str], query) -> tuple[int, ...] | str | None:
@@ -77,10 +73,10 @@ KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in each 
          why=DRAWN),
     Knob("stride", torch="stride", keras="strides", per_axis=True, bounds=(1, 3), widget="slider",
          why=DRAWN),
-    Knob("padding", torch="padding", only="torch", per_axis=True, bounds=(0, 3), read=_word, widget="select",
+    Knob("padding", torch="padding", only="torch", per_axis=True, bounds=(0, 3), read=numbers_or_word, widget="select",
          options=lambda s, i: list(range(4)),
          why=DRAWN),
-    Knob("padding", keras="padding", only="keras", read=_word, widget="select",
+    Knob("padding", keras="padding", only="keras", read=numbers_or_word, widget="select",
          options=(("valid", "'valid'"), ("same", "'same'"))),
     Knob("output_padding", torch="output_padding", keras="output_padding", per_axis=True, bounds=(0, 2),
          read=_output_padding, widget="select", options=lambda s, i: [(None, "None")] * (not s.torch) + [0, 1, 2],
