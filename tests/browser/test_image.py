@@ -289,3 +289,14 @@ def test_screenshots(page, live_server, problems, shot, name, url, size):
     ready(page)
     page.screenshot(path=str(shot(name + "-full").parent / f"{name}.png"))  # the first screen, as people see it
     assert shot(name + "-full").stat().st_size > 10_000
+
+
+def test_the_maps_stand_beside_the_picture_on_a_laptop(page, live_server, problems):
+    """The input and its maps in one row at 1440×900 (the stepping views' stage grid once stacked them in a
+    narrow column, leaving the lens below the fold), with the lens's numbers on the first screen."""
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(live_server + "/image?kernel=sobel_x")
+    ready(page)
+    tops = page.evaluate("[...document.querySelectorAll('#stage > figure')].map(f => f.getBoundingClientRect().top)")
+    assert len(tops) == 5 and max(tops) - min(tops) < 2, tops
+    assert page.locator("#lens-body td").first.bounding_box()["y"] < 900
