@@ -6,6 +6,7 @@
   "use strict";
   const { setParam } = window.Convscope;
   let kept = null; // Blob of your image as the server scaled it, or null when a sample is shown
+  let sending = null; // the AbortController of the upload request in flight: a newer change replaces it
 
   function bytes(b64) {
     const bin = atob(b64);
@@ -24,16 +25,26 @@
     const params = query !== undefined ? query : new URLSearchParams(new FormData(f)).toString();
     status("Working on your image…");
     live.classList.add("htmx-request");
+    if (sending) sending.abort(); // like the form's hx-sync="this:replace": the last change wins
+    const mine = sending = new AbortController();
     fetch(f.getAttribute("action") + "?" + params, {
-      method: "POST", body: blob, headers: { "HX-Request": "true", "Content-Type": "application/octet-stream" },
+      method: "POST", body: blob, signal: mine.signal,
+      headers: { "HX-Request": "true", "Content-Type": "application/octet-stream" },
     }).then((r) => r.text().then((text) => ({ r, text }))).then(({ r, text }) => {
+      if (mine !== sending) return;
+      sending = null;
       live.classList.remove("htmx-request");
       if (r.ok) { htmx.swap(live, text, { swapStyle: "outerHTML", swapDelay: 0, settleDelay: 0 }); return; }
       if (r.status === 413) { status("Your image was not used: the file is larger than the server accepts."); return; }
       const doc = new DOMParser().parseFromString(text, "text/html");
       const alert = doc.querySelector("[role=alert]");
       status(alert ? alert.textContent.trim().replace(/\s+/g, " ") : `Your image was not used (HTTP ${r.status}).`);
-    }).catch(() => { live.classList.remove("htmx-request"); status("Your image could not be sent; try again."); });
+    }).catch(() => {
+      if (mine !== sending) return; // replaced by a newer change
+      sending = null;
+      live.classList.remove("htmx-request");
+      status("Your image could not be sent; try again.");
+    });
   }
   function upload(file) {
     if (!file) return;

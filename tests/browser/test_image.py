@@ -31,9 +31,12 @@ def ready(page):
 
 def settle(page, action):
     """Do something that swaps #live, and wait for the new fragment's script to run (the view's own answer:
-    a lens fragment answered meanwhile is not it)."""
+    a lens fragment answered meanwhile is not it). The old #live is marked first: the answer's arrival is
+    not its swap, and the old fragment would pass `ready` too."""
+    page.eval_on_selector("#live", "el => { el.dataset.stale = '1'; }")
     with page.expect_response(lambda r: urlsplit(r.url).path in ("/image", "/embed/image")):
         action()
+    expect(page.locator("#live[data-stale]")).to_have_count(0)
     ready(page)
 
 
@@ -231,6 +234,28 @@ def test_upload_through_presets_and_knobs(page, live_server, problems, tmp_path,
     settle(page, lambda: page.select_option("#image", "coffee"))
     assert page.locator("#live[data-kept]").count() == 0
     assert output_shape(page) == [1, 43, 64, 3]  # stride 2, padding same
+
+
+def test_upload_the_last_change_wins(page, live_server, problems, tmp_path):
+    """Two knob changes in a row with your image: the first answer, even when it comes last, is not shown."""
+    page.goto(live_server + "/image?size=64")
+    ready(page)
+    path = tmp_path / "mine.png"
+    path.write_bytes(png(400, 200))
+    settle(page, lambda: page.set_input_files("#upload", str(path)))
+    # the next POST's answer is held back 800 ms, so it would land after the one asked for after it
+    page.evaluate("""() => { const real = window.fetch; let slow = true;
+        window.fetch = async (url, opts) => { const r = await real(url, opts);
+            if (opts && opts.method === "POST" && !String(url).includes("/lens") && slow) {
+                slow = false; await new Promise((ok) => setTimeout(ok, 800)); }
+            return r; }; }""")
+    page.eval_on_selector("#live", "el => { el.dataset.stale = '1'; }")
+    slide(page, "#stride", 2)
+    slide(page, "#size", 128)
+    expect(page.locator("#live[data-stale]")).to_have_count(0)
+    ready(page)
+    page.wait_for_timeout(1200)  # past the held-back answer
+    assert output_shape(page) == [1, 3, 32, 64]  # stride 2 at 128 px, not stride 2 at 64 px
 
 
 def test_paste_an_image(page, live_server, problems):
