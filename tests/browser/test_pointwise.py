@@ -212,6 +212,7 @@ def test_keyboard_only(page, live_server, problems):
     tab_to(page, "activation")
     with page.expect_response(lambda r: "activation=relu" in r.url):
         page.keyboard.press("ArrowDown")  # none → nn.ReLU()
+    page.wait_for_url(re.compile("activation=relu"))  # HX-Replace-Url, after the swap: step the new fragment
     tab_to(page, "step-forward")
     page.keyboard.press("Enter")
     expect(page.locator("#step-label")).to_have_text("t = 1 of 0–4")
