@@ -30,20 +30,17 @@
     fetch(f.getAttribute("action") + "?" + params, {
       method: "POST", body: blob, signal: mine.signal,
       headers: { "HX-Request": "true", "Content-Type": "application/octet-stream" },
-    }).then((r) => r.text().then((text) => ({ r, text }))).then(({ r, text }) => {
-      if (mine !== sending) return;
+    }).then((r) => r.text().then((text) => ({ r, text }))).catch(() => null).then((answer) => {
+      if (mine !== sending) return; // replaced by a newer change
       sending = null;
       live.classList.remove("htmx-request");
+      if (!answer) { status("Your image could not be sent; try again."); return; }
+      const { r, text } = answer;
       if (r.ok) { htmx.swap(live, text, { swapStyle: "outerHTML", swapDelay: 0, settleDelay: 0 }); return; }
       if (r.status === 413) { status("Your image was not used: the file is larger than the server accepts."); return; }
       const doc = new DOMParser().parseFromString(text, "text/html");
       const alert = doc.querySelector("[role=alert]");
       status(alert ? alert.textContent.trim().replace(/\s+/g, " ") : `Your image was not used (HTTP ${r.status}).`);
-    }).catch(() => {
-      if (mine !== sending) return; // replaced by a newer change
-      sending = null;
-      live.classList.remove("htmx-request");
-      status("Your image could not be sent; try again.");
     });
   }
   function upload(file) {

@@ -60,6 +60,15 @@ def png(w, h, seed=0) -> bytes:
     return buf.getvalue()
 
 
+def upload_mine(page, live_server, tmp_path):
+    """/image at 64 px with a 400×200 upload of yours shown."""
+    page.goto(live_server + "/image?size=64")
+    ready(page)
+    path = tmp_path / "mine.png"
+    path.write_bytes(png(400, 200))
+    settle(page, lambda: page.set_input_files("#upload", str(path)))
+
+
 def test_sample_through_presets_and_knobs_matches_the_frameworks(page, live_server, problems):
     case = GOLDEN["torch-sobel-x-per-channel"]
     page.goto(live_server + "/image?size=64")
@@ -200,11 +209,7 @@ def test_edit_a_kernel_cell(page, live_server, problems):
 
 
 def test_upload_through_presets_and_knobs(page, live_server, problems, tmp_path, shot):
-    page.goto(live_server + "/image?size=64")
-    ready(page)
-    path = tmp_path / "mine.png"
-    path.write_bytes(png(400, 200))
-    settle(page, lambda: page.set_input_files("#upload", str(path)))
+    upload_mine(page, live_server, tmp_path)
     assert page.locator("#live").get_attribute("data-kept").startswith("data:image/png;base64,")
     assert output_shape(page) == [1, 3, 32, 64]
     expect(page.locator("#upload-status")).to_contain_text("not in the link")
@@ -238,11 +243,7 @@ def test_upload_through_presets_and_knobs(page, live_server, problems, tmp_path,
 
 def test_upload_the_last_change_wins(page, live_server, problems, tmp_path):
     """Two knob changes in a row with your image: the first answer, even when it comes last, is not shown."""
-    page.goto(live_server + "/image?size=64")
-    ready(page)
-    path = tmp_path / "mine.png"
-    path.write_bytes(png(400, 200))
-    settle(page, lambda: page.set_input_files("#upload", str(path)))
+    upload_mine(page, live_server, tmp_path)
     # the next POST's answer is held back 800 ms, so it would land after the one asked for after it
     page.evaluate("""() => { const real = window.fetch; let slow = true;
         window.fetch = async (url, opts) => { const r = await real(url, opts);
@@ -256,6 +257,25 @@ def test_upload_the_last_change_wins(page, live_server, problems, tmp_path):
     ready(page)
     page.wait_for_timeout(1200)  # past the held-back answer
     assert output_shape(page) == [1, 3, 32, 64]  # stride 2 at 128 px, not stride 2 at 64 px
+
+
+def test_upload_that_fails_says_so(page, live_server, tmp_path):
+    """A re-send of your image that gets no answer, or a 413, says so by the upload control and keeps the view."""
+    upload_mine(page, live_server, tmp_path)
+    shape = output_shape(page)
+    answer = {"now": lambda route: route.abort()}  # no answer at all, as when the network drops
+
+    def resend(route):
+        posted = route.request.method == "POST" and urlsplit(route.request.url).path == "/image"
+        answer["now"](route) if posted else route.continue_()
+    page.route("**/image?*", resend)
+    slide(page, "#stride", 2)
+    expect(page.locator("#upload-status")).to_have_text("Your image could not be sent; try again.")
+    answer["now"] = lambda route: route.fulfill(status=413, body="too large")
+    slide(page, "#stride", 3)
+    expect(page.locator("#upload-status")).to_have_text(
+        "Your image was not used: the file is larger than the server accepts.")
+    assert output_shape(page) == shape and not page.locator("#live.htmx-request").count()
 
 
 def test_paste_an_image(page, live_server, problems):
