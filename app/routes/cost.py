@@ -47,6 +47,11 @@ KNOBS = (  # every setting, declared once (app/routes/params.py: Knob); one flat
     Knob("peak_gflops", option=True, bounds=(1, 10_000_000), widget="decimal", label="Peak GFLOP/s", group=""),
     Knob("bandwidth_gbs", option=True, bounds=(1, 1_000_000), widget="decimal", label="Memory GB/s", group=""),
 )
+# What the generic tests read (app/views.py: ViewModule)
+READS = ("framework", "type", "input_shape")  # query names read besides the knobs'
+PAGES = ("framework=torch",)
+CHOICES = {}  # query names no knob reads, with values to try
+AXES: dict[int, list[str]] = {}  # no dimension switch
 BOUNDS = bounds_of(KNOBS)  # the state model's bounds; the tests read them too
 
 

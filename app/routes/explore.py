@@ -85,6 +85,10 @@ KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the c
          top=lambda s: s.filters - 1),
     Knob("step", option=True, bounds=(0, 99_999), reset=True),
 )
+# What the generic tests read (app/views.py: ViewModule)
+READS = ("framework", "type", "dims", "input_shape", "padding_was")  # query names read besides the knobs'
+PAGES = ("type=Conv2d&size=9&size=9&padding=0",)
+CHOICES = {}  # query names no knob reads, with values to try
 BOUNDS = bounds_of(KNOBS)  # the state model's bounds; the tests read them too
 
 

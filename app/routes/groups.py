@@ -61,6 +61,11 @@ KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the c
     Knob("groups", torch="groups", keras="groups", bounds=(1, 64), widget="slot", has=lambda s: not s.separable),
     Knob("bias", torch="bias", keras="use_bias", widget="bool"),
 )
+# What the generic tests read (app/views.py: ViewModule)
+READS = ("type", "framework", "input_shape")  # query names read besides the knobs'
+PAGES = ("in_channels=8", "type=separable&in_channels=8")
+CHOICES = {"type": ("Conv2d", "separable")}  # query names no knob reads, with values to try
+AXES: dict[int, list[str]] = {}  # no dimension switch
 BOUNDS = bounds_of(KNOBS)  # the state model's bounds; the tests read them too
 
 

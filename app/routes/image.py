@@ -141,6 +141,11 @@ KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the c
     Knob("f", option=True, bounds=(0, 3)),  # the map under the lens ...
     Knob("at", option=True),  # ... and where (read below: its own message)
 )
+# What the generic tests read (app/views.py: ViewModule)
+READS = ("framework", "type", "from", "lens", "at")  # query names read besides the knobs'
+PAGES = ("groups=1&kernel=random&bias=true", "type=MaxPool2d&framework=keras")
+CHOICES = {"kernel": ("sobel_x", "random", "box")}  # query names no knob reads, with values to try
+AXES: dict[int, list[str]] = {}  # no dimension switch
 BOUNDS = bounds_of(KNOBS)  # the state model's bounds; the tests read them too
 
 

@@ -48,6 +48,11 @@ KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the c
     Knob("seed", option=True, bounds=(0, 9999), widget="number", label="Seed", group="Numbers"),
     Knob("step", option=True, bounds=(0, 63)),
 )
+# What the generic tests read (app/views.py: ViewModule)
+READS = ("type", "framework", "input_shape")  # query names read besides the knobs'
+PAGES = ("positions=9",)
+CHOICES = {}  # query names no knob reads, with values to try
+AXES: dict[int, list[str]] = {}  # no dimension switch
 BOUNDS = bounds_of(KNOBS)  # the state model's bounds; the tests read them too
 PRESETS = [  # (label, query): one link away from the page
     ("Q1 · Conv1D(filters=64, kernel_size=1, activation='relu') on (batch, 10, 100)",

@@ -90,6 +90,10 @@ KNOBS = (
          has=lambda s: TORCH_AVG(s) and s.dims == 2, written=lambda s: s.divisor_override is not None),
     Knob("step", option=True, bounds=(0, 99_999), reset=True),
 )
+# What the generic tests read (app/views.py: ViewModule)
+READS = ("framework", "type", "kind", "dims", "input_shape")  # query names read besides the knobs'
+PAGES = ("type=AvgPool2d&size=9&size=9&divisor_override=2", "type=MaxPool2d&size=9&size=9")
+CHOICES = {"kind": ("max", "avg")}  # query names no knob reads, with values to try
 BOUNDS = bounds_of(KNOBS)  # the state model's bounds; the tests read them too
 TYPES = {  # (framework, kind, dims) -> the layer's class name
     **{("torch", k, d): f"{'Max' if k == 'max' else 'Avg'}Pool{d}d" for k in ("max", "avg") for d in (1, 2)},

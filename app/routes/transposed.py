@@ -93,6 +93,10 @@ KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in each 
     Knob("step", option=True, bounds=(0, 999), reset=True),  # the scatter's step: one input value
     Knob("pos", option=True, bounds=(0, 999), reset=True),  # the direct conv's window: one output position
 )
+# What the generic tests read (app/views.py: ViewModule)
+READS = ("framework", "type", "dims", "input_shape")  # query names read besides the knobs'
+PAGES = ("type=ConvTranspose2d&size=3&size=3",)
+CHOICES = {}  # query names no knob reads, with values to try
 BOUNDS = bounds_of(KNOBS)  # the state model's bounds; the tests read them too
 PRESETS = [  # (label, query)
     ("2×2 kernel, stride 2: the classic ×2 upsampling",

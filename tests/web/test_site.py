@@ -5,8 +5,9 @@ import re
 
 import pytest
 
-PAGES = ["/", "/learn", "/learn/output-length", "/explore", "/pool", "/transposed", "/pointwise", "/groups", "/cost",
-         "/trace", "/docs"]
+from app.views import VIEWS
+
+PAGES = ["/", "/learn", "/learn/output-length", *(v.path for v in VIEWS), "/docs"]  # every view of app/views.py
 
 
 @pytest.mark.parametrize("path", PAGES)
