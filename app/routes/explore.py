@@ -28,8 +28,8 @@ from ..routes.params import (
     bounds_of,
     check_axes,
     controls,
-    ints,
     layer_words,
+    read_input_shape,
     read_knobs,
     switch_axes,
     url_words,
@@ -141,18 +141,10 @@ def read_state(query: QueryParams) -> tuple[ExploreState, list[str]]:
     if "padding" not in query and framework == "keras":
         raw["padding"] = "valid"  # Keras' default; PyTorch's is 0
     if "size" not in query and "input_shape" in query:
-        shape = ints([query["input_shape"]])
-        if isinstance(shape, tuple) and len(shape) >= 3:
-            channels = shape[1] if framework == "torch" else shape[-1]
-            if "channels" in raw and str(raw["channels"]) != str(channels):
-                errors.append(f"in_channels: {raw['channels']} disagrees with input_shape {list(shape)}, whose channel "
-                              f"axis holds {channels} (PyTorch would refuse the input); showing {channels}")
-            raw["batch"] = shape[0]
-            raw["channels"], raw["size"] = (shape[1], shape[2:]) if framework == "torch" else (shape[-1], shape[1:-1])
-            raw.setdefault("dims", len(shape) - 2)
-        else:
-            errors.append(f"input_shape: expected comma-separated integers, batch and channels included, "
-                          f"got {query['input_shape']!r}")
+        read = read_input_shape(query["input_shape"], framework, (3, 4, 5), raw.get("channels"), errors)
+        if read:
+            raw["batch"], raw["channels"], raw["size"] = read
+            raw.setdefault("dims", len(read[2]))
     return _validate(raw, errors)
 
 

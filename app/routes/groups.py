@@ -30,6 +30,7 @@ from ..routes.params import (
     bounds_of,
     controls,
     layer_words,
+    read_input_shape,
     read_knobs,
     url_words,
     validated,
@@ -104,19 +105,9 @@ def _square_kernel(text: str, errors: list[str]) -> str:
 
 def _input_shape(query: QueryParams, framework: str, raw: dict, errors: list[str]) -> None:
     """input_shape in the framework's layout -> batch, channels, height, width."""
-    text = query["input_shape"]
-    try:
-        shape = [int(p) for p in text.split(",")]
-    except ValueError:
-        shape = []
-    if len(shape) != 4:
-        errors.append(f"input_shape: expected 4 comma-separated integers, batch and channels included, got {text!r}")
-        return
-    n, c, h, w = shape if framework == "torch" else (shape[0], shape[3], shape[1], shape[2])
-    if "channels" in raw and str(raw["channels"]) != str(c):
-        errors.append(f"in_channels: {raw['channels']} disagrees with input_shape {shape}, whose channel axis holds "
-                      f"{c}; showing {c}")
-    raw.update(batch=n, channels=c, height=h, width=w)
+    read = read_input_shape(query["input_shape"], framework, (4,), raw.get("channels"), errors)
+    if read:
+        raw["batch"], raw["channels"], (raw["height"], raw["width"]) = read
 
 
 def read_state(query: QueryParams) -> tuple[GroupsState, list[str]]:

@@ -37,6 +37,34 @@ def ints(values: list[str]) -> tuple[int, ...] | str:
         return ",".join(values)
 
 
+
+def read_input_shape(text: str, framework: str, ranks: tuple[int, ...], given: object, errors: list[str], *,
+                     name: str = "in_channels") -> tuple[int, int, tuple[int, ...]] | None:
+    """``input_shape`` in the framework's layout — PyTorch (N, C, *size), Keras (N, *size, C) — as
+    (batch, channels, size). None, with the reason in ``errors``, when it is not ``ranks`` integers. A
+    channel count ``given`` beside it (under ``name``) that disagrees is named; the input's own wins, as
+    the framework would refuse the other.
+
+    >>> read_input_shape("2,5,5,3", "keras", (4,), None, [])
+    (2, 3, (5, 5))
+    >>> errors = []; read_input_shape("1,4,6", "torch", (3,), 2, errors), errors
+    ((1, 4, (6,)), ['in_channels: 2 disagrees with input_shape [1, 4, 6], whose channel axis holds 4 (PyTorch \
+would refuse the input); showing 4'])
+    >>> errors = []; read_input_shape("4,3", "torch", (3, 4), None, errors), errors
+    (None, ["input_shape: expected 3 or 4 comma-separated integers (N, C, *size), got '4,3'"])
+    """
+    shape = ints([text])
+    if not isinstance(shape, tuple) or len(shape) not in ranks:
+        counts = " or ".join(map(str, ranks)).replace(" or ", ", ", len(ranks) - 2)
+        layout = "(N, C, *size)" if framework == "torch" else "(N, *size, C)"
+        errors.append(f"input_shape: expected {counts} comma-separated integers {layout}, got {text!r}")
+        return None
+    channels, size = (shape[1], shape[2:]) if framework == "torch" else (shape[-1], shape[1:-1])
+    if given is not None and str(given) != str(channels):
+        errors.append(f"{name}: {given} disagrees with input_shape {list(shape)}, whose channel axis holds {channels} "
+                      f"(PyTorch would refuse the input); showing {channels}")
+    return shape[0], channels, size
+
 def within(default, bounds: tuple[int, int]):
     """A state field whose bounds are the view's declared bounds (BOUNDS: one copy, used by the
     model, the controls and the tests)."""

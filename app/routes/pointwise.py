@@ -22,7 +22,17 @@ from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_layer_cost
 from ..display import Strings, fmt, grid, term
 from ..figures import heatmap_grid
-from ..routes.params import Knob, bounds_of, controls, layer_words, read_knobs, url_words, view_options, within
+from ..routes.params import (
+    Knob,
+    bounds_of,
+    controls,
+    layer_words,
+    read_input_shape,
+    read_knobs,
+    url_words,
+    view_options,
+    within,
+)
 from ..templating import view_response
 
 TORCH_ACTIVATIONS = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh"}  # a module after the conv in PyTorch
@@ -102,13 +112,6 @@ def what_works(name: str) -> str:
     return "true or false"
 
 
-def _shape(text: str) -> tuple[int, ...] | None:
-    try:
-        return tuple(int(p) for p in text.split(","))
-    except ValueError:
-        return None
-
-
 def read_state(query: QueryParams) -> tuple[PointwiseState, list[str]]:
     """The state from a URL in either framework's words (or the form's); messages for what was refused."""
     raw: dict[str, object] = {}
@@ -136,18 +139,12 @@ def read_state(query: QueryParams) -> tuple[PointwiseState, list[str]]:
 
 def _read_input_shape(text: str, framework: str, raw: dict, said: dict, errors: list[str]) -> None:
     """(N, C, L) in PyTorch, (N, L, C) in Keras: batch, channels and positions, named by their index."""
-    shape = _shape(text)
-    if shape is None or len(shape) != 3:
-        layout = "(batch, channels, positions)" if framework == "torch" else "(batch, positions, channels)"
-        errors.append(f"input_shape: expected 3 comma-separated integers {layout}, got {text!r}")
+    read = read_input_shape(text, framework, (3,), raw.get("channels"), errors, name=said.get("channels", ""))
+    if read is None:
         return
     axes = ("batch", "channels", "positions") if framework == "torch" else ("batch", "positions", "channels")
-    if "channels" in raw and str(raw["channels"]) != str(shape[axes.index("channels")]):
-        errors.append(f"{said['channels']}: {raw['channels']} disagrees with input_shape {list(shape)}, whose channel "
-                      f"axis holds {shape[axes.index('channels')]} (PyTorch would refuse the input); showing "
-                      f"{shape[axes.index('channels')]}")
-    for i, field in enumerate(axes):
-        raw[field], said[field] = shape[i], f"input_shape[{i}] ({field})"
+    raw["batch"], raw["channels"], (raw["positions"],) = read
+    said.update({field: f"input_shape[{i}] ({field})" for i, field in enumerate(axes)})
 
 
 def _validate(raw: dict, said: dict, errors: list[str]) -> tuple[PointwiseState, list[str]]:

@@ -32,9 +32,9 @@ from ..routes.params import (
     bounds_of,
     check_axes,
     controls,
-    ints,
     layer_words,
     numbers_or_word,
+    read_input_shape,
     read_knobs,
     said_once,
     switch_axes,
@@ -185,19 +185,10 @@ def read_state(query: QueryParams) -> tuple[PoolState, list[str]]:
     if "padding" not in query and framework == "keras":
         raw["padding"] = "valid"  # Keras' default; PyTorch's is 0
     if "size" not in query and "input_shape" in query:
-        shape = ints([query["input_shape"]])
-        if isinstance(shape, tuple) and len(shape) in (3, 4):
-            channels = shape[1] if framework == "torch" else shape[-1]
-            if "channels" in raw and str(raw["channels"]) != str(channels):
-                errors.append(f"channels: {raw['channels']} disagrees with input_shape {list(shape)}, whose channel "
-                              f"axis holds {channels}; showing {channels}")
-            raw["batch"] = shape[0]
-            raw["channels"], raw["size"] = (shape[1], shape[2:]) if framework == "torch" else (shape[-1], shape[1:-1])
-            raw.setdefault("dims", len(shape) - 2)
-        else:
-            errors.append(f"input_shape: expected 3 or 4 comma-separated integers, batch and channels included "
-                          f"({'N, C, length' if framework == 'torch' else 'N, length, C'} in 1D), "
-                          f"got {query['input_shape']!r}")
+        read = read_input_shape(query["input_shape"], framework, (3, 4), raw.get("channels"), errors, name="channels")
+        if read:
+            raw["batch"], raw["channels"], raw["size"] = read
+            raw.setdefault("dims", len(read[2]))
     return _validate(raw, errors)
 
 

@@ -37,6 +37,7 @@ from ..routes.params import (
     ints,
     layer_words,
     numbers_or_word,
+    read_input_shape,
     read_knobs,
     switch_axes,
     url_words,
@@ -189,20 +190,14 @@ def read_state(query: QueryParams) -> tuple[TransposedState, list[str]]:
 
 def _read_input_shape(text: str, framework: str, raw: dict, errors: list[str]) -> None:
     """(1, C, *size) in PyTorch, (1, *size, C) in Keras: one example, so the batch is 1."""
-    shape = ints([text])
-    layout = "(1, C, *size)" if framework == "torch" else "(1, *size, C)"
-    if not isinstance(shape, tuple) or len(shape) not in (3, 4):
-        errors.append(f"input_shape: expected 3 or 4 comma-separated integers {layout}, got {text!r}")
+    read = read_input_shape(text, framework, (3, 4), raw.get("channels"), errors)
+    if read is None:
         return
-    if shape[0] != 1:
+    if read[0] != 1:
         errors.append(f"input_shape: /transposed draws one example, so the batch (first number) must be 1, "
-                      f"got {shape[0]}; showing 1")
-    channels, size = (shape[1], shape[2:]) if framework == "torch" else (shape[-1], shape[1:-1])
-    if "channels" in raw and str(raw["channels"]) != str(channels):
-        errors.append(f"in_channels: {raw['channels']} disagrees with input_shape {list(shape)}, whose channel axis "
-                      f"holds {channels} (PyTorch would refuse the input); showing {channels}")
-    raw["channels"], raw["size"] = channels, size
-    raw.setdefault("dims", len(size))
+                      f"got {read[0]}; showing 1")
+    raw["channels"], raw["size"] = read[1:]
+    raw.setdefault("dims", len(read[2]))
 
 
 def _validate(raw: dict, errors: list[str]) -> tuple[TransposedState, list[str]]:
