@@ -29,7 +29,6 @@ from ..display import Strings, fmt, grid
 from ..figures import FONT, heatmap_grid
 from ..routes.params import (
     Knob,
-    bounds_of,
     check_axes,
     controls,
     layer_words,
@@ -37,11 +36,11 @@ from ..routes.params import (
     read_input_shape,
     read_knobs,
     said_once,
+    state_model,
     switch_axes,
     url_words,
     validated,
     view_options,
-    within,
 )
 from ..templating import view_response
 
@@ -62,39 +61,40 @@ def _stride(values: list[str], query) -> list[str] | None:
 # layer does not have is only written when it was set, so the framework itself refuses it
 # ("AvgPool1d has no keyword 'dilation'").
 KNOBS = (
-    Knob("batch", bounds=(1, 4), widget="number", label="Batch", group="Input"),
-    Knob("channels", bounds=(1, 4), widget="number", label="Channels", group="Input"),
-    Knob("size", per_axis=True, bounds={d: (1, n) for d, n in MAX_SIZE.items()}, start=DEFAULT_SIZE, widget="slider",
+    Knob("batch", int, 1, bounds=(1, 4), widget="number", label="Batch", group="Input"),
+    Knob("channels", int, 2, bounds=(1, 4), widget="number", label="Channels", group="Input"),
+    Knob("size", tuple[int, ...], (9,), per_axis=True, bounds={d: (1, n) for d, n in MAX_SIZE.items()},
+         start=DEFAULT_SIZE, widget="slider",
          label="Input {axis}", group="Input", why="every cell is drawn with its number"),
-    Knob("seed", option=True, bounds=(0, 9999), widget="number", label="Seed", group="Input"),
-    Knob("kernel", torch="kernel_size", keras="pool_size", per_axis=True, bounds=(1, 6), start=2, widget="slider",
-         why="a window past 6 holds most of a drawn input"),
-    Knob("stride", torch="stride", keras="strides", per_axis=True, bounds=(1, 6), fill="kernel", read=_stride,
+    Knob("seed", int, 0, option=True, bounds=(0, 9999), widget="number", label="Seed", group="Input"),
+    Knob("kernel", tuple[int, ...], (2,), torch="kernel_size", keras="pool_size", per_axis=True, bounds=(1, 6),
+         start=2, widget="slider", why="a window past 6 holds most of a drawn input"),
+    Knob("stride", tuple[int | Literal["default"], ...] | None, None, torch="stride", keras="strides", per_axis=True,
+         bounds=(1, 6), fill="kernel", read=_stride,
          widget="select", options=lambda s, i: [(None, f"{'not given' if s.torch else 'None'} (= {s.kernel[i]})"),
-                                                *range(1, 7)],
-         why="as the kernel"),
-    Knob("padding", torch="padding", only="torch", per_axis=True, bounds=(0, 3), read=numbers_or_word, widget="select",
-         options=lambda s, i: list(range(4)),
+                                                *range(1, 7)], why="as the kernel"),
+    Knob("padding", tuple[int, ...] | Literal["valid", "same"], (0,), torch="padding", only="torch", per_axis=True,
+         bounds=(0, 3), read=numbers_or_word, widget="select", options=lambda s, i: list(range(4)),
          why="PyTorch allows at most half the kernel: 3 for a 6-cell window"),
     Knob("padding", keras="padding", only="keras", read=numbers_or_word, widget="select",
          options=(("valid", "'valid'"), ("same", "'same'"))),
-    Knob("dilation", torch="dilation", keras="dilation_rate", per_axis=True, bounds=(1, 3), widget="slider",
-         has=TORCH_MAX, written=lambda s: TORCH_MAX(s) or any(d != 1 for d in s.dilation),
+    Knob("dilation", tuple[int, ...], (1,), torch="dilation", keras="dilation_rate", per_axis=True, bounds=(1, 3),
+         widget="slider", has=TORCH_MAX, written=lambda s: TORCH_MAX(s) or any(d != 1 for d in s.dilation),
          why="a dilation past 3 leaves a drawn input"),
-    Knob("ceil_mode", torch="ceil_mode", keras="ceil_mode", widget="bool", has=lambda s: s.torch,
+    Knob("ceil_mode", bool, False, torch="ceil_mode", keras="ceil_mode", widget="bool", has=lambda s: s.torch,
          written=lambda s: s.torch or s.ceil_mode),
-    Knob("count_include_pad", torch="count_include_pad", keras="count_include_pad", widget="bool", has=TORCH_AVG,
-         written=lambda s: TORCH_AVG(s) or not s.count_include_pad),
-    Knob("divisor_override", torch="divisor_override", keras="divisor_override", bounds=(1, 64), widget="number",
+    Knob("count_include_pad", bool, True, torch="count_include_pad", keras="count_include_pad", widget="bool",
+         has=TORCH_AVG, written=lambda s: TORCH_AVG(s) or not s.count_include_pad),
+    Knob("divisor_override", int | None, None, torch="divisor_override", keras="divisor_override", bounds=(1, 64),
+         widget="number",
          read=lambda values, query: None if values[-1].strip().lower() in ("", "none") else values[-1].strip(),
          has=lambda s: TORCH_AVG(s) and s.dims == 2, written=lambda s: s.divisor_override is not None),
-    Knob("step", option=True, bounds=(0, 99_999), reset=True),
+    Knob("step", int, 0, option=True, bounds=(0, 99_999), reset=True),
 )
 # What the generic tests read (app/views.py: ViewModule)
 READS = ("framework", "type", "kind", "dims", "input_shape")  # query names read besides the knobs'
 PAGES = ("type=AvgPool2d&size=9&size=9&divisor_override=2", "type=MaxPool2d&size=9&size=9")
 CHOICES = {"kind": ("max", "avg")}  # query names no knob reads, with values to try
-BOUNDS = bounds_of(KNOBS)  # the state model's bounds; the tests read them too
 TYPES = {  # (framework, kind, dims) -> the layer's class name
     **{("torch", k, d): f"{'Max' if k == 'max' else 'Avg'}Pool{d}d" for k in ("max", "avg") for d in (1, 2)},
     **{("keras", k, d): f"{'Max' if k == 'max' else 'Average'}Pooling{d}D" for k in ("max", "avg") for d in (1, 2)},
@@ -124,24 +124,12 @@ PRESETS = [  # (label, query): the questions' pooling layers, one link away
 ]
 
 
-class PoolState(BaseModel):
-    """The view's state; the bounds are the controls' bounds."""
+class _PoolState(BaseModel):
+    """The view's state: these fields and properties, and one field per knob (its type, default and bounds)."""
 
     framework: Literal["torch", "keras"] = "torch"
     kind: Literal["max", "avg"] = "max"
     dims: int = Field(1, ge=1, le=2)
-    batch: int = within(1, BOUNDS["batch"])
-    channels: int = within(2, BOUNDS["channels"])
-    size: tuple[int, ...] = (9,)
-    kernel: tuple[int, ...] = (2,)
-    stride: tuple[int | Literal["default"], ...] | None = None  # per axis; None: not given, so the kernel size
-    padding: tuple[int, ...] | Literal["valid", "same"] = (0,)  # PyTorch: cells per axis; Keras: a word
-    dilation: tuple[int, ...] = (1,)  # per axis; PyTorch MaxPool only
-    ceil_mode: bool = False  # PyTorch only
-    count_include_pad: bool = True  # PyTorch AvgPool only
-    divisor_override: int | None = within(None, BOUNDS["divisor_override"])  # PyTorch AvgPool2d only
-    seed: int = within(0, BOUNDS["seed"])
-    step: int = within(0, BOUNDS["step"])
 
     @property
     def torch(self) -> bool:
@@ -156,6 +144,9 @@ class PoolState(BaseModel):
         if self.torch:
             return (self.batch, self.channels, *self.size)
         return (self.batch, *self.size, self.channels)
+
+
+PoolState = state_model("PoolState", KNOBS, _PoolState)
 
 
 def _read_type(layer_type: str, query: QueryParams, raw: dict, errors: list[str]) -> str | None:

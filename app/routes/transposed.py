@@ -31,7 +31,6 @@ from ..core.shapes import effective_kernel, output_size, same_padding
 from ..display import Strings, fmt, grid, term
 from ..routes.params import (
     Knob,
-    bounds_of,
     check_axes,
     controls,
     ints,
@@ -39,11 +38,11 @@ from ..routes.params import (
     numbers_or_word,
     read_input_shape,
     read_knobs,
+    state_model,
     switch_axes,
     url_words,
     validated,
     view_options,
-    within,
 )
 from ..templating import view_response
 from . import explore
@@ -64,41 +63,39 @@ DRAWN = "every canvas cell is drawn with its number"
 # dilation: PyTorch takes it after bias, Keras before use_bias (two knobs, one field)
 DILATION = dict(per_axis=True, bounds=(1, 3), widget="slider", why=DRAWN)
 KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in each constructor's order
-    Knob("channels", torch="in_channels", bounds=(1, 3), widget="number", group="Input",
+    Knob("channels", int, 2, torch="in_channels", bounds=(1, 3), widget="number", group="Input",
          label=lambda s: "in_channels" if s.torch else "Input channels", why=DRAWN),
-    Knob("size", per_axis=True, bounds=(1, 6), start=3, widget="slider", label="Input {axis}", group="Input",
-         why=DRAWN),
-    Knob("filters", torch="out_channels", keras="filters", bounds=(1, 3), widget="number"),
-    Knob("kernel", torch="kernel_size", keras="kernel_size", per_axis=True, bounds=(1, 4), start=3, listed=True,
-         widget="slider",
-         why=DRAWN),
-    Knob("stride", torch="stride", keras="strides", per_axis=True, bounds=(1, 3), widget="slider",
-         why=DRAWN),
-    Knob("padding", torch="padding", only="torch", per_axis=True, bounds=(0, 3), read=numbers_or_word, widget="select",
-         options=lambda s, i: list(range(4)),
-         why=DRAWN),
+    Knob("size", tuple[int, ...], (3, 3), per_axis=True, bounds=(1, 6), start=3, widget="slider", label="Input {axis}",
+         group="Input", why=DRAWN),
+    Knob("filters", int, 2, torch="out_channels", keras="filters", bounds=(1, 3), widget="number"),
+    Knob("kernel", tuple[int, ...], (3, 3), torch="kernel_size", keras="kernel_size", per_axis=True, bounds=(1, 4),
+         start=3, listed=True, widget="slider", why=DRAWN),
+    Knob("stride", tuple[int, ...], (1,), torch="stride", keras="strides", per_axis=True, bounds=(1, 3),
+         widget="slider", why=DRAWN),
+    Knob("padding", tuple[int, ...] | Literal["valid", "same"], (0,), torch="padding", only="torch", per_axis=True,
+         bounds=(0, 3), read=numbers_or_word, widget="select", options=lambda s, i: list(range(4)), why=DRAWN),
     Knob("padding", keras="padding", only="keras", read=numbers_or_word, widget="select",
          options=(("valid", "'valid'"), ("same", "'same'"))),
-    Knob("output_padding", torch="output_padding", keras="output_padding", per_axis=True, bounds=(0, 2),
+    Knob("output_padding", tuple[int, ...] | None, (0,), torch="output_padding", keras="output_padding", per_axis=True,
+         bounds=(0, 2),
          read=_output_padding, widget="select", options=lambda s, i: [(None, "None")] * (not s.torch) + [0, 1, 2],
          why="it stays below the stride or the dilation, at most 3"),
-    Knob("dilation", keras="dilation_rate", only="keras", **DILATION),
-    Knob("groups", torch="groups", only="torch", bounds=(1, 3), widget="number"),
-    Knob("bias", torch="bias", keras="use_bias", widget="bool"),
+    Knob("dilation", tuple[int, ...], (1,), keras="dilation_rate", only="keras", **DILATION),
+    Knob("groups", int, 1, torch="groups", only="torch", bounds=(1, 3), widget="number"),
+    Knob("bias", bool, True, torch="bias", keras="use_bias", widget="bool"),
     Knob("dilation", torch="dilation", only="torch", **DILATION),
-    Knob("weights", option=True, widget="select", label="Weights", group="Numbers",
+    Knob("weights", Literal["random", "ones"], "random", option=True, widget="select", label="Weights", group="Numbers",
          options=(("random", "random tenths"), ("ones", "all ones, bias 0"))),
-    Knob("seed", option=True, bounds=(0, 9999), widget="number", label="Seed", group="Numbers"),
-    Knob("o", option=True, bounds=(0, 2), widget="number", label="Output channel shown", group="Numbers",
+    Knob("seed", int, 0, option=True, bounds=(0, 9999), widget="number", label="Seed", group="Numbers"),
+    Knob("o", int, 0, option=True, bounds=(0, 2), widget="number", label="Output channel shown", group="Numbers",
          top=lambda s: s.filters - 1),  # the output channel drawn
-    Knob("step", option=True, bounds=(0, 999), reset=True),  # the scatter's step: one input value
-    Knob("pos", option=True, bounds=(0, 999), reset=True),  # the direct conv's window: one output position
+    Knob("step", int, 0, option=True, bounds=(0, 999), reset=True),  # the scatter's step: one input value
+    Knob("pos", int, 0, option=True, bounds=(0, 999), reset=True),  # the direct conv's window: one output position
 )
 # What the generic tests read (app/views.py: ViewModule)
 READS = ("framework", "type", "dims", "input_shape")  # query names read besides the knobs'
 PAGES = ("type=ConvTranspose2d&size=3&size=3",)
 CHOICES = {}  # query names no knob reads, with values to try
-BOUNDS = bounds_of(KNOBS)  # the state model's bounds; the tests read them too
 PRESETS = [  # (label, query)
     ("2×2 kernel, stride 2: the classic ×2 upsampling",
      "framework=torch&type=ConvTranspose2d&in_channels=1&out_channels=1&kernel_size=2&stride=2&input_shape=1,1,3,3"),
@@ -122,26 +119,11 @@ KERAS_RULES = [  # keras/src/ops/operation_utils.py: compute_conv_transpose_outp
 ]
 
 
-class TransposedState(BaseModel):
-    """The view's state; the bounds are the controls' bounds."""
+class _TransposedState(BaseModel):
+    """The view's state: these fields and properties, and one field per knob (its type, default and bounds)."""
 
     framework: Literal["torch", "keras"] = "torch"
     dims: int = Field(2, ge=1, le=2)
-    channels: int = within(2, BOUNDS["channels"])
-    size: tuple[int, ...] = (3, 3)
-    filters: int = within(2, BOUNDS["filters"])
-    kernel: tuple[int, ...] = (3, 3)
-    stride: tuple[int, ...] = (1,)  # per axis, like every setting below
-    padding: tuple[int, ...] | Literal["valid", "same"] = (0,)  # PyTorch: cells; Keras: a word
-    output_padding: tuple[int, ...] | None = (0,)  # Keras: None (its default) differs from 0 under 'same'
-    dilation: tuple[int, ...] = (1,)
-    groups: int = within(1, BOUNDS["groups"])
-    bias: bool = True
-    weights: Literal["random", "ones"] = "random"
-    seed: int = within(0, BOUNDS["seed"])
-    o: int = within(0, BOUNDS["o"])  # the output channel drawn
-    step: int = within(0, BOUNDS["step"])  # the scatter's step: one input value
-    pos: int = within(0, BOUNDS["pos"])  # the direct conv's window: one output position
 
     @property
     def torch(self) -> bool:
@@ -150,6 +132,9 @@ class TransposedState(BaseModel):
     @property
     def input_shape(self) -> tuple[int, ...]:
         return (1, self.channels, *self.size) if self.torch else (1, *self.size, self.channels)
+
+
+TransposedState = state_model("TransposedState", KNOBS, _TransposedState)
 
 
 def read_state(query: QueryParams) -> tuple[TransposedState, list[str]]:
