@@ -22,6 +22,14 @@ def test_every_page_has_the_site_frame_and_no_eager_plotly(client, path):
     assert re.search(r'<meta name="convscope-plotly" content="/assets/plotly\.min\.[0-9a-f]+\.js">', body)
 
 
+@pytest.mark.parametrize("path", PAGES + ["/learn/1x1-conv"])
+def test_an_htmx_request_gets_an_answer_on_every_page(client, path):
+    """htmx asks for the live block; a page that has none (the /learn index) answers whole, never 500."""
+    r = client.get(path, headers={"HX-Request": "true"})
+    assert r.status_code == 200, (path, r.status_code)
+    assert r.text.strip()
+
+
 @pytest.mark.parametrize("path", PAGES)
 def test_readers_see_no_internal_file_names(client, path):
     text = re.sub(r"<[^>]+>", " ", client.get(path).text)
