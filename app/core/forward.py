@@ -7,7 +7,7 @@ import numpy as np
 
 from ..core.activations import apply_activation
 from ..core.conv import conv_forward
-from ..core.ops import ConvOp, Layer, PoolOp
+from ..core.ops import ConvOp, Layer, Param, PoolOp
 from ..core.pool import pool_forward
 from ..core.shapes import stage_output_shape
 
@@ -62,6 +62,18 @@ def random_weights(layer: Layer, seed: int) -> list[np.ndarray]:
     return out
 
 
+def framework_tensor(p: Param, canonical: np.ndarray) -> np.ndarray:
+    """A parameter in the canonical (PyTorch) layout, laid out as the framework keeps it: the inverse of
+    the transpose ``canonical_weights`` applies. A Keras Conv2D kernel is (kh, kw, in, filters):
+
+    >>> p = Param("kernel", 0, "weight", (3, 5, 2, 4), (3, 2, 0, 1))
+    >>> framework_tensor(p, np.zeros((4, 2, 3, 5))).shape
+    (3, 5, 2, 4)
+    """
+    shape = tuple(p.shape[i] for i in p.perm)  # the canonical shape (a depthwise kernel's axes merged)
+    return np.ascontiguousarray(np.transpose(np.reshape(canonical, shape), np.argsort(p.perm)), dtype=np.float32)
+
+
 def readable_weights(layer: Layer, seed: int, kind: str = "random") -> list[np.ndarray]:
     """Weights a person can multiply in their head: tenths in −0.9..0.9 (bias too), or all ones
     with zero bias (every output is then the plain sum of its window).
@@ -77,7 +89,7 @@ def readable_weights(layer: Layer, seed: int, kind: str = "random") -> list[np.n
             w = np.full(canonical_shape, 1.0 if p.kind == "weight" else 0.0)
         else:
             w = rng.integers(-9, 10, size=canonical_shape) / 10
-        out.append(np.ascontiguousarray(np.transpose(w, np.argsort(p.perm)), dtype=np.float32))
+        out.append(framework_tensor(p, w))
     return out
 
 

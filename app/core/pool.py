@@ -71,3 +71,82 @@ def pool_window(op: PoolOp, spatial: tuple[int, ...], out_pos: tuple[int, ...]) 
             where = "pad"
         taps.append(Tap(pos, where))
     return tuple(taps)
+
+
+@dataclass(frozen=True)
+class Divisor:
+    """What an average divides one window by, and the rule that says so: ``override`` (divisor_override),
+    ``padded`` (count_include_pad: every cell inside the padded input) or ``real`` (real cells only, as
+    Keras and count_include_pad=False do). ``real``, ``pad`` and ``past`` count the window's cells."""
+
+    value: int
+    rule: str
+    real: int
+    pad: int
+    past: int
+
+
+def divisor(op: PoolOp, taps: tuple[Tap, ...]) -> Divisor:
+    """The divisor of an average over this window (the one pool_forward divides by).
+
+    >>> taps = pool_window(PoolOp("avg", (3,), (2,), (1,), ((1, 1),)), (4,), (0,))
+    >>> divisor(PoolOp("avg", (3,), (2,), (1,), ((1, 1),)), taps)
+    Divisor(value=3, rule='padded', real=2, pad=1, past=0)
+    >>> divisor(PoolOp("avg", (3,), (2,), (1,), ((1, 1),), count_include_pad=False), taps).value
+    2
+    """
+    real, pad, past = (sum(t.where == w for t in taps) for w in ("real", "pad", "past"))
+    if op.divisor_override:
+        return Divisor(op.divisor_override, "override", real, pad, past)
+    if op.count_include_pad:
+        return Divisor(real + pad, "padded", real, pad, past)
+    return Divisor(real, "real", real, pad, past)
+
+
+@dataclass(frozen=True)
+class PoolChannel:
+    """One channel's output at a window: the cells as the framework reads them (−∞ for max, 0 for an
+    average in the padding; cells past it are not read), the value, and for max the first maximum's
+    input position (None when only padding is read) with how many cells hold it."""
+
+    channel: int
+    values: tuple[float, ...]
+    value: float
+    winner: tuple[int, ...] | None = None
+    ties: int = 1
+
+
+@dataclass(frozen=True)
+class PoolStep:
+    """Every channel's output at one window; ``divisor`` for an average."""
+
+    taps: tuple[Tap, ...]
+    channels: tuple[PoolChannel, ...]
+    divisor: Divisor | None
+
+
+def pool_step(x: np.ndarray, op: PoolOp, out_pos: tuple[int, ...]) -> PoolStep:
+    """The numbers behind every channel's output at ``out_pos``; ``x`` is one batch item, channels first.
+    Max takes the first maximum in the window's order (as both frameworks report it).
+
+    >>> x = np.array([[1.0, 4.0, 4.0, 2.0]])
+    >>> step = pool_step(x, PoolOp("max", (3,), (1,), (1,), ((0, 0),)), (0,))
+    >>> step.channels[0].value, step.channels[0].winner, step.channels[0].ties
+    (4.0, (1,), 2)
+    >>> pool_step(x, PoolOp("avg", (2,), (2,), (1,), ((1, 0),)), (0,)).channels[0]
+    PoolChannel(channel=0, values=(0.0, 1.0), value=0.5, winner=None, ties=1)
+    """
+    taps = pool_window(op, x.shape[1:], out_pos)
+    read = [t for t in taps if t.where != "past"]
+    fill = -np.inf if op.kind == "max" else 0.0
+    channels = []
+    div = None if op.kind == "max" else divisor(op, taps)
+    for c in range(x.shape[0]):
+        values = tuple(float(x[(c, *t.pos)]) if t.where == "real" else fill for t in read)
+        if op.kind == "max":
+            best = max(values)
+            winner = read[values.index(best)].pos if best > -np.inf else None
+            channels.append(PoolChannel(c, values, best, winner, values.count(best)))
+        else:
+            channels.append(PoolChannel(c, values, sum(values) / div.value))
+    return PoolStep(taps, tuple(channels), div)

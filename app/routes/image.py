@@ -26,9 +26,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 
 from ..core.conv import pad_input, step_arithmetic
-from ..core.forward import output_shape, run_layer
+from ..core.forward import framework_tensor, output_shape, run_layer
 from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_layer_cost
+from ..core.pool import pool_step
 from ..display import fmt
 from ..images import (
     MAX_SIDE,
@@ -317,12 +318,7 @@ def _weights(layer, state: ImageState, k: np.ndarray) -> tuple[list[np.ndarray],
     f, cg = state.out_channels, 3 // state.groups
     w = np.stack([np.stack([np.rot90(k, i if state.groups == 1 else 0)] * cg) for i in range(f)]).astype(np.float32)
     b = np.full(f, state.bias_value if state.bias else 0.0, dtype=np.float32)
-    tensors = []
-    for p in layer.params:
-        canonical = w if p.kind == "weight" else b
-        tensors.append(np.ascontiguousarray(np.transpose(canonical.reshape(tuple(p.shape[i] for i in p.perm)),
-                                                         np.argsort(p.perm))))
-    return tensors, w, b
+    return [framework_tensor(p, w if p.kind == "weight" else b) for p in layer.params], w, b
 
 
 def _grid(values) -> list[list[str]]:
@@ -340,11 +336,12 @@ def lens(state: ImageState, run: dict) -> dict:
     out = {"at": at, "f": f, "pre": fmt(value),
            "value": fmt(max(value, 0.0) if state.activation == "relu" and state.kind == "conv" else value),
            "box": ((rows[0] - pad[0][0]) * zoom, (cols[0] - pad[1][0]) * zoom), "marker": (at[0] * zoom, at[1] * zoom)}
-    if state.kind != "conv":
-        window = xp[f][np.ix_(rows, cols)]
-        out["channels"] = [{"name": CHANNELS[f], "pixels": _grid(window)}]
-        out["op"] = f"max = {fmt(float(window.max()))}" if state.kind == "max" else \
-            f"{fmt(float(window.sum()))} / {k * k} = {fmt(value)}"
+    if state.kind != "conv":  # the map's own channel, pooled (core.pool.pool_step: the window the engine reads)
+        step = pool_step(xp[f:f + 1], run["op"], at)
+        window = step.channels[0]
+        out["channels"] = [{"name": CHANNELS[f], "pixels": _grid(np.reshape(window.values, (k, k)))}]
+        out["op"] = f"max = {fmt(window.value)}" if state.kind == "max" else \
+            f"{fmt(sum(window.values))} / {step.divisor.value} = {fmt(window.value)}"
         return out
     arith = step_arithmetic(xp, run["w"], run["b"], run["op"], f, at)
     out["channels"] = [{"name": CHANNELS[ch.channel],

@@ -23,7 +23,7 @@ from ..core.forward import output_shape, random_input, run_layer
 from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_layer_cost
 from ..core.ops import PoolOp
-from ..core.pool import Tap, pool_window
+from ..core.pool import Divisor, PoolStep, Tap, pool_step
 from ..core.shapes import axis_formulas, effective_kernel
 from ..display import Strings, fmt, grid
 from ..figures import FONT, heatmap_grid
@@ -259,63 +259,50 @@ def _pads_add_nothing(pad: int) -> str:
     return f"{pad} padding cell{'s add 0 and do not' if pad > 1 else ' adds 0 and does not'} count"
 
 
-def divisor_reason(op: PoolOp, framework: str, taps: tuple[Tap, ...]) -> tuple[int, str]:
-    """What an average divides by at this window, and why, in the framework's words."""
-    real = sum(t.where == "real" for t in taps)
-    pad = sum(t.where == "pad" for t in taps)
-    past = sum(t.where == "past" for t in taps)
-    tail = (f" The {past} cell{'s' if past > 1 else ''} past the padded input (ceil_mode's last window) never "
-            f"count{'' if past > 1 else 's'}." if past else "")
-    if op.divisor_override:
-        return op.divisor_override, (f"divisor {op.divisor_override}: divisor_override={op.divisor_override} "
-                                     "replaces the count, whatever the window holds." + tail)
+def divisor_reason(d: Divisor, framework: str) -> str:
+    """Why an average divides by ``d.value`` at this window (core.pool.divisor), in the framework's words."""
+    tail = (f" The {d.past} cell{'s' if d.past > 1 else ''} past the padded input (ceil_mode's last window) never "
+            f"count{'' if d.past > 1 else 's'}." if d.past else "")
+    if d.rule == "override":
+        return f"divisor {d.value}: divisor_override={d.value} replaces the count, whatever the window holds." + tail
+    if not d.pad:
+        return f"divisor {d.value}: the window's {d.real} cells, all real input." + tail
+    if d.rule == "padded":
+        return (f"divisor {d.value}: count_include_pad=True counts every cell inside the padded input: {d.real} real "
+                f"+ {d.pad} padding (padding adds 0)." + tail)
     if framework == "keras":
-        if pad:
-            return real, (f"divisor {real}: Keras 'same' average pooling divides by the real cells only; the window's "
-                          f"{_pads_add_nothing(pad)}.")
-        return real, f"divisor {real}: the window's {real} cells, all real input."
-    if op.count_include_pad:
-        if pad:
-            return real + pad, (f"divisor {real + pad}: count_include_pad=True counts every cell inside the padded "
-                                f"input: {real} real + {pad} padding (padding adds 0)." + tail)
-        return real, f"divisor {real}: the window's {real} cells, all real input." + tail
-    if pad:
-        return real, (f"divisor {real}: count_include_pad=False counts only the {real} real cells; the "
-                      f"{_pads_add_nothing(pad)}." + tail)
-    return real, f"divisor {real}: the window's {real} cells, all real input." + tail
+        return (f"divisor {d.value}: Keras 'same' average pooling divides by the real cells only; the window's "
+                f"{_pads_add_nothing(d.pad)}.")
+    return (f"divisor {d.value}: count_include_pad=False counts only the {d.real} real cells; the "
+            f"{_pads_add_nothing(d.pad)}." + tail)
+
+
+def max_reason(step: PoolStep) -> str:
+    """What padding and ceil_mode's overhang do to a max window."""
+    pads = sum(t.where == "pad" for t in step.taps)
+    past = sum(t.where == "past" for t in step.taps)
+    why = []
+    if pads:
+        why.append(f"Padding is −∞ for max pooling: the window's {pads} padding cell{'s' if pads > 1 else ''} can "
+                   "never win.")
+    if past:
+        why.append(f"{past} cell{'s' if past > 1 else ''} of ceil_mode's last window lie{'' if past > 1 else 's'} "
+                   "past the padded input: not read.")
+    return " ".join(why) or "The window holds real input only."
 
 
 def step_arithmetic(x: np.ndarray, op: PoolOp, framework: str, out_pos: tuple[int, ...]) -> StepArithmetic:
-    """Every channel's output at ``out_pos`` from its window: x is one batch item, channels first."""
-    spatial = x.shape[1:]
-    taps = pool_window(op, spatial, out_pos)
-    read = [t for t in taps if t.where != "past"]
-    lines = []
+    """Every channel's output at ``out_pos`` (core.pool.pool_step) written out; x is one batch item, channels first."""
+    step = pool_step(x, op, out_pos)
     if op.kind == "max":
-        for c in range(x.shape[0]):
-            values = [float(x[(c, *t.pos)]) if t.where == "real" else -math.inf for t in read]
-            best = max(values)
-            winner = read[values.index(best)].pos if best > -math.inf else None
-            shown = ", ".join("−∞" if v == -math.inf else fmt(v) for v in values)
-            lines.append(ChannelLine(c, f"max({shown})", fmt(best), winner, values.count(best)))
-        pads = sum(t.where == "pad" for t in taps)
-        past = len(taps) - len(read)
-        why = []
-        if pads:
-            why.append(f"Padding is −∞ for max pooling: the window's {pads} padding cell{'s' if pads > 1 else ''} can "
-                       "never win.")
-        if past:
-            why.append(f"{past} cell{'s' if past > 1 else ''} of ceil_mode's last window lie{'' if past > 1 else 's'} "
-                       "past the padded input: not read.")
-        return StepArithmetic(taps, tuple(lines), " ".join(why) or "The window holds real input only.")
-    divisor, why = divisor_reason(op, framework, taps)
-    for c in range(x.shape[0]):
-        values = [float(x[(c, *t.pos)]) if t.where == "real" else 0.0 for t in read]
-        total = sum(values)
-        value = fmt(total / divisor)
-        expr = f"({' + '.join(_wrap(v) for v in values)}) / {divisor} = {fmt(total)} / {divisor}"
-        lines.append(ChannelLine(c, expr, value))
-    return StepArithmetic(taps, tuple(lines), why)
+        shown = lambda values: ", ".join("−∞" if v == -math.inf else fmt(v) for v in values)  # noqa: E731
+        lines = tuple(ChannelLine(ch.channel, f"max({shown(ch.values)})", fmt(ch.value), ch.winner, ch.ties)
+                      for ch in step.channels)
+        return StepArithmetic(step.taps, lines, max_reason(step))
+    n = step.divisor.value
+    lines = tuple(ChannelLine(ch.channel, f"({' + '.join(map(_wrap, ch.values))}) / {n} = {fmt(sum(ch.values))} / {n}",
+                              fmt(ch.value)) for ch in step.channels)
+    return StepArithmetic(step.taps, lines, divisor_reason(step.divisor, framework))
 
 
 def step_texts(step: int, total: int, out_pos: tuple[int, ...], arithmetic: StepArithmetic) -> dict:
