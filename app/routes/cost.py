@@ -12,9 +12,10 @@ from urllib.parse import urlencode
 from fastapi import Request
 from pydantic import BaseModel, field_validator
 
-from ..core.cost import MACHINES, Cost, Machine, chain_cost, lower_bound_seconds
+from ..core.cost import MACHINES, Machine, chain_cost, lower_bound_seconds
 from ..core.forward import output_shape
 from ..core.frameworks import SpecError, build_layer
+from ..figures import roofline_figure
 from ..routes.params import (
     Knob,
     controls,
@@ -126,25 +127,6 @@ def human(n: float, unit: str = "") -> str:
         if abs(n) >= scale:
             return f"{n / scale:.3g} {prefix}{unit}"
     return f"{n:.3g} {unit}".rstrip()
-
-
-def roofline_figure(machine: Machine, points: dict[str, Cost]) -> dict:
-    """Attainable GFLOP/s against arithmetic intensity (log-log), the roof, and each op on it."""
-    xs = [0.05 * 1.25 ** i for i in range(60)]
-    roof = [min(machine.peak_gflops, x * machine.bandwidth_gbs) for x in xs]
-    data = [{"type": "scatter", "mode": "lines", "x": xs, "y": roof, "name": "roof: min(peak, intensity × bandwidth)",
-             "line": {"color": "#1d2330", "width": 2}, "hoverinfo": "skip"}]
-    colors = {"standard": "#2f5fd0", "depthwise": "#d05f2f", "pointwise": "#8a4bb0", "separable": "#2f9d5f"}
-    for name, c in points.items():
-        y = min(machine.peak_gflops, c.intensity * machine.bandwidth_gbs)
-        data.append({"type": "scatter", "mode": "markers+text", "x": [c.intensity], "y": [y], "name": name,
-                     "text": [name], "textposition": "top center", "marker": {"size": 12, "color": colors[name]},
-                     "hovertemplate": f"{name}: %{{x:.3g}} FLOP/byte, at most %{{y:.4g}} GFLOP/s<extra></extra>"})
-    return {"data": data, "layout": {
-        "height": 380, "margin": {"l": 70, "r": 20, "t": 20, "b": 50}, "showlegend": False,
-        "font": {"family": "system-ui, sans-serif", "size": 12}, "paper_bgcolor": "rgba(0,0,0,0)",
-        "xaxis": {"type": "log", "title": {"text": "arithmetic intensity (FLOP per byte moved)"}},
-        "yaxis": {"type": "log", "title": {"text": "attainable GFLOP/s"}}}}
 
 
 def cost_context(state: CostState) -> dict:

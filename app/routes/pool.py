@@ -26,7 +26,7 @@ from ..core.ops import PoolOp
 from ..core.pool import Divisor, PoolStep, Tap, pool_step
 from ..core.shapes import axis_formulas, effective_kernel
 from ..display import Strings, fmt, grid
-from ..figures import FONT, heatmap_grid
+from ..figures import heatmap_grid, pool_line_figure
 from ..routes.params import (
     Knob,
     check_axes,
@@ -399,46 +399,6 @@ def _ceil_story(op: PoolOp, spatial, formulas) -> list[dict]:
     return story
 
 
-def _line_figure(x: np.ndarray, y: np.ndarray, op: PoolOp) -> dict:
-    """1D: each channel's input as a line over its positions, and every output drawn as a bar across the
-    positions its window covers (max pooling traces the upper envelope, average a smoothed copy).
-    A plain plotly dict, validated by plotly.py in the tests (app/figures.py is where it belongs)."""
-    channels, n = x.shape
-    (pb, pa), s, span = op.padding[0], op.stride[0], effective_kernel(op.kernel[0], op.dilation[0])
-    panel, gap = 110, 34
-    height = channels * (panel + gap)
-    data, layout, annotations = [], {}, []
-    lo, hi = float(min(x.min(), y.min())) - 0.5, float(max(x.max(), y.max())) + 0.5
-    for c in range(channels):
-        axis = "" if c == 0 else str(c + 1)
-        top = c * (panel + gap) + gap
-        domain = [1 - (top + panel) / height, 1 - top / height]
-        seg_x, seg_y = [], []
-        for o, v in enumerate(y[c]):
-            start = o * s - pb
-            seg_x += [max(start, -pb) - 0.4, min(start + span - 1, n - 1 + pa) + 0.4, None]
-            seg_y += [float(v), float(v), None]
-        data.append({"type": "scatter", "x": list(range(n)), "y": x[c].tolist(), "mode": "lines+markers",
-                     "name": "input", "legendgroup": "input", "showlegend": c == 0, "xaxis": f"x{axis}",
-                     "yaxis": f"y{axis}", "line": {"color": "#8a93a6", "width": 1.5}, "marker": {"size": 5},
-                     "hovertemplate": f"channel {c}, input position %{{x}}: %{{y}}<extra></extra>"})
-        data.append({"type": "scatter", "x": seg_x, "y": seg_y, "mode": "lines", "name": "output, across its window",
-                     "legendgroup": "output", "showlegend": c == 0, "xaxis": f"x{axis}", "yaxis": f"y{axis}",
-                     "line": {"color": "#d9480f", "width": 3},
-                     "hovertemplate": f"channel {c} output: %{{y:.2f}}<extra></extra>"})
-        layout[f"xaxis{axis}"] = {"domain": [0, 1], "anchor": f"y{axis}", "range": [-pb - 0.6, n - 1 + pa + 0.6],
-                                  "zeroline": False, "dtick": 1 if n <= 24 else 4, "tickfont": {"size": 9}}
-        layout[f"yaxis{axis}"] = {"domain": domain, "anchor": f"x{axis}", "range": [lo, hi], "zeroline": True,
-                                  "tickfont": {"size": 9}}
-        annotations.append({"text": f"channel {c}", "showarrow": False, "xref": "paper", "yref": "paper", "x": 0,
-                            "xanchor": "left", "y": domain[1], "yanchor": "bottom", "font": {**FONT, "size": 10}})
-    layout.update({"annotations": annotations, "font": FONT, "height": height + 20, "width": 720,
-                   "margin": {"l": 30, "r": 10, "t": 10, "b": 20}, "paper_bgcolor": "rgba(0,0,0,0)",
-                   "plot_bgcolor": "rgba(0,0,0,0)", "legend": {"orientation": "h", "x": 1, "xanchor": "right",
-                                                              "y": 1, "yanchor": "bottom"}})
-    return {"data": data, "layout": layout}
-
-
 def _figure(x: np.ndarray, y: np.ndarray) -> dict:
     panels = []
     for c in range(x.shape[0]):
@@ -504,7 +464,7 @@ def pool_context(state: PoolState) -> dict:
         "stride_note": {"given": state.stride is not None, "word": stride_word, "doc": doc.format(type=state.type),
                         "default": _python(said_once(state.kernel)),
                         "value": None if state.stride is None else _python(said_once(state.stride))},
-        "figure": _line_figure(x0, y0, op) if state.dims == 1 else _figure(x0, y0),
+        "figure": pool_line_figure(x0, y0, op) if state.dims == 1 else _figure(x0, y0),
         "data": {"channels": state.channels, "step": step,
                  **played_steps(x0, op, state.framework, out, extent)},
     })
