@@ -23,11 +23,11 @@ from fastapi import Request
 from pydantic import BaseModel, Field
 from starlette.datastructures import QueryParams
 
-from ..core.conv import conv_forward, pad_input, scatter, transposed_as_direct, zero_insert
+from ..core.conv import conv_forward, pad_input, scatter, scatter_steps, transposed_as_direct, zero_insert
 from ..core.forward import canonical_weights, output_shape, random_input, readable_weights, run_layer
 from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_layer_cost
-from ..core.shapes import effective_kernel, output_size, same_padding
+from ..core.shapes import conv_length, effective_kernel, inputs_of_length
 from ..display import Strings, fmt, grid, term
 from ..routes.params import (
     Knob,
@@ -281,13 +281,12 @@ def axis_rows(state: TransposedState, op, out_spatial) -> list[dict]:
     return rows
 
 
-def _forward_length(state: TransposedState, a: int, n: int) -> int:
-    """Output length of the forward Conv (same kernel, stride, padding, dilation) on length n of axis a."""
-    k, s, d = state.kernel[a], state.stride[a], state.dilation[a]
+def _forward_pad(state: TransposedState, a: int):
+    """The forward conv's padding on axis a, as core.shapes.conv_length takes it (None: 'same')."""
     if state.padding == "same":
-        return output_size(n, k, stride=s, pad=same_padding(n, k, stride=s, dilation=d), dilation=d)
+        return None
     pad = state.padding[a] if isinstance(state.padding, tuple) else 0
-    return output_size(n, k, stride=s, pad=(pad, pad), dilation=d)
+    return (pad, pad)
 
 
 def inverse(state: TransposedState, out_shape: list[int], out_spatial) -> dict:
@@ -310,11 +309,10 @@ def inverse(state: TransposedState, out_shape: list[int], out_spatial) -> dict:
         return result
     result["round_trip"] = result["shape"] == list(state.input_shape)
     for a, (n, k, L) in enumerate(zip(state.size, state.kernel, out_spatial)):
-        s = state.stride[a]
-        span = s + effective_kernel(k, state.dilation[a]) + 3
-        same = [m for m in range(max(1, L - span), L + span + 1) if _forward_length(state, a, m) == n]
-        result["axes"].append({"axis": AXES[d][a], "n": n, "out": L, "lengths": same, "s": s,
-                               "q": (state.output_padding or (0,) * d)[a], "back": _forward_length(state, a, L)})
+        words = {"stride": state.stride[a], "pad": _forward_pad(state, a), "dilation": state.dilation[a]}
+        result["axes"].append({"axis": AXES[d][a], "n": n, "out": L, "lengths": inputs_of_length(n, k, **words),
+                               "s": state.stride[a], "q": (state.output_padding or (0,) * d)[a],
+                               "back": conv_length(L, k, **words)})
     return result
 
 
@@ -358,24 +356,6 @@ def _scatter_view(state: TransposedState, op, xs: np.ndarray, ws: np.ndarray, bi
         ctx["step_error"] = (f"step: this layer adds {total_steps} input values into output channel {o} "
                              f"(steps 0 to {total_steps - 1}), got {step}")
         step = 0
-    def running(step: int) -> np.ndarray:  # output channel o's canvas once steps 0..step are added
-        partial = np.zeros_like(xs)
-        partial[chans] = xs[chans] * (np.arange(total_steps) <= step).reshape(cg, *state.size)  # the values added
-        return scatter(partial, ws, op, canvas)[o]
-
-    def now_at(step: int) -> dict:  # the input value of this step, where its stamp lands, what it adds
-        c_now, i_now = divmod(step, positions)
-        i_pos = tuple(int(v) for v in np.unravel_index(i_now, state.size))
-        stamp = [tuple(i * s + j * d for i, j, s, d in zip(i_pos, tap, op.stride, op.dilation))
-                 for tap in np.ndindex(*op.kernel)]
-        x_now = float(xs[(chans[c_now], *i_pos)])
-        return {"c_now": c_now, "i_now": i_now, "i_pos": i_pos, "stamp": stamp, "x": x_now,
-                "contrib": x_now * kernel_o[c_now]}
-
-    kernel_o = ws[chans][:, o % og]                         # (cg, *k): w[c, o] for each input channel
-    now = now_at(step)
-    c_now, i_pos, stamp, x_now = now["c_now"], now["i_pos"], now["stamp"], now["x"]
-    drawn = running(step)
     # the last step that adds into each canvas cell: the last channel's value there (−1: none does)
     last = np.full(canvas, -1)
     flat = np.arange(positions).reshape(state.size) + (cg - 1) * positions
@@ -383,6 +363,11 @@ def _scatter_view(state: TransposedState, op, xs: np.ndarray, ws: np.ndarray, bi
         at = tuple(slice(j * d, j * d + (n - 1) * s + 1, s)
                    for j, d, s, n in zip(tap, op.dilation, op.stride, state.size))
         last[at] = np.maximum(last[at], flat)
+    kernel_o = ws[chans][:, o % og]                         # (cg, *k): w[c, o] for each input channel
+    played = _played_scatter(state, chans, scatter_steps(xs[chans], kernel_o, op, canvas), canvas, window, bias[o],
+                             last[window], step)
+    now, drawn = played.pop("now"), played.pop("drawn")
+    c_now, i_pos, stamp, x_now = now.channel, now.position, now.stamp, now.value
     inside = np.zeros(canvas, dtype=bool)
     inside[window] = True
     beyond = np.zeros(canvas, dtype=bool)                   # past the full scatter: output_padding's zeros
@@ -400,9 +385,8 @@ def _scatter_view(state: TransposedState, op, xs: np.ndarray, ws: np.ndarray, bi
                        _classes(full.shape[1:], pending=last[window] > step)),  # the kept canvas + bias, so far
         "step": step, "total_steps": total_steps, "scattered": full,
         "now": {"c": chans[c_now], "i": list(i_pos), "x": x_now, "at": list(stamp[0]),
-                "contrib": grid(now["contrib"], "k-")},
-        "scatter_data": _played_scatter(state, chans, total_steps, running, now_at, canvas, window, bias[o],
-                                        last[window], step),
+                "contrib": grid(now.adds, "k-")},
+        "scatter_data": played,
         "scatter_y": full[o],
     }
 
@@ -417,39 +401,42 @@ def scatter_texts(state: TransposedState, step: int, total_steps: int, c: int, i
                       + (f" (taps {said} apart):" if max(state.dilation) > 1 else ":"))}
 
 
-def _played_scatter(state, chans, total_steps, running, now_at, canvas, window, bias_o, last, step) -> dict:
-    """Every scatter step as the browser plays it, from what renders ?step=n (running, now_at,
+def _played_scatter(state, chans, steps, canvas, window, bias_o, last, step) -> dict:
+    """Every scatter step as the browser plays it, from what renders ?step=n (core.conv.scatter_steps,
     scatter_texts, fmt): the canvas and output texts before any step (``canvas0``, ``y0``), then per step
     ``[label, stamp (rich), [input channel, input cell], [contribution text per tap], [canvas cells stamped],
     [canvas cell, text, ...] changed, [output cell, text, ...] changed]``; ``last``: the last step that adds
-    into each output cell (faded until then); ``window``: each output's canvas cell."""
-    texts, steps = Strings(), []
+    into each output cell (faded until then); ``window``: each output's canvas cell. Also, for the page, step ``step`` itself (``now``) and the canvas after it (``drawn``)."""
+    texts, played = Strings(), []
     flat = np.arange(math.prod(canvas)).reshape(canvas)
     output_of = {int(cell): k for k, cell in enumerate(flat[window].ravel())}  # canvas cell -> output cell
     shown_canvas, shown_out = {}, {}  # the texts drawn so far, where they differ from before any step
     b = np.round(bias_o, 6)  # as the output grid adds it
-    for s in range(total_steps):
-        now, drawn = now_at(s), running(s)  # only the cells this step stamps can change
-        t = scatter_texts(state, s, total_steps, chans[now["c_now"]], now["i_pos"], now["x"], now["stamp"][0])
+    total_steps = len(chans) * math.prod(state.size)
+    now = drawn = None
+    for s, (at, canvas_now) in enumerate(steps):  # only the cells this step stamps can change
+        if s == step:
+            now, drawn = at, canvas_now.copy()
+        t = scatter_texts(state, s, total_steps, chans[at.channel], at.position, at.value, at.stamp[0])
         changed, changed_out = [], []
-        for cell in dict.fromkeys(now["stamp"]):
+        for cell in at.stamp:
             i = int(flat[cell])
-            text = fmt(float(drawn[cell]))
+            text = fmt(float(canvas_now[cell]))
             if shown_canvas.get(i, fmt(0.0)) != text:
                 shown_canvas[i] = text
                 changed += [i, texts(text)]
             if i in output_of:
-                text = fmt(float(drawn[cell] + b))
+                text = fmt(float(canvas_now[cell] + b))
                 if shown_out.get(i, fmt(0.0 + b)) != text:
                     shown_out[i] = text
                     changed_out += [output_of[i], texts(text)]
-        steps.append([texts(t["label"]), [0, texts(t["stamp"][0]), 3, texts(t["stamp"][1]), 0, texts(t["stamp"][2])],
-                      [chans[now["c_now"]], now["i_now"]],
-                      [texts(fmt(v)) for v in np.asarray(now["contrib"]).ravel()],
-                      [int(flat[cell]) for cell in now["stamp"]], changed, changed_out])
+        played.append([texts(t["label"]), [0, texts(t["stamp"][0]), 3, texts(t["stamp"][1]), 0, texts(t["stamp"][2])],
+                       [chans[at.channel], int(np.ravel_multi_index(at.position, state.size))],
+                       [texts(fmt(v)) for v in at.adds.ravel()], [int(flat[cell]) for cell in at.stamp], changed,
+                       changed_out])
     return {"step": step, "canvas0": texts(fmt(0.0)), "y0": texts(fmt(0.0 + b)),
-            "last": np.asarray(last).ravel().tolist(), "window": flat[window].ravel().tolist(), "scatter": steps,
-            "scatter_texts": texts.table}
+            "last": np.asarray(last).ravel().tolist(), "window": flat[window].ravel().tolist(), "scatter": played,
+            "scatter_texts": texts.table, "now": now, "drawn": drawn}
 
 
 def _direct_view(state: TransposedState, op, x_cf: np.ndarray, w: np.ndarray, b: np.ndarray | None,
