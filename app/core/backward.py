@@ -23,8 +23,10 @@ import math
 import numpy as np
 
 from ..core.activations import SELU_ALPHA, SELU_SCALE, _erf, _sigmoid, _softplus, apply_activation
-from ..core.conv import conv_forward, pad_input, windows
+from ..core.conv import GROUPED_BLOCK_BYTES, conv_forward, pad_input, windows
 from ..core.forward import canonical_weights, channels_first_shape, stage_shapes
+from ..core.frameworks.common import SpecError
+from ..core.limits import MAX_WORK
 from ..core.ops import Activation, ActOp, ConvOp, Layer, PoolOp
 from ..core.pool import _cells_counted, pool_forward, pool_geometry
 from ..core.shapes import effective_kernel
@@ -38,8 +40,9 @@ _NUMPY_PAD_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"
 def correlate(inp: np.ndarray, up: np.ndarray, kernel, stride, dilation, groups: int) -> np.ndarray:
     """The weight gradient: dW[o, c, j] = Σ_{n, p} up[n, o, p] · inp[n, o's group's c, p·stride + j·dilation].
 
-    ``inp`` (N, C, *padded) is slid under ``up`` (N, O, *out) as under a kernel: one engine conv with
-    the batch as its channels, the roles of stride and dilation swapped, and the groups kept.
+    The (padded) input slid under the upstream gradient as under a kernel: the engine's window view
+    of ``inp`` (N, C, *out, *kernel) contracted with ``up`` (N, O, *out) over batch and positions,
+    one GEMM per group, in blocks of output rows (the copied windows stay small).
 
     >>> x = np.arange(5, dtype=np.float32).reshape(1, 1, 5)
     >>> correlate(x, np.ones((1, 1, 3), np.float32), (2,), (1,), (1,), 1).tolist()  # 0+1+2, 1+2+3
@@ -47,15 +50,19 @@ def correlate(inp: np.ndarray, up: np.ndarray, kernel, stride, dilation, groups:
     """
     n, c = inp.shape[:2]
     o, out = up.shape[1], up.shape[2:]
-    nd, cg = len(kernel), c // groups
-    spatial = inp.shape[2:]
-    # channels (group, batch item) of batch item c-within-group
-    a = inp.reshape(n, groups, cg, *spatial).transpose(2, 1, 0, *range(3, 3 + nd)).reshape(cg, groups * n, *spatial)
-    w = np.moveaxis(up, 1, 0)  # (O, N, *out): each output channel reads its own group's N channels
-    op = ConvOp(groups * n, o, tuple(out), tuple(dilation), tuple(stride), ((0, 0),) * nd, groups=groups, bias=False)
-    r = conv_forward(np.ascontiguousarray(a, np.float32), np.ascontiguousarray(w, np.float32), None, op)
-    r = r[(slice(None), slice(None), *[slice(0, k) for k in kernel])]  # taps past the kernel's: unused rows
-    return np.ascontiguousarray(np.moveaxis(r, 1, 0))
+    cg, og, taps = c // groups, o // groups, math.prod(kernel)
+    v = windows(inp, kernel, stride, dilation)
+    row = math.prod(out[1:])
+    per_block = max(1, GROUPED_BLOCK_BYTES // (n * c * row * taps * 4))
+    dw = np.zeros((groups, og, cg * taps), np.float32)
+    for r0 in range(0, out[0], per_block):
+        r1 = min(out[0], r0 + per_block)
+        cells = (r1 - r0) * row
+        a = up[:, :, r0:r1].reshape(n, groups, og, cells).transpose(1, 2, 0, 3).reshape(groups, og, n * cells)
+        block = v[(slice(None), slice(None), slice(r0, r1), *[slice(0, m) for m in out[1:]])]
+        b = np.ascontiguousarray(block.reshape(n, groups, cg, cells, taps).transpose(1, 0, 3, 2, 4))
+        dw += np.matmul(a, b.reshape(groups, n * cells, cg * taps))
+    return dw.reshape(o, cg, *kernel)
 
 
 def fold_padding(gp: np.ndarray, padding, mode: str) -> np.ndarray:
@@ -243,26 +250,40 @@ def activation_backward(act: Activation, x: np.ndarray, g: np.ndarray) -> np.nda
 
 
 def backward_work(layer: Layer) -> int:
-    """Multiply-adds of the backward pass: the bound checked before any work. Per conv, the
-    input gradient's conv (over the zero-inserted gradient or the padded input) and the weight
-    gradient's (as many as the forward's); per pool or activation, one pass over the input."""
+    """Multiply-adds of the backward pass's convs, as the engine runs them: the bound checked before
+    any work. Per pool, two passes over the windows; per activation, one over the values.
+
+    >>> from app.core.frameworks import build_layer
+    >>> backward_work(build_layer("torch", {"type": "Conv1d", "in_channels": 1, "out_channels": 1,
+    ...                                     "kernel_size": 2, "stride": 2}, (1, 1, 5)))  # 2·1·2 + 5·1·2
+    14
+    """
     shapes = stage_shapes(layer)
     work = 0
     for stage, before, after in zip(layer.stages, shapes, shapes[1:]):
         if isinstance(stage, ConvOp):
             taps = math.prod(stage.kernel)
-            forward = math.prod(after) * (stage.in_channels // stage.groups) * taps
-            # the conv behind the input's gradient runs on the stride-1 grid of the larger side
-            if stage.transposed:
-                grid = math.prod(before)
-            else:
-                grid = before[0] * before[1] * math.prod(n + b + a for n, (b, a) in zip(before[2:], stage.padding))
-            work += forward + grid * (stage.out_channels // stage.groups) * taps
+            if stage.transposed:  # the direct conv of g onto the input; the weights' correlation as many
+                work += 2 * math.prod(before) * (stage.out_channels // stage.groups) * taps
+                continue
+            padded = [n + b + a for n, (b, a) in zip(before[2:], stage.padding)]
+            work += math.prod(after) * (stage.in_channels // stage.groups) * taps  # the weights': as the forward
+            # the input's gradient: a transposed conv, run over the stride-1 grid of the padded input
+            work += before[0] * before[1] * math.prod(padded) * (stage.out_channels // stage.groups) * taps
         elif isinstance(stage, PoolOp):
             work += 2 * math.prod(after) * math.prod(stage.kernel)
         else:
             work += math.prod(before)
     return work
+
+
+def check_backward_cost(layer: Layer) -> None:
+    """Refuse a layer whose backward pass exceeds the engine's work limit, naming both numbers."""
+    work = backward_work(layer)
+    if work > MAX_WORK:
+        raise SpecError(f"{layer.type}'s backward pass on input {list(layer.input_shape)} needs {work:,} "
+                        f"multiply-adds; the limit is {MAX_WORK:,}: use a smaller input, kernel or channel count",
+                        "input")
 
 
 def _framework_layout(layer: Layer, canonical: list[dict]) -> list[np.ndarray]:
