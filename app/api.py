@@ -38,7 +38,8 @@ class ForwardRequest(BaseModel):
     weights: list[Any] | None = Field(None, description="The layer's parameters in the framework's order and "
                                                         "layout (PyTorch [weight, bias]; Keras get_weights()). "
                                                         "Omit to draw them from seed.")
-    seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed for the weights when they are omitted.")
+    seed: int = Field(0, ge=0, le=2**32 - 1, strict=True, description=(
+        "Seed for the weights when they are omitted (an integer: true/false and strings are refused)."))
 
 
 class ForwardResponse(BaseModel):

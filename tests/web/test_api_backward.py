@@ -148,3 +148,9 @@ def test_openapi_documents_backward(client):
     response = schema["components"]["schemas"]["BackwardResponse"]["properties"]
     assert {"output", "output_shape", "grad_input", "grad_weights"} <= set(response)
     assert "get_weights()" in response["grad_weights"]["description"]
+
+
+@pytest.mark.parametrize("seed", [True, "1", 1.5, -1])
+def test_seed_must_be_a_non_negative_integer(client, seed):
+    r = post(client, seed=seed)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "seed"]
