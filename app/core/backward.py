@@ -223,7 +223,7 @@ DERIVATIVES = {
     "softsign": lambda x: 1 / (1 + np.abs(x)) ** 2,
     "hardtanh": lambda x, min_val, max_val: ((x > min_val) & (x < max_val)).astype(np.float64),
     "hard_sigmoid": lambda x: np.where((x > -3) & (x < 3), 1 / 6, 0.0),
-    "hard_silu": lambda x: np.where(x < -3, 0.0, np.where(x <= 3, x / 3 + 0.5, 1.0)),
+    "hard_silu": lambda x: np.where(x <= -3, 0.0, np.where(x < 3, x / 3 + 0.5, 1.0)),  # torch: 0 at −3, 1 at 3
     "exponential": np.exp,
     "log_sigmoid": lambda x: _sigmoid(-x),
     "tanh_shrink": lambda x: np.tanh(x) ** 2,

@@ -298,3 +298,18 @@ def test_a_separable_conv_backpropagates_through_the_activation_then_both_convs(
     assert_matches(gw[1], np.transpose(gpw, (2, 1, 0)))
     assert_matches(gw[2], gb)
     assert math.isclose(float(np.abs(y - np.moveaxis(np.maximum(z, 0), 1, -1)).max()), 0, abs_tol=1e-5)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if "Conv" in c["layer"]["type"]][::6],
+                         ids=lambda c: c["id"])
+def test_weight_gradients_in_blocks_of_one_output_row_are_the_same(case, monkeypatch):
+    """The correlation goes in blocks of output rows; one row per block must give the same sums."""
+    x = np.array(case["input"], dtype=np.float32)
+    layer = build_layer(case["framework"], case["layer"], x.shape)
+    args = (layer, x, [np.array(w, dtype=np.float32) for w in case["weights"]],
+            np.array(case["grad_output"], dtype=np.float32))
+    whole = layer_backward(*args)[2]
+    monkeypatch.setattr("app.core.backward.GROUPED_BLOCK_BYTES", 1)
+    for got, want, autograd in zip(layer_backward(*args)[2], whole, case["grad_weights"]):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+        assert_close(got, autograd, "grad_weights")

@@ -18,6 +18,10 @@ weights and upstream gradients are multiples of 1/16 in [-2, 2], exact in float3
 inputs come from a few values only, so that windows hold ties. Deterministic: two runs write
 byte-identical files. CI reads the file only; it never needs torch or keras.
 
+A few Keras convolutions cannot be recorded: torch 2.13's CPU backward refuses them ("slow_conv2d:
+grad_weight must be contiguous": Keras hands torch a permuted, non-contiguous kernel, and some
+shapes, e.g. Conv2D with filters=1, take that path); the script prints each one it leaves out.
+
 Not recorded, on purpose (as in record.py): Keras ``AveragePooling*D(padding="same")`` where "same"
 pads unequally on some axis (the torch backend counts replicated edge values in the mean, TensorFlow
 does not; tests/core/test_backward.py checks that case against a reference loop instead), and
@@ -290,8 +294,10 @@ def run_keras(layer: dict, x: np.ndarray):
 
 def record(framework: str, layer: dict, shape: list[int], activation: bool = False) -> dict | None:
     """One case, or None where the framework refuses the layer."""
-    if activation:
-        x = activation_input(shape)
+    if activation:  # record.py's kinks and large values, then more kinks: ±3 (hard_sigmoid, hard_silu),
+        x = activation_input(shape).ravel()  # −0.5 (Hardtanh min_val), 2.5 (Softplus beta·x = threshold)
+        x[15:24] = [3.0, -3.0, -0.5, 2.5, 2.0, -2.0, 0.25, -0.25, 1.5]
+        x = x.reshape(shape)
     elif "Max" in layer["type"]:
         x = draw(shape, values=[-1.0, -0.5, 0.0, 0.5, 1.0])  # few values: windows with ties
     else:
