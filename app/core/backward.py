@@ -22,17 +22,14 @@ import math
 
 import numpy as np
 
-from ..core.activations import SELU_ALPHA, SELU_SCALE, _erf, _sigmoid, _softplus, apply_activation
-from ..core.conv import GROUPED_BLOCK_BYTES, conv_forward, pad_input, windows
-from ..core.forward import canonical_weights, channels_first_shape, stage_shapes
+from ..core.activations import SELU_ALPHA, SELU_SCALE, _erf, _sigmoid, _softplus
+from ..core.conv import _NUMPY_PAD_MODE, GROUPED_BLOCK_BYTES, conv_forward, pad_input, windows
+from ..core.forward import canonical_weights, channels_first_shape, run_stage, stage_shapes
 from ..core.frameworks.common import SpecError
 from ..core.limits import MAX_WORK
 from ..core.ops import Activation, ActOp, ConvOp, Layer, PoolOp
-from ..core.pool import _cells_counted, pool_forward, pool_geometry
+from ..core.pool import _cells_counted, pool_geometry
 from ..core.shapes import effective_kernel
-
-_NUMPY_PAD_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
-
 
 # --------------------------------------------------------------------------- convolutions
 
@@ -314,12 +311,7 @@ def layer_backward(layer: Layer, x: np.ndarray, weights: list[np.ndarray],
     inputs = []
     for stage, w in zip(layer.stages, per_stage):
         inputs.append(y)
-        if isinstance(stage, ConvOp):
-            y = conv_forward(y, w["weight"], w.get("bias"), stage)
-        elif isinstance(stage, PoolOp):
-            y = pool_forward(y, stage)
-        else:
-            y = apply_activation(stage.activation, y)
+        y = run_stage(stage, y, w)
     g = np.ascontiguousarray(to_first(np.asarray(grad_output, dtype=np.float32)))
     grads: list[dict] = [{} for _ in layer.stages]
     for i in reversed(range(len(layer.stages))):
