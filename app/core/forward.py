@@ -108,18 +108,22 @@ def canonical_weights(layer: Layer, weights: list[np.ndarray]) -> list[dict[str,
     return per_stage
 
 
+def run_stage(stage, y: np.ndarray, w: dict[str, np.ndarray]) -> np.ndarray:
+    """One canonical stage on a channels-first array, with its canonical weights (``w``: may be empty)."""
+    if isinstance(stage, ConvOp):
+        return conv_forward(y, w["weight"], w.get("bias"), stage)
+    if isinstance(stage, PoolOp):
+        return pool_forward(y, stage)
+    return apply_activation(stage.activation, y)
+
+
 def run_layer(layer: Layer, x: np.ndarray, weights: list[np.ndarray]) -> np.ndarray:
     """The layer's output for input ``x`` (framework layout), float32, in the framework layout."""
     y = np.asarray(x, dtype=np.float32)
     if layer.channels_last:
         y = np.moveaxis(y, -1, 1)
     for stage, w in zip(layer.stages, canonical_weights(layer, weights)):
-        if isinstance(stage, ConvOp):
-            y = conv_forward(y, w["weight"], w.get("bias"), stage)
-        elif isinstance(stage, PoolOp):
-            y = pool_forward(y, stage)
-        else:
-            y = apply_activation(stage.activation, y)
+        y = run_stage(stage, y, w)
     if layer.channels_last:
         y = np.moveaxis(y, 1, -1)
     return np.ascontiguousarray(y)

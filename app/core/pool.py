@@ -17,15 +17,25 @@ def _cells_counted(out: int, n: int, k: int, s: int, pad, d: int, include_pad: b
     return ((taps >= lo) & (taps < hi)).sum(axis=1)
 
 
+def pool_geometry(op: PoolOp, spatial: tuple[int, ...]) -> tuple[list[int], tuple[tuple[int, int], ...]]:
+    """The output size per axis, and the padding that makes every window exist: ceil_mode's last
+    window may hang past the padding, so the padding after is widened to reach its end.
+
+    >>> pool_geometry(PoolOp("max", (2,), (2,), (1,), ((0, 0),), ceil_mode=True), (5,))
+    ([3], ((0, 1),))
+    """
+    out = [pool_output_size(spatial[i], op.kernel[i], stride=op.stride[i], pad=op.padding[i],
+                            dilation=op.dilation[i], ceil_mode=op.ceil_mode) for i in range(op.dims)]
+    padding = tuple((pb, max(pa, (o - 1) * s + effective_kernel(k, d) - n - pb))
+                    for (pb, pa), o, s, k, d, n in zip(op.padding, out, op.stride, op.kernel, op.dilation, spatial))
+    return out, padding
+
+
 def pool_forward(x: np.ndarray, op: PoolOp) -> np.ndarray:
     """Max: padding never wins (−∞). Average: sum of the real cells over the counted cells."""
     n_axes = op.dims
     spatial = x.shape[2:]
-    out = [pool_output_size(spatial[i], op.kernel[i], stride=op.stride[i], pad=op.padding[i],
-                            dilation=op.dilation[i], ceil_mode=op.ceil_mode) for i in range(n_axes)]
-    # ceil_mode's last window may hang past the padding: pad far enough for it to exist
-    padding = tuple((pb, max(pa, (o - 1) * s + effective_kernel(k, d) - n - pb))
-                    for (pb, pa), o, s, k, d, n in zip(op.padding, out, op.stride, op.kernel, op.dilation, spatial))
+    out, padding = pool_geometry(op, spatial)
     fill = -np.inf if op.kind == "max" else 0.0
     v = windows(pad_input(x, padding, value=fill), op.kernel, op.stride, op.dilation)
     v = v[(slice(None), slice(None), *[slice(0, o) for o in out])]
