@@ -220,16 +220,7 @@ def read_state(query: QueryParams) -> tuple[ImageState, list[str]]:
     read_knobs(KNOBS, query, framework, raw)
     if "padding" not in query and framework == "keras":
         raw["padding"] = "same"
-    raw.pop("at", None)
-    if "at" in query:
-        if re.fullmatch(r"\s*-?\d{1,9}\s*,\s*-?\d{1,9}\s*", query["at"]):
-            raw["at"] = tuple(int(v) for v in query["at"].split(","))
-        else:
-            errors.append(f"at: the lens position is an output row and column, two whole numbers as at=10,12; "
-                          f"got {query['at']!r}")
-    elif re.fullmatch(r"\d{1,4},\d{1,4},\d", query.get("lens", "")) and "f" not in query:
-        y, x, f = (int(v) for v in query["lens"].split(","))  # where the lens was before a knob changed
-        raw.update(at=(y, x), f=min(f, 3), follow=True)
+    _read_lens(query, raw, errors)
     state = validated(ImageState, raw, errors)
     fixes: dict[str, object] = {}
     if state.framework == "keras" and state.padding not in ("valid", "same"):
@@ -239,27 +230,7 @@ def read_state(query: QueryParams) -> tuple[ImageState, list[str]]:
         errors.append(f"padding_mode: Keras convolutions have no padding_mode (they pad with zeros), got "
                       f"{state.padding_mode!r}; showing zeros")
         fixes["padding_mode"] = "zeros"
-    # cells sent by the form: a preset chosen just now wins; edited cells make the kernel custom
-    chosen, shown_from = state.kernel, query.get("from")
-    if state.weights and state.kind == "conv":
-        if len(state.weights) > 49:
-            errors.append(f"weights: at most 7×7 = 49 cells, got {len(state.weights)}")
-            fixes["weights"] = ()
-        elif chosen == "custom" or shown_from in (None, chosen):
-            try:
-                base = preset_kernel(chosen, state.kernel_size, state.seed) if chosen != "custom" else None
-            except SpecError:
-                base = None
-            cells_now = _fit(state.weights, state.kernel_size)
-            if base is None or len(state.weights) != state.kernel_size ** 2 or not np.allclose(cells_now, base,
-                                                                                                atol=1e-4):
-                fixes.update(kernel="custom", weights=tuple(float(v) for v in cells_now.ravel()))
-            else:
-                fixes["weights"] = ()
-        else:
-            fixes["weights"] = ()
-    elif chosen == "custom" and not state.weights:
-        fixes["weights"] = (0.0,) * (state.kernel_size ** 2)
+    fixes.update(_cells(state, query.get("from"), errors))
     if any(abs(v) > 255 for v in fixes.get("weights", state.weights)):
         errors.append("weights: each cell must be between −255 and 255")
         fixes.update(kernel="sobel_x", weights=())
@@ -274,6 +245,40 @@ def read_state(query: QueryParams) -> tuple[ImageState, list[str]]:
         state = state.model_copy(update={"f": 0})
     return state, errors
 
+
+
+def _read_lens(query: QueryParams, raw: dict, errors: list[str]) -> None:
+    """Where the lens is: ``at`` (an output row and column), or ``lens`` (where it was before a knob changed)."""
+    raw.pop("at", None)
+    if "at" in query:
+        if re.fullmatch(r"\s*-?\d{1,9}\s*,\s*-?\d{1,9}\s*", query["at"]):
+            raw["at"] = tuple(int(v) for v in query["at"].split(","))
+        else:
+            errors.append(f"at: the lens position is an output row and column, two whole numbers as at=10,12; "
+                          f"got {query['at']!r}")
+    elif re.fullmatch(r"\d{1,4},\d{1,4},\d", query.get("lens", "")) and "f" not in query:
+        y, x, f = (int(v) for v in query["lens"].split(","))
+        raw.update(at=(y, x), f=min(f, 3), follow=True)
+
+
+def _cells(state: ImageState, shown_from: str | None, errors: list[str]) -> dict:
+    """The kernel cells the form sent: a preset chosen just now wins; edited cells make the kernel custom."""
+    chosen = state.kernel
+    if not (state.weights and state.kind == "conv"):
+        return {"weights": (0.0,) * (state.kernel_size ** 2)} if chosen == "custom" and not state.weights else {}
+    if len(state.weights) > 49:
+        errors.append(f"weights: at most 7×7 = 49 cells, got {len(state.weights)}")
+        return {"weights": ()}
+    if not (chosen == "custom" or shown_from in (None, chosen)):
+        return {"weights": ()}
+    try:
+        base = preset_kernel(chosen, state.kernel_size, state.seed) if chosen != "custom" else None
+    except SpecError:
+        base = None
+    cells_now = _fit(state.weights, state.kernel_size)
+    if base is None or len(state.weights) != state.kernel_size ** 2 or not np.allclose(cells_now, base, atol=1e-4):
+        return {"kernel": "custom", "weights": tuple(float(v) for v in cells_now.ravel())}
+    return {"weights": ()}
 
 def kernel_of(state: ImageState) -> np.ndarray:
     if state.kernel == "custom":
