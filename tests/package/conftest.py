@@ -88,3 +88,34 @@ def kernel_name(venv, tmp_path_factory) -> str:
         "display_name": "convscope (wheel)", "language": "python"}))
     os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(path), os.environ.get("JUPYTER_PATH")) if p)
     return "convscope-wheel"
+
+
+def fresh_venv(path: Path) -> Path:
+    run(sys.executable, "-m", "venv", path)
+    return path
+
+
+def clean_env(**extra) -> dict:
+    """The environment a user's shell would give pip: none of the checkout's venv or paths."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE")}
+    return {**env, **extra}
+
+
+@pytest.fixture(scope="session")
+def bare_clone(tmp_path_factory) -> tuple[Path, str]:
+    """A bare clone of this checkout's HEAD (what `pip install git+<url>` fetches): committed files
+    only, so no node_modules and nothing built."""
+    path = tmp_path_factory.mktemp("git") / "convscope.git"
+    run("git", "clone", "--quiet", "--bare", "--no-local", ROOT, path)
+    sha = run("git", "-C", ROOT, "rev-parse", "HEAD").strip()
+    return path, sha
+
+
+@pytest.fixture(scope="session")
+def git_venv(bare_clone, tmp_path_factory) -> Path:
+    """A fresh venv with `pip install git+file://<bare clone>@<HEAD>`, npm on PATH (the build runs `npm ci`)."""
+    path, sha = bare_clone
+    env_dir = fresh_venv(tmp_path_factory.mktemp("gitvenv"))
+    run(env_dir / "bin" / "python", "-m", "pip", "install", "--quiet", "-c", ROOT / "requirements.txt",
+        f"git+file://{path}@{sha}", cwd=env_dir, env=clean_env())
+    return env_dir
