@@ -247,6 +247,128 @@ def _keras_layers(model: Any):
             yield layer
 
 
+# ---------------------------------------------------------------- a live torch model as code
+# A class defined in a notebook cell has no source file: inspect.getsource(Net) fails, but each
+# method's code object names the cell's file, which IPython keeps in linecache, so
+# inspect.getsource(Net.forward) works. __init__ is not read: it is written anew from the live object
+# (the arguments it was called with are gone; the submodules it made are there).
+_FRAMEWORKS = ("torch", "keras", "tensorflow", "tf_keras", "builtins")
+
+
+class _NoSource(Exception):
+    """A method (or helper) whose source Python cannot give; the message names it."""
+
+
+def _user_classes(cls: type) -> list[type]:
+    """The classes along the MRO written by the user (not torch's, not object), most derived first."""
+    return [c for c in cls.__mro__ if (c.__module__ or "").split(".")[0] not in _FRAMEWORKS]
+
+
+def _function_source(func: Any, what: str) -> str:
+    try:
+        return textwrap.dedent(inspect.getsource(func))
+    except (OSError, TypeError):
+        raise _NoSource(what) from None
+
+
+def _names_used(code: Any):
+    """The global names a code object (and the functions, lambdas and comprehensions inside it) reads."""
+    yield from code.co_names
+    for const in code.co_consts:
+        if inspect.iscode(const):
+            yield from _names_used(const)
+
+
+class _Writer:
+    """Writes a live torch model as code that /trace reads: imports and helpers its methods use,
+    one class per distinct user module (its __init__ from the live object), then ``model = …``."""
+
+    def __init__(self) -> None:
+        self.header = ["import torch", "import torch.nn as nn", "import torch.nn.functional as F"]
+        self.helpers: list[str] = []
+        self.classes: list[str] = []
+        self.class_names: dict[str, str] = {}  # class code -> its name (one class per distinct setting)
+        self.seen_globals: set[str] = set()
+
+    def global_name(self, name: str, value: Any) -> None:
+        if name in self.seen_globals or name in ("torch", "nn", "F"):
+            return
+        self.seen_globals.add(name)
+        if inspect.ismodule(value):
+            module = value.__name__
+            self.header.append(f"import {module}" if module == name else f"import {module} as {name}")
+        elif inspect.isfunction(value) and (value.__module__ or "").split(".")[0] not in _FRAMEWORKS:
+            self.helpers.append(_function_source(value, f"{name}()"))
+            self.scan(value)
+        elif callable(value) and (getattr(value, "__module__", None) or "").split(".")[0] == "torch":
+            attr = getattr(value, "__name__", name)
+            self.header.append(f"from {value.__module__} import {attr}" + ("" if attr == name else f" as {name}"))
+        elif (plain := _plain(value)) is not _SKIP:
+            self.helpers.append(f"{name} = {_py(plain)}")
+
+    def scan(self, func: Any) -> None:
+        """The globals a method or helper reads: modules, torch functions, the user's helpers, constants."""
+        func = getattr(func, "__func__", func)
+        code, scope = getattr(func, "__code__", None), getattr(func, "__globals__", {})
+        if code is None:
+            return
+        for name in _names_used(code):
+            if name in scope:
+                self.global_name(name, scope[name])
+
+    def module(self, module: Any) -> str:
+        """The expression that builds this module."""
+        users = _user_classes(type(module))
+        methods = {}
+        for cls in reversed(users):  # the most derived definition wins
+            for key, value in vars(cls).items():
+                if key != "__init__" and (inspect.isfunction(value) or isinstance(value, (staticmethod, classmethod))):
+                    methods[key] = (cls, value)
+        children = {k: c for k, c in (getattr(module, "_modules", None) or {}).items() if c is not None}
+        _, base = _framework_class(module)
+        if not methods or "forward" not in methods:  # a subclass that keeps its torch class's forward
+            if base in ("Sequential", "ModuleList"):
+                items = ", ".join(self.module(c) for c in children.values())
+                return f"nn.Sequential({items})" if base == "Sequential" else f"nn.ModuleList([{items}])"
+            if base == "ModuleDict":
+                return "nn.ModuleDict({" + ", ".join(f"{k!r}: {self.module(c)}" for k, c in children.items()) + "})"
+            if not users or base != "Module":
+                return _call("nn.", torch_spec(module), _torch_keywords(base))
+            raise _NoSource(f"{type(module).__name__}.forward()")
+        name = type(module).__name__
+        lines = ["    def __init__(self):", "        super().__init__()"]
+        for key, value in vars(module).items():
+            if not key.startswith("_") and key != "training" and (plain := _plain(value)) is not _SKIP:
+                lines.append(f"        self.{key} = {_py(plain)}")
+        for key, child in children.items():
+            lines.append(f"        self.{key} = {self.module(child)}")
+        for key, value in vars(type(module)).items():  # class attributes the methods may read (expansion = 4)
+            if not key.startswith("_") and not callable(value) and (plain := _plain(value)) is not _SKIP:
+                lines.insert(0, f"    {key} = {_py(plain)}")
+        for key, (cls, value) in methods.items():
+            lines += ["", textwrap.indent(_function_source(value, f"{cls.__name__}.{key}()"), "    ").rstrip()]
+            self.scan(value)
+        body = "\n".join(lines)
+        if body in self.class_names:
+            return f"{self.class_names[body]}()"
+        taken = set(self.class_names.values())
+        unique = name if name not in taken else next(f"{name}_{i}" for i in range(2, 10_000) if f"{name}_{i}" not in taken)
+        self.class_names[body] = unique
+        self.classes.append(f"class {unique}(nn.Module):\n{body}")
+        return f"{unique}()"
+
+    def code(self, model: Any) -> str:
+        top = self.module(model)
+        parts = ["\n".join(dict.fromkeys(self.header)), *self.helpers, *self.classes, f"model = {top}"]
+        return "\n\n\n".join(parts) + "\n"
+
+
+def torch_model_code(model: Any) -> str:
+    """A live torch model (a user's nn.Module subclass, defined in a file or a notebook cell) as code
+    /trace reads: forward() as written, every submodule as the object has it."""
+    return _Writer().code(model)
+
+
 def model_code(model: Any, framework: str | None = None) -> tuple[str, str, list[str]]:
     """(framework, code /trace reads, notes) for a live model, a list of layers or of spec dicts."""
     notes: list[str] = []
@@ -257,18 +379,20 @@ def model_code(model: Any, framework: str | None = None) -> tuple[str, str, list
         framework = framework or (specs[0][0] if specs else None)
         return framework, _code(framework, [s for _, s in specs], [None] * len(specs), None), notes
     if framework == "torch":
-        if name != "Sequential" and getattr(model, "_modules", None):
+        if _user_classes(type(model)) and getattr(model, "_modules", None) is not None:
             from .core.code import CodeError, parse_model
-            try:  # an nn.Module class: its source has forward()'s order and its functional calls
-                source = textwrap.dedent(inspect.getsource(type(model)))
-                parse_model(source, "torch")
-                notes.append(f"read from the source of class {type(model).__name__} (its forward() and the "
-                             "defaults of __init__)")
-                return "torch", source, notes
-            except (OSError, TypeError, CodeError):
-                notes.append(f"the source of {type(model).__name__} is not available: its layers are traced in the "
-                             "order they were assigned, and functional calls in forward() (F.relu, flatten) are not "
-                             "seen; pass the class's code as a string for those")
+            try:  # forward() from its source, every submodule's settings from the live object
+                code = torch_model_code(model)
+                parse_model(code, "torch")
+                notes.append(f"read from the live {type(model).__name__} (every submodule's settings) and the source "
+                             "of its forward()")
+                return "torch", code, notes
+            except _NoSource as e:
+                why = f"the source of {e} is not available"
+            except CodeError as e:
+                why = f"its forward() could not be followed ({e})"
+            notes.append(f"{why}: its layers are traced in the order they were assigned, and functional calls in "
+                         "forward() (F.relu, flatten) are not seen; pass the class's code as a string for those")
         leaves = [(path, module) for path, module in _torch_leaves(model)]
         return "torch", _code("torch", [torch_spec(m) for _, m in leaves], [p for p, _ in leaves], None), notes
     if framework == "keras":
