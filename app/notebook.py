@@ -12,13 +12,14 @@ from __future__ import annotations
 import atexit
 import html
 import inspect
+import os
 import socket
 import sys
 import textwrap
 import threading
 import time
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 # class name -> the view that draws it
 VIEWS = {
@@ -33,7 +34,7 @@ SUPPORTED = ("PyTorch Conv1d/2d/3d, ConvTranspose1d/2d, MaxPool1d/2d, AvgPool1d/
 KERAS_DEFAULTS = {"strides": 1, "padding": "valid", "dilation_rate": 1, "groups": 1, "activation": "linear",
                   "use_bias": True, "depth_multiplier": 1}
 PER_AXIS = {"kernel_size", "pool_size", "stride", "strides", "padding", "dilation", "dilation_rate", "output_padding"}
-HEIGHT = 640
+HEIGHT = 640  # an inline frame's height until its content reports its own
 _SKIP = object()
 
 
@@ -443,24 +444,87 @@ def _trace(code_or_model, input_shape, framework, base_url) -> tuple[str, list[s
     return f"{base_url.rstrip('/')}/trace?{urlencode(params, safe=',')}", notes
 
 
+# ---------------------------------------------------------------- where the browser finds the server
+# The kernel's server listens on 127.0.0.1. Where the browser runs elsewhere (JupyterHub, Binder,
+# VS Code remote, Colab) it reaches that port through a proxy, as TensorBoard's notebook view does:
+# jupyter-server-proxy's /user/<name>/proxy/<port>/ (found from JupyterHub's environment, or given
+# with configure(proxy_url=…) or CONVSCOPE_PROXY_URL), or Colab's own port proxy.
+_settings: dict[str, Any] = {"proxy_url": None, "base_url": None}
+
+
+def configure(*, proxy_url: str | None = None, base_url: str | None = None) -> None:
+    """Where the browser finds Convscope, for every later show() / show_model().
+
+    ``proxy_url``: the URL of this kernel's server as the browser sees it, ``{port}`` (and ``{user}``,
+    JupyterHub's user name) filled in, e.g. ``"/user/{user}/proxy/{port}/"`` (jupyter-server-proxy)
+    or ``"https://my-host.example/proxy/{port}/"``; the environment variable CONVSCOPE_PROXY_URL
+    says the same. ``base_url``: a hosted Convscope to use instead of starting a server here
+    (CONVSCOPE_BASE_URL). ``None`` leaves a setting as it was; ``""`` clears it."""
+    for key, value in (("proxy_url", proxy_url), ("base_url", base_url)):
+        if value is not None:
+            if value and key == "proxy_url" and "{port}" not in value:
+                raise ValueError(f"proxy_url needs {{port}} where the server's port goes, got {value!r} "
+                                 "(e.g. '/user/{user}/proxy/{port}/')")
+            _settings[key] = value or None
+
+
+def proxy_template(env: Any = os.environ) -> str | None:
+    """configure()'s proxy_url, else $CONVSCOPE_PROXY_URL, else jupyter-server-proxy's path on JupyterHub
+    and Binder ($JUPYTERHUB_SERVICE_PREFIX + proxy/{port}/); None where the browser shares the kernel's machine.
+
+    >>> proxy_template({"JUPYTERHUB_SERVICE_PREFIX": "/user/ann/"})
+    '/user/ann/proxy/{port}/'
+    >>> proxy_template({}) is None
+    True
+    """
+    if _settings["proxy_url"]:
+        return _settings["proxy_url"]
+    if env.get("CONVSCOPE_PROXY_URL"):
+        return env["CONVSCOPE_PROXY_URL"]
+    prefix = env.get("JUPYTERHUB_SERVICE_PREFIX")
+    return f"{prefix.rstrip('/')}/proxy/{{port}}/" if prefix else None
+
+
+def proxied(template: str, port: int, env: Any = os.environ) -> str:
+    """The proxy URL for this port, without its trailing slash.
+
+    >>> proxied("/user/{user}/proxy/{port}/", 8123, {"JUPYTERHUB_USER": "ann"})
+    '/user/ann/proxy/8123'
+    """
+    user = env.get("JUPYTERHUB_USER") or env.get("USER") or ""
+    return template.replace("{port}", str(port)).replace("{user}", quote(user)).rstrip("/")
+
+
+def _colab_url(port: int) -> str | None:
+    """Colab's proxy URL for a port of the kernel's machine (what TensorBoard uses there)."""
+    colab = sys.modules.get("google.colab")
+    if colab is None:
+        return None
+    from google.colab import output  # only inside Colab
+    return str(output.eval_js(f"google.colab.kernel.proxyPort({int(port)}, {{'cache': false}})")).rstrip("/")
+
+
 # ---------------------------------------------------------------- showing
 def show(layer: Any, input_shape: Any = None, *, framework: str | None = None, base_url: str | None = None,
-         height: int = HEIGHT) -> None:
+         height: int | None = None, block: bool = False) -> None:
     """Show this layer's view inline (a torch.nn module, a Keras layer, or a spec dict in the API's
     words): /explore for a conv, /pool for a pooling layer, /transposed for a transposed conv.
 
     ``input_shape``: in the framework's layout, the batch axis optional (the view draws one example).
-    ``base_url``: a hosted Convscope to use instead of starting one here."""
-    _display(view_url(layer, input_shape, framework=framework), base_url, height, [])
+    ``base_url``: a hosted Convscope to use instead of starting one here. ``height``: a fixed height
+    in pixels (by default the frame follows its content). ``block``: outside a notebook, keep serving
+    until Ctrl+C (a script's server otherwise ends with the script)."""
+    _display(view_url(layer, input_shape, framework=framework), base_url, height, [], block)
 
 
 def show_model(code_or_model: Any, input_shape: Any = None, *, framework: str | None = None,
-               base_url: str | None = None, height: int = HEIGHT) -> None:
+               base_url: str | None = None, height: int | None = None, block: bool = False) -> None:
     """Show the trace of a model: every layer's output shape, parameters and MACs, and where the
     shapes stop fitting. ``code_or_model``: its code as a string (read, never run), a torch.nn module,
-    a Keras model or a list of layers; ``input_shape`` with the batch axis (unless the code gives it)."""
+    a Keras model or a list of layers; ``input_shape`` with the batch axis (unless the code gives it).
+    ``height`` and ``block`` as in show()."""
     path, notes = _trace(code_or_model, input_shape, framework, "")
-    _display(path, base_url, height, notes)
+    _display(path, base_url, height, notes, block)
 
 
 def _in_notebook() -> bool:
@@ -470,25 +534,61 @@ def _in_notebook() -> bool:
     return getattr(shell, "kernel", None) is not None
 
 
-def _display(path: str, base_url: str | None, height: int, notes: list[str]) -> None:
-    base = (base_url or local_server()).rstrip("/")
+def _interactive() -> bool:
+    """A REPL (python, IPython, a notebook) lives on after show(); a script ends."""
+    ipython = sys.modules.get("IPython")
+    return hasattr(sys, "ps1") or bool(sys.flags.interactive) or (ipython is not None and ipython.get_ipython()
+                                                                  is not None)
+
+
+def _resizer() -> str:
+    """static/embed-host.js, inlined: the frame follows its content's height, as on any host page."""
+    from .assets import STATIC
+    return (STATIC / "embed-host.js").read_text()
+
+
+def inline_html(base: str, path: str, height: int | None, notes: list[str]) -> str:
+    """The iframe a notebook shows, the link to the full page and the notes.
+
+    >>> print(inline_html("/p", "/explore?x=1", None, []))  # doctest: +ELLIPSIS
+    <iframe src="/p/embed/explore?x=1" ... style="border:0;height:640px"></iframe><script>...</script>...
+    """
     page, embed = base + path, f"{base}/embed{path}"
+    note = "".join(f"<div><small>{html.escape(n)}</small></div>" for n in notes)
+    sizing = (f'height="{int(height)}" data-convscope-fixed="1" style="border:0"' if height
+              else f'style="border:0;height:{HEIGHT}px"')
+    script = "" if height else f"<script>{_resizer()}</script>"
+    return (f'<iframe src="{html.escape(embed)}" title="Convscope" width="100%" {sizing}></iframe>{script}{note}'
+            f'<div><small><a href="{html.escape(page)}" target="_blank" rel="noopener">Open in Convscope</a>'
+            "</small></div>")
+
+
+def _display(path: str, base_url: str | None, height: int | None, notes: list[str], block: bool = False) -> None:
+    base_url = base_url or _settings["base_url"] or os.environ.get("CONVSCOPE_BASE_URL")
+    base = (base_url or local_server()).rstrip("/")
     if _in_notebook():
         from IPython.display import HTML, display
-        note = "".join(f"<div><small>{html.escape(n)}</small></div>" for n in notes)
-        display(HTML(f'<iframe src="{html.escape(embed)}" title="Convscope" width="100%" height="{int(height)}" '
-                     f'loading="lazy" style="border:0"></iframe>{note}'
-                     f'<div><small><a href="{html.escape(page)}" target="_blank" rel="noopener">Open in Convscope'
-                     "</a></small></div>"))
+        display(HTML(inline_html(base, path, height, notes)))
+        return
+    for n in notes:
+        print(f"Note: {n}")
+    print(f"Convscope: {base + path}")
+    if base_url:
+        return
+    if block:
+        print("Serving until Ctrl+C.", flush=True)
+        _server.serve_until_interrupted()
+    elif not _interactive():
+        print("(This URL works while this script runs: its server stops when the script ends. "
+              "Pass block=True to keep serving until Ctrl+C.)", flush=True)
     else:
-        for n in notes:
-            print(f"Note: {n}")
-        print(f"Convscope: {page}")
+        print("(Served by this Python session until it ends.)", flush=True)
 
 
 class _Server:
     """uvicorn in a daemon thread of this process, on a free port of 127.0.0.1; stopped at exit (and
-    with the process, should it be killed)."""
+    with the process, should it be killed). Behind a proxy that strips its path (jupyter-server-proxy)
+    the app is told that path (ASGI root_path) and writes its URLs under it."""
 
     def __init__(self) -> None:
         import uvicorn
@@ -497,9 +597,16 @@ class _Server:
 
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        port = sock.getsockname()[1]
+        self.url, root_path = f"http://127.0.0.1:{port}", ""
+        if (colab := _colab_url(port)) is not None:
+            self.url = colab
+        elif (template := proxy_template()) is not None:
+            self.url = proxied(template, port)
+            root_path = urlsplit(self.url).path.rstrip("/")
         # log_config=None: leave the kernel's logging as the user set it up
-        self.server = uvicorn.Server(uvicorn.Config(app, log_config=None, log_level="warning", access_log=False))
+        self.server = uvicorn.Server(uvicorn.Config(app, log_config=None, log_level="warning", access_log=False,
+                                                    root_path=root_path))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, name="convscope-server",
                                        daemon=True)
         self.thread.start()
@@ -509,6 +616,15 @@ class _Server:
                 raise RuntimeError("the Convscope server did not start (see the log above)")
             time.sleep(0.05)
         atexit.register(self.stop)
+
+    def serve_until_interrupted(self) -> None:
+        try:
+            while self.thread.is_alive():
+                self.thread.join(0.5)
+        except KeyboardInterrupt:
+            print("Stopped.", flush=True)
+        finally:
+            self.stop()
 
     def stop(self) -> None:
         self.server.should_exit = True
@@ -520,7 +636,7 @@ _lock = threading.Lock()
 
 
 def local_server() -> str:
-    """The URL of this process's Convscope server, started on first use."""
+    """The URL of this process's Convscope server as the browser reaches it, started on first use."""
     global _server
     with _lock:
         if _server is None or not _server.thread.is_alive():
