@@ -77,18 +77,21 @@ def installed_server(venv):
             proc.kill()
 
 
-@pytest.fixture(scope="session")
-def kernel_name(venv, tmp_path_factory) -> str:
-    """A Jupyter kernel that runs the venv's Python (found through JUPYTER_PATH)."""
+def kernel_with(venv: Path, tmp_path_factory, name: str, env: dict | None = None) -> str:
+    """A Jupyter kernel that runs the venv's Python (found through JUPYTER_PATH), with these variables."""
     path = tmp_path_factory.mktemp("jupyter")
-    spec = path / "kernels" / "convscope-wheel"
+    spec = path / "kernels" / name
     spec.mkdir(parents=True)
     (spec / "kernel.json").write_text(json.dumps({
         "argv": [str(venv / "bin" / "python"), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "convscope (wheel)", "language": "python"}))
+        "display_name": f"convscope ({name})", "language": "python", **({"env": env} if env else {})}))
     os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(path), os.environ.get("JUPYTER_PATH")) if p)
-    return "convscope-wheel"
+    return name
 
+
+@pytest.fixture(scope="session")
+def kernel_name(venv, tmp_path_factory) -> str:
+    return kernel_with(venv, tmp_path_factory, "convscope-wheel")
 
 def fresh_venv(path: Path) -> Path:
     run(sys.executable, "-m", "venv", path)
