@@ -13,12 +13,13 @@ from tests.browser.helpers import WCAG
 @pytest.fixture
 def host(tmp_path, live_server):
     """A tutorial page on another origin (another port) that embeds Convscope as a reader would."""
-    def serve(src: str, height: int = 300) -> str:
+    def serve(src: str, height: int = 300, body: str | None = None) -> str:
+        body = body or f"""<iframe id="embed" src="{live_server}{src}" title="Convscope: an interactive convolution view"
+ width="100%" height="{height}" loading="lazy" sandbox="allow-scripts" style="border:0"></iframe>
+<script src="{live_server}/static/embed-host.js" async></script>"""
         (tmp_path / "index.html").write_text(f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <link rel="icon" href="data:,"><title>My tutorial</title></head><body><main><h1>My tutorial</h1><p>Here is a convolution:</p>
-<iframe id="embed" src="{live_server}{src}" title="Convscope: an interactive convolution view" width="100%"
- height="{height}" loading="lazy" sandbox="allow-scripts" style="border:0"></iframe>
-<script src="{live_server}/static/embed-host.js" async></script></main></body></html>""")
+{body}</main></body></html>""")
         handler = lambda *a, **kw: http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path), **kw)  # noqa: E731
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -102,8 +103,8 @@ def test_sandboxed_image_embed_moves_its_lens_with_the_servers_fragment(page, ho
 def frame_fit(page) -> dict:
     """The frame's height on the host page and its content's (the root element's box), and how far its
     content scrolls inside it."""
-    frame = page.frame_locator("#embed").locator("html")
-    return {"frame": page.evaluate("document.getElementById('embed').getBoundingClientRect().height"),
+    frame = page.frame_locator("iframe").locator("html")
+    return {"frame": page.evaluate("document.querySelector('iframe').getBoundingClientRect().height"),
             "content": frame.evaluate("e => e.getBoundingClientRect().height"),
             "scroll": frame.evaluate("e => e.scrollHeight - e.clientHeight")}
 
@@ -173,3 +174,19 @@ def test_nothing_in_an_embed_is_sized_from_the_viewport(page, live_server, probl
     page.wait_for_timeout(200)
     tall = page.evaluate(VIEWPORT_RULES)
     assert {k: (v, tall.get(k)) for k, v in short.items() if tall.get(k) != v} == {}
+
+
+def test_a_notebooks_inline_view_follows_its_content(page, host, live_server, problems):
+    """convscope.show()'s output as a notebook renders it (the HTML, its script run): the frame takes
+    its content's height and follows the settings opening and closing."""
+    from app.notebook import inline_html
+    body = inline_html(live_server, "/pool?framework=torch&type=MaxPool2d&kernel_size=2&input_shape=1,1,6,6", None, [])
+    page.goto(host("", body=body))
+    frame = page.frame_locator("iframe")
+    expect(frame.locator("[data-output-shape]")).to_have_attribute("data-output-shape", "[1, 1, 3, 3]")
+    closed = wait_fit(page)
+    assert closed["frame"] != 640  # the initial height was left for the content's
+    frame.locator(".embed-knobs > summary").click()
+    opened = wait_fit(page, grown_from=closed["frame"])
+    frame.locator(".embed-knobs > summary").click()
+    assert abs(wait_fit(page, shrunk_from=opened["frame"])["frame"] - closed["frame"]) <= 3
