@@ -459,13 +459,15 @@ def configure(*, proxy_url: str | None = None, base_url: str | None = None) -> N
     JupyterHub's user name) filled in, e.g. ``"/user/{user}/proxy/{port}/"`` (jupyter-server-proxy)
     or ``"https://my-host.example/proxy/{port}/"``; the environment variable CONVSCOPE_PROXY_URL
     says the same. ``base_url``: a hosted Convscope to use instead of starting a server here
-    (CONVSCOPE_BASE_URL). ``None`` leaves a setting as it was; ``""`` clears it."""
-    for key, value in (("proxy_url", proxy_url), ("base_url", base_url)):
-        if value is not None:
-            if value and key == "proxy_url" and "{port}" not in value:
-                raise ValueError(f"proxy_url needs {{port}} where the server's port goes, got {value!r} "
-                                 "(e.g. '/user/{user}/proxy/{port}/')")
-            _settings[key] = value or None
+    (CONVSCOPE_BASE_URL). ``None`` leaves a setting as it was; ``proxy_url=""``: no proxy, the
+    browser is on this machine (whatever the environment says); ``base_url=""``: serve from here."""
+    if proxy_url and "{port}" not in proxy_url:
+        raise ValueError(f"proxy_url needs {{port}} where the server's port goes, got {proxy_url!r} "
+                         "(e.g. '/user/{user}/proxy/{port}/')")
+    if proxy_url is not None:
+        _settings["proxy_url"] = proxy_url  # the server restarts under it at the next show()
+    if base_url is not None:
+        _settings["base_url"] = base_url or None
 
 
 def proxy_template(env: Any = os.environ) -> str | None:
@@ -477,8 +479,8 @@ def proxy_template(env: Any = os.environ) -> str | None:
     >>> proxy_template({}) is None
     True
     """
-    if _settings["proxy_url"]:
-        return _settings["proxy_url"]
+    if _settings["proxy_url"] is not None:
+        return _settings["proxy_url"] or None
     if env.get("CONVSCOPE_PROXY_URL"):
         return env["CONVSCOPE_PROXY_URL"]
     prefix = env.get("JUPYTERHUB_SERVICE_PREFIX")
@@ -590,7 +592,7 @@ class _Server:
     with the process, should it be killed). Behind a proxy that strips its path (jupyter-server-proxy)
     the app is told that path (ASGI root_path) and writes its URLs under it."""
 
-    def __init__(self) -> None:
+    def __init__(self, template: str | None = None) -> None:
         import uvicorn
 
         from .main import app
@@ -598,10 +600,10 @@ class _Server:
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-        self.url, root_path = f"http://127.0.0.1:{port}", ""
+        self.template, self.url, root_path = template, f"http://127.0.0.1:{port}", ""
         if (colab := _colab_url(port)) is not None:
             self.url = colab
-        elif (template := proxy_template()) is not None:
+        elif template is not None:
             self.url = proxied(template, port)
             root_path = urlsplit(self.url).path.rstrip("/")
         # log_config=None: leave the kernel's logging as the user set it up
@@ -636,9 +638,13 @@ _lock = threading.Lock()
 
 
 def local_server() -> str:
-    """The URL of this process's Convscope server as the browser reaches it, started on first use."""
+    """The URL of this process's Convscope server as the browser reaches it, started on first use (and
+    again when the proxy setting changed)."""
     global _server
     with _lock:
+        template = proxy_template()
+        if _server is not None and _server.thread.is_alive() and _server.template != template:
+            _server.stop()
         if _server is None or not _server.thread.is_alive():
-            _server = _Server()
+            _server = _Server(template)
         return _server.url

@@ -66,9 +66,29 @@ def test_configure_wins_and_names_what_a_proxy_url_needs():
         assert notebook.proxy_template({"CONVSCOPE_PROXY_URL": "/other/{port}/"}) == "/proxy/{port}/"
         with pytest.raises(ValueError, match=r"proxy_url needs \{port\}.*'/proxy/'"):
             notebook.configure(proxy_url="/proxy/")
+        notebook.configure(proxy_url="")  # the browser is on this machine, whatever the environment says
+        assert notebook.proxy_template({"JUPYTERHUB_SERVICE_PREFIX": "/user/ann/"}) is None
     finally:
+        notebook._settings["proxy_url"] = None
+    assert notebook.proxy_template({"JUPYTERHUB_SERVICE_PREFIX": "/user/ann/"}) == "/user/ann/proxy/{port}/"
+
+
+def test_a_new_proxy_setting_restarts_the_server_under_it():
+    try:
         notebook.configure(proxy_url="")
-    assert notebook.proxy_template({}) is None
+        local = notebook.local_server()
+        assert local.startswith("http://127.0.0.1:")
+        notebook.configure(proxy_url="/hub/{port}/")
+        proxied = notebook.local_server()
+        port = notebook._server.server.servers[0].sockets[0].getsockname()[1]
+        assert proxied == f"/hub/{port}" and notebook._server.server.config.root_path == f"/hub/{port}"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=30) as r:
+            assert r.status == 200
+        with pytest.raises(OSError):  # the old one stopped
+            urllib.request.urlopen(local + "/health", timeout=5)
+    finally:
+        notebook._settings["proxy_url"] = None
+        notebook._server.stop()
 
 
 def test_in_colab_the_url_is_colabs_port_proxy(monkeypatch):
