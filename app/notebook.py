@@ -325,7 +325,8 @@ class _Writer:
             for key, value in vars(cls).items():
                 if key != "__init__" and (inspect.isfunction(value) or isinstance(value, (staticmethod, classmethod))):
                     methods[key] = (cls, value)
-        children = {k: c for k, c in (getattr(module, "_modules", None) or {}).items() if c is not None}
+        registered = getattr(module, "_modules", None) or {}
+        children = {k: c for k, c in registered.items() if c is not None}
         _, base = _framework_class(module)
         if not methods or "forward" not in methods:  # a subclass that keeps its torch class's forward
             if base in ("Sequential", "ModuleList"):
@@ -341,8 +342,8 @@ class _Writer:
         for key, value in vars(module).items():
             if not key.startswith("_") and key != "training" and (plain := _plain(value)) is not _SKIP:
                 lines.append(f"        self.{key} = {_py(plain)}")
-        for key, child in children.items():
-            lines.append(f"        self.{key} = {self.module(child)}")
+        for key, child in registered.items():  # a submodule set to None (no downsample) stays None
+            lines.append(f"        self.{key} = {'None' if child is None else self.module(child)}")
         for key, value in vars(type(module)).items():  # class attributes the methods may read (expansion = 4)
             if not key.startswith("_") and not callable(value) and (plain := _plain(value)) is not _SKIP:
                 lines.insert(0, f"    {key} = {_py(plain)}")

@@ -122,3 +122,11 @@ def git_venv(bare_clone, tmp_path_factory) -> Path:
     run(env_dir / "bin" / "python", "-m", "pip", "install", "--quiet", "-c", ROOT / "requirements.txt",
         f"git+file://{path}@{sha}", cwd=env_dir, env=clean_env())
     return env_dir
+
+
+@pytest.fixture(scope="session")
+def git_kernel_name(git_venv, tmp_path_factory) -> str:
+    """A kernel of the venv installed from the bare clone (ipykernel added at the tests' pins)."""
+    run(git_venv / "bin" / "python", "-m", "pip", "install", "--quiet", "-c", ROOT / "requirements.txt",
+        "-c", ROOT / "requirements-dev.txt", "ipykernel", cwd=git_venv, env=clean_env())
+    return kernel_with(git_venv, tmp_path_factory, "convscope-git")

@@ -139,11 +139,12 @@ def run_cells(kernel_name: str, cells: list[str], path):
         yield nb.cells
 
 
-def test_a_model_class_defined_in_a_cell_is_read_with_its_forward(venv, kernel_name, tmp_path):
-    """inspect.getsource(Net) fails for a class defined in a cell; its forward() is read from the
+def test_a_model_class_defined_in_a_cell_is_read_with_its_forward(git_kernel_name, tmp_path):
+    """In a kernel of the venv installed from a bare git clone (tests/package/test_wheel.py):
+    inspect.getsource(Net) fails for a class defined in a cell; its forward() is read from the
     cell IPython keeps, its layers' settings from the live object (classes=7 reaches the last layer),
     so the functional calls are rows of the trace."""
-    with run_cells(kernel_name, [FAKE_TORCH, NET, "import inspect\ntry:\n    inspect.getsource(Net)\n"
+    with run_cells(git_kernel_name, [FAKE_TORCH, NET, "import inspect\ntry:\n    inspect.getsource(Net)\n"
                                  "    print('class source found')\nexcept (OSError, TypeError) as e:\n"
                                  "    print('no class source:', e)", SHOW_NET], tmp_path) as cells:
         assert "no class source" in cells[2].outputs[0].text  # the case this test is about
