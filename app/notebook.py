@@ -282,13 +282,16 @@ def _names_used(code: Any):
 
 class _Writer:
     """Writes a live torch model as code that /trace reads: imports and helpers its methods use,
-    one class per distinct user module (its __init__ from the live object), then ``model = …``."""
+    each user class once with its methods (its __init__ from the first live instance), a subclass
+    with only an __init__ for each instance with other settings, then ``model = …``."""
 
     def __init__(self) -> None:
         self.header = ["import torch", "import torch.nn as nn", "import torch.nn.functional as F"]
         self.helpers: list[str] = []
         self.classes: list[str] = []
-        self.class_names: dict[str, str] = {}  # class code -> its name (one class per distinct setting)
+        # a user class -> the name it was first written under (with its methods); (class, *__init__ lines)
+        # -> the name of the class with those settings (a subclass of the first, __init__ alone)
+        self.class_names: dict[Any, str] = {}
         self.seen_globals: set[str] = set()
 
     def global_name(self, name: str, value: Any) -> None:
@@ -337,27 +340,33 @@ class _Writer:
             if not users or base != "Module":
                 return _call("nn.", torch_spec(module), _torch_keywords(base))
             raise _NoSource(f"{type(module).__name__}.forward()")
-        name = type(module).__name__
-        lines = ["    def __init__(self):", "        super().__init__()"]
+        init = []
         for key, value in vars(module).items():
             if not key.startswith("_") and key != "training" and (plain := _plain(value)) is not _SKIP:
-                lines.append(f"        self.{key} = {_py(plain)}")
+                init.append(f"        self.{key} = {_py(plain)}")
         for key, child in registered.items():  # a submodule set to None (no downsample) stays None
-            lines.append(f"        self.{key} = {'None' if child is None else self.module(child)}")
-        for key, value in vars(type(module)).items():  # class attributes the methods may read (expansion = 4)
-            if not key.startswith("_") and not callable(value) and (plain := _plain(value)) is not _SKIP:
-                lines.insert(0, f"    {key} = {_py(plain)}")
-        for key, (cls, value) in methods.items():
-            lines += ["", textwrap.indent(_function_source(value, f"{cls.__name__}.{key}()"), "    ").rstrip()]
-            self.scan(value)
-        body = "\n".join(lines)
-        if body in self.class_names:
-            return f"{self.class_names[body]}()"
+            init.append(f"        self.{key} = {'None' if child is None else self.module(child)}")
+        cls = type(module)
+        if (cls, *init) in self.class_names:  # an instance with the same settings as one written before
+            return f"{self.class_names[(cls, *init)]}()"
         taken = set(self.class_names.values())
-        unique = name if name not in taken else next(f"{name}_{i}" for i in range(2, 10_000) if f"{name}_{i}" not in taken)
-        self.class_names[body] = unique
-        self.classes.append(f"class {unique}(nn.Module):\n{body}")
-        return f"{unique}()"
+        name = cls.__name__ if cls.__name__ not in taken else \
+            next(f"{cls.__name__}_{i}" for i in range(2, 10_000) if f"{cls.__name__}_{i}" not in taken)
+        if cls in self.class_names:  # other settings of a class written before: only its __init__ differs
+            first = self.class_names[cls]
+            self.classes.append(f"class {name}({first}):\n    def __init__(self):\n        nn.Module.__init__(self)\n"
+                                + "\n".join(init))
+        else:
+            lines = [f"    {key} = {_py(plain)}" for key, value in vars(cls).items()  # attributes the methods read
+                     if not key.startswith("_") and not callable(value) and (plain := _plain(value)) is not _SKIP]
+            lines += ["    def __init__(self):", "        super().__init__()", *init]
+            for key, (owner, value) in methods.items():
+                lines += ["", textwrap.indent(_function_source(value, f"{owner.__name__}.{key}()"), "    ").rstrip()]
+                self.scan(value)
+            self.class_names[cls] = name
+            self.classes.append(f"class {name}(nn.Module):\n" + "\n".join(lines))
+        self.class_names[(cls, *init)] = name
+        return f"{name}()"
 
     def code(self, model: Any) -> str:
         top = self.module(model)

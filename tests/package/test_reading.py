@@ -204,7 +204,7 @@ class Net(nn.Module):
 
 def test_a_live_model_is_written_from_its_objects_and_its_methods_source(monkeypatch):
     """A model whose classes were defined where only linecache has their text (a notebook cell): two
-    Blocks with different settings become two classes, a None submodule stays None, the helper, the
+    Blocks with different settings become a class and a subclass with its own __init__, a None submodule stays None, the helper, the
     constant and `from torch import flatten` come along, and the constructor's argument counts."""
     import linecache
     import types
@@ -224,7 +224,7 @@ def test_a_live_model_is_written_from_its_objects_and_its_methods_source(monkeyp
         __import__("inspect").getsource(scope["Net"])  # the class itself: no source, as in a notebook
     framework, code, notes = model_code(scope["Net"](classes=3))
     assert notes == ["read from the live Net (every submodule's settings) and the source of its forward()"], code
-    assert "class Block(nn.Module)" in code and "class Block_2(nn.Module)" in code and "self.downsample = None" in code
+    assert "class Block(nn.Module)" in code and "class Block_2(Block):\n    def __init__(self):\n        nn.Module.__init__(self)" in code and "self.downsample = None" in code
     assert "from torch import flatten" in code and "POOL = 1" in code and "def act(x):" in code
     assert "WIDTH" not in code  # __init__ is written from the object, not read
     parsed = parse_model(code, framework)
