@@ -7,7 +7,7 @@ is cheap: the notebook helpers load on first use, and nothing here imports torch
     convscope.show(torch.nn.Conv2d(3, 8, 3), input_shape=(1, 3, 12, 12))
 """
 __version__ = "0.1.0"  # the one place: pyproject.toml reads it from here
-__all__ = ["__version__", "show", "show_model", "trace_url", "view_url"]
+__all__ = ["__version__", "configure", "show", "show_model", "trace_url", "view_url"]
 
 
 def __getattr__(name: str):

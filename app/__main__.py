@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import socket
+import sys
 import threading
 import time
 import webbrowser
@@ -29,6 +31,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def port_problem(host: str, port: int) -> str | None:
+    """Why this address cannot be listened on (in use, not allowed, unknown), or None: asked before
+    anything is printed, so a busy port is the first and only thing the user reads."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does: TIME_WAIT is no obstacle
+            sock.bind(address)
+    except socket.gaierror:
+        return f"--host {host} is not an address of this machine"
+    except PermissionError:
+        return f"port {port} needs administrator rights here: choose one above 1023, e.g. --port 8000"
+    except OSError as e:
+        if e.errno == errno.EADDRINUSE:
+            return (f"port {port} on {host} is already in use (another Convscope, or another program): "
+                    f"stop it, or choose another port, e.g. --port {port + 1 if port < 65535 else 8000}")
+        return f"cannot listen on {host}:{port}: {e.strerror or e}"
+    return None
+
+
 def open_when_up(host: str, port: int, url: str, timeout: float = 30) -> None:
     """Open the browser once the server accepts connections (not before: it would show an error)."""
     deadline = time.monotonic() + timeout
@@ -46,6 +68,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     import uvicorn
 
+    if (problem := port_problem(args.host, args.port)) is not None:
+        print(f"convscope: {problem}", file=sys.stderr, flush=True)
+        raise SystemExit(1)
     local = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
     url = f"http://{local}:{args.port}/"
     print(f"Convscope {__version__} at {url}  (Ctrl+C to stop)", flush=True)

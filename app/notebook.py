@@ -12,13 +12,14 @@ from __future__ import annotations
 import atexit
 import html
 import inspect
+import os
 import socket
 import sys
 import textwrap
 import threading
 import time
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 # class name -> the view that draws it
 VIEWS = {
@@ -33,7 +34,7 @@ SUPPORTED = ("PyTorch Conv1d/2d/3d, ConvTranspose1d/2d, MaxPool1d/2d, AvgPool1d/
 KERAS_DEFAULTS = {"strides": 1, "padding": "valid", "dilation_rate": 1, "groups": 1, "activation": "linear",
                   "use_bias": True, "depth_multiplier": 1}
 PER_AXIS = {"kernel_size", "pool_size", "stride", "strides", "padding", "dilation", "dilation_rate", "output_padding"}
-HEIGHT = 640
+HEIGHT = 640  # an inline frame's height until its content reports its own
 _SKIP = object()
 
 
@@ -247,6 +248,138 @@ def _keras_layers(model: Any):
             yield layer
 
 
+# ---------------------------------------------------------------- a live torch model as code
+# A class defined in a notebook cell has no source file: inspect.getsource(Net) fails, but each
+# method's code object names the cell's file, which IPython keeps in linecache, so
+# inspect.getsource(Net.forward) works. __init__ is not read: it is written anew from the live object
+# (the arguments it was called with are gone; the submodules it made are there).
+_FRAMEWORKS = ("torch", "keras", "tensorflow", "tf_keras", "builtins")
+
+
+class _NoSource(Exception):
+    """A method (or helper) whose source Python cannot give; the message names it."""
+
+
+def _user_classes(cls: type) -> list[type]:
+    """The classes along the MRO written by the user (not torch's, not object), most derived first."""
+    return [c for c in cls.__mro__ if (c.__module__ or "").split(".")[0] not in _FRAMEWORKS]
+
+
+def _function_source(func: Any, what: str) -> str:
+    try:
+        return textwrap.dedent(inspect.getsource(func))
+    except (OSError, TypeError):
+        raise _NoSource(what) from None
+
+
+def _names_used(code: Any):
+    """The global names a code object (and the functions, lambdas and comprehensions inside it) reads."""
+    yield from code.co_names
+    for const in code.co_consts:
+        if inspect.iscode(const):
+            yield from _names_used(const)
+
+
+class _Writer:
+    """Writes a live torch model as code that /trace reads: imports and helpers its methods use,
+    each user class once with its methods (its __init__ from the first live instance), a subclass
+    with only an __init__ for each instance with other settings, then ``model = …``."""
+
+    def __init__(self) -> None:
+        self.header = ["import torch", "import torch.nn as nn", "import torch.nn.functional as F"]
+        self.helpers: list[str] = []
+        self.classes: list[str] = []
+        # a user class -> the name it was first written under (with its methods); (class, *__init__ lines)
+        # -> the name of the class with those settings (a subclass of the first, __init__ alone)
+        self.class_names: dict[Any, str] = {}
+        self.seen_globals: set[str] = set()
+
+    def global_name(self, name: str, value: Any) -> None:
+        if name in self.seen_globals or name in ("torch", "nn", "F"):
+            return
+        self.seen_globals.add(name)
+        if inspect.ismodule(value):
+            module = value.__name__
+            self.header.append(f"import {module}" if module == name else f"import {module} as {name}")
+        elif inspect.isfunction(value) and (value.__module__ or "").split(".")[0] not in _FRAMEWORKS:
+            self.helpers.append(_function_source(value, f"{name}()"))
+            self.scan(value)
+        elif callable(value) and (getattr(value, "__module__", None) or "").split(".")[0] == "torch":
+            attr = getattr(value, "__name__", name)
+            self.header.append(f"from {value.__module__} import {attr}" + ("" if attr == name else f" as {name}"))
+        elif (plain := _plain(value)) is not _SKIP:
+            self.helpers.append(f"{name} = {_py(plain)}")
+
+    def scan(self, func: Any) -> None:
+        """The globals a method or helper reads: modules, torch functions, the user's helpers, constants."""
+        func = getattr(func, "__func__", func)
+        code, scope = getattr(func, "__code__", None), getattr(func, "__globals__", {})
+        if code is None:
+            return
+        for name in _names_used(code):
+            if name in scope:
+                self.global_name(name, scope[name])
+
+    def module(self, module: Any) -> str:
+        """The expression that builds this module."""
+        users = _user_classes(type(module))
+        methods = {}
+        for cls in reversed(users):  # the most derived definition wins
+            for key, value in vars(cls).items():
+                if key != "__init__" and (inspect.isfunction(value) or isinstance(value, (staticmethod, classmethod))):
+                    methods[key] = (cls, value)
+        registered = getattr(module, "_modules", None) or {}
+        children = {k: c for k, c in registered.items() if c is not None}
+        _, base = _framework_class(module)
+        if not methods or "forward" not in methods:  # a subclass that keeps its torch class's forward
+            if base in ("Sequential", "ModuleList"):
+                items = ", ".join(self.module(c) for c in children.values())
+                return f"nn.Sequential({items})" if base == "Sequential" else f"nn.ModuleList([{items}])"
+            if base == "ModuleDict":
+                return "nn.ModuleDict({" + ", ".join(f"{k!r}: {self.module(c)}" for k, c in children.items()) + "})"
+            if not users or base != "Module":
+                return _call("nn.", torch_spec(module), _torch_keywords(base))
+            raise _NoSource(f"{type(module).__name__}.forward()")
+        init = []
+        for key, value in vars(module).items():
+            if not key.startswith("_") and key != "training" and (plain := _plain(value)) is not _SKIP:
+                init.append(f"        self.{key} = {_py(plain)}")
+        for key, child in registered.items():  # a submodule set to None (no downsample) stays None
+            init.append(f"        self.{key} = {'None' if child is None else self.module(child)}")
+        cls = type(module)
+        if (cls, *init) in self.class_names:  # an instance with the same settings as one written before
+            return f"{self.class_names[(cls, *init)]}()"
+        taken = set(self.class_names.values())
+        name = cls.__name__ if cls.__name__ not in taken else \
+            next(f"{cls.__name__}_{i}" for i in range(2, 10_000) if f"{cls.__name__}_{i}" not in taken)
+        if cls in self.class_names:  # other settings of a class written before: only its __init__ differs
+            first = self.class_names[cls]
+            self.classes.append(f"class {name}({first}):\n    def __init__(self):\n        nn.Module.__init__(self)\n"
+                                + "\n".join(init))
+        else:
+            lines = [f"    {key} = {_py(plain)}" for key, value in vars(cls).items()  # attributes the methods read
+                     if not key.startswith("_") and not callable(value) and (plain := _plain(value)) is not _SKIP]
+            lines += ["    def __init__(self):", "        super().__init__()", *init]
+            for key, (owner, value) in methods.items():
+                lines += ["", textwrap.indent(_function_source(value, f"{owner.__name__}.{key}()"), "    ").rstrip()]
+                self.scan(value)
+            self.class_names[cls] = name
+            self.classes.append(f"class {name}(nn.Module):\n" + "\n".join(lines))
+        self.class_names[(cls, *init)] = name
+        return f"{name}()"
+
+    def code(self, model: Any) -> str:
+        top = self.module(model)
+        parts = ["\n".join(dict.fromkeys(self.header)), *self.helpers, *self.classes, f"model = {top}"]
+        return "\n\n\n".join(parts) + "\n"
+
+
+def torch_model_code(model: Any) -> str:
+    """A live torch model (a user's nn.Module subclass, defined in a file or a notebook cell) as code
+    /trace reads: forward() as written, every submodule as the object has it."""
+    return _Writer().code(model)
+
+
 def model_code(model: Any, framework: str | None = None) -> tuple[str, str, list[str]]:
     """(framework, code /trace reads, notes) for a live model, a list of layers or of spec dicts."""
     notes: list[str] = []
@@ -257,18 +390,20 @@ def model_code(model: Any, framework: str | None = None) -> tuple[str, str, list
         framework = framework or (specs[0][0] if specs else None)
         return framework, _code(framework, [s for _, s in specs], [None] * len(specs), None), notes
     if framework == "torch":
-        if name != "Sequential" and getattr(model, "_modules", None):
+        if _user_classes(type(model)) and getattr(model, "_modules", None) is not None:
             from .core.code import CodeError, parse_model
-            try:  # an nn.Module class: its source has forward()'s order and its functional calls
-                source = textwrap.dedent(inspect.getsource(type(model)))
-                parse_model(source, "torch")
-                notes.append(f"read from the source of class {type(model).__name__} (its forward() and the "
-                             "defaults of __init__)")
-                return "torch", source, notes
-            except (OSError, TypeError, CodeError):
-                notes.append(f"the source of {type(model).__name__} is not available: its layers are traced in the "
-                             "order they were assigned, and functional calls in forward() (F.relu, flatten) are not "
-                             "seen; pass the class's code as a string for those")
+            try:  # forward() from its source, every submodule's settings from the live object
+                code = torch_model_code(model)
+                parse_model(code, "torch")
+                notes.append(f"read from the live {type(model).__name__} (every submodule's settings) and the source "
+                             "of its forward()")
+                return "torch", code, notes
+            except _NoSource as e:
+                why = f"the source of {e} is not available"
+            except CodeError as e:
+                why = f"its forward() could not be followed ({e})"
+            notes.append(f"{why}: its layers are traced in the order they were assigned, and functional calls in "
+                         "forward() (F.relu, flatten) are not seen; pass the class's code as a string for those")
         leaves = [(path, module) for path, module in _torch_leaves(model)]
         return "torch", _code("torch", [torch_spec(m) for _, m in leaves], [p for p, _ in leaves], None), notes
     if framework == "keras":
@@ -319,24 +454,89 @@ def _trace(code_or_model, input_shape, framework, base_url) -> tuple[str, list[s
     return f"{base_url.rstrip('/')}/trace?{urlencode(params, safe=',')}", notes
 
 
+# ---------------------------------------------------------------- where the browser finds the server
+# The kernel's server listens on 127.0.0.1. Where the browser runs elsewhere (JupyterHub, Binder,
+# VS Code remote, Colab) it reaches that port through a proxy, as TensorBoard's notebook view does:
+# jupyter-server-proxy's /user/<name>/proxy/<port>/ (found from JupyterHub's environment, or given
+# with configure(proxy_url=…) or CONVSCOPE_PROXY_URL), or Colab's own port proxy.
+_settings: dict[str, Any] = {"proxy_url": None, "base_url": None}
+
+
+def configure(*, proxy_url: str | None = None, base_url: str | None = None) -> None:
+    """Where the browser finds Convscope, for every later show() / show_model().
+
+    ``proxy_url``: the URL of this kernel's server as the browser sees it, ``{port}`` (and ``{user}``,
+    JupyterHub's user name) filled in, e.g. ``"/user/{user}/proxy/{port}/"`` (jupyter-server-proxy)
+    or ``"https://my-host.example/proxy/{port}/"``; the environment variable CONVSCOPE_PROXY_URL
+    says the same. ``base_url``: a hosted Convscope to use instead of starting a server here
+    (CONVSCOPE_BASE_URL). ``None`` leaves a setting as it was; ``proxy_url=""``: no proxy, the
+    browser is on this machine (whatever the environment says); ``base_url=""``: serve from here."""
+    if proxy_url and "{port}" not in proxy_url:
+        raise ValueError(f"proxy_url needs {{port}} where the server's port goes, got {proxy_url!r} "
+                         "(e.g. '/user/{user}/proxy/{port}/')")
+    if proxy_url is not None:
+        _settings["proxy_url"] = proxy_url  # the server restarts under it at the next show()
+    if base_url is not None:
+        _settings["base_url"] = base_url or None
+
+
+def proxy_template(env: Any = os.environ) -> str | None:
+    """configure()'s proxy_url, else $CONVSCOPE_PROXY_URL, else jupyter-server-proxy's path on JupyterHub
+    and Binder ($JUPYTERHUB_SERVICE_PREFIX + proxy/{port}/); None where the browser shares the kernel's machine.
+
+    >>> proxy_template({"JUPYTERHUB_SERVICE_PREFIX": "/user/ann/"})
+    '/user/ann/proxy/{port}/'
+    >>> proxy_template({}) is None
+    True
+    """
+    if _settings["proxy_url"] is not None:
+        return _settings["proxy_url"] or None
+    if env.get("CONVSCOPE_PROXY_URL"):
+        return env["CONVSCOPE_PROXY_URL"]
+    prefix = env.get("JUPYTERHUB_SERVICE_PREFIX")
+    return f"{prefix.rstrip('/')}/proxy/{{port}}/" if prefix else None
+
+
+def proxied(template: str, port: int, env: Any = os.environ) -> str:
+    """The proxy URL for this port, without its trailing slash.
+
+    >>> proxied("/user/{user}/proxy/{port}/", 8123, {"JUPYTERHUB_USER": "ann"})
+    '/user/ann/proxy/8123'
+    """
+    user = env.get("JUPYTERHUB_USER") or env.get("USER") or ""
+    return template.replace("{port}", str(port)).replace("{user}", quote(user)).rstrip("/")
+
+
+def _colab_url(port: int) -> str | None:
+    """Colab's proxy URL for a port of the kernel's machine (what TensorBoard uses there)."""
+    colab = sys.modules.get("google.colab")
+    if colab is None:
+        return None
+    from google.colab import output  # only inside Colab
+    return str(output.eval_js(f"google.colab.kernel.proxyPort({int(port)}, {{'cache': false}})")).rstrip("/")
+
+
 # ---------------------------------------------------------------- showing
 def show(layer: Any, input_shape: Any = None, *, framework: str | None = None, base_url: str | None = None,
-         height: int = HEIGHT) -> None:
+         height: int | None = None, block: bool = False) -> None:
     """Show this layer's view inline (a torch.nn module, a Keras layer, or a spec dict in the API's
     words): /explore for a conv, /pool for a pooling layer, /transposed for a transposed conv.
 
     ``input_shape``: in the framework's layout, the batch axis optional (the view draws one example).
-    ``base_url``: a hosted Convscope to use instead of starting one here."""
-    _display(view_url(layer, input_shape, framework=framework), base_url, height, [])
+    ``base_url``: a hosted Convscope to use instead of starting one here. ``height``: a fixed height
+    in pixels (by default the frame follows its content). ``block``: outside a notebook, keep serving
+    until Ctrl+C (a script's server otherwise ends with the script)."""
+    _display(view_url(layer, input_shape, framework=framework), base_url, height, [], block)
 
 
 def show_model(code_or_model: Any, input_shape: Any = None, *, framework: str | None = None,
-               base_url: str | None = None, height: int = HEIGHT) -> None:
+               base_url: str | None = None, height: int | None = None, block: bool = False) -> None:
     """Show the trace of a model: every layer's output shape, parameters and MACs, and where the
     shapes stop fitting. ``code_or_model``: its code as a string (read, never run), a torch.nn module,
-    a Keras model or a list of layers; ``input_shape`` with the batch axis (unless the code gives it)."""
+    a Keras model or a list of layers; ``input_shape`` with the batch axis (unless the code gives it).
+    ``height`` and ``block`` as in show()."""
     path, notes = _trace(code_or_model, input_shape, framework, "")
-    _display(path, base_url, height, notes)
+    _display(path, base_url, height, notes, block)
 
 
 def _in_notebook() -> bool:
@@ -346,36 +546,79 @@ def _in_notebook() -> bool:
     return getattr(shell, "kernel", None) is not None
 
 
-def _display(path: str, base_url: str | None, height: int, notes: list[str]) -> None:
-    base = (base_url or local_server()).rstrip("/")
+def _interactive() -> bool:
+    """A REPL (python, IPython, a notebook) lives on after show(); a script ends."""
+    ipython = sys.modules.get("IPython")
+    return hasattr(sys, "ps1") or bool(sys.flags.interactive) or (ipython is not None and ipython.get_ipython()
+                                                                  is not None)
+
+
+def _resizer() -> str:
+    """static/embed-host.js, inlined: the frame follows its content's height, as on any host page."""
+    from .assets import STATIC
+    return (STATIC / "embed-host.js").read_text()
+
+
+def inline_html(base: str, path: str, height: int | None, notes: list[str]) -> str:
+    """The iframe a notebook shows, the link to the full page and the notes.
+
+    >>> print(inline_html("/p", "/explore?x=1", None, []))  # doctest: +ELLIPSIS
+    <iframe src="/p/embed/explore?x=1" ... style="border:0;height:640px"></iframe><script>...</script>...
+    """
     page, embed = base + path, f"{base}/embed{path}"
+    note = "".join(f"<div><small>{html.escape(n)}</small></div>" for n in notes)
+    sizing = (f'height="{int(height)}" data-convscope-fixed="1" style="border:0"' if height
+              else f'style="border:0;height:{HEIGHT}px"')
+    script = "" if height else f"<script>{_resizer()}</script>"
+    return (f'<iframe src="{html.escape(embed)}" title="Convscope" width="100%" {sizing}></iframe>{script}{note}'
+            f'<div><small><a href="{html.escape(page)}" target="_blank" rel="noopener">Open in Convscope</a>'
+            "</small></div>")
+
+
+def _display(path: str, base_url: str | None, height: int | None, notes: list[str], block: bool = False) -> None:
+    base_url = base_url or _settings["base_url"] or os.environ.get("CONVSCOPE_BASE_URL")
+    base = (base_url or local_server()).rstrip("/")
     if _in_notebook():
         from IPython.display import HTML, display
-        note = "".join(f"<div><small>{html.escape(n)}</small></div>" for n in notes)
-        display(HTML(f'<iframe src="{html.escape(embed)}" title="Convscope" width="100%" height="{int(height)}" '
-                     f'loading="lazy" style="border:0"></iframe>{note}'
-                     f'<div><small><a href="{html.escape(page)}" target="_blank" rel="noopener">Open in Convscope'
-                     "</a></small></div>"))
+        display(HTML(inline_html(base, path, height, notes)))
+        return
+    for n in notes:
+        print(f"Note: {n}")
+    print(f"Convscope: {base + path}")
+    if base_url:
+        return
+    if block:
+        print("Serving until Ctrl+C.", flush=True)
+        _server.serve_until_interrupted()
+    elif not _interactive():
+        print("(This URL works while this script runs: its server stops when the script ends. "
+              "Pass block=True to keep serving until Ctrl+C.)", flush=True)
     else:
-        for n in notes:
-            print(f"Note: {n}")
-        print(f"Convscope: {page}")
+        print("(Served by this Python session until it ends.)", flush=True)
 
 
 class _Server:
     """uvicorn in a daemon thread of this process, on a free port of 127.0.0.1; stopped at exit (and
-    with the process, should it be killed)."""
+    with the process, should it be killed). Behind a proxy that strips its path (jupyter-server-proxy)
+    the app is told that path (ASGI root_path) and writes its URLs under it."""
 
-    def __init__(self) -> None:
+    def __init__(self, template: str | None = None) -> None:
         import uvicorn
 
         from .main import app
 
         sock = socket.socket()
         sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        port = sock.getsockname()[1]
+        self.template, self.url, root_path = template, f"http://127.0.0.1:{port}", ""
+        if (colab := _colab_url(port)) is not None:
+            self.url = colab
+        elif template is not None:
+            self.url = proxied(template, port)
+            root_path = urlsplit(self.url).path.rstrip("/")
         # log_config=None: leave the kernel's logging as the user set it up
-        self.server = uvicorn.Server(uvicorn.Config(app, log_config=None, log_level="warning", access_log=False))
+        self.server = uvicorn.Server(uvicorn.Config(app, log_config=None, log_level="warning", access_log=False,
+                                                    root_path=root_path))
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]}, name="convscope-server",
                                        daemon=True)
         self.thread.start()
@@ -385,6 +628,15 @@ class _Server:
                 raise RuntimeError("the Convscope server did not start (see the log above)")
             time.sleep(0.05)
         atexit.register(self.stop)
+
+    def serve_until_interrupted(self) -> None:
+        try:
+            while self.thread.is_alive():
+                self.thread.join(0.5)
+        except KeyboardInterrupt:
+            print("Stopped.", flush=True)
+        finally:
+            self.stop()
 
     def stop(self) -> None:
         self.server.should_exit = True
@@ -396,9 +648,13 @@ _lock = threading.Lock()
 
 
 def local_server() -> str:
-    """The URL of this process's Convscope server, started on first use."""
+    """The URL of this process's Convscope server as the browser reaches it, started on first use (and
+    again when the proxy setting changed)."""
     global _server
     with _lock:
+        template = proxy_template()
+        if _server is not None and _server.thread.is_alive() and _server.template != template:
+            _server.stop()
         if _server is None or not _server.thread.is_alive():
-            _server = _Server()
+            _server = _Server(template)
         return _server.url

@@ -1,10 +1,12 @@
-// Inside an embedded view: tell the host page our height (it resizes the iframe, see embed-host.js).
+// Inside an embedded view: tell the host page our content's height, whenever it grows or shrinks (it
+// resizes the iframe, see embed-host.js). The height is the root element's box, not its scrollHeight:
+// scrollHeight is never less than the frame's own height, so a frame could grow but never shrink.
 // The iframe is sandboxed with an opaque origin, so the message goes to "*"; it carries only a number.
 (function () {
   if (window.parent === window) return;
   let last = 0;
   function report() {
-    const height = Math.ceil(document.documentElement.scrollHeight);
+    const height = Math.ceil(document.documentElement.getBoundingClientRect().height);
     if (height !== last) {
       last = height;
       window.parent.postMessage({ type: "convscope:resize", height }, "*");
@@ -12,6 +14,7 @@
   }
   new ResizeObserver(report).observe(document.documentElement);
   document.addEventListener("htmx:afterSettle", report);
+  document.addEventListener("toggle", report, true); // a <details> opened or closed
   report();
 })();
 

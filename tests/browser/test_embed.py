@@ -6,18 +6,20 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from app.views import VIEWS
 from tests.browser.helpers import WCAG
 
 
 @pytest.fixture
 def host(tmp_path, live_server):
     """A tutorial page on another origin (another port) that embeds Convscope as a reader would."""
-    def serve(src: str) -> str:
+    def serve(src: str, height: int = 300, body: str | None = None) -> str:
+        body = body or f"""<iframe id="embed" src="{live_server}{src}" title="Convscope: an interactive convolution view"
+ width="100%" height="{height}" loading="lazy" sandbox="allow-scripts" style="border:0"></iframe>
+<script src="{live_server}/static/embed-host.js" async></script>"""
         (tmp_path / "index.html").write_text(f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <link rel="icon" href="data:,"><title>My tutorial</title></head><body><main><h1>My tutorial</h1><p>Here is a convolution:</p>
-<iframe id="embed" src="{live_server}{src}" title="Convscope: an interactive convolution view" width="100%"
- height="300" loading="lazy" sandbox="allow-scripts" style="border:0"></iframe>
-<script src="{live_server}/static/embed-host.js" async></script></main></body></html>""")
+{body}</main></body></html>""")
         handler = lambda *a, **kw: http.server.SimpleHTTPRequestHandler(*a, directory=str(tmp_path), **kw)  # noqa: E731
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -96,3 +98,95 @@ def test_sandboxed_image_embed_moves_its_lens_with_the_servers_fragment(page, ho
     server = urllib.request.urlopen(f"{live_server}/image/lens?size=48&kernel=emboss&at=3,4&f=2").read().decode()
     cells = re.findall(r"<td>([^<]*)</td>", server)
     assert frame.locator("#lens-body td").all_inner_texts() == cells and len(cells) == 3 * 9
+
+
+def frame_fit(page) -> dict:
+    """The frame's height on the host page and its content's (the root element's box), and how far its
+    content scrolls inside it."""
+    frame = page.frame_locator("iframe").locator("html")
+    return {"frame": page.evaluate("document.querySelector('iframe').getBoundingClientRect().height"),
+            "content": frame.evaluate("e => e.getBoundingClientRect().height"),
+            "scroll": frame.evaluate("e => e.scrollHeight - e.clientHeight")}
+
+
+def wait_fit(page, grown_from: float | None = None, shrunk_from: float | None = None) -> dict:
+    """Wait until the frame holds its content within 3 px, with nothing left to scroll inside it."""
+    fit: dict = {}
+    for _ in range(50):
+        fit = frame_fit(page)
+        if (abs(fit["frame"] - fit["content"]) <= 3 and fit["scroll"] <= 3
+                and (grown_from is None or fit["frame"] > grown_from + 40)
+                and (shrunk_from is None or fit["frame"] < shrunk_from - 40)):
+            return fit
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the frame does not follow its content: {fit}")
+
+
+@pytest.mark.parametrize("start", [300, 1600])
+def test_the_frame_grows_and_shrinks_with_its_content(page, host, problems, start):
+    """From a frame too small and one too large: it takes its content's height, grows when the settings
+    open and shrinks back when they close, never scrolling inside."""
+    page.goto(host("/embed/explore?framework=torch&type=Conv2d&in_channels=1&out_channels=2&kernel_size=3,3"
+                   "&input_shape=1,1,6,6", height=start))
+    frame = page.frame_locator("#embed")
+    expect(frame.locator("[data-output-shape]")).to_have_attribute("data-output-shape", "[1, 2, 4, 4]")
+    closed = wait_fit(page, grown_from=start if start < 400 else None, shrunk_from=start if start > 1000 else None)
+    frame.locator(".embed-knobs > summary").click()
+    opened = wait_fit(page, grown_from=closed["frame"])
+    frame.locator(".embed-knobs > summary").click()
+    again = wait_fit(page, shrunk_from=opened["frame"])
+    assert abs(again["frame"] - closed["frame"]) <= 3, (closed, opened, again)
+    frame.locator(".embed-more > summary").click()  # the rest of the view: figures, tables
+    more = wait_fit(page, grown_from=again["frame"])
+    frame.locator(".embed-more > summary").click()
+    assert abs(wait_fit(page, shrunk_from=more["frame"])["frame"] - closed["frame"]) <= 3
+
+
+VIEWPORT_RULES = """() => {
+  const found = [];
+  const visit = (rules) => { for (const rule of rules) {
+    if (rule.cssRules) visit(rule.cssRules);
+    if (!rule.selectorText || !/\\d[sdl]?vh\\b/.test(rule.style.cssText)) continue;
+    document.querySelectorAll(rule.selectorText).forEach((el, i) => {
+      if (!el.getClientRects().length) return;
+      const style = getComputedStyle(el);
+      found.push([rule.selectorText + " { " + rule.style.cssText + " } #" + i,
+                  [style.height, style.minHeight, style.maxHeight, String(el.getBoundingClientRect().height)]]);
+    });
+  } };
+  for (const sheet of document.styleSheets) visit(sheet.cssRules);
+  return Object.fromEntries(found);
+}"""
+
+
+@pytest.mark.parametrize("path", [v.path for v in VIEWS])
+def test_nothing_in_an_embed_is_sized_from_the_viewport(page, live_server, problems, path):
+    """A rule in vh on a shown element would follow the frame's height, which follows the content: a
+    frame could then never shrink. Every embed, its disclosures open, is drawn in a short and a tall
+    viewport: no element a vh rule matches may change its size."""
+    page.set_viewport_size({"width": 900, "height": 500})
+    page.goto(f"{live_server}/embed{path}")
+    for summary in page.locator("details:not([open]) > summary").all():
+        if summary.is_visible():
+            summary.click()
+    short = page.evaluate(VIEWPORT_RULES)
+    page.set_viewport_size({"width": 900, "height": 1500})
+    page.wait_for_timeout(200)
+    tall = page.evaluate(VIEWPORT_RULES)
+    assert {k: (v, tall.get(k)) for k, v in short.items() if tall.get(k) != v} == {}
+
+
+def test_a_notebooks_inline_view_follows_its_content(page, host, live_server, problems):
+    """convscope.show()'s output as a notebook renders it (the HTML, its script run): the frame takes
+    its content's height and follows the settings opening and closing."""
+    from app.notebook import inline_html
+    body = inline_html(live_server, "/pool?framework=torch&type=MaxPool2d&kernel_size=2&input_shape=1,1,6,6", None, [])
+    page.goto(host("", body=body))
+    frame = page.frame_locator("iframe")
+    expect(frame.locator("[data-output-shape]")).to_have_attribute("data-output-shape", "[1, 1, 3, 3]")
+    closed = wait_fit(page)
+    assert closed["frame"] != 640  # the initial height was left for the content's
+    frame.locator(".embed-knobs > summary").click()
+    opened = wait_fit(page, grown_from=closed["frame"])
+    frame.locator(".embed-knobs > summary").click()
+    assert abs(wait_fit(page, shrunk_from=opened["frame"])["frame"] - closed["frame"]) <= 3

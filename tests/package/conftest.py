@@ -77,14 +77,56 @@ def installed_server(venv):
             proc.kill()
 
 
-@pytest.fixture(scope="session")
-def kernel_name(venv, tmp_path_factory) -> str:
-    """A Jupyter kernel that runs the venv's Python (found through JUPYTER_PATH)."""
+def kernel_with(venv: Path, tmp_path_factory, name: str, env: dict | None = None) -> str:
+    """A Jupyter kernel that runs the venv's Python (found through JUPYTER_PATH), with these variables."""
     path = tmp_path_factory.mktemp("jupyter")
-    spec = path / "kernels" / "convscope-wheel"
+    spec = path / "kernels" / name
     spec.mkdir(parents=True)
     (spec / "kernel.json").write_text(json.dumps({
         "argv": [str(venv / "bin" / "python"), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "convscope (wheel)", "language": "python"}))
+        "display_name": f"convscope ({name})", "language": "python", **({"env": env} if env else {})}))
     os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(path), os.environ.get("JUPYTER_PATH")) if p)
-    return "convscope-wheel"
+    return name
+
+
+@pytest.fixture(scope="session")
+def kernel_name(venv, tmp_path_factory) -> str:
+    return kernel_with(venv, tmp_path_factory, "convscope-wheel")
+
+def fresh_venv(path: Path) -> Path:
+    run(sys.executable, "-m", "venv", path)
+    return path
+
+
+def clean_env(**extra) -> dict:
+    """The environment a user's shell would give pip: none of the checkout's venv or paths."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE")}
+    return {**env, **extra}
+
+
+@pytest.fixture(scope="session")
+def bare_clone(tmp_path_factory) -> tuple[Path, str]:
+    """A bare clone of this checkout's HEAD (what `pip install git+<url>` fetches): committed files
+    only, so no node_modules and nothing built."""
+    path = tmp_path_factory.mktemp("git") / "convscope.git"
+    run("git", "clone", "--quiet", "--bare", "--no-local", ROOT, path)
+    sha = run("git", "-C", ROOT, "rev-parse", "HEAD").strip()
+    return path, sha
+
+
+@pytest.fixture(scope="session")
+def git_venv(bare_clone, tmp_path_factory) -> Path:
+    """A fresh venv with `pip install git+file://<bare clone>@<HEAD>`, npm on PATH (the build runs `npm ci`)."""
+    path, sha = bare_clone
+    env_dir = fresh_venv(tmp_path_factory.mktemp("gitvenv"))
+    run(env_dir / "bin" / "python", "-m", "pip", "install", "--quiet", "-c", ROOT / "requirements.txt",
+        f"git+file://{path}@{sha}", cwd=env_dir, env=clean_env())
+    return env_dir
+
+
+@pytest.fixture(scope="session")
+def git_kernel_name(git_venv, tmp_path_factory) -> str:
+    """A kernel of the venv installed from the bare clone (ipykernel added at the tests' pins)."""
+    run(git_venv / "bin" / "python", "-m", "pip", "install", "--quiet", "-c", ROOT / "requirements.txt",
+        "-c", ROOT / "requirements-dev.txt", "ipykernel", cwd=git_venv, env=clean_env())
+    return kernel_with(git_venv, tmp_path_factory, "convscope-git")

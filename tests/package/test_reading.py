@@ -166,3 +166,71 @@ def test_the_doctests_of_the_notebook_module():
 
     import app.notebook
     assert doctest.testmod(app.notebook).failed == 0
+
+
+RESIDUAL = '''
+import torch.nn as nn
+import torch.nn.functional as F
+from torch import flatten
+WIDTH = 4
+POOL = 1
+
+def act(x):
+    return F.relu(x)
+
+class Block(nn.Module):
+    def __init__(self, cin, cout, down=False):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, 3, 2 if down else 1, 1)
+        self.downsample = nn.Conv2d(cin, cout, 1, 2) if down else None
+        self.scale = 2
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        return act(self.conv(x) + identity)
+
+class Net(nn.Module):
+    def __init__(self, classes):
+        super().__init__()
+        self.a = Block(WIDTH, WIDTH)
+        self.b = Block(WIDTH, 8, down=True)
+        self.fc = nn.Linear(8 * 4 * 4, classes)
+
+    def forward(self, x):
+        x = F.max_pool2d(self.b(self.a(x)), POOL)
+        return self.fc(flatten(x, 1))
+'''
+
+
+def test_a_live_model_is_written_from_its_objects_and_its_methods_source(monkeypatch):
+    """A model whose classes were defined where only linecache has their text (a notebook cell): two
+    Blocks with different settings become a class and a subclass with its own __init__, a None submodule stays None, the helper, the
+    constant and `from torch import flatten` come along, and the constructor's argument counts."""
+    import linecache
+    import types
+
+    from tests.package.test_notebook import FAKE_TORCH
+    for name in ("torch", "torch.nn", "torch.nn.functional"):
+        monkeypatch.setitem(sys.modules, name, None)  # the stand-in goes away with the test
+    exec(FAKE_TORCH, {})  # noqa: S102 -- the test's own stand-in for torch, not user text
+    sys.modules["torch"].flatten = types.FunctionType(compile("def flatten(x, d): pass", "<torch>", "exec")
+                                                      .co_consts[0], {}, "flatten")
+    sys.modules["torch"].flatten.__module__ = "torch"
+    cell = "/tmp/ipykernel_0/1.py"
+    monkeypatch.setitem(linecache.cache, cell, (len(RESIDUAL), None, RESIDUAL.splitlines(True), cell))
+    scope = {"__name__": "__main__"}
+    exec(compile(RESIDUAL, cell, "exec"), scope)  # noqa: S102
+    with pytest.raises(OSError):
+        __import__("inspect").getsource(scope["Net"])  # the class itself: no source, as in a notebook
+    framework, code, notes = model_code(scope["Net"](classes=3))
+    assert notes == ["read from the live Net (every submodule's settings) and the source of its forward()"], code
+    assert "class Block(nn.Module)" in code and "class Block_2(Block):\n    def __init__(self):\n        nn.Module.__init__(self)" in code and "self.downsample = None" in code
+    assert "from torch import flatten" in code and "POOL = 1" in code and "def act(x):" in code
+    assert "WIDTH" not in code  # __init__ is written from the object, not read
+    parsed = parse_model(code, framework)
+    t = trace(framework, (1, 4, 8, 8), parsed.layers, parsed.inputs)
+    rows = [(r.spec["type"], list(r.output_shape)) for r in t.rows]
+    assert t.error is None and rows == [  # torch 2.13's shapes for this Net, run
+        ("Conv2d", [1, 4, 8, 8]), ("add", [1, 4, 8, 8]), ("ReLU", [1, 4, 8, 8]), ("Conv2d", [1, 8, 4, 4]),
+        ("Conv2d", [1, 8, 4, 4]), ("add", [1, 8, 4, 4]), ("ReLU", [1, 8, 4, 4]), ("MaxPool2d", [1, 8, 4, 4]),
+        ("Flatten", [1, 128]), ("Linear", [1, 3])], code
