@@ -37,7 +37,7 @@ KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the c
          label=lambda s: "in_channels" if TORCH(s) else "Input channels"),
     Knob("filters", torch="out_channels", keras="filters", bounds=(1, 128), widget="number"),
     Knob("kernel_size", torch="kernel_size", keras="kernel_size", widget="fixed",
-         note=Markup('(other sizes: <a href="/explore">Explore</a>)')),
+         note=Markup('(other sizes: <a href="explore">Explore</a>)')),  # relative: under any prefix, and /embed
     Knob("bias", torch="bias", keras="use_bias", widget="bool"),
     Knob("activation", keras="activation", only="keras", written=lambda s: s.activation != "linear", widget="select",
          options=(("linear", "None / 'linear'"), ("relu", "'relu'"), ("sigmoid", "'sigmoid'"), ("tanh", "'tanh'"))),
