@@ -96,3 +96,33 @@ def test_three_hundred_keep_alive_browsers_get_no_503(procfile_server):
     print(f"{CONNECTIONS} keep-alive connections, {SECONDS} s: {dict(statuses)}")
     assert set(statuses) == {200}, dict(statuses)
     assert statuses[200] >= CONNECTIONS  # every browser was answered at least once
+
+
+def test_the_launchers_doctests_pass():
+    import doctest
+
+    import app.serve
+    result = doctest.testmod(app.serve, optionflags=doctest.ELLIPSIS)
+    assert result.attempted >= 8 and result.failed == 0
+
+
+def test_workers_follow_a_containers_cpu_quota_not_the_hosts_cores(tmp_path):
+    from app.serve import cgroup_cpus, usable_cpus
+    (tmp_path / "cpu.max").write_text("200000 100000\n")  # cgroup v2: docker run --cpus 2
+    assert usable_cpus(64, cgroup_cpus(tmp_path)) == 2
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert usable_cpus(64, cgroup_cpus(tmp_path)) == 64
+    (tmp_path / "cpu.max").unlink()  # cgroup v1
+    (tmp_path / "cpu").mkdir()
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("150000\n")
+    (tmp_path / "cpu" / "cpu.cfs_period_us").write_text("100000\n")
+    assert usable_cpus(64, cgroup_cpus(tmp_path)) == 2
+    (tmp_path / "cpu" / "cpu.cfs_quota_us").write_text("-1\n")
+    assert cgroup_cpus(tmp_path) is None
+
+
+def test_a_bad_setting_stops_with_a_sentence_naming_it():
+    env = {**os.environ, "PORT": "eighty", "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    r = subprocess.run(["sh", "-c", "exec " + procfile_command()], cwd=ROOT, env=env, capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode != 0 and r.stderr.strip() == "convscope: PORT='eighty' is not a whole number from 1 to 65535"

@@ -297,3 +297,11 @@ def test_head_answers_every_get_route_with_its_headers_and_no_body(client, path)
         skip = {"date"}
         assert {k: v for k, v in head.headers.items() if k not in skip} == \
             {k: v for k, v in get.headers.items() if k not in skip}, url
+
+
+def test_the_url_helpers_doctests_pass():
+    import doctest
+
+    import app.templating
+    result = doctest.testmod(app.templating)
+    assert result.attempted >= 4 and result.failed == 0
