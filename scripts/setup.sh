@@ -38,7 +38,7 @@ if [ $want_test = 1 ]; then
   [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing="chromium"
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$missing nginx"
   if [ -n "$missing" ]; then
-    echo "Installing Debian's$missing for the browser tests..." | sed 's/s chromium nginx/s chromium and nginx/'
+    echo "Installing Debian packages for the browser tests:$missing"
     sudo=""
     [ "$(id -u)" = 0 ] || sudo="sudo"
     $sudo apt-get update -qq
