@@ -1,8 +1,9 @@
-"""`python -m app.serve`: Convscope in production, as the Procfile and the Dockerfile start it.
+"""`python -m app.serve`: Convscope in production, as the Procfile and the Dockerfile start it
+(`python -m convscope.serve` where it was installed with pip).
 
 uvicorn with lecture-size defaults, read from the environment a platform or container sets:
 
-- ``PORT`` (8000): the port to listen on, on every interface;
+- ``PORT`` (8000): the port to listen on, on every interface (``HOST`` to change that);
 - ``ROOT_PATH`` (none): the sub-path a proxy serves the app under and strips (``/convscope``);
 - ``WEB_CONCURRENCY``: worker processes; by default one per CPU the process may use (its CPU
   affinity, and in a container its cgroup CPU quota, not the host's cores);
@@ -100,7 +101,7 @@ def command(env: dict, cpus: int) -> list[str]:
     >>> command({"WEB_CONCURRENCY": "3"}, cpus=16)[8]
     '3'
     """
-    return ["-m", "uvicorn", "app.main:app", "--host", env.get("HOST", "0.0.0.0"),
+    return ["-m", "uvicorn", f"{__package__ or 'app'}.main:app", "--host", env.get("HOST", "0.0.0.0"),
             "--port", str(positive(env, "PORT", 8000, 65535)),
             "--workers", str(positive(env, "WEB_CONCURRENCY", cpus, 1024)),
             "--root-path", root_path(env), "--proxy-headers",

@@ -305,3 +305,25 @@ def test_the_url_helpers_doctests_pass():
     import app.templating
     result = doctest.testmod(app.templating)
     assert result.attempted >= 4 and result.failed == 0
+
+
+def test_an_upload_and_its_lens_answer_under_the_prefix(prefixed):
+    from pathlib import Path
+    picture = (Path(__file__).resolve().parents[2] / "app" / "samples" / "coffee.png").read_bytes()
+    r = prefixed.post(PREFIX + "/image?kernel=sobel_y&size=64", content=picture,
+                      headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code == 200
+    urls = app_urls(r.text)
+    assert urls and all(u.startswith(PREFIX + "/") for u in urls), urls
+    lens = re.search(r'data-lens="([^"]+)"', r.text).group(1).replace("&amp;", "&")
+    assert lens.startswith(PREFIX + "/image/lens?")
+    assert prefixed.post(f"{lens}&at=3,3&f=0", content=picture).status_code == 200
+
+
+def test_embeds_under_the_prefix_keep_their_framing_and_cross_origin_headers(prefixed):
+    r = prefixed.get(PREFIX + "/embed/explore", headers={"Origin": "null"})
+    assert "frame-ancestors *" in r.headers["content-security-policy"] and r.headers["access-control-allow-origin"] == "*"
+    pre = prefixed.options(PREFIX + "/embed/explore", headers={"Origin": "null", "Access-Control-Request-Method": "GET"})
+    assert pre.status_code == 204
+    site = prefixed.get(PREFIX + "/explore")
+    assert "frame-ancestors 'self'" in site.headers["content-security-policy"]
