@@ -211,6 +211,22 @@ def test_head_through_the_proxy(proxied, path):
     assert head_headers["Content-Type"] == get_headers["Content-Type"]
 
 
+def test_the_bare_prefix_and_a_trailing_slash_redirect_under_it(proxied):
+    site, _ = proxied
+    for path, to in (("", f"{PREFIX}/"), ("/explore/?kernel_size=2", f"{site}/explore?kernel_size=2")):
+        request = urllib.request.Request(site + path)
+        opener = urllib.request.build_opener(NoRedirect)
+        with pytest.raises(urllib.error.HTTPError) as e:
+            opener.open(request, timeout=30)
+        assert e.value.code in (301, 307, 308) and e.value.headers["Location"] == to, (path, e.value.headers["Location"])
+        assert fetch(site + path)[0] == 200
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
 def test_nginx_caches_views_by_url_and_htmx_headers(proxied):
     site, _ = proxied
     url = f"{site}/pool?kernel_size=2&stride=1"  # no one asked for it before (the cache is this module's own)
