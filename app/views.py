@@ -68,14 +68,14 @@ def oembed_target(request: Request, url: str) -> tuple[View, str] | str:
     if view is None:
         return (f"{parts.path!r} is not a Convscope view: oEmbed answers for "
                 + ", ".join(root + v.path for v in VIEWS))
-    return view, parts.query
+    return view, quote(parts.query, safe="/?:@&=+$,;%!*'()~[]")  # as a browser would send it
 
 
 async def refusal(request: Request, view: View, query: str) -> Response | None:
     """The embedded view's answer to this state when it refuses it (a 422: a value out of range), else
     None. Rendered by the view itself (and kept in the response cache for the iframe that follows)."""
     scope = {**request.scope, "method": "GET", "path": prefix(request.scope) + "/embed" + view.path,
-             "raw_path": None, "query_string": quote(query, safe="/?:@&=+$,;%!*'()~[]").encode(),
+             "raw_path": None, "query_string": query.encode(),
              "headers": [(k, v) for k, v in request.scope["headers"]
                          if k not in (b"hx-request", b"hx-history-restore-request", b"if-none-match")]}
     scope["raw_path"] = scope["path"].encode()
