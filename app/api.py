@@ -9,9 +9,10 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from .core.backward import check_backward_cost, layer_backward
 from .core.code import MAX_CHARS, CodeError, parse_model
 from .core.cost import layer_cost
-from .core.forward import output_shape, random_weights, run_layer
+from .core.forward import output_shape, random_input, random_weights, run_layer
 from .core.frameworks import SpecError, build_layer
 from .core.frameworks.common import MAX_INT
 from .core.limits import MAX_BODY_BYTES, check_input_size, check_layer_cost
@@ -37,7 +38,8 @@ class ForwardRequest(BaseModel):
     weights: list[Any] | None = Field(None, description="The layer's parameters in the framework's order and "
                                                         "layout (PyTorch [weight, bias]; Keras get_weights()). "
                                                         "Omit to draw them from seed.")
-    seed: int = Field(0, ge=0, le=2**32 - 1, description="Seed for the weights when they are omitted.")
+    seed: int = Field(0, ge=0, le=2**32 - 1, strict=True, description=(
+        "Seed for the weights when they are omitted (an integer: true/false and strings are refused)."))
 
 
 class ForwardResponse(BaseModel):
@@ -102,10 +104,9 @@ def _dumps(obj: dict) -> Response:
     return Response(orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY), media_type="application/json")
 
 
-@router.post("/forward", response_model=ForwardResponse, response_class=Response,
-             responses={200: {"model": ForwardResponse}, **REFUSALS})
-def forward(req: ForwardRequest) -> Response:
-    """Run one layer on real numbers, exactly as the framework computes it (float32)."""
+def _layer_input_weights(req: ForwardRequest):
+    """The layer built for the input, the input, and the weights (given or drawn from seed): every
+    check of /api/forward, cheapest first, the layer's cost before any work."""
     spec = req.layer.model_dump()
     try:
         shape = nested_shape(req.input)
@@ -127,8 +128,60 @@ def forward(req: ForwardRequest) -> Response:
             raise APIError(["weights"], f"{layer.type} takes {len(layer.params)} weight tensors "
                                         f"({', '.join(names) or 'none'}), got {len(req.weights)}")
         weights = [to_array(w, ["weights", i], f"weights[{i}] ({layer.type} {p.name})", p.shape) for i, (w, p) in enumerate(zip(req.weights, layer.params))]
+    return layer, x, weights
+
+
+@router.post("/forward", response_model=ForwardResponse, response_class=Response,
+             responses={200: {"model": ForwardResponse}, **REFUSALS})
+def forward(req: ForwardRequest) -> Response:
+    """Run one layer on real numbers, exactly as the framework computes it (float32)."""
+    layer, x, weights = _layer_input_weights(req)
     y = run_layer(layer, x, weights)
     return _dumps({"output": y, "output_shape": list(output_shape(layer)), "weights": weights})
+
+
+class BackwardRequest(ForwardRequest):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"framework": "torch", "layer": {"type": "Conv1d", "in_channels": 1, "out_channels": 1, "kernel_size": 2},
+         "input": [[[1, 2, 3]]], "weights": [[[[10, 1]]], [0]], "grad_output": [[[1, 0]]]}]})
+    grad_output: list[Any] | Literal["ones", "random"] = Field("ones", description=(
+        "The upstream gradient dL/d(output), in the framework's layout and the output's shape (see output_shape "
+        "from /api/forward). \"ones\" (the default): every entry 1, the gradient of the output's sum. "
+        "\"random\": small integers in −3..3 drawn from seed."))
+
+
+class BackwardResponse(BaseModel):
+    output: list[Any] = Field(description="The forward output in the framework's layout (float32 values).")
+    output_shape: list[int]
+    weights: list[Any] = Field(description="The weights used, in the framework's order and layout.")
+    grad_output: list[Any] = Field(description="The upstream gradient used (as given, or ones, or drawn).")
+    grad_input: list[Any] = Field(description="dL/d(input), in the input's layout and shape.")
+    grad_weights: list[Any] = Field(description=(
+        "dL/d(each weight tensor), in the framework's order and layout, as autograd fills them: PyTorch "
+        "[weight.grad, bias.grad]; Keras the gradient of each of layer.weights (get_weights() order). "
+        "Empty for a layer without weights."))
+
+
+@router.post("/backward", response_model=BackwardResponse, response_class=Response,
+             responses={200: {"model": BackwardResponse}, **REFUSALS})
+def backward(req: BackwardRequest) -> Response:
+    """One layer's backward pass on real numbers: the gradients of its input and of its weights for
+    an upstream gradient, exactly as PyTorch autograd (or Keras on its torch backend) computes them."""
+    layer, x, weights = _layer_input_weights(req)
+    try:
+        check_backward_cost(layer)
+    except SpecError as e:
+        raise APIError(["input"], str(e)) from None
+    out_shape = output_shape(layer)
+    if req.grad_output == "ones":
+        g = np.ones(out_shape, dtype=np.float32)
+    elif req.grad_output == "random":
+        g = random_input(out_shape, req.seed)
+    else:
+        g = to_array(req.grad_output, ["grad_output"], "grad_output (the output's shape)", out_shape)
+    y, gx, gw = layer_backward(layer, x, weights, g)
+    return _dumps({"output": y, "output_shape": list(out_shape), "weights": weights, "grad_output": g,
+                   "grad_input": gx, "grad_weights": gw})
 
 
 class CostRequest(BaseModel):

@@ -6,7 +6,10 @@ import math
 
 import numpy as np
 
+from .core.cost import Cost, Machine
 from .core.groups import group_blocks, group_of
+from .core.ops import PoolOp
+from .core.shapes import effective_kernel
 
 COLOURS = 8  # group colours cycle through static/groups.css .g0 … .g7
 FONT = {"family": "system-ui, sans-serif", "size": 11}
@@ -125,3 +128,61 @@ def connection_matrix(n_in: int, n_out: int, groups: int) -> dict:
             "rows": [round(i * cell, 1) for i in range(1, n_out)] if lines else [],
             "cols": [round(i * cell, 1) for i in range(1, n_in)] if lines else [],
             "n_in": n_in, "n_out": n_out, "groups": groups, "pairs": n_out * (n_in // groups)}
+
+
+def pool_line_figure(x: np.ndarray, y: np.ndarray, op: PoolOp) -> dict:
+    """1D: each channel's input as a line over its positions, and every output drawn as a bar across the
+    positions its window covers (max pooling traces the upper envelope, average a smoothed copy)."""
+    channels, n = x.shape
+    (pb, pa), s, span = op.padding[0], op.stride[0], effective_kernel(op.kernel[0], op.dilation[0])
+    panel, gap = 110, 34
+    height = channels * (panel + gap)
+    data, layout, annotations = [], {}, []
+    lo, hi = float(min(x.min(), y.min())) - 0.5, float(max(x.max(), y.max())) + 0.5
+    for c in range(channels):
+        axis = "" if c == 0 else str(c + 1)
+        top = c * (panel + gap) + gap
+        domain = [1 - (top + panel) / height, 1 - top / height]
+        seg_x, seg_y = [], []
+        for o, v in enumerate(y[c]):
+            start = o * s - pb
+            seg_x += [max(start, -pb) - 0.4, min(start + span - 1, n - 1 + pa) + 0.4, None]
+            seg_y += [float(v), float(v), None]
+        data.append({"type": "scatter", "x": list(range(n)), "y": x[c].tolist(), "mode": "lines+markers",
+                     "name": "input", "legendgroup": "input", "showlegend": c == 0, "xaxis": f"x{axis}",
+                     "yaxis": f"y{axis}", "line": {"color": "#8a93a6", "width": 1.5}, "marker": {"size": 5},
+                     "hovertemplate": f"channel {c}, input position %{{x}}: %{{y}}<extra></extra>"})
+        data.append({"type": "scatter", "x": seg_x, "y": seg_y, "mode": "lines", "name": "output, across its window",
+                     "legendgroup": "output", "showlegend": c == 0, "xaxis": f"x{axis}", "yaxis": f"y{axis}",
+                     "line": {"color": "#d9480f", "width": 3},
+                     "hovertemplate": f"channel {c} output: %{{y:.2f}}<extra></extra>"})
+        layout[f"xaxis{axis}"] = {"domain": [0, 1], "anchor": f"y{axis}", "range": [-pb - 0.6, n - 1 + pa + 0.6],
+                                  "zeroline": False, "dtick": 1 if n <= 24 else 4, "tickfont": {"size": 9}}
+        layout[f"yaxis{axis}"] = {"domain": domain, "anchor": f"x{axis}", "range": [lo, hi], "zeroline": True,
+                                  "tickfont": {"size": 9}}
+        annotations.append({"text": f"channel {c}", "showarrow": False, "xref": "paper", "yref": "paper", "x": 0,
+                            "xanchor": "left", "y": domain[1], "yanchor": "bottom", "font": {**FONT, "size": 10}})
+    layout.update({"annotations": annotations, "font": FONT, "height": height + 20, "width": 720,
+                   "margin": {"l": 30, "r": 10, "t": 10, "b": 20}, "paper_bgcolor": "rgba(0,0,0,0)",
+                   "plot_bgcolor": "rgba(0,0,0,0)", "legend": {"orientation": "h", "x": 1, "xanchor": "right",
+                                                              "y": 1, "yanchor": "bottom"}})
+    return {"data": data, "layout": layout}
+
+
+def roofline_figure(machine: Machine, points: dict[str, Cost]) -> dict:
+    """Attainable GFLOP/s against arithmetic intensity (log-log), the roof, and each op on it."""
+    xs = [0.05 * 1.25 ** i for i in range(60)]
+    roof = [min(machine.peak_gflops, x * machine.bandwidth_gbs) for x in xs]
+    data = [{"type": "scatter", "mode": "lines", "x": xs, "y": roof, "name": "roof: min(peak, intensity × bandwidth)",
+             "line": {"color": "#1d2330", "width": 2}, "hoverinfo": "skip"}]
+    colors = {"standard": "#2f5fd0", "depthwise": "#d05f2f", "pointwise": "#8a4bb0", "separable": "#2f9d5f"}
+    for name, c in points.items():
+        y = min(machine.peak_gflops, c.intensity * machine.bandwidth_gbs)
+        data.append({"type": "scatter", "mode": "markers+text", "x": [c.intensity], "y": [y], "name": name,
+                     "text": [name], "textposition": "top center", "marker": {"size": 12, "color": colors[name]},
+                     "hovertemplate": f"{name}: %{{x:.3g}} FLOP/byte, at most %{{y:.4g}} GFLOP/s<extra></extra>"})
+    return {"data": data, "layout": {
+        "height": 380, "margin": {"l": 70, "r": 20, "t": 20, "b": 50}, "showlegend": False,
+        "font": {"family": "system-ui, sans-serif", "size": 12}, "paper_bgcolor": "rgba(0,0,0,0)",
+        "xaxis": {"type": "log", "title": {"text": "arithmetic intensity (FLOP per byte moved)"}},
+        "yaxis": {"type": "log", "title": {"text": "attainable GFLOP/s"}}}}

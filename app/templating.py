@@ -101,8 +101,9 @@ def is_htmx(request: Request) -> bool:
 
 def render(request: Request, template: str, context: dict, *, block: str = "live", status_code: int = 200,
            only: str | None = None):
-    """The page, its ``block`` when htmx asks, or always only the block ``only`` (a fragment route)."""
-    partial = is_htmx(request) and block in templates.env.get_template(template).blocks  # a page without one: whole
+    """The page, its ``block`` when htmx asks (the whole page when the template has none), or always
+    only the block ``only`` (a fragment route)."""
+    partial = is_htmx(request) and block in templates.get_template(template).blocks
     response = templates.TemplateResponse(request, template, context, status_code=status_code,
                                           block_name=only or (block if partial else None))
     response.headers["Vary"] = VARY

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import ModuleType
+from typing import Protocol
 from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Query, Request
@@ -14,6 +16,20 @@ from fastapi.responses import JSONResponse, Response
 
 from .routes import cost, explore, groups, image, pointwise, pool, trace, transposed
 from .templating import cached_view, embed_code, host_script, prefix, templates
+
+
+class ViewModule(Protocol):
+    """What a view's route module (``app/routes/<view>.py``) declares. The generic tests (knobs, bounds,
+    XSS, site, stage, embeds) read these, so a view in the list below is covered by all of them;
+    ``tests/web/test_views.py`` holds every listed module to this shape. A module with knobs also has
+    ``read_state(query) -> (state, errors)`` and ``canonical_query(state, **changes) -> str``, and its
+    state has ``framework`` (and ``dims`` when ``AXES`` is not empty: ``check_axes`` reads it)."""
+
+    KNOBS: tuple  # every setting (routes/params.py: Knob), in the constructor's order; () for none
+    READS: tuple[str, ...]  # query names read besides the knobs' names and the state's fields
+    PAGES: tuple[str, ...]  # queries the generic tests open; together their 2D pages draw every bounded knob
+    CHOICES: dict[str, tuple]  # query names no knob reads (kind, type), with the values the knob tests try
+    AXES: dict[int, list[str]]  # the spatial axes' names by dimensions; {}: the view has no dimension switch
 
 
 @dataclass(frozen=True)
@@ -24,30 +40,37 @@ class View:
     blurb: str  # ... and what follows it
     about: str  # oEmbed's title: "Convscope: <about>"
     page: Callable  # (request) -> the page, or its live fragment for htmx
+    module: ModuleType  # its route module: a ViewModule
+    player: bool = False  # its stage plays the window step by step (the shared player: play, step, present)
+
+    @property
+    def form(self) -> str:
+        """The CSS selector of the view's knob form (every view's form is ``#<view>-form``)."""
+        return f"#{self.path.strip('/')}-form"
 
 
 VIEWS = (
     View("/explore", "Explore", "Explore a conv layer",
          "every knob, the sliding window and its arithmetic, shapes, weights.",
-         "a convolution layer, step by step", explore.explore),
+         "a convolution layer, step by step", explore.explore, explore, player=True),
     View("/pool", "Pooling", "Pooling", "max and average windows, default strides, ceil_mode.",
-         "max and average pooling, step by step", pool.pool),
+         "max and average pooling, step by step", pool.pool, pool, player=True),
     View("/transposed", "Transposed", "Transposed convolution",
          "scatter-and-sum, and the same as a direct conv.", "transposed convolution, step by step",
-         transposed.transposed),
+         transposed.transposed, transposed, player=True),
     View("/pointwise", "1×1 conv", "The 1×1 convolution", "a Dense layer at every position.",
-         "the 1×1 convolution as a channel mix", pointwise.pointwise),
+         "the 1×1 convolution as a channel mix", pointwise.pointwise, pointwise, player=True),
     View("/groups", "Groups", "Groups and depthwise",
          "which channels feed which, and the separable conv's two stages.",
-         "groups, depthwise and separable convolutions", groups.groups),
+         "groups, depthwise and separable convolutions", groups.groups, groups),
     View("/image", "Images", "Images",
          "a photo (or your own) through a Sobel, blur or random kernel, with the numbers under a movable lens.",
-         "a photo through a convolution", image.image_view),
+         "a photo through a convolution", image.image_view, image),
     View("/cost", "Cost", "Cost", "parameters, MACs, bytes moved and the roofline — why fewer FLOPs can run slower.",
-         "what a convolution costs", cost.cost_page),
+         "what a convolution costs", cost.cost_page, cost),
     View("/trace", "Trace a model", "Trace a model",
          "paste Keras or PyTorch code, see every layer's shape and why it does not fit.",
-         "a model's shapes, layer by layer", trace.trace_page),
+         "a model's shapes, layer by layer", trace.trace_page, trace),
 )
 BY_PATH = {v.path: v for v in VIEWS}
 

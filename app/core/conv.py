@@ -194,6 +194,43 @@ def scatter(x: np.ndarray, w: np.ndarray, op, canvas: tuple[int, ...]) -> np.nda
     return out
 
 
+@dataclass(frozen=True)
+class ScatterStep:
+    """One step of a transposed conv's scatter into one output channel: input ``channel`` (its index
+    among the channels that feed that output), ``position`` and ``value``; the canvas cells its kernel
+    copy lands on (``stamp``, in np.ndindex(kernel) order) and what it adds there (``adds``, kernel-shaped)."""
+
+    channel: int
+    position: tuple[int, ...]
+    value: float
+    stamp: tuple[tuple[int, ...], ...]
+    adds: np.ndarray
+
+
+def scatter_steps(x: np.ndarray, w: np.ndarray, op, canvas: tuple[int, ...]):
+    """One output channel's scatter (see ``scatter``), one input value at a time: channel by channel,
+    positions row-major. ``x`` (C, *size) holds the input channels that feed the output channel and
+    ``w`` (C, *kernel) each one's kernel into it. Yields each step and the running canvas after it:
+    one float64 array, updated in place (copy what you keep); after the last step it is that channel of
+    ``scatter``. Each step adds only its stamp, so playing every step costs one scatter, not one per step.
+
+    >>> op = ConvOp(1, 1, (2,), (2,), (1,), ((0, 0),), transposed=True)
+    >>> [(s.position, s.stamp, c.tolist()) for s, c in scatter_steps(np.array([[1.0, 2.0]]), np.array([[1.0, 10.0]]),
+    ...                                                              op, (4,))]
+    [((0,), ((0,), (1,)), [1.0, 10.0, 0.0, 0.0]), ((1,), ((2,), (3,)), [1.0, 10.0, 2.0, 20.0])]
+    """
+    out = np.zeros(canvas)
+    w = w.astype(np.float64)
+    taps = list(np.ndindex(*op.kernel))
+    for c in range(x.shape[0]):
+        for pos in np.ndindex(*x.shape[1:]):
+            value = float(x[(c, *pos)])
+            stamp = tuple(tuple(i * s + j * d for i, j, s, d in zip(pos, tap, op.stride, op.dilation)) for tap in taps)
+            adds = value * w[c]
+            for cell, tap in zip(stamp, taps):
+                out[cell] += adds[tap]
+            yield ScatterStep(c, tuple(int(i) for i in pos), value, stamp, adds), out
+
 def window_taps(op: ConvOp | PoolOp, out: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
     """Input coordinates read by each kernel tap of output ``out``, in ``np.ndindex(*kernel)`` order:
     tap j reads o·stride − pad_before + j·dilation (outside 0..n−1: the padding).

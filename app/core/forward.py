@@ -7,7 +7,7 @@ import numpy as np
 
 from ..core.activations import apply_activation
 from ..core.conv import conv_forward
-from ..core.ops import ConvOp, Layer, PoolOp
+from ..core.ops import ConvOp, Layer, Param, PoolOp
 from ..core.pool import pool_forward
 from ..core.shapes import stage_output_shape
 
@@ -62,6 +62,18 @@ def random_weights(layer: Layer, seed: int) -> list[np.ndarray]:
     return out
 
 
+def framework_tensor(p: Param, canonical: np.ndarray) -> np.ndarray:
+    """A parameter in the canonical (PyTorch) layout, laid out as the framework keeps it: the inverse of
+    the transpose ``canonical_weights`` applies. A Keras Conv2D kernel is (kh, kw, in, filters):
+
+    >>> p = Param("kernel", 0, "weight", (3, 5, 2, 4), (3, 2, 0, 1))
+    >>> framework_tensor(p, np.zeros((4, 2, 3, 5))).shape
+    (3, 5, 2, 4)
+    """
+    shape = tuple(p.shape[i] for i in p.perm)  # the canonical shape (a depthwise kernel's axes merged)
+    return np.ascontiguousarray(np.transpose(np.reshape(canonical, shape), np.argsort(p.perm)), dtype=np.float32)
+
+
 def readable_weights(layer: Layer, seed: int, kind: str = "random") -> list[np.ndarray]:
     """Weights a person can multiply in their head: tenths in −0.9..0.9 (bias too), or all ones
     with zero bias (every output is then the plain sum of its window).
@@ -77,7 +89,7 @@ def readable_weights(layer: Layer, seed: int, kind: str = "random") -> list[np.n
             w = np.full(canonical_shape, 1.0 if p.kind == "weight" else 0.0)
         else:
             w = rng.integers(-9, 10, size=canonical_shape) / 10
-        out.append(np.ascontiguousarray(np.transpose(w, np.argsort(p.perm)), dtype=np.float32))
+        out.append(framework_tensor(p, w))
     return out
 
 
@@ -96,18 +108,22 @@ def canonical_weights(layer: Layer, weights: list[np.ndarray]) -> list[dict[str,
     return per_stage
 
 
+def run_stage(stage, y: np.ndarray, w: dict[str, np.ndarray]) -> np.ndarray:
+    """One canonical stage on a channels-first array, with its canonical weights (``w``: may be empty)."""
+    if isinstance(stage, ConvOp):
+        return conv_forward(y, w["weight"], w.get("bias"), stage)
+    if isinstance(stage, PoolOp):
+        return pool_forward(y, stage)
+    return apply_activation(stage.activation, y)
+
+
 def run_layer(layer: Layer, x: np.ndarray, weights: list[np.ndarray]) -> np.ndarray:
     """The layer's output for input ``x`` (framework layout), float32, in the framework layout."""
     y = np.asarray(x, dtype=np.float32)
     if layer.channels_last:
         y = np.moveaxis(y, -1, 1)
     for stage, w in zip(layer.stages, canonical_weights(layer, weights)):
-        if isinstance(stage, ConvOp):
-            y = conv_forward(y, w["weight"], w.get("bias"), stage)
-        elif isinstance(stage, PoolOp):
-            y = pool_forward(y, stage)
-        else:
-            y = apply_activation(stage.activation, y)
+        y = run_stage(stage, y, w)
     if layer.channels_last:
         y = np.moveaxis(y, 1, -1)
     return np.ascontiguousarray(y)

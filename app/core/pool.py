@@ -17,15 +17,25 @@ def _cells_counted(out: int, n: int, k: int, s: int, pad, d: int, include_pad: b
     return ((taps >= lo) & (taps < hi)).sum(axis=1)
 
 
+def pool_geometry(op: PoolOp, spatial: tuple[int, ...]) -> tuple[list[int], tuple[tuple[int, int], ...]]:
+    """The output size per axis, and the padding that makes every window exist: ceil_mode's last
+    window may hang past the padding, so the padding after is widened to reach its end.
+
+    >>> pool_geometry(PoolOp("max", (2,), (2,), (1,), ((0, 0),), ceil_mode=True), (5,))
+    ([3], ((0, 1),))
+    """
+    out = [pool_output_size(spatial[i], op.kernel[i], stride=op.stride[i], pad=op.padding[i],
+                            dilation=op.dilation[i], ceil_mode=op.ceil_mode) for i in range(op.dims)]
+    padding = tuple((pb, max(pa, (o - 1) * s + effective_kernel(k, d) - n - pb))
+                    for (pb, pa), o, s, k, d, n in zip(op.padding, out, op.stride, op.kernel, op.dilation, spatial))
+    return out, padding
+
+
 def pool_forward(x: np.ndarray, op: PoolOp) -> np.ndarray:
     """Max: padding never wins (−∞). Average: sum of the real cells over the counted cells."""
     n_axes = op.dims
     spatial = x.shape[2:]
-    out = [pool_output_size(spatial[i], op.kernel[i], stride=op.stride[i], pad=op.padding[i],
-                            dilation=op.dilation[i], ceil_mode=op.ceil_mode) for i in range(n_axes)]
-    # ceil_mode's last window may hang past the padding: pad far enough for it to exist
-    padding = tuple((pb, max(pa, (o - 1) * s + effective_kernel(k, d) - n - pb))
-                    for (pb, pa), o, s, k, d, n in zip(op.padding, out, op.stride, op.kernel, op.dilation, spatial))
+    out, padding = pool_geometry(op, spatial)
     fill = -np.inf if op.kind == "max" else 0.0
     v = windows(pad_input(x, padding, value=fill), op.kernel, op.stride, op.dilation)
     v = v[(slice(None), slice(None), *[slice(0, o) for o in out])]
@@ -71,3 +81,82 @@ def pool_window(op: PoolOp, spatial: tuple[int, ...], out_pos: tuple[int, ...]) 
             where = "pad"
         taps.append(Tap(pos, where))
     return tuple(taps)
+
+
+@dataclass(frozen=True)
+class Divisor:
+    """What an average divides one window by, and the rule that says so: ``override`` (divisor_override),
+    ``padded`` (count_include_pad: every cell inside the padded input) or ``real`` (real cells only, as
+    Keras and count_include_pad=False do). ``real``, ``pad`` and ``past`` count the window's cells."""
+
+    value: int
+    rule: str
+    real: int
+    pad: int
+    past: int
+
+
+def divisor(op: PoolOp, taps: tuple[Tap, ...]) -> Divisor:
+    """The divisor of an average over this window (the one pool_forward divides by).
+
+    >>> taps = pool_window(PoolOp("avg", (3,), (2,), (1,), ((1, 1),)), (4,), (0,))
+    >>> divisor(PoolOp("avg", (3,), (2,), (1,), ((1, 1),)), taps)
+    Divisor(value=3, rule='padded', real=2, pad=1, past=0)
+    >>> divisor(PoolOp("avg", (3,), (2,), (1,), ((1, 1),), count_include_pad=False), taps).value
+    2
+    """
+    real, pad, past = (sum(t.where == w for t in taps) for w in ("real", "pad", "past"))
+    if op.divisor_override:
+        return Divisor(op.divisor_override, "override", real, pad, past)
+    if op.count_include_pad:
+        return Divisor(real + pad, "padded", real, pad, past)
+    return Divisor(real, "real", real, pad, past)
+
+
+@dataclass(frozen=True)
+class PoolChannel:
+    """One channel's output at a window: the cells as the framework reads them (−∞ for max, 0 for an
+    average in the padding; cells past it are not read), the value, and for max the first maximum's
+    input position (None when only padding is read) with how many cells hold it."""
+
+    channel: int
+    values: tuple[float, ...]
+    value: float
+    winner: tuple[int, ...] | None = None
+    ties: int = 1
+
+
+@dataclass(frozen=True)
+class PoolStep:
+    """Every channel's output at one window; ``divisor`` for an average."""
+
+    taps: tuple[Tap, ...]
+    channels: tuple[PoolChannel, ...]
+    divisor: Divisor | None
+
+
+def pool_step(x: np.ndarray, op: PoolOp, out_pos: tuple[int, ...]) -> PoolStep:
+    """The numbers behind every channel's output at ``out_pos``; ``x`` is one batch item, channels first.
+    Max takes the first maximum in the window's order (as both frameworks report it).
+
+    >>> x = np.array([[1.0, 4.0, 4.0, 2.0]])
+    >>> step = pool_step(x, PoolOp("max", (3,), (1,), (1,), ((0, 0),)), (0,))
+    >>> step.channels[0].value, step.channels[0].winner, step.channels[0].ties
+    (4.0, (1,), 2)
+    >>> pool_step(x, PoolOp("avg", (2,), (2,), (1,), ((1, 0),)), (0,)).channels[0]
+    PoolChannel(channel=0, values=(0.0, 1.0), value=0.5, winner=None, ties=1)
+    """
+    taps = pool_window(op, x.shape[1:], out_pos)
+    read = [t for t in taps if t.where != "past"]
+    fill = -np.inf if op.kind == "max" else 0.0
+    channels = []
+    div = None if op.kind == "max" else divisor(op, taps)
+    for c in range(x.shape[0]):
+        values = tuple(float(x[(c, *t.pos)]) if t.where == "real" else fill for t in read)
+        if op.kind == "max":
+            best = max(values)
+            winner = read[values.index(best)].pos if best > -np.inf else None
+            channels.append(PoolChannel(c, values, best, winner, values.count(best)))
+        else:
+            channels.append(PoolChannel(c, values, sum(values) / div.value))
+    return PoolStep(taps, tuple(channels), div)

@@ -65,6 +65,29 @@ def same_padding(n: int, k: int, *, stride: int = 1, dilation: int = 1) -> Pad:
     return total // 2, total - total // 2
 
 
+
+def inputs_of_length(out: int, k: int, *, stride: int = 1, pad: Pad | None = (0, 0), dilation: int = 1) -> list[int]:
+    """Every input length the conv maps to output length ``out`` (``pad`` None: TensorFlow's 'same'):
+    the lengths a transposed conv of this conv could mean, which its output_padding tells apart.
+
+    >>> inputs_of_length(3, 3, stride=2)
+    [7, 8]
+    >>> inputs_of_length(3, 3, stride=2, pad=None)
+    [5, 6]
+    """
+    span = stride * (out + 1) + effective_kernel(k, dilation)  # past this, every length maps higher
+    return [n for n in range(1, span + 1) if conv_length(n, k, stride=stride, pad=pad, dilation=dilation) == out]
+
+
+def conv_length(n: int, k: int, *, stride: int = 1, pad: Pad | None = (0, 0), dilation: int = 1) -> int:
+    """``output_size``, where ``pad`` None is TensorFlow's 'same' (output ceil(n / stride)).
+
+    >>> conv_length(7, 3, stride=2), conv_length(7, 3, stride=2, pad=None)
+    (3, 4)
+    """
+    pad = same_padding(n, k, stride=stride, dilation=dilation) if pad is None else pad
+    return output_size(n, k, stride=stride, pad=pad, dilation=dilation)
+
 def stage_output_shape(stage: Stage, shape: tuple[int, ...]) -> tuple[int, ...]:
     """Channels-first output shape of one stage (an activation keeps any shape)."""
     if not isinstance(stage, (ConvOp, PoolOp)):

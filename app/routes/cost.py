@@ -10,21 +10,21 @@ from typing import Literal
 from urllib.parse import urlencode
 
 from fastapi import Request
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, field_validator
 
-from ..core.cost import MACHINES, Cost, Machine, chain_cost, lower_bound_seconds
+from ..core.cost import MACHINES, Machine, chain_cost, lower_bound_seconds
 from ..core.forward import output_shape
 from ..core.frameworks import SpecError, build_layer
+from ..figures import roofline_figure
 from ..routes.params import (
     Knob,
-    bounds_of,
     controls,
     layer_words,
     read_knobs,
+    state_model,
     url_words,
     validated,
     view_options,
-    within,
 )
 from ..templating import view_response
 
@@ -33,38 +33,35 @@ MEASURED = {32: (0.78, 1.42), 64: (0.90, 1.57), 128: (0.97, 1.67)}
 TORCH = lambda s: s.framework == "torch"  # noqa: E731
 FIRST = lambda values, query: values[-1].split(",")[0]  # noqa: E731  (a square kernel, one stride: the first number)
 KNOBS = (  # every setting, declared once (app/routes/params.py: Knob); one flat grid, no fieldsets
-    Knob("batch", bounds=(1, 4096), widget="number", label="Batch", group=""),
-    Knob("channels", torch="in_channels", bounds=(1, 8192), widget="number", group="",
+    Knob("batch", int, 10, bounds=(1, 4096), widget="number", label="Batch", group=""),
+    Knob("channels", int, 32, torch="in_channels", bounds=(1, 8192), widget="number", group="",
          label=lambda s: "in_channels" if TORCH(s) else "Input channels"),
-    Knob("filters", torch="out_channels", keras="filters", bounds=(1, 8192), widget="number", group=""),
-    Knob("height", bounds=(1, 8192), widget="number", label="Height", group=""),
-    Knob("width", bounds=(1, 8192), widget="number", label="Width", group=""),
-    Knob("kernel", torch="kernel_size", keras="kernel_size", bounds=(1, 15), read=FIRST, widget="number", group=""),
-    Knob("stride", torch="stride", keras="strides", bounds=(1, 8), read=FIRST, widget="number", group=""),
-    Knob("padding", torch="padding", keras="padding", widget="select", options=("same", "valid"), group=""),
-    Knob("dtype_bytes", option=True, widget="select", label="Bytes per value", group="",
+    Knob("filters", int, 32, torch="out_channels", keras="filters", bounds=(1, 8192), widget="number", group=""),
+    Knob("height", int, 512, bounds=(1, 8192), widget="number", label="Height", group=""),
+    Knob("width", int, 512, bounds=(1, 8192), widget="number", label="Width", group=""),
+    Knob("kernel", int, 3, torch="kernel_size", keras="kernel_size", bounds=(1, 15), read=FIRST, widget="number",
+         group=""),
+    Knob("stride", int, 1, torch="stride", keras="strides", bounds=(1, 8), read=FIRST, widget="number", group=""),
+    Knob("padding", Literal["same", "valid"], "same", torch="padding", keras="padding", widget="select",
+         options=("same", "valid"), group=""),
+    Knob("dtype_bytes", int, 4, option=True, widget="select", label="Bytes per value", group="",
          options=((4, "4 (float32)"), (2, "2 (float16)"), (1, "1 (int8)"), (8, "8 (float64)"))),
-    Knob("peak_gflops", option=True, bounds=(1, 10_000_000), widget="decimal", label="Peak GFLOP/s", group=""),
-    Knob("bandwidth_gbs", option=True, bounds=(1, 1_000_000), widget="decimal", label="Memory GB/s", group=""),
+    Knob("peak_gflops", float, MACHINES[2].peak_gflops, option=True, bounds=(1, 10_000_000), widget="decimal",
+         label="Peak GFLOP/s", group=""),
+    Knob("bandwidth_gbs", float, MACHINES[2].bandwidth_gbs, option=True, bounds=(1, 1_000_000), widget="decimal",
+         label="Memory GB/s", group=""),
 )
-BOUNDS = bounds_of(KNOBS)  # the state model's bounds; the tests read them too
+# What the generic tests read (app/views.py: ViewModule)
+READS = ("framework", "type", "input_shape")  # query names read besides the knobs'
+PAGES = ("framework=torch",)
+CHOICES = {}  # query names no knob reads, with values to try
+AXES: dict[int, list[str]] = {}  # no dimension switch
 
 
-class CostState(BaseModel):
+class _CostState(BaseModel):
     framework: Literal["torch", "keras"] = "torch"
-    batch: int = within(10, BOUNDS["batch"])
-    channels: int = within(32, BOUNDS["channels"])
-    filters: int = within(32, BOUNDS["filters"])
-    height: int = within(512, BOUNDS["height"])
-    width: int = within(512, BOUNDS["width"])
-    kernel: int = within(3, BOUNDS["kernel"])
-    stride: int = within(1, BOUNDS["stride"])
-    padding: Literal["same", "valid"] = "same"
-    dtype_bytes: int = Field(4, description="1, 2, 4 or 8")
-    peak_gflops: float = within(MACHINES[2].peak_gflops, BOUNDS["peak_gflops"])
-    bandwidth_gbs: float = within(MACHINES[2].bandwidth_gbs, BOUNDS["bandwidth_gbs"])
 
-    @field_validator("dtype_bytes")
+    @field_validator("dtype_bytes", check_fields=False)
     @classmethod
     def _dtype(cls, v: int) -> int:
         if v not in (1, 2, 4, 8):
@@ -76,6 +73,9 @@ class CostState(BaseModel):
         if self.framework == "torch":
             return (self.batch, self.channels, self.height, self.width)
         return (self.batch, self.height, self.width, self.channels)
+
+
+CostState = state_model("CostState", KNOBS, _CostState)
 
 
 def read_state(query) -> tuple[CostState, list[str]]:
@@ -127,25 +127,6 @@ def human(n: float, unit: str = "") -> str:
         if abs(n) >= scale:
             return f"{n / scale:.3g} {prefix}{unit}"
     return f"{n:.3g} {unit}".rstrip()
-
-
-def roofline_figure(machine: Machine, points: dict[str, Cost]) -> dict:
-    """Attainable GFLOP/s against arithmetic intensity (log-log), the roof, and each op on it."""
-    xs = [0.05 * 1.25 ** i for i in range(60)]
-    roof = [min(machine.peak_gflops, x * machine.bandwidth_gbs) for x in xs]
-    data = [{"type": "scatter", "mode": "lines", "x": xs, "y": roof, "name": "roof: min(peak, intensity × bandwidth)",
-             "line": {"color": "#1d2330", "width": 2}, "hoverinfo": "skip"}]
-    colors = {"standard": "#2f5fd0", "depthwise": "#d05f2f", "pointwise": "#8a4bb0", "separable": "#2f9d5f"}
-    for name, c in points.items():
-        y = min(machine.peak_gflops, c.intensity * machine.bandwidth_gbs)
-        data.append({"type": "scatter", "mode": "markers+text", "x": [c.intensity], "y": [y], "name": name,
-                     "text": [name], "textposition": "top center", "marker": {"size": 12, "color": colors[name]},
-                     "hovertemplate": f"{name}: %{{x:.3g}} FLOP/byte, at most %{{y:.4g}} GFLOP/s<extra></extra>"})
-    return {"data": data, "layout": {
-        "height": 380, "margin": {"l": 70, "r": 20, "t": 20, "b": 50}, "showlegend": False,
-        "font": {"family": "system-ui, sans-serif", "size": 12}, "paper_bgcolor": "rgba(0,0,0,0)",
-        "xaxis": {"type": "log", "title": {"text": "arithmetic intensity (FLOP per byte moved)"}},
-        "yaxis": {"type": "log", "title": {"text": "attainable GFLOP/s"}}}}
 
 
 def cost_context(state: CostState) -> dict:

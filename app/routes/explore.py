@@ -28,14 +28,14 @@ from ..routes.params import (
     bounds_of,
     check_axes,
     controls,
-    ints,
     layer_words,
+    read_input_shape,
     read_knobs,
+    state_model,
     switch_axes,
     url_words,
     validated,
     view_options,
-    within,
     word,
 )
 from ..snippets import keras_code, kernel_index, torch_code
@@ -51,70 +51,63 @@ ACTIVATIONS = {"linear": None, "relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Ta
 AXES = {1: ["length"], 2: ["height", "width"], 3: ["depth", "height", "width"]}
 TORCH = lambda s: s.framework == "torch"  # noqa: E731
 KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the constructor's order
-    Knob("batch", bounds=(1, 8), widget="number", label="Batch", group="Input", why="examples drawn: the first one"),
-    Knob("channels", torch="in_channels", bounds=(1, 512), widget="number", group="Input",
+    Knob("batch", int, 1, bounds=(1, 8), widget="number", label="Batch", group="Input",
+         why="examples drawn: the first one"),
+    Knob("channels", int, 2, torch="in_channels", bounds=(1, 512), widget="number", group="Input",
          label=lambda s: "in_channels" if TORCH(s) else "Input channels", why="a wide layer still runs in a moment"),
-    Knob("size", per_axis=True, bounds={d: (1, n) for d, n in MAX_SIZE.items()}, start=6, widget="slider",
-         label="Input {axis}", group="Input", why="every input cell is drawn with its number"),
-    Knob("filters", torch="out_channels", keras="filters", bounds=(1, 128), widget="number"),
-    Knob("kernel", torch="kernel_size", keras="kernel_size", per_axis=True, bounds=(1, 7), start=3, listed=True,
-         widget="slider", why="7×7 is the largest kernel in common use"),
-    Knob("stride", torch="stride", keras="strides", per_axis=True, bounds=(1, 4), widget="slider",
-         why="a stride past 4 skips most of a drawn grid"),
-    Knob("padding", torch="padding", only="torch", per_axis=True, bounds=(0, 4), widget="select",
+    Knob("size", tuple[int, ...], (6, 6), per_axis=True, bounds={d: (1, n) for d, n in MAX_SIZE.items()}, start=6,
+         widget="slider", label="Input {axis}", group="Input", why="every input cell is drawn with its number"),
+    Knob("filters", int, 2, torch="out_channels", keras="filters", bounds=(1, 128), widget="number"),
+    Knob("kernel", tuple[int, ...], (3, 3), torch="kernel_size", keras="kernel_size", per_axis=True, bounds=(1, 7),
+         start=3, listed=True, widget="slider", why="7×7 is the largest kernel in common use"),
+    Knob("stride", tuple[int, ...], (1,), torch="stride", keras="strides", per_axis=True, bounds=(1, 4),
+         widget="slider", why="a stride past 4 skips most of a drawn grid"),
+    Knob("padding", tuple[int, ...] | Literal["valid", "same", "causal"], (0,), torch="padding", only="torch",
+         per_axis=True, bounds=(0, 4), widget="select",
          read=lambda values, query: read_padding(values, query.get("padding_was", "")),
          options=lambda s, i: [*range(5), ("valid", "'valid'"), ("same", "'same'")],
          why="the padded grid stays small enough to draw"),
-    Knob("padding", keras="padding", only="keras", widget="select",
-         read=word,
+    Knob("padding", keras="padding", only="keras", widget="select", read=word,
          options=lambda s, i: [("valid", "'valid'"), ("same", "'same'")] + [("causal", "'causal'")] * (s.dims == 1)),
-    Knob("dilation", torch="dilation", keras="dilation_rate", per_axis=True, bounds=(1, 4), widget="slider",
-         why="a dilation past 4 leaves a drawn grid"),
-    Knob("groups", torch="groups", keras="groups", bounds=(1, 512), widget="number"),
-    Knob("bias", torch="bias", keras="use_bias", widget="bool"),
-    Knob("padding_mode", torch="padding_mode", only="torch", widget="select",
-         options=("zeros", "reflect", "replicate", "circular")),
-    Knob("activation", keras="activation", only="keras", written=lambda s: s.activation != "linear", widget="select",
+    Knob("dilation", tuple[int, ...], (1,), torch="dilation", keras="dilation_rate", per_axis=True, bounds=(1, 4),
+         widget="slider", why="a dilation past 4 leaves a drawn grid"),
+    Knob("groups", int, 1, torch="groups", keras="groups", bounds=(1, 512), widget="number"),
+    Knob("bias", bool, True, torch="bias", keras="use_bias", widget="bool"),
+    Knob("padding_mode", Literal["zeros", "reflect", "replicate", "circular"], "zeros", torch="padding_mode",
+         only="torch", widget="select", options=("zeros", "reflect", "replicate", "circular")),
+    Knob("activation", Literal[tuple(ACTIVATIONS)], "linear", keras="activation", only="keras",
+         written=lambda s: s.activation != "linear", widget="select",
          options=[("linear", "None / 'linear'"), *list(ACTIVATIONS)[1:]]),
     Knob("activation", only="torch", option=True, widget="select", label="Then activation",  # a module after it
          options=[("linear", "none"), *list(ACTIVATIONS)[1:]]),
-    Knob("weights", option=True, widget="select", label="Weights", group="Numbers",
+    Knob("weights", Literal["random", "ones"], "random", option=True, widget="select", label="Weights", group="Numbers",
          options=(("random", "random tenths"), ("ones", "all ones, bias 0"))),
-    Knob("seed", option=True, bounds=(0, 9999), widget="number", label="Seed", group="Numbers"),
-    Knob("f", option=True, bounds=(0, 127), widget="number", label="Filter shown", group="Numbers",
+    Knob("seed", int, 0, option=True, bounds=(0, 9999), widget="number", label="Seed", group="Numbers"),
+    Knob("f", int, 0, option=True, bounds=(0, 127), widget="number", label="Filter shown", group="Numbers",
          top=lambda s: s.filters - 1),
-    Knob("step", option=True, bounds=(0, 99_999), reset=True),
+    Knob("step", int, 0, option=True, bounds=(0, 99_999), reset=True),
 )
-BOUNDS = bounds_of(KNOBS)  # the state model's bounds; the tests read them too
+# What the generic tests read (app/views.py: ViewModule)
+READS = ("framework", "type", "dims", "input_shape", "padding_was")  # query names read besides the knobs'
+PAGES = ("type=Conv2d&size=9&size=9&padding=0",)
+CHOICES = {}  # query names no knob reads, with values to try
+BOUNDS = bounds_of(KNOBS)  # the window_range limits below
 
 
-class ExploreState(BaseModel):
-    """The view's state; the bounds are the controls' bounds."""
+class _ExploreState(BaseModel):
+    """The view's state: these fields and properties, and one field per knob (its type, default and bounds)."""
 
     framework: Literal["torch", "keras"] = "torch"
     dims: int = Field(2, ge=1, le=3)
-    batch: int = within(1, BOUNDS["batch"])
-    channels: int = within(2, BOUNDS["channels"])
-    size: tuple[int, ...] = (6, 6)
-    filters: int = within(2, BOUNDS["filters"])
-    kernel: tuple[int, ...] = (3, 3)
-    stride: tuple[int, ...] = (1,)  # per spatial axis (one value: every axis)
-    dilation: tuple[int, ...] = (1,)
-    padding: tuple[int, ...] | Literal["valid", "same", "causal"] = (0,)  # PyTorch: cells per axis
-    padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
-    groups: int = within(1, BOUNDS["groups"])
-    bias: bool = True
-    activation: Literal[tuple(ACTIVATIONS)] = "linear"
-    weights: Literal["random", "ones"] = "random"
-    seed: int = within(0, BOUNDS["seed"])
-    f: int = within(0, BOUNDS["f"])
-    step: int = within(0, BOUNDS["step"])
 
     @property
     def input_shape(self) -> tuple[int, ...]:
         if self.framework == "torch":
             return (self.batch, self.channels, *self.size)
         return (self.batch, *self.size, self.channels)
+
+
+ExploreState = state_model("ExploreState", KNOBS, _ExploreState)
 
 
 def read_state(query: QueryParams) -> tuple[ExploreState, list[str]]:
@@ -137,18 +130,10 @@ def read_state(query: QueryParams) -> tuple[ExploreState, list[str]]:
     if "padding" not in query and framework == "keras":
         raw["padding"] = "valid"  # Keras' default; PyTorch's is 0
     if "size" not in query and "input_shape" in query:
-        shape = ints([query["input_shape"]])
-        if isinstance(shape, tuple) and len(shape) >= 3:
-            channels = shape[1] if framework == "torch" else shape[-1]
-            if "channels" in raw and str(raw["channels"]) != str(channels):
-                errors.append(f"in_channels: {raw['channels']} disagrees with input_shape {list(shape)}, whose channel "
-                              f"axis holds {channels} (PyTorch would refuse the input); showing {channels}")
-            raw["batch"] = shape[0]
-            raw["channels"], raw["size"] = (shape[1], shape[2:]) if framework == "torch" else (shape[-1], shape[1:-1])
-            raw.setdefault("dims", len(shape) - 2)
-        else:
-            errors.append(f"input_shape: expected comma-separated integers, batch and channels included, "
-                          f"got {query['input_shape']!r}")
+        read = read_input_shape(query["input_shape"], framework, (3, 4, 5), raw.get("channels"), errors)
+        if read:
+            raw["batch"], raw["channels"], raw["size"] = read
+            raw.setdefault("dims", len(read[2]))
     return _validate(raw, errors)
 
 

@@ -27,13 +27,13 @@ from ..core.ops import ConvOp, Layer
 from ..figures import connection_graph, connection_matrix
 from ..routes.params import (
     Knob,
-    bounds_of,
     controls,
     layer_words,
+    read_input_shape,
     read_knobs,
+    state_model,
     url_words,
     validated,
-    within,
     word,
 )
 from ..templating import is_htmx, view_response
@@ -45,46 +45,45 @@ TYPES = {("torch", False): "Conv2d", ("torch", True): "separable",
 SEPARABLE = {"conv2d": False, "separable": True, "separableconv2d": True}  # type (any case) -> separable mode
 TORCH = lambda s: s.framework == "torch"  # noqa: E731
 KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the constructor's order
-    Knob("batch", bounds=(1, 16), widget="number", label="Batch", group="Input"),
-    Knob("channels", torch="in_channels", bounds=(1, 64), widget="slider", group="Input",
+    Knob("batch", int, 1, bounds=(1, 16), widget="number", label="Batch", group="Input"),
+    Knob("channels", int, 4, torch="in_channels", bounds=(1, 64), widget="slider", group="Input",
          label=lambda s: "in_channels" if TORCH(s) else "Input channels"),
-    Knob("height", bounds=(1, 16), widget="slider", label="Input height", group="Input"),
-    Knob("width", bounds=(1, 16), widget="slider", label="Input width", group="Input"),
-    Knob("filters", torch="out_channels", keras="filters", bounds=(1, 128), widget="slider"),
-    Knob("kernel_size", torch="kernel_size", keras="kernel_size", bounds=(1, 7), widget="slider",
+    Knob("height", int, 8, bounds=(1, 16), widget="slider", label="Input height", group="Input"),
+    Knob("width", int, 8, bounds=(1, 16), widget="slider", label="Input width", group="Input"),
+    Knob("filters", int, 8, torch="out_channels", keras="filters", bounds=(1, 128), widget="slider"),
+    Knob("kernel_size", int, 3, torch="kernel_size", keras="kernel_size", bounds=(1, 7), widget="slider",
          why="square kernels only: the wiring does not depend on the kernel's shape"),
-    Knob("padding", torch="padding", keras="padding", widget="select", read=word,
+    Knob("padding", Literal["0", "1", "2", "3", "valid", "same"], "0", torch="padding", keras="padding",
+         widget="select", read=word,
          options=lambda s, i: [(p, p if p.isdigit() else f"'{p}'") for p in PADDINGS[s.framework]]),
-    Knob("depth_multiplier", torch="depth_multiplier", keras="depth_multiplier", bounds=(1, 4), widget="slider",
+    Knob("depth_multiplier", int, 1, torch="depth_multiplier", keras="depth_multiplier", bounds=(1, 4), widget="slider",
          has=lambda s: s.separable),
     # its options follow in_channels and out_channels: the template's own block, re-sent out of band
-    Knob("groups", torch="groups", keras="groups", bounds=(1, 64), widget="slot", has=lambda s: not s.separable),
-    Knob("bias", torch="bias", keras="use_bias", widget="bool"),
+    Knob("groups", int, 2, torch="groups", keras="groups", bounds=(1, 64), widget="slot",
+         has=lambda s: not s.separable),
+    Knob("bias", bool, True, torch="bias", keras="use_bias", widget="bool"),
 )
-BOUNDS = bounds_of(KNOBS)  # the state model's bounds; the tests read them too
+# What the generic tests read (app/views.py: ViewModule)
+READS = ("type", "framework", "input_shape")  # query names read besides the knobs'
+PAGES = ("in_channels=8", "type=separable&in_channels=8")
+CHOICES = {"type": ("Conv2d", "separable")}  # query names no knob reads, with values to try
+AXES: dict[int, list[str]] = {}  # no dimension switch
 
 
-class GroupsState(BaseModel):
-    """The view's state; the bounds are the controls' bounds."""
+class _GroupsState(BaseModel):
+    """The view's state: these fields and properties, and one field per knob (its type, default and bounds)."""
 
     framework: Literal["torch", "keras"] = "torch"
     separable: bool = False
-    batch: int = within(1, BOUNDS["batch"])
-    channels: int = within(4, BOUNDS["channels"])
-    height: int = within(8, BOUNDS["height"])
-    width: int = within(8, BOUNDS["width"])
-    filters: int = within(8, BOUNDS["filters"])
-    kernel_size: int = within(3, BOUNDS["kernel_size"])
-    padding: Literal["0", "1", "2", "3", "valid", "same"] = "0"
-    groups: int = within(2, BOUNDS["groups"])
-    depth_multiplier: int = within(1, BOUNDS["depth_multiplier"])
-    bias: bool = True
 
     @property
     def input_shape(self) -> tuple[int, ...]:
         if self.framework == "torch":
             return (self.batch, self.channels, self.height, self.width)
         return (self.batch, self.height, self.width, self.channels)
+
+
+GroupsState = state_model("GroupsState", KNOBS, _GroupsState)
 
 
 # ---------------------------------------------------------------- the state from the URL
@@ -99,19 +98,9 @@ def _square_kernel(text: str, errors: list[str]) -> str:
 
 def _input_shape(query: QueryParams, framework: str, raw: dict, errors: list[str]) -> None:
     """input_shape in the framework's layout -> batch, channels, height, width."""
-    text = query["input_shape"]
-    try:
-        shape = [int(p) for p in text.split(",")]
-    except ValueError:
-        shape = []
-    if len(shape) != 4:
-        errors.append(f"input_shape: expected 4 comma-separated integers, batch and channels included, got {text!r}")
-        return
-    n, c, h, w = shape if framework == "torch" else (shape[0], shape[3], shape[1], shape[2])
-    if "channels" in raw and str(raw["channels"]) != str(c):
-        errors.append(f"in_channels: {raw['channels']} disagrees with input_shape {shape}, whose channel axis holds "
-                      f"{c}; showing {c}")
-    raw.update(batch=n, channels=c, height=h, width=w)
+    read = read_input_shape(query["input_shape"], framework, (4,), raw.get("channels"), errors)
+    if read:
+        raw["batch"], raw["channels"], (raw["height"], raw["width"]) = read
 
 
 def read_state(query: QueryParams) -> tuple[GroupsState, list[str]]:

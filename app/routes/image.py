@@ -26,9 +26,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 
 from ..core.conv import pad_input, step_arithmetic
-from ..core.forward import output_shape, run_layer
+from ..core.forward import framework_tensor, output_shape, run_layer
 from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_layer_cost
+from ..core.pool import pool_step
 from ..display import fmt
 from ..images import (
     MAX_SIDE,
@@ -43,14 +44,13 @@ from ..images import (
 )
 from ..routes.params import (
     Knob,
-    bounds_of,
     controls,
     layer_words,
     read_knobs,
+    state_model,
     url_words,
     validated,
     view_options,
-    within,
     word,
 )
 from ..templating import cached_view, is_htmx, render, view_response
@@ -99,79 +99,72 @@ TORCH = lambda s: s.framework == "torch"  # noqa: E731
 CONV = lambda s: s.kind == "conv"  # noqa: E731
 POOL_KERAS = lambda s: s.kind != "conv" and not TORCH(s)  # noqa: E731
 KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the constructor's order; a flat strip
-    Knob("image", option=True, written=lambda s: True, widget="slot", label="Image", group=""),
-    Knob("size", option=True, written=lambda s: True, bounds=(16, MAX_SIDE), step=16, widget="slider",
+    Knob("image", Literal[tuple(SAMPLES)], "chelsea", option=True, written=lambda s: True, widget="slot",
+         label="Image", group=""),
+    Knob("size", int, 96, option=True, written=lambda s: True, bounds=(16, MAX_SIDE), step=16, widget="slider",
          label="size (long side)", group="", why="the lens's numbers and a page a phone loads fast"),
-    Knob("kind", widget="select", label="Layer", group="",  # sent as kind; a URL says type=…
+    Knob("kind", Literal["conv", "max", "avg"], "conv", widget="select", label="Layer", group="",  # sent as kind; a URL says type=…
          options=lambda s, i: [(kind, names[0 if TORCH(s) else 1]) for kind, names in TYPES.items()]),
-    Knob("kernel", option=True, has=CONV, written=CONV, widget="select", label="Kernel", group="",
-         options=[*((name, label) for name, (label, _) in PRESETS.items()), ("random", "Random tenths"),
+    Knob("kernel", Literal[KERNELS], "sobel_x", option=True, has=CONV, written=CONV, widget="select", label="Kernel",
+         group="", options=[*((name, label) for name, (label, _) in PRESETS.items()), ("random", "Random tenths"),
                   ("custom", "Your own (edit the cells)")]),
-    Knob("weights", option=True, has=CONV, written=lambda s: CONV(s) and s.kernel == "custom",
+    Knob("weights", tuple[float, ...], (), option=True, has=CONV, written=lambda s: CONV(s) and s.kernel == "custom",
          read=lambda values, query: _floats(",".join(values)), value=lambda s: ",".join(map(cell_text, s.weights))),
-    Knob("seed", option=True, bounds=(0, 9999), has=lambda s: CONV(s) and s.kernel == "random",
+    Knob("seed", int, 0, option=True, bounds=(0, 9999), has=lambda s: CONV(s) and s.kernel == "random",
          written=lambda s: CONV(s) and s.kernel == "random", widget="number", label="Seed", group=""),
     Knob("in_channels", torch="in_channels", value=lambda s: 3, written=CONV),  # R, G, B
-    Knob("filters", torch="out_channels", keras="filters", bounds=(1, 4), value=lambda s: s.out_channels,
+    Knob("filters", int, 3, torch="out_channels", keras="filters", bounds=(1, 4), value=lambda s: s.out_channels,
          has=lambda s: CONV(s) and s.groups == 1, written=CONV, widget="slider", group=""),
-    Knob("kernel_size", torch="kernel_size", keras="kernel_size", bounds=(1, 7), widget="slider", group="",
+    Knob("kernel_size", int, 3, torch="kernel_size", keras="kernel_size", bounds=(1, 7), widget="slider", group="",
          has=lambda s: TORCH(s) or CONV(s)),
     Knob("kernel_size", keras="pool_size", only="keras", bounds=(1, 7), widget="slider", group="",
          has=lambda s: not CONV(s)),
-    Knob("stride", torch="stride", keras="strides", bounds=(1, 4), widget="slider", group=""),
-    Knob("padding", torch="padding", keras="padding", has=CONV, read=word,
+    Knob("stride", int, 1, torch="stride", keras="strides", bounds=(1, 4), widget="slider", group=""),
+    Knob("padding", Literal[PADDINGS], "1", torch="padding", keras="padding", has=CONV, read=word,
          value=lambda s: int(s.padding) if s.padding.isdigit() else s.padding, widget="select", group="",
-         options=lambda s, i: [(p, p if p.isdigit() else f"'{p}'") for p in (PADDINGS if TORCH(s) else ("valid", "same"))]),
+         options=lambda s,
+         i: [(p, p if p.isdigit() else f"'{p}'") for p in (PADDINGS if TORCH(s) else ("valid", "same"))]),
     Knob("padding", keras="padding", only="keras", has=POOL_KERAS, value=lambda s: "valid"),  # as the view draws it
-    Knob("dilation", torch="dilation", keras="dilation_rate", bounds=(1, 4), has=CONV, widget="slider", group=""),
-    Knob("groups", torch="groups", keras="groups", bounds=(1, 3), has=CONV, widget="select", group="",
-         options=lambda s, i: [(3, "3 · each channel alone"), (1, f"1 · RGB → {'out_channels' if TORCH(s) else 'filters'}")]),
-    Knob("bias", torch="bias", keras="use_bias", has=CONV, widget="bool", group=""),
-    Knob("padding_mode", torch="padding_mode", only="torch", has=CONV, widget="select", group="",
-         options=("zeros", "reflect", "replicate", "circular")),
-    Knob("activation", keras="activation", only="keras", has=CONV, written=lambda s: CONV(s) and s.activation == "relu",
+    Knob("dilation", int, 1, torch="dilation", keras="dilation_rate", bounds=(1, 4), has=CONV, widget="slider",
+         group=""),
+    Knob("groups", int, 3, torch="groups", keras="groups", bounds=(1, 3), has=CONV, widget="select", group="",
+         options=lambda s,
+         i: [(3, "3 · each channel alone"), (1, f"1 · RGB → {'out_channels' if TORCH(s) else 'filters'}")]),
+    Knob("bias", bool, False, torch="bias", keras="use_bias", has=CONV, widget="bool", group=""),
+    Knob("padding_mode", Literal["zeros", "reflect", "replicate", "circular"], "zeros", torch="padding_mode",
+         only="torch", has=CONV, widget="select", group="", options=("zeros", "reflect", "replicate", "circular")),
+    Knob("activation", Literal["linear", "relu"], "linear", keras="activation", only="keras", has=CONV,
+         written=lambda s: CONV(s) and s.activation == "relu",
          widget="select", group="", options=(("linear", "None"), ("relu", "'relu'"))),
-    Knob("bias_value", option=True, bounds=(-255, 255), has=lambda s: CONV(s) and s.bias,
+    Knob("bias_value", float, 0.0, option=True, bounds=(-255, 255), has=lambda s: CONV(s) and s.bias,
          written=lambda s: CONV(s) and s.bias, value=lambda s: cell_text(s.bias_value), widget="decimal",
          label="bias value", group=""),
     Knob("activation", only="torch", option=True, has=CONV, written=lambda s: CONV(s) and s.activation == "relu",
          widget="select", label="then ReLU", group="", options=(("linear", "off"), ("relu", "on"))),
-    Knob("scale", option=True, widget="select", label="Colour range", group="",
+    Knob("scale", Literal[SCALES], "auto", option=True, widget="select", label="Colour range", group="",
          options=[(v, "± largest value" if v == "auto" else f"±{v} (clip)") for v in SCALES]),
-    Knob("f", option=True, bounds=(0, 3)),  # the map under the lens ...
-    Knob("at", option=True),  # ... and where (read below: its own message)
+    Knob("f", int, 0, option=True, bounds=(0, 3)),  # the map under the lens ...
+    Knob("at", tuple[int, ...], (), option=True),  # ... and where (read below: its own message)
 )
-BOUNDS = bounds_of(KNOBS)  # the state model's bounds; the tests read them too
+# What the generic tests read (app/views.py: ViewModule)
+READS = ("framework", "type", "from", "lens", "at")  # query names read besides the knobs'
+PAGES = ("groups=1&kernel=random&bias=true", "type=MaxPool2d&framework=keras")
+CHOICES = {"kernel": ("sobel_x", "random", "box")}  # query names no knob reads, with values to try
+AXES: dict[int, list[str]] = {}  # no dimension switch
 
 
-class ImageState(BaseModel):
-    """The view's state; the bounds are the controls' bounds."""
+class _ImageState(BaseModel):
+    """The view's state: these fields and properties, and one field per knob (its type, default and bounds)."""
 
     framework: Literal["torch", "keras"] = "torch"
-    kind: Literal["conv", "max", "avg"] = "conv"
-    image: Literal[tuple(SAMPLES)] = "chelsea"
-    size: int = within(96, BOUNDS["size"])
-    kernel: Literal[KERNELS] = "sobel_x"
-    weights: tuple[float, ...] = ()
-    kernel_size: int = within(3, BOUNDS["kernel_size"])
-    groups: int = within(3, BOUNDS["groups"])  # 3: each channel on its own; 1: RGB -> filters (2 cannot split 3)
-    filters: int = within(3, BOUNDS["filters"])
-    stride: int = within(1, BOUNDS["stride"])
-    dilation: int = within(1, BOUNDS["dilation"])
-    padding: Literal[PADDINGS] = "1"
-    padding_mode: Literal["zeros", "reflect", "replicate", "circular"] = "zeros"
-    bias: bool = False
-    bias_value: float = within(0.0, BOUNDS["bias_value"])
-    activation: Literal["linear", "relu"] = "linear"
-    scale: Literal[SCALES] = "auto"
-    seed: int = within(0, BOUNDS["seed"])
-    f: int = within(0, BOUNDS["f"])
-    at: tuple[int, ...] = ()
     follow: bool = False  # the lens position came from the form (``lens``): kept inside the output, silently
 
     @property
     def out_channels(self) -> int:
         return 3 if self.kind != "conv" or self.groups == 3 else self.filters
+
+
+ImageState = state_model("ImageState", KNOBS, _ImageState)
 
 
 def _floats(text: str) -> tuple[float, ...] | str:
@@ -325,12 +318,7 @@ def _weights(layer, state: ImageState, k: np.ndarray) -> tuple[list[np.ndarray],
     f, cg = state.out_channels, 3 // state.groups
     w = np.stack([np.stack([np.rot90(k, i if state.groups == 1 else 0)] * cg) for i in range(f)]).astype(np.float32)
     b = np.full(f, state.bias_value if state.bias else 0.0, dtype=np.float32)
-    tensors = []
-    for p in layer.params:
-        canonical = w if p.kind == "weight" else b
-        tensors.append(np.ascontiguousarray(np.transpose(canonical.reshape(tuple(p.shape[i] for i in p.perm)),
-                                                         np.argsort(p.perm))))
-    return tensors, w, b
+    return [framework_tensor(p, w if p.kind == "weight" else b) for p in layer.params], w, b
 
 
 def _grid(values) -> list[list[str]]:
@@ -348,11 +336,12 @@ def lens(state: ImageState, run: dict) -> dict:
     out = {"at": at, "f": f, "pre": fmt(value),
            "value": fmt(max(value, 0.0) if state.activation == "relu" and state.kind == "conv" else value),
            "box": ((rows[0] - pad[0][0]) * zoom, (cols[0] - pad[1][0]) * zoom), "marker": (at[0] * zoom, at[1] * zoom)}
-    if state.kind != "conv":
-        window = xp[f][np.ix_(rows, cols)]
-        out["channels"] = [{"name": CHANNELS[f], "pixels": _grid(window)}]
-        out["op"] = f"max = {fmt(float(window.max()))}" if state.kind == "max" else \
-            f"{fmt(float(window.sum()))} / {k * k} = {fmt(value)}"
+    if state.kind != "conv":  # the map's own channel, pooled (core.pool.pool_step: the window the engine reads)
+        step = pool_step(xp[f:f + 1], run["op"], at)
+        window = step.channels[0]
+        out["channels"] = [{"name": CHANNELS[f], "pixels": _grid(np.reshape(window.values, (k, k)))}]
+        out["op"] = f"max = {fmt(window.value)}" if state.kind == "max" else \
+            f"{fmt(sum(window.values))} / {step.divisor.value} = {fmt(window.value)}"
         return out
     arith = step_arithmetic(xp, run["w"], run["b"], run["op"], f, at)
     out["channels"] = [{"name": CHANNELS[ch.channel],

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, create_model
 from starlette.datastructures import QueryParams
 
 M = TypeVar("M", bound=BaseModel)
@@ -37,11 +37,33 @@ def ints(values: list[str]) -> tuple[int, ...] | str:
         return ",".join(values)
 
 
-def within(default, bounds: tuple[int, int]):
-    """A state field whose bounds are the view's declared bounds (BOUNDS: one copy, used by the
-    model, the controls and the tests)."""
-    return Field(default, ge=bounds[0], le=bounds[1])
 
+def read_input_shape(text: str, framework: str, ranks: tuple[int, ...], given: object, errors: list[str], *,
+                     name: str = "in_channels") -> tuple[int, int, tuple[int, ...]] | None:
+    """``input_shape`` in the framework's layout — PyTorch (N, C, *size), Keras (N, *size, C) — as
+    (batch, channels, size). None, with the reason in ``errors``, when it is not ``ranks`` integers. A
+    channel count ``given`` beside it (under ``name``) that disagrees is named; the input's own wins, as
+    the framework would refuse the other.
+
+    >>> read_input_shape("2,5,5,3", "keras", (4,), None, [])
+    (2, 3, (5, 5))
+    >>> errors = []; read_input_shape("1,4,6", "torch", (3,), 2, errors), errors
+    ((1, 4, (6,)), ['in_channels: 2 disagrees with input_shape [1, 4, 6], whose channel axis holds 4 (PyTorch \
+would refuse the input); showing 4'])
+    >>> errors = []; read_input_shape("4,3", "torch", (3, 4), None, errors), errors
+    (None, ["input_shape: expected (N, C, L) or (N, C, H, W) as comma-separated integers, got '4,3'"])
+    """
+    shape = ints([text])
+    if not isinstance(shape, tuple) or len(shape) not in ranks:
+        sizes = {3: "L", 4: "H, W", 5: "D, H, W"}
+        layouts = [f"(N, C, {sizes[r]})" if framework == "torch" else f"(N, {sizes[r]}, C)" for r in ranks]
+        errors.append(f"input_shape: expected {' or '.join(layouts)} as comma-separated integers, got {text!r}")
+        return None
+    channels, size = (shape[1], shape[2:]) if framework == "torch" else (shape[-1], shape[1:-1])
+    if given is not None and str(given) != str(channels):
+        errors.append(f"{name}: {given} disagrees with input_shape {list(shape)}, whose channel axis holds {channels} "
+                      f"(PyTorch would refuse the input); showing {channels}")
+    return shape[0], channels, size
 
 def per_axis(key: str, values: tuple[int, ...], dims: int, lo: int, hi: int, errors: list[str],
              why: str = "") -> tuple[int, ...] | None:
@@ -86,6 +108,8 @@ class Knob:
     ``bounds_of`` (the state model's bounds) and the tests' tables."""
 
     field: str  # the state's field; also the name the form sends
+    type: Any = None  # the field's type, on the knob that declares it (None: another knob or the view declares it)
+    default: Any = None  # the field's default (on the knob that declares it)
     torch: str | None = None  # PyTorch's keyword (in the URL and the layer); None: not a layer keyword there
     keras: str | None = None  # Keras' keyword
     also: tuple[str, ...] = ()  # more names read from a URL
@@ -129,6 +153,26 @@ def numbers_or_word(values: list[str], query=None) -> tuple[int, ...] | str:
     """A knob's reader for a setting that is numbers per axis or a word (PyTorch's padding=(1, 2), Keras' 'same')."""
     value = ints(values)
     return value.strip().lower() if isinstance(value, str) else value
+
+
+def state_model(name: str, knobs: tuple[Knob, ...], base: type[M]) -> type[M]:
+    """The view's state model, generated from its knob table: ``base`` (the fields no knob sets, such as
+    ``framework``, and the properties) with one field per knob that declares a type, with its default and,
+    unless it is per axis (``check_axes`` checks those), its bounds.
+
+    >>> class Base(BaseModel):
+    ...     framework: str = "torch"
+    >>> S = state_model("S", (Knob("seed", type=int, default=0, bounds=(0, 9)),), Base)
+    >>> errors = []; S().seed, validated(S, {"seed": 10}, errors).seed, errors
+    (0, 0, ['seed: Input should be less than or equal to 9, got 10'])
+    """
+    bounds, fields = bounds_of(knobs), {}
+    for k in knobs:
+        if k.type is not None and k.field not in fields:
+            ranged = k.field in bounds and not k.per_axis
+            fields[k.field] = (k.type, Field(k.default, ge=bounds[k.field][0], le=bounds[k.field][1]) if ranged
+                               else k.default)
+    return create_model(name, __base__=base, __module__=base.__module__, __doc__=base.__doc__, **fields)
 
 
 def bounds_of(knobs: tuple[Knob, ...]) -> dict[str, tuple[int, int]]:

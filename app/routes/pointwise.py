@@ -22,7 +22,16 @@ from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_layer_cost
 from ..display import Strings, fmt, grid, term
 from ..figures import heatmap_grid
-from ..routes.params import Knob, bounds_of, controls, layer_words, read_knobs, url_words, view_options, within
+from ..routes.params import (
+    Knob,
+    controls,
+    layer_words,
+    read_input_shape,
+    read_knobs,
+    state_model,
+    url_words,
+    view_options,
+)
 from ..templating import view_response
 
 TORCH_ACTIVATIONS = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh"}  # a module after the conv in PyTorch
@@ -30,25 +39,30 @@ DETAIL = 8   # output channels written out, and products written out in each
 ROWS = 16    # channel rows drawn as numbers (all of them are in the heatmaps), and the weight matrix up to 16×16
 TORCH = lambda s: s.framework == "torch"  # noqa: E731
 KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the constructor's order
-    Knob("batch", bounds=(1, 4), widget="number", label="Batch", group="Input"),
-    Knob("positions", bounds=(1, 64), widget="slider", label="Positions (length)", group="Input",
+    Knob("batch", int, 1, bounds=(1, 4), widget="number", label="Batch", group="Input"),
+    Knob("positions", int, 6, bounds=(1, 64), widget="slider", label="Positions (length)", group="Input",
          why="every position is drawn with its numbers"),
-    Knob("channels", torch="in_channels", bounds=(1, 128), widget="number", group="Input",
+    Knob("channels", int, 4, torch="in_channels", bounds=(1, 128), widget="number", group="Input",
          label=lambda s: "in_channels" if TORCH(s) else "Input channels"),
-    Knob("filters", torch="out_channels", keras="filters", bounds=(1, 128), widget="number"),
+    Knob("filters", int, 3, torch="out_channels", keras="filters", bounds=(1, 128), widget="number"),
     Knob("kernel_size", torch="kernel_size", keras="kernel_size", widget="fixed",
          note=Markup('(other sizes: <a href="explore">Explore</a>)')),  # relative: under any prefix, and /embed
-    Knob("bias", torch="bias", keras="use_bias", widget="bool"),
-    Knob("activation", keras="activation", only="keras", written=lambda s: s.activation != "linear", widget="select",
+    Knob("bias", bool, True, torch="bias", keras="use_bias", widget="bool"),
+    Knob("activation", Literal["linear", "relu", "sigmoid", "tanh"], "linear", keras="activation", only="keras",
+         written=lambda s: s.activation != "linear", widget="select",
          options=(("linear", "None / 'linear'"), ("relu", "'relu'"), ("sigmoid", "'sigmoid'"), ("tanh", "'tanh'"))),
     Knob("activation", only="torch", option=True, widget="select", label="Then activation",  # a module after it
          options=(("linear", "none"), *((k, f"nn.{v}()") for k, v in TORCH_ACTIVATIONS.items()))),
-    Knob("weights", option=True, widget="select", label="Weights", group="Numbers",
+    Knob("weights", Literal["random", "ones"], "random", option=True, widget="select", label="Weights", group="Numbers",
          options=(("random", "random tenths"), ("ones", "all ones, bias 0"))),
-    Knob("seed", option=True, bounds=(0, 9999), widget="number", label="Seed", group="Numbers"),
-    Knob("step", option=True, bounds=(0, 63)),
+    Knob("seed", int, 0, option=True, bounds=(0, 9999), widget="number", label="Seed", group="Numbers"),
+    Knob("step", int, 0, option=True, bounds=(0, 63)),
 )
-BOUNDS = bounds_of(KNOBS)  # the state model's bounds; the tests read them too
+# What the generic tests read (app/views.py: ViewModule)
+READS = ("type", "framework", "input_shape")  # query names read besides the knobs'
+PAGES = ("positions=9",)
+CHOICES = {}  # query names no knob reads, with values to try
+AXES: dict[int, list[str]] = {}  # no dimension switch
 PRESETS = [  # (label, query): one link away from the page
     ("Q1 · Conv1D(filters=64, kernel_size=1, activation='relu') on (batch, 10, 100)",
      "framework=keras&type=Conv1D&filters=64&kernel_size=1&activation=relu&input_shape=2,10,100"),
@@ -59,19 +73,10 @@ PRESETS = [  # (label, query): one link away from the page
 ]
 
 
-class PointwiseState(BaseModel):
-    """The view's state; the bounds are the controls' bounds."""
+class _PointwiseState(BaseModel):
+    """The view's state: these fields and properties, and one field per knob (its type, default and bounds)."""
 
     framework: Literal["torch", "keras"] = "torch"
-    batch: int = within(1, BOUNDS["batch"])
-    positions: int = within(6, BOUNDS["positions"])
-    channels: int = within(4, BOUNDS["channels"])
-    filters: int = within(3, BOUNDS["filters"])
-    bias: bool = True
-    activation: Literal["linear", "relu", "sigmoid", "tanh"] = "linear"
-    weights: Literal["random", "ones"] = "random"
-    seed: int = within(0, BOUNDS["seed"])
-    step: int = within(0, BOUNDS["step"])
     kernel_size: ClassVar[int] = 1  # the 1×1 convolution
 
     @property
@@ -86,6 +91,9 @@ class PointwiseState(BaseModel):
         return (self.batch, self.positions, self.channels)
 
 
+PointwiseState = state_model("PointwiseState", KNOBS, _PointwiseState)
+
+
 def what_works(name: str) -> str:
     """The valid values of a state field, from the model itself (so the message and the bound agree)."""
     field = PointwiseState.model_fields[name]
@@ -95,13 +103,6 @@ def what_works(name: str) -> str:
     if get_origin(field.annotation) is Literal:
         return "one of " + ", ".join(map(repr, get_args(field.annotation)))
     return "true or false"
-
-
-def _shape(text: str) -> tuple[int, ...] | None:
-    try:
-        return tuple(int(p) for p in text.split(","))
-    except ValueError:
-        return None
 
 
 def read_state(query: QueryParams) -> tuple[PointwiseState, list[str]]:
@@ -131,18 +132,12 @@ def read_state(query: QueryParams) -> tuple[PointwiseState, list[str]]:
 
 def _read_input_shape(text: str, framework: str, raw: dict, said: dict, errors: list[str]) -> None:
     """(N, C, L) in PyTorch, (N, L, C) in Keras: batch, channels and positions, named by their index."""
-    shape = _shape(text)
-    if shape is None or len(shape) != 3:
-        layout = "(batch, channels, positions)" if framework == "torch" else "(batch, positions, channels)"
-        errors.append(f"input_shape: expected 3 comma-separated integers {layout}, got {text!r}")
+    read = read_input_shape(text, framework, (3,), raw.get("channels"), errors, name=said.get("channels", ""))
+    if read is None:
         return
     axes = ("batch", "channels", "positions") if framework == "torch" else ("batch", "positions", "channels")
-    if "channels" in raw and str(raw["channels"]) != str(shape[axes.index("channels")]):
-        errors.append(f"{said['channels']}: {raw['channels']} disagrees with input_shape {list(shape)}, whose channel "
-                      f"axis holds {shape[axes.index('channels')]} (PyTorch would refuse the input); showing "
-                      f"{shape[axes.index('channels')]}")
-    for i, field in enumerate(axes):
-        raw[field], said[field] = shape[i], f"input_shape[{i}] ({field})"
+    raw["batch"], raw["channels"], (raw["positions"],) = read
+    said.update({field: f"input_shape[{i}] ({field})" for i, field in enumerate(axes)})
 
 
 def _validate(raw: dict, said: dict, errors: list[str]) -> tuple[PointwiseState, list[str]]:

@@ -23,25 +23,24 @@ from ..core.forward import output_shape, random_input, run_layer
 from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_layer_cost
 from ..core.ops import PoolOp
-from ..core.pool import Tap, pool_window
+from ..core.pool import Divisor, PoolStep, Tap, pool_step
 from ..core.shapes import axis_formulas, effective_kernel
 from ..display import Strings, fmt, grid
-from ..figures import FONT, heatmap_grid
+from ..figures import heatmap_grid, pool_line_figure
 from ..routes.params import (
     Knob,
-    bounds_of,
     check_axes,
     controls,
-    ints,
     layer_words,
     numbers_or_word,
+    read_input_shape,
     read_knobs,
     said_once,
+    state_model,
     switch_axes,
     url_words,
     validated,
     view_options,
-    within,
 )
 from ..templating import view_response
 
@@ -62,35 +61,40 @@ def _stride(values: list[str], query) -> list[str] | None:
 # layer does not have is only written when it was set, so the framework itself refuses it
 # ("AvgPool1d has no keyword 'dilation'").
 KNOBS = (
-    Knob("batch", bounds=(1, 4), widget="number", label="Batch", group="Input"),
-    Knob("channels", bounds=(1, 4), widget="number", label="Channels", group="Input"),
-    Knob("size", per_axis=True, bounds={d: (1, n) for d, n in MAX_SIZE.items()}, start=DEFAULT_SIZE, widget="slider",
+    Knob("batch", int, 1, bounds=(1, 4), widget="number", label="Batch", group="Input"),
+    Knob("channels", int, 2, bounds=(1, 4), widget="number", label="Channels", group="Input"),
+    Knob("size", tuple[int, ...], (9,), per_axis=True, bounds={d: (1, n) for d, n in MAX_SIZE.items()},
+         start=DEFAULT_SIZE, widget="slider",
          label="Input {axis}", group="Input", why="every cell is drawn with its number"),
-    Knob("seed", option=True, bounds=(0, 9999), widget="number", label="Seed", group="Input"),
-    Knob("kernel", torch="kernel_size", keras="pool_size", per_axis=True, bounds=(1, 6), start=2, widget="slider",
-         why="a window past 6 holds most of a drawn input"),
-    Knob("stride", torch="stride", keras="strides", per_axis=True, bounds=(1, 6), fill="kernel", read=_stride,
+    Knob("seed", int, 0, option=True, bounds=(0, 9999), widget="number", label="Seed", group="Input"),
+    Knob("kernel", tuple[int, ...], (2,), torch="kernel_size", keras="pool_size", per_axis=True, bounds=(1, 6),
+         start=2, widget="slider", why="a window past 6 holds most of a drawn input"),
+    Knob("stride", tuple[int | Literal["default"], ...] | None, None, torch="stride", keras="strides", per_axis=True,
+         bounds=(1, 6), fill="kernel", read=_stride,
          widget="select", options=lambda s, i: [(None, f"{'not given' if s.torch else 'None'} (= {s.kernel[i]})"),
-                                                *range(1, 7)],
-         why="as the kernel"),
-    Knob("padding", torch="padding", only="torch", per_axis=True, bounds=(0, 3), read=numbers_or_word, widget="select",
-         options=lambda s, i: list(range(4)),
+                                                *range(1, 7)], why="as the kernel"),
+    Knob("padding", tuple[int, ...] | Literal["valid", "same"], (0,), torch="padding", only="torch", per_axis=True,
+         bounds=(0, 3), read=numbers_or_word, widget="select", options=lambda s, i: list(range(4)),
          why="PyTorch allows at most half the kernel: 3 for a 6-cell window"),
     Knob("padding", keras="padding", only="keras", read=numbers_or_word, widget="select",
          options=(("valid", "'valid'"), ("same", "'same'"))),
-    Knob("dilation", torch="dilation", keras="dilation_rate", per_axis=True, bounds=(1, 3), widget="slider",
-         has=TORCH_MAX, written=lambda s: TORCH_MAX(s) or any(d != 1 for d in s.dilation),
+    Knob("dilation", tuple[int, ...], (1,), torch="dilation", keras="dilation_rate", per_axis=True, bounds=(1, 3),
+         widget="slider", has=TORCH_MAX, written=lambda s: TORCH_MAX(s) or any(d != 1 for d in s.dilation),
          why="a dilation past 3 leaves a drawn input"),
-    Knob("ceil_mode", torch="ceil_mode", keras="ceil_mode", widget="bool", has=lambda s: s.torch,
+    Knob("ceil_mode", bool, False, torch="ceil_mode", keras="ceil_mode", widget="bool", has=lambda s: s.torch,
          written=lambda s: s.torch or s.ceil_mode),
-    Knob("count_include_pad", torch="count_include_pad", keras="count_include_pad", widget="bool", has=TORCH_AVG,
-         written=lambda s: TORCH_AVG(s) or not s.count_include_pad),
-    Knob("divisor_override", torch="divisor_override", keras="divisor_override", bounds=(1, 64), widget="number",
+    Knob("count_include_pad", bool, True, torch="count_include_pad", keras="count_include_pad", widget="bool",
+         has=TORCH_AVG, written=lambda s: TORCH_AVG(s) or not s.count_include_pad),
+    Knob("divisor_override", int | None, None, torch="divisor_override", keras="divisor_override", bounds=(1, 64),
+         widget="number",
          read=lambda values, query: None if values[-1].strip().lower() in ("", "none") else values[-1].strip(),
          has=lambda s: TORCH_AVG(s) and s.dims == 2, written=lambda s: s.divisor_override is not None),
-    Knob("step", option=True, bounds=(0, 99_999), reset=True),
+    Knob("step", int, 0, option=True, bounds=(0, 99_999), reset=True),
 )
-BOUNDS = bounds_of(KNOBS)  # the state model's bounds; the tests read them too
+# What the generic tests read (app/views.py: ViewModule)
+READS = ("framework", "type", "kind", "dims", "input_shape")  # query names read besides the knobs'
+PAGES = ("type=AvgPool2d&size=9&size=9&divisor_override=2", "type=MaxPool2d&size=9&size=9")
+CHOICES = {"kind": ("max", "avg")}  # query names no knob reads, with values to try
 TYPES = {  # (framework, kind, dims) -> the layer's class name
     **{("torch", k, d): f"{'Max' if k == 'max' else 'Avg'}Pool{d}d" for k in ("max", "avg") for d in (1, 2)},
     **{("keras", k, d): f"{'Max' if k == 'max' else 'Average'}Pooling{d}D" for k in ("max", "avg") for d in (1, 2)},
@@ -120,24 +124,12 @@ PRESETS = [  # (label, query): the questions' pooling layers, one link away
 ]
 
 
-class PoolState(BaseModel):
-    """The view's state; the bounds are the controls' bounds."""
+class _PoolState(BaseModel):
+    """The view's state: these fields and properties, and one field per knob (its type, default and bounds)."""
 
     framework: Literal["torch", "keras"] = "torch"
     kind: Literal["max", "avg"] = "max"
     dims: int = Field(1, ge=1, le=2)
-    batch: int = within(1, BOUNDS["batch"])
-    channels: int = within(2, BOUNDS["channels"])
-    size: tuple[int, ...] = (9,)
-    kernel: tuple[int, ...] = (2,)
-    stride: tuple[int | Literal["default"], ...] | None = None  # per axis; None: not given, so the kernel size
-    padding: tuple[int, ...] | Literal["valid", "same"] = (0,)  # PyTorch: cells per axis; Keras: a word
-    dilation: tuple[int, ...] = (1,)  # per axis; PyTorch MaxPool only
-    ceil_mode: bool = False  # PyTorch only
-    count_include_pad: bool = True  # PyTorch AvgPool only
-    divisor_override: int | None = within(None, BOUNDS["divisor_override"])  # PyTorch AvgPool2d only
-    seed: int = within(0, BOUNDS["seed"])
-    step: int = within(0, BOUNDS["step"])
 
     @property
     def torch(self) -> bool:
@@ -152,6 +144,9 @@ class PoolState(BaseModel):
         if self.torch:
             return (self.batch, self.channels, *self.size)
         return (self.batch, *self.size, self.channels)
+
+
+PoolState = state_model("PoolState", KNOBS, _PoolState)
 
 
 def _read_type(layer_type: str, query: QueryParams, raw: dict, errors: list[str]) -> str | None:
@@ -181,19 +176,10 @@ def read_state(query: QueryParams) -> tuple[PoolState, list[str]]:
     if "padding" not in query and framework == "keras":
         raw["padding"] = "valid"  # Keras' default; PyTorch's is 0
     if "size" not in query and "input_shape" in query:
-        shape = ints([query["input_shape"]])
-        if isinstance(shape, tuple) and len(shape) in (3, 4):
-            channels = shape[1] if framework == "torch" else shape[-1]
-            if "channels" in raw and str(raw["channels"]) != str(channels):
-                errors.append(f"channels: {raw['channels']} disagrees with input_shape {list(shape)}, whose channel "
-                              f"axis holds {channels}; showing {channels}")
-            raw["batch"] = shape[0]
-            raw["channels"], raw["size"] = (shape[1], shape[2:]) if framework == "torch" else (shape[-1], shape[1:-1])
-            raw.setdefault("dims", len(shape) - 2)
-        else:
-            errors.append(f"input_shape: expected 3 or 4 comma-separated integers, batch and channels included "
-                          f"({'N, C, length' if framework == 'torch' else 'N, length, C'} in 1D), "
-                          f"got {query['input_shape']!r}")
+        read = read_input_shape(query["input_shape"], framework, (3, 4), raw.get("channels"), errors, name="channels")
+        if read:
+            raw["batch"], raw["channels"], raw["size"] = read
+            raw.setdefault("dims", len(read[2]))
     return _validate(raw, errors)
 
 
@@ -273,63 +259,50 @@ def _pads_add_nothing(pad: int) -> str:
     return f"{pad} padding cell{'s add 0 and do not' if pad > 1 else ' adds 0 and does not'} count"
 
 
-def divisor_reason(op: PoolOp, framework: str, taps: tuple[Tap, ...]) -> tuple[int, str]:
-    """What an average divides by at this window, and why, in the framework's words."""
-    real = sum(t.where == "real" for t in taps)
-    pad = sum(t.where == "pad" for t in taps)
-    past = sum(t.where == "past" for t in taps)
-    tail = (f" The {past} cell{'s' if past > 1 else ''} past the padded input (ceil_mode's last window) never "
-            f"count{'' if past > 1 else 's'}." if past else "")
-    if op.divisor_override:
-        return op.divisor_override, (f"divisor {op.divisor_override}: divisor_override={op.divisor_override} "
-                                     "replaces the count, whatever the window holds." + tail)
+def divisor_reason(d: Divisor, framework: str) -> str:
+    """Why an average divides by ``d.value`` at this window (core.pool.divisor), in the framework's words."""
+    tail = (f" The {d.past} cell{'s' if d.past > 1 else ''} past the padded input (ceil_mode's last window) never "
+            f"count{'' if d.past > 1 else 's'}." if d.past else "")
+    if d.rule == "override":
+        return f"divisor {d.value}: divisor_override={d.value} replaces the count, whatever the window holds." + tail
+    if not d.pad:
+        return f"divisor {d.value}: the window's {d.real} cells, all real input." + tail
+    if d.rule == "padded":
+        return (f"divisor {d.value}: count_include_pad=True counts every cell inside the padded input: {d.real} real "
+                f"+ {d.pad} padding (padding adds 0)." + tail)
     if framework == "keras":
-        if pad:
-            return real, (f"divisor {real}: Keras 'same' average pooling divides by the real cells only; the window's "
-                          f"{_pads_add_nothing(pad)}.")
-        return real, f"divisor {real}: the window's {real} cells, all real input."
-    if op.count_include_pad:
-        if pad:
-            return real + pad, (f"divisor {real + pad}: count_include_pad=True counts every cell inside the padded "
-                                f"input: {real} real + {pad} padding (padding adds 0)." + tail)
-        return real, f"divisor {real}: the window's {real} cells, all real input." + tail
-    if pad:
-        return real, (f"divisor {real}: count_include_pad=False counts only the {real} real cells; the "
-                      f"{_pads_add_nothing(pad)}." + tail)
-    return real, f"divisor {real}: the window's {real} cells, all real input." + tail
+        return (f"divisor {d.value}: Keras 'same' average pooling divides by the real cells only; the window's "
+                f"{_pads_add_nothing(d.pad)}.")
+    return (f"divisor {d.value}: count_include_pad=False counts only the {d.real} real cells; the "
+            f"{_pads_add_nothing(d.pad)}." + tail)
+
+
+def max_reason(step: PoolStep) -> str:
+    """What padding and ceil_mode's overhang do to a max window."""
+    pads = sum(t.where == "pad" for t in step.taps)
+    past = sum(t.where == "past" for t in step.taps)
+    why = []
+    if pads:
+        why.append(f"Padding is −∞ for max pooling: the window's {pads} padding cell{'s' if pads > 1 else ''} can "
+                   "never win.")
+    if past:
+        why.append(f"{past} cell{'s' if past > 1 else ''} of ceil_mode's last window lie{'' if past > 1 else 's'} "
+                   "past the padded input: not read.")
+    return " ".join(why) or "The window holds real input only."
 
 
 def step_arithmetic(x: np.ndarray, op: PoolOp, framework: str, out_pos: tuple[int, ...]) -> StepArithmetic:
-    """Every channel's output at ``out_pos`` from its window: x is one batch item, channels first."""
-    spatial = x.shape[1:]
-    taps = pool_window(op, spatial, out_pos)
-    read = [t for t in taps if t.where != "past"]
-    lines = []
+    """Every channel's output at ``out_pos`` (core.pool.pool_step) written out; x is one batch item, channels first."""
+    step = pool_step(x, op, out_pos)
     if op.kind == "max":
-        for c in range(x.shape[0]):
-            values = [float(x[(c, *t.pos)]) if t.where == "real" else -math.inf for t in read]
-            best = max(values)
-            winner = read[values.index(best)].pos if best > -math.inf else None
-            shown = ", ".join("−∞" if v == -math.inf else fmt(v) for v in values)
-            lines.append(ChannelLine(c, f"max({shown})", fmt(best), winner, values.count(best)))
-        pads = sum(t.where == "pad" for t in taps)
-        past = len(taps) - len(read)
-        why = []
-        if pads:
-            why.append(f"Padding is −∞ for max pooling: the window's {pads} padding cell{'s' if pads > 1 else ''} can "
-                       "never win.")
-        if past:
-            why.append(f"{past} cell{'s' if past > 1 else ''} of ceil_mode's last window lie{'' if past > 1 else 's'} "
-                       "past the padded input: not read.")
-        return StepArithmetic(taps, tuple(lines), " ".join(why) or "The window holds real input only.")
-    divisor, why = divisor_reason(op, framework, taps)
-    for c in range(x.shape[0]):
-        values = [float(x[(c, *t.pos)]) if t.where == "real" else 0.0 for t in read]
-        total = sum(values)
-        value = fmt(total / divisor)
-        expr = f"({' + '.join(_wrap(v) for v in values)}) / {divisor} = {fmt(total)} / {divisor}"
-        lines.append(ChannelLine(c, expr, value))
-    return StepArithmetic(taps, tuple(lines), why)
+        shown = lambda values: ", ".join("−∞" if v == -math.inf else fmt(v) for v in values)  # noqa: E731
+        lines = tuple(ChannelLine(ch.channel, f"max({shown(ch.values)})", fmt(ch.value), ch.winner, ch.ties)
+                      for ch in step.channels)
+        return StepArithmetic(step.taps, lines, max_reason(step))
+    n = step.divisor.value
+    lines = tuple(ChannelLine(ch.channel, f"({' + '.join(map(_wrap, ch.values))}) / {n} = {fmt(sum(ch.values))} / {n}",
+                              fmt(ch.value)) for ch in step.channels)
+    return StepArithmetic(step.taps, lines, divisor_reason(step.divisor, framework))
 
 
 def step_texts(step: int, total: int, out_pos: tuple[int, ...], arithmetic: StepArithmetic) -> dict:
@@ -426,46 +399,6 @@ def _ceil_story(op: PoolOp, spatial, formulas) -> list[dict]:
     return story
 
 
-def _line_figure(x: np.ndarray, y: np.ndarray, op: PoolOp) -> dict:
-    """1D: each channel's input as a line over its positions, and every output drawn as a bar across the
-    positions its window covers (max pooling traces the upper envelope, average a smoothed copy).
-    A plain plotly dict, validated by plotly.py in the tests (app/figures.py is where it belongs)."""
-    channels, n = x.shape
-    (pb, pa), s, span = op.padding[0], op.stride[0], effective_kernel(op.kernel[0], op.dilation[0])
-    panel, gap = 110, 34
-    height = channels * (panel + gap)
-    data, layout, annotations = [], {}, []
-    lo, hi = float(min(x.min(), y.min())) - 0.5, float(max(x.max(), y.max())) + 0.5
-    for c in range(channels):
-        axis = "" if c == 0 else str(c + 1)
-        top = c * (panel + gap) + gap
-        domain = [1 - (top + panel) / height, 1 - top / height]
-        seg_x, seg_y = [], []
-        for o, v in enumerate(y[c]):
-            start = o * s - pb
-            seg_x += [max(start, -pb) - 0.4, min(start + span - 1, n - 1 + pa) + 0.4, None]
-            seg_y += [float(v), float(v), None]
-        data.append({"type": "scatter", "x": list(range(n)), "y": x[c].tolist(), "mode": "lines+markers",
-                     "name": "input", "legendgroup": "input", "showlegend": c == 0, "xaxis": f"x{axis}",
-                     "yaxis": f"y{axis}", "line": {"color": "#8a93a6", "width": 1.5}, "marker": {"size": 5},
-                     "hovertemplate": f"channel {c}, input position %{{x}}: %{{y}}<extra></extra>"})
-        data.append({"type": "scatter", "x": seg_x, "y": seg_y, "mode": "lines", "name": "output, across its window",
-                     "legendgroup": "output", "showlegend": c == 0, "xaxis": f"x{axis}", "yaxis": f"y{axis}",
-                     "line": {"color": "#d9480f", "width": 3},
-                     "hovertemplate": f"channel {c} output: %{{y:.2f}}<extra></extra>"})
-        layout[f"xaxis{axis}"] = {"domain": [0, 1], "anchor": f"y{axis}", "range": [-pb - 0.6, n - 1 + pa + 0.6],
-                                  "zeroline": False, "dtick": 1 if n <= 24 else 4, "tickfont": {"size": 9}}
-        layout[f"yaxis{axis}"] = {"domain": domain, "anchor": f"x{axis}", "range": [lo, hi], "zeroline": True,
-                                  "tickfont": {"size": 9}}
-        annotations.append({"text": f"channel {c}", "showarrow": False, "xref": "paper", "yref": "paper", "x": 0,
-                            "xanchor": "left", "y": domain[1], "yanchor": "bottom", "font": {**FONT, "size": 10}})
-    layout.update({"annotations": annotations, "font": FONT, "height": height + 20, "width": 720,
-                   "margin": {"l": 30, "r": 10, "t": 10, "b": 20}, "paper_bgcolor": "rgba(0,0,0,0)",
-                   "plot_bgcolor": "rgba(0,0,0,0)", "legend": {"orientation": "h", "x": 1, "xanchor": "right",
-                                                              "y": 1, "yanchor": "bottom"}})
-    return {"data": data, "layout": layout}
-
-
 def _figure(x: np.ndarray, y: np.ndarray) -> dict:
     panels = []
     for c in range(x.shape[0]):
@@ -531,7 +464,7 @@ def pool_context(state: PoolState) -> dict:
         "stride_note": {"given": state.stride is not None, "word": stride_word, "doc": doc.format(type=state.type),
                         "default": _python(said_once(state.kernel)),
                         "value": None if state.stride is None else _python(said_once(state.stride))},
-        "figure": _line_figure(x0, y0, op) if state.dims == 1 else _figure(x0, y0),
+        "figure": pool_line_figure(x0, y0, op) if state.dims == 1 else _figure(x0, y0),
         "data": {"channels": state.channels, "step": step,
                  **played_steps(x0, op, state.framework, out, extent)},
     })

@@ -43,6 +43,13 @@ EXAMPLES = {
         "x = layers.GlobalMaxPooling1D()(x)\noutputs = layers.Dense(1, activation='sigmoid')(x)\n", "", {}),
 }
 
+KNOBS = ()  # the code, its shapes and its variables are read by trace_context
+# What the generic tests read (app/views.py: ViewModule)
+READS = ("code", "framework", "input_shape", "x_shape", "y_shape", "var_depth_1")  # query names read besides the knobs'
+PAGES = ("",)
+CHOICES = {}  # query names no knob reads, with values to try
+AXES: dict[int, list[str]] = {}  # no dimension switch
+
 
 def parse_shape(text: str | None, label: str) -> tuple[tuple | None, str | None]:
     """'None,33,33,7,1' -> (None, 33, 33, 7, 1); a message when it is not a shape."""

@@ -23,26 +23,26 @@ from fastapi import Request
 from pydantic import BaseModel, Field
 from starlette.datastructures import QueryParams
 
-from ..core.conv import conv_forward, pad_input, scatter, transposed_as_direct, zero_insert
+from ..core.conv import conv_forward, pad_input, scatter, scatter_steps, transposed_as_direct, zero_insert
 from ..core.forward import canonical_weights, output_shape, random_input, readable_weights, run_layer
 from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_layer_cost
-from ..core.shapes import effective_kernel, output_size, same_padding
+from ..core.shapes import conv_length, effective_kernel, inputs_of_length
 from ..display import Strings, fmt, grid, term
 from ..routes.params import (
     Knob,
-    bounds_of,
     check_axes,
     controls,
     ints,
     layer_words,
     numbers_or_word,
+    read_input_shape,
     read_knobs,
+    state_model,
     switch_axes,
     url_words,
     validated,
     view_options,
-    within,
 )
 from ..templating import view_response
 from . import explore
@@ -63,37 +63,39 @@ DRAWN = "every canvas cell is drawn with its number"
 # dilation: PyTorch takes it after bias, Keras before use_bias (two knobs, one field)
 DILATION = dict(per_axis=True, bounds=(1, 3), widget="slider", why=DRAWN)
 KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in each constructor's order
-    Knob("channels", torch="in_channels", bounds=(1, 3), widget="number", group="Input",
+    Knob("channels", int, 2, torch="in_channels", bounds=(1, 3), widget="number", group="Input",
          label=lambda s: "in_channels" if s.torch else "Input channels", why=DRAWN),
-    Knob("size", per_axis=True, bounds=(1, 6), start=3, widget="slider", label="Input {axis}", group="Input",
-         why=DRAWN),
-    Knob("filters", torch="out_channels", keras="filters", bounds=(1, 3), widget="number"),
-    Knob("kernel", torch="kernel_size", keras="kernel_size", per_axis=True, bounds=(1, 4), start=3, listed=True,
-         widget="slider",
-         why=DRAWN),
-    Knob("stride", torch="stride", keras="strides", per_axis=True, bounds=(1, 3), widget="slider",
-         why=DRAWN),
-    Knob("padding", torch="padding", only="torch", per_axis=True, bounds=(0, 3), read=numbers_or_word, widget="select",
-         options=lambda s, i: list(range(4)),
-         why=DRAWN),
+    Knob("size", tuple[int, ...], (3, 3), per_axis=True, bounds=(1, 6), start=3, widget="slider", label="Input {axis}",
+         group="Input", why=DRAWN),
+    Knob("filters", int, 2, torch="out_channels", keras="filters", bounds=(1, 3), widget="number"),
+    Knob("kernel", tuple[int, ...], (3, 3), torch="kernel_size", keras="kernel_size", per_axis=True, bounds=(1, 4),
+         start=3, listed=True, widget="slider", why=DRAWN),
+    Knob("stride", tuple[int, ...], (1,), torch="stride", keras="strides", per_axis=True, bounds=(1, 3),
+         widget="slider", why=DRAWN),
+    Knob("padding", tuple[int, ...] | Literal["valid", "same"], (0,), torch="padding", only="torch", per_axis=True,
+         bounds=(0, 3), read=numbers_or_word, widget="select", options=lambda s, i: list(range(4)), why=DRAWN),
     Knob("padding", keras="padding", only="keras", read=numbers_or_word, widget="select",
          options=(("valid", "'valid'"), ("same", "'same'"))),
-    Knob("output_padding", torch="output_padding", keras="output_padding", per_axis=True, bounds=(0, 2),
+    Knob("output_padding", tuple[int, ...] | None, (0,), torch="output_padding", keras="output_padding", per_axis=True,
+         bounds=(0, 2),
          read=_output_padding, widget="select", options=lambda s, i: [(None, "None")] * (not s.torch) + [0, 1, 2],
          why="it stays below the stride or the dilation, at most 3"),
-    Knob("dilation", keras="dilation_rate", only="keras", **DILATION),
-    Knob("groups", torch="groups", only="torch", bounds=(1, 3), widget="number"),
-    Knob("bias", torch="bias", keras="use_bias", widget="bool"),
+    Knob("dilation", tuple[int, ...], (1,), keras="dilation_rate", only="keras", **DILATION),
+    Knob("groups", int, 1, torch="groups", only="torch", bounds=(1, 3), widget="number"),
+    Knob("bias", bool, True, torch="bias", keras="use_bias", widget="bool"),
     Knob("dilation", torch="dilation", only="torch", **DILATION),
-    Knob("weights", option=True, widget="select", label="Weights", group="Numbers",
+    Knob("weights", Literal["random", "ones"], "random", option=True, widget="select", label="Weights", group="Numbers",
          options=(("random", "random tenths"), ("ones", "all ones, bias 0"))),
-    Knob("seed", option=True, bounds=(0, 9999), widget="number", label="Seed", group="Numbers"),
-    Knob("o", option=True, bounds=(0, 2), widget="number", label="Output channel shown", group="Numbers",
+    Knob("seed", int, 0, option=True, bounds=(0, 9999), widget="number", label="Seed", group="Numbers"),
+    Knob("o", int, 0, option=True, bounds=(0, 2), widget="number", label="Output channel shown", group="Numbers",
          top=lambda s: s.filters - 1),  # the output channel drawn
-    Knob("step", option=True, bounds=(0, 999), reset=True),  # the scatter's step: one input value
-    Knob("pos", option=True, bounds=(0, 999), reset=True),  # the direct conv's window: one output position
+    Knob("step", int, 0, option=True, bounds=(0, 999), reset=True),  # the scatter's step: one input value
+    Knob("pos", int, 0, option=True, bounds=(0, 999), reset=True),  # the direct conv's window: one output position
 )
-BOUNDS = bounds_of(KNOBS)  # the state model's bounds; the tests read them too
+# What the generic tests read (app/views.py: ViewModule)
+READS = ("framework", "type", "dims", "input_shape")  # query names read besides the knobs'
+PAGES = ("type=ConvTranspose2d&size=3&size=3",)
+CHOICES = {}  # query names no knob reads, with values to try
 PRESETS = [  # (label, query)
     ("2×2 kernel, stride 2: the classic ×2 upsampling",
      "framework=torch&type=ConvTranspose2d&in_channels=1&out_channels=1&kernel_size=2&stride=2&input_shape=1,1,3,3"),
@@ -117,26 +119,11 @@ KERAS_RULES = [  # keras/src/ops/operation_utils.py: compute_conv_transpose_outp
 ]
 
 
-class TransposedState(BaseModel):
-    """The view's state; the bounds are the controls' bounds."""
+class _TransposedState(BaseModel):
+    """The view's state: these fields and properties, and one field per knob (its type, default and bounds)."""
 
     framework: Literal["torch", "keras"] = "torch"
     dims: int = Field(2, ge=1, le=2)
-    channels: int = within(2, BOUNDS["channels"])
-    size: tuple[int, ...] = (3, 3)
-    filters: int = within(2, BOUNDS["filters"])
-    kernel: tuple[int, ...] = (3, 3)
-    stride: tuple[int, ...] = (1,)  # per axis, like every setting below
-    padding: tuple[int, ...] | Literal["valid", "same"] = (0,)  # PyTorch: cells; Keras: a word
-    output_padding: tuple[int, ...] | None = (0,)  # Keras: None (its default) differs from 0 under 'same'
-    dilation: tuple[int, ...] = (1,)
-    groups: int = within(1, BOUNDS["groups"])
-    bias: bool = True
-    weights: Literal["random", "ones"] = "random"
-    seed: int = within(0, BOUNDS["seed"])
-    o: int = within(0, BOUNDS["o"])  # the output channel drawn
-    step: int = within(0, BOUNDS["step"])  # the scatter's step: one input value
-    pos: int = within(0, BOUNDS["pos"])  # the direct conv's window: one output position
 
     @property
     def torch(self) -> bool:
@@ -145,6 +132,9 @@ class TransposedState(BaseModel):
     @property
     def input_shape(self) -> tuple[int, ...]:
         return (1, self.channels, *self.size) if self.torch else (1, *self.size, self.channels)
+
+
+TransposedState = state_model("TransposedState", KNOBS, _TransposedState)
 
 
 def read_state(query: QueryParams) -> tuple[TransposedState, list[str]]:
@@ -185,20 +175,14 @@ def read_state(query: QueryParams) -> tuple[TransposedState, list[str]]:
 
 def _read_input_shape(text: str, framework: str, raw: dict, errors: list[str]) -> None:
     """(1, C, *size) in PyTorch, (1, *size, C) in Keras: one example, so the batch is 1."""
-    shape = ints([text])
-    layout = "(1, C, *size)" if framework == "torch" else "(1, *size, C)"
-    if not isinstance(shape, tuple) or len(shape) not in (3, 4):
-        errors.append(f"input_shape: expected 3 or 4 comma-separated integers {layout}, got {text!r}")
+    read = read_input_shape(text, framework, (3, 4), raw.get("channels"), errors)
+    if read is None:
         return
-    if shape[0] != 1:
+    if read[0] != 1:
         errors.append(f"input_shape: /transposed draws one example, so the batch (first number) must be 1, "
-                      f"got {shape[0]}; showing 1")
-    channels, size = (shape[1], shape[2:]) if framework == "torch" else (shape[-1], shape[1:-1])
-    if "channels" in raw and str(raw["channels"]) != str(channels):
-        errors.append(f"in_channels: {raw['channels']} disagrees with input_shape {list(shape)}, whose channel axis "
-                      f"holds {channels} (PyTorch would refuse the input); showing {channels}")
-    raw["channels"], raw["size"] = channels, size
-    raw.setdefault("dims", len(size))
+                      f"got {read[0]}; showing 1")
+    raw["channels"], raw["size"] = read[1:]
+    raw.setdefault("dims", len(read[2]))
 
 
 def _validate(raw: dict, errors: list[str]) -> tuple[TransposedState, list[str]]:
@@ -297,13 +281,12 @@ def axis_rows(state: TransposedState, op, out_spatial) -> list[dict]:
     return rows
 
 
-def _forward_length(state: TransposedState, a: int, n: int) -> int:
-    """Output length of the forward Conv (same kernel, stride, padding, dilation) on length n of axis a."""
-    k, s, d = state.kernel[a], state.stride[a], state.dilation[a]
+def _forward_pad(state: TransposedState, a: int):
+    """The forward conv's padding on axis a, as core.shapes.conv_length takes it (None: 'same')."""
     if state.padding == "same":
-        return output_size(n, k, stride=s, pad=same_padding(n, k, stride=s, dilation=d), dilation=d)
+        return None
     pad = state.padding[a] if isinstance(state.padding, tuple) else 0
-    return output_size(n, k, stride=s, pad=(pad, pad), dilation=d)
+    return (pad, pad)
 
 
 def inverse(state: TransposedState, out_shape: list[int], out_spatial) -> dict:
@@ -326,11 +309,10 @@ def inverse(state: TransposedState, out_shape: list[int], out_spatial) -> dict:
         return result
     result["round_trip"] = result["shape"] == list(state.input_shape)
     for a, (n, k, L) in enumerate(zip(state.size, state.kernel, out_spatial)):
-        s = state.stride[a]
-        span = s + effective_kernel(k, state.dilation[a]) + 3
-        same = [m for m in range(max(1, L - span), L + span + 1) if _forward_length(state, a, m) == n]
-        result["axes"].append({"axis": AXES[d][a], "n": n, "out": L, "lengths": same, "s": s,
-                               "q": (state.output_padding or (0,) * d)[a], "back": _forward_length(state, a, L)})
+        words = {"stride": state.stride[a], "pad": _forward_pad(state, a), "dilation": state.dilation[a]}
+        result["axes"].append({"axis": AXES[d][a], "n": n, "out": L, "lengths": inputs_of_length(n, k, **words),
+                               "s": state.stride[a], "q": (state.output_padding or (0,) * d)[a],
+                               "back": conv_length(L, k, **words)})
     return result
 
 
@@ -374,24 +356,6 @@ def _scatter_view(state: TransposedState, op, xs: np.ndarray, ws: np.ndarray, bi
         ctx["step_error"] = (f"step: this layer adds {total_steps} input values into output channel {o} "
                              f"(steps 0 to {total_steps - 1}), got {step}")
         step = 0
-    def running(step: int) -> np.ndarray:  # output channel o's canvas once steps 0..step are added
-        partial = np.zeros_like(xs)
-        partial[chans] = xs[chans] * (np.arange(total_steps) <= step).reshape(cg, *state.size)  # the values added
-        return scatter(partial, ws, op, canvas)[o]
-
-    def now_at(step: int) -> dict:  # the input value of this step, where its stamp lands, what it adds
-        c_now, i_now = divmod(step, positions)
-        i_pos = tuple(int(v) for v in np.unravel_index(i_now, state.size))
-        stamp = [tuple(i * s + j * d for i, j, s, d in zip(i_pos, tap, op.stride, op.dilation))
-                 for tap in np.ndindex(*op.kernel)]
-        x_now = float(xs[(chans[c_now], *i_pos)])
-        return {"c_now": c_now, "i_now": i_now, "i_pos": i_pos, "stamp": stamp, "x": x_now,
-                "contrib": x_now * kernel_o[c_now]}
-
-    kernel_o = ws[chans][:, o % og]                         # (cg, *k): w[c, o] for each input channel
-    now = now_at(step)
-    c_now, i_pos, stamp, x_now = now["c_now"], now["i_pos"], now["stamp"], now["x"]
-    drawn = running(step)
     # the last step that adds into each canvas cell: the last channel's value there (−1: none does)
     last = np.full(canvas, -1)
     flat = np.arange(positions).reshape(state.size) + (cg - 1) * positions
@@ -399,6 +363,11 @@ def _scatter_view(state: TransposedState, op, xs: np.ndarray, ws: np.ndarray, bi
         at = tuple(slice(j * d, j * d + (n - 1) * s + 1, s)
                    for j, d, s, n in zip(tap, op.dilation, op.stride, state.size))
         last[at] = np.maximum(last[at], flat)
+    kernel_o = ws[chans][:, o % og]                         # (cg, *k): w[c, o] for each input channel
+    played = _played_scatter(state, chans, scatter_steps(xs[chans], kernel_o, op, canvas), canvas, window, bias[o],
+                             last[window], step)
+    now, drawn = played.pop("now"), played.pop("drawn")
+    c_now, i_pos, stamp, x_now = now.channel, now.position, now.stamp, now.value
     inside = np.zeros(canvas, dtype=bool)
     inside[window] = True
     beyond = np.zeros(canvas, dtype=bool)                   # past the full scatter: output_padding's zeros
@@ -416,9 +385,8 @@ def _scatter_view(state: TransposedState, op, xs: np.ndarray, ws: np.ndarray, bi
                        _classes(full.shape[1:], pending=last[window] > step)),  # the kept canvas + bias, so far
         "step": step, "total_steps": total_steps, "scattered": full,
         "now": {"c": chans[c_now], "i": list(i_pos), "x": x_now, "at": list(stamp[0]),
-                "contrib": grid(now["contrib"], "k-")},
-        "scatter_data": _played_scatter(state, chans, total_steps, running, now_at, canvas, window, bias[o],
-                                        last[window], step),
+                "contrib": grid(now.adds, "k-")},
+        "scatter_data": played,
         "scatter_y": full[o],
     }
 
@@ -433,39 +401,42 @@ def scatter_texts(state: TransposedState, step: int, total_steps: int, c: int, i
                       + (f" (taps {said} apart):" if max(state.dilation) > 1 else ":"))}
 
 
-def _played_scatter(state, chans, total_steps, running, now_at, canvas, window, bias_o, last, step) -> dict:
-    """Every scatter step as the browser plays it, from what renders ?step=n (running, now_at,
+def _played_scatter(state, chans, steps, canvas, window, bias_o, last, step) -> dict:
+    """Every scatter step as the browser plays it, from what renders ?step=n (core.conv.scatter_steps,
     scatter_texts, fmt): the canvas and output texts before any step (``canvas0``, ``y0``), then per step
     ``[label, stamp (rich), [input channel, input cell], [contribution text per tap], [canvas cells stamped],
     [canvas cell, text, ...] changed, [output cell, text, ...] changed]``; ``last``: the last step that adds
-    into each output cell (faded until then); ``window``: each output's canvas cell."""
-    texts, steps = Strings(), []
+    into each output cell (faded until then); ``window``: each output's canvas cell. Also, for the page, step ``step`` itself (``now``) and the canvas after it (``drawn``)."""
+    texts, played = Strings(), []
     flat = np.arange(math.prod(canvas)).reshape(canvas)
     output_of = {int(cell): k for k, cell in enumerate(flat[window].ravel())}  # canvas cell -> output cell
     shown_canvas, shown_out = {}, {}  # the texts drawn so far, where they differ from before any step
     b = np.round(bias_o, 6)  # as the output grid adds it
-    for s in range(total_steps):
-        now, drawn = now_at(s), running(s)  # only the cells this step stamps can change
-        t = scatter_texts(state, s, total_steps, chans[now["c_now"]], now["i_pos"], now["x"], now["stamp"][0])
+    total_steps = len(chans) * math.prod(state.size)
+    now = drawn = None
+    for s, (at, canvas_now) in enumerate(steps):  # only the cells this step stamps can change
+        if s == step:
+            now, drawn = at, canvas_now.copy()
+        t = scatter_texts(state, s, total_steps, chans[at.channel], at.position, at.value, at.stamp[0])
         changed, changed_out = [], []
-        for cell in dict.fromkeys(now["stamp"]):
+        for cell in at.stamp:
             i = int(flat[cell])
-            text = fmt(float(drawn[cell]))
+            text = fmt(float(canvas_now[cell]))
             if shown_canvas.get(i, fmt(0.0)) != text:
                 shown_canvas[i] = text
                 changed += [i, texts(text)]
             if i in output_of:
-                text = fmt(float(drawn[cell] + b))
+                text = fmt(float(canvas_now[cell] + b))
                 if shown_out.get(i, fmt(0.0 + b)) != text:
                     shown_out[i] = text
                     changed_out += [output_of[i], texts(text)]
-        steps.append([texts(t["label"]), [0, texts(t["stamp"][0]), 3, texts(t["stamp"][1]), 0, texts(t["stamp"][2])],
-                      [chans[now["c_now"]], now["i_now"]],
-                      [texts(fmt(v)) for v in np.asarray(now["contrib"]).ravel()],
-                      [int(flat[cell]) for cell in now["stamp"]], changed, changed_out])
+        played.append([texts(t["label"]), [0, texts(t["stamp"][0]), 3, texts(t["stamp"][1]), 0, texts(t["stamp"][2])],
+                       [chans[at.channel], int(np.ravel_multi_index(at.position, state.size))],
+                       [texts(fmt(v)) for v in at.adds.ravel()], [int(flat[cell]) for cell in at.stamp], changed,
+                       changed_out])
     return {"step": step, "canvas0": texts(fmt(0.0)), "y0": texts(fmt(0.0 + b)),
-            "last": np.asarray(last).ravel().tolist(), "window": flat[window].ravel().tolist(), "scatter": steps,
-            "scatter_texts": texts.table}
+            "last": np.asarray(last).ravel().tolist(), "window": flat[window].ravel().tolist(), "scatter": played,
+            "scatter_texts": texts.table, "now": now, "drawn": drawn}
 
 
 def _direct_view(state: TransposedState, op, x_cf: np.ndarray, w: np.ndarray, b: np.ndarray | None,

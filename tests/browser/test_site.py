@@ -17,8 +17,7 @@ from app.views import VIEWS
 from tests.browser.helpers import WCAG, label
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
-PAGES = ["/", "/learn", "/learn/output-length", "/explore", "/pool", "/transposed", "/pointwise", "/groups", "/cost",
-         "/trace", "/docs"]
+PAGES = ["/", "/learn", "/learn/output-length", *(v.path for v in VIEWS), "/docs"]  # every view of app/views.py
 Q2 = "/explore?framework=torch&type=Conv1d&in_channels=16&out_channels=32&kernel_size=5&stride=2&input_shape=4,16,100"
 TRACE_Q5 = ("/trace?framework=keras&code=model+%3D+keras.Sequential%28%5Bkeras.Input%28%2833%2C+33%2C+7%2C+1%29%29%2C+"
             "keras.layers.Conv3D%2816%2C+3%29%2C+keras.layers.Flatten%28%29%2C+keras.layers.Dense%281%29%5D%29")
@@ -144,8 +143,7 @@ def test_without_javascript_the_phone_nav_wraps_and_nothing_scrolls(browser, liv
 
 # ---------------------------------------------------------------- dark theme
 
-@pytest.mark.parametrize("path", ["/", "/learn", "/explore", "/pool", "/transposed", "/pointwise", "/groups", "/cost", "/trace",
-                                  TRACE_Q5, "/learn/output-length"])
+@pytest.mark.parametrize("path", ["/", "/learn", *(v.path for v in VIEWS), TRACE_Q5, "/learn/output-length"])
 def test_dark_system_setting_darkens_the_site_and_axe_stays_clean(context_page, live_server, path):
     page = context_page(color_scheme="dark", viewport={"width": 1280, "height": 720})
     page.goto(live_server + path)

@@ -9,10 +9,11 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from app.views import VIEWS as LISTED
 from tests.browser.conftest import SCREENSHOTS
 from tests.browser.helpers import WCAG, label
 
-VIEWS = ["/explore", "/pool", "/transposed", "/pointwise"]
+VIEWS = [v.path for v in LISTED if v.player]  # every view of app/views.py whose stage plays the window
 CASES = VIEWS + [  # long rows, several channels, per-axis layers
     "/explore?framework=torch&type=Conv1d&in_channels=16&out_channels=32&kernel_size=5&stride=2&input_shape=1,16,100",
     "/pool?framework=torch&type=MaxPool2d&kernel_size=3,2&stride=2,1&padding=1,0&input_shape=1,2,9,7",

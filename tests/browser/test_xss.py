@@ -20,6 +20,8 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import expect
 
+from app.views import VIEWS as LISTED
+
 RUN = "window.__pwned=1;document.title='pwned'"
 PAYLOADS = [
     f"<script>{RUN}</script>",
@@ -29,26 +31,12 @@ PAYLOADS = [
     f"3,3<svg onload=\"{RUN}\">",
     f"' autofocus onfocus='{RUN}",
 ]
-VIEWS = {  # view -> the parameters it reads (tests/web/test_xss.py has the full lists)
-    "/explore": ["framework", "type", "kernel_size", "padding", "padding_mode", "activation", "input_shape", "size",
-                 "in_channels", "filters", "stride", "bias", "weights", "seed", "step"],
-    "/cost": ["framework", "type", "in_channels", "out_channels", "kernel_size", "padding", "input_shape",
-              "dtype_bytes", "peak_gflops", "bandwidth_gbs"],
-    "/pointwise": ["framework", "type", "kernel_size", "in_channels", "filters", "activation", "input_shape",
-                   "bias", "weights", "step"],
-    "/groups": ["framework", "type", "kernel_size", "padding", "input_shape", "groups", "in_channels", "filters"],
-    "/pool": ["framework", "type", "kernel_size", "pool_size", "padding", "input_shape", "stride", "ceil_mode",
-              "divisor_override"],
-    "/transposed": ["framework", "type", "kernel_size", "padding", "output_padding", "input_shape", "stride",
-                    "weights", "groups"],
-    "/trace": ["code", "framework", "input_shape", "x_shape", "y_shape", "var_depth_1"],
-    "/image": ["framework", "type", "image", "kernel", "weights", "from", "kernel_size", "stride", "padding", "groups",
-               "bias_value", "scale", "at"],
-    "/": ["kernel_size", "stride", "padding", "dilation"],
-}
-FORMS = {"/explore": "#explore-form", "/cost": "form.knobs", "/pointwise": "#pointwise-form",
-         "/groups": "#groups-form", "/pool": "#pool-form", "/transposed": "#transposed-form", "/trace": "#trace-form",
-         "/image": "#image-form"}
+# view -> the parameters it reads: its module's READS and every knob's word in each framework (app/views.py);
+# tests/web/test_xss.py adds the state models' fields and every alias too
+VIEWS = {v.path: list(dict.fromkeys([*v.module.READS, *(w for k in v.module.KNOBS for w in (k.torch, k.keras) if w)]))
+         for v in LISTED}
+VIEWS["/"] = ["kernel_size", "stride", "padding", "dilation"]
+FORMS = {v.path: v.form for v in LISTED}
 BEING_BUILT: set[str] = set()  # every view exists now
 
 AUDIT = """() => {

@@ -5,18 +5,11 @@ import re
 import pytest
 from starlette.datastructures import QueryParams
 
-from app.routes import cost, explore, groups, image, pointwise, pool, transposed
+from app.views import VIEWS as LISTED
 from tests.web.page import alerts, get
 
-VIEWS = {  # view -> (its module, 2D pages in the form's words)
-    "/explore": (explore, ["/explore?type=Conv2d&size=9&size=9&padding=0"]),
-    "/pool": (pool, ["/pool?type=AvgPool2d&size=9&size=9&divisor_override=2", "/pool?type=MaxPool2d&size=9&size=9"]),
-    "/transposed": (transposed, ["/transposed?type=ConvTranspose2d&size=3&size=3"]),
-    "/pointwise": (pointwise, ["/pointwise?positions=9"]),
-    "/cost": (cost, ["/cost?framework=torch"]),
-    "/image": (image, ["/image?groups=1&kernel=random&bias=true", "/image?type=MaxPool2d&framework=keras"]),
-    "/groups": (groups, ["/groups?in_channels=8", "/groups?type=separable&in_channels=8"]),
-}
+# view -> (its module, its pages in the form's words): every listed view with knobs (app/views.py)
+VIEWS = {v.path: (v.module, [f"{v.path}?{q}" for q in v.module.PAGES]) for v in LISTED if v.module.KNOBS}
 CASES = [pytest.param(view, knob, id=f"{view}-{knob.field}") for view, (module, _) in VIEWS.items()
          for knob in {k.field: k for k in module.KNOBS if k.bounds}.values()]
 

@@ -8,18 +8,11 @@ import re
 import pytest
 from starlette.datastructures import QueryParams
 
-from app.routes import cost, explore, groups, image, pointwise, pool, transposed
+from app.views import VIEWS as LISTED
 from tests.web.page import get
 
-VIEWS = {  # module -> (the dimensions it draws, extra fields of its own with their choices)
-    explore: ((1, 2, 3), {}),
-    pool: ((1, 2), {"kind": ("max", "avg")}),
-    transposed: ((1, 2), {}),
-    pointwise: ((None,), {}),
-    groups: ((None,), {"type": ("Conv2d", "separable")}),
-    cost: ((None,), {}),
-    image: ((None,), {"kernel": ("sobel_x", "random", "box")}),
-}
+# module -> (the dimensions it draws, the fields no knob sets with their choices): every listed view with knobs
+VIEWS = {v.module: (tuple(v.module.AXES) or (None,), v.module.CHOICES) for v in LISTED if v.module.KNOBS}
 SEEDS = range(120)
 
 
@@ -96,7 +89,7 @@ def test_the_knob_strip_is_the_table(client, module, query):
         pytest.skip(f"/{view} has no {query}")
     form = re.search(r"<form[^>]*knob[^>]*>(.*?)</form>", get(client, f"/{view}?{query}").text, re.DOTALL).group(1)
     sent = re.findall(r'<(?:select|input type="(?:range|number)")[^>]*\bname="([^"]+)"', form)
-    axes = len(module.AXES[state.dims]) if hasattr(module, "AXES") else 1
+    axes = len(module.AXES[state.dims]) if module.AXES else 1
     expected = [k.field for k in module.KNOBS if k.widget not in (None, "fixed") and k.shows(state)
                 for _ in range(axes if k.per_axis else 1)]
     assert sent == expected

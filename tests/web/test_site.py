@@ -5,8 +5,9 @@ import re
 
 import pytest
 
-PAGES = ["/", "/learn", "/learn/output-length", "/explore", "/pool", "/transposed", "/pointwise", "/groups", "/cost",
-         "/trace", "/docs"]
+from app.views import VIEWS
+
+PAGES = ["/", "/learn", "/learn/output-length", *(v.path for v in VIEWS), "/docs"]  # every view of app/views.py
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -19,6 +20,14 @@ def test_every_page_has_the_site_frame_and_no_eager_plotly(client, path):
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", body)  # no inline script (the CSP forbids them)
     assert not re.search(r"<script[^>]*plotly", body)  # plots.js fetches it near a figure
     assert re.search(r'<meta name="convscope-plotly" content="/assets/plotly\.min\.[0-9a-f]+\.js">', body)
+
+
+@pytest.mark.parametrize("path", PAGES + ["/learn/1x1-conv"])
+def test_an_htmx_request_gets_an_answer_on_every_page(client, path):
+    """htmx asks for the live block; a page that has none (the /learn index) answers whole, never 500."""
+    r = client.get(path, headers={"HX-Request": "true"})
+    assert r.status_code == 200, (path, r.status_code)
+    assert r.text.strip()
 
 
 @pytest.mark.parametrize("path", PAGES)
