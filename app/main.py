@@ -12,7 +12,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from . import api
 from .assets import PRECOMPRESSED, STATIC, gzipped, hashed_names, missing_vendor_files, source
 from .core.limits import MAX_BODY_BYTES
-from .routes import docs, home, image, learn, oembed
+from .routes import docs, home, image, learn
+from .templating import prefix, route_path
 from .views import add_views
 
 # plotly needs inline styles and data: images (heatmaps); no script is ever inline or eval'd
@@ -48,10 +49,21 @@ def too_large(size: int | None) -> JSONResponse:
                                             "smaller input (the element limits are lower still)"}]}, status_code=413)
 
 
+def unstripped(scope) -> dict:
+    """The scope as if the proxy had stripped the prefix: uvicorn's --root-path prepends the prefix to
+    the path, so a proxy that passes /convscope/explore on unchanged arrives as /convscope/convscope/explore."""
+    root, path = prefix(scope), scope["path"]
+    if root and path.startswith(root + root + "/"):
+        raw = scope.get("raw_path") or path.encode()
+        return {**scope, "path": path[len(root):], "raw_path": raw[len(root.encode()):]}
+    return scope
+
+
 class Outermost:
     """The first and last layer of every request, outside even FastAPI's own: the security headers
     go on every answer (also the 413s and 500s those layers send themselves), embed preflights are
-    answered, and a Content-Length over the limit is refused before anything reads the body."""
+    answered, a Content-Length over the limit is refused before anything reads the body, and HEAD is
+    answered on every GET route: the GET's status and headers, without its body."""
 
     def __init__(self, app) -> None:
         self.app = app
@@ -59,17 +71,26 @@ class Outermost:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        headers = security_headers(scope["path"])
+        scope = unstripped(scope)
+        path = route_path(scope)
+        headers = security_headers(path)
+        head = scope["method"] == "HEAD"
+        if head:
+            scope = {**scope, "method": "GET"}
 
         async def send_with_headers(message) -> None:
             if message["type"] == "http.response.start":
                 MutableHeaders(scope=message).update(headers)
+            elif head:  # the body's messages become one empty one; Content-Length stays the GET's
+                if message.get("more_body"):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
         length = Headers(scope=scope).get("content-length", "")
         if length.isdigit() and int(length) > MAX_BODY_BYTES:
             return await too_large(int(length))(scope, receive, send_with_headers)
-        if scope["method"] == "OPTIONS" and scope["path"].startswith("/embed/"):
+        if scope["method"] == "OPTIONS" and path.startswith("/embed/"):
             return await Response(status_code=204)(scope, receive, send_with_headers)
         await self.app(scope, receive, send_with_headers)
 
@@ -84,14 +105,13 @@ def create_app() -> FastAPI:
     if missing:
         raise RuntimeError(f"front-end assets are missing ({', '.join(missing)}): run `npm ci` (make run does)")
     app = Convscope(title="Convscope API", version="1", max_body_size=MAX_BODY_BYTES,
-                  docs_url=None, redoc_url=None,
+                  docs_url=None, redoc_url=None, openapi_url=None,
                   description="Convolution layers computed exactly as PyTorch and Keras do: shapes, outputs, costs and "
                               "model traces. Every route can be tried below.")
     app.include_router(api.router)
     app.include_router(home.router)
     app.include_router(docs.router)
-    add_views(app)
-    app.include_router(oembed.router)
+    add_views(app)  # and /oembed, which answers for them
     app.include_router(learn.router)
     app.include_router(image.router)  # the upload (POST); its GET pages come from the view list
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -108,6 +128,13 @@ def create_app() -> FastAPI:
             return Response(gzipped(original), media_type=media, headers={**headers, "Content-Encoding": "gzip"})
         return FileResponse(source(original), media_type=media, headers=headers)
 
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi(request: Request) -> JSONResponse:
+        """The schema (built once) with this request's prefix as its server, so /docs' "Try it out"
+        asks /convscope/api/...; FastAPI's own route would keep the first request's prefix for all."""
+        root = prefix(request.scope)
+        return JSONResponse({**app.openapi(), **({"servers": [{"url": root}]} if root else {})})
+
     @app.get("/health", include_in_schema=False)
     def health() -> dict:
         return {"ok": True}
@@ -122,7 +149,7 @@ def create_app() -> FastAPI:
         # FastAPI answers 400 for a body json.loads cannot read (e.g. nesting past the recursion limit)
         if exc.status_code == 413:  # a body sent without a Content-Length, stopped as it passed the limit
             return too_large(None)
-        if exc.status_code == 400 and request.url.path.startswith("/api/"):
+        if exc.status_code == 400 and route_path(request.scope).startswith("/api/"):
             return JSONResponse({"detail": [{"loc": ["body"], "type": "json_invalid",
                                              "msg": "the body is not valid JSON (or nests too deeply to read)"}]},
                                 status_code=422)

@@ -1,24 +1,97 @@
 """render(): the whole page, or only its live block when htmx asks (same URL, same template);
-view_response(): a view in the site or embedded in someone's page (/embed/<view>), cacheable."""
+view_response(): a view in the site or embedded in someone's page (/embed/<view>), cacheable.
+
+The app may be served under a prefix (``uvicorn --root-path /convscope`` behind a proxy that strips
+it): every URL it writes goes through ``url`` (a template filter and global) or is built here from
+``prefix(scope)``, so it carries the prefix; only the embed code and oEmbed are absolute."""
 from __future__ import annotations
 
 import functools
 import hashlib
 import threading
 from collections import OrderedDict
+from html import escape
 from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import Response
+from jinja2 import pass_context
 from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.concurrency import run_in_threadpool
 
 from .assets import TEMPLATES, asset_url
 
-templates = Jinja2Blocks(directory=TEMPLATES)  # *.html only: select_autoescape escapes these
-templates.env.globals["asset_url"] = asset_url
 THEMES = ("auto", "light", "dark")
 CONTROLS = ("full", "minimal", "none")
+EMBED_TITLE = "Convscope: an interactive convolution view"
+
+
+def prefix(scope) -> str:
+    """The path the app is served under ('' at the root, '/convscope' behind a proxy), from the ASGI
+    root_path (a mounted app's scope keeps the app's own in app_root_path).
+
+    >>> prefix({"root_path": "/convscope"}), prefix({}), prefix({"root_path": "/a/", "app_root_path": "/a/"})
+    ('/convscope', '', '/a')
+    """
+    return scope.get("app_root_path", scope.get("root_path", "")).rstrip("/")
+
+
+def route_path(scope) -> str:
+    """The request's path inside the app, without the prefix (uvicorn's --root-path puts the prefix in
+    ``path``; a test client may not).
+
+    >>> route_path({"root_path": "/c", "path": "/c/embed/explore"}), route_path({"root_path": "/c", "path": "/x"})
+    ('/embed/explore', '/x')
+    >>> route_path({"root_path": "/c", "path": "/c"}), route_path({"path": "/health"})
+    ('/', '/health')
+    """
+    root, path = prefix(scope), scope["path"]
+    if root and (path == root or path.startswith(root + "/")):
+        return path[len(root):] or "/"
+    return path
+
+
+@pass_context
+def url(context, path: str) -> str:
+    """A URL of this app, root-relative under its prefix: ``{{ "/learn"|url }}`` -> /convscope/learn.
+    Anything not starting with one "/" (absolute, relative, protocol-relative) is left as it is."""
+    request = context.get("request")
+    if request is None or not path.startswith("/") or path.startswith("//"):
+        return path
+    return prefix(request.scope) + path
+
+
+@pass_context
+def prefixed_asset_url(context, name: str) -> str:
+    return url(context, asset_url(name))
+
+
+def embed_code(src: str, script: str, *, title: str = EMBED_TITLE, width: str | int = "100%",
+               height: int = 640) -> str:
+    """The HTML another page pastes to embed a view: a sandboxed iframe and the host script that
+    sizes it. The embed box shows it and oEmbed answers it (the same code in both places).
+
+    >>> print(embed_code("https://h/c/embed/pool?k=2", "https://h/c/static/embed-host.js", width=800))
+    <iframe src="https://h/c/embed/pool?k=2" title="Convscope: an interactive convolution view" width="800" height="640" loading="lazy" sandbox="allow-scripts" style="border:0"></iframe>
+    <script src="https://h/c/static/embed-host.js" async></script>
+    """
+    return (f'<iframe src="{escape(src)}" title="{escape(title)}" width="{width}" height="{height}" loading="lazy" '
+            f'sandbox="allow-scripts" style="border:0"></iframe>\n<script src="{escape(script)}" async></script>')
+
+
+def host_script(request: Request) -> str:
+    """The absolute URL of embed-host.js: unhashed, so embed code pasted long ago keeps working."""
+    return f"{request.base_url}static/embed-host.js"
+
+
+templates = Jinja2Blocks(directory=TEMPLATES)  # *.html only: select_autoescape escapes these
+templates.env.globals["asset_url"] = prefixed_asset_url
+templates.env.globals["url"] = url
+templates.env.filters["url"] = url
+
+
+# the request headers an answer depends on (is_htmx): a shared cache keys its copies by them
+VARY = "HX-Request, HX-History-Restore-Request"
 
 
 def is_htmx(request: Request) -> bool:
@@ -33,13 +106,13 @@ def render(request: Request, template: str, context: dict, *, block: str = "live
     partial = is_htmx(request) and block in templates.get_template(template).blocks
     response = templates.TemplateResponse(request, template, context, status_code=status_code,
                                           block_name=only or (block if partial else None))
-    response.headers["Vary"] = "HX-Request"
+    response.headers["Vary"] = VARY
     return response
 
 
 def embed_options(request: Request) -> dict | None:
     """theme, controls and autoplay of an embedded view (/embed/...); None in the site itself."""
-    if not request.url.path.startswith("/embed/"):
+    if not route_path(request.scope).startswith("/embed/"):
         return None
     q = request.query_params
     return {"theme": q.get("theme") if q.get("theme") in THEMES else "auto",
@@ -56,14 +129,15 @@ def view_response(request: Request, template: str, context: dict, *, path: str, 
     ``only``: always that block of the template alone (a fragment of the view with a URL of its own).
     """
     embed = embed_options(request)
-    view_path = ("/embed" if embed else "") + path
+    view_path = prefix(request.scope) + ("/embed" if embed else "") + path  # what the page's links and forms ask
     embed_params = {k: ("1" if v is True else v) for k, v in (embed or {}).items()
                     if v not in ("auto", "full", False)}
     own_query = "&".join(p for p in (query, urlencode(embed_params)) if p)
-    origin = str(request.base_url).rstrip("/")
-    ctx = {**context, "embed": embed, "view_path": view_path,
-           "page_url": f"{origin}{path}" + (f"?{query}" if query else ""),
-           "embed_url": f"{origin}/embed{path}" + (f"?{query}" if query else "")}
+    base = str(request.base_url).rstrip("/")  # scheme, host and prefix the request came through
+    embed_url = f"{base}/embed{path}" + (f"?{query}" if query else "")
+    ctx = {**context, "embed": embed, "view_path": view_path, "route": path,
+           "page_url": f"{base}{path}" + (f"?{query}" if query else ""), "embed_url": embed_url,
+           "embed_code": embed_code(embed_url, host_script(request))}
     response = render(request, template, ctx, status_code=422 if refused and not is_htmx(request) else 200, only=only)
     if query is not None:
         response.headers["HX-Replace-Url"] = f"{view_path}?{own_query}" if own_query else view_path
@@ -113,7 +187,8 @@ def cached_view(route):
     thread pool that FastAPI gives a plain route; a miss renders there as before."""
     @functools.wraps(route)
     async def wrapper(request: Request, **params):
-        key = (str(request.base_url), request.url.path, request.url.query, is_htmx(request))
+        # base_url: the scheme, host and prefix the answer's absolute URLs and links were written for
+        key = (str(request.base_url), route_path(request.scope), request.url.query, is_htmx(request))
         entry = CACHE.get(key)
         if entry is None:
             response = await run_in_threadpool(route, request, **params)

@@ -1,18 +1,21 @@
 """The list of views. Each is a GET page at ``path`` and the same view embedded at ``/embed<path>``,
-answered from the response cache; the list also writes the nav, the home page's list and oEmbed's
-accepted URLs, and the tests take their view lists from it. A new view is one line here plus its
-route module (a function of the request), its template and its tests."""
+answered from the response cache; the list also writes the nav and the home page's list, oEmbed
+(``/oembed``, oembed.com) answers for exactly these, and the tests take their view lists from it.
+A new view is one line here plus its route module (a function of the request), its template and
+its tests."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Protocol
+from urllib.parse import quote, urlsplit
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import JSONResponse, Response
 
 from .routes import cost, explore, groups, image, pointwise, pool, trace, transposed
-from .templating import cached_view, templates
+from .templating import cached_view, embed_code, host_script, prefix, templates
 
 
 class ViewModule(Protocol):
@@ -72,12 +75,69 @@ VIEWS = (
 BY_PATH = {v.path: v for v in VIEWS}
 
 
+HANDLERS = {v.path: cached_view(v.page) for v in VIEWS}
+OEMBED_WIDTH, OEMBED_HEIGHT = 800, 640
+
+
+def oembed_target(request: Request, url: str) -> tuple[View, str] | str:
+    """The view and query a URL given to /oembed names, or why it names none: it must be a view of
+    this server, under its prefix (the page or its /embed form; http and https alike)."""
+    parts = urlsplit(url)
+    root = prefix(request.scope)
+    if parts.scheme not in ("http", "https") or parts.netloc != request.base_url.netloc:
+        return f"{url!r} is not on this server: give the address of a view on {request.base_url.netloc}"
+    path = parts.path.removeprefix(root) if parts.path.startswith(root + "/") else None
+    view = BY_PATH.get((path or "").removeprefix("/embed"))
+    if view is None:
+        return (f"{parts.path!r} is not a Convscope view: oEmbed answers for "
+                + ", ".join(root + v.path for v in VIEWS))
+    return view, quote(parts.query, safe="/?:@&=+$,;%!*'()~[]")  # as a browser would send it
+
+
+async def refusal(request: Request, view: View, query: str) -> Response | None:
+    """The embedded view's answer to this state when it refuses it (a 422: a value out of range), else
+    None. Rendered by the view itself (and kept in the response cache for the iframe that follows)."""
+    scope = {**request.scope, "method": "GET", "path": prefix(request.scope) + "/embed" + view.path,
+             "raw_path": None, "query_string": query.encode(),
+             "headers": [(k, v) for k, v in request.scope["headers"]
+                         if k not in (b"hx-request", b"hx-history-restore-request", b"if-none-match")]}
+    scope["raw_path"] = scope["path"].encode()
+    answer = await HANDLERS[view.path](Request(scope))
+    return answer if answer.status_code != 200 else None
+
+
+async def oembed(request: Request, url: str = Query(max_length=16_000),
+                 maxwidth: int | None = Query(None, ge=50, le=10_000),
+                 maxheight: int | None = Query(None, ge=50, le=10_000), format: str = "json"):
+    """oEmbed for a view's URL: the same embed code as the view's "Embed this view" box."""
+    if format != "json":
+        return JSONResponse({"detail": f"format must be json, got {format!r}"}, status_code=501)
+    target = oembed_target(request, url)
+    if isinstance(target, str):
+        return JSONResponse({"detail": target}, status_code=404)
+    view, query = target
+    refused = await refusal(request, view, query)
+    if refused is not None:
+        return JSONResponse({"detail": f"the {view.nav} view refuses this state ({refused.status_code}): "
+                                       "open the URL to see which values are out of range"},
+                            status_code=422 if refused.status_code == 422 else 404)
+    width, height = min(OEMBED_WIDTH, maxwidth or OEMBED_WIDTH), min(OEMBED_HEIGHT, maxheight or OEMBED_HEIGHT)
+    title = f"Convscope: {view.about}"
+    base = str(request.base_url).rstrip("/")
+    src = f"{base}/embed{view.path}" + (f"?{query}" if query else "")
+    return {"version": "1.0", "type": "rich", "provider_name": "Convscope", "provider_url": base + "/",
+            "title": title, "html": embed_code(src, host_script(request), title=title, width=width, height=height),
+            "width": width, "height": height}
+
+
 def add_views(app: FastAPI) -> None:
-    """Every view's page and embed routes, and the lists for the templates (the nav, the home page)."""
+    """Every view's page and embed routes, /oembed for them, and the lists for the templates (the nav,
+    the home page, where oEmbed discovery links go)."""
     for view in VIEWS:
-        handler = cached_view(view.page)
         for path in (view.path, "/embed" + view.path):
-            app.add_api_route(path, handler, methods=["GET"], include_in_schema=False)
+            app.add_api_route(path, HANDLERS[view.path], methods=["GET"], include_in_schema=False)
+    app.add_api_route("/oembed", oembed, methods=["GET"], include_in_schema=False)
     templates.env.globals["views"] = VIEWS
+    templates.env.globals["oembed_paths"] = frozenset(BY_PATH)
     templates.env.globals["nav"] = [("/", "Home"), ("/learn", "Learn"), *((v.path, v.nav) for v in VIEWS),
                                     ("/docs", "JSON API")]

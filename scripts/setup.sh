@@ -31,10 +31,18 @@ if [ "$(cat node_modules/.installed 2>/dev/null)" != "$lock" ]; then
   echo "$lock" > node_modules/.installed
 fi
 
-if [ $want_test = 1 ] && [ ! -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ]; then
-  echo "Installing Debian's chromium for the browser tests..."
-  sudo=""
-  [ "$(id -u)" = 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
+# Debian's chromium (the browser tests) and nginx (tests/browser/test_hosting.py runs the app behind
+# deploy/nginx.conf under a sub-path), each installed only when missing
+if [ $want_test = 1 ]; then
+  missing=""
+  [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing="chromium"
+  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$missing nginx"
+  if [ -n "$missing" ]; then
+    echo "Installing Debian packages for the browser tests:$missing"
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  fi
 fi

@@ -1,4 +1,6 @@
-// Swagger UI for /openapi.json, started from a file so the page needs no inline script.
+// Swagger UI for the schema the page names (under the app's prefix), started from a file so the page
+// needs no inline script.
 window.addEventListener("DOMContentLoaded", () => {
-  window.SwaggerUIBundle({ url: "/openapi.json", dom_id: "#swagger-ui" });
+  const box = document.getElementById("swagger-ui");
+  window.SwaggerUIBundle({ url: box.dataset.openapi, dom_id: "#swagger-ui" });
 });

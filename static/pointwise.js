@@ -16,7 +16,7 @@
     // the framework links sit outside the swapped part: point them at the state shown now
     const links = JSON.parse(root.dataset.links || "{}");
     document.querySelectorAll("#framework-links a[data-framework]").forEach((a) => {
-      if (links[a.dataset.framework]) a.href = "/pointwise?" + links[a.dataset.framework];
+      if (links[a.dataset.framework]) a.search = "?" + links[a.dataset.framework]; // the path (prefix, /embed) stays
     });
 
     function show(s) {

@@ -46,7 +46,7 @@ KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the c
          label=lambda s: "in_channels" if TORCH(s) else "Input channels"),
     Knob("filters", int, 3, torch="out_channels", keras="filters", bounds=(1, 128), widget="number"),
     Knob("kernel_size", torch="kernel_size", keras="kernel_size", widget="fixed",
-         note=Markup('(other sizes: <a href="/explore">Explore</a>)')),
+         note=Markup('(other sizes: <a href="explore">Explore</a>)')),  # relative: under any prefix, and /embed
     Knob("bias", bool, True, torch="bias", keras="use_bias", widget="bool"),
     Knob("activation", Literal["linear", "relu", "sigmoid", "tanh"], "linear", keras="activation", only="keras",
          written=lambda s: s.activation != "linear", widget="select",

@@ -1,0 +1,133 @@
+"""`python -m app.serve`: Convscope in production, as the Procfile and the Dockerfile start it
+(`python -m convscope.serve` where it was installed with pip).
+
+uvicorn with lecture-size defaults, read from the environment a platform or container sets:
+
+- ``PORT`` (8000): the port to listen on, on every interface (``HOST`` to change that);
+- ``ROOT_PATH`` (none): the sub-path a proxy serves the app under and strips (``/convscope``);
+- ``WEB_CONCURRENCY``: worker processes; by default one per CPU the process may use (its CPU
+  affinity, and in a container its cgroup CPU quota, not the host's cores);
+- ``LIMIT_CONCURRENCY``: connections per worker before uvicorn answers 503 at once; it counts idle
+  keep-alive connections (one per open browser), so the default is far above a class;
+- ``FORWARDED_ALLOW_IPS`` (``*``): the proxies whose X-Forwarded-Proto/-For are trusted (the
+  scheme of the absolute URLs in embed code and oEmbed).
+
+Heavy work is never refused: a view renders in the worker's thread pool and waits there for a thread.
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+import sys
+from pathlib import Path
+
+DEFAULT_LIMIT = 10_000  # per worker: a lecture hall is a few hundred browsers
+
+
+def quota_cpus(cpu_max: str) -> float | None:
+    """The CPUs a cgroup v2 ``cpu.max`` ("<quota> <period>", or "max <period>") allows; None: no quota.
+
+    >>> quota_cpus("max 100000"), quota_cpus("200000 100000"), quota_cpus("150000 100000\\n")
+    (None, 2.0, 1.5)
+    """
+    quota, _, period = cpu_max.strip().partition(" ")
+    if quota == "max" or not quota.isdigit() or not period.isdigit() or int(period) == 0:
+        return None
+    return int(quota) / int(period)
+
+
+def cgroup_cpus(root: Path = Path("/sys/fs/cgroup")) -> float | None:
+    """The CPU quota of this process's cgroup (v2, or v1's cfs files), or None where there is none."""
+    try:
+        return quota_cpus((root / "cpu.max").read_text())
+    except OSError:
+        pass
+    try:
+        quota = int((root / "cpu" / "cpu.cfs_quota_us").read_text())
+        period = int((root / "cpu" / "cpu.cfs_period_us").read_text())
+    except (OSError, ValueError):
+        return None
+    return quota / period if quota > 0 and period > 0 else None
+
+
+def usable_cpus(affinity: int, quota: float | None) -> int:
+    """CPUs the process may use: those it may run on, capped by its quota (rounded up, at least 1).
+
+    >>> usable_cpus(64, None), usable_cpus(64, 2.0), usable_cpus(64, 1.5), usable_cpus(2, 8.0), usable_cpus(4, 0.2)
+    (64, 2, 2, 2, 1)
+    """
+    return max(1, min(affinity, math.ceil(quota)) if quota else affinity)
+
+
+def positive(env: dict, name: str, default: int, top: int) -> int:
+    """An integer setting from the environment, or a message that names it, its value and what works.
+
+    >>> positive({"WEB_CONCURRENCY": "4"}, "WEB_CONCURRENCY", 1, 256), positive({}, "PORT", 8000, 65535)
+    (4, 8000)
+    >>> positive({"PORT": "80a"}, "PORT", 8000, 65535)
+    Traceback (most recent call last):
+    ValueError: PORT='80a' is not a whole number from 1 to 65535
+    """
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or not 1 <= int(value) <= top:
+        raise ValueError(f"{name}={value!r} is not a whole number from 1 to {top}")
+    return int(value)
+
+
+def root_path(env: dict) -> str:
+    """ROOT_PATH as uvicorn wants it: one leading slash, none trailing ('' for the root).
+
+    >>> root_path({"ROOT_PATH": "convscope/"}), root_path({"ROOT_PATH": "/a/b"}), root_path({"ROOT_PATH": "/"})
+    ('/convscope', '/a/b', '')
+    >>> root_path({"ROOT_PATH": "/my course"})
+    Traceback (most recent call last):
+    ValueError: ROOT_PATH='/my course' is not a URL path: use letters, digits and - _ . ~ / (e.g. /convscope)
+    """
+    value = env.get("ROOT_PATH", "").strip()
+    path = "/" + value.strip("/") if value.strip("/") else ""
+    if not re.fullmatch(r"(/[A-Za-z0-9._~-]+)*", path):
+        raise ValueError(f"ROOT_PATH={value!r} is not a URL path: use letters, digits and - _ . ~ / (e.g. /convscope)")
+    return path
+
+
+def command(env: dict, cpus: int) -> list[str]:
+    """The uvicorn command line for this environment.
+
+    >>> " ".join(command({"PORT": "5000", "ROOT_PATH": "/convscope"}, cpus=2))  # doctest: +ELLIPSIS
+    '-m uvicorn app.main:app --host 0.0.0.0 --port 5000 --workers 2 --root-path /convscope ... --limit-concurrency 10000 ...'
+    >>> command({"WEB_CONCURRENCY": "3"}, cpus=16)[8]
+    '3'
+    """
+    return ["-m", "uvicorn", f"{__package__ or 'app'}.main:app", "--host", env.get("HOST", "0.0.0.0"),
+            "--port", str(positive(env, "PORT", 8000, 65535)),
+            "--workers", str(positive(env, "WEB_CONCURRENCY", cpus, 1024)),
+            "--root-path", root_path(env), "--proxy-headers",
+            "--forwarded-allow-ips", env.get("FORWARDED_ALLOW_IPS", "*"),
+            "--limit-concurrency", str(positive(env, "LIMIT_CONCURRENCY", DEFAULT_LIMIT, 10**6)),
+            "--no-access-log"]
+
+
+def raise_open_files(wanted: int) -> None:
+    """Each connection is a file descriptor: lift the soft limit (often 1024) towards the hard one."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+def main() -> None:
+    cpus = usable_cpus(len(os.sched_getaffinity(0)), cgroup_cpus())
+    try:
+        args = command(dict(os.environ), cpus)
+    except ValueError as e:
+        sys.exit(f"convscope: {e}")
+    raise_open_files(int(args[args.index("--limit-concurrency") + 1]) + 256)
+    os.execv(sys.executable, [sys.executable, *args])
+
+
+if __name__ == "__main__":
+    main()
