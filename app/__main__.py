@@ -11,6 +11,7 @@ import time
 import webbrowser
 
 from . import __version__
+from .serve import root_path
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -21,6 +22,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8000, help="port (default: %(default)s)")
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "1")),
                         help="worker processes (default: $WEB_CONCURRENCY or 1)")
+    parser.add_argument("--root-path", default=os.environ.get("ROOT_PATH", ""),
+                        help="the path prefix a proxy serves Convscope under, e.g. /convscope (default: $ROOT_PATH or "
+                        "none); every URL the app writes carries it")
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
     parser.add_argument("--version", action="version", version=f"convscope {__version__}")
     args = parser.parse_args(argv)
@@ -28,6 +32,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(f"--port must be from 1 to 65535, got {args.port}")
     if args.workers < 1:
         parser.error(f"--workers must be at least 1, got {args.workers}")
+    try:
+        args.root_path = root_path({"ROOT_PATH": args.root_path})
+    except ValueError as e:
+        parser.error(str(e).replace("ROOT_PATH=", "--root-path "))
     return args
 
 
@@ -72,13 +80,13 @@ def main(argv: list[str] | None = None) -> None:
         print(f"convscope: {problem}", file=sys.stderr, flush=True)
         raise SystemExit(1)
     local = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
-    url = f"http://{local}:{args.port}/"
+    url = f"http://{local}:{args.port}{args.root_path}/"
     print(f"Convscope {__version__} at {url}  (Ctrl+C to stop)", flush=True)
     if not args.no_browser:
         threading.Thread(target=open_when_up, args=(local, args.port, url), daemon=True).start()
     # an import string, so --workers can start more processes; __package__ is `convscope` when installed
     uvicorn.run(f"{__package__}.main:app", host=args.host, port=args.port, workers=args.workers,
-                log_level="warning", access_log=False)
+                root_path=args.root_path, proxy_headers=True, log_level="warning", access_log=False)
 
 
 if __name__ == "__main__":

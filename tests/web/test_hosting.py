@@ -327,3 +327,37 @@ def test_embeds_under_the_prefix_keep_their_framing_and_cross_origin_headers(pre
     assert pre.status_code == 204
     site = prefixed.get(PREFIX + "/explore")
     assert "frame-ancestors 'self'" in site.headers["content-security-policy"]
+
+
+def test_the_convscope_command_serves_under_its_root_path():
+    """`convscope --root-path /convscope` (here `python -m app`): the banner names the prefixed URL, and pages
+    reached directly or through a proxy that keeps the prefix write every URL under it; a bad prefix is
+    refused by name before anything starts."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    bad = subprocess.run([sys.executable, "-m", "app", "--root-path", "/my course", "--no-browser"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "--root-path '/my course' is not a URL path" in bad.stderr
+    proc = subprocess.Popen([sys.executable, "-m", "app", "--root-path", "convscope/", "--no-browser",
+                             "--port", str(port)], stdout=subprocess.PIPE, text=True)
+    try:
+        banner = proc.stdout.readline()
+        assert f"http://127.0.0.1:{port}/convscope/" in banner, banner
+        for _ in range(150):
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/convscope/explore", timeout=5).read().decode()
+                break
+            except OSError:
+                time.sleep(0.2)
+        assert 'href="/convscope/pool"' in page and 'hx-get="/convscope/explore"' in page
+        assert not re.search(r'(?:href|src|hx-get|action)="/(?!convscope/)', page)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
