@@ -52,6 +52,18 @@
       });
     });
 
+    // a filter's thumbnail sets the form's filter knob and sends the form (the other knobs stay as they are);
+    // without the form (or without script) it is a link to that filter
+    stage.querySelectorAll("[data-part=output] .thumb[data-filter]").forEach((thumb) => {
+      thumb.addEventListener("click", (e) => {
+        const field = document.getElementById("f");
+        if (!field || !field.form || !window.htmx) return;
+        e.preventDefault();
+        field.value = thumb.dataset.filter;
+        htmx.trigger(field.form, "submit");
+      });
+    });
+
     function show(now) { // boxes of one step: {boxes, markers, pending}, each a list of one step's entry
       place(root.querySelector("#window-boxes"), now.boxes, "window-box");
       place(root.querySelector("#pending-boxes"), now.pending, "pending-box");

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlencode
 
@@ -468,9 +469,16 @@ def picture_context(state: ExploreState, op, xp: np.ndarray, y: np.ndarray, show
 
 
 def picture_limit(values: np.ndarray) -> float:
-    """The colour scale's end: the largest magnitude (1 when all are 0), so 0 is white and signs are blue/red."""
-    top = float(np.max(np.abs(values))) if values.size else 0.0
-    return top if top > 0 else 1.0
+    """The colour scale's end, rounded to 2 decimals as the legend writes it: the 99.5th percentile of the
+    magnitudes (a few extreme values are clipped rather than washing the rest out to white), or the largest
+    when that is 0; 1 when all are 0. 0 is white, negatives blue, positives red.
+
+    >>> picture_limit(np.array([0.0, -3, 2])), picture_limit(np.zeros(3)), picture_limit(np.r_[np.ones(999), 50])
+    (2.99, 1.0, 1.0)
+    """
+    magnitudes = np.abs(values[np.isfinite(values)]) if values.size else np.zeros(1)
+    top = float(np.percentile(magnitudes, 99.5)) or float(magnitudes.max(initial=0.0))
+    return round(top, 2) or 1.0
 
 
 def explore(request: Request):
@@ -497,9 +505,10 @@ def picture_of(state: ExploreState, part: str, c: int) -> np.ndarray:
     if not 0 <= c < count:
         raise SpecError(f"c: this layer's {part} has {'channels' if part == 'input' else 'filters'} 0 to {count - 1}, "
                         f"got {c}", "c")
-    x_cf, y_cf, w, _, xp = engine_run(state, layer, outputs=part == "output")
     if part == "output":
-        return montage(y_cf[0, c]), picture_limit(y_cf[0])
+        y = _outputs(canonical_query(state, step=0, f=0))
+        return montage(y[c]), picture_limit(y)
+    x_cf, y_cf, w, _, xp = engine_run(state, layer, outputs=False)
     if part == "kernel":
         if state.dims != 1:
             raise SpecError("part: the kernel is drawn as a picture for 1D layers only (2D and 3D show its numbers)",
@@ -509,6 +518,17 @@ def picture_of(state: ExploreState, part: str, c: int) -> np.ndarray:
         group = c // cg * cg
         return xp[group:group + cg], picture_limit(xp)
     return montage(xp[c]), picture_limit(xp)
+
+
+@lru_cache(maxsize=8)
+def _outputs(query: str) -> np.ndarray:
+    """The first example's output (channels first) of the layer a canonical query names: one run serves the
+    pictures of all its filters (the deck asks for several at once)."""
+    state, _ = read_state(QueryParams(query))
+    layer = build_layer(state.framework, layer_spec(state), state.input_shape)
+    y = engine_run(state, layer)[1][0]
+    y.flags.writeable = False
+    return y
 
 
 def picture_answer(request: Request) -> Response:

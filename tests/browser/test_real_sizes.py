@@ -10,7 +10,6 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import SCREENSHOTS
-from tests.browser.helpers import label
 from tests.web.page import num
 from tests.web.test_picture import FRAGMENT_GZIP, REAL_SIZES, reference
 
@@ -129,6 +128,8 @@ def test_the_deck_focuses_a_channel_and_a_filter_and_a_knob_redraws_in_place(con
     expect(page.locator("#input-pic")).not_to_have_attribute("src", old)
     page.wait_for_function(PICTURES_LOADED)
     assert "seed=7" in page.locator("#input-pic").get_attribute("src")
+    expect(page.locator("#window-title")).to_contain_text("filter 5")  # the knob kept the filter the deck chose
+    page.wait_for_function("() => [...document.querySelectorAll('.deck img')].every((i) => i.complete && i.naturalWidth > 0)")
     page.screenshot(path=str(SCREENSHOTS / "real-knob-after.png"))
     answer = page.request.get(page.url, headers={"HX-Request": "true"})
     assert answer.ok and len(gzip.compress(answer.body())) <= FRAGMENT_GZIP
