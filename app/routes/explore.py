@@ -58,7 +58,7 @@ from ..templating import cached_view, view_response
 
 MAX_SIZE = {1: 16_384, 2: 1024, 3: 256}  # per spatial axis; the engine's limits (app/core/limits.py) bound the whole
 PLAYED_TERMS = 24_000  # products written out in one fragment's played steps (data-explore) ...
-PICTURE_TERMS = 4_000  # ... at picture level (the fragment also carries the window's boxes per step)
+PICTURE_TERMS = 1_500  # ... at picture level (blocks of ~20 steps: the render stays cheap at any size)
 PICTURE_PX = 320  # the focused channel's picture is drawn at most this many CSS px on its long side
 PLAYED_WORK = 400_000  # ... and products computed for them (every channel of the group): past either, a block
 SHOWN = 8  # input channels drawn (and detailed in the arithmetic), filters and kernels plotted
@@ -292,7 +292,8 @@ def played_steps(xp: np.ndarray, w: np.ndarray, b, op, f: int, pre: np.ndarray, 
     total = math.prod(out)
     shown = channels["shown"]
     taps = list(np.ndindex(*op.kernel))
-    block = max(1, min(total, terms // (len(taps) * shown), PLAYED_WORK // (len(taps) * (op.in_channels // op.groups))))
+    work = PLAYED_WORK * terms // PLAYED_TERMS  # a smaller block of texts computes less too
+    block = max(1, min(total, terms // (len(taps) * shown), work // (len(taps) * (op.in_channels // op.groups))))
     first = step // block * block
     texts, steps = Strings(), []
     for i in range(first, min(total, first + block)):
@@ -377,7 +378,8 @@ def explore_context(state: ExploreState) -> dict:
     padded = tuple(n + b + a for n, (b, a) in zip(state.size, op.padding))
     level = zoom_level(padded, min(op.in_channels // op.groups, SHOWN))
     x_cf, y_cf, w, b, xp = engine_run(state, layer)
-    pre = conv_forward(x_cf[:1], w, b, op)[0, state.f]  # before the activation
+    linear = state.activation == "linear"  # then the output is the sum itself (the same engine computed it)
+    pre = y_cf[0, state.f] if linear else conv_forward(x_cf[:1], w, b, op)[0, state.f]  # before the activation
     out_spatial = y_cf.shape[2:]
     total_steps = math.prod(out_spatial)
     step = state.step
@@ -391,7 +393,7 @@ def explore_context(state: ExploreState) -> dict:
     first = state.f // (op.out_channels // op.groups) * cg  # the filter's first input channel
     shown = list(range(first, first + min(cg, SHOWN)))
     picture = level == "picture"
-    weights_figure, maps_figure, weights_caption = _figures(w, y_cf[:, :SHOWN] if picture else y_cf)
+    weights_figure, maps_figure, weights_caption = _figures(w, y_cf[:, :1, :1] if picture else y_cf)  # maps: not drawn
     cost = layer_cost(layer)
     channel_info = {"first": first, "last": first + cg - 1, "shown": len(shown)}
     played = played_steps(xp, w, b, op, state.f, pre, y_cf[0, state.f], step, channel_info, state.activation,
