@@ -4,7 +4,8 @@ in one run, in one process (Starlette's TestClient: no network, no worker pool; 
     .venv/bin/python -m bench.real_sizes [--rounds 15]
 
 Each row: the median and p90 of an uncached htmx fragment (a new seed each round, so the app's response cache
-never answers), its size (raw and gzip), and for real sizes the first picture's PNG (uncached too). The bare
+never answers), its size (raw and gzip), and for real sizes the first picture's PNG and a lens fragment (uncached
+too). The bare
 route is a Starlette PlainTextResponse on the same app: the yardstick every time is printed against.
 """
 from __future__ import annotations
@@ -44,15 +45,17 @@ def main(rounds: int) -> None:
         bare = [timed(client, "/bench/bare")[0] for _ in range(rounds * 4)]
         print(f"{'bare route':<12} {summary(bare)}")
         for name, query in {"default": DEFAULT, **REAL_SIZES}.items():
-            times, pngs, body = [], [], b""
+            times, pngs, lenses, body = [], [], [], b""
             for seed in range(rounds):
                 ms, body = timed(client, f"/explore?{query}&seed={100 + seed}", HX)
                 times.append(ms)
                 pictures = re.findall(r'src="(/explore/picture\?[^"]+)"', body.decode())
                 if pictures:
                     pngs.append(timed(client, html.unescape(pictures[0]))[0])
+                    lenses.append(timed(client, f"/explore/lens?{query}&seed={100 + seed}&step={37 + seed}")[0])
             size = f"fragment {len(body) / 1000:6.1f} KB ({len(gzip.compress(body)) / 1000:5.1f} KB gzip)"
-            png = f"  first PNG median {statistics.median(pngs):6.1f} ms" if pngs else ""
+            png = (f"  first PNG median {statistics.median(pngs):6.1f} ms, lens {statistics.median(lenses):6.1f} ms"
+                   if pngs else "")
             ratio = statistics.median(times) / statistics.median(bare)
             print(f"{name:<12} {summary(times)}  ({ratio:6.0f}× bare)  {size}{png}")
 

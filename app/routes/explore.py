@@ -361,8 +361,9 @@ def engine_run(state: ExploreState, layer, outputs: bool = True) -> tuple:
     return x_cf, y_cf, cw["weight"], cw.get("bias"), xp
 
 
-def explore_context(state: ExploreState) -> dict:
-    """Everything the page shows, computed by the engine through the framework front end."""
+def explore_context(state: ExploreState, lens: bool = False) -> dict:
+    """Everything the page shows, computed by the engine through the framework front end (``lens``: for the
+    lens alone, whose played block is its one step)."""
     spec = layer_spec(state)
     ctx = {"s": state, "spec": spec, "query": canonical_query(state), "link": lambda **c: canonical_query(state, **c),
            "framework_links": {fw: canonical_query(switched(state, framework=fw)) for fw in ("torch", "keras")},
@@ -397,7 +398,7 @@ def explore_context(state: ExploreState) -> dict:
     cost = layer_cost(layer)
     channel_info = {"first": first, "last": first + cg - 1, "shown": len(shown)}
     played = played_steps(xp, w, b, op, state.f, pre, y_cf[0, state.f], step, channel_info, state.activation,
-                          PICTURE_TERMS if picture else PLAYED_TERMS)
+                          1 if lens else PICTURE_TERMS if picture else PLAYED_TERMS)
     ctx.update({
         "layer": layer, "op": op, "formulas": formulas, "out_shape": list(output_shape(layer)),
         "input_shape": list(state.input_shape), "params": cost.params, "macs": cost.macs,
@@ -559,7 +560,7 @@ def lens_answer(request: Request):
     """GET /explore/lens?<the view's query>&step=n: the lens (the step's arithmetic and where its window falls)
     alone, as the page writes it; the browser swaps it in for a position outside the played block."""
     state, errors = read_state(request.query_params)
-    ctx = explore_context(state)
+    ctx = explore_context(state, lens=True)
     return view_response(request, "explore.html", {**ctx, "query_errors": errors}, path="/explore",
                          query=None, only="lens")
 
