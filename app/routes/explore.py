@@ -427,14 +427,16 @@ def _fit(size: tuple[int, int], px: int) -> tuple[int, int]:
     """CSS (width, height) of a picture of ``size`` (height, width) pixels, its long side about ``px``, whole
     multiples of a pixel from 2× up (crisp cells).
 
-    >>> _fit((32, 32), 320), _fit((34, 34), 320), _fit((195, 195), 320), _fit((1, 5), 320)
-    ((320, 320), (306, 306), (320, 320), (320, 64))
+    A thin picture is stretched to at least 64 px across (cells need not be square), so it can be seen and pointed at.
+
+    >>> _fit((32, 32), 320), _fit((34, 34), 320), _fit((195, 195), 320), _fit((1, 5), 320), _fit((2, 1500), 320)
+    ((320, 320), (306, 306), (320, 320), (320, 64), (320, 64))
     """
     h, w = size
     scale = px / max(h, w)
     if scale >= 2:
         scale = math.floor(scale)
-    return max(1, round(w * scale)), max(1, round(h * scale))
+    return max(64, round(w * scale)), max(64, round(h * scale))
 
 
 def picture_context(state: ExploreState, op, xp: np.ndarray, y: np.ndarray, shown: list[int], first: int, cg: int,
@@ -448,7 +450,7 @@ def picture_context(state: ExploreState, op, xp: np.ndarray, y: np.ndarray, show
     out_size = picture_size(out_spatial)
     in_w, in_h = _fit(in_size, PICTURE_PX)
     scale = in_w / in_size[1]
-    out_w, out_h = max(1, round(out_size[1] * scale)), max(1, round(out_size[0] * scale))
+    out_w, out_h = max(64, round(out_size[1] * scale)), max(64, round(out_size[0] * scale))
     if max(out_w, out_h) < 120:  # a strided output stays large enough to point at
         out_w, out_h = _fit(out_size, 240)
     if rows:  # 1D: a row per channel, stretched to a readable height (cells need not be square)

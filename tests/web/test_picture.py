@@ -31,6 +31,7 @@ REAL_SIZES = {
     "strided": "framework=keras&type=Conv2D&filters=24&kernel_size=5,5&strides=2,2&dilation_rate=1&padding=same"
                "&input_shape=1,96,80,6",
     "wide1d": "type=Conv1d&in_channels=4&out_channels=8&kernel_size=7&stride=3&dilation=2&input_shape=1,4,2000",
+    "thin2d": "type=Conv2d&in_channels=1&out_channels=4&kernel_size=1,5&input_shape=1,1,2,1000",  # a strip
 }
 FRAGMENT_GZIP = 120_000
 
