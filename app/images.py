@@ -151,3 +151,16 @@ def diverging(values: np.ndarray, limit: float) -> np.ndarray:
     t = np.clip(values / (limit if limit > 0 else 1.0), -1.0, 1.0)[..., None]
     rgb = np.where(t < 0, MID + (NEG - MID) * -t, MID + (POS - MID) * t)
     return np.rint(rgb).astype(np.uint8)
+
+
+GAP_RGB = np.array([128, 128, 128], dtype=np.uint8)  # between the depth slices of a 3D picture (NaN there)
+
+
+def heat_png(picture: np.ndarray, limit: float) -> bytes:
+    """float (h, w) -> PNG bytes on the diverging scale ±limit, one pixel per value; NaN (a gap) drawn grey."""
+    gap = np.isnan(picture)
+    rgb = diverging(np.where(gap, 0.0, picture), limit)
+    rgb[gap] = GAP_RGB
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgb), "RGB").save(buf, format="PNG", compress_level=6)
+    return buf.getvalue()

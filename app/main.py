@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from . import api
 from .assets import PRECOMPRESSED, STATIC, gzipped, hashed_names, missing_vendor_files, source
 from .core.limits import MAX_BODY_BYTES
-from .routes import docs, home, image, learn
+from .routes import docs, explore, home, image, learn
 from .templating import prefix, route_path
 from .views import add_views
 
@@ -114,6 +114,7 @@ def create_app() -> FastAPI:
     add_views(app)  # and /oembed, which answers for them
     app.include_router(learn.router)
     app.include_router(image.router)  # the upload (POST); its GET pages come from the view list
+    app.include_router(explore.router)  # /explore/picture and /explore/lens (the picture level)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=1)  # level 1: most of the gain, a fraction of the CPU
 

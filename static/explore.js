@@ -23,6 +23,7 @@
 
     // step s's window: drawn cell origins[s] + offsets[t] of every channel's input, and kernel tap t
     function mark(list, cls, s) {
+      if (!d.offsets) return list; // picture level: the window is a box (paint)
       const els = [];
       d.offsets.forEach((offset, t) => {
         d.channels.forEach((c) => {
@@ -51,16 +52,26 @@
         return;
       }
       step = next;
-      const [label, title, lines, sum] = entry;
+      paint(step);
+      root.querySelector("#scrub").value = step;
+      root.querySelector("#step-label").textContent = T[entry[0]];
+      setParam("step", step); // a link to this very step
+    }
+
+    // step s's window, output and arithmetic from this block's data (the player's step, or one pointed at)
+    function paint(s) {
+      const [, title, lines, sum] = d.steps[s - d.first];
       lit = clear(lit, "lit");
-      lit = mark(lit, "lit", step);
-      for (let i = 0; i < total; i++) {
+      lit = mark(lit, "lit", s);
+      if (pic) pic.show({ boxes: d.picture.boxes[s - d.first], marker: d.picture.markers[s - d.first],
+        pending: d.picture.pending[s - d.first] });
+      for (let i = 0; d.offsets && i < total; i++) {
         const el = $(`y-${i}`);
         if (!el) continue;
-        el.classList.toggle("current", i === step);
-        el.classList.toggle("pending", i > step);
+        el.classList.toggle("current", i === s);
+        el.classList.toggle("pending", i > s);
       }
-      const current = $(`y-${step}`);
+      const current = $(`y-${s}`);
       if (current) current.classList.add("lit"), lit.push(current);
       const list = root.querySelector("#arith-lines");
       list.replaceChildren();
@@ -73,15 +84,43 @@
       totalP.replaceChildren(T[sum[0]], strong(T[sum[1]]));
       if (T[sum[2]]) totalP.append(T[sum[2]], strong(T[sum[3]]));
       root.querySelector("#arith h3").textContent = T[title];
-      root.querySelector("#scrub").value = step;
-      root.querySelector("#step-label").textContent = T[label];
-      setParam("step", step); // a link to this very step
     }
 
     const { stop, autoplay } = player(root, show, () => step);
 
+    // picture level: pointing at an output shows its lens (from the block, or the server's fragment for a
+    // step outside it); a click or an arrow key goes to that step
+    const lensUrl = (s) => {
+      const url = new URL(window.location.href);
+      url.searchParams.set("step", s);
+      return url.pathname + "/lens" + url.search;
+    };
+    let pointed = null; // the step pointed at, while the pointer is on the output
+    function fromServer(s) {
+      fetch(lensUrl(s)).then((r) => (r.ok ? r.text() : null)).then((text) => {
+        if (!text || pointed !== s || !root.isConnected) return;
+        const t = document.createElement("template");
+        t.innerHTML = text;
+        const next = t.content.querySelector("#arith");
+        if (!next) return;
+        root.querySelector("#arith").replaceWith(next);
+        const now = JSON.parse(next.dataset.now);
+        pic.show({ boxes: now.boxes[0], marker: now.markers[0], pending: now.pending[0] });
+      }).catch(() => {});
+    }
+    const inBlock = (s) => s >= d.first && s < d.first + d.steps.length;
+    const pic = window.Convscope.pictureStage && window.Convscope.pictureStage(root, {
+      total, current: () => step,
+      preview(s) {
+        pointed = s;
+        const s2 = s === null ? step : s;
+        if (inBlock(s2)) paint(s2); else fromServer(s2);
+      },
+      pin(s) { pointed = null; stop(); show(s); },
+    });
+
     // hover or focus an output cell: its window lights up; hover an input cell: the outputs that read it
-    const out = root.querySelector("[aria-label^='output of filter']");
+    const out = root.querySelector("[aria-label^='output of filter']") || document.createElement("div");
     function onOutput(e) {
       const id = e.target.id && e.target.id.startsWith("y-") ? Number(e.target.id.slice(2)) : null;
       linked = clear(linked, "linked");

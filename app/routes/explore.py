@@ -6,12 +6,15 @@ carries the canonical URL (``HX-Replace-Url``) so the address bar always shows f
 """
 from __future__ import annotations
 
+import hashlib
 import math
+from functools import lru_cache
 from typing import Literal
 from urllib.parse import urlencode
 
 import numpy as np
-from fastapi import Request
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 from starlette.datastructures import QueryParams
 
@@ -20,9 +23,21 @@ from ..core.cost import layer_cost
 from ..core.forward import canonical_weights, output_shape, random_input, readable_weights, run_layer
 from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_layer_cost
+from ..core.picture import (
+    GAP,
+    cell_at,
+    montage,
+    pending_boxes,
+    percent,
+    picture_size,
+    tiles,
+    window_boxes,
+    zoom_level,
+)
 from ..core.shapes import axis_formulas, window_range
 from ..display import Strings, fmt, grid, term
 from ..figures import heatmap_grid
+from ..images import heat_png
 from ..routes.params import (
     Knob,
     bounds_of,
@@ -39,11 +54,12 @@ from ..routes.params import (
     word,
 )
 from ..snippets import keras_code, kernel_index, torch_code
-from ..templating import view_response
+from ..templating import cached_view, view_response
 
-MAX_SIZE = {1: 128, 2: 28, 3: 8}  # per spatial axis: every cell is drawn with its number
-MAX_DRAWN = 20_000  # input cells drawn with their numbers in one view
+MAX_SIZE = {1: 16_384, 2: 1024, 3: 256}  # per spatial axis; the engine's limits (app/core/limits.py) bound the whole
 PLAYED_TERMS = 24_000  # products written out in one fragment's played steps (data-explore) ...
+PICTURE_TERMS = 1_500  # ... at picture level (blocks of ~20 steps: the render stays cheap at any size)
+PICTURE_PX = 320  # the focused channel's picture is drawn at most this many CSS px on its long side
 PLAYED_WORK = 400_000  # ... and products computed for them (every channel of the group): past either, a block
 SHOWN = 8  # input channels drawn (and detailed in the arithmetic), filters and kernels plotted
 ACTIVATIONS = {"linear": None, "relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "gelu": "GELU",
@@ -56,7 +72,9 @@ KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the c
     Knob("channels", int, 2, torch="in_channels", bounds=(1, 512), widget="number", group="Input",
          label=lambda s: "in_channels" if TORCH(s) else "Input channels", why="a wide layer still runs in a moment"),
     Knob("size", tuple[int, ...], (6, 6), per_axis=True, bounds={d: (1, n) for d, n in MAX_SIZE.items()}, start=6,
-         widget="slider", label="Input {axis}", group="Input", why="every input cell is drawn with its number"),
+         widget="slider", label="Input {axis}", group="Input",
+         why="up to the engine's limits: 250,000 values per tensor, 50,000,000 multiply-adds (a large input is drawn "
+             "as a picture)"),
     Knob("filters", int, 2, torch="out_channels", keras="filters", bounds=(1, 128), widget="number"),
     Knob("kernel", tuple[int, ...], (3, 3), torch="kernel_size", keras="kernel_size", per_axis=True, bounds=(1, 7),
          start=3, listed=True, widget="slider", why="7×7 is the largest kernel in common use"),
@@ -252,7 +270,7 @@ def step_texts(step: int, total: int, out_pos: tuple[int, ...], f: int, arithmet
 
 
 def played_steps(xp: np.ndarray, w: np.ndarray, b, op, f: int, pre: np.ndarray, y: np.ndarray, step: int,
-                 channels: dict, activation: str) -> dict:
+                 channels: dict, activation: str, terms: int = PLAYED_TERMS) -> dict:
     """The steps the browser plays, from the functions that render ?step=n (step_arithmetic, step_texts).
     Every step's window as drawn-cell numbers of the padded input grids (ids x{channel}-{cell}): cell
     ``origins[s] + offsets[t]`` for tap t (ids w{channel}-{t}), both computed here. The texts, once each in
@@ -264,10 +282,8 @@ def played_steps(xp: np.ndarray, w: np.ndarray, b, op, f: int, pre: np.ndarray, 
     total = math.prod(out)
     shown = channels["shown"]
     taps = list(np.ndindex(*op.kernel))
-    offsets = [int(np.ravel_multi_index([j * d for j, d in zip(tap, op.dilation)], padded)) for tap in taps]
-    origins = [int(np.ravel_multi_index([o * s for o, s in zip(np.unravel_index(i, out), op.stride)], padded))
-               for i in range(total)]
-    block = max(1, min(total, PLAYED_TERMS // (len(taps) * shown), PLAYED_WORK // (len(taps) * (op.in_channels // op.groups))))
+    work = PLAYED_WORK * terms // PLAYED_TERMS  # a smaller block of texts computes less too
+    block = max(1, min(total, terms // (len(taps) * shown), work // (len(taps) * (op.in_channels // op.groups))))
     first = step // block * block
     texts, steps = Strings(), []
     for i in range(first, min(total, first + block)):
@@ -276,12 +292,68 @@ def played_steps(xp: np.ndarray, w: np.ndarray, b, op, f: int, pre: np.ndarray, 
                        fmt(float(pre[out_pos])), fmt(float(y[out_pos])), activation)
         steps.append([texts(t["label"]), texts(t["title"]), [texts(part) for line in t["lines"] for part in line],
                       [texts(part) for part in t["total"]]])
-    return {"total": total, "origins": origins, "offsets": offsets, "first": first, "steps": steps,
-            "texts": texts.table}
+    played = {"total": total, "first": first, "steps": steps, "texts": texts.table}
+    if terms == PLAYED_TERMS:  # numbers level: the drawn cells of every step's window
+        played["offsets"] = [int(np.ravel_multi_index([j * d for j, d in zip(tap, op.dilation)], padded))
+                             for tap in taps]
+        played["origins"] = [int(np.ravel_multi_index([o * s for o, s in zip(np.unravel_index(i, out), op.stride)],
+                                                      padded)) for i in range(total)]
+    return played
 
 
-def explore_context(state: ExploreState) -> dict:
-    """Everything the page shows, computed by the engine through the framework front end."""
+def picture_boxes(op, in_spatial: tuple[int, ...], out_spatial: tuple[int, ...], steps: range,
+                  rows: int = 0) -> dict:
+    """Where each step of ``steps`` falls in the pictures, as percentages (app/core/picture.py): the window on the
+    input picture (``rows``: a 1D input drawn as that many channel rows), the output marker and the outputs still
+    to come."""
+    if rows:
+        in_size, out_size = (rows, in_spatial[0]), picture_size(out_spatial)
+    else:
+        in_size, out_size = picture_size(in_spatial), picture_size(out_spatial)
+    boxes, markers, pending = [], [], []
+    for i in steps:
+        at = tuple(int(v) for v in np.unravel_index(i, out_spatial))
+        corner = tuple(a * s for a, s in zip(at, op.stride))
+        if rows:
+            window = window_boxes((0, corner[0]), (rows, op.kernel[0]), (1, op.dilation[0]), (rows, in_spatial[0]))
+        else:
+            window = window_boxes(corner, op.kernel, op.dilation, in_spatial)
+        boxes.append(percent(window, in_size))
+        markers.append(percent([(*cell_at(at, out_spatial), 1, 1)], out_size)[0])
+        pending.append(percent(pending_boxes(i, out_spatial), out_size))
+    return {"boxes": boxes, "markers": markers, "pending": pending}
+
+
+def picture_query(state: ExploreState, part: str, c: int) -> str:
+    """The query of one picture (GET /explore/picture): the layer and its numbers, not the step or filter shown,
+    so every step and every focused channel reuses the cached image."""
+    return canonical_query(state, step=0, f=0) + f"&part={part}&c={c}"
+
+
+def engine_run(state: ExploreState, layer, outputs: bool = True) -> tuple:
+    """The layer on the view's numbers: input and output channels first, weight (canonical), bias, and the first
+    example's padded input; the output is None when ``outputs`` is False (a picture of the input needs none)."""
+    op = layer.stages[0]
+    # drawn in PyTorch's layout, so the same seed shows the same numbers in either framework
+    x = random_input(state.model_copy(update={"framework": "torch"}).input_shape, state.seed)
+    if layer.channels_last:
+        x = np.ascontiguousarray(np.moveaxis(x, 1, -1))
+    weights = readable_weights(layer, state.seed, state.weights)
+    x_cf = x if not layer.channels_last else np.moveaxis(x, -1, 1)
+    y_cf = None
+    if outputs:
+        y = run_layer(layer, x, weights)
+        if state.framework == "torch" and ACTIVATIONS[state.activation]:
+            y = run_layer(build_layer("torch", {"type": ACTIVATIONS[state.activation]}, y.shape), y, [])
+        y_cf = y if not layer.channels_last else np.moveaxis(y, -1, 1)
+    cw = canonical_weights(layer, weights)[0]
+    xp = pad_input(x_cf[:1], op.padding, op.padding_mode)[0]
+    return x_cf, y_cf, cw["weight"], cw.get("bias"), xp
+
+
+def explore_context(state: ExploreState, lens: bool = False) -> dict:
+    """Everything the page shows, computed by the engine through the framework front end (``lens``: for the
+    lens alone, whose played block is its one step)."""
     spec = layer_spec(state)
     ctx = {"s": state, "spec": spec, "query": canonical_query(state), "link": lambda **c: canonical_query(state, **c),
            "framework_links": {fw: canonical_query(switched(state, framework=fw)) for fw in ("torch", "keras")},
@@ -294,25 +366,11 @@ def explore_context(state: ExploreState) -> dict:
     except SpecError as e:
         return {**ctx, "error": str(e)}
     op = layer.stages[0]
-    padded = math.prod(n + b + a for n, (b, a) in zip(state.size, op.padding))
-    shown = min(op.in_channels // op.groups, SHOWN)
-    if padded * shown > MAX_DRAWN:
-        return {**ctx, "error": f"{layer.type}: the padded input has {padded:,} cells per channel, {padded * shown:,} "
-                                f"to draw for {shown} channels; the explorer draws at most {MAX_DRAWN:,} cells: use a "
-                                "smaller input, kernel, dilation or padding"}
-    # drawn in PyTorch's layout, so the same seed shows the same numbers in either framework
-    x = random_input(state.model_copy(update={"framework": "torch"}).input_shape, state.seed)
-    if layer.channels_last:
-        x = np.ascontiguousarray(np.moveaxis(x, 1, -1))
-    weights = readable_weights(layer, state.seed, state.weights)
-    y = run_layer(layer, x, weights)
-    if state.framework == "torch" and ACTIVATIONS[state.activation]:
-        y = run_layer(build_layer("torch", {"type": ACTIVATIONS[state.activation]}, y.shape), y, [])
-    x_cf, y_cf = (x, y) if not layer.channels_last else (np.moveaxis(x, -1, 1), np.moveaxis(y, -1, 1))
-    cw = canonical_weights(layer, weights)[0]
-    w, b = cw["weight"], cw.get("bias")
-    pre = conv_forward(x_cf[:1], w, b, op)[0, state.f]  # before the activation
-    xp = pad_input(x_cf[:1], op.padding, op.padding_mode)[0]
+    padded = tuple(n + b + a for n, (b, a) in zip(state.size, op.padding))
+    level = zoom_level(padded, min(op.in_channels // op.groups, SHOWN))
+    x_cf, y_cf, w, b, xp = engine_run(state, layer)
+    linear = state.activation == "linear"  # then the output is the sum itself (the same engine computed it)
+    pre = y_cf[0, state.f] if linear else conv_forward(x_cf[:1], w, b, op)[0, state.f]  # before the activation
     out_spatial = y_cf.shape[2:]
     total_steps = math.prod(out_spatial)
     step = state.step
@@ -325,27 +383,97 @@ def explore_context(state: ExploreState) -> dict:
     cg = op.in_channels // op.groups
     first = state.f // (op.out_channels // op.groups) * cg  # the filter's first input channel
     shown = list(range(first, first + min(cg, SHOWN)))
-    weights_figure, maps_figure, weights_caption = _figures(w, y_cf)
+    picture = level == "picture"
+    weights_figure, maps_figure, weights_caption = _figures(w, y_cf[:, :1, :1] if picture else y_cf)  # maps: not drawn
     cost = layer_cost(layer)
+    channel_info = {"first": first, "last": first + cg - 1, "shown": len(shown)}
+    played = played_steps(xp, w, b, op, state.f, pre, y_cf[0, state.f], step, channel_info, state.activation,
+                          1 if lens else PICTURE_TERMS if picture else PLAYED_TERMS)
     ctx.update({
         "layer": layer, "op": op, "formulas": formulas, "out_shape": list(output_shape(layer)),
         "input_shape": list(state.input_shape), "params": cost.params, "macs": cost.macs,
-        "weight_shapes": [(p.name, list(p.shape)) for p in layer.params],
-        "channels": {"first": first, "last": first + cg - 1, "shown": len(shown), "group": first // cg},
-        "inputs": [{"c": c, "grid": grid(xp[c], f"x{c}-", classes)} for c in shown],
+        "weight_shapes": [(p.name, list(p.shape)) for p in layer.params], "level": level,
+        "channels": {**channel_info, "group": first // cg},
         "kernels": [{"c": c, "grid": grid(w[state.f, c - first], f"w{c}-")} for c in shown],
-        "output": grid(y_cf[0, state.f], "y-"), "step": step, "total_steps": total_steps, "out_pos": out_pos,
+        "step": step, "total_steps": total_steps, "out_pos": out_pos,
         "arithmetic": step_arithmetic(xp, w, b, op, state.f, out_pos), "fmt": fmt,
         "value": fmt(float(y_cf[(0, state.f, *out_pos)])), "pre_value": fmt(float(pre[out_pos])), "term": term,
-        "data": {"channels": shown, "step": step,
-                 **played_steps(xp, w, b, op, state.f, pre, y_cf[0, state.f], step,
-                                {"first": first, "last": first + cg - 1, "shown": len(shown)}, state.activation)},
+        "data": {"channels": shown, "step": step, **played},
         "weights_figure": weights_figure, "maps_figure": maps_figure, "weights_caption": weights_caption,
         "limits": {**slider_limits(state), "f": {"max": state.filters - 1}}, "torch_weight": list(op.weight_shape), "keras_kernel": [*op.kernel, cg, op.out_channels],
         "code": {"torch": torch_code(op, x_cf.shape, y_cf.shape, state.activation),
                  "keras": keras_code(op, x_cf.shape, y_cf.shape, state.activation)},
     })
+    if not picture:
+        ctx.update({"inputs": [{"c": c, "grid": grid(xp[c], f"x{c}-", classes)} for c in shown],
+                    "output": grid(y_cf[0, state.f], "y-")})
+        return ctx
+    ctx["picture"] = picture_context(state, op, xp, y_cf[0], shown, first, cg, out_spatial, step, played)
+    ctx["data"]["picture"] = ctx["picture"]["boxes"]
     return ctx
+
+
+def _fit(size: tuple[int, int], px: int) -> tuple[int, int]:
+    """CSS (width, height) of a picture of ``size`` (height, width) pixels, its long side about ``px``, whole
+    multiples of a pixel from 2× up (crisp cells).
+
+    A thin picture is stretched to at least 64 px across (cells need not be square), so it can be seen and pointed at.
+
+    >>> _fit((32, 32), 320), _fit((34, 34), 320), _fit((195, 195), 320), _fit((1, 5), 320), _fit((2, 1500), 320)
+    ((320, 320), (306, 306), (320, 320), (320, 64), (320, 64))
+    """
+    h, w = size
+    scale = px / max(h, w)
+    if scale >= 2:
+        scale = math.floor(scale)
+    return max(64, round(w * scale)), max(64, round(h * scale))
+
+
+def picture_context(state: ExploreState, op, xp: np.ndarray, y: np.ndarray, shown: list[int], first: int, cg: int,
+                    out_spatial: tuple[int, ...], step: int, played: dict) -> dict:
+    """The picture level: the focused input channel large and every shown channel as a thumbnail (URLs of PNGs),
+    the focused filter's output large and the first filters as thumbnails, the colour scales, and where the
+    played block's windows fall."""
+    rows = cg if state.dims == 1 else 0  # 1D: the group's channels as the rows of one picture
+    in_spatial, pad_cells = xp.shape[1:], [b for b, _ in op.padding]
+    in_size = (rows, in_spatial[0]) if rows else picture_size(in_spatial)
+    out_size = picture_size(out_spatial)
+    in_w, in_h = _fit(in_size, PICTURE_PX)
+    scale = in_w / in_size[1]
+    out_w, out_h = max(64, round(out_size[1] * scale)), max(64, round(out_size[0] * scale))
+    if max(out_w, out_h) < 120:  # a strided output stays large enough to point at
+        out_w, out_h = _fit(out_size, 240)
+    if rows:  # 1D: a row per channel, stretched to a readable height (cells need not be square)
+        in_w = _fit((1, in_size[1]), PICTURE_PX)[0]
+        in_h, out_h = min(240, max(60, rows * 4)), 48
+        out_w = max(120, round(out_size[1] * in_w / in_size[1]))
+    url = lambda part, c: "/explore/picture?" + picture_query(state, part, c)  # noqa: E731
+    block = range(played["first"], played["first"] + len(played["steps"]))
+    inputs = [{"c": c, "src": url("input", c)} for c in ([first] if rows else shown)]
+    filters = sorted({*range(min(state.filters, SHOWN)), state.f})
+    return {
+        "rows": rows, "in_px": (in_w, in_h), "out_px": (out_w, out_h), "in_size": in_size, "out_size": out_size,
+        "inputs": inputs, "kernel_src": url("kernel", state.f) if rows else None,
+        "kernel_px": (min(112, max(48, op.kernel[0] * 16)), in_h),
+        "outputs": [{"f": f, "src": url("output", f), "link": canonical_query(state, f=f, step=0)} for f in filters],
+        "input_limit": fmt(picture_limit(xp)), "output_limit": fmt(picture_limit(y)),
+        "layout": {"out": list(out_spatial), "tiles": list(tiles(out_spatial)), "gap": GAP},
+        "pad": pad_cells, "boxes": picture_boxes(op, in_spatial, out_spatial, block, rows),
+        "now": picture_boxes(op, in_spatial, out_spatial, range(step, step + 1), rows),
+    }
+
+
+def picture_limit(values: np.ndarray) -> float:
+    """The colour scale's end, rounded to 2 decimals as the legend writes it: the 99.5th percentile of the
+    magnitudes (a few extreme values are clipped rather than washing the rest out to white), or the largest
+    when that is 0; 1 when all are 0. 0 is white, negatives blue, positives red.
+
+    >>> picture_limit(np.array([0.0, -3, 2])), picture_limit(np.zeros(3)), picture_limit(np.r_[np.ones(999), 50])
+    (2.99, 1.0, 1.0)
+    """
+    magnitudes = np.abs(values[np.isfinite(values)]) if values.size else np.zeros(1)
+    top = float(np.percentile(magnitudes, 99.5)) or float(magnitudes.max(initial=0.0))
+    return round(top, 2) or 1.0
 
 
 def explore(request: Request):
@@ -353,3 +481,82 @@ def explore(request: Request):
     ctx = explore_context(state)
     return view_response(request, "explore.html", {**ctx, "query_errors": errors}, path="/explore",
                          query=canonical_query(state), refused=bool(errors) or "step_error" in ctx)
+
+
+# --- the pictures and the lens: URLs of their own (app/main.py includes ``router``) ----------------------------
+router = APIRouter(include_in_schema=False)
+PARTS = ("input", "kernel", "output")
+PICTURE_CACHE = "public, max-age=86400"  # a picture is a pure function of its URL
+
+
+def picture_of(state: ExploreState, part: str, c: int) -> np.ndarray:
+    """The 2D picture (app/core/picture.py: montage) of one part: input channel ``c`` padded (1D: the rows of
+    ``c``'s group), filter ``c``'s output, or (1D) filter ``c``'s kernel. SpecError names what is refused."""
+    layer = build_layer(state.framework, layer_spec(state), state.input_shape)
+    check_layer_cost(layer)
+    op = layer.stages[0]
+    cg = op.in_channels // op.groups
+    count = {"input": op.in_channels, "output": op.out_channels, "kernel": op.out_channels}[part]
+    if not 0 <= c < count:
+        raise SpecError(f"c: this layer's {part} has {'channels' if part == 'input' else 'filters'} 0 to {count - 1}, "
+                        f"got {c}", "c")
+    if part == "output":
+        y = _outputs(canonical_query(state, step=0, f=0))
+        return montage(y[c]), picture_limit(y)
+    x_cf, y_cf, w, _, xp = engine_run(state, layer, outputs=False)
+    if part == "kernel":
+        if state.dims != 1:
+            raise SpecError("part: the kernel is drawn as a picture for 1D layers only (2D and 3D show its numbers)",
+                            "part")
+        return w[c], picture_limit(w)
+    if state.dims == 1:
+        group = c // cg * cg
+        return xp[group:group + cg], picture_limit(xp)
+    return montage(xp[c]), picture_limit(xp)
+
+
+@lru_cache(maxsize=8)
+def _outputs(query: str) -> np.ndarray:
+    """The first example's output (channels first) of the layer a canonical query names: one run serves the
+    pictures of all its filters (the deck asks for several at once)."""
+    state, _ = read_state(QueryParams(query))
+    layer = build_layer(state.framework, layer_spec(state), state.input_shape)
+    y = engine_run(state, layer)[1][0]
+    y.flags.writeable = False
+    return y
+
+
+def picture_answer(request: Request) -> Response:
+    """GET /explore/picture?<the view's query>&part=input|kernel|output&c=n: a PNG, one pixel per value on the
+    diverging scale the page's legend shows; 422 with the reason in words for a bad query."""
+    state, errors = read_state(request.query_params)
+    part, c = request.query_params.get("part", ""), request.query_params.get("c", "")
+    if part not in PARTS:
+        errors.append(f"part: one of {', '.join(PARTS)}, got {part!r}")
+    if not c.isdigit() or len(c) > 6:
+        errors.append(f"c: a channel or filter number (0, 1, …), got {c!r}")
+    if not errors:
+        try:
+            picture, limit = picture_of(state, part, int(c))
+        except SpecError as e:
+            errors.append(str(e))
+    if errors:
+        return PlainTextResponse("The picture cannot be drawn: " + "; ".join(errors), status_code=422,
+                                 headers={"Cache-Control": "no-store"})
+    body = heat_png(picture, limit)
+    return Response(body, media_type="image/png", headers={
+        "Cache-Control": PICTURE_CACHE, "ETag": '"' + hashlib.sha256(body).hexdigest()[:20] + '"'})
+
+
+def lens_answer(request: Request):
+    """GET /explore/lens?<the view's query>&step=n: the lens (the step's arithmetic and where its window falls)
+    alone, as the page writes it; the browser swaps it in for a position outside the played block."""
+    state, errors = read_state(request.query_params)
+    ctx = explore_context(state, lens=True)
+    return view_response(request, "explore.html", {**ctx, "query_errors": errors}, path="/explore",
+                         query=None, only="lens")
+
+
+for _prefix in ("", "/embed"):
+    router.add_api_route(_prefix + "/explore/picture", cached_view(picture_answer), methods=["GET"])
+    router.add_api_route(_prefix + "/explore/lens", cached_view(lens_answer), methods=["GET"])

@@ -203,28 +203,28 @@ def test_step_in_the_url_and_the_browsers_arithmetic_match_the_server(page, live
 
 
 def test_a_layer_too_large_to_write_out_at_once_plays_in_blocks_from_the_server(page, live_server, problems):
-    """30×30 windows of 8 channels × 7×7 taps: the fragment holds a block of steps; stepping out of it
+    """8×8 windows of 512 channels × 7×7 taps: the fragment holds a block of steps; stepping out of it
     asks the server for the fragment of that step, whose arithmetic is the server's own."""
-    url = ("/explore?framework=torch&type=Conv2d&in_channels=8&out_channels=2&kernel_size=7&padding=4"
-           "&input_shape=1,8,28,28")
+    url = ("/explore?framework=torch&type=Conv2d&in_channels=512&out_channels=2&kernel_size=7&padding=4"
+           "&input_shape=1,512,6,6")  # still drawn as numbers (padded 14×14); 512 channels of work: blocks of 15
     page.goto(live_server + url)
     ready(page)
     block = page.evaluate("JSON.parse(document.querySelector('#explore-data').dataset.explore).steps.length")
-    assert 1 <= block < 900
-    page.locator("#step-back").click()  # from step 0 back to 899: another block, asked of the server
-    expect(page.locator("#step-label")).to_have_text("899 of 900: output [29, 29]", timeout=30_000)  # a large fragment
-    expect(page.locator("#y-899")).to_have_class(re.compile(r"\bcurrent\b"))
-    assert arithmetic_text(page) == server_arithmetic(live_server, f"{url}&step=899")
-    assert query(page)["step"] == "899"
-    page.locator("#step-back").click()  # 898 is in the block that came: no request
-    expect(page.locator("#step-label")).to_have_text("898 of 900: output [29, 28]")
-    assert arithmetic_text(page) == server_arithmetic(live_server, f"{url}&step=898")
+    assert 1 <= block < 64
+    page.locator("#step-back").click()  # from step 0 back to 63: another block, asked of the server
+    expect(page.locator("#step-label")).to_have_text("63 of 64: output [7, 7]", timeout=30_000)  # a large fragment
+    expect(page.locator("#y-63")).to_have_class(re.compile(r"\bcurrent\b"))
+    assert arithmetic_text(page) == server_arithmetic(live_server, f"{url}&step=63")
+    assert query(page)["step"] == "63"
+    page.locator("#step-back").click()  # 62 is in the block that came: no request
+    expect(page.locator("#step-label")).to_have_text("62 of 64: output [7, 6]")
+    assert arithmetic_text(page) == server_arithmetic(live_server, f"{url}&step=62")
 
 
 def test_playing_goes_on_across_a_block_boundary(page, live_server, problems):
     """Play near the end of a block: the next block is asked of the server and playing goes on in it."""
-    url = ("/explore?framework=torch&type=Conv2d&in_channels=8&out_channels=2&kernel_size=7&padding=4"
-           "&input_shape=1,8,28,28")
+    url = ("/explore?framework=torch&type=Conv2d&in_channels=512&out_channels=2&kernel_size=7&padding=4"
+           "&input_shape=1,512,6,6")  # still drawn as numbers (padded 14×14); 512 channels of work: blocks of 15
     page.goto(live_server + url)
     ready(page)
     block = page.evaluate("JSON.parse(document.querySelector('#explore-data').dataset.explore).steps.length")

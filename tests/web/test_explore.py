@@ -516,11 +516,11 @@ BOUNDS = [  # (inside, outside, field named, value named): one step either side 
     (u(out_channels=1), u(out_channels=0), "filters", "0"),
     (u("keras", filters=128), u("keras", filters=129), "filters", "129"),
     (u(**C1, input_shape="1,2,6"), u(**C1, input_shape="1,2,0"), "size", "0"),
-    (u(input_shape="1,2,28,28"), u(input_shape="1,2,29,28"), "size", "29"),
+    (u(input_shape="1,2,1024,100"), u(input_shape="1,2,1025,100"), "size", "1025"),  # the engine's limits bound the rest
     (u(input_shape="1,2,1,1", kernel_size=1), u(input_shape="1,2,1,0", kernel_size=1), "size", "0"),
-    (u(**C3, input_shape="1,2,8,8,8"), u(**C3, input_shape="1,2,8,9,8"), "size", "9"),
+    (u(**C3, input_shape="1,2,256,20,20"), u(**C3, input_shape="1,2,20,257,20"), "size", "257"),
     (u(**C3, input_shape="1,2,1,1,1", kernel_size=1), u(**C3, input_shape="1,2,0,1,1", kernel_size=1), "size", "0"),
-    (u("form", size="28,28"), u("form", size="28,29"), "size", "29"),
+    (u("form", size="100,1024"), u("form", size="100,1025"), "size", "1025"),
     (u(kernel_size=7, input_shape="1,2,8,8"), u(kernel_size=8, input_shape="1,2,8,8"), "kernel", "8"),
     (u(kernel_size="3,7", input_shape="1,2,8,8"), u(kernel_size="3,8", input_shape="1,2,8,8"), "kernel", "8"),
     (u(kernel_size=1), u(kernel_size=0), "kernel", "0"),
@@ -540,9 +540,9 @@ BOUNDS = [  # (inside, outside, field named, value named): one step either side 
     (u(f=0), u(f=-1), "f", "-1"),
     (u(step=0), u(step=-1), "step", "-1"),
 ]
-SIZE_1D = (u(**C1, input_shape="1,2,128"), u(**C1, input_shape="1,2,129"), "size", "129")
+SIZE_1D = (u(**C1, input_shape="1,2,16384"), u(**C1, input_shape="1,2,16385"), "size", "16385")
 INSIDE = [pytest.param(*b[:2], *b[2:], id=f"{b[2]}-{n}") for n, b in enumerate(BOUNDS)] + [
-    pytest.param(*SIZE_1D, id="size-1d-128")]
+    pytest.param(*SIZE_1D, id="size-1d-16384")]
 OUTSIDE = [pytest.param(*b, id=f"{b[2]}={b[3]}-{n}") for n, b in enumerate([*BOUNDS, SIZE_1D])]
 
 

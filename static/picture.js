@@ -1,0 +1,93 @@
+// The stage at picture level (templates/_partials/stage.html): pictures are server PNGs, the window, the
+// output marker and the outputs still to come are boxes whose places (percentages) the server wrote; the
+// lens (one output's arithmetic) is the page's or a server fragment. Here: place boxes, swap image URLs,
+// find which output the pointer is on (layout only, from data-layout), ask for a lens. No number is
+// formatted and no window is computed in the browser.
+(function () {
+  "use strict";
+
+  function place(container, list, cls) {
+    if (!container) return;
+    container.replaceChildren(...list.map((b) => {
+      const s = document.createElement("span");
+      s.className = cls;
+      Object.assign(s.style, { top: b[0] + "%", left: b[1] + "%", height: b[2] + "%", width: b[3] + "%" });
+      return s;
+    }));
+  }
+
+  // The output under the pointer as its step number (row-major), from the drawn picture's layout:
+  // 1D a row, 2D the grid, 3D its depth slices tiled (app/core/picture.py: tiles, GAP); null in a gap.
+  function stepAt(frame, layout, e) {
+    const rect = frame.querySelector("img").getBoundingClientRect();
+    const out = layout.out, [tr, tc] = layout.tiles, gap = layout.gap;
+    const fy = (e.clientY - rect.top) / rect.height, fx = (e.clientX - rect.left) / rect.width;
+    if (fx < 0 || fx >= 1 || fy < 0 || fy >= 1) return null;
+    if (out.length === 1) return Math.floor(fx * out[0]);
+    const h = out[out.length - 2], w = out[out.length - 1];
+    if (out.length === 2) return Math.floor(fy * h) * w + Math.floor(fx * w);
+    const py = Math.floor(fy * (tr * h + (tr - 1) * gap)), px = Math.floor(fx * (tc * w + (tc - 1) * gap));
+    const y = py % (h + gap), x = px % (w + gap);
+    const z = Math.floor(py / (h + gap)) * tc + Math.floor(px / (w + gap));
+    if (y >= h || x >= w || z >= out[0]) return null;
+    return (z * h + y) * w + x;
+  }
+
+  // Wire root's picture stage. opts: total (steps), current() (the step shown), preview(s) (show step s's
+  // lens without moving the player; null: back to current), pin(s) (go to step s).
+  function pictureStage(root, opts) {
+    const stage = root.querySelector(".picture-stage");
+    if (!stage) return null;
+    const layout = JSON.parse(stage.dataset.layout);
+    const frame = root.querySelector("#output-frame");
+
+    // the deck: a thumbnail focuses its channel (its picture large, its kernel's numbers shown)
+    stage.querySelectorAll("[data-part=input] .thumb").forEach((thumb) => {
+      thumb.addEventListener("click", () => {
+        root.querySelector("#input-pic").src = thumb.dataset.src;
+        const c = thumb.dataset.channel;
+        root.querySelector("#input-caption").textContent = thumb.getAttribute("aria-label") || `channel ${c}`;
+        stage.querySelectorAll("[data-part=input] .thumb").forEach((t) => t.setAttribute("aria-pressed", String(t === thumb)));
+        stage.querySelectorAll(".kernel-card").forEach((k) => { k.hidden = k.dataset.channel !== c; });
+      });
+    });
+
+    // a filter's thumbnail sets the form's filter knob and sends the form (the other knobs stay as they are);
+    // without the form (or without script) it is a link to that filter
+    stage.querySelectorAll("[data-part=output] .thumb[data-filter]").forEach((thumb) => {
+      thumb.addEventListener("click", (e) => {
+        const field = document.getElementById("f");
+        if (!field || !field.form || !window.htmx) return;
+        e.preventDefault();
+        field.value = thumb.dataset.filter;
+        htmx.trigger(field.form, "submit");
+      });
+    });
+
+    function show(now) { // boxes of one step: {boxes, markers, pending}, each a list of one step's entry
+      place(root.querySelector("#window-boxes"), now.boxes, "window-box");
+      place(root.querySelector("#pending-boxes"), now.pending, "pending-box");
+      place(root.querySelector("#marker-boxes"), [now.marker], "marker-box");
+    }
+    let hovered = null;
+    frame.addEventListener("pointermove", (e) => {
+      const s = stepAt(frame, layout, e);
+      if (s !== null && s !== hovered) { hovered = s; opts.preview(s); }
+    });
+    frame.addEventListener("pointerleave", () => { hovered = null; opts.preview(null); });
+    frame.addEventListener("click", (e) => { const s = stepAt(frame, layout, e); if (s !== null) opts.pin(s); });
+    frame.addEventListener("keydown", (e) => {
+      const w = layout.out[layout.out.length - 1];
+      const moves = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: layout.out.length > 1 ? -w : 0,
+        ArrowDown: layout.out.length > 1 ? w : 0 };
+      if (!(e.key in moves)) return;
+      e.preventDefault();
+      e.stopPropagation(); // the presentation mode's arrows step the player; here they move on the picture
+      const s = opts.current() + moves[e.key] * (e.shiftKey ? 10 : 1);
+      opts.pin(Math.max(0, Math.min(opts.total - 1, s)));
+    });
+    return { show };
+  }
+
+  window.Convscope = Object.assign(window.Convscope || {}, { pictureStage });
+})();

@@ -1,0 +1,135 @@
+"""/explore at real sizes in Chromium: the layers students bring (tests/web/test_picture.py: REAL_SIZES) open
+as pictures with the three parts of the stage on the first screen at the laptop, the projector presenting,
+the phone and an embed; the lens (pointed at, clicked, moved by the arrow keys) writes out the engine's
+arithmetic (recomputed with a plain loop over the engine's input and weights); the deck and a knob change
+the pictures in place. Screenshots land in screenshots/real-*.png (the first screen, as a reader sees it)."""
+import gzip
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import SCREENSHOTS
+from tests.web.page import num
+from tests.web.test_picture import FRAGMENT_GZIP, REAL_SIZES, reference
+
+VIEWS = {  # name -> (context options, path, extra query)
+    "laptop": ({"viewport": {"width": 1440, "height": 900}}, "/explore?", ""),
+    "present": ({"viewport": {"width": 1280, "height": 720}}, "/explore?", "&present=1"),
+    "phone": ({"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
+               "device_scale_factor": 2}, "/explore?", ""),
+    "embed": ({"viewport": {"width": 700, "height": 640}}, "/embed/explore?", ""),
+}
+SEEN = 60  # px of each part, both ways, on the first screen
+PICTURES_LOADED = """() => [...document.querySelectorAll('.pic-frame img')].every((i) => i.complete && i.naturalWidth > 0)"""
+ON_SCREEN = """(part) => {
+  const r = document.querySelector(`[data-stage] [data-part=${part}]`).getBoundingClientRect();
+  return [Math.min(r.right, innerWidth) - Math.max(r.left, 0), Math.min(r.bottom, innerHeight) - Math.max(r.top, 0)];
+}"""
+
+
+def open_layer(context_page, live_server, name: str, view: str = "laptop"):
+    options, path, extra = VIEWS[view]
+    page = context_page(**options)
+    page.goto(live_server + path + REAL_SIZES[name] + extra)
+    page.wait_for_function(PICTURES_LOADED)
+    return page
+
+
+@pytest.mark.parametrize("view", sorted(VIEWS))
+@pytest.mark.parametrize("name", sorted(REAL_SIZES))
+def test_the_three_parts_show_on_the_first_screen(context_page, live_server, name, view):
+    page = open_layer(context_page, live_server, name, view)
+    assert page.locator("[data-stage] .picture-stage").count() == 1
+    for part in ("input", "kernel", "output"):
+        width, height = page.evaluate(ON_SCREEN, part)
+        assert width >= SEEN and height >= SEEN, f"{name} at {view}: {part} shows {width:.0f}×{height:.0f} px"
+    assert page.evaluate("document.documentElement.scrollWidth - innerWidth") <= 1  # nothing scrolls sideways
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"real-{name}-{view}.png"))
+
+
+def lens_numbers(page) -> tuple[str, list[float], float, float]:
+    """The lens as the page shows it: its title, each shown channel's sum, the bias and the value."""
+    title = page.locator("#arith h3").inner_text()
+    sums = [num(t.rsplit("=", 1)[1]) for t in page.locator("#arith-lines li").all_inner_texts() if t.startswith("channel ")]
+    total = page.locator("#arith-total").inner_text()
+    return title, sums, num(re.search(r"bias \(([^)]*)\)", total).group(1)), num(total.rsplit("=", 1)[1])
+
+
+def check_lens(page, query: str, step: int, f: int = 0):
+    ref = reference(query, step, f)
+    expect(page.locator("#arith h3")).to_contain_text(f"Output {ref['out']} of filter {f}")
+    title, sums, bias, value = lens_numbers(page)
+    assert sums == pytest.approx([round(s, 2) for s in ref["sums"][:len(sums)]], abs=0.006) and sums
+    assert bias == pytest.approx(ref["bias"]) and value == pytest.approx(ref["value"], abs=0.006)
+
+
+def point_at(page, out: tuple[int, int], shape: tuple[int, int]):
+    """Move the pointer over output cell ``out`` of a 2D output ``shape`` (where it is drawn)."""
+    box = page.locator("#output-pic").bounding_box()
+    page.mouse.move(box["x"] + (out[1] + 0.5) * box["width"] / shape[1], box["y"] + (out[0] + 0.5) * box["height"] / shape[0])
+
+
+@pytest.mark.parametrize("name, out, shape", [("cifar", (20, 9), (32, 32)), ("resnet", (40, 50), (56, 56)),
+                                              ("strided", (30, 17), (48, 40))])
+def test_the_lens_follows_the_pointer_the_click_and_the_keys_with_the_engine_arithmetic(
+        context_page, live_server, name, out, shape):
+    page = open_layer(context_page, live_server, name)
+    query = REAL_SIZES[name]
+    check_lens(page, query, 0)
+    step = out[0] * shape[1] + out[1]  # far outside the played block: the server's lens fragment
+    point_at(page, out, shape)
+    check_lens(page, query, step)
+    assert "step=" not in page.url  # pointing previews; the player stays where it was
+    page.mouse.move(1, 1)
+    check_lens(page, query, 0)
+    point_at(page, out, shape)
+    page.mouse.down()
+    page.mouse.up()  # a click goes to that step (the fragment of its block)
+    expect(page.locator("#step-label")).to_contain_text(f"{step} of {shape[0] * shape[1]}")
+    page.wait_for_function(PICTURES_LOADED)
+    page.mouse.move(1, 1)
+    check_lens(page, query, step)
+    page.locator("#output-frame").focus()
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#step-label")).to_contain_text(f"{step + 1} of")
+    check_lens(page, query, step + 1)
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#step-label")).to_contain_text(f"{step + 1 + shape[1]} of")
+    check_lens(page, query, step + 1 + shape[1])
+    assert f"step={step + 1 + shape[1]}" in page.url
+
+
+def test_playing_moves_the_window_and_fills_the_output(context_page, live_server):
+    page = open_layer(context_page, live_server, "cifar")
+    before = page.locator("#window-boxes span").first.get_attribute("style")
+    pending = page.locator("#pending-boxes span").first.get_attribute("style")
+    page.locator("#step-forward").click()
+    expect(page.locator("#step-label")).to_contain_text("1 of 1024")
+    assert page.locator("#window-boxes span").first.get_attribute("style") != before
+    assert page.locator("#pending-boxes span").first.get_attribute("style") != pending
+    check_lens(page, REAL_SIZES["cifar"], 1)
+
+
+def test_the_deck_focuses_a_channel_and_a_filter_and_a_knob_redraws_in_place(context_page, live_server, shot):
+    page = open_layer(context_page, live_server, "resnet")
+    page.screenshot(path=str(SCREENSHOTS / "real-knob-before.png"))
+    page.locator("[data-part=input] .thumb[data-channel='3']").click()
+    expect(page.locator("#input-pic")).to_have_attribute("src", re.compile(r"part=input&c=3$"))
+    expect(page.locator(".kernel-card[data-channel='3']")).to_be_visible()
+    expect(page.locator(".kernel-card[data-channel='0']")).to_be_hidden()
+    page.locator("[data-part=output] .thumb", has_text="5").click()  # a filter: the server's fragment
+    expect(page.locator("#window-title")).to_contain_text("filter 5")
+    expect(page.locator("#output-pic")).to_have_attribute("src", re.compile(r"part=output&c=5$"))
+    old = page.locator("#input-pic").get_attribute("src")
+    page.locator("#seed").fill("7")
+    page.locator("#seed").dispatch_event("input")
+    expect(page.locator("#input-pic")).not_to_have_attribute("src", old)
+    page.wait_for_function(PICTURES_LOADED)
+    assert "seed=7" in page.locator("#input-pic").get_attribute("src")
+    expect(page.locator("#window-title")).to_contain_text("filter 5")  # the knob kept the filter the deck chose
+    page.wait_for_function("() => [...document.querySelectorAll('.deck img')].every((i) => i.complete && i.naturalWidth > 0)")
+    page.screenshot(path=str(SCREENSHOTS / "real-knob-after.png"))
+    answer = page.request.get(page.url, headers={"HX-Request": "true"})
+    assert answer.ok and len(gzip.compress(answer.body())) <= FRAGMENT_GZIP
