@@ -461,7 +461,10 @@ class _Run:
             self.assign(stmt.target, value, scope)
         elif isinstance(stmt, ast.Expr):
             if not (isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)):
-                self.ev(stmt.value, scope)
+                value = self.ev(stmt.value, scope)
+                if scope is None and isinstance(value, (*MODULES, KModel)):  # a bare `nn.Sequential(...)`
+                    label = f"{_text(stmt.value.func, 30)}(…)" if isinstance(stmt.value, ast.Call) else _text(stmt.value, 30)
+                    self.assigned.append((label, value))
         elif isinstance(stmt, ast.Return):
             raise _Return(None if stmt.value is None else self.ev(stmt.value, scope))
         elif isinstance(stmt, ast.If):
@@ -846,6 +849,8 @@ class _Run:
                 return self.shape_of(obj, node)
             if attr in ("T", "mT"):
                 return obj
+            if attr == "is_cuda":  # traced as on a CPU: a GPU count used only to choose data-parallel is not asked
+                return False
             return Method(obj, attr)
         if isinstance(obj, Mod):
             if attr in obj.spec:
@@ -855,6 +860,8 @@ class _Run:
             if attr in positional or attr in aliases:
                 return Unknown("expr", _text(node), (), _line(node))
             return Method(obj, attr)
+        if isinstance(obj, dict) and attr in obj and not hasattr(dict, attr):  # opt given as {"nz": 100}: opt.nz
+            return obj[attr]
         if isinstance(obj, (list, dict, str, Seq, KModel, Super)):
             return Method(obj, attr)
         if isinstance(obj, Method) and obj.target is None and obj.name == "OrderedDict":
@@ -1266,6 +1273,8 @@ class _Run:
         name, path = func.name, func.path
         if path == "typing.cast" and len(args) == 2:
             return args[1]
+        if path in ("torch.cuda.is_available", "torch.backends.mps.is_available"):  # traced as on a CPU
+            return False
         if name == "OrderedDict" and path.startswith("collections"):
             return self.builtin("OrderedDict", args, kwargs, node)
         if self.fw == "keras":
@@ -1673,7 +1682,7 @@ class _Run:
             if isinstance(self.globals.get(name), MODULES):
                 return self.globals[name], name
         for name, value in reversed(self.assigned):
-            if isinstance(value, MODULES) and self.globals.get(name) is value:
+            if isinstance(value, MODULES) and self.stands(name, value):
                 return value, name
         used = set()
         for name, _cls in classes:
@@ -1689,6 +1698,13 @@ class _Run:
                                   "the last: choose another with model")
             return self.instantiate(cls, [], self.constructor_variables(cls), self.tree), name
         raise self.no_model()
+
+    def stands(self, name: str, value) -> bool:
+        """A top-level name still holds the model assigned to it; a bare expression (`nn.Sequential(...)`, its
+        text as the name) always does."""
+        if name.isidentifier():
+            return self.globals.get(name) is value
+        return True
 
     def constructor_variables(self, cls: Cls) -> dict:
         """The model class is built by the paste without arguments: variables give its constructor's."""
@@ -1736,7 +1752,7 @@ class _Run:
             model, label = self.globals["model"], "model"
         if model is None:
             for name, value in reversed(self.assigned):
-                if isinstance(value, (KModel, Seq)) and self.globals.get(name) is value:
+                if isinstance(value, (KModel, Seq)) and self.stands(name, value):
                     model, label = value, name
                     break
         if model is None and not self.nodes:
@@ -1882,6 +1898,39 @@ def _targets(stmt: ast.stmt) -> list[str]:
     return out
 
 
+def _given(name: str, value, depth: int = 0):
+    """A value given in ``variables``: any JSON value (numbers, strings, booleans, null, lists, objects), bounded
+    like the code's own values.
+
+    >>> _given("class_names", ["cat", "dog"])
+    ['cat', 'dog']
+    >>> _given("opt", {"nz": 100, "sizes": [1, 2]})
+    {'nz': 100, 'sizes': [1, 2]}
+    """
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        if abs(value) > MAX_NUMBER or (isinstance(value, float) and not math.isfinite(value)):
+            raise CodeError(f"variables: {name} = {value} is larger than Convscope reads (|x| ≤ 2^31)")
+        return value
+    if isinstance(value, str):
+        if len(value) > 1000:
+            raise CodeError(f"variables: {name} is a string of {len(value):,} characters; at most 1,000")
+        return value
+    if depth >= 4:
+        raise CodeError(f"variables: {name} nests lists or objects more than 4 deep; give flatter values")
+    if isinstance(value, (list, tuple)):
+        if len(value) > MAX_LIST:
+            raise CodeError(f"variables: {name} has {len(value):,} items; at most {MAX_LIST:,}")
+        return type(value)(_given(f"{name}[{i}]", v, depth + 1) for i, v in enumerate(value))
+    if isinstance(value, dict):
+        if len(value) > MAX_ITEMS:
+            raise CodeError(f"variables: {name} has {len(value)} keys; at most {MAX_ITEMS}")
+        return {str(k): _given(f"{name}.{k}", v, depth + 1) for k, v in value.items()}
+    raise CodeError(f"variables: {name} must be a number, a string, a boolean, null, a list or an object; "
+                    f"got {type(value).__name__}")
+
+
 def detect_framework(code: str) -> str | None:
     torch_marks = ("import torch", "from torch", "nn.Module", "nn.Sequential", "nn.Conv", "nn.Linear")
     keras_marks = ("keras", "tensorflow", "layers.", "Sequential(", "model.add(")
@@ -1915,7 +1964,7 @@ def parse_model(code: str, framework: str | None = None, variables: dict[str, An
     framework = framework or detect_framework(code)
     if framework not in ("torch", "keras"):
         raise CodeError("cannot tell whether this is PyTorch or Keras code: choose the framework")
-    run = _Run(tree, framework, dict(variables or {}), input_shape)
+    run = _Run(tree, framework, {str(k): _given(str(k), v) for k, v in (variables or {}).items()}, input_shape)
     try:
         run.top()
         run.torch_model(model) if framework == "torch" else run.keras_model(model)

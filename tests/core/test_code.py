@@ -873,3 +873,23 @@ def test_the_pastes_own_example_input_and_build_call_give_the_input_shape():
     model = parsed_fast(keras, "keras")
     assert model.input_shape == (None, 8, 8, 3)
     assert _trace(model, model.input_shape)[1][-1] == ("Flatten", [None, 6 * 6 * 4], 0)
+
+
+# ---- issue 22: published code as people paste it
+
+
+@pytest.mark.parametrize("model_id, framework", [("torch-q2-conv1d-sequential", "torch"), ("keras-q5-conv3d", "keras")])
+def test_a_bare_model_expression_traces_like_the_assigned_one(model_id, framework):
+    """`nn.Sequential(...)` on its own (the output-length question's snippet), no `model = ` in front."""
+    golden = MODELS[model_id]
+    code = golden["code"].replace("model = nn.Sequential(", "nn.Sequential(")
+    if framework == "keras":  # the same layers listed in one Sequential([...]) expression
+        lines = golden["code"].splitlines()
+        layers = [ln[len("model.add("):-1] for ln in lines if ln.startswith("model.add(")]
+        code = "\n".join(lines[:2]) + "\nSequential([\n    " + ",\n    ".join(layers) + ",\n])\n"
+    assert "model =" not in code
+    model = parsed_fast(code, framework)
+    shape = golden["input_shape"] if framework == "torch" else model.input_shape
+    t, got = rows(model, shape)
+    assert t.ok and got == golden_rows(model_id)
+    assert model.model_name.endswith("Sequential(…)")
