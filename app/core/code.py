@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.frameworks.common import SpecError
-from ..core.trace import KERAS_ALIASES, MERGES, layer_step, merge_step
+from ..core.frameworks.signatures import KERAS_ALIASES, POSITIONAL, no_effect
+from ..core.trace import MERGES, layer_step, merge_step
 
 MAX_CHARS = 20_000
 _PARSE_LOCK = threading.Lock()
@@ -60,69 +61,8 @@ class _Stop(Exception):
     """A layer's shape failed: the trace stops there, so the code after it need not be followed."""
 
 
-# positional parameters of the constructors people call positionally (torch.nn / keras.layers signatures)
-_CONV_T = ("in_channels", "out_channels", "kernel_size", "stride", "padding")
-_POS_TORCH = {
-    **{f"Conv{d}d": (*_CONV_T, "dilation", "groups", "bias", "padding_mode") for d in (1, 2, 3)},
-    **{f"ConvTranspose{d}d": (*_CONV_T, "output_padding", "groups", "bias", "dilation") for d in (1, 2, 3)},
-    **{f"MaxPool{d}d": ("kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode") for d in (1, 2, 3)},
-    **{f"AvgPool{d}d": ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad") for d in (1, 2, 3)},
-    **{f"Adaptive{k}Pool{d}d": ("output_size",) for k in ("Avg", "Max") for d in (1, 2, 3)},
-    **{f"BatchNorm{d}d": ("num_features", "eps", "momentum") for d in (1, 2, 3)},
-    **{f"ZeroPad{d}d": ("padding",) for d in (1, 2, 3)},
-    **{k: ("p", "inplace") for k in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout")},
-    "Linear": ("in_features", "out_features", "bias"), "Flatten": ("start_dim", "end_dim"),
-    "Unflatten": ("dim", "unflattened_size"), "Embedding": ("num_embeddings", "embedding_dim"),
-    "LSTM": ("input_size", "hidden_size", "num_layers"), "GRU": ("input_size", "hidden_size", "num_layers"),
-    "RNN": ("input_size", "hidden_size", "num_layers"), "LeakyReLU": ("negative_slope", "inplace"),
-    "ELU": ("alpha", "inplace"), "CELU": ("alpha", "inplace"), "Softmax": ("dim",), "LogSoftmax": ("dim",),
-    "Hardtanh": ("min_val", "max_val"), "Softplus": ("beta", "threshold"), "Upsample": ("size", "scale_factor", "mode"),
-    **{k: ("inplace",) for k in ("ReLU", "ReLU6", "SELU", "SiLU", "Mish", "Hardsigmoid", "Hardswish")},
-}
-_CONV_K = ("filters", "kernel_size", "strides", "padding")
-_POS_KERAS = {
-    **{f"Conv{d}D": _CONV_K for d in (1, 2, 3)}, **{f"Conv{d}DTranspose": _CONV_K for d in (1, 2, 3)},
-    **{f"SeparableConv{d}D": _CONV_K for d in (1, 2)},
-    **{f"DepthwiseConv{d}D": ("kernel_size", "strides", "padding", "depth_multiplier") for d in (1, 2)},
-    **{f"{k}Pooling{d}D": ("pool_size", "strides", "padding") for k in ("Max", "Average") for d in (1, 2, 3)},
-    **{f"ZeroPadding{d}D": ("padding",) for d in (1, 2, 3)}, **{f"UpSampling{d}D": ("size",) for d in (1, 2, 3)},
-    **{k: ("rate",) for k in ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D")},
-    "Dense": ("units", "activation"), "Activation": ("activation",), "Embedding": ("input_dim", "output_dim"),
-    "LSTM": ("units",), "GRU": ("units",), "SimpleRNN": ("units",), "Reshape": ("target_shape",),
-    "Permute": ("dims",), "BatchNormalization": ("axis",), "LeakyReLU": ("negative_slope",),
-    "ReLU": ("max_value", "negative_slope", "threshold"), "ELU": ("alpha",), "Softmax": ("axis",),
-    "TimeDistributed": ("layer",), "Input": ("shape",), "InputLayer": ("shape",),
-}
-_POSITIONAL = {"torch": _POS_TORCH, "keras": _POS_KERAS}
-# torch.nn.functional calls and tensor methods in a forward(): what layer each one is
-_FUNCTIONAL = {"relu": "ReLU", "relu6": "ReLU6", "gelu": "GELU", "sigmoid": "Sigmoid", "tanh": "Tanh",
-               "silu": "SiLU", "elu": "ELU", "leaky_relu": "LeakyReLU", "softplus": "Softplus", "mish": "Mish",
-               "dropout": "Dropout", "dropout2d": "Dropout2d", "softmax": "Softmax", "log_softmax": "LogSoftmax",
-               **{f"max_pool{d}d": f"MaxPool{d}d" for d in (1, 2, 3)}, **{f"avg_pool{d}d": f"AvgPool{d}d" for d in (1, 2, 3)},
-               **{f"adaptive_avg_pool{d}d": f"AdaptiveAvgPool{d}d" for d in (1, 2, 3)}}
-_FUNCTIONAL_ARGS = {**{f"MaxPool{d}d": ("kernel_size", "stride", "padding") for d in (1, 2, 3)},
-                    **{f"AvgPool{d}d": ("kernel_size", "stride", "padding") for d in (1, 2, 3)},
-                    **{f"AdaptiveAvgPool{d}d": ("output_size",) for d in (1, 2, 3)},
-                    "Dropout": ("p",), "Dropout2d": ("p",), "LeakyReLU": ("negative_slope",),
-                    "Softmax": ("dim",), "LogSoftmax": ("dim",)}
-_POS_TORCH.update({
-    **{f"{k}Pad{d}d": ("padding",) for k in ("Reflection", "Replication", "Circular") for d in (1, 2, 3)},
-    **{f"ConstantPad{d}d": ("padding", "value") for d in (1, 2, 3)},
-    **{f"InstanceNorm{d}d": ("num_features", "eps", "momentum", "affine", "track_running_stats") for d in (1, 2, 3)},
-    "GroupNorm": ("num_groups", "num_channels", "eps", "affine"), "LayerNorm": ("normalized_shape", "eps"),
-    "PixelShuffle": ("upscale_factor",), "PixelUnshuffle": ("downscale_factor",),
-    "UpsamplingBilinear2d": ("size", "scale_factor"), "UpsamplingNearest2d": ("size", "scale_factor"),
-    "Identity": (), "Dropout1d": ("p", "inplace"), "PReLU": ("num_parameters", "init"), "Tanh": (), "Sigmoid": (), "GELU": ("approximate",),
-})
-_POS_KERAS.update({
-    **{f"Cropping{d}D": ("cropping",) for d in (1, 2, 3)}, "Rescaling": ("scale", "offset"),
-    "Resizing": ("height", "width"), "CenterCrop": ("height", "width"), "LayerNormalization": ("axis",),
-    "Bidirectional": ("layer", "merge_mode"), "Concatenate": ("axis",), "RandomFlip": ("mode",), "PReLU": (),
-    "RandomRotation": ("factor",), "RandomZoom": ("height_factor", "width_factor"),
-    "RandomContrast": ("factor",), "RandomTranslation": ("height_factor", "width_factor"),
-})
-for _alias, _real in KERAS_ALIASES.items():
-    _POS_KERAS[_alias] = _POS_KERAS.get(_real, ())
+# positional parameters of every layer constructor, recorded from torch.nn / keras.layers (inspect.signature)
+_POSITIONAL = POSITIONAL
 # torch.nn.functional calls and tensor methods in a forward(): what layer each one is
 _FUNCTIONAL = {"relu": "ReLU", "relu6": "ReLU6", "gelu": "GELU", "sigmoid": "Sigmoid", "tanh": "Tanh",
                "silu": "SiLU", "elu": "ELU", "leaky_relu": "LeakyReLU", "softplus": "Softplus", "mish": "Mish",
@@ -142,14 +82,6 @@ _SAME_TENSOR = {"contiguous", "float", "double", "half", "clone", "detach", "cpu
 _KERAS_MERGE_FUNCS = {"add": "Add", "subtract": "Subtract", "multiply": "Multiply", "average": "Average",
                       "maximum": "Maximum", "minimum": "Minimum", "concatenate": "Concatenate"}
 _RNNS = {"LSTM", "GRU", "RNN"}
-# keywords that change how a layer is trained, stored or named, never a shape: a value Convscope cannot read is dropped
-_NO_EFFECT = {"kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer",
-              "activity_regularizer", "kernel_constraint", "bias_constraint", "depthwise_initializer",
-              "pointwise_initializer", "depthwise_regularizer", "pointwise_regularizer", "depthwise_constraint",
-              "pointwise_constraint", "embeddings_initializer", "embeddings_regularizer", "recurrent_initializer",
-              "recurrent_regularizer", "beta_initializer", "gamma_initializer", "moving_mean_initializer",
-              "moving_variance_initializer", "beta_regularizer", "gamma_regularizer", "device", "dtype", "name",
-              "trainable", "seed"}
 _LIBRARIES = {"nn": "torch.nn", "F": "torch.nn.functional", "torch": "torch", "keras": "keras", "layers": "keras.layers",
               "tf": "tensorflow", "models": "keras.models", "np": "numpy", "math": "math", "functional": "torch.nn.functional"}
 _BUILTINS = {"range", "len", "int", "float", "round", "min", "max", "abs", "sum", "list", "tuple", "dict", "enumerate",
@@ -1329,7 +1261,7 @@ class _Run:
             raise CodeError(f"line {_line(node)}: {name} takes at most {len(positional)} positional arguments "
                             f"here ({', '.join(positional) or 'none'}); name the others")
         for key, value in [*zip(positional, args), *kwargs.items()]:
-            if key in _NO_EFFECT and isinstance(value, (Unknown, Ext, Method, Func, Cls, Obj)):
+            if no_effect(key) and isinstance(value, (Unknown, Ext, Method, Func, Cls, Obj)):
                 continue  # keras.regularizers.l2(1e-4), device=…, dtype=torch.float32: the shapes do not change
             if key == "activation" and isinstance(value, Ext):  # activation=tf.nn.relu, keras.activations.relu
                 value = value.name

@@ -893,3 +893,65 @@ def test_a_bare_model_expression_traces_like_the_assigned_one(model_id, framewor
     t, got = rows(model, shape)
     assert t.ok and got == golden_rows(model_id)
     assert model.model_name.endswith("Sequential(…)")
+
+
+SIGNATURES = json.loads((Path(__file__).resolve().parents[2] / "app" / "core" / "frameworks" /
+                         "signatures.json").read_text())
+
+
+def test_the_signature_table_is_recorded_from_the_frameworks_the_goldens_come_from():
+    meta = json.loads((Path(__file__).resolve().parents[1] / "golden" / "traces.json").read_text())["meta"]
+    assert SIGNATURES["meta"]["keras"] == meta["keras"] and meta["torch"].startswith(SIGNATURES["meta"]["torch"])
+    assert SIGNATURES["meta"]["generated_by"] == "tests/golden/record_signatures.py"
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_every_layer_type_the_tracer_traces_is_in_the_positional_table(framework):
+    from app.core.frameworks.signatures import POSITIONAL
+    from app.core.trace import supported_types
+    classes = [t for t in supported_types(framework) if t[:1].isupper()]  # view, cat, index: tensor operations
+    missing = [t for t in classes if t not in POSITIONAL[framework]]
+    assert missing == [] and len(classes) > 60
+
+
+@pytest.mark.parametrize("framework, call, spec", [
+    ("torch", "nn.Softshrink(0.3)", {"type": "Softshrink", "lambd": 0.3}),  # read as lambd, not dropped
+    ("torch", "nn.Hardshrink(0.25)", {"type": "Hardshrink", "lambd": 0.25}),
+    ("torch", "nn.Conv1d(4, 8, 3, 1, 1, 2, 2, False, 'reflect')",
+     {"type": "Conv1d", "in_channels": 4, "out_channels": 8, "kernel_size": 3, "stride": 1, "padding": 1,
+      "dilation": 2, "groups": 2, "bias": False, "padding_mode": "reflect"}),
+    ("torch", "nn.LSTM(16, 32, 2, True, True)",
+     {"type": "LSTM", "input_size": 16, "hidden_size": 32, "num_layers": 2, "bias": True, "batch_first": True}),
+    ("keras", "layers.Conv1D(8, 3, 1, 'same', None, 2)",
+     {"type": "Conv1D", "filters": 8, "kernel_size": 3, "strides": 1, "padding": "same", "data_format": None,
+      "dilation_rate": 2}),
+    ("keras", "layers.GlobalAveragePooling1D('channels_last')",
+     {"type": "GlobalAveragePooling1D", "data_format": "channels_last"}),
+    ("keras", "layers.MaxPool1D(2)", {"type": "MaxPooling1D", "pool_size": 2}),  # the alias is the class
+])
+def test_positional_arguments_fill_the_frameworks_parameters(framework, call, spec):
+    head = "import torch.nn as nn\nmodel = nn.Sequential(" if framework == "torch" else \
+        "from keras import layers, models\nmodel = models.Sequential([layers.Input((20, 4)), "
+    model = parsed_fast(head + call + (")" if framework == "torch" else "])") + "\n", framework)
+    assert model.layers[-1] == spec
+
+
+def test_a_layer_the_tables_do_not_hold_is_never_read_without_its_arguments():
+    model = parsed_fast("import torch.nn as nn\nmodel = nn.Sequential(nn.Conv1d(4, 8, 3), nn.MyShrink(0.3))\n", "torch")
+    t = trace("torch", (1, 4, 20), model.layers)
+    assert not t.ok and "MyShrink" in t.error[1]
+
+
+def test_one_no_effect_keyword_list_and_one_keras_alias_table():
+    from app.core import code
+    from app.core import trace as tracer
+    from app.core.frameworks import keras as keras_front
+    from app.core.frameworks.signatures import KERAS_ALIASES, NO_EFFECT
+    assert keras_front._NO_EFFECT is NO_EFFECT and set(tracer._KERAS_NO_EFFECT) == set(NO_EFFECT)
+    assert tracer.KERAS_ALIASES is KERAS_ALIASES is code.KERAS_ALIASES
+    assert KERAS_ALIASES == SIGNATURES["keras_aliases"]
+    assert {"kernel_initializer", "recurrent_regularizer", "device", "dtype", "name"} <= set(NO_EFFECT)
+    # a regularizer object Convscope cannot read is dropped, wherever the keyword is spelled
+    model = parsed_fast("from keras import layers, models, regularizers\nmodel = models.Sequential([layers.Input((8,)), "
+                        "layers.Dense(4, recurrent_regularizer=regularizers.l2(1e-4))])\n", "keras")
+    assert model.layers == [{"type": "Dense", "units": 4}]

@@ -1859,4 +1859,79 @@ class Discriminator(nn.Module):
 generator = Generator()
 discriminator = Discriminator()
 '''},
+    {'id': 'torch-dcgan-discriminator-ngpu-not-asked', 'framework': 'torch', 'source': 'pytorch/examples dcgan/main.py (BSD-3-Clause): forward() as published, `if input.is_cuda and self.ngpu > 1: nn.parallel.data_parallel(...)`; ngpu = int(opt.ngpu) chooses data-parallel only', 'input_shape': [2, 3, 64, 64], 'variables': {'opt.nz': 100, 'opt.ngf': 64, 'opt.ndf': 64, 'opt.ngpu': 1, 'opt.cuda': False}, 'not_asked': ['opt.ngpu', 'opt.cuda'],
+     'code': r'''import torch
+import torch.nn as nn
+
+device = torch.device("cuda:0" if opt.cuda else "cpu")
+ngpu = int(opt.ngpu)
+nz = int(opt.nz)
+ngf = int(opt.ngf)
+ndf = int(opt.ndf)
+nc = 3
+
+
+class Discriminator(nn.Module):
+    def __init__(self, ngpu):
+        super(Discriminator, self).__init__()
+        self.ngpu = ngpu
+        self.main = nn.Sequential(
+            # input is (nc) x 64 x 64
+            nn.Conv2d(nc, ndf, 4, 2, 1, bias=False),
+            nn.LeakyReLU(0.2, inplace=True),
+            # state size. (ndf) x 32 x 32
+            nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(ndf * 2),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(ndf * 4),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 4, ndf * 8, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(ndf * 8),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False),
+            nn.Sigmoid()
+        )
+
+    def forward(self, input):
+        if input.is_cuda and self.ngpu > 1:
+            output = nn.parallel.data_parallel(self.main, input, range(self.ngpu))
+        else:
+            output = self.main(input)
+
+        return output.view(-1, 1).squeeze(1)
+
+
+netD = Discriminator(ngpu).to(device)
+if (device.type == 'cuda') and (ngpu > 1):
+    netD = nn.DataParallel(netD, list(range(ngpu)))
+'''},
+    {'id': 'keras-tf-tutorial-classification-class-names', 'framework': 'keras', 'source': 'tensorflow/docs site/en/tutorials/images/classification.ipynb (Apache-2.0): num_classes = len(class_names), class_names from the dataset', 'input_shape': None, 'variables': {'train_ds.class_names': ['daisy', 'dandelion', 'roses', 'sunflowers', 'tulips']},
+     'code': r'''import tensorflow as tf
+from tensorflow import keras
+from tensorflow.keras import layers
+from tensorflow.keras.models import Sequential
+
+batch_size = 32
+img_height = 180
+img_width = 180
+
+class_names = train_ds.class_names
+print(class_names)
+
+num_classes = len(class_names)
+
+model = Sequential([
+  layers.Rescaling(1./255, input_shape=(img_height, img_width, 3)),
+  layers.Conv2D(16, 3, padding='same', activation='relu'),
+  layers.MaxPooling2D(),
+  layers.Conv2D(32, 3, padding='same', activation='relu'),
+  layers.MaxPooling2D(),
+  layers.Conv2D(64, 3, padding='same', activation='relu'),
+  layers.MaxPooling2D(),
+  layers.Flatten(),
+  layers.Dense(128, activation='relu'),
+  layers.Dense(num_classes)
+])
+'''},
 ]
