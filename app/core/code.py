@@ -82,6 +82,23 @@ _SAME_TENSOR = {"contiguous", "float", "double", "half", "clone", "detach", "cpu
 _KERAS_MERGE_FUNCS = {"add": "Add", "subtract": "Subtract", "multiply": "Multiply", "average": "Average",
                       "maximum": "Maximum", "minimum": "Minimum", "concatenate": "Concatenate"}
 _RNNS = {"LSTM", "GRU", "RNN"}
+# Keras 1/2 spellings (keras/legacy/interfaces.py of Keras 2 converted them): what Keras 3 calls each. Written by
+# hand: Keras 3's signatures cannot give them. A keyword is renamed only where the layer has no parameter of that name.
+_OLD_KERAS_KEYWORDS = {"nb_filter": "filters", "filter_length": "kernel_size", "border_mode": "padding",
+                       "subsample": "strides", "subsample_length": "strides", "init": "kernel_initializer",
+                       "output_dim": "units", "W_regularizer": "kernel_regularizer", "b_regularizer": "bias_regularizer",
+                       "W_constraint": "kernel_constraint", "b_constraint": "bias_constraint", "bias": "use_bias",
+                       "dim_ordering": "data_format", "pool_length": "pool_size", "stride": "strides", "p": "rate",
+                       "atrous_rate": "dilation_rate", "input": "inputs", "output": "outputs"}
+_OLD_KERAS_VALUES = {"tf": "channels_last", "th": "channels_first"}  # dim_ordering's values
+_OLD_KERAS_CONV = {"Convolution1D": ("Conv1D", 1), "Convolution2D": ("Conv2D", 2), "Convolution3D": ("Conv3D", 3),
+                   "AtrousConvolution2D": ("Conv2D", 2)}
+_OLD_KERAS_REFUSED = {"Merge": "Keras 2 replaced it by layers.add / layers.concatenate (Add, Concatenate): write those",
+                      "merge": "Keras 2 replaced it by layers.add / layers.concatenate (Add, Concatenate): write those",
+"Deconvolution2D": "Keras 2 names it Conv2DTranspose(filters, kernel_size, strides=..., "
+                                         "padding=...), without output_shape: write that",
+                      "Highway": "Keras 2 removed it; Convscope does not trace it",
+                      "MaxoutDense": "Keras 2 removed it; Convscope does not trace it"}
 _LIBRARIES = {"nn": "torch.nn", "F": "torch.nn.functional", "torch": "torch", "keras": "keras", "layers": "keras.layers",
               "tf": "tensorflow", "models": "keras.models", "np": "numpy", "math": "math", "functional": "torch.nn.functional"}
 _BUILTINS = {"range", "len", "int", "float", "round", "min", "max", "abs", "sum", "list", "tuple", "dict", "enumerate",
@@ -106,6 +123,19 @@ class Ext:
     @property
     def name(self) -> str:
         return self.path.rsplit(".", 1)[-1]
+
+    def __eq__(self, other) -> bool:  # `norm_layer.func == nn.InstanceNorm2d`: the same library object
+        return isinstance(other, Ext) and _canonical(self.path) == _canonical(other.path)
+
+    def __hash__(self) -> int:
+        return hash(_canonical(self.path))
+
+
+class Partial:
+    """functools.partial(func, *args, **kwargs): called, it calls func with those first."""
+
+    def __init__(self, func, args: list, kwargs: dict):
+        self.func, self.args, self.kwargs = func, args, kwargs
 
 
 class Ten:
@@ -375,7 +405,7 @@ class _Run:
                     else:
                         root = alias.name.split(".")[0]
                         self.assign_name(root, Ext(root), scope)
-                elif alias.name != "*":
+                elif alias.name != "*" and not self.pasted(alias.asname or alias.name, stmt, scope):
                     self.assign_name(alias.asname or alias.name, Ext(f"{stmt.module or ''}.{alias.name}"), scope)
         elif isinstance(stmt, ast.FunctionDef):
             self.assign_name(stmt.name, Func(stmt, scope), scope)
@@ -431,6 +461,15 @@ class _Run:
             pass
         else:
             raise CodeError(f"line {_line(stmt)}: `{_text(stmt, 40)}` is not followed")
+
+    def pasted(self, name: str, stmt: ast.ImportFrom, scope) -> bool:
+        """`from pkg.tcn import TemporalConvNet` after the paste defined TemporalConvNet: the pasted one wins (the
+        import's module is not read), with a note."""
+        if scope is not None or not isinstance(self.globals.get(name), (Cls, Func)):
+            return False
+        self.notes.append(f"line {stmt.lineno}: `from {stmt.module} import {name}` would replace the pasted {name}; "
+                          f"Convscope cannot read {stmt.module}, so it traces the pasted one")
+        return True
 
     def define_class(self, stmt: ast.ClassDef, scope) -> None:
         bases = [self.ev(b, scope) for b in stmt.bases]
@@ -794,6 +833,8 @@ class _Run:
             return Method(obj, attr)
         if isinstance(obj, dict) and attr in obj and not hasattr(dict, attr):  # opt given as {"nz": 100}: opt.nz
             return obj[attr]
+        if isinstance(obj, Partial) and attr in ("func", "args", "keywords"):
+            return {"func": obj.func, "args": tuple(obj.args), "keywords": obj.kwargs}[attr]
         if isinstance(obj, (list, dict, str, Seq, KModel, Super)):
             return Method(obj, attr)
         if isinstance(obj, Method) and obj.target is None and obj.name == "OrderedDict":
@@ -891,6 +932,8 @@ class _Run:
             return self.method(func, args, kwargs, node)
         if isinstance(func, Ext):
             return self.external(func, args, kwargs, node)
+        if isinstance(func, Partial):
+            return self.call(func.func, [*func.args, *args], {**func.kwargs, **kwargs}, node)
         tensors = [a for a in args if isinstance(a, (Ten, list, tuple))]
         if isinstance(func, (Obj, Seq, Mod)) and args and isinstance(args[0], Sample):
             if not self.strict and self.example_input is None:  # model(torch.randn(1, 3, 224, 224)): the input
@@ -1082,8 +1125,9 @@ class _Run:
                 return t
             if name == "register_buffer" or name == "register_parameter" or name == "apply":
                 return None
-            if name in ("modules", "children", "named_modules", "named_children", "parameters",
-                        "named_parameters"):
+            if name in _MODULE_LISTS:
+                return _module_list(t, name)
+            if name in ("parameters", "named_parameters"):
                 return []  # weight initialisation loops: they make no layers
         if isinstance(t, Super):
             obj = t.obj
@@ -1097,6 +1141,32 @@ class _Run:
         if isinstance(t, Mod) and name in ("to", "cuda", "cpu", "eval", "train"):
             return t
         return Unknown("expr", _text(node), (), _line(node))
+
+    def is_instance(self, value, kinds, node) -> bool:
+        """isinstance(m, nn.Conv2d) on what the paste built: layers by their type, blocks by their class."""
+        if isinstance(kinds, (tuple, list)):
+            return any(self.is_instance(value, k, node) for k in kinds)
+        if isinstance(kinds, Method) and kinds.target is None and kinds.name in ("bool", "int", "float", "str", "list",
+                                                                                  "tuple", "dict"):
+            return type(value).__name__ == kinds.name or kinds.name == "int" and type(value) is bool
+        if isinstance(kinds, Cls):
+            return isinstance(value, Obj) and _subclass(value.cls, kinds)
+        if not isinstance(kinds, Ext) or isinstance(value, Unknown):
+            raise CodeError(f"line {_line(node)}: `{_text(node)}` tests a type Convscope cannot tell")
+        name = kinds.name
+        if name == "partial":
+            return isinstance(value, Partial)
+        if name == "Module":
+            return isinstance(value, MODULES)
+        if name == "Tensor":
+            return isinstance(value, Ten)
+        if isinstance(value, Mod):  # _ConvNd, _BatchNorm, _InstanceNorm: the bases torch's layers share
+            return value.spec["type"] == name or name.startswith("_") and value.spec["type"].startswith(name[1:].rstrip("Nd"))
+        if isinstance(value, Seq):
+            return {"torch": "Sequential", "list": "ModuleList", "dict": "ModuleDict", "keras": "Sequential"}[value.kind] == name
+        if isinstance(value, Obj):
+            return _container(value.cls) == name
+        return False
 
     def str_format(self, fmt: str, args, kwargs, node):
         def repl(m):
@@ -1188,8 +1258,10 @@ class _Run:
                 return [tuple(t) for t in zip(*[self.iterate(a, node) for a in args])]
             if name == "reversed" and args:
                 return list(reversed(self.iterate(args[0], node)))
-            if name == "isinstance":
-                return Unknown("expr", _text(node), (), _line(node))
+            if name == "isinstance" and len(args) == 2:
+                return self.is_instance(args[0], args[1], node)
+            if name == "type" and len(args) == 1:
+                return _type_of(args[0]) or Unknown("expr", _text(node), (), _line(node))
             if name == "setattr" and len(args) == 3 and isinstance(args[0], Obj) and isinstance(args[1], str):
                 args[0].attrs[args[1]] = args[2]
                 return None
@@ -1209,6 +1281,10 @@ class _Run:
             return False
         if name == "OrderedDict" and path.startswith("collections"):
             return self.builtin("OrderedDict", args, kwargs, node)
+        if name == "partial" and path.startswith("functools") and args:
+            return Partial(args[0], list(args[1:]), dict(kwargs))
+        if name in ("weight_norm", "spectral_norm") and self.fw == "torch":
+            return self.norm_wrapper(name, args, kwargs, node)
         if self.fw == "keras":
             return self.keras_call(func, args, kwargs, node)
         if name == "Sequential":
@@ -1241,6 +1317,20 @@ class _Run:
             except (TypeError, ValueError, OverflowError):
                 raise CodeError(f"line {_line(node)}: `{_text(node)}` has no value") from None
         return Unknown("expr", _text(node), (), _line(node))
+
+    def norm_wrapper(self, name: str, args, kwargs, node):
+        """torch.nn.utils.weight_norm / spectral_norm(module): the same layer, its weight reparametrised (weight_norm
+        adds a gain g along ``dim``: weight_g and weight_v replace weight); the tracer counts the parameters."""
+        module = args[0] if args else kwargs.get("module")
+        if not isinstance(module, Mod):
+            raise CodeError(f"line {_line(node)}: {name}() wraps a torch.nn layer here, got `{_text(node)}`")
+        keys = ("name", "dim") if name == "weight_norm" else ("name", "n_power_iterations", "eps", "dim")
+        given = {**dict(zip(keys, args[1:])), **{k: v for k, v in kwargs.items() if k != "module"}}
+        if given.get("name", "weight") != "weight":
+            raise CodeError(f"line {_line(node)}: {name}(name={given['name']!r}) is not followed; Convscope follows "
+                            "the weight's")
+        wrap = {"dim": self.plain(given.get("dim", 0), node, f"{name} dim")} if name == "weight_norm" else {}
+        return Mod({**module.spec, name: wrap}, module.line, module.name, module.input_shape)
 
     def check_modules(self, children, node):
         for key, child in children:
@@ -1504,6 +1594,7 @@ class _Run:
 
     def keras_call(self, func: Ext, args, kwargs, node):
         name = func.name
+        name, args, kwargs = self.old_keras(name, args, kwargs, node)
         if name == "Sequential":
             items = self.iterate(args[0], node) if args else self.iterate(kwargs.get("layers", []), node)
             seq = Seq("keras", [], _line(node), kwargs.get("name") if isinstance(kwargs.get("name"), str) else None)
@@ -1548,10 +1639,44 @@ class _Run:
                             "Convscope follows Keras layers (layers.Reshape, layers.Add, …)")
         return Unknown("expr", _text(node), (), _line(node))
 
+    def old_keras(self, name: str, args, kwargs, node):
+        """Keras 1/2 spellings read as the Keras 3 layer, with a note naming the modern word; what has no modern
+        reading is refused, named."""
+        if name in _OLD_KERAS_REFUSED:
+            raise CodeError(f"line {_line(node)}: {name}(...) is Keras 1: {_OLD_KERAS_REFUSED[name]}")
+        modern = _OLD_KERAS_CONV.get(name)
+        if modern and len(args) > 2 and all(isinstance(a, int) for a in args[1:modern[1] + 1]):
+            kernel = tuple(args[1:modern[1] + 1])  # Convolution2D(32, 3, 3): nb_filter, nb_row, nb_col
+            self.old_note(f"{name}({', '.join(map(str, args[:modern[1] + 1]))})", f"{modern[0]}({args[0]}, {kernel})",
+                          " (Keras 3 would read the sizes after the first as strides)")
+            name, args = modern[0], [args[0], kernel, *args[modern[1] + 1:]]
+        words = [k for k in ("nb_row", "nb_col", "kernel_dim1", "kernel_dim2", "kernel_dim3") if k in kwargs]
+        if words:  # Keras 1 kernel sizes by keyword
+            kwargs = {**kwargs, "kernel_size": tuple(kwargs[k] for k in words)}
+            kwargs = {k: v for k, v in kwargs.items() if k not in words}
+            self.old_note("/".join(words), "kernel_size")
+        signature = _POSITIONAL["keras"].get(KERAS_ALIASES.get(name, name), ())
+        if "input_dim" in kwargs and "input_dim" not in signature:  # Dense(64, input_dim=20): Keras 2's first layer
+            kwargs = {**{k: v for k, v in kwargs.items() if k != "input_dim"}, "input_shape": (kwargs["input_dim"],)}
+        out = {}
+        for key, value in kwargs.items():
+            new = _OLD_KERAS_KEYWORDS.get(key) if key not in signature else None
+            if new and (name not in ("Model", "Functional") or key in ("input", "output")):
+                self.old_note(key, new)
+                key, value = new, _OLD_KERAS_VALUES.get(value, value) if isinstance(value, str) else value
+            out[key] = value
+        return name, args, out
+
+    def old_note(self, old: str, new: str, why: str = "") -> None:
+        note = f"{old} is Keras 1/2's spelling: read as {new}, in Keras 3's words{why}"
+        if note not in self.notes:
+            self.notes.append(note)
+
     def input_shape_value(self, shape, key, node, name):
         """An input shape from the code; None when it must come from the request (data, an open length)."""
-        if isinstance(shape, (SizeRef, ShapeOf, Unknown)) or shape is None:
-            self.shape_why = (f"line {_line(node)}: {name}({key}={getattr(shape, 'text', shape)}) comes from data or "
+        if isinstance(shape, (SizeRef, ShapeOf, Unknown)) or shape is None or isinstance(shape, (list, tuple)) and any(
+                isinstance(v, (SizeRef, ShapeOf, Unknown)) for v in shape):  # shape=(x_train.shape[1], ...)
+            self.shape_why = (f"line {_line(node)}: {name}({key}={_arg_text(node, key, 0)}) comes from data or "
                               "code Convscope does not run: give input_shape (batch first, e.g. [None, 28, 28, 1])")
             return None
         if isinstance(shape, int) and not isinstance(shape, bool):
@@ -1571,6 +1696,9 @@ class _Run:
         batch = kwargs.get("batch_size")
         full = None if given is None else (batch if isinstance(batch, int) else None, *given)
         if k == 0 and self.request_shape is not None:
+            if given is None and shape is not None:
+                self.notes.append(f"line {_line(node)}: the Input's shape `{_arg_text(node, 'shape', 0)}` comes from "
+                                  f"data: traced with the given input_shape {list(self.request_shape)}")
             full = self.request_shape
         if k == 0:
             self.batch_known = full is not None and full[0] is not None
@@ -1598,16 +1726,13 @@ class _Run:
         return paths
 
     def torch_root(self, choose: str | None):
+        """The model to trace: the one the request names, else the one the paste builds last (an assignment or a
+        bare expression), else the last public factory with its defaults, else the class no other class uses."""
         classes = [(n, v) for n, v in self.globals.items() if isinstance(v, Cls) and v.lookup("forward")]
-        self.candidates = [n for n, _ in classes]
+        factories = self.factories()
+        self.candidates = [*(f"{n}()" for n, _ in factories), *(n for n, _ in classes)]
         if choose:
-            value = self.globals.get(choose)
-            if isinstance(value, Cls):
-                return self.instantiate(value, [], self.constructor_variables(value), self.tree), choose
-            if isinstance(value, MODULES):
-                return value, choose
-            raise CodeError(f"model: {choose!r} is not a class or a model in the code; choose one of "
-                            f"{', '.join(self.candidates) or 'none'}")
+            return self.chosen(choose)
         for name in ("model", "net"):
             if name in self.bad:
                 raise CodeError(self.bad[name])
@@ -1616,6 +1741,14 @@ class _Run:
         for name, value in reversed(self.assigned):
             if isinstance(value, MODULES) and self.stands(name, value):
                 return value, name
+        for name, func in reversed(factories):
+            built = self.call_func(func, [], {}, self.tree)
+            if isinstance(built, MODULES):
+                self.defaults_note(f"{name}()", "the last public factory function", self.candidates)
+                return built, f"{name}()"
+        return self.unused_class(classes)
+
+    def unused_class(self, classes):
         used = set()
         for name, _cls in classes:
             for other, ocls in self.globals.items():
@@ -1623,13 +1756,57 @@ class _Run:
                         isinstance(n, ast.Name) and n.id == name for n in ast.walk(ocls.node)):
                     used.add(name)
         top = [(n, c) for n, c in classes if n not in used] or classes
-        if top:
-            name, cls = top[-1]
-            if len(top) > 1:
-                self.notes.append(f"the paste defines several models ({', '.join(n for n, _ in top)}); traced {name}, "
-                                  "the last: choose another with model")
-            return self.instantiate(cls, [], self.constructor_variables(cls), self.tree), name
-        raise self.no_model()
+        if not top:
+            raise self.no_model()
+        name, cls = top[-1]
+        kwargs = self.constructor_variables(cls)
+        self.defaults_note(f"{name}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})",
+                           "the last class no other class uses" if len(top) > 1 else "the model class",
+                           [n for n, _ in top])
+        return self.instantiate(cls, [], kwargs, self.tree), name
+
+    def defaults_note(self, built: str, why: str, candidates: list[str]) -> None:
+        """Never a silent guess: the paste builds no model itself, so the trace says what it built and how."""
+        others = [c for c in candidates if c != built.split("(")[0] and c != built]
+        self.notes.append(f"the paste builds no model itself: traced {built}, {why}, with the defaults its code "
+                          "gives" + (f"; the paste defines several models ({', '.join(others)}): choose another with "
+                                     "model" if others else "; give model (e.g. \"Net(num_classes=10)\") to build "
+                                     "it otherwise"))
+
+    def factories(self) -> list[tuple[str, Func]]:
+        """Public top-level functions that build one of the paste's models and need no argument (resnet18())."""
+        models = {n for n, v in self.globals.items() if isinstance(v, (Cls, Func))}
+        out = []
+        for name, value in self.globals.items():
+            if not isinstance(value, Func) or name.startswith("_") or not isinstance(value.node, ast.FunctionDef):
+                continue
+            a = value.node.args
+            if len(a.defaults) < len(a.posonlyargs) + len(a.args) or any(d is None for d in a.kw_defaults):
+                continue  # an argument without a default: a helper, not a factory
+            calls = {n.func.id for n in ast.walk(value.node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+            if calls & models:
+                out.append((name, value))
+        return out
+
+    def chosen(self, choose: str):
+        """The request's model: a class or a variable by name, a factory by name (called with its defaults), or a
+        call written out (`resnet18()`, `Net(num_classes=10)`), followed like the paste's own code."""
+        value = self.globals.get(choose)
+        if isinstance(value, Cls):
+            return self.instantiate(value, [], self.constructor_variables(value), self.tree), choose
+        if isinstance(value, MODULES):
+            return value, choose
+        if isinstance(value, Func):
+            choose = f"{choose}()"
+        try:
+            expr = ast.parse(choose, mode="eval").body if len(choose) <= 100 else None
+        except (SyntaxError, ValueError):
+            expr = None
+        built = self.ev(expr, None) if isinstance(expr, ast.Call) else None
+        if isinstance(built, MODULES):
+            return built, choose
+        raise CodeError(f"model: {choose!r} is not a class, a factory or a model in the code; choose one of "
+                        f"{', '.join(self.candidates) or 'none'}")
 
     def stands(self, name: str, value) -> bool:
         """A top-level name still holds the model assigned to it; a bare expression (`nn.Sequential(...)`, its
@@ -1807,16 +1984,78 @@ class _Run:
         self.nodes = nodes
 
 
+_MODULE_LISTS = ("children", "named_children", "modules", "named_modules", "items", "values", "keys")
+
+
+def _module_list(obj: Obj, how: str) -> list:
+    """A block's modules, as torch lists them: children() / items() the direct ones in registration order (a
+    ModuleDict's items() are its children), modules() every one below it too, the block first."""
+    kids = [(k, v) for k, v in obj.attrs.items() if isinstance(v, MODULES)]
+    if how in ("modules", "named_modules"):
+        out, stack, seen = [], [("", obj)], set()
+        while stack and len(out) < MAX_LIST:
+            path, m = stack.pop()
+            if id(m) in seen:
+                continue
+            seen.add(id(m))
+            out.append((path, m))
+            inner = m.attrs.items() if isinstance(m, Obj) else m.children if isinstance(m, Seq) else ()
+            stack += reversed([(f"{path}.{k}".lstrip("."), v) for k, v in inner if isinstance(v, MODULES)])
+        kids = out
+    if how in ("children", "values", "modules"):
+        return [v for _, v in kids]
+    return [k for k, _ in kids] if how == "keys" else list(kids)
+
+
+def _subclass(cls: Cls, kind: Cls, depth: int = 0) -> bool:
+    return cls is kind or depth < 10 and any(isinstance(b, Cls) and _subclass(b, kind, depth + 1) for b in cls.bases)
+
+
+def _canonical(path: str) -> str:
+    """torch.nn.modules.conv.Conv2d and torch.nn.Conv2d are one class."""
+    return re.sub(r"^torch\.nn\.modules\.\w+\.", "torch.nn.", path)
+
+
+def _type_of(value):
+    """type(x) for what the interpreter holds: a layer's class, a block's class, partial, a builtin's name."""
+    if isinstance(value, Partial):
+        return Ext("functools.partial")
+    if isinstance(value, Mod):
+        return Ext(f"torch.nn.{value.spec['type']}")
+    if isinstance(value, Obj):
+        return value.cls
+    for kind in (bool, int, float, str, list, tuple, dict):
+        if type(value) is kind:
+            return Method(None, kind.__name__)
+    return None
+
+
 def _container(cls: Cls, depth: int = 0) -> str | None:
-    """'Sequential' / 'ModuleList' when a class of the paste extends one (torchvision's ConvBNReLU)."""
+    """'Sequential' / 'ModuleList' / 'ModuleDict' when a class of the paste extends one (torchvision's ConvBNReLU,
+    DenseNet's _DenseBlock)."""
     for base in cls.bases:
-        if isinstance(base, Ext) and base.name in ("Sequential", "ModuleList"):
+        if isinstance(base, Ext) and base.name in ("Sequential", "ModuleList", "ModuleDict"):
             return base.name
         if isinstance(base, Cls) and depth < 10:
             found = _container(base, depth + 1)
             if found:
                 return found
     return None
+
+
+def _arg_text(node, key: str, index: int) -> str:
+    """The source of a call's argument, by keyword or position.
+
+    >>> _arg_text(ast.parse("Input(shape=(x.shape[1], 3))").body[0].value, "shape", 0)
+    '(x.shape[1], 3)'
+    """
+    if isinstance(node, ast.Call):
+        for kw in node.keywords:
+            if kw.arg == key:
+                return _text(kw.value)
+        if len(node.args) > index:
+            return _text(node.args[index])
+    return "…"
 
 
 def _targets(stmt: ast.stmt) -> list[str]:

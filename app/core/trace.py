@@ -677,9 +677,41 @@ def supported_types(framework: str) -> list[str]:
                    *(KERAS_ALIASES if framework == "keras" else ())} - {"Sequential", "Functional"})
 
 
+def _weight_shape(spec: dict, shape: Shape) -> Shape:
+    """A torch layer's weight: Linear (out, in); ConvNd (out, in / groups, *kernel); ConvTransposeNd (in, out / groups,
+    *kernel)."""
+    name = spec["type"]
+    if name == "Linear":
+        return (spec["out_features"], shape[-1])
+    if not name.startswith("Conv"):
+        raise SpecError(f"weight_norm on {name} is not traced; Convscope follows it on Linear and Conv layers", "type")
+    k = spec.get("kernel_size")
+    kernel = (k,) * int(name[-2]) if is_int(k) else tuple(k)
+    g = spec.get("groups", 1) or 1
+    if name.startswith("ConvTranspose"):
+        return (spec["in_channels"], spec["out_channels"] // g, *kernel)
+    return (spec["out_channels"], spec["in_channels"] // g, *kernel)
+
+
+def _norm_wrapped(framework: str, spec: dict, shape: Shape) -> Step:
+    """torch.nn.utils.weight_norm / spectral_norm around a layer: its shape, and its parameters as the wrapper
+    leaves them. weight_norm: weight_v (the weight's size) and weight_g (the weight's size along dim, 1 when dim is
+    None or -1, as torch reads it) replace weight; spectral_norm: weight_orig replaces weight (u and v are buffers)."""
+    inner = {k: v for k, v in spec.items() if k not in ("weight_norm", "spectral_norm")}
+    step = layer_step(framework, inner, shape)
+    if "weight_norm" not in spec:
+        return step
+    dim = spec["weight_norm"].get("dim", 0)
+    weight = _weight_shape(inner, shape)
+    gain = 1 if dim in (None, -1) else weight[dim_index("weight_norm", "dim", dim, len(weight))]  # -1: as None
+    return Step(step.shape, step.params + gain, step.macs, step.rf, step.note)
+
+
 def layer_step(framework: str, spec: dict, shape: Shape) -> Step:
     """One layer on one input shape; a SpecError says what it needed."""
     name = spec.get("type")
+    if framework == "torch" and ("weight_norm" in spec or "spectral_norm" in spec):
+        return _norm_wrapped(framework, spec, shape)
     if framework == "keras" and name in KERAS_ALIASES:  # MaxPool2D is MaxPooling2D (the same class)
         spec, name = {**spec, "type": KERAS_ALIASES[name]}, KERAS_ALIASES[name]
     if name in MERGES:

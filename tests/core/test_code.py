@@ -955,3 +955,149 @@ def test_one_no_effect_keyword_list_and_one_keras_alias_table():
     model = parsed_fast("from keras import layers, models, regularizers\nmodel = models.Sequential([layers.Input((8,)), "
                         "layers.Dense(4, recurrent_regularizer=regularizers.l2(1e-4))])\n", "keras")
     assert model.layers == [{"type": "Dense", "units": 4}]
+
+
+def test_keras_1_spellings_read_as_keras_3_with_a_note():
+    """Q5 as Keras 1 wrote it: Convolution3D(16, 3, 3, 1) is Conv3D(16, (3, 3, 1)), not strides (3, 1)."""
+    code = MODELS["keras-q5-conv3d"]["code"].replace("Conv3D(16, (3, 3, 1), activation='relu'",
+                                                     "Convolution3D(16, 3, 3, 1, activation='relu', border_mode='valid'")
+    code = code.replace("Conv3D(32, (3, 3, 1)", "Convolution3D(nb_filter=32, kernel_dim1=3, kernel_dim2=3, kernel_dim3=1"
+                        ).replace("Conv3D, ", "Conv3D, Convolution3D, ").replace("Dense(512", "Dense(output_dim=512")
+    assert "Convolution3D(16, 3, 3, 1" in code
+    model = parsed_fast(code, "keras")
+    _, got = rows(model, model.input_shape)
+    assert got == golden_rows("keras-q5-conv3d")
+    notes = " ".join(model.notes)
+    for old, new in [("Convolution3D(16, 3, 3, 1)", "Conv3D(16, (3, 3, 1))"), ("border_mode", "padding"),
+                     ("nb_filter", "filters"), ("output_dim", "units"), ("kernel_dim1/kernel_dim2/kernel_dim3", "kernel_size")]:
+        assert f"{old} is Keras 1/2's spelling: read as {new}" in notes
+
+
+def test_keras_1_functional_model_input_output_and_subsample():
+    code = ("from keras.layers import Input, Convolution2D, Flatten, Dense\nfrom keras.models import Model\n"
+            "inp = Input(shape=(32, 32, 3))\nx = Convolution2D(8, 3, 3, subsample=(2, 2), border_mode='same', "
+            "init='he_normal', dim_ordering='tf')(inp)\nx = Flatten()(x)\nout = Dense(10, bias=False)(x)\n"
+            "model = Model(input=inp, output=out)\n")
+    model = parsed_fast(code, "keras")
+    assert model.layers[0] == {"type": "Conv2D", "filters": 8, "kernel_size": [3, 3], "strides": [2, 2],
+                               "padding": "same", "kernel_initializer": "he_normal", "data_format": "channels_last"}
+    t, got = rows(model, model.input_shape)
+    assert t.ok and got[0][1] == [None, 16, 16, 8] and got[-1] == ("Dense", [None, 10], 16 * 16 * 8 * 10)
+    assert any("input is Keras 1/2's spelling: read as inputs" in n for n in model.notes)
+
+
+@pytest.mark.parametrize("call, says", [("merge([a, b], mode='concat')", "layers.concatenate"),
+                                        ("Merge([a, b], mode='sum')", "layers.add")])
+def test_keras_1_merges_are_refused_naming_the_modern_word(call, says):
+    code = (f"from keras.layers import Input, Dense, merge, Merge\nfrom keras.models import Model\n"
+            f"a = Input(shape=(4,))\nb = Input(shape=(4,))\nm = {call}\nmodel = Model(input=[a, b], output=Dense(1)(m))\n")
+    assert says in refused(code, "keras")
+
+
+def test_a_data_dependent_input_shape_takes_the_requests():
+    code = ("from tensorflow import keras\nfrom tensorflow.keras import layers\n"
+            "inputs = layers.Input(shape=(x_train.shape[1], x_train.shape[2]))\nx = layers.LSTM(64)(inputs)\n"
+            "model = keras.Model(inputs, layers.Dense(1)(x))\n")
+    without = parsed_fast(code, "keras")
+    assert without.unresolved == [] and "Input(shape=(x_train.shape[1], x_train.shape[2])) comes from data" in \
+        without.needs_shape
+    model = parsed_fast(code, "keras", input_shape=(None, 30, 5))
+    assert model.needs_shape is None and model.input_shape == (None, 30, 5)
+    assert any("comes from data: traced with the given input_shape [None, 30, 5]" in n for n in model.notes)
+    t, got = rows(model, model.input_shape)
+    assert got == [("LSTM", [None, 64], 4 * (64 * (5 + 64) + 64)), ("Dense", [None, 1], 65)]
+
+
+@pytest.mark.parametrize("wrapped, shape, params", [
+    # torch.nn.utils: weight_g has the weight's size along dim (1 when dim is None or -1), weight_v the weight's
+    ("weight_norm(nn.Conv1d(4, 8, 3))", (1, 4, 9), 8 * 4 * 3 + 8 + 8),
+    ("weight_norm(nn.ConvTranspose1d(5, 6, 3))", (1, 5, 9), 5 * 6 * 3 + 6 + 5),  # its weight is (in, out, k)
+    ("nn.utils.weight_norm(nn.Linear(16, 5), dim=None)", (1, 16), 16 * 5 + 5 + 1),
+    ("weight_norm(nn.Conv2d(4, 8, 3), dim=1)", (1, 4, 9, 9), 8 * 4 * 9 + 8 + 4),
+    ("weight_norm(nn.Conv2d(4, 8, 3, groups=2), name='weight', dim=-1)", (1, 4, 9, 9), 8 * 2 * 9 + 8 + 1),
+    ("spectral_norm(nn.Conv1d(8, 8, 3))", (1, 8, 9), 8 * 8 * 3 + 8),  # weight_orig; u and v are buffers
+])
+def test_weight_norm_and_spectral_norm_wrap_the_layer_with_torchs_parameters(wrapped, shape, params):
+    code = ("import torch.nn as nn\nfrom torch.nn.utils import weight_norm, spectral_norm\n"
+            f"model = nn.Sequential({wrapped})\n")
+    model = parsed_fast(code, "torch")
+    t, got = rows(model, shape)
+    assert t.ok and got[0][0] == model.layers[0]["type"] and got[0][2] == params
+    assert "weight_norm(nn.Embedding" not in code
+    with pytest.raises(CodeError, match="weight_norm"):
+        parse_model(code.replace(wrapped, "weight_norm(lambda x: x)"), "torch")
+
+
+@pytest.mark.parametrize("loop", ["for layer in self.children():\n            x = layer(x)",
+                                  "for name, layer in self.named_children():\n            x = layer(x)"])
+def test_forward_loops_over_children(loop):
+    code = ("import torch.nn as nn\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+            "        self.conv = nn.Conv2d(3, 8, 3)\n        self.act = nn.ReLU()\n        self.pool = nn.MaxPool2d(2)\n"
+            "        for m in self.modules():\n            if isinstance(m, nn.Conv2d):\n"
+            "                nn.init.kaiming_normal_(m.weight)\n"
+            f"    def forward(self, x):\n        {loop}\n        return x\n")
+    model = parsed_fast(code, "torch")
+    t, got = rows(model, (1, 3, 10, 10))
+    assert model.names == ["conv", "act", "pool"]
+    assert got == [("Conv2d", [1, 8, 8, 8], 3 * 8 * 9 + 8), ("ReLU", [1, 8, 8, 8], 0), ("MaxPool2d", [1, 8, 4, 4], 0)]
+
+
+@pytest.mark.parametrize("test, bias", [("isinstance(norm, functools.partial)", False),
+                                        ("type(norm) == functools.partial", False),
+                                        ("isinstance(nn.BatchNorm2d(3), nn.modules.batchnorm._BatchNorm)", False),
+                                        ("isinstance(3, int) and not isinstance(norm, nn.Module)", False),
+                                        ("isinstance(norm, nn.Conv2d)", True)])
+def test_partial_type_and_isinstance_on_layers(test, bias):
+    code = ("import functools\nimport torch.nn as nn\nnorm = functools.partial(nn.BatchNorm2d, affine=False)\n"
+            f"bias = not ({test})\nmodel = nn.Sequential(nn.Conv2d(3, 4, 3, bias=bias), norm(4))\n")
+    model = parsed_fast(code, "torch")
+    assert model.layers == [{"type": "Conv2d", "in_channels": 3, "out_channels": 4, "kernel_size": 3, "bias": bias},
+                            {"type": "BatchNorm2d", "num_features": 4, "affine": False}]
+
+
+def test_a_pasted_class_wins_over_an_import_of_its_name():
+    code = ("import torch.nn as nn\nclass Block(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+            "        self.fc = nn.Linear(4, 2)\n    def forward(self, x):\n        return self.fc(x)\n"
+            "from pkg.blocks import Block\nmodel = Block()\n")
+    model = parsed_fast(code, "torch")
+    assert model.names == ["fc"] and any("`from pkg.blocks import Block` would replace the pasted Block" in n
+                                         for n in model.notes)
+
+
+RESNET_FILE = MODELS["torch-resnet18"]["code"].replace("\nmodel = resnet18()\n", "\n")
+
+
+@pytest.mark.parametrize("choose, golden", [("resnet18()", "torch-resnet18"), ("resnet18", "torch-resnet18"),
+                                            ("resnet34()", "torch-resnet34")])
+def test_the_request_names_the_factory_to_build(choose, golden):
+    """torchvision's resnet.py pasted without a call: `"model": "resnet18()"` builds what the recording built."""
+    assert "model =" not in RESNET_FILE.split("def resnet18")[1]
+    if golden == "torch-resnet34":
+        assert MODELS[golden]["code"].replace("\nmodel = resnet34()\n", "\n") == RESNET_FILE
+    model = parsed_fast(RESNET_FILE, "torch", model=choose)
+    shape = MODELS[golden]["input_shape"]
+    t = trace("torch", tuple(shape), model.layers, model.inputs, model.names)
+    got = [(r.name, r.type, list(r.output_shape), r.params) for r in t.rows if r.name is not None]
+    assert got == [(r["name"], r["type"], r["output_shape"], r["params"]) for r in MODELS[golden]["layers"]]
+    assert t.total_params == MODELS[golden]["total_params"] and model.model_name == "resnet18()" if "18" in choose else True
+    assert not any("builds no model itself" in n for n in model.notes)  # the request chose: no guess to own up to
+
+
+def test_a_file_that_builds_nothing_traces_the_last_factory_and_says_so():
+    model = parsed_fast(RESNET_FILE, "torch", input_shape=(1, 3, 224, 224))
+    assert model.model_name == "resnet50()" and model.candidates[:3] == ["resnet18()", "resnet34()", "resnet50()"]
+    note = next(n for n in model.notes if "builds no model itself" in n)
+    assert "traced resnet50()" in note and "resnet18()" in note and "resnet34()" in note and "choose another" in note
+    assert "BasicBlock" not in model.candidates[:3] and "ResNet" in model.candidates
+
+
+def test_a_class_built_with_its_own_defaults_says_so():
+    code = ("import torch.nn as nn\nclass Net(nn.Module):\n    def __init__(self, n=4):\n        super().__init__()\n"
+            "        self.fc = nn.Linear(8, n)\n    def forward(self, x):\n        return self.fc(x)\n")
+    model = parsed_fast(code, "torch")
+    assert any("traced Net()" in n and "defaults" in n for n in model.notes)
+    assert not any("builds no model" in n for n in parsed_fast(code + "model = Net(3)\n", "torch").notes)
+    chosen = parsed_fast(code, "torch", model="Net(n=2)")
+    assert chosen.layers == [{"type": "Linear", "in_features": 8, "out_features": 2}] and chosen.model_name == "Net(n=2)"
+    with pytest.raises(CodeError, match="model: 'Nope\\(\\)' is not"):
+        parse_model(code, "torch", model="Nope()")

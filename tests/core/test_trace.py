@@ -181,3 +181,24 @@ def test_grouped_samples_are_moved_to_the_models_axis():
     axis = int(re.search(r"np\.moveaxis\(.*\), 1, (\d)\)", line).group(1))
     assert np.array_equal(np.moveaxis(x.reshape(shape), 1, axis), data)
     assert "`x = x.reshape(4, 3, 5, 5, 1).movedim(1, 3)`" in line
+
+
+@pytest.mark.parametrize("model", [m for m in MODELS if m.get("old_code")], ids=lambda m: m["id"])
+def test_keras_1_files_trace_as_the_keras_2_file_recorded(model):
+    """keras/examples/cifar10_cnn.py as Keras 1 wrote it (Convolution2D(32, 3, 3), border_mode) gives the rows Keras 3
+    records for the Keras 2 file, and says which words it read as what."""
+    parsed = parse_model(model["old_code"], "keras", model["variables"], tuple(model["input_shape"]))
+    t = trace("keras", tuple(model["input_shape"]), parsed.layers, parsed.inputs, parsed.names, parsed.sources)
+    rows = [{"name": r.name, "type": r.type, "output_shape": show_shape(r.output_shape, t.batch_known),
+             "params": r.params} for r in t.rows]
+    assert t.ok and module_rows(model, rows) == recorded_rows(model) and t.total_params == model["total_params"]
+    notes = " ".join(parsed.notes)
+    assert "Convolution2D(32, 3, 3) is Keras 1/2's spelling: read as Conv2D(32, (3, 3))" in notes
+    assert "border_mode is Keras 1/2's spelling: read as padding" in notes
+
+
+def test_a_data_dependent_input_is_traced_with_the_given_shape_and_says_so():
+    model = next(m for m in MODELS if m["id"] == "keras-io-weather-lstm-input-from-data")
+    parsed, t, _ = run(model)
+    assert t.ok and any("inputs.shape[1], inputs.shape[2]" in n and "[None, 120, 7]" in n for n in parsed.notes)
+    assert "comes from data" in parse_model(model["code"], "keras").needs_shape
