@@ -82,6 +82,7 @@ _SAME_TENSOR = {"contiguous", "float", "double", "half", "clone", "detach", "cpu
 _KERAS_MERGE_FUNCS = {"add": "Add", "subtract": "Subtract", "multiply": "Multiply", "average": "Average",
                       "maximum": "Maximum", "minimum": "Minimum", "concatenate": "Concatenate"}
 _RNNS = {"LSTM", "GRU", "RNN"}
+_NOT_A_HELPER = object()
 # Keras 1/2 spellings (keras/legacy/interfaces.py of Keras 2 converted them): what Keras 3 calls each. Written by
 # hand: Keras 3's signatures cannot give them. A keyword is renamed only where the layer has no parameter of that name.
 _OLD_KERAS_KEYWORDS = {"nb_filter": "filters", "filter_length": "kernel_size", "border_mode": "padding",
@@ -959,6 +960,9 @@ class _Run:
             if not args:
                 raise CodeError(f"line {_line(node)}: call the Sequential on a tensor")
             x = args[0]
+            if not func.children and func.kind == "torch":  # nn.Sequential(): a leaf module, identity (a shortcut)
+                return self.record({"type": "Sequential"}, [self.tensor(x, node, "Sequential")],
+                                   self.paths.get(id(func)), node)
             for _, child in func.children:
                 x = self.call(child, [x], {}, node)
             return x
@@ -1273,7 +1277,8 @@ class _Run:
             pass
         return Unknown("expr", _text(node), (), _line(node))
     # ------------------------------------------------------------------ library calls
-    def external(self, func: Ext, args, kwargs, node):
+    def helper(self, func: Ext, args, kwargs, node):
+        """The standard library's and torch's helpers a model's code calls; _NOT_A_HELPER for anything else."""
         name, path = func.name, func.path
         if path == "typing.cast" and len(args) == 2:
             return args[1]
@@ -1285,6 +1290,13 @@ class _Run:
             return Partial(args[0], list(args[1:]), dict(kwargs))
         if name in ("weight_norm", "spectral_norm") and self.fw == "torch":
             return self.norm_wrapper(name, args, kwargs, node)
+        return _NOT_A_HELPER
+
+    def external(self, func: Ext, args, kwargs, node):
+        name, path = func.name, func.path
+        done = self.helper(func, args, kwargs, node)
+        if done is not _NOT_A_HELPER:
+            return done
         if self.fw == "keras":
             return self.keras_call(func, args, kwargs, node)
         if name == "Sequential":
@@ -1744,7 +1756,8 @@ class _Run:
         for name, func in reversed(factories):
             built = self.call_func(func, [], {}, self.tree)
             if isinstance(built, MODULES):
-                self.defaults_note(f"{name}()", "the last public factory function", self.candidates)
+                if len(factories) > 1 or _defaulted(func):
+                    self.defaults_note(f"{name}()", "the last public factory function", [f"{n}()" for n, _ in factories])
                 return built, f"{name}()"
         return self.unused_class(classes)
 
@@ -1760,9 +1773,11 @@ class _Run:
             raise self.no_model()
         name, cls = top[-1]
         kwargs = self.constructor_variables(cls)
-        self.defaults_note(f"{name}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})",
-                           "the last class no other class uses" if len(top) > 1 else "the model class",
-                           [n for n, _ in top])
+        init = cls.lookup("__init__")
+        if len(top) > 1 or isinstance(init, Func) and _defaulted(init, set(kwargs)):  # Net() with nothing to choose: no note
+            self.defaults_note(f"{name}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})",
+                               "the last class no other class uses" if len(top) > 1 else "the model class",
+                               [n for n, _ in top])
         return self.instantiate(cls, [], kwargs, self.tree), name
 
     def defaults_note(self, built: str, why: str, candidates: list[str]) -> None:
@@ -1784,9 +1799,19 @@ class _Run:
             if len(a.defaults) < len(a.posonlyargs) + len(a.args) or any(d is None for d in a.kw_defaults):
                 continue  # an argument without a default: a helper, not a factory
             calls = {n.func.id for n in ast.walk(value.node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
-            if calls & models:
+            returns = any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(value.node))
+            if calls & models and returns:  # test() that builds a net and prints it returns nothing
                 out.append((name, value))
         return out
+
+    def built(self, text: str):
+        """What a call the request writes (`resnet18()`) builds, followed like the paste's own code; None when the
+        text is no call."""
+        try:
+            expr = ast.parse(text, mode="eval").body if len(text) <= 100 else None
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            expr = None
+        return self.ev(expr, None) if isinstance(expr, ast.Call) else None
 
     def chosen(self, choose: str):
         """The request's model: a class or a variable by name, a factory by name (called with its defaults), or a
@@ -1798,11 +1823,7 @@ class _Run:
             return value, choose
         if isinstance(value, Func):
             choose = f"{choose}()"
-        try:
-            expr = ast.parse(choose, mode="eval").body if len(choose) <= 100 else None
-        except (SyntaxError, ValueError):
-            expr = None
-        built = self.ev(expr, None) if isinstance(expr, ast.Call) else None
+        built = self.built(choose)
         if isinstance(built, MODULES):
             return built, choose
         raise CodeError(f"model: {choose!r} is not a class, a factory or a model in the code; choose one of "
@@ -1852,6 +1873,8 @@ class _Run:
             value = self.globals.get(choose)
             if isinstance(value, Func):
                 value = self.call_func(value, [], {}, self.tree)
+            elif value is None:  # get_model((160, 160), 3): a call written out
+                value = self.built(choose)
             if not isinstance(value, (KModel, Seq)):
                 raise CodeError(f"model: {choose!r} is not a model in the code")
             model, label = value, choose
@@ -2005,6 +2028,14 @@ def _module_list(obj: Obj, how: str) -> list:
     if how in ("children", "values", "modules"):
         return [v for _, v in kids]
     return [k for k, _ in kids] if how == "keys" else list(kids)
+
+
+def _defaulted(func: Func, given: set = frozenset()) -> bool:
+    """The function has parameters whose defaults the call leaves to it (the caller chose none of them)."""
+    a = func.node.args
+    params = [p.arg for p in a.args[len(a.args) - len(a.defaults):]]
+    params += [p.arg for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None]
+    return any(p not in given for p in params)
 
 
 def _subclass(cls: Cls, kind: Cls, depth: int = 0) -> bool:

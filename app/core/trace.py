@@ -648,7 +648,8 @@ _DROPOUT_KEYWORDS = {"torch": {"p": 0.5, "inplace": False, "dim": None},
                      "keras": {"rate": None, "axis": -1, "stddev": None, "noise_shape": None, **_KERAS_NO_EFFECT}}
 
 HANDLERS: dict[str, dict[str, Callable]] = {
-    "torch": {"view": _view, "index": _index, "Linear": _dense, "Flatten": _flatten, "BatchNorm1d": _batchnorm, "BatchNorm2d": _batchnorm,
+    "torch": {"Sequential": _identity,  # an empty nn.Sequential() (a ResNet's identity shortcut)
+              "view": _view, "index": _index, "Linear": _dense, "Flatten": _flatten, "BatchNorm1d": _batchnorm, "BatchNorm2d": _batchnorm,
               "BatchNorm3d": _batchnorm, "Embedding": _embedding, "LSTM": _rnn, "GRU": _rnn, "RNN": _rnn,
               "Unflatten": _reshape, "ZeroPad1d": _zero_padding, "ZeroPad2d": _zero_padding,
               "ZeroPad3d": _zero_padding, "Upsample": _upsampling, "UpsamplingNearest2d": _upsampling,

@@ -1101,3 +1101,11 @@ def test_a_class_built_with_its_own_defaults_says_so():
     assert chosen.layers == [{"type": "Linear", "in_features": 8, "out_features": 2}] and chosen.model_name == "Net(n=2)"
     with pytest.raises(CodeError, match="model: 'Nope\\(\\)' is not"):
         parse_model(code, "torch", model="Nope()")
+
+
+def test_a_keras_model_function_called_as_the_request_writes_it():
+    code = MODELS["keras-io-oxford-pets-segmentation"]["code"]
+    model = parsed_fast(code, "keras", model="get_model((64, 96), 5)")
+    assert model.model_name == "get_model((64, 96), 5)" and model.input_shape == (None, 64, 96, 3)
+    t = trace("keras", model.input_shape, model.layers, model.inputs, model.names, model.sources)
+    assert t.ok and show_shape(t.rows[-1].output_shape, t.batch_known) == [None, 64, 96, 5]

@@ -17,7 +17,8 @@ MODELS = json.loads((Path(__file__).resolve().parents[1] / "golden" / "traces.js
 def run(model):
     """Parse and trace as /api/trace does: the request gives the input shape unless the code does."""
     given = None if model.get("input_from_code") else tuple(model["input_shape"])
-    parsed = parse_model(model["code"], model["framework"], model.get("variables") or {}, given)
+    chosen = model["build"] if model.get("build") and not model.get("default") else None  # the factory asked for
+    parsed = parse_model(model["code"], model["framework"], model.get("variables") or {}, given, chosen)
     assert parsed.unresolved == [] and not (given is None and parsed.needs_shape), (parsed.unresolved, parsed.needs_shape)
     shape = given or parsed.input_shape
     t = trace(model["framework"], shape, parsed.layers, parsed.inputs, parsed.names, parsed.sources)
@@ -202,3 +203,16 @@ def test_a_data_dependent_input_is_traced_with_the_given_shape_and_says_so():
     parsed, t, _ = run(model)
     assert t.ok and any("inputs.shape[1], inputs.shape[2]" in n and "[None, 120, 7]" in n for n in parsed.notes)
     assert "comes from data" in parse_model(model["code"], "keras").needs_shape
+
+
+@pytest.mark.parametrize("model", [m for m in MODELS if m.get("build")], ids=lambda m: m["id"])
+def test_factories_are_built_as_asked_or_by_default_with_a_note(model):
+    """A file of factories with no call: the request names one, or the last public one is built -- never silently."""
+    parsed, t, _ = run(model)
+    assert t.ok and parsed.model_name == model["build"]
+    guessed = [n for n in parsed.notes if "builds no model itself" in n]
+    if model.get("default"):
+        assert len(guessed) == 1 and f"traced {model['build']}" in guessed[0] and "choose another with model" in guessed[0]
+        assert "test()" not in parsed.candidates  # builds a net and prints it: no factory
+    else:
+        assert guessed == []
