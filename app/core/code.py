@@ -1785,8 +1785,8 @@ class _Run:
         others = [c for c in candidates if c != built.split("(")[0] and c != built]
         self.notes.append(f"the paste builds no model itself: traced {built}, {why}, with the defaults its code "
                           "gives" + (f"; the paste defines several models ({', '.join(others)}): choose another with "
-                                     "model" if others else "; give model (e.g. \"Net(num_classes=10)\") to build "
-                                     "it otherwise"))
+                                     "model" if others else f"; give model (e.g. \"{built.split('(')[0]}(...)\" with the "
+                                     "arguments you mean) to build it otherwise"))
 
     def factories(self) -> list[tuple[str, Func]]:
         """Public top-level functions that build one of the paste's models and need no argument (resnet18())."""
