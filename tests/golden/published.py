@@ -2907,4 +2907,95 @@ model.add(Dense(1, activation='sigmoid'))
 # compile the keras model
 model.compile(loss='binary_crossentropy', optimizer='adam', metrics=['accuracy'])
 '''},
+    {'id': 'keras-io-timeseries-anomaly-conv1d-transpose', 'framework': 'keras', 'source': 'keras-team/keras-io examples/timeseries/timeseries_anomaly_detection.py (Apache-2.0): Sequential([layers.Input(shape=(x_train.shape[1], x_train.shape[2])), Conv1D ... Conv1DTranspose]): the input shape from data, given in the request', 'input_shape': [None, 288, 1], 'variables': {}, 'data': {'x_train': {'zeros': [2, 288, 1]}},
+     'code': r'''from tensorflow import keras
+from tensorflow.keras import layers
+
+# x_train: create_sequences(df_training_value.values), (3745, 288, 1)
+model = keras.Sequential(
+    [
+        layers.Input(shape=(x_train.shape[1], x_train.shape[2])),
+        layers.Conv1D(
+            filters=32,
+            kernel_size=7,
+            padding="same",
+            strides=2,
+            activation="relu",
+        ),
+        layers.Dropout(rate=0.2),
+        layers.Conv1D(
+            filters=16,
+            kernel_size=7,
+            padding="same",
+            strides=2,
+            activation="relu",
+        ),
+        layers.Conv1DTranspose(
+            filters=16,
+            kernel_size=7,
+            padding="same",
+            strides=2,
+            activation="relu",
+        ),
+        layers.Dropout(rate=0.2),
+        layers.Conv1DTranspose(
+            filters=32,
+            kernel_size=7,
+            padding="same",
+            strides=2,
+            activation="relu",
+        ),
+        layers.Conv1DTranspose(filters=1, kernel_size=7, padding="same"),
+    ]
+)
+model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.001), loss="mse")
+model.summary()
+'''},
+    {'id': 'keras-io-audio-speaker-recognition-residual', 'framework': 'keras', 'source': 'keras-team/keras-io examples/audio/speaker_recognition_using_cnn.py (Apache-2.0): residual_block() with a Conv1D shortcut and Add, build_model((SAMPLING_RATE // 2, 1), len(class_names)), class_names a list of strings', 'input_shape': None, 'variables': {'class_names': ['Benjamin_Netanyau', 'Jens_Stoltenberg', 'Julia_Gillard', 'Magaret_Tarcher', 'Nelson_Mandela']},
+     'code': r'''import os
+
+import keras
+from keras import layers
+
+SAMPLING_RATE = 16000
+BATCH_SIZE = 128
+EPOCHS = 100
+
+
+def residual_block(x, filters, conv_num=3, activation="relu"):
+    # Shortcut
+    s = keras.layers.Conv1D(filters, 1, padding="same")(x)
+    for i in range(conv_num - 1):
+        x = keras.layers.Conv1D(filters, 3, padding="same")(x)
+        x = keras.layers.Activation(activation)(x)
+    x = keras.layers.Conv1D(filters, 3, padding="same")(x)
+    x = keras.layers.Add()([x, s])
+    x = keras.layers.Activation(activation)(x)
+    return keras.layers.MaxPool1D(pool_size=2, strides=2)(x)
+
+
+def build_model(input_shape, num_classes):
+    inputs = keras.layers.Input(shape=input_shape, name="input")
+
+    x = residual_block(inputs, 16, 2)
+    x = residual_block(x, 32, 2)
+    x = residual_block(x, 64, 3)
+    x = residual_block(x, 128, 3)
+    x = residual_block(x, 128, 3)
+
+    x = keras.layers.AveragePooling1D(pool_size=3, strides=3)(x)
+    x = keras.layers.Flatten()(x)
+    x = keras.layers.Dense(256, activation="relu")(x)
+    x = keras.layers.Dense(128, activation="relu")(x)
+
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="output")(x)
+
+    return keras.models.Model(inputs=inputs, outputs=outputs)
+
+
+# class_names = os.listdir(DATASET_AUDIO_PATH): the speakers, five folders
+model = build_model((SAMPLING_RATE // 2, 1), len(class_names))
+
+model.summary()
+'''},
 ]
