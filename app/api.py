@@ -7,7 +7,7 @@ import numpy as np
 import orjson
 from fastapi import APIRouter
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from .core.backward import check_backward_cost, layer_backward
 from .core.code import MAX_CHARS, CodeError, parse_model
@@ -239,10 +239,10 @@ class TraceRequest(BaseModel):
         "Input/InputLayer/input_shape=."))
     layers: list[LayerSpec] | None = Field(None, max_length=500, description="The layers in forward order.")
     code: str | None = Field(None, max_length=MAX_CHARS, description="Pasted model code (parsed, never executed).")
-    variables: dict[str, bool | int | float | str | list[int | float | None]] = Field(
+    variables: dict[str, JsonValue] = Field(
         default_factory=dict, max_length=50, description=(
-            "Values for names the code uses without defining them: numbers, tuples (lists), strings, booleans; "
-            "dotted names such as args.dropout too."))
+            "Values for names the code uses without defining them: any JSON value (numbers, strings, booleans, "
+            "null, lists such as class_names, objects); dotted names such as args.dropout too."))
     model: str | None = Field(None, max_length=100, description=(
         "The class, variable or function to trace when the code holds several models."))
 

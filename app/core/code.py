@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.frameworks.common import SpecError
-from ..core.trace import KERAS_ALIASES, MERGES, layer_step, merge_step
+from ..core.frameworks.signatures import KERAS_ALIASES, POSITIONAL, no_effect
+from ..core.trace import MERGES, layer_step, merge_step
 
 MAX_CHARS = 20_000
 _PARSE_LOCK = threading.Lock()
@@ -60,69 +61,8 @@ class _Stop(Exception):
     """A layer's shape failed: the trace stops there, so the code after it need not be followed."""
 
 
-# positional parameters of the constructors people call positionally (torch.nn / keras.layers signatures)
-_CONV_T = ("in_channels", "out_channels", "kernel_size", "stride", "padding")
-_POS_TORCH = {
-    **{f"Conv{d}d": (*_CONV_T, "dilation", "groups", "bias", "padding_mode") for d in (1, 2, 3)},
-    **{f"ConvTranspose{d}d": (*_CONV_T, "output_padding", "groups", "bias", "dilation") for d in (1, 2, 3)},
-    **{f"MaxPool{d}d": ("kernel_size", "stride", "padding", "dilation", "return_indices", "ceil_mode") for d in (1, 2, 3)},
-    **{f"AvgPool{d}d": ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad") for d in (1, 2, 3)},
-    **{f"Adaptive{k}Pool{d}d": ("output_size",) for k in ("Avg", "Max") for d in (1, 2, 3)},
-    **{f"BatchNorm{d}d": ("num_features", "eps", "momentum") for d in (1, 2, 3)},
-    **{f"ZeroPad{d}d": ("padding",) for d in (1, 2, 3)},
-    **{k: ("p", "inplace") for k in ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout")},
-    "Linear": ("in_features", "out_features", "bias"), "Flatten": ("start_dim", "end_dim"),
-    "Unflatten": ("dim", "unflattened_size"), "Embedding": ("num_embeddings", "embedding_dim"),
-    "LSTM": ("input_size", "hidden_size", "num_layers"), "GRU": ("input_size", "hidden_size", "num_layers"),
-    "RNN": ("input_size", "hidden_size", "num_layers"), "LeakyReLU": ("negative_slope", "inplace"),
-    "ELU": ("alpha", "inplace"), "CELU": ("alpha", "inplace"), "Softmax": ("dim",), "LogSoftmax": ("dim",),
-    "Hardtanh": ("min_val", "max_val"), "Softplus": ("beta", "threshold"), "Upsample": ("size", "scale_factor", "mode"),
-    **{k: ("inplace",) for k in ("ReLU", "ReLU6", "SELU", "SiLU", "Mish", "Hardsigmoid", "Hardswish")},
-}
-_CONV_K = ("filters", "kernel_size", "strides", "padding")
-_POS_KERAS = {
-    **{f"Conv{d}D": _CONV_K for d in (1, 2, 3)}, **{f"Conv{d}DTranspose": _CONV_K for d in (1, 2, 3)},
-    **{f"SeparableConv{d}D": _CONV_K for d in (1, 2)},
-    **{f"DepthwiseConv{d}D": ("kernel_size", "strides", "padding", "depth_multiplier") for d in (1, 2)},
-    **{f"{k}Pooling{d}D": ("pool_size", "strides", "padding") for k in ("Max", "Average") for d in (1, 2, 3)},
-    **{f"ZeroPadding{d}D": ("padding",) for d in (1, 2, 3)}, **{f"UpSampling{d}D": ("size",) for d in (1, 2, 3)},
-    **{k: ("rate",) for k in ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D")},
-    "Dense": ("units", "activation"), "Activation": ("activation",), "Embedding": ("input_dim", "output_dim"),
-    "LSTM": ("units",), "GRU": ("units",), "SimpleRNN": ("units",), "Reshape": ("target_shape",),
-    "Permute": ("dims",), "BatchNormalization": ("axis",), "LeakyReLU": ("negative_slope",),
-    "ReLU": ("max_value", "negative_slope", "threshold"), "ELU": ("alpha",), "Softmax": ("axis",),
-    "TimeDistributed": ("layer",), "Input": ("shape",), "InputLayer": ("shape",),
-}
-_POSITIONAL = {"torch": _POS_TORCH, "keras": _POS_KERAS}
-# torch.nn.functional calls and tensor methods in a forward(): what layer each one is
-_FUNCTIONAL = {"relu": "ReLU", "relu6": "ReLU6", "gelu": "GELU", "sigmoid": "Sigmoid", "tanh": "Tanh",
-               "silu": "SiLU", "elu": "ELU", "leaky_relu": "LeakyReLU", "softplus": "Softplus", "mish": "Mish",
-               "dropout": "Dropout", "dropout2d": "Dropout2d", "softmax": "Softmax", "log_softmax": "LogSoftmax",
-               **{f"max_pool{d}d": f"MaxPool{d}d" for d in (1, 2, 3)}, **{f"avg_pool{d}d": f"AvgPool{d}d" for d in (1, 2, 3)},
-               **{f"adaptive_avg_pool{d}d": f"AdaptiveAvgPool{d}d" for d in (1, 2, 3)}}
-_FUNCTIONAL_ARGS = {**{f"MaxPool{d}d": ("kernel_size", "stride", "padding") for d in (1, 2, 3)},
-                    **{f"AvgPool{d}d": ("kernel_size", "stride", "padding") for d in (1, 2, 3)},
-                    **{f"AdaptiveAvgPool{d}d": ("output_size",) for d in (1, 2, 3)},
-                    "Dropout": ("p",), "Dropout2d": ("p",), "LeakyReLU": ("negative_slope",),
-                    "Softmax": ("dim",), "LogSoftmax": ("dim",)}
-_POS_TORCH.update({
-    **{f"{k}Pad{d}d": ("padding",) for k in ("Reflection", "Replication", "Circular") for d in (1, 2, 3)},
-    **{f"ConstantPad{d}d": ("padding", "value") for d in (1, 2, 3)},
-    **{f"InstanceNorm{d}d": ("num_features", "eps", "momentum", "affine", "track_running_stats") for d in (1, 2, 3)},
-    "GroupNorm": ("num_groups", "num_channels", "eps", "affine"), "LayerNorm": ("normalized_shape", "eps"),
-    "PixelShuffle": ("upscale_factor",), "PixelUnshuffle": ("downscale_factor",),
-    "UpsamplingBilinear2d": ("size", "scale_factor"), "UpsamplingNearest2d": ("size", "scale_factor"),
-    "Identity": (), "Dropout1d": ("p", "inplace"), "PReLU": ("num_parameters", "init"), "Tanh": (), "Sigmoid": (), "GELU": ("approximate",),
-})
-_POS_KERAS.update({
-    **{f"Cropping{d}D": ("cropping",) for d in (1, 2, 3)}, "Rescaling": ("scale", "offset"),
-    "Resizing": ("height", "width"), "CenterCrop": ("height", "width"), "LayerNormalization": ("axis",),
-    "Bidirectional": ("layer", "merge_mode"), "Concatenate": ("axis",), "RandomFlip": ("mode",), "PReLU": (),
-    "RandomRotation": ("factor",), "RandomZoom": ("height_factor", "width_factor"),
-    "RandomContrast": ("factor",), "RandomTranslation": ("height_factor", "width_factor"),
-})
-for _alias, _real in KERAS_ALIASES.items():
-    _POS_KERAS[_alias] = _POS_KERAS.get(_real, ())
+# positional parameters of every layer constructor, recorded from torch.nn / keras.layers (inspect.signature)
+_POSITIONAL = POSITIONAL
 # torch.nn.functional calls and tensor methods in a forward(): what layer each one is
 _FUNCTIONAL = {"relu": "ReLU", "relu6": "ReLU6", "gelu": "GELU", "sigmoid": "Sigmoid", "tanh": "Tanh",
                "silu": "SiLU", "elu": "ELU", "leaky_relu": "LeakyReLU", "softplus": "Softplus", "mish": "Mish",
@@ -142,14 +82,24 @@ _SAME_TENSOR = {"contiguous", "float", "double", "half", "clone", "detach", "cpu
 _KERAS_MERGE_FUNCS = {"add": "Add", "subtract": "Subtract", "multiply": "Multiply", "average": "Average",
                       "maximum": "Maximum", "minimum": "Minimum", "concatenate": "Concatenate"}
 _RNNS = {"LSTM", "GRU", "RNN"}
-# keywords that change how a layer is trained, stored or named, never a shape: a value Convscope cannot read is dropped
-_NO_EFFECT = {"kernel_initializer", "bias_initializer", "kernel_regularizer", "bias_regularizer",
-              "activity_regularizer", "kernel_constraint", "bias_constraint", "depthwise_initializer",
-              "pointwise_initializer", "depthwise_regularizer", "pointwise_regularizer", "depthwise_constraint",
-              "pointwise_constraint", "embeddings_initializer", "embeddings_regularizer", "recurrent_initializer",
-              "recurrent_regularizer", "beta_initializer", "gamma_initializer", "moving_mean_initializer",
-              "moving_variance_initializer", "beta_regularizer", "gamma_regularizer", "device", "dtype", "name",
-              "trainable", "seed"}
+_NOT_A_HELPER = object()
+# Keras 1/2 spellings (keras/legacy/interfaces.py of Keras 2 converted them): what Keras 3 calls each. Written by
+# hand: Keras 3's signatures cannot give them. A keyword is renamed only where the layer has no parameter of that name.
+_OLD_KERAS_KEYWORDS = {"nb_filter": "filters", "filter_length": "kernel_size", "border_mode": "padding",
+                       "subsample": "strides", "subsample_length": "strides", "init": "kernel_initializer",
+                       "output_dim": "units", "W_regularizer": "kernel_regularizer", "b_regularizer": "bias_regularizer",
+                       "W_constraint": "kernel_constraint", "b_constraint": "bias_constraint", "bias": "use_bias",
+                       "dim_ordering": "data_format", "pool_length": "pool_size", "stride": "strides", "p": "rate",
+                       "atrous_rate": "dilation_rate", "input": "inputs", "output": "outputs"}
+_OLD_KERAS_VALUES = {"tf": "channels_last", "th": "channels_first"}  # dim_ordering's values
+_OLD_KERAS_CONV = {"Convolution1D": ("Conv1D", 1), "Convolution2D": ("Conv2D", 2), "Convolution3D": ("Conv3D", 3),
+                   "AtrousConvolution2D": ("Conv2D", 2)}
+_OLD_KERAS_REFUSED = {"Merge": "Keras 2 replaced it by layers.add / layers.concatenate (Add, Concatenate): write those",
+                      "merge": "Keras 2 replaced it by layers.add / layers.concatenate (Add, Concatenate): write those",
+"Deconvolution2D": "Keras 2 names it Conv2DTranspose(filters, kernel_size, strides=..., "
+                                         "padding=...), without output_shape: write that",
+                      "Highway": "Keras 2 removed it; Convscope does not trace it",
+                      "MaxoutDense": "Keras 2 removed it; Convscope does not trace it"}
 _LIBRARIES = {"nn": "torch.nn", "F": "torch.nn.functional", "torch": "torch", "keras": "keras", "layers": "keras.layers",
               "tf": "tensorflow", "models": "keras.models", "np": "numpy", "math": "math", "functional": "torch.nn.functional"}
 _BUILTINS = {"range", "len", "int", "float", "round", "min", "max", "abs", "sum", "list", "tuple", "dict", "enumerate",
@@ -174,6 +124,19 @@ class Ext:
     @property
     def name(self) -> str:
         return self.path.rsplit(".", 1)[-1]
+
+    def __eq__(self, other) -> bool:  # `norm_layer.func == nn.InstanceNorm2d`: the same library object
+        return isinstance(other, Ext) and _canonical(self.path) == _canonical(other.path)
+
+    def __hash__(self) -> int:
+        return hash(_canonical(self.path))
+
+
+class Partial:
+    """functools.partial(func, *args, **kwargs): called, it calls func with those first."""
+
+    def __init__(self, func, args: list, kwargs: dict):
+        self.func, self.args, self.kwargs = func, args, kwargs
 
 
 class Ten:
@@ -443,7 +406,7 @@ class _Run:
                     else:
                         root = alias.name.split(".")[0]
                         self.assign_name(root, Ext(root), scope)
-                elif alias.name != "*":
+                elif alias.name != "*" and not self.pasted(alias.asname or alias.name, stmt, scope):
                     self.assign_name(alias.asname or alias.name, Ext(f"{stmt.module or ''}.{alias.name}"), scope)
         elif isinstance(stmt, ast.FunctionDef):
             self.assign_name(stmt.name, Func(stmt, scope), scope)
@@ -461,7 +424,10 @@ class _Run:
             self.assign(stmt.target, value, scope)
         elif isinstance(stmt, ast.Expr):
             if not (isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)):
-                self.ev(stmt.value, scope)
+                value = self.ev(stmt.value, scope)
+                if scope is None and isinstance(value, (*MODULES, KModel)):  # a bare `nn.Sequential(...)`
+                    label = f"{_text(stmt.value.func, 30)}(…)" if isinstance(stmt.value, ast.Call) else _text(stmt.value, 30)
+                    self.assigned.append((label, value))
         elif isinstance(stmt, ast.Return):
             raise _Return(None if stmt.value is None else self.ev(stmt.value, scope))
         elif isinstance(stmt, ast.If):
@@ -496,6 +462,15 @@ class _Run:
             pass
         else:
             raise CodeError(f"line {_line(stmt)}: `{_text(stmt, 40)}` is not followed")
+
+    def pasted(self, name: str, stmt: ast.ImportFrom, scope) -> bool:
+        """`from pkg.tcn import TemporalConvNet` after the paste defined TemporalConvNet: the pasted one wins (the
+        import's module is not read), with a note."""
+        if scope is not None or not isinstance(self.globals.get(name), (Cls, Func)):
+            return False
+        self.notes.append(f"line {stmt.lineno}: `from {stmt.module} import {name}` would replace the pasted {name}; "
+                          f"Convscope cannot read {stmt.module}, so it traces the pasted one")
+        return True
 
     def define_class(self, stmt: ast.ClassDef, scope) -> None:
         bases = [self.ev(b, scope) for b in stmt.bases]
@@ -846,6 +821,8 @@ class _Run:
                 return self.shape_of(obj, node)
             if attr in ("T", "mT"):
                 return obj
+            if attr == "is_cuda":  # traced as on a CPU: a GPU count used only to choose data-parallel is not asked
+                return False
             return Method(obj, attr)
         if isinstance(obj, Mod):
             if attr in obj.spec:
@@ -855,6 +832,10 @@ class _Run:
             if attr in positional or attr in aliases:
                 return Unknown("expr", _text(node), (), _line(node))
             return Method(obj, attr)
+        if isinstance(obj, dict) and attr in obj and not hasattr(dict, attr):  # opt given as {"nz": 100}: opt.nz
+            return obj[attr]
+        if isinstance(obj, Partial) and attr in ("func", "args", "keywords"):
+            return {"func": obj.func, "args": tuple(obj.args), "keywords": obj.kwargs}[attr]
         if isinstance(obj, (list, dict, str, Seq, KModel, Super)):
             return Method(obj, attr)
         if isinstance(obj, Method) and obj.target is None and obj.name == "OrderedDict":
@@ -952,6 +933,8 @@ class _Run:
             return self.method(func, args, kwargs, node)
         if isinstance(func, Ext):
             return self.external(func, args, kwargs, node)
+        if isinstance(func, Partial):
+            return self.call(func.func, [*func.args, *args], {**func.kwargs, **kwargs}, node)
         tensors = [a for a in args if isinstance(a, (Ten, list, tuple))]
         if isinstance(func, (Obj, Seq, Mod)) and args and isinstance(args[0], Sample):
             if not self.strict and self.example_input is None:  # model(torch.randn(1, 3, 224, 224)): the input
@@ -977,6 +960,9 @@ class _Run:
             if not args:
                 raise CodeError(f"line {_line(node)}: call the Sequential on a tensor")
             x = args[0]
+            if not func.children and func.kind == "torch":  # nn.Sequential(): a leaf module, identity (a shortcut)
+                return self.record({"type": "Sequential"}, [self.tensor(x, node, "Sequential")],
+                                   self.paths.get(id(func)), node)
             for _, child in func.children:
                 x = self.call(child, [x], {}, node)
             return x
@@ -1143,8 +1129,9 @@ class _Run:
                 return t
             if name == "register_buffer" or name == "register_parameter" or name == "apply":
                 return None
-            if name in ("modules", "children", "named_modules", "named_children", "parameters",
-                        "named_parameters"):
+            if name in _MODULE_LISTS:
+                return _module_list(t, name)
+            if name in ("parameters", "named_parameters"):
                 return []  # weight initialisation loops: they make no layers
         if isinstance(t, Super):
             obj = t.obj
@@ -1158,6 +1145,32 @@ class _Run:
         if isinstance(t, Mod) and name in ("to", "cuda", "cpu", "eval", "train"):
             return t
         return Unknown("expr", _text(node), (), _line(node))
+
+    def is_instance(self, value, kinds, node) -> bool:
+        """isinstance(m, nn.Conv2d) on what the paste built: layers by their type, blocks by their class."""
+        if isinstance(kinds, (tuple, list)):
+            return any(self.is_instance(value, k, node) for k in kinds)
+        if isinstance(kinds, Method) and kinds.target is None and kinds.name in ("bool", "int", "float", "str", "list",
+                                                                                  "tuple", "dict"):
+            return type(value).__name__ == kinds.name or kinds.name == "int" and type(value) is bool
+        if isinstance(kinds, Cls):
+            return isinstance(value, Obj) and _subclass(value.cls, kinds)
+        if not isinstance(kinds, Ext) or isinstance(value, Unknown):
+            raise CodeError(f"line {_line(node)}: `{_text(node)}` tests a type Convscope cannot tell")
+        name = kinds.name
+        if name == "partial":
+            return isinstance(value, Partial)
+        if name == "Module":
+            return isinstance(value, MODULES)
+        if name == "Tensor":
+            return isinstance(value, Ten)
+        if isinstance(value, Mod):  # _ConvNd, _BatchNorm, _InstanceNorm: the bases torch's layers share
+            return value.spec["type"] == name or name.startswith("_") and value.spec["type"].startswith(name[1:].rstrip("Nd"))
+        if isinstance(value, Seq):
+            return {"torch": "Sequential", "list": "ModuleList", "dict": "ModuleDict", "keras": "Sequential"}[value.kind] == name
+        if isinstance(value, Obj):
+            return _container(value.cls) == name
+        return False
 
     def str_format(self, fmt: str, args, kwargs, node):
         def repl(m):
@@ -1249,8 +1262,10 @@ class _Run:
                 return [tuple(t) for t in zip(*[self.iterate(a, node) for a in args])]
             if name == "reversed" and args:
                 return list(reversed(self.iterate(args[0], node)))
-            if name == "isinstance":
-                return Unknown("expr", _text(node), (), _line(node))
+            if name == "isinstance" and len(args) == 2:
+                return self.is_instance(args[0], args[1], node)
+            if name == "type" and len(args) == 1:
+                return _type_of(args[0]) or Unknown("expr", _text(node), (), _line(node))
             if name == "setattr" and len(args) == 3 and isinstance(args[0], Obj) and isinstance(args[1], str):
                 args[0].attrs[args[1]] = args[2]
                 return None
@@ -1262,12 +1277,26 @@ class _Run:
             pass
         return Unknown("expr", _text(node), (), _line(node))
     # ------------------------------------------------------------------ library calls
-    def external(self, func: Ext, args, kwargs, node):
+    def helper(self, func: Ext, args, kwargs, node):
+        """The standard library's and torch's helpers a model's code calls; _NOT_A_HELPER for anything else."""
         name, path = func.name, func.path
         if path == "typing.cast" and len(args) == 2:
             return args[1]
+        if path in ("torch.cuda.is_available", "torch.backends.mps.is_available"):  # traced as on a CPU
+            return False
         if name == "OrderedDict" and path.startswith("collections"):
             return self.builtin("OrderedDict", args, kwargs, node)
+        if name == "partial" and path.startswith("functools") and args:
+            return Partial(args[0], list(args[1:]), dict(kwargs))
+        if name in ("weight_norm", "spectral_norm") and self.fw == "torch":
+            return self.norm_wrapper(name, args, kwargs, node)
+        return _NOT_A_HELPER
+
+    def external(self, func: Ext, args, kwargs, node):
+        name, path = func.name, func.path
+        done = self.helper(func, args, kwargs, node)
+        if done is not _NOT_A_HELPER:
+            return done
         if self.fw == "keras":
             return self.keras_call(func, args, kwargs, node)
         if name == "Sequential":
@@ -1301,6 +1330,20 @@ class _Run:
                 raise CodeError(f"line {_line(node)}: `{_text(node)}` has no value") from None
         return Unknown("expr", _text(node), (), _line(node))
 
+    def norm_wrapper(self, name: str, args, kwargs, node):
+        """torch.nn.utils.weight_norm / spectral_norm(module): the same layer, its weight reparametrised (weight_norm
+        adds a gain g along ``dim``: weight_g and weight_v replace weight); the tracer counts the parameters."""
+        module = args[0] if args else kwargs.get("module")
+        if not isinstance(module, Mod):
+            raise CodeError(f"line {_line(node)}: {name}() wraps a torch.nn layer here, got `{_text(node)}`")
+        keys = ("name", "dim") if name == "weight_norm" else ("name", "n_power_iterations", "eps", "dim")
+        given = {**dict(zip(keys, args[1:])), **{k: v for k, v in kwargs.items() if k != "module"}}
+        if given.get("name", "weight") != "weight":
+            raise CodeError(f"line {_line(node)}: {name}(name={given['name']!r}) is not followed; Convscope follows "
+                            "the weight's")
+        wrap = {"dim": self.plain(given.get("dim", 0), node, f"{name} dim")} if name == "weight_norm" else {}
+        return Mod({**module.spec, name: wrap}, module.line, module.name, module.input_shape)
+
     def check_modules(self, children, node):
         for key, child in children:
             if isinstance(child, Unknown) and child.kind == "expr":
@@ -1320,7 +1363,7 @@ class _Run:
             raise CodeError(f"line {_line(node)}: {name} takes at most {len(positional)} positional arguments "
                             f"here ({', '.join(positional) or 'none'}); name the others")
         for key, value in [*zip(positional, args), *kwargs.items()]:
-            if key in _NO_EFFECT and isinstance(value, (Unknown, Ext, Method, Func, Cls, Obj)):
+            if no_effect(key) and isinstance(value, (Unknown, Ext, Method, Func, Cls, Obj)):
                 continue  # keras.regularizers.l2(1e-4), device=…, dtype=torch.float32: the shapes do not change
             if key == "activation" and isinstance(value, Ext):  # activation=tf.nn.relu, keras.activations.relu
                 value = value.name
@@ -1563,6 +1606,7 @@ class _Run:
 
     def keras_call(self, func: Ext, args, kwargs, node):
         name = func.name
+        name, args, kwargs = self.old_keras(name, args, kwargs, node)
         if name == "Sequential":
             items = self.iterate(args[0], node) if args else self.iterate(kwargs.get("layers", []), node)
             seq = Seq("keras", [], _line(node), kwargs.get("name") if isinstance(kwargs.get("name"), str) else None)
@@ -1607,10 +1651,44 @@ class _Run:
                             "Convscope follows Keras layers (layers.Reshape, layers.Add, …)")
         return Unknown("expr", _text(node), (), _line(node))
 
+    def old_keras(self, name: str, args, kwargs, node):
+        """Keras 1/2 spellings read as the Keras 3 layer, with a note naming the modern word; what has no modern
+        reading is refused, named."""
+        if name in _OLD_KERAS_REFUSED:
+            raise CodeError(f"line {_line(node)}: {name}(...) is Keras 1: {_OLD_KERAS_REFUSED[name]}")
+        modern = _OLD_KERAS_CONV.get(name)
+        if modern and len(args) > 2 and all(isinstance(a, int) for a in args[1:modern[1] + 1]):
+            kernel = tuple(args[1:modern[1] + 1])  # Convolution2D(32, 3, 3): nb_filter, nb_row, nb_col
+            self.old_note(f"{name}({', '.join(map(str, args[:modern[1] + 1]))})", f"{modern[0]}({args[0]}, {kernel})",
+                          " (Keras 3 would read the sizes after the first as strides)")
+            name, args = modern[0], [args[0], kernel, *args[modern[1] + 1:]]
+        words = [k for k in ("nb_row", "nb_col", "kernel_dim1", "kernel_dim2", "kernel_dim3") if k in kwargs]
+        if words:  # Keras 1 kernel sizes by keyword
+            kwargs = {**kwargs, "kernel_size": tuple(kwargs[k] for k in words)}
+            kwargs = {k: v for k, v in kwargs.items() if k not in words}
+            self.old_note("/".join(words), "kernel_size")
+        signature = _POSITIONAL["keras"].get(KERAS_ALIASES.get(name, name), ())
+        if "input_dim" in kwargs and "input_dim" not in signature:  # Dense(64, input_dim=20): Keras 2's first layer
+            kwargs = {**{k: v for k, v in kwargs.items() if k != "input_dim"}, "input_shape": (kwargs["input_dim"],)}
+        out = {}
+        for key, value in kwargs.items():
+            new = _OLD_KERAS_KEYWORDS.get(key) if key not in signature else None
+            if new and (name not in ("Model", "Functional") or key in ("input", "output")):
+                self.old_note(key, new)
+                key, value = new, _OLD_KERAS_VALUES.get(value, value) if isinstance(value, str) else value
+            out[key] = value
+        return name, args, out
+
+    def old_note(self, old: str, new: str, why: str = "") -> None:
+        note = f"{old} is Keras 1/2's spelling: read as {new}, in Keras 3's words{why}"
+        if note not in self.notes:
+            self.notes.append(note)
+
     def input_shape_value(self, shape, key, node, name):
         """An input shape from the code; None when it must come from the request (data, an open length)."""
-        if isinstance(shape, (SizeRef, ShapeOf, Unknown)) or shape is None:
-            self.shape_why = (f"line {_line(node)}: {name}({key}={getattr(shape, 'text', shape)}) comes from data or "
+        if isinstance(shape, (SizeRef, ShapeOf, Unknown)) or shape is None or isinstance(shape, (list, tuple)) and any(
+                isinstance(v, (SizeRef, ShapeOf, Unknown)) for v in shape):  # shape=(x_train.shape[1], ...)
+            self.shape_why = (f"line {_line(node)}: {name}({key}={_arg_text(node, key, 0)}) comes from data or "
                               "code Convscope does not run: give input_shape (batch first, e.g. [None, 28, 28, 1])")
             return None
         if isinstance(shape, int) and not isinstance(shape, bool):
@@ -1630,6 +1708,9 @@ class _Run:
         batch = kwargs.get("batch_size")
         full = None if given is None else (batch if isinstance(batch, int) else None, *given)
         if k == 0 and self.request_shape is not None:
+            if given is None and shape is not None:
+                self.notes.append(f"line {_line(node)}: the Input's shape `{_arg_text(node, 'shape', 0)}` comes from "
+                                  f"data: traced with the given input_shape {list(self.request_shape)}")
             full = self.request_shape
         if k == 0:
             self.batch_known = full is not None and full[0] is not None
@@ -1657,24 +1738,30 @@ class _Run:
         return paths
 
     def torch_root(self, choose: str | None):
+        """The model to trace: the one the request names, else the one the paste builds last (an assignment or a
+        bare expression), else the last public factory with its defaults, else the class no other class uses."""
         classes = [(n, v) for n, v in self.globals.items() if isinstance(v, Cls) and v.lookup("forward")]
-        self.candidates = [n for n, _ in classes]
+        factories = self.factories()
+        self.candidates = [*(f"{n}()" for n, _ in factories), *(n for n, _ in classes)]
         if choose:
-            value = self.globals.get(choose)
-            if isinstance(value, Cls):
-                return self.instantiate(value, [], self.constructor_variables(value), self.tree), choose
-            if isinstance(value, MODULES):
-                return value, choose
-            raise CodeError(f"model: {choose!r} is not a class or a model in the code; choose one of "
-                            f"{', '.join(self.candidates) or 'none'}")
+            return self.chosen(choose)
         for name in ("model", "net"):
             if name in self.bad:
                 raise CodeError(self.bad[name])
             if isinstance(self.globals.get(name), MODULES):
                 return self.globals[name], name
         for name, value in reversed(self.assigned):
-            if isinstance(value, MODULES) and self.globals.get(name) is value:
+            if isinstance(value, MODULES) and self.stands(name, value):
                 return value, name
+        for name, func in reversed(factories):
+            built = self.call_func(func, [], {}, self.tree)
+            if isinstance(built, MODULES):
+                if len(factories) > 1 or _defaulted(func):
+                    self.defaults_note(f"{name}()", "the last public factory function", [f"{n}()" for n, _ in factories])
+                return built, f"{name}()"
+        return self.unused_class(classes)
+
+    def unused_class(self, classes):
         used = set()
         for name, _cls in classes:
             for other, ocls in self.globals.items():
@@ -1682,13 +1769,72 @@ class _Run:
                         isinstance(n, ast.Name) and n.id == name for n in ast.walk(ocls.node)):
                     used.add(name)
         top = [(n, c) for n, c in classes if n not in used] or classes
-        if top:
-            name, cls = top[-1]
-            if len(top) > 1:
-                self.notes.append(f"the paste defines several models ({', '.join(n for n, _ in top)}); traced {name}, "
-                                  "the last: choose another with model")
-            return self.instantiate(cls, [], self.constructor_variables(cls), self.tree), name
-        raise self.no_model()
+        if not top:
+            raise self.no_model()
+        name, cls = top[-1]
+        kwargs = self.constructor_variables(cls)
+        init = cls.lookup("__init__")
+        if len(top) > 1 or isinstance(init, Func) and _defaulted(init, set(kwargs)):  # Net() with nothing to choose: no note
+            self.defaults_note(f"{name}({', '.join(f'{k}={v!r}' for k, v in kwargs.items())})",
+                               "the last class no other class uses" if len(top) > 1 else "the model class",
+                               [n for n, _ in top])
+        return self.instantiate(cls, [], kwargs, self.tree), name
+
+    def defaults_note(self, built: str, why: str, candidates: list[str]) -> None:
+        """Never a silent guess: the paste builds no model itself, so the trace says what it built and how."""
+        others = [c for c in candidates if c != built.split("(")[0] and c != built]
+        self.notes.append(f"the paste builds no model itself: traced {built}, {why}, with the defaults its code "
+                          "gives" + (f"; the paste defines several models ({', '.join(others)}): choose another with "
+                                     "model" if others else f"; give model (e.g. \"{built.split('(')[0]}(...)\" with the "
+                                     "arguments you mean) to build it otherwise"))
+
+    def factories(self) -> list[tuple[str, Func]]:
+        """Public top-level functions that build one of the paste's models and need no argument (resnet18())."""
+        models = {n for n, v in self.globals.items() if isinstance(v, (Cls, Func))}
+        out = []
+        for name, value in self.globals.items():
+            if not isinstance(value, Func) or name.startswith("_") or not isinstance(value.node, ast.FunctionDef):
+                continue
+            a = value.node.args
+            if len(a.defaults) < len(a.posonlyargs) + len(a.args) or any(d is None for d in a.kw_defaults):
+                continue  # an argument without a default: a helper, not a factory
+            calls = {n.func.id for n in ast.walk(value.node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)}
+            returns = any(isinstance(n, ast.Return) and n.value is not None for n in ast.walk(value.node))
+            if calls & models and returns:  # test() that builds a net and prints it returns nothing
+                out.append((name, value))
+        return out
+
+    def built(self, text: str):
+        """What a call the request writes (`resnet18()`) builds, followed like the paste's own code; None when the
+        text is no call."""
+        try:
+            expr = ast.parse(text, mode="eval").body if len(text) <= 100 else None
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            expr = None
+        return self.ev(expr, None) if isinstance(expr, ast.Call) else None
+
+    def chosen(self, choose: str):
+        """The request's model: a class or a variable by name, a factory by name (called with its defaults), or a
+        call written out (`resnet18()`, `Net(num_classes=10)`), followed like the paste's own code."""
+        value = self.globals.get(choose)
+        if isinstance(value, Cls):
+            return self.instantiate(value, [], self.constructor_variables(value), self.tree), choose
+        if isinstance(value, MODULES):
+            return value, choose
+        if isinstance(value, Func):
+            choose = f"{choose}()"
+        built = self.built(choose)
+        if isinstance(built, MODULES):
+            return built, choose
+        raise CodeError(f"model: {choose!r} is not a class, a factory or a model in the code; choose one of "
+                        f"{', '.join(self.candidates) or 'none'}")
+
+    def stands(self, name: str, value) -> bool:
+        """A top-level name still holds the model assigned to it; a bare expression (`nn.Sequential(...)`, its
+        text as the name) always does."""
+        if name.isidentifier():
+            return self.globals.get(name) is value
+        return True
 
     def constructor_variables(self, cls: Cls) -> dict:
         """The model class is built by the paste without arguments: variables give its constructor's."""
@@ -1727,6 +1873,8 @@ class _Run:
             value = self.globals.get(choose)
             if isinstance(value, Func):
                 value = self.call_func(value, [], {}, self.tree)
+            elif value is None:  # get_model((160, 160), 3): a call written out
+                value = self.built(choose)
             if not isinstance(value, (KModel, Seq)):
                 raise CodeError(f"model: {choose!r} is not a model in the code")
             model, label = value, choose
@@ -1736,7 +1884,7 @@ class _Run:
             model, label = self.globals["model"], "model"
         if model is None:
             for name, value in reversed(self.assigned):
-                if isinstance(value, (KModel, Seq)) and self.globals.get(name) is value:
+                if isinstance(value, (KModel, Seq)) and self.stands(name, value):
                     model, label = value, name
                     break
         if model is None and not self.nodes:
@@ -1859,16 +2007,86 @@ class _Run:
         self.nodes = nodes
 
 
+_MODULE_LISTS = ("children", "named_children", "modules", "named_modules", "items", "values", "keys")
+
+
+def _module_list(obj: Obj, how: str) -> list:
+    """A block's modules, as torch lists them: children() / items() the direct ones in registration order (a
+    ModuleDict's items() are its children), modules() every one below it too, the block first."""
+    kids = [(k, v) for k, v in obj.attrs.items() if isinstance(v, MODULES)]
+    if how in ("modules", "named_modules"):
+        out, stack, seen = [], [("", obj)], set()
+        while stack and len(out) < MAX_LIST:
+            path, m = stack.pop()
+            if id(m) in seen:
+                continue
+            seen.add(id(m))
+            out.append((path, m))
+            inner = m.attrs.items() if isinstance(m, Obj) else m.children if isinstance(m, Seq) else ()
+            stack += reversed([(f"{path}.{k}".lstrip("."), v) for k, v in inner if isinstance(v, MODULES)])
+        kids = out
+    if how in ("children", "values", "modules"):
+        return [v for _, v in kids]
+    return [k for k, _ in kids] if how == "keys" else list(kids)
+
+
+def _defaulted(func: Func, given: set = frozenset()) -> bool:
+    """The function has parameters whose defaults the call leaves to it (the caller chose none of them)."""
+    a = func.node.args
+    params = [p.arg for p in a.args[len(a.args) - len(a.defaults):]]
+    params += [p.arg for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None]
+    return any(p not in given for p in params)
+
+
+def _subclass(cls: Cls, kind: Cls, depth: int = 0) -> bool:
+    return cls is kind or depth < 10 and any(isinstance(b, Cls) and _subclass(b, kind, depth + 1) for b in cls.bases)
+
+
+def _canonical(path: str) -> str:
+    """torch.nn.modules.conv.Conv2d and torch.nn.Conv2d are one class."""
+    return re.sub(r"^torch\.nn\.modules\.\w+\.", "torch.nn.", path)
+
+
+def _type_of(value):
+    """type(x) for what the interpreter holds: a layer's class, a block's class, partial, a builtin's name."""
+    if isinstance(value, Partial):
+        return Ext("functools.partial")
+    if isinstance(value, Mod):
+        return Ext(f"torch.nn.{value.spec['type']}")
+    if isinstance(value, Obj):
+        return value.cls
+    for kind in (bool, int, float, str, list, tuple, dict):
+        if type(value) is kind:
+            return Method(None, kind.__name__)
+    return None
+
+
 def _container(cls: Cls, depth: int = 0) -> str | None:
-    """'Sequential' / 'ModuleList' when a class of the paste extends one (torchvision's ConvBNReLU)."""
+    """'Sequential' / 'ModuleList' / 'ModuleDict' when a class of the paste extends one (torchvision's ConvBNReLU,
+    DenseNet's _DenseBlock)."""
     for base in cls.bases:
-        if isinstance(base, Ext) and base.name in ("Sequential", "ModuleList"):
+        if isinstance(base, Ext) and base.name in ("Sequential", "ModuleList", "ModuleDict"):
             return base.name
         if isinstance(base, Cls) and depth < 10:
             found = _container(base, depth + 1)
             if found:
                 return found
     return None
+
+
+def _arg_text(node, key: str, index: int) -> str:
+    """The source of a call's argument, by keyword or position.
+
+    >>> _arg_text(ast.parse("Input(shape=(x.shape[1], 3))").body[0].value, "shape", 0)
+    '(x.shape[1], 3)'
+    """
+    if isinstance(node, ast.Call):
+        for kw in node.keywords:
+            if kw.arg == key:
+                return _text(kw.value)
+        if len(node.args) > index:
+            return _text(node.args[index])
+    return "…"
 
 
 def _targets(stmt: ast.stmt) -> list[str]:
@@ -1880,6 +2098,39 @@ def _targets(stmt: ast.stmt) -> list[str]:
             if isinstance(n, ast.Name):
                 out.append(n.id)
     return out
+
+
+def _given(name: str, value, depth: int = 0):
+    """A value given in ``variables``: any JSON value (numbers, strings, booleans, null, lists, objects), bounded
+    like the code's own values.
+
+    >>> _given("class_names", ["cat", "dog"])
+    ['cat', 'dog']
+    >>> _given("opt", {"nz": 100, "sizes": [1, 2]})
+    {'nz': 100, 'sizes': [1, 2]}
+    """
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        if abs(value) > MAX_NUMBER or (isinstance(value, float) and not math.isfinite(value)):
+            raise CodeError(f"variables: {name} = {value} is larger than Convscope reads (|x| ≤ 2^31)")
+        return value
+    if isinstance(value, str):
+        if len(value) > 1000:
+            raise CodeError(f"variables: {name} is a string of {len(value):,} characters; at most 1,000")
+        return value
+    if depth >= 4:
+        raise CodeError(f"variables: {name} nests lists or objects more than 4 deep; give flatter values")
+    if isinstance(value, (list, tuple)):
+        if len(value) > MAX_LIST:
+            raise CodeError(f"variables: {name} has {len(value):,} items; at most {MAX_LIST:,}")
+        return type(value)(_given(f"{name}[{i}]", v, depth + 1) for i, v in enumerate(value))
+    if isinstance(value, dict):
+        if len(value) > MAX_ITEMS:
+            raise CodeError(f"variables: {name} has {len(value)} keys; at most {MAX_ITEMS}")
+        return {str(k): _given(f"{name}.{k}", v, depth + 1) for k, v in value.items()}
+    raise CodeError(f"variables: {name} must be a number, a string, a boolean, null, a list or an object; "
+                    f"got {type(value).__name__}")
 
 
 def detect_framework(code: str) -> str | None:
@@ -1915,7 +2166,7 @@ def parse_model(code: str, framework: str | None = None, variables: dict[str, An
     framework = framework or detect_framework(code)
     if framework not in ("torch", "keras"):
         raise CodeError("cannot tell whether this is PyTorch or Keras code: choose the framework")
-    run = _Run(tree, framework, dict(variables or {}), input_shape)
+    run = _Run(tree, framework, {str(k): _given(str(k), v) for k, v in (variables or {}).items()}, input_shape)
     try:
         run.top()
         run.torch_model(model) if framework == "torch" else run.keras_model(model)

@@ -18,6 +18,7 @@ from ..core.cost import layer_cost
 from ..core.forward import output_shape
 from ..core.frameworks import FRAMEWORKS, SpecError, build_layer
 from ..core.frameworks.common import bool_value, int_tuple, int_value, is_int, read_keywords
+from ..core.frameworks.signatures import KERAS_ALIASES, NO_EFFECT
 from ..core.ops import ConvOp, PoolOp
 from ..core.shapes import effective_kernel
 
@@ -635,30 +636,20 @@ def _nested(framework, spec, shape):
     return Step(shape, params, macs, LOSES_RF)
 
 
-KERAS_ALIASES = {**{f"MaxPool{d}D": f"MaxPooling{d}D" for d in (1, 2, 3)},
-                 **{f"AvgPool{d}D": f"AveragePooling{d}D" for d in (1, 2, 3)},
-                 **{f"GlobalAvgPool{d}D": f"GlobalAveragePooling{d}D" for d in (1, 2, 3)},
-                 **{f"GlobalMaxPool{d}D": f"GlobalMaxPooling{d}D" for d in (1, 2, 3)},
-                 **{f"Convolution{d}D": f"Conv{d}D" for d in (1, 2, 3)},
-                 **{f"Convolution{d}DTranspose": f"Conv{d}DTranspose" for d in (2, 3)},
-                 "SeparableConvolution2D": "SeparableConv2D", "SeparableConvolution1D": "SeparableConv1D",
-                 "DepthwiseConvolution2D": "DepthwiseConv2D"}
 _KERAS_SHAPE_KEPT = ("Rescaling", "RandomFlip", "RandomRotation", "RandomZoom", "RandomContrast",
                      "RandomTranslation", "RandomCrop", "RandomBrightness", "AutoContrast", "Masking")
 
-_KERAS_NO_EFFECT = {k: None for k in ("name", "trainable", "dtype", "kernel_initializer", "bias_initializer",
-                                      "kernel_regularizer", "bias_regularizer", "activity_regularizer",
-                                      "kernel_constraint", "bias_constraint", "beta_initializer", "gamma_initializer",
-                                      "moving_mean_initializer", "moving_variance_initializer", "seed", "noise_shape")}
+_KERAS_NO_EFFECT = dict.fromkeys(NO_EFFECT)  # accepted, never read: they change no shape
 
 _DROPOUTS = {"torch": ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "Softmax", "LogSoftmax"),
              "keras": ("Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianNoise",
                        "GaussianDropout", "Softmax", "ActivityRegularization")}
 _DROPOUT_KEYWORDS = {"torch": {"p": 0.5, "inplace": False, "dim": None},
-                     "keras": {"rate": None, "axis": -1, "stddev": None, **_KERAS_NO_EFFECT}}
+                     "keras": {"rate": None, "axis": -1, "stddev": None, "noise_shape": None, **_KERAS_NO_EFFECT}}
 
 HANDLERS: dict[str, dict[str, Callable]] = {
-    "torch": {"view": _view, "index": _index, "Linear": _dense, "Flatten": _flatten, "BatchNorm1d": _batchnorm, "BatchNorm2d": _batchnorm,
+    "torch": {"Sequential": _identity,  # an empty nn.Sequential() (a ResNet's identity shortcut)
+              "view": _view, "index": _index, "Linear": _dense, "Flatten": _flatten, "BatchNorm1d": _batchnorm, "BatchNorm2d": _batchnorm,
               "BatchNorm3d": _batchnorm, "Embedding": _embedding, "LSTM": _rnn, "GRU": _rnn, "RNN": _rnn,
               "Unflatten": _reshape, "ZeroPad1d": _zero_padding, "ZeroPad2d": _zero_padding,
               "ZeroPad3d": _zero_padding, "Upsample": _upsampling, "UpsamplingNearest2d": _upsampling,
@@ -687,9 +678,41 @@ def supported_types(framework: str) -> list[str]:
                    *(KERAS_ALIASES if framework == "keras" else ())} - {"Sequential", "Functional"})
 
 
+def _weight_shape(spec: dict, shape: Shape) -> Shape:
+    """A torch layer's weight: Linear (out, in); ConvNd (out, in / groups, *kernel); ConvTransposeNd (in, out / groups,
+    *kernel)."""
+    name = spec["type"]
+    if name == "Linear":
+        return (spec["out_features"], shape[-1])
+    if not name.startswith("Conv"):
+        raise SpecError(f"weight_norm on {name} is not traced; Convscope follows it on Linear and Conv layers", "type")
+    k = spec.get("kernel_size")
+    kernel = (k,) * int(name[-2]) if is_int(k) else tuple(k)
+    g = spec.get("groups", 1) or 1
+    if name.startswith("ConvTranspose"):
+        return (spec["in_channels"], spec["out_channels"] // g, *kernel)
+    return (spec["out_channels"], spec["in_channels"] // g, *kernel)
+
+
+def _norm_wrapped(framework: str, spec: dict, shape: Shape) -> Step:
+    """torch.nn.utils.weight_norm / spectral_norm around a layer: its shape, and its parameters as the wrapper
+    leaves them. weight_norm: weight_v (the weight's size) and weight_g (the weight's size along dim, 1 when dim is
+    None or -1, as torch reads it) replace weight; spectral_norm: weight_orig replaces weight (u and v are buffers)."""
+    inner = {k: v for k, v in spec.items() if k not in ("weight_norm", "spectral_norm")}
+    step = layer_step(framework, inner, shape)
+    if "weight_norm" not in spec:
+        return step
+    dim = spec["weight_norm"].get("dim", 0)
+    weight = _weight_shape(inner, shape)
+    gain = 1 if dim in (None, -1) else weight[dim_index("weight_norm", "dim", dim, len(weight))]  # -1: as None
+    return Step(step.shape, step.params + gain, step.macs, step.rf, step.note)
+
+
 def layer_step(framework: str, spec: dict, shape: Shape) -> Step:
     """One layer on one input shape; a SpecError says what it needed."""
     name = spec.get("type")
+    if framework == "torch" and ("weight_norm" in spec or "spectral_norm" in spec):
+        return _norm_wrapped(framework, spec, shape)
     if framework == "keras" and name in KERAS_ALIASES:  # MaxPool2D is MaxPooling2D (the same class)
         spec, name = {**spec, "type": KERAS_ALIASES[name]}, KERAS_ALIASES[name]
     if name in MERGES:
@@ -810,10 +833,81 @@ def show_shape(shape: Shape, batch_known: bool) -> list:
     return list(shape) if batch_known else [None, *shape[1:]]
 
 
+def _swap(sample: tuple, want: tuple) -> tuple[int, ...] | None:
+    """The axis order that turns a sample into the model's (each axis kept where it can be), or None.
+
+    >>> _swap((300, 50), (50, 300))
+    (1, 0)
+    >>> _swap((300, 50), (60, 250)) is None
+    True
+    """
+    if len(sample) != len(want) or sorted(sample) != sorted(want):
+        return None
+    free = [a for a in range(len(sample)) if sample[a] != want[a]]
+    order = list(range(len(sample)))
+    for i in free:
+        order[i] = next(a for a in free if sample[a] == want[i] and a not in [order[f] for f in free if f < i])
+    return tuple(order)
+
+
+def _merged(sample: tuple, want: tuple) -> bool:
+    """Axes merged or split in order (784 ↔ 28 × 28 × 1): each boundary of one is a boundary of the other, so a
+    reshape keeps every value where it belongs.
+
+    >>> _merged((784,), (28, 28, 1)), _merged((300, 50), (50, 300))
+    (True, False)
+    """
+    def cuts(shape):
+        return {math.prod(shape[:i]) for i in range(1, len(shape) + 1)}
+    return cuts(sample) <= cuts(want) or cuts(want) <= cuts(sample)
+
+
+def _fix(label: str, arr: tuple, want: tuple) -> str:
+    """What turns each sample of ``arr`` into the model's ``want`` (both without the sample axis), with the code
+    for numpy and torch arrays; "" when no one operation does."""
+    sample = tuple(arr[1:])
+    if None in want or math.prod(sample) != math.prod(want):
+        return ""
+    sizes = ", ".join(str(n) for n in want)
+    if _merged(sample, want):
+        return (f". They hold the same {math.prod(want):,} values, with axes merged or split: reshape keeps them in "
+                f"order — `{label} = {label}.reshape(-1, {sizes})` (numpy and torch alike)")
+    order = _swap(sample, want)
+    if order is None:
+        return (f". They hold the same {math.prod(want):,} values, but neither a transpose nor a reshape alone turns "
+                "one into the other: check how the data was made")
+    axes = ", ".join(str(a) for a in (0, *(o + 1 for o in order)))
+    moved = [a + 1 for a in range(len(order)) if order[a] != a]
+    swap = f" or `np.swapaxes({label}, {moved[0]}, {moved[1]})`" if len(moved) == 2 else ""
+    return (f". The sizes are the same in another order, so the axes are swapped: transpose them (a reshape would "
+            f"scramble the values) — numpy `{label} = {label}.transpose({axes})`{swap}; torch "
+            f"`{label} = {label}.permute({axes})`")
+
+
+def _group(label: str, arr: tuple, want: tuple) -> str:
+    """Samples that are pieces of one model sample (Q5: 7 slices of 33 × 33 per volume): how many, and the shape
+    that groups them."""
+    per, need = math.prod(arr[1:]), math.prod(want)
+    if None in want or need % per or arr[0] % (need // per) or need == per:
+        return ""
+    k, n = need // per, arr[0] // (need // per)
+    text = (f". The model's sample holds {k} of yours ({per:,} × {k} = {need:,} values): if every {k} consecutive "
+            f"samples of {label} belong together, group them into {[n, *want]}")
+    axis = next((a for a in range(len(want)) if want[a] == k and (*want[:a], *want[a + 1:]) == tuple(arr[1:])), None)
+    if axis is None:
+        return text
+    grouped = f"{label}.reshape({', '.join(str(v) for v in (n, k, *arr[1:]))})"
+    return (text + f", each group's {k} on axis {axis + 1} (a plain reshape would scramble them) — numpy "
+            f"`{label} = np.moveaxis({grouped}, 1, {axis + 1})`; torch `{label} = {grouped}.movedim(1, {axis + 1})`")
+
+
 def fit_check(x: Shape | None, y: Shape | None, model_in: tuple, model_out: tuple) -> list[tuple[bool, str]]:
     """Do arrays of these shapes fit the model? (ok, message) lines, in plain words with the arithmetic.
 
     Axis 0 counts samples in x and in y alike; each sample must have the model's input shape.
+
+    >>> fit_check((1000, 300, 50), None, (None, 50, 300), (None, 1))[0][1].split(" — ")[1]
+    'numpy `x = x.transpose(0, 2, 1)` or `np.swapaxes(x, 1, 2)`; torch `x = x.permute(0, 2, 1)`'
     """
     lines = []
     for label, arr, want in (("x", x, model_in), ("y", y, model_out)):
@@ -823,14 +917,9 @@ def fit_check(x: Shape | None, y: Shape | None, model_in: tuple, model_out: tupl
             lines.append((True, f"{label} {list(arr)}: {arr[0]:,} samples of {list(arr[1:])}, as the model "
                                 f"{'takes' if label == 'x' else 'gives'}"))
             continue
-        per, need = math.prod(arr[1:]), math.prod(want[1:])
         text = (f"{label} {list(arr)}: each sample is {list(arr[1:])}, but the model {'takes' if label == 'x' else 'gives'} "
                 f"{list(want[1:])} per sample")
-        if need % per == 0 and arr[0] % (need // per) == 0:
-            k = need // per
-            text += (f". {k} of your samples hold exactly one of the model's ({per:,} × {k} = {need:,} values): if "
-                     f"{k} consecutive entries belong together, reshape {label} to {[arr[0] // k, *want[1:]]}")
-        lines.append((False, text))
+        lines.append((False, text + (_fix(label, arr, tuple(want[1:])) or _group(label, arr, tuple(want[1:])))))
     if x is not None and y is not None and x[0] != y[0]:
         big, small = max(x[0], y[0]), min(x[0], y[0])
         text = (f"x has {x[0]:,} samples but y has {y[0]:,}; axis 0 counts samples in both, and every sample of x "

@@ -103,6 +103,9 @@ def variable_value(text: str):
     inner = t.strip("()[] ")
     if "," in t and all(re.fullmatch(r"\s*(-?\d+|None)\s*", p) for p in inner.split(",") if p.strip()):
         return [None if p.strip() == "None" else int(p) for p in inner.split(",") if p.strip()]
+    quoted = [re.fullmatch(r"\s*(['\"])([^'\"]*)\1\s*", p) for p in inner.split(",") if p.strip()]
+    if t[:1] in "[(" and quoted and all(quoted):  # ['daisy', 'roses']: a list of strings (class_names)
+        return [m.group(2) for m in quoted]
     return t
 
 

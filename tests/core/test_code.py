@@ -873,3 +873,239 @@ def test_the_pastes_own_example_input_and_build_call_give_the_input_shape():
     model = parsed_fast(keras, "keras")
     assert model.input_shape == (None, 8, 8, 3)
     assert _trace(model, model.input_shape)[1][-1] == ("Flatten", [None, 6 * 6 * 4], 0)
+
+
+# ---- issue 22: published code as people paste it
+
+
+@pytest.mark.parametrize("model_id, framework", [("torch-q2-conv1d-sequential", "torch"), ("keras-q5-conv3d", "keras")])
+def test_a_bare_model_expression_traces_like_the_assigned_one(model_id, framework):
+    """`nn.Sequential(...)` on its own (the output-length question's snippet), no `model = ` in front."""
+    golden = MODELS[model_id]
+    code = golden["code"].replace("model = nn.Sequential(", "nn.Sequential(")
+    if framework == "keras":  # the same layers listed in one Sequential([...]) expression
+        lines = golden["code"].splitlines()
+        layers = [ln[len("model.add("):-1] for ln in lines if ln.startswith("model.add(")]
+        code = "\n".join(lines[:2]) + "\nSequential([\n    " + ",\n    ".join(layers) + ",\n])\n"
+    assert "model =" not in code
+    model = parsed_fast(code, framework)
+    shape = golden["input_shape"] if framework == "torch" else model.input_shape
+    t, got = rows(model, shape)
+    assert t.ok and got == golden_rows(model_id)
+    assert model.model_name.endswith("Sequential(…)")
+
+
+SIGNATURES = json.loads((Path(__file__).resolve().parents[2] / "app" / "core" / "frameworks" /
+                         "signatures.json").read_text())
+
+
+def test_the_signature_table_is_recorded_from_the_frameworks_the_goldens_come_from():
+    meta = json.loads((Path(__file__).resolve().parents[1] / "golden" / "traces.json").read_text())["meta"]
+    assert SIGNATURES["meta"]["keras"] == meta["keras"] and meta["torch"].startswith(SIGNATURES["meta"]["torch"])
+    assert SIGNATURES["meta"]["generated_by"] == "tests/golden/record_signatures.py"
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_every_layer_type_the_tracer_traces_is_in_the_positional_table(framework):
+    from app.core.frameworks.signatures import POSITIONAL
+    from app.core.trace import supported_types
+    classes = [t for t in supported_types(framework) if t[:1].isupper()]  # view, cat, index: tensor operations
+    missing = [t for t in classes if t not in POSITIONAL[framework]]
+    assert missing == [] and len(classes) > 60
+
+
+@pytest.mark.parametrize("framework, call, spec", [
+    ("torch", "nn.Softshrink(0.3)", {"type": "Softshrink", "lambd": 0.3}),  # read as lambd, not dropped
+    ("torch", "nn.Hardshrink(0.25)", {"type": "Hardshrink", "lambd": 0.25}),
+    ("torch", "nn.Conv1d(4, 8, 3, 1, 1, 2, 2, False, 'reflect')",
+     {"type": "Conv1d", "in_channels": 4, "out_channels": 8, "kernel_size": 3, "stride": 1, "padding": 1,
+      "dilation": 2, "groups": 2, "bias": False, "padding_mode": "reflect"}),
+    ("torch", "nn.LSTM(16, 32, 2, True, True)",
+     {"type": "LSTM", "input_size": 16, "hidden_size": 32, "num_layers": 2, "bias": True, "batch_first": True}),
+    ("keras", "layers.Conv1D(8, 3, 1, 'same', None, 2)",
+     {"type": "Conv1D", "filters": 8, "kernel_size": 3, "strides": 1, "padding": "same", "data_format": None,
+      "dilation_rate": 2}),
+    ("keras", "layers.GlobalAveragePooling1D('channels_last')",
+     {"type": "GlobalAveragePooling1D", "data_format": "channels_last"}),
+    ("keras", "layers.MaxPool1D(2)", {"type": "MaxPooling1D", "pool_size": 2}),  # the alias is the class
+])
+def test_positional_arguments_fill_the_frameworks_parameters(framework, call, spec):
+    head = "import torch.nn as nn\nmodel = nn.Sequential(" if framework == "torch" else \
+        "from keras import layers, models\nmodel = models.Sequential([layers.Input((20, 4)), "
+    model = parsed_fast(head + call + (")" if framework == "torch" else "])") + "\n", framework)
+    assert model.layers[-1] == spec
+
+
+def test_a_layer_the_tables_do_not_hold_is_never_read_without_its_arguments():
+    model = parsed_fast("import torch.nn as nn\nmodel = nn.Sequential(nn.Conv1d(4, 8, 3), nn.MyShrink(0.3))\n", "torch")
+    t = trace("torch", (1, 4, 20), model.layers)
+    assert not t.ok and "MyShrink" in t.error[1]
+
+
+def test_one_no_effect_keyword_list_and_one_keras_alias_table():
+    from app.core import code
+    from app.core import trace as tracer
+    from app.core.frameworks import keras as keras_front
+    from app.core.frameworks.signatures import KERAS_ALIASES, NO_EFFECT
+    assert keras_front._NO_EFFECT is NO_EFFECT and set(tracer._KERAS_NO_EFFECT) == set(NO_EFFECT)
+    assert tracer.KERAS_ALIASES is KERAS_ALIASES is code.KERAS_ALIASES
+    assert KERAS_ALIASES == SIGNATURES["keras_aliases"]
+    assert {"kernel_initializer", "recurrent_regularizer", "device", "dtype", "name"} <= set(NO_EFFECT)
+    # a regularizer object Convscope cannot read is dropped, wherever the keyword is spelled
+    model = parsed_fast("from keras import layers, models, regularizers\nmodel = models.Sequential([layers.Input((8,)), "
+                        "layers.Dense(4, recurrent_regularizer=regularizers.l2(1e-4))])\n", "keras")
+    assert model.layers == [{"type": "Dense", "units": 4}]
+
+
+def test_keras_1_spellings_read_as_keras_3_with_a_note():
+    """Q5 as Keras 1 wrote it: Convolution3D(16, 3, 3, 1) is Conv3D(16, (3, 3, 1)), not strides (3, 1)."""
+    code = MODELS["keras-q5-conv3d"]["code"].replace("Conv3D(16, (3, 3, 1), activation='relu'",
+                                                     "Convolution3D(16, 3, 3, 1, activation='relu', border_mode='valid'")
+    code = code.replace("Conv3D(32, (3, 3, 1)", "Convolution3D(nb_filter=32, kernel_dim1=3, kernel_dim2=3, kernel_dim3=1"
+                        ).replace("Conv3D, ", "Conv3D, Convolution3D, ").replace("Dense(512", "Dense(output_dim=512")
+    assert "Convolution3D(16, 3, 3, 1" in code
+    model = parsed_fast(code, "keras")
+    _, got = rows(model, model.input_shape)
+    assert got == golden_rows("keras-q5-conv3d")
+    notes = " ".join(model.notes)
+    for old, new in [("Convolution3D(16, 3, 3, 1)", "Conv3D(16, (3, 3, 1))"), ("border_mode", "padding"),
+                     ("nb_filter", "filters"), ("output_dim", "units"), ("kernel_dim1/kernel_dim2/kernel_dim3", "kernel_size")]:
+        assert f"{old} is Keras 1/2's spelling: read as {new}" in notes
+
+
+def test_keras_1_functional_model_input_output_and_subsample():
+    code = ("from keras.layers import Input, Convolution2D, Flatten, Dense\nfrom keras.models import Model\n"
+            "inp = Input(shape=(32, 32, 3))\nx = Convolution2D(8, 3, 3, subsample=(2, 2), border_mode='same', "
+            "init='he_normal', dim_ordering='tf')(inp)\nx = Flatten()(x)\nout = Dense(10, bias=False)(x)\n"
+            "model = Model(input=inp, output=out)\n")
+    model = parsed_fast(code, "keras")
+    assert model.layers[0] == {"type": "Conv2D", "filters": 8, "kernel_size": [3, 3], "strides": [2, 2],
+                               "padding": "same", "kernel_initializer": "he_normal", "data_format": "channels_last"}
+    t, got = rows(model, model.input_shape)
+    assert t.ok and got[0][1] == [None, 16, 16, 8] and got[-1] == ("Dense", [None, 10], 16 * 16 * 8 * 10)
+    assert any("input is Keras 1/2's spelling: read as inputs" in n for n in model.notes)
+
+
+@pytest.mark.parametrize("call, says", [("merge([a, b], mode='concat')", "layers.concatenate"),
+                                        ("Merge([a, b], mode='sum')", "layers.add")])
+def test_keras_1_merges_are_refused_naming_the_modern_word(call, says):
+    code = (f"from keras.layers import Input, Dense, merge, Merge\nfrom keras.models import Model\n"
+            f"a = Input(shape=(4,))\nb = Input(shape=(4,))\nm = {call}\nmodel = Model(input=[a, b], output=Dense(1)(m))\n")
+    assert says in refused(code, "keras")
+
+
+def test_a_data_dependent_input_shape_takes_the_requests():
+    code = ("from tensorflow import keras\nfrom tensorflow.keras import layers\n"
+            "inputs = layers.Input(shape=(x_train.shape[1], x_train.shape[2]))\nx = layers.LSTM(64)(inputs)\n"
+            "model = keras.Model(inputs, layers.Dense(1)(x))\n")
+    without = parsed_fast(code, "keras")
+    assert without.unresolved == [] and "Input(shape=(x_train.shape[1], x_train.shape[2])) comes from data" in \
+        without.needs_shape
+    model = parsed_fast(code, "keras", input_shape=(None, 30, 5))
+    assert model.needs_shape is None and model.input_shape == (None, 30, 5)
+    assert any("comes from data: traced with the given input_shape [None, 30, 5]" in n for n in model.notes)
+    t, got = rows(model, model.input_shape)
+    assert got == [("LSTM", [None, 64], 4 * (64 * (5 + 64) + 64)), ("Dense", [None, 1], 65)]
+
+
+@pytest.mark.parametrize("wrapped, shape, params", [
+    # torch.nn.utils: weight_g has the weight's size along dim (1 when dim is None or -1), weight_v the weight's
+    ("weight_norm(nn.Conv1d(4, 8, 3))", (1, 4, 9), 8 * 4 * 3 + 8 + 8),
+    ("weight_norm(nn.ConvTranspose1d(5, 6, 3))", (1, 5, 9), 5 * 6 * 3 + 6 + 5),  # its weight is (in, out, k)
+    ("nn.utils.weight_norm(nn.Linear(16, 5), dim=None)", (1, 16), 16 * 5 + 5 + 1),
+    ("weight_norm(nn.Conv2d(4, 8, 3), dim=1)", (1, 4, 9, 9), 8 * 4 * 9 + 8 + 4),
+    ("weight_norm(nn.Conv2d(4, 8, 3, groups=2), name='weight', dim=-1)", (1, 4, 9, 9), 8 * 2 * 9 + 8 + 1),
+    ("spectral_norm(nn.Conv1d(8, 8, 3))", (1, 8, 9), 8 * 8 * 3 + 8),  # weight_orig; u and v are buffers
+])
+def test_weight_norm_and_spectral_norm_wrap_the_layer_with_torchs_parameters(wrapped, shape, params):
+    code = ("import torch.nn as nn\nfrom torch.nn.utils import weight_norm, spectral_norm\n"
+            f"model = nn.Sequential({wrapped})\n")
+    model = parsed_fast(code, "torch")
+    t, got = rows(model, shape)
+    assert t.ok and got[0][0] == model.layers[0]["type"] and got[0][2] == params
+    assert "weight_norm(nn.Embedding" not in code
+    with pytest.raises(CodeError, match="weight_norm"):
+        parse_model(code.replace(wrapped, "weight_norm(lambda x: x)"), "torch")
+
+
+@pytest.mark.parametrize("loop", ["for layer in self.children():\n            x = layer(x)",
+                                  "for name, layer in self.named_children():\n            x = layer(x)"])
+def test_forward_loops_over_children(loop):
+    code = ("import torch.nn as nn\nclass Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+            "        self.conv = nn.Conv2d(3, 8, 3)\n        self.act = nn.ReLU()\n        self.pool = nn.MaxPool2d(2)\n"
+            "        for m in self.modules():\n            if isinstance(m, nn.Conv2d):\n"
+            "                nn.init.kaiming_normal_(m.weight)\n"
+            f"    def forward(self, x):\n        {loop}\n        return x\n")
+    model = parsed_fast(code, "torch")
+    t, got = rows(model, (1, 3, 10, 10))
+    assert model.names == ["conv", "act", "pool"]
+    assert got == [("Conv2d", [1, 8, 8, 8], 3 * 8 * 9 + 8), ("ReLU", [1, 8, 8, 8], 0), ("MaxPool2d", [1, 8, 4, 4], 0)]
+
+
+@pytest.mark.parametrize("test, bias", [("isinstance(norm, functools.partial)", False),
+                                        ("type(norm) == functools.partial", False),
+                                        ("isinstance(nn.BatchNorm2d(3), nn.modules.batchnorm._BatchNorm)", False),
+                                        ("isinstance(3, int) and not isinstance(norm, nn.Module)", False),
+                                        ("isinstance(norm, nn.Conv2d)", True)])
+def test_partial_type_and_isinstance_on_layers(test, bias):
+    code = ("import functools\nimport torch.nn as nn\nnorm = functools.partial(nn.BatchNorm2d, affine=False)\n"
+            f"bias = not ({test})\nmodel = nn.Sequential(nn.Conv2d(3, 4, 3, bias=bias), norm(4))\n")
+    model = parsed_fast(code, "torch")
+    assert model.layers == [{"type": "Conv2d", "in_channels": 3, "out_channels": 4, "kernel_size": 3, "bias": bias},
+                            {"type": "BatchNorm2d", "num_features": 4, "affine": False}]
+
+
+def test_a_pasted_class_wins_over_an_import_of_its_name():
+    code = ("import torch.nn as nn\nclass Block(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+            "        self.fc = nn.Linear(4, 2)\n    def forward(self, x):\n        return self.fc(x)\n"
+            "from pkg.blocks import Block\nmodel = Block()\n")
+    model = parsed_fast(code, "torch")
+    assert model.names == ["fc"] and any("`from pkg.blocks import Block` would replace the pasted Block" in n
+                                         for n in model.notes)
+
+
+RESNET_FILE = MODELS["torch-resnet18"]["code"].replace("\nmodel = resnet18()\n", "\n")
+
+
+@pytest.mark.parametrize("choose, golden", [("resnet18()", "torch-resnet18"), ("resnet18", "torch-resnet18"),
+                                            ("resnet34()", "torch-resnet34")])
+def test_the_request_names_the_factory_to_build(choose, golden):
+    """torchvision's resnet.py pasted without a call: `"model": "resnet18()"` builds what the recording built."""
+    assert "model =" not in RESNET_FILE.split("def resnet18")[1]
+    if golden == "torch-resnet34":
+        assert MODELS[golden]["code"].replace("\nmodel = resnet34()\n", "\n") == RESNET_FILE
+    model = parsed_fast(RESNET_FILE, "torch", model=choose)
+    shape = MODELS[golden]["input_shape"]
+    t = trace("torch", tuple(shape), model.layers, model.inputs, model.names)
+    got = [(r.name, r.type, list(r.output_shape), r.params) for r in t.rows if r.name is not None]
+    assert got == [(r["name"], r["type"], r["output_shape"], r["params"]) for r in MODELS[golden]["layers"]]
+    assert t.total_params == MODELS[golden]["total_params"] and model.model_name == "resnet18()" if "18" in choose else True
+    assert not any("builds no model itself" in n for n in model.notes)  # the request chose: no guess to own up to
+
+
+def test_a_file_that_builds_nothing_traces_the_last_factory_and_says_so():
+    model = parsed_fast(RESNET_FILE, "torch", input_shape=(1, 3, 224, 224))
+    assert model.model_name == "resnet50()" and model.candidates[:3] == ["resnet18()", "resnet34()", "resnet50()"]
+    note = next(n for n in model.notes if "builds no model itself" in n)
+    assert "traced resnet50()" in note and "resnet18()" in note and "resnet34()" in note and "choose another" in note
+    assert "BasicBlock" not in model.candidates[:3] and "ResNet" in model.candidates
+
+
+def test_a_class_built_with_its_own_defaults_says_so():
+    code = ("import torch.nn as nn\nclass Net(nn.Module):\n    def __init__(self, n=4):\n        super().__init__()\n"
+            "        self.fc = nn.Linear(8, n)\n    def forward(self, x):\n        return self.fc(x)\n")
+    model = parsed_fast(code, "torch")
+    assert any("traced Net()" in n and "defaults" in n for n in model.notes)
+    assert not any("builds no model" in n for n in parsed_fast(code + "model = Net(3)\n", "torch").notes)
+    chosen = parsed_fast(code, "torch", model="Net(n=2)")
+    assert chosen.layers == [{"type": "Linear", "in_features": 8, "out_features": 2}] and chosen.model_name == "Net(n=2)"
+    with pytest.raises(CodeError, match="model: 'Nope\\(\\)' is not"):
+        parse_model(code, "torch", model="Nope()")
+
+
+def test_a_keras_model_function_called_as_the_request_writes_it():
+    code = MODELS["keras-io-oxford-pets-segmentation"]["code"]
+    model = parsed_fast(code, "keras", model="get_model((64, 96), 5)")
+    assert model.model_name == "get_model((64, 96), 5)" and model.input_shape == (None, 64, 96, 3)
+    t = trace("keras", model.input_shape, model.layers, model.inputs, model.names, model.sources)
+    assert t.ok and show_shape(t.rows[-1].output_shape, t.batch_known) == [None, 64, 96, 5]

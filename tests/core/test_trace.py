@@ -2,8 +2,10 @@
 reported for the same code (tests/golden/record_traces.py: Keras' model.layers, PyTorch's module
 calls in forward order)."""
 import json
+import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from app.core.code import parse_model
@@ -15,7 +17,8 @@ MODELS = json.loads((Path(__file__).resolve().parents[1] / "golden" / "traces.js
 def run(model):
     """Parse and trace as /api/trace does: the request gives the input shape unless the code does."""
     given = None if model.get("input_from_code") else tuple(model["input_shape"])
-    parsed = parse_model(model["code"], model["framework"], model.get("variables") or {}, given)
+    chosen = model["build"] if model.get("build") and not model.get("default") else None  # the factory asked for
+    parsed = parse_model(model["code"], model["framework"], model.get("variables") or {}, given, chosen)
     assert parsed.unresolved == [] and not (given is None and parsed.needs_shape), (parsed.unresolved, parsed.needs_shape)
     shape = given or parsed.input_shape
     t = trace(model["framework"], shape, parsed.layers, parsed.inputs, parsed.names, parsed.sources)
@@ -119,3 +122,97 @@ def test_flatten_dims_are_read_as_pytorch_does(kw, words):
     assert not t.ok
     for w in words:
         assert w in t.error[1], t.error[1]
+
+
+@pytest.mark.parametrize("model", [m for m in MODELS if m.get("not_asked")], ids=lambda m: m["id"])
+def test_names_no_shape_depends_on_are_not_asked_for(model):
+    """dcgan's ngpu only chooses data-parallel (`if input.is_cuda and self.ngpu > 1`): the recorder had to give it to
+    run the code, the app traces the same rows without it."""
+    given = {k: v for k, v in model["variables"].items() if k not in model["not_asked"]}
+    shape = None if model.get("input_from_code") else tuple(model["input_shape"])
+    parsed = parse_model(model["code"], model["framework"], given, shape)
+    assert parsed.unresolved == []
+    t = trace(model["framework"], shape or parsed.input_shape, parsed.layers, parsed.inputs, parsed.names, parsed.sources)
+    rows = [{"name": r.name, "type": r.type, "output_shape": show_shape(r.output_shape, t.batch_known),
+             "params": r.params} for r in t.rows]
+    assert t.ok and module_rows(model, rows) == recorded_rows(model) and t.total_params == model["total_params"]
+    without = parse_model(model["code"], model["framework"], {}, shape)
+    assert without.unresolved and set(without.unresolved) <= set(given)  # what a shape depends on is still asked
+
+
+def test_a_list_of_strings_is_a_variable():
+    """The tutorial's class_names come from the dataset: asked for, then given as a JSON list of strings."""
+    model = next(m for m in MODELS if m["id"] == "keras-tf-tutorial-classification-class-names")
+    assert parse_model(model["code"], "keras").unresolved == ["train_ds.class_names"]
+    parsed, t, rows = run(model)
+    assert t.ok and rows[-1]["output_shape"] == [None, len(model["variables"]["train_ds.class_names"])]
+
+
+def _ints(pattern, text):
+    return tuple(int(v) for v in re.search(pattern, text).group(1).split(", "))
+
+
+def test_swapped_axes_are_transposed_never_reshaped():
+    """x (1000, 300, 50) against a model taking (50, 300): the advice, applied to numpy data made that way, gives
+    back the data; the reshape the old advice named does not."""
+    (ok, line), = fit_check((1000, 300, 50), None, (None, 50, 300), (None, 1))
+    assert not ok and "transpose" in line and "reshape x to" not in line and "1 of your" not in line
+    assert "`x = x.transpose(0, 2, 1)`" in line and "`np.swapaxes(x, 1, 2)`" in line and "`x = x.permute(0, 2, 1)`" in line
+    data = np.arange(6 * 50 * 30).reshape(6, 50, 30)  # what the model takes, smaller
+    x = data.swapaxes(1, 2)
+    assert np.array_equal(x.transpose(_ints(r"x\.transpose\(([\d, ]+)\)", line)), data)
+    assert not np.array_equal(x.reshape(6, 50, 30), data)
+
+
+def test_merged_axes_are_reshaped():
+    (ok, line), = fit_check((60000, 784), None, (None, 28, 28, 1), (None, 10))
+    assert not ok and "`x = x.reshape(-1, 28, 28, 1)`" in line and "transpose" not in line
+    (ok, line), = fit_check((8, 4, 6), None, (None, 3, 8), (None, 1))
+    assert "neither a transpose nor a reshape" in line
+
+
+def test_grouped_samples_are_moved_to_the_models_axis():
+    """Q5 in small: every 3 consecutive 5 × 5 slices are one volume of 5 × 5 × 3."""
+    lines = fit_check((12, 5, 5, 1), (4, 1), (None, 5, 5, 3, 1), (None, 1))
+    (ok, line), counts = lines[0], lines[2][1]
+    assert not ok and "12 = 3 × 4" in counts and "[4, 5, 5, 3, 1]" in line
+    data = np.arange(4 * 5 * 5 * 3).reshape(4, 5, 5, 3, 1)
+    x = np.moveaxis(data, 3, 1).reshape(12, 5, 5, 1)  # the slices, one after another
+    shape = _ints(r"x\.reshape\(([\d, ]+)\)", line)
+    axis = int(re.search(r"np\.moveaxis\(.*\), 1, (\d)\)", line).group(1))
+    assert np.array_equal(np.moveaxis(x.reshape(shape), 1, axis), data)
+    assert "`x = x.reshape(4, 3, 5, 5, 1).movedim(1, 3)`" in line
+
+
+@pytest.mark.parametrize("model", [m for m in MODELS if m.get("old_code")], ids=lambda m: m["id"])
+def test_keras_1_files_trace_as_the_keras_2_file_recorded(model):
+    """keras/examples/cifar10_cnn.py as Keras 1 wrote it (Convolution2D(32, 3, 3), border_mode) gives the rows Keras 3
+    records for the Keras 2 file, and says which words it read as what."""
+    parsed = parse_model(model["old_code"], "keras", model["variables"], tuple(model["input_shape"]))
+    t = trace("keras", tuple(model["input_shape"]), parsed.layers, parsed.inputs, parsed.names, parsed.sources)
+    rows = [{"name": r.name, "type": r.type, "output_shape": show_shape(r.output_shape, t.batch_known),
+             "params": r.params} for r in t.rows]
+    assert t.ok and module_rows(model, rows) == recorded_rows(model) and t.total_params == model["total_params"]
+    notes = " ".join(parsed.notes)
+    assert "Convolution2D(32, 3, 3) is Keras 1/2's spelling: read as Conv2D(32, (3, 3))" in notes
+    assert "border_mode is Keras 1/2's spelling: read as padding" in notes
+
+
+def test_a_data_dependent_input_is_traced_with_the_given_shape_and_says_so():
+    model = next(m for m in MODELS if m["id"] == "keras-io-weather-lstm-input-from-data")
+    parsed, t, _ = run(model)
+    assert t.ok and any("inputs.shape[1], inputs.shape[2]" in n and "[None, 120, 7]" in n for n in parsed.notes)
+    assert "comes from data" in parse_model(model["code"], "keras").needs_shape
+
+
+@pytest.mark.parametrize("model", [m for m in MODELS if m.get("build")], ids=lambda m: m["id"])
+def test_factories_are_built_as_asked_or_by_default_with_a_note(model):
+    """A file of factories with no call: the request names one, or the last public one is built -- never silently."""
+    parsed, t, _ = run(model)
+    assert t.ok and parsed.model_name == model["build"]
+    guessed = [n for n in parsed.notes if "builds no model itself" in n]
+    if model.get("default"):
+        assert len(guessed) == 1 and f"traced {model['build']}" in guessed[0] and "choose another with model" in guessed[0]
+        assert "test()" not in parsed.candidates  # builds a net and prints it: no factory
+    else:
+        assert guessed == []

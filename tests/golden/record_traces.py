@@ -26,11 +26,16 @@ torchinfo / Keras' ``model.summary()`` would report:
   ``type`` (class name), ``output_shape`` (``layer.output.shape``, ``null`` batch), ``params``
   (``layer.count_params()``: BatchNormalization's moving mean/variance included; a
   TimeDistributed row is the wrapper, with its inner layer's params). PyTorch -- one row per call
-  of a leaf module (no children; RNNs included), in forward order: ``name`` (attribute path:
+  of a torch.nn leaf module (no children; RNNs included; a pasted module without children, TCN's
+  ``Chomp1d``, is code the app follows, not a row here), in forward order: ``name`` (attribute path:
   ``conv1``, ``features.0``, ``0``), ``type``, ``output_shape`` (RNNs: the ``output`` tensor, the
   first element of the returned tuple), ``params`` (parameters the module owns itself). Functional
   calls inside ``forward`` (``F.relu``, ``F.max_pool2d``, ``torch.flatten``, ``x.view``) are not
   modules and get no row; a module called twice (LeNet's ``self.pool``) gets two rows.
+- Optional fields of an entry: ``not_asked`` (variables the recorder needs to run the file but the app
+  must not ask for: no shape depends on them), ``old_code`` (the same model in Keras 1/2's words),
+  ``build`` (the expression the recorder evaluates to build the model, for a file that only defines
+  factories) and ``default`` (the app builds that one when the request names none).
 - ``total_params``: ``model.count_params()`` / the sum over ``model.parameters()``.
 - Models whose shapes do not fit carry ``"error": {"index", "name", "type",
   "framework_message"}``: ``index`` is the 0-based row index of the failing layer, ``layers``
@@ -1190,7 +1195,8 @@ def record_keras(spec: dict) -> dict:
 
 
 def torch_leaves(model: torch.nn.Module) -> list[tuple[str, torch.nn.Module]]:
-    """Modules that get rows: those without children, and RNNs (whatever they contain)."""
+    """Modules that get rows: torch.nn's own without children, and RNNs (whatever they contain). A pasted module
+    with no children (TCN's Chomp1d) is code, not a layer: the operations its forward() writes are the app's rows."""
     leaves, inside_rnn = [], set()
     for name, module in model.named_modules():
         if any(name.startswith(prefix + ".") for prefix in inside_rnn):
@@ -1198,8 +1204,8 @@ def torch_leaves(model: torch.nn.Module) -> list[tuple[str, torch.nn.Module]]:
         if isinstance(module, torch.nn.RNNBase):
             inside_rnn.add(name)
             leaves.append((name, module))
-        elif next(module.children(), None) is None:
-            leaves.append((name, module))
+        elif next(module.children(), None) is None and type(module).__module__.startswith("torch."):
+            leaves.append((name, module))  # a pasted block with no children (Chomp1d) is followed into its forward
     return leaves
 
 
@@ -1207,7 +1213,8 @@ def record_torch(spec: dict) -> dict:
     namespace, exc = run_snippet(spec)
     if exc is not None:
         raise RuntimeError(f"{spec['id']}: the PyTorch snippet itself raised: {exc!r}")
-    model = find_model(namespace, torch.nn.Module)
+    # 'build': what the snippet defines but never calls (a factory), built here as the app is asked to build it
+    model = eval(spec["build"], namespace) if spec.get("build") else find_model(namespace, torch.nn.Module)  # noqa: S307
     model.eval()
 
     rows: list[dict] = []
@@ -1301,6 +1308,8 @@ def main() -> None:
     for spec in MODELS:
         record = record_keras if spec["framework"] == "keras" else record_torch
         entry = record(spec)
+        # variables the app must not ask for; the same model in Keras 1/2's words (not runnable on Keras 3)
+        entry.update({k: spec[k] for k in ("not_asked", "old_code", "build", "default") if k in spec})
         check_expected(entry)
         entries.append(entry)
 

@@ -304,11 +304,11 @@ def test_what_cannot_be_followed_is_named_never_ok(client):
     ({"framework": "tensorflow", "input_shape": [1, 3], "layers": [{"type": "ReLU"}]}, "framework"),
     ({"framework": "torch", "input_shape": [1, 3], "layers": [{"kind": "ReLU"}]}, "layers"),
     ({"framework": "torch", "input_shape": [1, 3], "layers": "ReLU"}, "layers"),
-    ({"framework": "torch", "input_shape": [1, 3], "code": Q2_CODE, "variables": {"k": {"a": 1}}}, "variables"),
+    ({"framework": "torch", "input_shape": [1, 3], "code": Q2_CODE, "variables": [1, 2]}, "variables"),
     ({"framework": "torch", "input_shape": [1, 3], "code": 42}, "code"),
 ], ids=["both", "neither", "unclosed", "no-model", "too-long", "rank-9", "rank-0", "zero", "negative", "huge",
         "null-after-batch", "not-integers", "no-shape", "501-layers", "no-framework", "bad-framework",
-        "layer-without-type", "layers-not-a-list", "variable-not-a-number", "code-not-a-string"])
+        "layer-without-type", "layers-not-a-list", "variables-not-an-object", "code-not-a-string"])
 def test_malformed_requests_are_named_422s(client, body, field):
     detail = unprocessable(client, body)
     assert field in detail["loc"], detail

@@ -206,7 +206,8 @@ def test_q2_example_shows_the_batch_as_given(client):
 def test_every_recorded_model_renders_its_recorded_rows(client, model_id):
     m = MODELS[model_id]
     params = {"framework": m["framework"], "code": m["code"],
-              **{f"var_{k}": v for k, v in (m.get("variables") or {}).items()}}
+              **{f"var_{k}": v for k, v in (m.get("variables") or {}).items()},
+              **({"model": m["build"]} if m.get("build") and not m.get("default") else {})}  # the factory asked for
     if not m.get("input_from_code"):
         params["input_shape"] = ",".join("None" if v is None else str(v) for v in m["input_shape"])
     r = client.get(query(**params))
@@ -313,7 +314,8 @@ def explore_links(client, params):
 def test_explore_links_open_the_layer_on_its_real_input(client, model_id):
     m = MODELS[model_id]
     params = {"framework": m["framework"], "code": m["code"],
-              **{f"var_{k}": v for k, v in (m.get("variables") or {}).items()}}
+              **{f"var_{k}": v for k, v in (m.get("variables") or {}).items()},
+              **({"model": m["build"]} if m.get("build") and not m.get("default") else {})}  # the factory asked for
     if not m.get("input_from_code"):
         params["input_shape"] = ",".join("None" if v is None else str(v) for v in m["input_shape"])
     _, links = explore_links(client, params)

@@ -21,14 +21,14 @@ from ...core.frameworks.common import (
     number,
     read_keywords,
 )
+from ...core.frameworks.signatures import NO_EFFECT
 from ...core.ops import ActOp, ConvOp, Layer, Param, PoolOp
 from ...core.shapes import effective_kernel, same_padding, stage_output_shape
 
-# keywords that change how a layer is trained or named, never the forward numbers
-_NO_EFFECT = ("name", "trainable", "dtype", "kernel_initializer", "bias_initializer", "kernel_regularizer",
-              "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint")
-_SEPARABLE_NO_EFFECT = ("depthwise_initializer", "pointwise_initializer", "depthwise_regularizer",
-                        "pointwise_regularizer", "depthwise_constraint", "pointwise_constraint")
+# keywords that change how a layer is trained or named, never the forward numbers: the one list, from the
+# frameworks' signatures (signatures.py)
+_NO_EFFECT = NO_EFFECT
+_SEPARABLE_NO_EFFECT: tuple[str, ...] = ()  # in NO_EFFECT already
 
 # keras.activations names that act elementwise -> canonical name and fixed params
 ACTIVATION_NAMES: dict[str, tuple[str, dict[str, float]]] = {
