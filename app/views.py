@@ -11,7 +11,7 @@ from typing import Protocol
 
 from fastapi import FastAPI
 
-from .routes import cost, explore, groups, image, pointwise, pool, trace, transposed
+from .routes import cost, explore, groups, im2col, image, pointwise, pool, trace, transposed
 from .templating import cached_view, templates
 
 
@@ -60,6 +60,8 @@ VIEWS = (
     View("/groups", "Groups", "Groups and depthwise",
          "which channels feed which, and the separable conv's two stages.",
          "groups, depthwise and separable convolutions", groups.groups, groups),
+    View("/im2col", "im2col", "im2col", "a convolution as one matrix multiply: the patch matrix, the weight matrix, "
+         "and their product.", "a convolution as one matrix multiply", im2col.im2col_view, im2col),
     View("/image", "Images", "Images",
          "a photo (or your own) through a Sobel, blur or random kernel, with the numbers under a movable lens.",
          "a photo through a convolution", image.image_view, image),
