@@ -38,6 +38,8 @@ canonical_query = explore.canonical_query
 def read_state(query: QueryParams):
     """/explore's state, refusing 3D (naming the field that asked for it): this view unfolds 1D and 2D."""
     state, errors = explore.read_state(query)
+    errors = [f"type: /im2col unfolds Conv1d/Conv2d (PyTorch) or Conv1D/Conv2D (Keras), got {query['type']!r}"
+              if e.startswith("type: /explore") else e for e in errors]
     if state.dims not in AXES:
         field = next((n for n in ("type", "dims", "input_shape") if n in query), "dims")
         errors.append(f"{field}: /im2col unfolds 1D and 2D layers (Conv1d/Conv2d, Conv1D/Conv2D), got "

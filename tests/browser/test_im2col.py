@@ -6,6 +6,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from tests.browser.conftest import SCREENSHOTS
 from tests.browser.helpers import WCAG, query
 
 URL = "/im2col?framework=torch&type=Conv2d&in_channels=2&out_channels=3&kernel_size=3&padding=1" \
@@ -45,7 +46,8 @@ def test_stepping_moves_the_column_in_place(context_page, live_server, size, nam
     assert lit_column_in_view(page)
     # the page never scrolls sideways: wide matrices scroll inside their own boxes
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-    page.screenshot(path=f"screenshots/im2col-{name}.png", full_page=True)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"im2col-{name}.png"), full_page=True)
     results = Axe().run(page, options=WCAG)
     assert results.violations_count == 0, results.generate_report()
 

@@ -203,3 +203,14 @@ def test_a_large_layer_is_refused_in_place_naming_the_limit(client):
 def test_a_step_past_the_last_is_refused(client):
     r = get(client, TORCH.replace("step=4", "step=9"), status=422)
     assert any("step" in m and "9" in m and "0 to 8" in m for m in alerts(r.text))
+
+
+def test_another_layer_type_is_refused_in_this_views_words(client):
+    found = alerts(get(client, "/im2col?type=Dense", status=422).text)
+    assert any("type: /im2col unfolds Conv1d/Conv2d" in m and "'Dense'" in m for m in found), found
+
+
+def test_it_embeds(client):
+    text = get(client, TORCH.replace("/im2col", "/embed/im2col")).text
+    assert attr(text, "patch-shape") == [18, 9] and '<header class="site">' not in text
+    assert re.search(r'id="step-forward"[^>]*href="/embed/im2col\?', text)
