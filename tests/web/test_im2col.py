@@ -214,3 +214,16 @@ def test_it_embeds(client):
     text = get(client, TORCH.replace("/im2col", "/embed/im2col")).text
     assert attr(text, "patch-shape") == [18, 9] and '<header class="site">' not in text
     assert re.search(r'id="step-forward"[^>]*href="/embed/im2col\?', text)
+
+
+def test_keras_patches_are_pytorchs_rows_reordered(client):
+    """At stride 1 Keras 'same' pads a 3×3 kernel by 1 on each side, as PyTorch padding=1: the same
+    sample gives Keras patches = PyTorch patches with rows (channel, tap) -> (tap, channel), transposed."""
+    torch_url = "/im2col?framework=torch&type=Conv2d&in_channels=2&out_channels=3&kernel_size=3&padding=1" \
+                "&input_shape=1,2,4,5&seed=7"
+    keras_url = "/im2col?framework=keras&type=Conv2D&filters=3&kernel_size=3&padding=same&input_shape=1,4,5,2&seed=7"
+    p_torch, p_keras = matrix(get(client, torch_url).text, "patch-matrix"), matrix(get(client, keras_url).text,
+                                                                                   "patch-matrix")
+    perm = [c * 9 + t for t in range(9) for c in range(2)]
+    assert p_torch.shape == (18, 20) and p_keras.shape == (20, 18)
+    np.testing.assert_array_equal(p_keras, p_torch[perm].T)
