@@ -14,7 +14,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from .routes import cost, explore, groups, image, pointwise, pool, trace, transposed
+from .routes import cost, explore, groups, im2col, image, pointwise, pool, trace, transposed
 from .templating import cached_view, embed_code, host_script, prefix, templates
 
 
@@ -63,6 +63,8 @@ VIEWS = (
     View("/groups", "Groups", "Groups and depthwise",
          "which channels feed which, and the separable conv's two stages.",
          "groups, depthwise and separable convolutions", groups.groups, groups),
+    View("/im2col", "im2col", "im2col", "a convolution as one matrix multiply: the patch matrix, the weight matrix, "
+         "and their product.", "a convolution as one matrix multiply", im2col.im2col_view, im2col),
     View("/image", "Images", "Images",
          "a photo (or your own) through a Sobel, blur or random kernel, with the numbers under a movable lens.",
          "a photo through a convolution", image.image_view, image),

@@ -280,3 +280,54 @@ def step_arithmetic(xp: np.ndarray, w: np.ndarray, b: np.ndarray | None, op: Con
         terms = tuple((float(xp[(c, *cell)]), float(w[(f, local, *tap)])) for cell, tap in zip(cells, taps))
         channels.append(ChannelSum(c, terms, float(sum(x * k for x, k in terms))))
     return StepArithmetic(f, tuple(out), tuple(channels), float(b[f]) if b is not None else 0.0)
+
+
+def im2col(xp: np.ndarray, op: ConvOp, layout: str = "torch") -> np.ndarray:
+    """One sample's padded input ``xp`` (C, *padded) unfolded into the patch matrix: one column per
+    output position (row-major), one row per (channel, kernel tap) — channel-major, then the taps
+    row-major, as ``torch.nn.Unfold`` gives (C·k…, L). ``layout="keras"``: the same numbers as Keras
+    multiplies them, (L, k…·C), taps-major then channel (for groups > 1: group, taps, channel in group).
+    ``weight_matrix(w, op) @ im2col(xp, op)`` (PyTorch) and ``im2col(xp, op, "keras") @ weight_matrix(w,
+    op, "keras")`` (Keras) are the conv's output before the bias, one position per column / row.
+
+    >>> op = ConvOp(2, 1, (2,), (1,), (1,), ((0, 0),))
+    >>> xp = np.array([[1, 2, 3], [4, 5, 6]], np.float32)
+    >>> im2col(xp, op)
+    array([[1., 2.],
+           [2., 3.],
+           [4., 5.],
+           [5., 6.]], dtype=float32)
+    >>> im2col(xp, op, "keras")
+    array([[1., 4., 2., 5.],
+           [2., 5., 3., 6.]], dtype=float32)
+    """
+    v = windows(xp[None], op.kernel, op.stride, op.dilation)[0]  # (C, *out, *kernel)
+    nd = op.dims
+    cols = np.moveaxis(v, tuple(range(1 + nd, 1 + 2 * nd)), tuple(range(1, 1 + nd)))  # (C, *kernel, *out)
+    patches = cols.reshape(xp.shape[0] * math.prod(op.kernel), -1)
+    return _keras_rows(patches, op).T.copy() if layout == "keras" else np.ascontiguousarray(patches)
+
+
+def weight_matrix(w: np.ndarray, op: ConvOp, layout: str = "torch") -> np.ndarray:
+    """The conv's weight (F, C/groups, *k) as the matrix that multiplies ``im2col``'s: PyTorch
+    (F, C·k…), Keras (k…·C, F), block-diagonal for groups > 1 (zeros where a filter's group does not
+    read: one block per group, so one product gives every group's output).
+
+    >>> op = ConvOp(2, 2, (1,), (1,), (1,), ((0, 0),), groups=2)
+    >>> weight_matrix(np.array([[[5]], [[7]]], np.float32), op)
+    array([[5., 0.],
+           [0., 7.]], dtype=float32)
+    """
+    g, f, cg = op.groups, op.out_channels, op.in_channels // op.groups
+    rows = w.reshape(g, f // g, -1)
+    m = np.zeros((f, g, rows.shape[2]), np.float32)
+    for i in range(g):
+        m[i * (f // g):(i + 1) * (f // g), i] = rows[i]
+    m = m.reshape(f, g * cg * math.prod(op.kernel))
+    return _keras_rows(m.T, op) if layout == "keras" else m
+
+
+def _keras_rows(m: np.ndarray, op: ConvOp) -> np.ndarray:
+    """Rows in PyTorch's order (group, channel in group, taps) -> Keras' (group, taps, channel in group)."""
+    g, taps = op.groups, math.prod(op.kernel)
+    return m.reshape(g, op.in_channels // g, taps, -1).transpose(0, 2, 1, 3).reshape(m.shape).copy()
