@@ -127,7 +127,8 @@ def _layer_input_weights(req: ForwardRequest):
         if len(req.weights) != len(layer.params):
             raise APIError(["weights"], f"{layer.type} takes {len(layer.params)} weight tensors "
                                         f"({', '.join(names) or 'none'}), got {len(req.weights)}")
-        weights = [to_array(w, ["weights", i], f"weights[{i}] ({layer.type} {p.name})", p.shape) for i, (w, p) in enumerate(zip(req.weights, layer.params))]
+        weights = [to_array(w, ["weights", i], f"weights[{i}] ({layer.type} {p.name})", p.shape)
+                   for i, (w, p) in enumerate(zip(req.weights, layer.params))]
     return layer, x, weights
 
 
@@ -203,7 +204,8 @@ class CostBytes(BaseModel):
 class CostResponse(BaseModel):
     output_shape: list[int | None]
     params: int
-    macs: int = Field(description="Multiply-accumulates of the forward pass for the whole batch (bias adds not counted).")
+    macs: int = Field(description="Multiply-accumulates of the forward pass for the whole batch "
+                                  "(bias adds not counted).")
     bytes: CostBytes
     arithmetic_intensity: float = Field(description="2·macs / bytes.total, in FLOPs per byte.")
 

@@ -116,7 +116,8 @@ def create_app() -> FastAPI:
     app.include_router(image.router)  # the upload (POST); its GET pages come from the view list
     app.include_router(explore.router)  # /explore/picture and /explore/lens (the picture level)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=1)  # level 1: most of the gain, a fraction of the CPU
+    # level 1: most of the gain, a fraction of the CPU
+    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=1)
 
     @app.get("/assets/{name}", include_in_schema=False)
     def asset(name: str, request: Request) -> Response:

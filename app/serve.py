@@ -97,7 +97,7 @@ def command(env: dict, cpus: int) -> list[str]:
     """The uvicorn command line for this environment.
 
     >>> " ".join(command({"PORT": "5000", "ROOT_PATH": "/convscope"}, cpus=2))  # doctest: +ELLIPSIS
-    '-m uvicorn app.main:app --host 0.0.0.0 --port 5000 --workers 2 --root-path /convscope ... --limit-concurrency 10000 ...'
+    '-m uvicorn app.main:app --host 0.0.0.0 --port 5000 --workers 2 --root-path /convscope ... 10000 ...'
     >>> command({"WEB_CONCURRENCY": "3"}, cpus=16)[8]
     '3'
     """

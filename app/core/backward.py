@@ -298,7 +298,8 @@ def layer_backward(layer: Layer, x: np.ndarray, weights: list[np.ndarray],
     upstream gradient ``grad_output``, all in the framework's layouts; float32.
 
     >>> from app.core.frameworks import build_layer
-    >>> layer = build_layer("torch", {"type": "Conv1d", "in_channels": 1, "out_channels": 1, "kernel_size": 2}, (1, 1, 3))
+    >>> spec = {"type": "Conv1d", "in_channels": 1, "out_channels": 1, "kernel_size": 2}
+    >>> layer = build_layer("torch", spec, (1, 1, 3))
     >>> x, w = np.array([[[1, 2, 3]]], np.float32), [np.array([[[10, 1]]], np.float32), np.zeros(1, np.float32)]
     >>> y, gx, gw = layer_backward(layer, x, w, np.array([[[1, 0]]], np.float32))
     >>> y.tolist(), gx.tolist(), [t.tolist() for t in gw]

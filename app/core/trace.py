@@ -173,9 +173,9 @@ def _batchnorm(framework, spec, shape):
                                         "track_running_stats": True, "bias": True}, ("num_features",))
         c = int_value(name, "num_features", kw["num_features"], minimum=1)
         if len(shape) < 2 or shape[1] != c:
+            has = shape[1] if len(shape) > 1 else None
             raise SpecError(f"{name} expects {c} channels on axis 1 (num_features), but the input {list(shape)} has "
-                            f"{shape[1] if len(shape) > 1 else 'none'}; set num_features={shape[1] if len(shape) > 1 else '?'}",
-                            "num_features")
+                            f"{has or 'none'}; set num_features={has or '?'}", "num_features")
         # running mean/var are buffers, not parameters; torch 2.13's bias=False (its repr says bias=True) drops beta
         return Step(shape, c * (int(bool(kw["affine"])) + int(bool(kw["affine"] and kw["bias"]))))
     kw = read_keywords(spec, name, {"axis": -1, "momentum": 0.99, "epsilon": 1e-3, "center": True, "scale": True,
@@ -247,12 +247,12 @@ def _reshape(framework, spec, shape):
     known = math.prod(v for v in sizes if v != -1)
     if -1 in sizes:
         if known == 0 or whole % known:
-            raise SpecError(f"{name}: {whole} values cannot be arranged as {sizes} ({whole} is not a multiple of {known})",
-                            "target_shape")
+            raise SpecError(f"{name}: {whole} values cannot be arranged as {sizes} "
+                            f"({whole} is not a multiple of {known})", "target_shape")
         target = [whole // known if v == -1 else v for v in target]
     elif known != whole:
-        raise SpecError(f"{name}: the input {list(shape)} holds {whole:,} values per sample but {sizes} holds {known:,}",
-                        "target_shape")
+        raise SpecError(f"{name}: the input {list(shape)} holds {whole:,} values per sample "
+                        f"but {sizes} holds {known:,}", "target_shape")
     return Step(tuple(target), rf=LOSES_RF)
 
 
@@ -649,8 +649,9 @@ _DROPOUT_KEYWORDS = {"torch": {"p": 0.5, "inplace": False, "dim": None},
 
 HANDLERS: dict[str, dict[str, Callable]] = {
     "torch": {"Sequential": _identity,  # an empty nn.Sequential() (a ResNet's identity shortcut)
-              "view": _view, "index": _index, "Linear": _dense, "Flatten": _flatten, "BatchNorm1d": _batchnorm, "BatchNorm2d": _batchnorm,
-              "BatchNorm3d": _batchnorm, "Embedding": _embedding, "LSTM": _rnn, "GRU": _rnn, "RNN": _rnn,
+              "view": _view, "index": _index, "Linear": _dense, "Flatten": _flatten, "BatchNorm1d": _batchnorm,
+              "BatchNorm2d": _batchnorm, "BatchNorm3d": _batchnorm, "Embedding": _embedding,
+              "LSTM": _rnn, "GRU": _rnn, "RNN": _rnn,
               "Unflatten": _reshape, "ZeroPad1d": _zero_padding, "ZeroPad2d": _zero_padding,
               "ZeroPad3d": _zero_padding, "Upsample": _upsampling, "UpsamplingNearest2d": _upsampling,
               **{f"Adaptive{k}Pool{d}d": _global_pool for k in ("Avg", "Max") for d in (1, 2, 3)},
@@ -917,8 +918,8 @@ def fit_check(x: Shape | None, y: Shape | None, model_in: tuple, model_out: tupl
             lines.append((True, f"{label} {list(arr)}: {arr[0]:,} samples of {list(arr[1:])}, as the model "
                                 f"{'takes' if label == 'x' else 'gives'}"))
             continue
-        text = (f"{label} {list(arr)}: each sample is {list(arr[1:])}, but the model {'takes' if label == 'x' else 'gives'} "
-                f"{list(want[1:])} per sample")
+        verb = "takes" if label == "x" else "gives"
+        text = f"{label} {list(arr)}: each sample is {list(arr[1:])}, but the model {verb} {list(want[1:])} per sample"
         lines.append((False, text + (_fix(label, arr, tuple(want[1:])) or _group(label, arr, tuple(want[1:])))))
     if x is not None and y is not None and x[0] != y[0]:
         big, small = max(x[0], y[0]), min(x[0], y[0])

@@ -134,7 +134,8 @@ def cost_context(state: CostState) -> dict:
     ctx = {"s": state, "machine": machine, "query": canonical_query(state), "human": human,
            "controls": controls(KNOBS, state, []),
            "presets": [(m, canonical_query(state, peak_gflops=m.peak_gflops, bandwidth_gbs=m.bandwidth_gbs),
-                        (m.peak_gflops, m.bandwidth_gbs) == (state.peak_gflops, state.bandwidth_gbs)) for m in MACHINES],
+                        (m.peak_gflops, m.bandwidth_gbs) == (state.peak_gflops, state.bandwidth_gbs))
+                       for m in MACHINES],
            "frameworks": {fw: canonical_query(state, framework=fw) for fw in ("torch", "keras")},
            "q3_links": {c: canonical_query(state, channels=c, filters=c, batch=10, height=512, width=512, kernel=3,
                                            stride=1, padding="same") for c in MEASURED}}
@@ -154,7 +155,8 @@ def cost_context(state: CostState) -> dict:
                        bandwidth_gbs=state.bandwidth_gbs)
         c = {name: chain_cost(chain) for name, chain in layers(q3).items()}
         predicted[channels] = {"measured": (normal, separable),
-                               "bound": tuple(lower_bound_seconds(c[n], machine)[0] * 100 for n in ("standard", "separable")),
+                               "bound": tuple(lower_bound_seconds(c[n], machine)[0] * 100
+                                              for n in ("standard", "separable")),
                                "link": ctx["q3_links"][channels]}
     return {**ctx, "rows": rows, "costs": costs, "predicted": predicted,
             "output_shape": list(output_shape(ops["standard"][0])),

@@ -229,7 +229,8 @@ def slider_limits(state: ExploreState) -> dict[str, dict[str, int]]:
     for i, (n, k, d, p) in enumerate(zip(state.size, state.kernel, state.dilation, pads)):
         k_max, d_max, n_min = window_range(n, k, d, 2 * p, k_max=BOUNDS["kernel"][1],
                                              d_max=BOUNDS["dilation"][1])
-        limits[f"kernel-{i}"], limits[f"dilation-{i}"], limits[f"size-{i}"] = {"max": k_max}, {"max": d_max}, {"min": n_min}
+        limits[f"kernel-{i}"], limits[f"dilation-{i}"] = {"max": k_max}, {"max": d_max}
+        limits[f"size-{i}"] = {"min": n_min}
     return limits
 
 
@@ -400,7 +401,8 @@ def explore_context(state: ExploreState, lens: bool = False) -> dict:
         "value": fmt(float(y_cf[(0, state.f, *out_pos)])), "pre_value": fmt(float(pre[out_pos])), "term": term,
         "data": {"channels": shown, "step": step, **played},
         "weights_figure": weights_figure, "maps_figure": maps_figure, "weights_caption": weights_caption,
-        "limits": {**slider_limits(state), "f": {"max": state.filters - 1}}, "torch_weight": list(op.weight_shape), "keras_kernel": [*op.kernel, cg, op.out_channels],
+        "limits": {**slider_limits(state), "f": {"max": state.filters - 1}}, "torch_weight": list(op.weight_shape),
+        "keras_kernel": [*op.kernel, cg, op.out_channels],
         "code": {"torch": torch_code(op, x_cf.shape, y_cf.shape, state.activation),
                  "keras": keras_code(op, x_cf.shape, y_cf.shape, state.activation)},
     })

@@ -163,7 +163,8 @@ def im2col_context(state) -> dict:
             "tables": tables, "taps": len(taps), "rows": rows, "cg": cg, "out_spatial": list(out_spatial),
             "inputs": [{"c": c, "grid": grid(xp[c], f"x{c}-", classes)} for c in shown],
             "output": grid(y_cf[0, f], "y-", out_classes),
-            "value": {"dot": fmt(pre), "bias": fmt(bias), "pre": fmt(pre + bias), "out": fmt(float(y_cf[(0, f, *out_pos)]))},
+            "value": {"dot": fmt(pre), "bias": fmt(bias), "pre": fmt(pre + bias),
+                      "out": fmt(float(y_cf[(0, f, *out_pos)]))},
             "memory": {"input": n_input, "input_bytes": 4 * n_input, "padded": xp.size, "patch": n_patch,
                        "patch_bytes": 4 * n_patch, "ratio": f"{n_patch / n_input:.1f}",
                        "params": w.size, "dense": wm.size, "macs": w.size * positions,
@@ -174,4 +175,5 @@ def im2col_view(request: Request):
     state, errors = read_state(request.query_params)
     ctx = im2col_context(state)
     return view_response(request, "im2col.html", {**ctx, "query_errors": errors}, path="/im2col",
-                         query=canonical_query(state), refused=bool(errors) or bool(ctx.get("step_error") or ctx.get("too_big")))
+                         query=canonical_query(state),
+                         refused=bool(errors) or bool(ctx.get("step_error") or ctx.get("too_big")))

@@ -103,7 +103,8 @@ KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the c
          label="Image", group=""),
     Knob("size", int, 96, option=True, written=lambda s: True, bounds=(16, MAX_SIDE), step=16, widget="slider",
          label="size (long side)", group="", why="the lens's numbers and a page a phone loads fast"),
-    Knob("kind", Literal["conv", "max", "avg"], "conv", widget="select", label="Layer", group="",  # sent as kind; a URL says type=…
+    # the layer type: sent as kind; a URL says type=…
+    Knob("kind", Literal["conv", "max", "avg"], "conv", widget="select", label="Layer", group="",
          options=lambda s, i: [(kind, names[0 if TORCH(s) else 1]) for kind, names in TYPES.items()]),
     Knob("kernel", Literal[KERNELS], "sobel_x", option=True, has=CONV, written=CONV, widget="select", label="Kernel",
          group="", options=[*((name, label) for name, (label, _) in PRESETS.items()), ("random", "Random tenths"),
@@ -332,7 +333,8 @@ def _grid(values) -> list[list[str]]:
 
 def lens(state: ImageState, run: dict) -> dict:
     """The numbers under the window at output ``at`` of map ``f``: pixels, weights, products, sums; and where the
-    page draws the window on the input (``box``) and the output pixel on each map (``marker``), in CSS px (top, left)."""
+    page draws the window on the input (``box``) and the output pixel on each map (``marker``), in CSS px
+    (top, left)."""
     f, at, xp, pre, zoom, pad = state.f, run["at"], run["xp"], run["pre"], run["zoom"], run["pad"]
     k, s, d = state.kernel_size, state.stride, state.dilation if state.kind == "conv" else 1
     rows = [at[0] * s + i * d for i in range(k)]

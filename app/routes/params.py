@@ -185,7 +185,8 @@ def bounds_of(knobs: tuple[Knob, ...]) -> dict[str, tuple[int, int]]:
     return out
 
 
-def read_knobs(knobs: tuple[Knob, ...], query: QueryParams, framework: str, raw: dict, said: dict | None = None) -> None:
+def read_knobs(knobs: tuple[Knob, ...], query: QueryParams, framework: str, raw: dict,
+               said: dict | None = None) -> None:
     """Every knob's value the URL gives, under any of its names (the framework's word, an alias or the
     form's name), into ``raw`` for the state model. A knob of the other framework only is read too when
     this one has no knob for the field, so the state model or the framework refuses it by name.
@@ -283,7 +284,8 @@ def controls(knobs: tuple[Knob, ...], state, axes: list[str]) -> list[tuple[str,
             v = (value[i] if isinstance(value, tuple) else value) if split else value
             groups.setdefault(k.group, []).append({
                 "widget": k.widget, "id": f"{k.field}-{i}" if split else k.field, "name": k.field,
-                "label": label.format(axis=axis) if "{axis}" in label else f"{label} ({axis})" if split and len(axes) > 1
-                else label, "value": v, "min": lo, "max": hi, "step": k.step,
+                "label": label.format(axis=axis) if "{axis}" in label
+                else f"{label} ({axis})" if split and len(axes) > 1 else label,
+                "value": v, "min": lo, "max": hi, "step": k.step,
                 "options": k.options(state, i) if callable(k.options) else k.options, "note": k.note})
     return list(groups.items())

@@ -228,7 +228,8 @@ def step_texts(state: PointwiseState, lines: list[dict], t: int) -> dict:
             head += f" + ({cin - DETAIL} more products, channels {DETAIL}–{cin - 1}: {ln['rest']})"
         if state.bias:
             head += f" + bias ({ln['bias']})"
-        written.append((head + " = ", ln["pre"], f" → {act}({ln['pre']}) = " if act else "", ln["value"] if act else ""))
+        written.append((head + " = ", ln["pre"], f" → {act}({ln['pre']}) = " if act else "",
+                        ln["value"] if act else ""))
     return {"label": f"t = {t} of 0–{state.positions - 1}", "lines": written}
 
 

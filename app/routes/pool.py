@@ -222,7 +222,8 @@ def switched(state: PoolState, *, framework: str | None = None, kind: str | None
     if framework == "keras" and isinstance(padding, tuple):
         padding = "valid" if not any(padding) else "same"  # Keras has no numeric padding
     elif framework == "torch" and isinstance(padding, str):
-        padding = (0,) * dims if padding == "valid" else tuple(min(3, k // 2) for k in update.get("kernel", state.kernel))
+        kernel = update.get("kernel", state.kernel)
+        padding = (0,) * dims if padding == "valid" else tuple(min(3, k // 2) for k in kernel)
     torch = framework == "torch"
     return state.model_copy(update={
         **update, "framework": framework, "kind": kind, "dims": dims, "padding": padding,

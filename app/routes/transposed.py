@@ -268,8 +268,8 @@ def axis_rows(state: TransposedState, op, out_spatial) -> list[dict]:
                 text = (f"({n} − 1)·{s} + {eff} − 2·({eff} // 2) + {q} = "
                         f"{(n - 1) * s} + {eff} − {2 * (eff // 2)} + {q} = {L}")
             rule = (state.padding, "None" if q is None else "p")
-        rows.append({"axis": AXES[state.dims][a], "n": n, "k": k, "s": s, "d": d, "eff": eff, "full": full, "text": text,
-                     "rule": rule, "start": start, "end": start + L - 1, "out": L,
+        rows.append({"axis": AXES[state.dims][a], "n": n, "k": k, "s": s, "d": d, "eff": eff, "full": full,
+                     "text": text, "rule": rule, "start": start, "end": start + L - 1, "out": L,
                      "crop_before": start, "crop_after": max(full - start - L, 0), "extra": max(start + L - full, 0),
                      "full_text": f"({n} − 1)·{s} + {d}·({k} − 1) + 1 = {full}"})
         r = rows[-1]  # the direct conv's padding: the span − 1 less what the scatter crops, plus what it adds
@@ -406,7 +406,8 @@ def _played_scatter(state, chans, steps, canvas, window, bias_o, last, step) -> 
     scatter_texts, fmt): the canvas and output texts before any step (``canvas0``, ``y0``), then per step
     ``[label, stamp (rich), [input channel, input cell], [contribution text per tap], [canvas cells stamped],
     [canvas cell, text, ...] changed, [output cell, text, ...] changed]``; ``last``: the last step that adds
-    into each output cell (faded until then); ``window``: each output's canvas cell. Also, for the page, step ``step`` itself (``now``) and the canvas after it (``drawn``)."""
+    into each output cell (faded until then); ``window``: each output's canvas cell. Also, for the page,
+    step ``step`` itself (``now``) and the canvas after it (``drawn``)."""
     texts, played = Strings(), []
     flat = np.arange(math.prod(canvas)).reshape(canvas)
     output_of = {int(cell): k for k, cell in enumerate(flat[window].ravel())}  # canvas cell -> output cell
@@ -567,7 +568,8 @@ def transposed_context(state: TransposedState, x: np.ndarray | None = None,
         "layer": layer, "op": op, "rows": rows, "out_shape": out_shape, "input_shape": list(state.input_shape),
         "weight_shape": list(layer.params[0].shape), "canonical": list(op.weight_shape), "chans": chans,
         "group": group, "o_local": state.o % og, "og": og, "bias": float(bias[state.o]), "has_bias": b is not None,
-        "wide": max(len(direct_part["padded_inputs"][0]["grid"][0][0]), len(scatter_part["canvas"][0][0])) > 18,  # too wide
+        # too wide to draw side by side
+        "wide": max(len(direct_part["padded_inputs"][0]["grid"][0][0]), len(scatter_part["canvas"][0][0])) > 18,
         "numbers": numbers,  # both ways' output channel o, for the tests
         "diffs": diffs, "max_diff": max(diffs.values()), "compared": int(y_cf.size),
         "largest": fmt(float(np.abs(y_cf).max())), "inverse": inverse(state, out_shape, out_spatial),

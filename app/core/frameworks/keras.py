@@ -115,7 +115,8 @@ def _finish(name, input_shape, last, cf_shape, stages, params) -> Layer:
     for stage in stages:
         before, shape = shape, stage_output_shape(stage, shape)
         if not isinstance(stage, ActOp):
-            check_output(name, stage, before[2:], shape[2:], "pool_size" if isinstance(stage, PoolOp) else "kernel_size",
+            check_output(name, stage, before[2:], shape[2:],
+                         "pool_size" if isinstance(stage, PoolOp) else "kernel_size",
                          "dilation_rate")
     return Layer(name, "keras", tuple(input_shape), last, tuple(stages), tuple(params))
 

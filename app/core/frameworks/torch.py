@@ -108,8 +108,9 @@ def _conv(name: str, spec: dict, input_shape: tuple[int, ...]) -> Layer:
     if isinstance(padding, str):
         choice(name, "padding", padding, ("same", "valid"))
         if padding == "same" and any(s != 1 for s in stride):
-            raise SpecError(f"{name}: padding='same' is not supported for strided convolutions (stride={kw['stride']!r}); "
-                            "PyTorch needs stride 1 for 'same': use a number, e.g. padding=" + str(kernel[0] // 2), "padding")
+            raise SpecError(f"{name}: padding='same' is not supported for strided convolutions "
+                            f"(stride={kw['stride']!r}); PyTorch needs stride 1 for 'same': use a number, e.g. "
+                            f"padding={kernel[0] // 2}", "padding")
         totals = [d * (k - 1) if padding == "same" else 0 for k, d in zip(kernel, dilation)]
         pads = tuple((t // 2, t - t // 2) for t in totals)  # odd extra goes after, as torch's _conv_forward
     else:
