@@ -139,3 +139,54 @@ def test_presenting_is_axe_clean(context_page, live_server, path, scheme):
     page.wait_for_timeout(300)
     result = Axe().run(page, options=WCAG)
     assert result.violations_count == 0, result.generate_report()
+
+
+def step_of(page) -> int:
+    return int(page.locator("#scrub").input_value())
+
+
+@pytest.mark.parametrize("path, switch", [("/explore", "Framework"), ("/explore", "Dimensions"), ("/pool", "Framework"),
+                                          ("/pool", "Pooling"), ("/pool", "Dimensions"), ("/transposed", "Framework"),
+                                          ("/transposed", "Dimensions"), ("/pointwise", "Framework")])
+def test_playing_survives_a_switch(context_page, live_server, path, switch):
+    """A framework or pooling-kind switch goes on from the same step, a dimension switch from step 0; both keep
+    playing at the same speed, and the play button says so (aria-pressed)."""
+    page = context_page(viewport={"width": 1440, "height": 900})
+    page.goto(live_server + path + "?present=1")
+    page.locator("#speed").select_option("1")
+    page.locator("#play").click()
+    expect(page.locator("#play")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#scrub")).to_have_value("2", timeout=4000)
+    other = page.locator(f"nav[aria-label='{switch}'] a:not([aria-current])").first
+    target, here = other.inner_text(), page.locator(f"nav[aria-label='{switch}'] a[aria-current]").inner_text()
+    before, was = step_of(page), page.locator("[data-output-shape]").get_attribute("data-output-shape")
+    other.click()
+    expect(page.locator(f"nav[aria-label='{switch}'] a[aria-current]")).to_have_text(target)
+    after = step_of(page)
+    if switch == "Dimensions":
+        assert after in (0, 1), (before, after)
+    else:
+        assert after in (before, before + 1), (before, after)  # 1 step/s: at most one step went by
+    expect(page.locator("#play")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#play-state")).to_have_text("Playing")
+    assert page.locator("#speed").input_value() == "1"
+    expect(page.locator("#scrub")).not_to_have_value(str(after), timeout=3000)  # and it goes on
+    assert "present=1" in page.url and page.locator("body.presenting").count() == 1  # still presenting
+    if switch != "Pooling":
+        assert page.locator("[data-output-shape]").get_attribute("data-output-shape") != was or switch == "Framework"
+    page.go_back()  # Back reloads the page the address names
+    expect(page.locator(f"nav[aria-label='{switch}'] a[aria-current]")).to_have_text(here)
+
+
+def test_a_paused_player_keeps_its_step_across_a_framework_switch(context_page, live_server):
+    page = context_page(viewport={"width": 1440, "height": 900})
+    page.goto(live_server + "/explore?step=7")
+    expect(page.locator("#scrub")).to_have_value("7")
+    value = page.locator("#y-7").inner_text()
+    page.locator("nav[aria-label='Framework'] a:not([aria-current])").click()
+    expect(page.locator("nav[aria-label='Framework'] a[aria-current]")).to_have_text("Keras")
+    expect(page.locator("#scrub")).to_have_value("7")
+    expect(page.locator("#play")).to_have_attribute("aria-pressed", "false")
+    expect(page.locator("#play-state")).to_have_text("Paused")
+    assert page.locator("#y-7").inner_text() == value  # the same layer in Keras' words: the same number
+    expect(page).to_have_url(re.compile(r"framework=keras.*step=7"))
