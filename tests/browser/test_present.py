@@ -190,3 +190,49 @@ def test_a_paused_player_keeps_its_step_across_a_framework_switch(context_page, 
     expect(page.locator("#play-state")).to_have_text("Paused")
     assert page.locator("#y-7").inner_text() == value  # the same layer in Keras' words: the same number
     expect(page).to_have_url(re.compile(r"framework=keras.*step=7"))
+
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+OUTPUT = {"/": "[data-stage] .sums", "/explore": "[aria-label^='output of filter']", "/pool": "[aria-label^='output channel']",
+          "/transposed": "[aria-label^='scatter output channel']", "/pointwise": "#y-table", "/groups": "[data-stage] svg",
+          "/image": "[data-part=output]"}
+NO_STAGE = {"/cost", "/trace"}
+# the first knob of the page's strip that is drawn, and where it and the output are
+PLACES = """(output) => {
+  const knob = [...document.querySelectorAll('main form input:not([type=hidden]), main form select')]
+    .find((k) => k.getBoundingClientRect().height > 0 && k.getBoundingClientRect().top >= 0 && k.getBoundingClientRect().bottom <= innerHeight);
+  const out = document.querySelector(output), o = out.getBoundingClientRect();
+  const x = Math.min(o.left + 10, innerWidth - 5), y = Math.max(0, o.top) + Math.min(o.height, innerHeight - Math.max(0, o.top)) / 2;
+  const under = document.elementFromPoint(x, y);
+  return {knob: knob ? knob.id : null, folded: knob ? !!knob.closest('details:not([open])') : null, range: knob && knob.type,
+          output: [o.top, o.bottom], uncovered: !!under && out.contains(under)};
+}"""
+
+
+def test_every_view_is_classified_for_the_phone():
+    assert {v.path for v in VIEWS} == (set(OUTPUT) - {"/"}) | NO_STAGE
+
+
+@pytest.mark.parametrize("path", list(OUTPUT))
+def test_phone_a_knob_is_ready_beside_the_output(context_page, live_server, path):
+    """390×844 with touch: with the output in view, a knob of the strip is on screen too (not folded away),
+    the output is not covered by it, and moving that knob keeps both on screen."""
+    page = context_page(**PHONE)
+    page.goto(live_server + path)
+    page.locator(OUTPUT[path]).first.wait_for()
+    page.locator(OUTPUT[path]).first.evaluate("(o) => o.scrollIntoView({block: 'center'})")
+    page.wait_for_timeout(200)
+    seen = page.evaluate(PLACES, OUTPUT[path])
+    assert seen["knob"] and not seen["folded"], seen
+    assert seen["output"][0] < 844 and seen["output"][1] > 0 and seen["uncovered"], seen
+    slider = page.locator("main form input[type=range]:not(#in_channels, #out_channels, #channels, #filters)").first  # /groups: any size fits
+    assert slider.evaluate("(k) => { const r = k.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }"), \
+        "no slider on screen with the output"
+    slider.focus()
+    with page.expect_response(lambda r: r.request.headers.get("hx-request") == "true"):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(300)
+    after = page.evaluate(PLACES, OUTPUT[path])
+    assert after["knob"] and after["output"][0] < 844 and after["output"][1] > 0, after
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(SCREENSHOTS / f"phone-knob-{name(path)}.png"))
