@@ -236,3 +236,18 @@ def test_phone_a_knob_is_ready_beside_the_output(context_page, live_server, path
     assert after["knob"] and after["output"][0] < 844 and after["output"][1] > 0, after
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(SCREENSHOTS / f"phone-knob-{name(path)}.png"))
+
+
+def test_explore_presets_sit_with_the_knobs(context_page, live_server):
+    """1440×900: the question presets are the knob strip's first line (they were at the foot of the page)."""
+    page = context_page(viewport={"width": 1440, "height": 900})
+    page.goto(live_server + "/explore")
+    summary = page.locator("form.knob-strip .strip-presets > summary")
+    expect(summary).to_be_in_viewport()
+    summary.click()
+    links = page.locator("form.knob-strip nav.presets a")
+    expect(links).to_have_count(4)
+    for i in range(4):
+        expect(links.nth(i)).to_be_in_viewport()
+    links.first.click()
+    expect(page).to_have_url(re.compile(r"in_channels=16&out_channels=32"))
