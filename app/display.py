@@ -11,6 +11,16 @@ def fmt(v: float) -> str:
     return "0" if text in ("-0", "") else text.replace("-", "−")
 
 
+def shape_text(dims) -> str:
+    """A shape as Python prints a tuple, a named axis bare: what the lessons write, never a list's repr.
+
+    >>> shape_text(["batch", 10, 64]), shape_text([1, 100, 64]), shape_text([32])
+    ('(batch, 10, 64)', '(1, 100, 64)', '(32,)')
+    """
+    items = [str(d) for d in dims]
+    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+
 def term(x: float, w: float) -> str:
     """One product of the arithmetic, negatives in parentheses."""
     wrap = lambda v: f"({fmt(v)})" if fmt(v).startswith("−") else fmt(v)  # noqa: E731

@@ -26,8 +26,20 @@
       document.exitFullscreen().catch(() => {});
     }
     markButtons();
+    tellFrames();
     if (!queued) { queued = true; requestAnimationFrame(follow); } // a link to a step far along a row
   }
+  // a lesson's embedded view presents with its page: the page tells it (the frame is sandboxed: a message)
+  function tellFrames() {
+    document.querySelectorAll("iframe.lesson-view").forEach((frame) => frame.contentWindow &&
+      frame.contentWindow.postMessage({ type: "convscope:present", on: presenting() }, "*"));
+  }
+  document.querySelectorAll("iframe.lesson-view").forEach((frame) => frame.addEventListener("load", () => { if (presenting()) tellFrames(); }));
+  window.addEventListener("message", (e) => {
+    if (e.source !== window.parent || window.parent === window || !e.data || e.data.type !== "convscope:present") return;
+    body.classList.toggle("presenting", e.data.on === true);
+    markButtons();
+  });
   document.addEventListener("click", (e) => {
     const button = e.target.closest && e.target.closest("[data-present]");
     if (button) setPresenting(!presenting());

@@ -17,6 +17,7 @@ from ..core.forward import output_shape
 from ..core.frameworks import build_layer
 from ..core.shapes import axis_formulas
 from ..core.trace import fit_check, show_shape, trace
+from ..display import shape_text
 from ..routes.trace import EXAMPLES
 from ..snippets import keras_code, torch_code
 from ..templating import cached_view, view_response
@@ -50,10 +51,10 @@ def lesson_1x1() -> Lesson:
         "1x1-conv", "What does Conv1D(filters=64, kernel_size=1, activation='relu') do before my LSTM? What is the "
         "1×1 ‘matrix’, what does filters=64 mean, does ReLU act on the conv output, and why use kernel size 1?",
         "A 1×1 convolution is a Dense layer applied at every position",
-        [f"On an input of (batch, 10, 100) — 10 positions, 100 channels — the layer's kernel is {kernel}: a "
+        [f"On an input of (batch, 10, 100) — 10 positions, 100 channels — the layer's kernel is {shape_text(kernel)}: a "
          f"64 × 100 matrix W (plus 64 biases, {params:,} parameters). At every position t it computes "
          f"y[t] = relu(W · x[t] + b): the same Dense(64) applied to each position's 100 channels. The output is "
-         f"{['batch', *out[1:]]}.",
+         f"{shape_text(['batch', *out[1:]])}.",
          "Nothing mixes across positions; everything mixes across channels. filters=64 is the number of output "
          "channels — the rows of W. ReLU acts after the sum and the bias. Kernel size 1 is useful to change the "
          "number of channels (here 100 → 64) cheaply, before a layer like an LSTM that is costly in its input size."],
@@ -156,9 +157,9 @@ def lesson_weights() -> Lesson:
         "keras-weight-shape", "Why does model.layers[0].get_weights() look weird for Conv2D(32, (3, 3)) on an "
         "(x, y, z) input? I expected 32 matrices of 3×3.",
         "32 filters of 3×3×z, stored as (3, 3, z, 32) in Keras",
-        [f"With z = 5 input channels, Keras' kernel is {kshape} = (kernel_h, kernel_w, in_channels, filters), and the "
-         f"bias is [32]. Filter i is a[0][:, :, :, i], shape (3, 3, 5): one 3×3 slice per input channel.",
-         f"PyTorch keeps the same numbers as {tshape} = (filters, in_channels, kernel_h, kernel_w): filter i is "
+        [f"With z = 5 input channels, Keras' kernel is {shape_text(kshape)} = (kernel_h, kernel_w, in_channels, filters), and the "
+         f"bias is (32,). Filter i is a[0][:, :, :, i], shape (3, 3, 5): one 3×3 slice per input channel.",
+         f"PyTorch keeps the same numbers as {shape_text(tshape)} = (filters, in_channels, kernel_h, kernel_w): filter i is "
          f"weight[i]. Either way there are 32 × 5 slices of 3×3 — {layer_cost(keras_layer).params:,} parameters "
          "with the biases — not 32 matrices."],
         q("/embed/explore", **base),
@@ -220,11 +221,11 @@ def lesson_filters() -> Lesson:
         "size) matrix?",
         "kernel_size is the window's length in words; filters is how many windows you learn",
         [f"Conv1D expects (batch, length, channels): for 50 words with 300-dimensional embeddings, (batch, 50, 300). "
-         f"Conv1D(filters=100, kernel_size=4, padding='same') gives {['batch', *out[1:]]}, kernel {kernel}: 100 "
+         f"Conv1D(filters=100, kernel_size=4, padding='same') gives {shape_text(['batch', *out[1:]])}, kernel {shape_text(kernel)}: 100 "
          "windows, each 4 words long and 300 channels deep, sliding word by word.",
-         f"'same' with an even kernel pads {pads[0]} before and {pads[1]} after. With a kernel of ones every output is "
+         f"Padding 'same' with an even kernel pads {pads[0]} before and {pads[1]} after. With a kernel of ones every output is "
          f"the sum of its window — a check anyone can do by hand: on (3, 8, 3), Conv1D(5, 3) gives "
-         f"{list(output_shape(small))}, then MaxPooling1D(3, strides=3) gives {list(output_shape(pool))}."],
+         f"{shape_text(output_shape(small))}, then MaxPooling1D(3, strides=3) gives {shape_text(output_shape(pool))}."],
         q("/embed/explore", **base),
         [("Load the kernel of ones on the small example: each output is the sum of 3 rows × 3 channels.",
           q("/embed/explore", framework="keras", type="Conv1D", filters=5, kernel_size=3, input_shape="3,8,3", weights="ones")),

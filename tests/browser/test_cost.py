@@ -35,3 +35,19 @@ def test_keyboard_and_axe(page, live_server, problems):
     expect(page.locator(".ratios")).to_contain_text("1/5²")
     results = Axe().run(page, options=WCAG)
     assert results.violations_count == 0, results.generate_report()
+
+
+def test_the_default_agrees_with_the_headline_and_the_measured_times(page, live_server, problems, shot):
+    """Titled "why fewer FLOPs can run slower", the page opens on Q3's measured case (batch 10, 32 channels,
+    512×512, 3×3) on the asker's machine as their timings show it: the separable conv has 0.142× the MACs yet
+    a lower bound 1.82× the standard conv's, the measured 1.42 s / 0.78 s (docs/QUESTIONS.md Q3)."""
+    page.goto(live_server + "/cost")
+    expect(page.locator("h1")).to_contain_text("fewer FLOPs can run slower")
+    expect(page.get_by_role("link", name="As the asker measured (Q3)")).to_have_attribute("aria-current", "page")
+    ratios = page.locator(".ratios")
+    expect(ratios).to_contain_text("0.142×")
+    expect(ratios).to_contain_text(f"{1.42 / 0.78:.2f}× the standard conv's")
+    times = {op: page.locator(f"tr[data-op={op}] td").nth(8).inner_text() for op in ("standard", "separable")}
+    assert times == {"standard": "0.00781 s", "separable": "0.0142 s"}, times  # per run: 0.78 s and 1.42 s per 100
+    assert page.locator("tr[data-op=separable] td").last.inner_text() == "memory"
+    shot("cost-default")

@@ -64,3 +64,18 @@ def test_api_docs_render(page, live_server, problems, shot):
     page.goto(live_server + "/docs")
     expect(page.get_by_text("/api/forward")).to_be_visible()
     shot("docs")
+
+
+def test_the_questions_start_on_the_first_screen_of_a_laptop(page, live_server, problems, shot):
+    """1440×900: the questions stand in a column beside the live example: each question's link starts on the
+    first screen, and the example's first cell is there too."""
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(live_server + "/")
+    expect(page.locator("#questions-title")).to_be_in_viewport()
+    links = page.locator(".questions li > a")
+    expect(links).to_have_count(6)
+    for i in range(6):
+        box = links.nth(i).bounding_box()
+        assert box["y"] + 20 <= 900, (i, box)
+    assert page.locator("#live li.cell").first.bounding_box()["y"] + 30 <= 900
+    page.screenshot(path=str(shot("home-laptop-full").parent / "home-laptop.png"))

@@ -345,3 +345,32 @@ def test_the_maps_stand_beside_the_picture_on_a_laptop(page, live_server, proble
     tops = page.evaluate("[...document.querySelectorAll('#stage > figure')].map(f => f.getBoundingClientRect().top)")
     assert len(tops) == 5 and max(tops) - min(tops) < 2, tops
     assert page.locator("#lens-body td").first.bounding_box()["y"] < 900
+
+
+def test_the_stage_and_its_parts_and_the_embed_folds_its_knobs(page, live_server, problems):
+    """The view's live container is the stage (data-stage), its parts the picture (input), the lens (the window's
+    pixels, the kernel, the products: kernel) and the first map (output), each drawn; an embed folds its knobs
+    into one closed disclosure above the pictures, as the other embeds do."""
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(live_server + "/image?kernel=sobel_x")
+    ready(page)
+    stage = page.locator("[data-stage]")
+    expect(stage).to_have_count(1)
+    assert stage.get_attribute("id") == "live"
+    for part in ("input", "kernel", "output"):
+        box = stage.locator(f"[data-part={part}]").bounding_box()
+        assert box and box["width"] >= 60 and box["height"] >= 60 and box["y"] < 900, (part, box)
+    page.set_viewport_size({"width": 700, "height": 640})
+    page.goto(live_server + "/embed/image?kernel=sobel_x")
+    ready(page)
+    fold = page.locator("details.embed-knobs")
+    expect(fold).to_have_count(1)
+    assert fold.get_attribute("open") is None and page.locator("#image-form").is_hidden()
+    assert fold.bounding_box()["y"] < page.locator("[data-part=input]").bounding_box()["y"]  # above the pictures
+    fold.locator("summary").click()
+    expect(page.locator("#image-form")).to_be_visible()
+    minimal = page.context.new_page()
+    minimal.goto(live_server + "/embed/image?kernel=sobel_x&controls=minimal")
+    expect(minimal.locator("[data-part=output]")).to_be_visible()
+    assert minimal.locator("details.embed-knobs").is_hidden()
+    minimal.close()

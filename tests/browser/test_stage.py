@@ -1,6 +1,6 @@
 """The stage comes first, in every visual view, at each user's viewport: the laptop (a cell of the
 stage and a knob on screen together, also after a knob moves), the projector (numbers ≥ 16 px, and a
-presentation mode with numbers ≥ 28 px driven from the keyboard), the phone (nothing scrolls sideways,
+presentation mode with numbers ≥ 18 px driven from the keyboard), the phone (nothing scrolls sideways,
 targets ≥ 24 px) and the embed (the stage within 640 px, a default embed ≤ 900 px tall). Screenshots
 land in screenshots/stage-*.png."""
 import re
@@ -105,7 +105,7 @@ def test_presentation_mode_fills_the_screen_and_obeys_the_keyboard(open_page, pa
     expect(page.locator("body.presenting")).to_have_count(1)
     assert "present=1" in page.url
     g = page.evaluate(GEOMETRY)
-    assert g["font"] >= 28 and on_screen(g, g["cell"]), g
+    assert g["font"] >= 18 and on_screen(g, g["cell"]), g  # issue 20: ≥ 18 px, sized to fit one screen
     assert page.locator("header.site").is_hidden()
     page.locator("body").click(position={"x": 5, "y": 5})  # the focus leaves the button: keys go to the stage
     first = label(page)

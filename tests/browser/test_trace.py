@@ -211,3 +211,21 @@ def test_q5_example_with_the_fit_check(page, live_server, problems, shot):
     expect(page.get_by_label("x shape")).to_have_value("420420,33,33,1")
     assert query(page)["framework"] == "keras"
     shot("trace-q5")
+
+
+def test_the_table_is_not_clipped_on_a_laptop(page, live_server, problems, shot):
+    """1440×900, LeNet: every column (params, MACs, receptive field, the explore link) in the page's width, with no
+    inner scroll beside empty margins."""
+    from app.routes.trace import EXAMPLES
+    page.set_viewport_size({"width": 1440, "height": 900})
+    framework, code, shape, _ = EXAMPLES["PyTorch LeNet (tutorial)"]
+    page.goto(live_server + "/trace?" + urlencode({"framework": framework, "code": code, "input_shape": shape}))
+    table = page.locator(".trace-table")
+    expect(table.locator("tbody tr").first).to_be_visible()
+    box = page.locator(".table-scroll")
+    assert box.evaluate("(b) => b.scrollWidth <= b.clientWidth + 1"), "the table scrolls inside its box"
+    for name in ("params", "MACs", "receptive field"):
+        head = table.locator("thead th", has_text=name).bounding_box()
+        assert head["x"] >= 0 and head["x"] + head["width"] <= 1440, (name, head)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1440
+    page.screenshot(path=str(shot("trace-laptop-lenet-full").parent / "trace-laptop-lenet.png"), full_page=True)

@@ -11,13 +11,13 @@ SLUGS = ["1x1-conv", "output-length", "separable-slower", "keras-weight-shape", 
          "filters-and-kernel-size"]
 # what the page must say, straight from docs/QUESTIONS.md
 MUST_SAY = {
-    "1x1-conv": ["[1, 100, 64]", "6,464", "relu(W · x[t] + b)", "['batch', 10, 64]"],
+    "1x1-conv": ["(1, 100, 64)", "6,464", "relu(W · x[t] + b)", "(batch, 10, 64)"],
     "output-length": ["floor(95 / 2) + 1 = 47 + 1 = 48", "(4, 32, 48) → (4, 32, 48) → (4, 32, 24) → (4, 32, 24)",
                       "2,592", "the pool gives 24"],
     "separable-slower": ["0.142×", "1/32 + 1/9", "2.00× the bytes", "0.78 s vs 1.42 s"],
-    "keras-weight-shape": ["[3, 3, 5, 32]", "[32, 5, 3, 3]", "a[0][:, :, :, i]", "weight[i]"],
+    "keras-weight-shape": ["(3, 3, 5, 32)", "(32, 5, 3, 3)", "a[0][:, :, :, i]", "weight[i]"],
     "sample-count-mismatch": ["420,420 = 7 × 60,060", "4,150,529", "(None, 8064)", "(None, 1)", "(None, 31, 31, 7, 16)"],
-    "filters-and-kernel-size": ["['batch', 50, 100]", "[4, 300, 100]", "pads 1 before and 2 after", "[3, 6, 5]", "[3, 2, 5]"],
+    "filters-and-kernel-size": ["(batch, 50, 100)", "(4, 300, 100)", "pads 1 before and 2 after", "(3, 6, 5)", "(3, 2, 5)"],
 }
 
 
@@ -25,6 +25,20 @@ def page(client, slug):
     r = client.get(f"/learn/{slug}")
     assert r.status_code == 200
     return html.unescape(r.text)
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_answers_write_shapes_as_tuples_and_paragraphs_apart(client, slug):
+    """No Python list repr (['batch', 10, 64]) in an answer, and no two paragraphs run together when the page's
+    text is read without its tags (a reader mode, a screen reader's flat text: "word by word.'same'")."""
+    from app.routes.learn import LESSONS
+    answer = LESSONS[slug].answer
+    assert not any(re.search(r"\[\s*'|'\s*\]", p) for p in answer), answer
+    text = page(client, slug)
+    flat = re.sub(r"<[^>]+>", "", text.split('id="answer-title"')[1].split("</section>")[0])
+    for p in answer:
+        assert p in flat
+    assert not re.search(r"[.:)]['A-Z(]", flat.replace("e.g.", "")), flat  # a sentence's end, then the next at once
 
 
 @pytest.mark.parametrize("slug", SLUGS)
