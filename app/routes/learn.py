@@ -51,10 +51,10 @@ def lesson_1x1() -> Lesson:
         "1x1-conv", "What does Conv1D(filters=64, kernel_size=1, activation='relu') do before my LSTM? What is the "
         "1×1 ‘matrix’, what does filters=64 mean, does ReLU act on the conv output, and why use kernel size 1?",
         "A 1×1 convolution is a Dense layer applied at every position",
-        [f"On an input of (batch, 10, 100) — 10 positions, 100 channels — the layer's kernel is {shape_text(kernel)}: a "
-         f"64 × 100 matrix W (plus 64 biases, {params:,} parameters). At every position t it computes "
-         f"y[t] = relu(W · x[t] + b): the same Dense(64) applied to each position's 100 channels. The output is "
-         f"{shape_text(['batch', *out[1:]])}.",
+        [f"On an input of (batch, 10, 100) — 10 positions, 100 channels — the layer's kernel is "
+         f"{shape_text(kernel)}: a 64 × 100 matrix W (plus 64 biases, {params:,} parameters). At every position t "
+         f"it computes y[t] = relu(W · x[t] + b): the same Dense(64) applied to each position's 100 channels. "
+         f"The output is {shape_text(['batch', *out[1:]])}.",
          "Nothing mixes across positions; everything mixes across channels. filters=64 is the number of output "
          "channels — the rows of W. ReLU acts after the sum and the bias. Kernel size 1 is useful to change the "
          "number of channels (here 100 → 64) cheaply, before a layer like an LSTM that is costly in its input size."],
@@ -64,7 +64,8 @@ def lesson_1x1() -> Lesson:
          ("Switch to PyTorch: the same numbers, but the weight is (64, 100, 1) and the input (batch, 100, 10).",
           q("/embed/pointwise", framework="torch", type="Conv1d", in_channels=100, out_channels=64, kernel_size=1,
             activation="relu", input_shape="2,100,10")),
-         ("Take the activation away: negative outputs stay negative.", q("/embed/pointwise", **{**base, "activation": "linear"}))],
+         ("Take the activation away: negative outputs stay negative.",
+          q("/embed/pointwise", **{**base, "activation": "linear"}))],
         {"keras": "import keras\n\nconv = keras.layers.Conv1D(filters=64, kernel_size=1, activation='relu')\n"
                   "dense = keras.layers.Dense(64, activation='relu')\nx = keras.random.normal((2, 10, 100))\n"
                   "y = conv(x)\ndense.build((None, 100))\nkernel, bias = conv.get_weights()   # (1, 100, 64), (64,)\n"
@@ -72,7 +73,8 @@ def lesson_1x1() -> Lesson:
                   "print(abs(y - dense(x)).max())     # 0: the same layer, position by position",
          "torch": "import torch\nfrom torch import nn\n\nconv = nn.Conv1d(100, 64, kernel_size=1)\n"
                   "linear = nn.Linear(100, 64)\nwith torch.no_grad():\n    linear.weight.copy_(conv.weight[:, :, 0])\n"
-                  "    linear.bias.copy_(conv.bias)\nx = torch.randn(2, 100, 10)          # (batch, channels, positions)\n"
+                  "    linear.bias.copy_(conv.bias)\n"
+                  "x = torch.randn(2, 100, 10)          # (batch, channels, positions)\n"
                   "y = torch.relu(conv(x))\nprint(y.shape)                       # torch.Size([2, 64, 10])\n"
                   "print((y - torch.relu(linear(x.transpose(1, 2))).transpose(1, 2)).abs().max())  # ~0"},
         {"output_shape": out, "kernel": kernel, "params": params})
@@ -96,12 +98,15 @@ def lesson_output_length() -> Lesson:
          f"{'are' if len(formula.unreached) > 1 else 'is'} never read.",
          f"MaxPool1d(2) uses stride = kernel_size when stride is not given (Keras pooling likewise uses pool_size). "
          f"The whole stack on (4, 16, 100): {' → '.join(str(tuple(s)) for s in shapes)}; the conv has "
-         f"{t.rows[0].params:,} parameters. On length 49 the pool gives {output_shape(pool49)[2]}: the last position is dropped."],
+         f"{t.rows[0].params:,} parameters. On length 49 the pool gives {output_shape(pool49)[2]}: "
+         "the last position is dropped."],
         q("/embed/explore", **base),
-        [("Set stride to 1: the length becomes 96 and every position is read.", q("/embed/explore", **{**base, "stride": 1})),
-         ("Set padding to 2 (stride 2): floor((100 + 4 − 4 − 1) / 2) + 1 = 50.", q("/embed/explore", **{**base, "padding": 2})),
-         ("Trace the whole stack, pool included.", q("/embed/trace", framework="torch", code=EXAMPLES["Q2: PyTorch Conv1d stack"][1],
-                                                     input_shape="4,16,100"))],
+        [("Set stride to 1: the length becomes 96 and every position is read.",
+          q("/embed/explore", **{**base, "stride": 1})),
+         ("Set padding to 2 (stride 2): floor((100 + 4 − 4 − 1) / 2) + 1 = 50.",
+          q("/embed/explore", **{**base, "padding": 2})),
+         ("Trace the whole stack, pool included.",
+          q("/embed/trace", framework="torch", code=EXAMPLES["Q2: PyTorch Conv1d stack"][1], input_shape="4,16,100"))],
         {"torch": torch_code(conv.stages[0], (4, 16, 100), tuple(shapes[0])),
          "keras": keras_code(conv.stages[0], (4, 16, 100), tuple(shapes[0]))},
         {"shapes": shapes, "params": t.rows[0].params, "formula": formula.text, "pool49": output_shape(pool49)[2]})
@@ -137,11 +142,13 @@ def lesson_separable() -> Lesson:
           q("/embed/cost", **{**base, "kernel_size": 5}))],
         {"torch": "import time, torch\nfrom torch import nn\n\nc = 32\nstandard = nn.Conv2d(c, c, 3, padding=1)\n"
                   "separable = nn.Sequential(nn.Conv2d(c, c, 3, padding=1, groups=c), nn.Conv2d(c, c, 1))\n"
-                  "x = torch.randn(10, c, 512, 512)\nfor name, layer in ((\"standard\", standard), (\"separable\", separable)):\n"
+                  "x = torch.randn(10, c, 512, 512)\n"
+                  "for name, layer in ((\"standard\", standard), (\"separable\", separable)):\n"
                   "    with torch.no_grad():\n        start = time.perf_counter()\n        for _ in range(10):\n"
                   "            layer(x)\n    print(name, (time.perf_counter() - start) / 10)",
          "keras": "import time, keras\n\nc = 32\nx = keras.random.normal((10, 512, 512, c))\n"
-                  "for layer in (keras.layers.Conv2D(c, 3, padding='same'), keras.layers.SeparableConv2D(c, 3, padding='same')):\n"
+                  "for layer in (keras.layers.Conv2D(c, 3, padding='same'),\n"
+                  "              keras.layers.SeparableConv2D(c, 3, padding='same')):\n"
                   "    layer(x)  # build\n    start = time.perf_counter()\n    for _ in range(10):\n        layer(x)\n"
                   "    print(layer.__class__.__name__, (time.perf_counter() - start) / 10)"},
         {"ratios": [(c, round(m, 6), round(b, 6)) for c, m, b, _, _ in rows]})
@@ -157,11 +164,12 @@ def lesson_weights() -> Lesson:
         "keras-weight-shape", "Why does model.layers[0].get_weights() look weird for Conv2D(32, (3, 3)) on an "
         "(x, y, z) input? I expected 32 matrices of 3×3.",
         "32 filters of 3×3×z, stored as (3, 3, z, 32) in Keras",
-        [f"With z = 5 input channels, Keras' kernel is {shape_text(kshape)} = (kernel_h, kernel_w, in_channels, filters), and the "
-         f"bias is (32,). Filter i is a[0][:, :, :, i], shape (3, 3, 5): one 3×3 slice per input channel.",
-         f"PyTorch keeps the same numbers as {shape_text(tshape)} = (filters, in_channels, kernel_h, kernel_w): filter i is "
-         f"weight[i]. Either way there are 32 × 5 slices of 3×3 — {layer_cost(keras_layer).params:,} parameters "
-         "with the biases — not 32 matrices."],
+        [f"With z = 5 input channels, Keras' kernel is {shape_text(kshape)} = (kernel_h, kernel_w, in_channels, "
+         f"filters), and the bias is (32,). Filter i is a[0][:, :, :, i], shape (3, 3, 5): one 3×3 slice per input "
+         "channel.",
+         f"PyTorch keeps the same numbers as {shape_text(tshape)} = (filters, in_channels, kernel_h, kernel_w): "
+         f"filter i is weight[i]. Either way there are 32 × 5 slices of 3×3 — {layer_cost(keras_layer).params:,} "
+         "parameters with the biases — not 32 matrices."],
         q("/embed/explore", **base),
         [("Switch to PyTorch: the same slices, now weight[f, c] of (32, 5, 3, 3).",
           q("/embed/explore", framework="torch", type="Conv2d", in_channels=5, out_channels=32, kernel_size="3,3",
@@ -189,7 +197,8 @@ def lesson_samples() -> Lesson:
         "arrays. Found 420420 input samples and 60060 target samples.’ My Conv3D model takes "
         "input_shape=(33, 33, 7, 1).",
         "Axis 0 counts samples in x and y alike: 420,420 = 7 × 60,060",
-        [f"The model itself traces fine: {' → '.join(str(tuple(show_shape(r.output_shape, False))) for r in t.rows[:2])} … "
+        [f"The model itself traces fine: "
+         f"{' → '.join(str(tuple(show_shape(r.output_shape, False))) for r in t.rows[:2])} … "
          f"{tuple(show_shape(t.rows[4].output_shape, False))} after Flatten, {tuple(out)} at the end; "
          f"{t.total_params:,} parameters.",
          lines[2][1] + ".", lines[0][1] + "."],
@@ -221,16 +230,19 @@ def lesson_filters() -> Lesson:
         "size) matrix?",
         "kernel_size is the window's length in words; filters is how many windows you learn",
         [f"Conv1D expects (batch, length, channels): for 50 words with 300-dimensional embeddings, (batch, 50, 300). "
-         f"Conv1D(filters=100, kernel_size=4, padding='same') gives {shape_text(['batch', *out[1:]])}, kernel {shape_text(kernel)}: 100 "
-         "windows, each 4 words long and 300 channels deep, sliding word by word.",
-         f"Padding 'same' with an even kernel pads {pads[0]} before and {pads[1]} after. With a kernel of ones every output is "
-         f"the sum of its window — a check anyone can do by hand: on (3, 8, 3), Conv1D(5, 3) gives "
+         f"Conv1D(filters=100, kernel_size=4, padding='same') gives {shape_text(['batch', *out[1:]])}, "
+         f"kernel {shape_text(kernel)}: 100 windows, each 4 words long and 300 channels deep, sliding word by word.",
+         f"Padding 'same' with an even kernel pads {pads[0]} before and {pads[1]} after. With a kernel of ones "
+         f"every output is the sum of its window — a check anyone can do by hand: on (3, 8, 3), Conv1D(5, 3) gives "
          f"{shape_text(output_shape(small))}, then MaxPooling1D(3, strides=3) gives {shape_text(output_shape(pool))}."],
         q("/embed/explore", **base),
         [("Load the kernel of ones on the small example: each output is the sum of 3 rows × 3 channels.",
-          q("/embed/explore", framework="keras", type="Conv1D", filters=5, kernel_size=3, input_shape="3,8,3", weights="ones")),
-         ("Set kernel_size to 3 with 'same': now 1 word of padding on each side.", q("/embed/explore", **{**base, "kernel_size": 3})),
-         ("Use 'valid' padding: the length drops to 50 − 4 + 1 = 47.", q("/embed/explore", **{**base, "padding": "valid"}))],
+          q("/embed/explore", framework="keras", type="Conv1D", filters=5, kernel_size=3, input_shape="3,8,3",
+            weights="ones")),
+         ("Set kernel_size to 3 with 'same': now 1 word of padding on each side.",
+          q("/embed/explore", **{**base, "kernel_size": 3})),
+         ("Use 'valid' padding: the length drops to 50 − 4 + 1 = 47.",
+          q("/embed/explore", **{**base, "padding": "valid"}))],
         {"keras": keras_code(layer.stages[0], (1, 300, 50), (1, 100, 50), "relu"),
          "torch": torch_code(layer.stages[0], (1, 300, 50), (1, 100, 50), "relu")},
         {"output_shape": out, "kernel": kernel, "pads": list(pads), "small": list(output_shape(small)),
