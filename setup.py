@@ -92,6 +92,7 @@ setup(
     # every directory under app/ is a package, samples/ (data only: /image's bundled pictures) included,
     # so that setuptools installs its files as declared package data rather than warn it would skip them
     packages=["convscope", *(f"convscope.{p}" for p in find_namespace_packages("app", exclude=["*__pycache__*"]))],
-    package_data={"convscope.samples": ["*.png", "*.md"]},
+    package_data={"convscope.samples": ["*.png", "*.md"],
+                  "convscope.core.frameworks": ["*.json"]},  # the layer signatures recorded from the frameworks
     cmdclass={"build_py": BuildWithAssets, "sdist": SdistWithAssets},
 )
