@@ -31,7 +31,7 @@ MODELS = {m["id"]: m for m in json.loads(
 FRAMEWORKS = ["torch", "keras"]
 # generated programs are full of `"\d"`-style escapes and `3(4)` calls: ast.parse warns, and that is fine
 pytestmark = pytest.mark.filterwarnings("ignore::SyntaxWarning", "ignore:invalid escape sequence:DeprecationWarning")
-FAST = 3.0  # seconds, generous for a loaded CI machine (no hang); bench/hostile.py measures the real times
+FAST = 3.0  # CPU seconds (time.process_time: a loaded CI machine's waits do not count); bench/hostile.py times them
 
 
 def torch_with(arg: str) -> str:
@@ -51,10 +51,10 @@ PLAIN = {"torch": torch_with("4"), "keras": keras_with("4")}
 
 def refused(code: str, framework: str | None, variables: dict | None = None) -> str:
     """parse_model raises CodeError (nothing else) within FAST seconds; returns the message."""
-    start = time.perf_counter()
+    start = time.process_time()
     with pytest.raises(CodeError) as caught:
         parse_model(code, framework, variables)
-    took = time.perf_counter() - start
+    took = time.process_time() - start
     assert took < FAST, f"took {took:.2f} s"
     message = str(caught.value)
     assert len(message) > 15, message
@@ -62,9 +62,9 @@ def refused(code: str, framework: str | None, variables: dict | None = None) -> 
 
 
 def parsed_fast(code: str, framework: str | None, variables: dict | None = None, **options) -> ParsedModel:
-    start = time.perf_counter()
+    start = time.process_time()
     model = parse_model(code, framework, variables, **options)
-    took = time.perf_counter() - start
+    took = time.process_time() - start
     assert took < FAST, f"took {took:.2f} s"
     return model
 
@@ -288,10 +288,10 @@ def test_hostile_and_plain_code_parsed_at_once_from_many_threads():
         except CodeError:
             return "refused", i % 2
 
-    start = time.perf_counter()
+    start = time.monotonic()
     with ThreadPoolExecutor(8) as pool:
         results = list(pool.map(one, range(120)))
-    assert time.perf_counter() - start < 20
+    assert time.monotonic() - start < 20
     assert results == [("refused", 1) if i % 2 else ("model", 4) for i in range(120)]
 
 
@@ -309,13 +309,13 @@ def test_no_model_and_unknown_framework_are_explained():
 # ================================================================= property tests
 
 def _parse_or_code_error(code: str, framework: str | None):
-    start = time.perf_counter()
+    start = time.process_time()
     try:
         model = parse_model(code, framework)
     except CodeError as e:
         assert str(e)
         model = None
-    took = time.perf_counter() - start
+    took = time.process_time() - start
     assert took < FAST, f"took {took:.2f} s"
     if model is not None:
         assert isinstance(model, ParsedModel) and model.framework in FRAMEWORKS
@@ -825,12 +825,12 @@ def test_what_forward_does_that_cannot_be_followed_is_named(forward, says):
     "x = [1]\nfor _ in range(40):\n    x = x + x\n",
 ])
 def test_recursion_and_loops_are_bounded(body):
-    start = time.perf_counter()
+    start = time.process_time()
     try:
         parse_model("import torch.nn as nn\n" + body, "torch")
     except CodeError as e:
         assert re.search(r"steps|deep|items|model|numbers", str(e)), str(e)
-    assert time.perf_counter() - start < FAST
+    assert time.process_time() - start < FAST
 
 
 def test_a_whole_training_script_around_the_model_is_read_past():
