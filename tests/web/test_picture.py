@@ -221,3 +221,15 @@ def test_the_fragment_plays_a_block_with_its_boxes(client):
     assert len(d["picture"]["boxes"]) == len(d["steps"]) == len(d["picture"]["markers"])
     assert "origins" not in d  # the numbers level's cells: not drawn here
     assert math.prod((56, 56)) > len(d["steps"])
+
+
+@pytest.mark.parametrize("extra, words", [
+    ("&step=1024", "step: this layer has 1024 steps per filter (0 to 1023), got 1024"),
+    ("&step=99999", "got 99999"),
+    ("&f=16", "f: the filter shown must be below filters=16, got 16"),
+])
+def test_a_lens_out_of_range_is_a_422_naming_the_field_and_its_range_not_step_0(client, extra, words):
+    r = client.get("/explore/lens?" + REAL_SIZES["cifar"] + extra)
+    assert r.status_code == 422 and words in r.text and r.headers["cache-control"] == "no-store", r.text
+    assert client.get("/explore/lens?" + REAL_SIZES["cifar"] + "&step=1023").status_code == 200
+
