@@ -16,13 +16,16 @@ READABLE_CELLS = 2_000  # numbers drawn for every shown channel together
 GAP = 1  # pixels between the depth slices of a 3D picture
 
 
-def zoom_level(padded: tuple[int, ...], shown: int) -> str:
-    """'numbers' when every cell of the shown channels fits at a readable size, else 'picture'.
+def zoom_level(padded: tuple[int, ...], shown: int, readable: dict[int, int] | None = None) -> str:
+    """'numbers' when every cell of the shown channels fits at a readable size, else 'picture' (``readable``: the
+    longest axis drawn as numbers per dimensionality, when a view's cells are narrower than READABLE's).
 
     >>> zoom_level((8, 8), 2), zoom_level((34, 34), 3), zoom_level((130,), 16), zoom_level((8, 8, 8), 2)
     ('numbers', 'picture', 'picture', 'numbers')
+    >>> zoom_level((60,), 2), zoom_level((60,), 2, {1: 72})
+    ('picture', 'numbers')
     """
-    if max(padded) > READABLE[len(padded)] or math.prod(padded) * shown > READABLE_CELLS:
+    if max(padded) > (readable or READABLE)[len(padded)] or math.prod(padded) * shown > READABLE_CELLS:
         return "picture"
     return "numbers"
 
