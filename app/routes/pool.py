@@ -21,7 +21,7 @@ from starlette.datastructures import QueryParams
 
 from ..core.forward import output_shape, random_input, run_layer
 from ..core.frameworks import SpecError, build_layer
-from ..core.limits import check_layer_cost
+from ..core.limits import check_input_size, check_layer_cost
 from ..core.ops import PoolOp
 from ..core.picture import montage, picture_limit, zoom_level
 from ..core.pool import Divisor, PoolStep, Tap, pool_step
@@ -460,6 +460,7 @@ def pool_context(state: PoolState, lens: bool = False) -> dict:
            "controls": controls(KNOBS, state, AXES[state.dims]),
            "code": _code(spec)}
     try:
+        check_input_size(state.input_shape)
         layer = build_layer(state.framework, spec, state.input_shape)
         check_layer_cost(layer)
     except SpecError as e:
@@ -525,6 +526,7 @@ def picture_of(state: PoolState, part: str, c: int) -> tuple[np.ndarray, float]:
     """The 2D picture (app/core/picture.py: montage) of input channel ``c`` as drawn (padding and what a
     ceil_mode window reaches past it: NaN, grey) or of output channel ``c``, and its colour scale's end (the
     page's legend: all channels of the first example). SpecError names what is refused."""
+    check_input_size(state.input_shape)
     layer = build_layer(state.framework, layer_spec(state), state.input_shape)
     check_layer_cost(layer)
     if not 0 <= c < state.channels:
