@@ -74,13 +74,13 @@ POOL = lambda s: s.layer != "conv"  # noqa: E731
 TORCH = explore.TORCH
 _FROM_EXPLORE = {k.field + (k.only or ""): k for k in explore.KNOBS}
 KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the constructors' order
-    Knob("layer", Literal["conv", "max", "avg"], "conv", option=True, written=lambda s: False, widget="select",
-         label="Layer", options=LAYERS),  # the URL says it in ``type``
     Knob("channels", int, 2, torch="in_channels", bounds=(1, 3), widget="number", group="Input",
          label=lambda s: "in_channels" if TORCH(s) else "Input channels", why=DRAWN, has=CONV),
     Knob("channels", bounds=(1, 3), widget="number", group="Input", label="Channels", has=POOL, why=DRAWN),
     Knob("size", tuple[int, ...], (5, 5), per_axis=True, bounds={1: (1, 16), 2: (1, 8)}, start=5, widget="slider",
          label="Input {axis}", group="Input", why=DRAWN),
+    Knob("layer", Literal["conv", "max", "avg"], "conv", option=True, written=lambda s: False, widget="select",
+         label="Layer", options=LAYERS),  # the URL says it in ``type``
     Knob("filters", int, 2, torch="out_channels", keras="filters", bounds=(1, 3), widget="number", has=CONV,
          why=DRAWN),
     Knob("kernel", tuple[int, ...], (3, 3), torch="kernel_size", keras="kernel_size", per_axis=True, bounds=(1, 4),
@@ -309,10 +309,12 @@ def _upstream(state, out_shape) -> tuple[np.ndarray, str | None]:
     return g, None
 
 
-def _classes(shape, lit=(), dep=(), pad=None) -> np.ndarray:
-    """Per drawn cell: 'pad' outside the input (``pad``: the before-amounts, with the input's size), 'dep' for
-    what the clicked output depended on, 'lit' for what the current step reads."""
+def _classes(shape, lit=(), dep=(), pad=None, zeros=None) -> np.ndarray:
+    """Per drawn cell: 'pad' outside the input (``pad``: the before-amounts, with the input's size) or where
+    ``zeros`` (a mask) holds, 'dep' for what the clicked output depended on, 'lit' for what the step reads."""
     classes = np.full(shape, "", dtype=object)
+    if zeros is not None:
+        classes[zeros] = "pad"
     if pad is not None:
         befores, spatial = pad
         inside = np.zeros(shape, bool)
@@ -364,6 +366,7 @@ def conv_context(state, nums: dict, cell_at) -> dict:
     cg, og = op.in_channels // op.groups, op.out_channels // op.groups
     folded = op.padding_mode != "zeros"
     up, pads = upstream_grid(nums["gpre_cf"], op, spatial)
+    real = upstream_grid(np.ones_like(nums["gpre_cf"][:1]), op, spatial)[0][0] != 0  # where a gradient landed
     result_shape = tuple(m - d * (k - 1) for m, k, d in zip(up.shape[1:], op.kernel, op.dilation))
     cells = op.in_channels * math.prod(result_shape)
     step, step_error = _step(state.step, cells, "step", "input-gradient cells")
@@ -383,12 +386,12 @@ def conv_context(state, nums: dict, cell_at) -> dict:
     gi = {
         "pads": [list(p) for p in pads], "folded": folded, "step": step, "cells": cells, "step_error": step_error,
         "at": [c, *pos], "result_shape": list(result_shape),
-        "upstream": [{"o": o, "grid": grid(up[o], f"u{o}-", _classes(up.shape[1:], read if o // og == group else ()))}
-                     for o in range(op.out_channels)],
+        "upstream": [{"o": o, "grid": grid(up[o], f"u{o}-", _classes(up.shape[1:], read if o // og == group else (),
+                                                                      zeros=~real))} for o in range(op.out_channels)],
         "flipped": [{"o": o, "c": ch, "grid": grid(flipped[o, ch - o // og * cg], f"k{o}-{ch}-",
                                                     _classes(op.kernel, taps if ch == c else ()))}
                     for o in range(op.out_channels) for ch in range(o // og * cg, (o // og + 1) * cg)],
-        "result": [{"c": ch, "grid": grid(result[ch], f"r{ch}-", _classes(
+        "result": [{"c": ch, "grid": grid(result[ch], f"r{ch}-" if folded else f"gx{ch}-", _classes(
             result_shape, [tuple(pos)] if ch == c else (),
             pad=(befores, spatial) if folded else None))} for ch in range(op.in_channels)],
         "lines": [(f"from output channel {o}: " + " + ".join(term(a, b) for a, b in t) + " = ",
@@ -451,7 +454,7 @@ def pool_context(state, nums: dict) -> dict:
         "step": step, "cells": count, "step_error": step_error, "at": [c, *pos],
         "upstream": [{"o": ch, "grid": grid(nums["gpre_cf"][ch], f"u{ch}-", _classes(
             out_spatial, from_cells if ch == c else ()))} for ch in range(state.channels)],
-        "result": [{"c": ch, "grid": grid(nums["gx_cf"][ch], f"r{ch}-", _classes(
+        "result": [{"c": ch, "grid": grid(nums["gx_cf"][ch], f"gx{ch}-", _classes(
             spatial, [tuple(pos)] if ch == c else (), winners.get(ch, ())))} for ch in range(state.channels)],
         "line": (" + ".join(parts) if parts else "no window sends gradient here") + " = ",
         "value": fmt(float(nums["gx_cf"][(c, *pos)])),
@@ -516,9 +519,11 @@ def backprop_context(state) -> dict:
                                                                   pad=(pads, spatial) if conv else None))}
               for ch in range(state.channels)]
     n_out = math.prod(out_cf[1:])
+    width = out_cf[-1]
     outputs = [{"o": o, "cells": [[{"text": fmt(float(v)), "i": o * n_out + k, "id": f"y{o}-{k}",
                                     "cls": "dep" if cell_at and o * n_out + k == state.cell else ""}
-                                   for k, v in enumerate(row_flat)] for row_flat in _rows(nums["y_cf"][o], n_out)]}
+                                   for k, v in zip(range(r, r + width), nums["y_cf"][o].reshape(-1)[r:r + width])]
+                                  for r in range(0, n_out, width)]}
                for o in range(out_cf[0])]
     kernels = []
     if conv:
@@ -544,13 +549,6 @@ def backprop_context(state) -> dict:
     ctx["compare"], compare_error = compare(state, nums)
     ctx["paste_error"] = ctx["paste_error"] or compare_error
     return ctx
-
-
-def _rows(values: np.ndarray, n: int) -> list:
-    """An output map's values as rows of the drawn grid (1D: one row)."""
-    flat = values.reshape(-1)
-    width = values.shape[-1]
-    return [flat[i:i + width] for i in range(0, n, width)]
 
 
 def gradient_shapes(layer, nums: dict) -> list[tuple[str, list[int], str]]:
