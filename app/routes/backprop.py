@@ -167,8 +167,9 @@ def read_state(query: QueryParams) -> tuple[BackpropState, list[str]]:
             raw.setdefault("dims", len(read[2]))
             if batch != 1:
                 errors.append(f"input_shape: /backprop draws one example (batch 1), got batch {batch}; showing 1")
-    if raw.get("dims") == 3 or raw.get("dims") == "3":
-        errors.append("dims: /backprop draws 1D and 2D layers, got 3; showing the 2D layer")
+    if str(raw.get("dims")) == "3":
+        field = next((n for n in ("dims", "type", "input_shape") if n in query), "dims")
+        errors.append(f"{field}: /backprop draws 1D and 2D layers, got {query.get(field, '3')!r}; showing the 2D layer")
         raw["dims"] = 2
         raw.pop("size", None)
     state = validated(BackpropState, raw, errors)
