@@ -106,11 +106,12 @@ KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the c
     Knob("upstream", Literal["ones", "random", "cell"], "ones", option=True, widget="select", group="Numbers",
          label="Upstream gradient", options=(("ones", "ones (the gradient of the sum)"),
                                              ("random", "random, from the seed"), ("cell", "1 at one output cell"))),
-    Knob("cell", int, 0, option=True, bounds=(0, 9_999), written=lambda s: s.upstream == "cell"),  # output cell
+    Knob("cell", int, 0, option=True, bounds=(0, 9_999), has=lambda s: s.upstream == "cell",
+         written=lambda s: s.upstream == "cell"),  # the output cell whose gradient is 1, counted channels first
     Knob("step", int, 0, option=True, bounds=(0, 9_999), reset=True),  # the input gradient's cell written out
     Knob("wstep", int, 0, option=True, bounds=(0, 9_999), reset=True),  # the weight whose gradient is written out
     Knob("paste_as", Literal["grad_output", "grad_input", "grad_weight"], "grad_input", option=True,
-         written=lambda s: bool(s.paste)),
+         has=lambda s: bool(s.paste), written=lambda s: bool(s.paste)),
     Knob("paste", str, "", option=True),  # numbers pasted: an upstream gradient, or an answer to check
 )
 # What the generic tests read (app/views.py: ViewModule)

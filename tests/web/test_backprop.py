@@ -328,3 +328,18 @@ def test_the_layer_links_switch_in_the_frameworks_words(client):
     assert alerts(keras) == [] and shape(keras) == [1, 2, 2, 1]
     layer = build_layer("keras", {"type": "MaxPooling2D", "pool_size": 2, "strides": 2}, (1, 4, 4, 1))
     assert list(output_shape(layer)) == [1, 2, 2, 1]
+
+
+@pytest.mark.parametrize("url", [CONV, CONV.replace("stride=2", "stride=1").replace("input_shape=1,2,5,5", "input_shape=1,2,4,4"),
+                                 "/backprop?framework=torch&type=Conv1d&in_channels=2&out_channels=3&kernel_size=2"
+                                 "&stride=3&input_shape=1,2,9"])
+def test_the_transposed_link_opens_the_same_layer_on_transposed(client, url):
+    """The input's gradient is a transposed conv of the upstream gradient with the same weights: /transposed
+    opens that layer (its numbers are its own: it takes the layer, not these gradients) and its output has the
+    input's shape."""
+    text = get(client, url).text
+    link = re.search(r'href="(/transposed\?[^"]*)"', text).group(1).replace("&amp;", "&")
+    page = get(client, link).text
+    assert alerts(page) == []
+    layer_input = re.search(r"input_shape=([\d,]+)", url).group(1).split(",")
+    assert shape(page)[2:] == [int(n) for n in layer_input[2:]]
