@@ -343,3 +343,35 @@ def test_the_transposed_link_opens_the_same_layer_on_transposed(client, url):
     assert alerts(page) == []
     layer_input = re.search(r"input_shape=([\d,]+)", url).group(1).split(",")
     assert shape(page)[2:] == [int(n) for n in layer_input[2:]]
+
+
+def test_the_lesson_numbers_are_the_engines_and_its_view_shows_them(client):
+    """"Backprop through a convolution is two convolutions": its numbers equal /api/backward's on the same input,
+    weights and upstream gradient (the ones its embedded view draws), and its shapes the engine's."""
+    from app.routes.learn import LESSONS
+    lesson = LESSONS["backprop-conv"]
+    facts = lesson.facts
+    r = client.post("/api/backward", json={
+        "framework": "torch", "layer": {"type": "Conv1d", "in_channels": 1, "out_channels": 1, "kernel_size": 2},
+        "input": [[facts["x"]]], "weights": [[[facts["w"]]], [float(np.float32(-0.9))]],
+        "grad_output": [[facts["g"]]]})
+    answer = r.json()
+    f32 = lambda a: np.asarray(a, np.float32).ravel()  # noqa: E731
+    np.testing.assert_array_equal(f32(answer["grad_input"]), f32(facts["grad_input"]))
+    np.testing.assert_array_equal(f32(answer["grad_weights"][0]), f32(facts["grad_weight"]))
+    np.testing.assert_array_equal(f32(answer["grad_weights"][1]), f32(facts["grad_bias"]))
+    assert facts["x"] == [1, 2, -3, 2] and facts["g"] == [1, -2, 3]  # the pasted upstream gradient
+    text = get(client, "/learn/backprop-conv").text
+    for phrase in ("[0.3, 0, −0.3, 1.8]", "= −12", "= 14", "(1, 8, 4, 4)", "(8, 3, 3, 3)", "(8,)"):
+        assert phrase in text, phrase
+    view = re.search(r'<iframe class="lesson-view" name="lesson-view" src="([^"]+)"', text).group(1)
+    shown = get(client, view.replace("&amp;", "&")).text
+    assert drawn(shown, "gx0-", 4) == [num(fmt(v)) for v in facts["grad_input"]]
+    assert drawn(shown, "gw0-0-", 2) == facts["grad_weight"]
+    tries = re.findall(r'<a href="([^"]+)" target="lesson-view">', text)
+    assert len(tries) == 3
+    for url in tries:
+        assert alerts(get(client, url.replace("&amp;", "&")).text) == []
+    big = build_layer("torch", {"type": "Conv2d", "in_channels": 3, "out_channels": 8, "kernel_size": 3, "stride": 2},
+                      (1, 3, 9, 9))
+    assert facts["shapes"]["grad_output"] == list(output_shape(big)) == [1, 8, 4, 4]
