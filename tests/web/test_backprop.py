@@ -375,3 +375,27 @@ def test_the_lesson_numbers_are_the_engines_and_its_view_shows_them(client):
     big = build_layer("torch", {"type": "Conv2d", "in_channels": 3, "out_channels": 8, "kernel_size": 3, "stride": 2},
                       (1, 3, 9, 9))
     assert facts["shapes"]["grad_output"] == list(output_shape(big)) == [1, 8, 4, 4]
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "gelu"])
+def test_a_pytorch_activation_module_comes_first_in_the_backward_pass(client, activation):
+    """PyTorch's activation is a module after the conv: the page's ∂L/∂(pre) is the upstream gradient times the
+    activation's derivative at the drawn pre-activation values, and the conv's gradients are /api/backward's for
+    that gradient (autograd through nn.Sequential(conv, act) gives the same)."""
+    from app.core.backward import DERIVATIVES
+    spec = {"type": "Conv2d", "in_channels": 2, "out_channels": 2, "kernel_size": 3, "stride": 2, "padding": 1}
+    text = get(client, CONV + f"&activation={activation}&upstream=random&seed=2").text
+    assert alerts(text) == []
+    g = random_input((1, 2, 3, 3), 2)[0]
+    layer = build_layer("torch", spec, (1, 2, 5, 5))
+    x = random_input((1, 2, 5, 5), 2)
+    weights = readable_weights(layer, 2, "random")
+    pre = backprop.run_stage(layer.stages[0], x, {"weight": weights[0], "bias": weights[1]})[0]
+    g_pre = (g * DERIVATIVES[activation](pre.astype(np.float64))).astype(np.float32)
+    for o in (0, 1):
+        assert drawn(text, f"p{o}-", 9) == [num(fmt(v)) for v in pre[o].ravel()]
+        assert drawn(text, f"gp{o}-", 9) == [num(fmt(v)) for v in g_pre[o].ravel()]
+    answer = api(client, "torch", spec, (1, 2, 5, 5), g_pre[None], seed=2)
+    gx = np.asarray(answer["grad_input"], np.float32)[0]
+    for c in (0, 1):
+        assert drawn(text, f"gx{c}-", 25) == [num(fmt(v)) for v in gx[c].ravel()]
