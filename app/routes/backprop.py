@@ -231,7 +231,7 @@ def parse_numbers(text: str, count: int, field: str = "paste") -> tuple[np.ndarr
     >>> parse_numbers("[[1, -2.5], [3e1, 0]]", 4)[0].tolist(), parse_numbers("1 2", 3)[1]
     ([1.0, -2.5, 30.0, 0.0], 'paste: expected 3 numbers, got 2')
     >>> parse_numbers("1, __import__('os')", 2)[1]
-    "paste: piece 2, '__import__('os')', is not a number: give plain numbers such as 1, -0.5, 2e-3"
+    "paste: piece 2, '__import__', is not a number: give plain numbers such as 1, -0.5, 2e-3"
     """
     pieces = [p for p in re.split(r"[\s,;\[\]()]+", text.replace("−", "-")) if p]
     for i, p in enumerate(pieces):
@@ -252,6 +252,16 @@ def differences(mine: np.ndarray, truth: np.ndarray, labels: list[str]) -> dict:
 
 
 # ------------------------------------------------------------------ the page's numbers
+
+
+def signed(v: float) -> str:
+    """A number as a sum's term writes it: a negative in parentheses (as ``display.term`` does).
+
+    >>> signed(-2.0), signed(0.5)
+    ('(−2)', '0.5')
+    """
+    text = fmt(float(v))
+    return f"({text})" if text.startswith("−") else text
 
 
 def _index(pos) -> str:
@@ -359,6 +369,14 @@ def transposed_link(state, op, out_spatial, unread) -> tuple[str | None, str]:
     return urlencode(spec, safe=","), ""
 
 
+def fold_lines(gp: np.ndarray, gx: np.ndarray, op) -> list[tuple[str, str, str]]:
+    """One channel's fold as the page writes it: (input cell, its own gradient + what comes back from each padded
+    cell that copied it, the engine's value there)."""
+    return [(f"[{_index(target)}]", " + ".join(f"{signed(v)} ({'itself' if i == 0 else f'padded [{_index(src)}]'})"
+                                                for i, (src, v) in enumerate(terms)), fmt(float(gx[target])))
+            for target, terms in fold_terms(gp, op.padding, op.padding_mode)]
+
+
 def conv_context(state, nums: dict, cell_at) -> dict:
     """The conv's backward pass: the input's gradient as a convolution of the dilated, padded upstream gradient
     with the flipped kernel (step by step), its fold, and the weights' gradient one weight at a time."""
@@ -401,10 +419,7 @@ def conv_context(state, nums: dict, cell_at) -> dict:
         "value": fmt(float(result[(c, *pos)])),
     }
     if folded:
-        gi["fold"] = [{"c": ch, "lines": [(f"[{_index(t)}]", " + ".join(
-            f"{fmt(v)} ({'itself' if i == 0 else 'padded [' + _index(src) + ']'})" for i, (src, v) in enumerate(terms)),
-            fmt(float(nums["gx_cf"][(ch, *t)]))) for t, terms in fold_terms(gp[ch], op.padding, op.padding_mode)]}
-            for ch in range(op.in_channels)]
+        gi["fold"] = [{"c": ch, "lines": fold_lines(gp[ch], nums["gx_cf"][ch], op)} for ch in range(op.in_channels)]
     padded = [n + b + a for n, (b, a) in zip(spatial, op.padding)]
     unread = unread_rows(padded, out_spatial, op.stride, op.kernel, op.dilation)
     gi["unread"] = list(unread)
@@ -429,7 +444,7 @@ def conv_context(state, nums: dict, cell_at) -> dict:
         "line": " + ".join(term(a, b) for a, b in terms) + " = ", "value": fmt(float(gw["weight"][(f, cl, *tap)])),
     }
     if "bias" in gw:
-        gwc["bias"] = [{"f": fo, "sum": " + ".join(fmt(float(v)) for v in nums["gpre_cf"][fo].ravel()),
+        gwc["bias"] = [{"f": fo, "sum": " + ".join(signed(v) for v in nums["gpre_cf"][fo].ravel()),
                         "value": fmt(float(gw["bias"][fo])), "id": f"gb{fo}"} for fo in range(op.out_channels)]
     return {"gi": gi, "gw": gwc}
 
@@ -448,9 +463,9 @@ def pool_context(state, nums: dict) -> dict:
     winners = {ch: list(pool_shares(nums["x_cf"][ch], np.ones_like(nums["gpre_cf"][ch]), op)) for ch in
                range(state.channels)} if op.kind == "max" else {}
     if op.kind == "max":
-        parts = [f"{fmt(v)} (output [{_index(o)}]: this cell won its window)" for o, v, _ in mine]
+        parts = [f"{signed(v)} (output [{_index(o)}]: this cell won its window)" for o, v, _ in mine]
     else:
-        parts = [f"{fmt(v)}/{d} (output [{_index(o)}])" for o, v, d in mine]
+        parts = [f"{signed(v)}/{d} (output [{_index(o)}])" for o, v, d in mine]
     out_spatial = nums["g_cf"].shape[1:]
     return {"pool": {
         "step": step, "cells": count, "step_error": step_error, "at": [c, *pos],
