@@ -321,9 +321,10 @@ def _upstream(state, out_shape) -> tuple[np.ndarray, str | None]:
     return g, None
 
 
-def _classes(shape, lit=(), dep=(), pad=None, zeros=None) -> np.ndarray:
+def _classes(shape, lit=(), dep=(), pad=None, zeros=None, win=()) -> np.ndarray:
     """Per drawn cell: 'pad' outside the input (``pad``: the before-amounts, with the input's size) or where
-    ``zeros`` (a mask) holds, 'dep' for what the clicked output depended on, 'lit' for what the step reads."""
+    ``zeros`` (a mask) holds, 'dep' for what the clicked output depended on, 'win' for a max window's winner,
+    'lit' for what the step reads."""
     classes = np.full(shape, "", dtype=object)
     if zeros is not None:
         classes[zeros] = "pad"
@@ -332,7 +333,7 @@ def _classes(shape, lit=(), dep=(), pad=None, zeros=None) -> np.ndarray:
         inside = np.zeros(shape, bool)
         inside[tuple(slice(b, b + n) for b, n in zip(befores, spatial))] = True
         classes[~inside] = "pad"
-    for cells, name in ((dep, "dep"), (lit, "lit")):
+    for cells, name in ((dep, "dep"), (win, "win"), (lit, "lit")):
         for cell in cells:
             classes[tuple(cell)] = (classes[tuple(cell)] + " " + name).strip()
     return classes
@@ -472,8 +473,9 @@ def pool_context(state, nums: dict) -> dict:
         "upstream": [{"o": ch, "grid": grid(nums["gpre_cf"][ch], f"u{ch}-", _classes(
             out_spatial, from_cells if ch == c else ()))} for ch in range(state.channels)],
         "result": [{"c": ch, "grid": grid(nums["gx_cf"][ch], f"gx{ch}-", _classes(
-            spatial, [tuple(pos)] if ch == c else (), winners.get(ch, ())))} for ch in range(state.channels)],
-        "line": (" + ".join(parts) if parts else "no window sends gradient here") + " = ",
+            spatial, [tuple(pos)] if ch == c else (), win=winners.get(ch, ())))} for ch in range(state.channels)],
+        "line": (" + ".join(parts) if parts else "this cell won no window: no gradient comes back" if op.kind == "max"
+                 else "no window reads this cell") + " = ",
         "value": fmt(float(nums["gx_cf"][(c, *pos)])),
     }}
 
