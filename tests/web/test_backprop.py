@@ -399,3 +399,24 @@ def test_a_pytorch_activation_module_comes_first_in_the_backward_pass(client, ac
     gx = np.asarray(answer["grad_input"], np.float32)[0]
     for c in (0, 1):
         assert drawn(text, f"gx{c}-", 25) == [num(fmt(v)) for v in gx[c].ravel()]
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("cell", [0, 2, 4])
+def test_a_clicked_cell_depends_on_the_cells_its_padding_copied(client, mode, cell):
+    """Conv1d(1, 1, 3, padding=2) in a copying mode on length 6: the window of output ``cell`` reads padded cells
+    cell..cell+2; each padded cell is a copy of an input cell (numpy's pad of the indices, the reference), so
+    those input cells are what the output depended on — and, with weights of ones, exactly where the
+    backward pass from that cell alone lands."""
+    url = (f"/backprop?framework=torch&type=Conv1d&in_channels=1&out_channels=1&kernel_size=3&padding=2"
+           f"&padding_mode={mode}&weights=ones&input_shape=1,1,6&upstream=cell&cell={cell}")
+    text = get(client, url).text
+    numpy_mode = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[mode]
+    source = np.pad(np.arange(6), 2, mode=numpy_mode)
+    expected = {int(source[cell + j]) for j in range(3)}
+    lit = lit_cells(text, "x0-")
+    assert {i - 2 for i in lit if 2 <= i < 8} == expected, (lit, expected)
+    assert {i for i in lit if not 2 <= i < 8} == {cell + j for j in range(3)} - set(range(2, 8))  # the window's pads
+    assert f'<strong id="dep-count">{len(expected)}</strong>' in text
+    landed = {i for i, t in cells(text, "gx0-").items() if num(t) != 0}
+    assert landed == expected
