@@ -130,3 +130,15 @@ def test_presenting_and_the_embed(context_page, live_server):
     expect(embed.locator("#y0-0")).to_have_class(re.compile("dep"))
     assert no_sideways_scroll(embed)
     save(embed, "embed-700")
+
+
+def test_the_lesson_embeds_the_view_and_its_tries_change_it(context_page, live_server):
+    page = context_page(**LAPTOP)
+    page.goto(live_server + "/learn/backprop-conv")
+    frame = page.frame_locator("iframe.lesson-view")
+    expect(frame.locator("#gx0-3")).to_have_text("1.8")  # the answer's ∂L/∂x = [0.3, 0, −0.3, 1.8]
+    expect(page.locator(".answer")).to_contain_text("[0.3, 0, −0.3, 1.8]")
+    page.get_by_role("link", name=re.compile("^Click an output instead")).click()
+    expect(frame.locator("#y0-1")).to_have_class(re.compile("dep"))
+    expect(frame.locator("#dep-count")).to_have_text("2")
+    save(page, "lesson-laptop")
