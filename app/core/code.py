@@ -21,6 +21,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.frameworks import zoo
 from ..core.frameworks.common import SpecError
 from ..core.frameworks.signatures import KERAS_ALIASES, POSITIONAL, no_effect
 from ..core.trace import MERGES, layer_step, merge_step
@@ -32,12 +33,16 @@ MAX_NUMBER = 2**31
 MAX_ITEMS = 64  # a literal tuple or list (VGG's configurations hold 18–21)
 MAX_STEPS = 200_000  # expressions and statements the interpreter follows per request
 MAX_DEPTH = 24  # nested calls of the paste's own functions and classes
-MAX_LAYERS = 500
+MAX_LAYERS = 2_000  # rows in a trace: the zoos' deepest (Keras' ResNet152 516, NASNetLarge 1,041) fit
 MAX_LIST = 2_000  # any list the code builds (append in a loop)
 
 
 class CodeError(ValueError):
     """The code cannot be read as a model; the message says where and why."""
+
+
+class _ZooRefusal(CodeError):
+    """A zoo architecture's own check failed (its message, from core/frameworks/zoo_*.py)."""
 
 
 class NeedShape(Exception):
@@ -454,6 +459,9 @@ class _Run:
             raise _Break()
         elif isinstance(stmt, ast.Continue):
             raise _Continue()
+        elif isinstance(stmt, ast.Raise) and isinstance(stmt.exc, ast.Call) and stmt.exc.args and isinstance(
+                stmt.exc.args[0], ast.Constant) and stmt.exc.args[0].value in zoo.REFUSALS:
+            raise _ZooRefusal(stmt.exc.args[0].value)
         elif isinstance(stmt, ast.Raise):
             raise CodeError(f"line {stmt.lineno}: the code raises an error here (`{_text(stmt)}`)")
         elif isinstance(stmt, ast.While):
@@ -780,11 +788,12 @@ class _Run:
     def percent(self, fmt: str, args, node) -> str:
         args = list(args) if isinstance(args, tuple) else [args]
         out, i = [], 0
-        for piece in re.split(r"(%[ds%])", fmt):
-            if piece in ("%d", "%s"):
-                if i >= len(args) or not isinstance(args[i], (int, str)):
+        for piece in re.split(r"(%[ds%]|%\.\df)", fmt):
+            if piece in ("%d", "%s") or piece.endswith("f") and piece.startswith("%"):  # %.2f: keras' model names
+                kinds = (int, float) if piece.endswith("f") else (int, str)
+                if i >= len(args) or not isinstance(args[i], kinds) or isinstance(args[i], bool):
                     return Unknown("expr", _text(node), (), _line(node))
-                out.append(str(args[i]))
+                out.append(piece % args[i] if piece.endswith("f") else str(args[i]))
                 i += 1
             else:
                 out.append("%" if piece == "%%" else piece)
@@ -836,6 +845,10 @@ class _Run:
             return obj[attr]
         if isinstance(obj, Partial) and attr in ("func", "args", "keywords"):
             return {"func": obj.func, "args": tuple(obj.args), "keywords": obj.kwargs}[attr]
+        if isinstance(obj, KModel) and attr in ("input", "output", "inputs", "outputs"):
+            # base.output: a backbone's last tensor, to build on (Model(base.input, x) lists its layers one by one)
+            many = obj.inputs if attr.startswith("input") else obj.outputs
+            return list(many) if attr.endswith("s") or len(many) > 1 else many[0]
         if isinstance(obj, (list, dict, str, Seq, KModel, Super)):
             return Method(obj, attr)
         if isinstance(obj, Method) and obj.target is None and obj.name == "OrderedDict":
@@ -1297,6 +1310,8 @@ class _Run:
         done = self.helper(func, args, kwargs, node)
         if done is not _NOT_A_HELPER:
             return done
+        if zoo.is_zoo(self.fw, path):
+            return self.zoo_model(name, path, args, kwargs, node)
         if self.fw == "keras":
             return self.keras_call(func, args, kwargs, node)
         if name == "Sequential":
@@ -1329,6 +1344,26 @@ class _Run:
             except (TypeError, ValueError, OverflowError):
                 raise CodeError(f"line {_line(node)}: `{_text(node)}` has no value") from None
         return Unknown("expr", _text(node), (), _line(node))
+
+    def zoo_model(self, name: str, path: str, args, kwargs, node):
+        """torchvision.models.resnet18(...) / keras.applications.ResNet50(...): the architecture's own definition
+        (core/frameworks/zoo_*.py), followed like pasted code in a scope of its own, its factory called with
+        the paste's arguments."""
+        if name not in zoo.factories(self.fw):
+            raise CodeError(f"line {_line(node)}: `{path}` is not a model Convscope knows; it traces "
+                            f"{zoo.LIBRARY[self.fw]}'s {', '.join(zoo.factories(self.fw))}")
+        scope = dict(zoo.preset(self.fw, Ext))
+        self.run_body(zoo.tree(self.fw).body, scope)
+        why = self.shape_why
+        try:
+            built = self.call(scope[name], args, kwargs, node)
+            if self.shape_why is not why:  # include_top=False without input_shape: the image size is open
+                self.shape_why = (f"line {_line(node)}: `{_text(node)}` leaves the image size open (no "
+                                  "input_shape): give input_shape (batch first, e.g. [None, 224, 224, 3])")
+            return built
+        except _ZooRefusal as e:  # the architecture's own check (classes=10 with imagenet weights): said as such
+            raise CodeError(f"line {_line(node)}: `{_text(node)}`: {zoo.LIBRARY[self.fw]} refuses these "
+                            f"arguments: {e}") from None
 
     def norm_wrapper(self, name: str, args, kwargs, node):
         """torch.nn.utils.weight_norm / spectral_norm(module): the same layer, its weight reparametrised (weight_norm
@@ -1950,21 +1985,24 @@ class _Run:
             x = self.record(mod.spec, [x], mod.name, self.tree)
 
     def nested_model(self, model: KModel, args, node):
-        """A functional model called on a tensor, as Keras lists it: one row. Followed when it is a chain."""
+        """A functional model called on a tensor, as Keras lists it: one row, its layers' graph inside (a chain,
+        or branches and merges: a keras.applications backbone)."""
         if len(model.inputs) != 1 or len(model.outputs) != 1:
             raise CodeError(f"line {_line(node)}: a Keras model with several inputs or outputs called inside another "
                             "is not followed; build the outer model from its layers")
-        chain, ref = [], model.outputs[0].ref
-        while ref >= 0:
-            n = self.nodes[ref]
-            if len(n.inputs) != 1:
-                raise CodeError(f"line {_line(node)}: the Keras model called here branches inside; Convscope follows "
-                                "a model used as a layer only when it is a chain: build the outer model from its layers")
-            chain.append(n.spec)
-            ref = n.inputs[0]
-        if ref != model.inputs[0].ref:
-            raise CodeError(f"line {_line(node)}: the Keras model called here does not start at its own Input")
-        spec = {"type": "Functional", "layers": list(reversed(chain))}
+        start, keep, stack = model.inputs[0].ref, set(), [model.outputs[0].ref]
+        while stack:
+            ref = stack.pop()
+            if ref < 0 or ref in keep:
+                if ref < 0 and ref != start:
+                    raise CodeError(f"line {_line(node)}: the Keras model called here does not start at its own Input")
+                continue
+            keep.add(ref)
+            stack += self.nodes[ref].inputs
+        order = sorted(keep)
+        local = {old: i for i, old in enumerate(order)}
+        graph = [[self.nodes[old].spec, [local.get(r, -1) for r in self.nodes[old].inputs]] for old in order]
+        spec = {"type": "Functional", "graph": graph}
         return self.record(spec, [self.tensor(args[0] if args else None, node, "the model")],
                            model.name if isinstance(model.name, str) else self.keras_name(spec, None), node)
 

@@ -23,7 +23,7 @@ from ..core.ops import ConvOp, PoolOp
 from ..core.shapes import effective_kernel
 
 Shape = tuple[int, ...]
-MAX_LAYERS = 500
+MAX_LAYERS = 2_000  # the parser's own bound (app/core/code.py): the same number
 
 
 @dataclass(frozen=True)
@@ -628,12 +628,26 @@ def merge_step(framework: str, spec: dict, shapes: list[Shape]) -> Step:
 
 
 def _nested(framework, spec, shape):
-    """A Sequential model used as one layer (Keras' model.layers shows it as one row)."""
+    """A Sequential model used as one layer (Keras' model.layers shows it as one row); a functional model's
+    ``graph`` ([spec, [input indices]] in order, -1 the model's input) likewise."""
+    if "graph" in spec:
+        return _graph(framework, spec["graph"], shape)
     params, macs = 0, 0
     for inner in spec.get("layers") or []:
         step = layer_step(framework, inner, shape)
         shape, params, macs = step.shape, params + step.params, macs + step.macs
     return Step(shape, params, macs, LOSES_RF)
+
+
+def _graph(framework, graph, shape):
+    shapes, params, macs = [], 0, 0
+    for inner, refs in graph:
+        ins = [shape if r < 0 else shapes[r] for r in refs]
+        merge = inner.get("type") in MERGES
+        step = merge_step(framework, inner, ins) if merge else layer_step(framework, inner, ins[0])
+        shapes.append(step.shape)
+        params, macs = params + step.params, macs + step.macs
+    return Step(shapes[-1] if shapes else shape, params, macs, LOSES_RF)
 
 
 _KERAS_SHAPE_KEPT = ("Rescaling", "RandomFlip", "RandomRotation", "RandomZoom", "RandomContrast",

@@ -848,8 +848,12 @@ def test_a_whole_training_script_around_the_model_is_read_past():
 
 
 @pytest.mark.parametrize("code, framework, words", [
-    ("import torchvision\nmodel = torchvision.models.resnet18(weights=None)\n", "torch",
-     ["torchvision.models.resnet18", "paste the model's own code"]),
+    ("import timm\nmodel = timm.create_model('resnet18', pretrained=False)\n", "torch",
+     ["timm.create_model", "paste the model's own code"]),
+    ("import torchvision\nmodel = torchvision.models.efficientnet_b0(weights=None)\n", "torch",
+     ["`torchvision.models.efficientnet_b0` is not a model Convscope knows", "resnet18", "mobilenet_v3_small"]),
+    ("from keras.applications import Xception\nmodel = Xception(weights=None)\n", "keras",
+     ["`keras.applications.Xception` is not a model Convscope knows", "ResNet50", "MobileNetV2"]),
     (("import keras\nclass M(keras.Model):\n    def __init__(self):\n        super().__init__()\n"
       "        self.d = keras.layers.Dense(3)\n    def call(self, x):\n        return self.d(x)\nmodel = M()\n"), "keras",
      ["subclassed Keras model", "keras.Input"]),

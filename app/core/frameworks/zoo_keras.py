@@ -1,0 +1,243 @@
+"""keras.applications' architectures, as source the trace parser follows (never executed).
+
+Written from Keras 3.15's own definitions (keras/src/applications/vgg16.py, vgg19.py, resnet.py,
+mobilenet_v2.py, imagenet_utils.obtain_input_shape), construct for construct where it changes a layer's
+name, shape or parameter count, channels_last (Keras' default image_data_format) only; what loads weights
+is left out (``weights="imagenet"`` changes no shape, but it fixes the input and classes as Keras does).
+tests/golden/record_traces.py records the real models built from pasted calls, and
+tests/core/test_trace.py compares every row.
+"""
+
+FACTORIES = ("VGG16", "VGG19", "ResNet50", "ResNet101", "ResNet152", "MobileNetV2")
+
+SOURCE = r'''
+def obtain_input_shape(input_shape, default_size, min_size, require_flatten, weights=None):
+    if weights != "imagenet" and input_shape and len(input_shape) == 3:
+        default_shape = (default_size, default_size, input_shape[-1])
+    else:
+        default_shape = (default_size, default_size, 3)
+    if weights == "imagenet" and require_flatten:
+        if input_shape is not None and tuple(input_shape) != default_shape:
+            raise ValueError("with include_top=True and imagenet weights, input_shape must be (224, 224, 3)")
+        return default_shape
+    if input_shape:
+        if len(input_shape) != 3:
+            raise ValueError("input_shape must be a tuple of three integers")
+        if input_shape[-1] != 3 and weights == "imagenet":
+            raise ValueError("imagenet weights need 3 input channels")
+        if (input_shape[0] is not None and input_shape[0] < min_size) or (
+                input_shape[1] is not None and input_shape[1] < min_size):
+            raise ValueError("the input must be at least 32 x 32")
+    else:
+        if require_flatten:
+            input_shape = default_shape
+        else:
+            input_shape = (None, None, 3)
+    if require_flatten and None in input_shape:
+        raise ValueError("include_top=True needs a fixed input_shape")
+    return input_shape
+
+
+def _check(weights, include_top, classes):
+    if weights not in ("imagenet", None):
+        raise ValueError("weights must be None or 'imagenet' (a weights file changes no shape: write None)")
+    if weights == "imagenet" and include_top and classes != 1000:
+        raise ValueError("with weights='imagenet' and include_top=True, classes must be 1000")
+
+
+def _input(input_tensor, input_shape):
+    if input_tensor is None:
+        return layers.Input(shape=input_shape)
+    return input_tensor
+
+
+def _top_pooling(x, pooling):
+    if pooling == "avg":
+        return layers.GlobalAveragePooling2D()(x)
+    if pooling == "max":
+        return layers.GlobalMaxPooling2D()(x)
+    return x
+
+
+# ---- vgg16.py, vgg19.py
+def _vgg(blocks, include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation, name):
+    _check(weights, include_top, classes)
+    input_shape = obtain_input_shape(input_shape, 224, 32, include_top, weights)
+    img_input = _input(input_tensor, input_shape)
+    x = img_input
+    for b, (filters, n) in enumerate(blocks):
+        for i in range(n):
+            x = layers.Conv2D(filters, (3, 3), activation="relu", padding="same",
+                              name="block%d_conv%d" % (b + 1, i + 1))(x)
+        x = layers.MaxPooling2D((2, 2), strides=(2, 2), name="block%d_pool" % (b + 1))(x)
+    if include_top:
+        x = layers.Flatten(name="flatten")(x)
+        x = layers.Dense(4096, activation="relu", name="fc1")(x)
+        x = layers.Dense(4096, activation="relu", name="fc2")(x)
+        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+    else:
+        x = _top_pooling(x, pooling)
+    return Functional(img_input, x, name=name)
+
+
+def VGG16(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes=1000,
+          classifier_activation="softmax", name="vgg16"):
+    return _vgg([(64, 2), (128, 2), (256, 3), (512, 3), (512, 3)], include_top, weights, input_tensor, input_shape,
+                pooling, classes, classifier_activation, name)
+
+
+def VGG19(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes=1000,
+          classifier_activation="softmax", name="vgg19"):
+    return _vgg([(64, 2), (128, 2), (256, 4), (512, 4), (512, 4)], include_top, weights, input_tensor, input_shape,
+                pooling, classes, classifier_activation, name)
+
+
+# ---- resnet.py (ResNet v1)
+def residual_block_v1(x, filters, kernel_size=3, stride=1, conv_shortcut=True, name=None):
+    if conv_shortcut:
+        shortcut = layers.Conv2D(4 * filters, 1, strides=stride, name=name + "_0_conv")(x)
+        shortcut = layers.BatchNormalization(axis=3, epsilon=1.001e-5, name=name + "_0_bn")(shortcut)
+    else:
+        shortcut = x
+    x = layers.Conv2D(filters, 1, strides=stride, name=name + "_1_conv")(x)
+    x = layers.BatchNormalization(axis=3, epsilon=1.001e-5, name=name + "_1_bn")(x)
+    x = layers.Activation("relu", name=name + "_1_relu")(x)
+    x = layers.Conv2D(filters, kernel_size, padding="SAME", name=name + "_2_conv")(x)
+    x = layers.BatchNormalization(axis=3, epsilon=1.001e-5, name=name + "_2_bn")(x)
+    x = layers.Activation("relu", name=name + "_2_relu")(x)
+    x = layers.Conv2D(4 * filters, 1, name=name + "_3_conv")(x)
+    x = layers.BatchNormalization(axis=3, epsilon=1.001e-5, name=name + "_3_bn")(x)
+    x = layers.Add(name=name + "_add")([shortcut, x])
+    return layers.Activation("relu", name=name + "_out")(x)
+
+
+def stack_residual_blocks_v1(x, filters, blocks, stride1=2, name=None):
+    x = residual_block_v1(x, filters, stride=stride1, name=name + "_block1")
+    for i in range(2, blocks + 1):
+        x = residual_block_v1(x, filters, conv_shortcut=False, name=name + "_block" + str(i))
+    return x
+
+
+def ResNet(stacks, include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation, name):
+    _check(weights, include_top, classes)
+    input_shape = obtain_input_shape(input_shape, 224, 32, include_top, weights)
+    img_input = _input(input_tensor, input_shape)
+    x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)), name="conv1_pad")(img_input)
+    x = layers.Conv2D(64, 7, strides=2, use_bias=True, name="conv1_conv")(x)
+    x = layers.BatchNormalization(axis=3, epsilon=1.001e-5, name="conv1_bn")(x)
+    x = layers.Activation("relu", name="conv1_relu")(x)
+    x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name="pool1_pad")(x)
+    x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
+    x = stack_residual_blocks_v1(x, 64, stacks[0], stride1=1, name="conv2")
+    x = stack_residual_blocks_v1(x, 128, stacks[1], name="conv3")
+    x = stack_residual_blocks_v1(x, 256, stacks[2], name="conv4")
+    x = stack_residual_blocks_v1(x, 512, stacks[3], name="conv5")
+    if include_top:
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+    elif pooling == "avg":
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    elif pooling == "max":
+        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+    return Functional(img_input, x, name=name)
+
+
+def ResNet50(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes=1000,
+             classifier_activation="softmax", name="resnet50"):
+    return ResNet([3, 4, 6, 3], include_top, weights, input_tensor, input_shape, pooling, classes,
+                  classifier_activation, name)
+
+
+def ResNet101(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes=1000,
+              classifier_activation="softmax", name="resnet101"):
+    return ResNet([3, 4, 23, 3], include_top, weights, input_tensor, input_shape, pooling, classes,
+                  classifier_activation, name)
+
+
+def ResNet152(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes=1000,
+              classifier_activation="softmax", name="resnet152"):
+    return ResNet([3, 8, 36, 3], include_top, weights, input_tensor, input_shape, pooling, classes,
+                  classifier_activation, name)
+
+
+# ---- mobilenet_v2.py
+def _make_divisible(v, divisor, min_value=None):
+    if min_value is None:
+        min_value = divisor
+    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
+    if new_v < 0.9 * v:
+        new_v += divisor
+    return new_v
+
+
+def correct_pad(x, kernel_size):
+    rows, cols = x.shape[1], x.shape[2]
+    if rows is None:
+        return ((0, 1), (0, 1))
+    return ((1 - (1 - rows % 2), 1), (1 - (1 - cols % 2), 1))
+
+
+def _inverted_res_block(inputs, expansion, stride, alpha, filters, block_id):
+    in_channels = inputs.shape[-1]
+    pointwise_filters = _make_divisible(int(filters * alpha), 8)
+    x = inputs
+    prefix = "block_%d_" % block_id
+    if block_id:
+        x = layers.Conv2D(expansion * in_channels, kernel_size=1, padding="same", use_bias=False, activation=None,
+                          name=prefix + "expand")(x)
+        x = layers.BatchNormalization(axis=-1, epsilon=1e-3, momentum=0.999, name=prefix + "expand_BN")(x)
+        x = layers.ReLU(6.0, name=prefix + "expand_relu")(x)
+    else:
+        prefix = "expanded_conv_"
+    if stride == 2:
+        x = layers.ZeroPadding2D(padding=correct_pad(x, 3), name=prefix + "pad")(x)
+    x = layers.DepthwiseConv2D(kernel_size=3, strides=stride, activation=None, use_bias=False,
+                               padding="same" if stride == 1 else "valid", name=prefix + "depthwise")(x)
+    x = layers.BatchNormalization(axis=-1, epsilon=1e-3, momentum=0.999, name=prefix + "depthwise_BN")(x)
+    x = layers.ReLU(6.0, name=prefix + "depthwise_relu")(x)
+    x = layers.Conv2D(pointwise_filters, kernel_size=1, padding="same", use_bias=False, activation=None,
+                      name=prefix + "project")(x)
+    x = layers.BatchNormalization(axis=-1, epsilon=1e-3, momentum=0.999, name=prefix + "project_BN")(x)
+    if in_channels == pointwise_filters and stride == 1:
+        return layers.Add(name=prefix + "add")([inputs, x])
+    return x
+
+
+_V2_BLOCKS = [(16, 1, 1), (24, 2, 6), (24, 1, 6), (32, 2, 6), (32, 1, 6), (32, 1, 6), (64, 2, 6), (64, 1, 6),
+              (64, 1, 6), (64, 1, 6), (96, 1, 6), (96, 1, 6), (96, 1, 6), (160, 2, 6), (160, 1, 6), (160, 1, 6),
+              (320, 1, 6)]
+
+
+def MobileNetV2(input_shape=None, alpha=1.0, include_top=True, weights="imagenet", input_tensor=None, pooling=None,
+                classes=1000, classifier_activation="softmax", name=None):
+    _check(weights, include_top, classes)
+    default_size = 224
+    if input_shape is not None and input_shape[0] == input_shape[1] and input_shape[0] in [96, 128, 160, 192, 224]:
+        default_size = input_shape[0]
+    input_shape = obtain_input_shape(input_shape, default_size, 32, include_top, weights)
+    rows = input_shape[0]
+    if weights == "imagenet" and alpha not in [0.35, 0.50, 0.75, 1.0, 1.3, 1.4]:
+        raise ValueError("with imagenet weights, alpha must be one of 0.35, 0.50, 0.75, 1.0, 1.3 or 1.4")
+    if weights == "imagenet" and (rows != input_shape[1] or rows not in [96, 128, 160, 192, 224]):
+        rows = 224
+    img_input = _input(input_tensor, input_shape)
+    x = layers.Conv2D(_make_divisible(32 * alpha, 8), kernel_size=3, strides=(2, 2), padding="same", use_bias=False,
+                      name="Conv1")(img_input)
+    x = layers.BatchNormalization(axis=-1, epsilon=1e-3, momentum=0.999, name="bn_Conv1")(x)
+    x = layers.ReLU(6.0, name="Conv1_relu")(x)
+    for block_id, (filters, stride, expansion) in enumerate(_V2_BLOCKS):
+        x = _inverted_res_block(x, filters=filters, alpha=alpha, stride=stride, expansion=expansion,
+                                block_id=block_id)
+    last_block_filters = _make_divisible(1280 * alpha, 8) if alpha > 1.0 else 1280
+    x = layers.Conv2D(last_block_filters, kernel_size=1, use_bias=False, name="Conv_1")(x)
+    x = layers.BatchNormalization(axis=-1, epsilon=1e-3, momentum=0.999, name="Conv_1_bn")(x)
+    x = layers.ReLU(6.0, name="out_relu")(x)
+    if include_top:
+        x = layers.GlobalAveragePooling2D()(x)
+        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+    else:
+        x = _top_pooling(x, pooling)
+    if name is None:
+        name = "mobilenetv2_%.2f_%s" % (alpha, rows)
+    return Functional(img_input, x, name=name)
+'''
