@@ -3,7 +3,8 @@
 Written from Keras 3.15's own definitions (keras/src/applications/vgg16.py, vgg19.py, resnet.py,
 mobilenet_v2.py, imagenet_utils.obtain_input_shape), construct for construct where it changes a layer's
 name, shape or parameter count, channels_last (Keras' default image_data_format) only; what loads weights
-is left out (``weights="imagenet"`` changes no shape, but it fixes the input and classes as Keras does).
+is left out (``weights="imagenet"`` or a weights file changes no shape, but imagenet fixes the input and
+classes as Keras does).
 tests/golden/record_traces.py records the real models built from pasted calls, and
 tests/core/test_trace.py compares every row.
 """
@@ -39,8 +40,6 @@ def obtain_input_shape(input_shape, default_size, min_size, require_flatten, wei
 
 
 def _check(weights, include_top, classes):
-    if weights not in ("imagenet", None):
-        raise ValueError("weights must be None or 'imagenet' (a weights file changes no shape: write None)")
     if weights == "imagenet" and include_top and classes != 1000:
         raise ValueError("with weights='imagenet' and include_top=True, classes must be 1000")
 
