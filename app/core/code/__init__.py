@@ -17,6 +17,7 @@ statements, expressions, calls, builtins, methods), ``torch_calls`` (torch.nn la
 tensors in forward()), ``keras_calls`` (Keras layers, old spellings, Input, Sequential/functional models) and
 ``model`` (which model the paste builds, and ``parse_model``).
 """
+from ..frameworks.signatures import KERAS_ALIASES  # the one alias table the parser reads (tests check it)
 from .model import detect_framework, parse_model
 from .values import (
            MAX_CHARS,
@@ -31,5 +32,5 @@ from .values import (
            ParsedModel,
 )
 
-__all__ = ["MAX_CHARS", "MAX_DEPTH", "MAX_ITEMS", "MAX_LAYERS", "MAX_LIST", "MAX_NODES", "MAX_NUMBER", "MAX_STEPS",
-           "CodeError", "ParsedModel", "detect_framework", "parse_model"]
+__all__ = ["KERAS_ALIASES", "MAX_CHARS", "MAX_DEPTH", "MAX_ITEMS", "MAX_LAYERS", "MAX_LIST", "MAX_NODES",
+           "MAX_NUMBER", "MAX_STEPS", "CodeError", "ParsedModel", "detect_framework", "parse_model"]
