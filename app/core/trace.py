@@ -629,9 +629,9 @@ def merge_step(framework: str, spec: dict, shapes: list[Shape]) -> Step:
 
 def _nested(framework, spec, shape):
     """A Sequential model used as one layer (Keras' model.layers shows it as one row); a functional model's
-    ``graph`` ([spec, [input indices]] in order, -1 the model's input) likewise."""
-    if "graph" in spec:
-        return _graph(framework, spec["graph"], shape)
+    layers likewise, each with ``_inputs`` (earlier layers' indices, -1 the model's input)."""
+    if any("_inputs" in inner for inner in spec.get("layers") or []):
+        return _graph(framework, spec["layers"], shape)
     params, macs = 0, 0
     for inner in spec.get("layers") or []:
         step = layer_step(framework, inner, shape)
@@ -639,9 +639,11 @@ def _nested(framework, spec, shape):
     return Step(shape, params, macs, LOSES_RF)
 
 
-def _graph(framework, graph, shape):
+def _graph(framework, layers, shape):
     shapes, params, macs = [], 0, 0
-    for inner, refs in graph:
+    for layer in layers:
+        refs = layer.get("_inputs", [len(shapes) - 1])
+        inner = {k: v for k, v in layer.items() if k != "_inputs"}
         ins = [shape if r < 0 else shapes[r] for r in refs]
         merge = inner.get("type") in MERGES
         step = merge_step(framework, inner, ins) if merge else layer_step(framework, inner, ins[0])

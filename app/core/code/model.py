@@ -325,7 +325,7 @@ class _Run(Evaluator, TorchCalls, KerasCalls):
 
     def graph_spec(self, model: KModel, node) -> dict:
         """A functional model as one layer's spec: its layers in order, each with where its inputs come from
-        (-1: the model's input)."""
+        (``_inputs``: earlier layers' indices, -1 the model's input)."""
         if len(model.inputs) != 1 or len(model.outputs) != 1:
             raise CodeError(f"line {_line(node)}: a Keras model with several inputs or outputs used inside another "
                             "is not followed; build the outer model from its layers")
@@ -340,8 +340,9 @@ class _Run(Evaluator, TorchCalls, KerasCalls):
             stack += self.nodes[ref].inputs
         order = sorted(keep)
         local = {old: i for i, old in enumerate(order)}
-        return {"type": "Functional",
-                "graph": [[self.nodes[old].spec, [local.get(r, -1) for r in self.nodes[old].inputs]] for old in order]}
+        return {"type": "Functional", "layers": [{**self.nodes[old].spec, "_inputs": [local.get(r, -1) for r in
+                                                                                   self.nodes[old].inputs]}
+                                                  for old in order]}
 
     def nested(self, seq: Seq) -> Mod:
         specs = []
