@@ -852,8 +852,8 @@ def test_a_whole_training_script_around_the_model_is_read_past():
      ["timm.create_model", "paste the model's own code"]),
     ("import torchvision\nmodel = torchvision.models.efficientnet_b0(weights=None)\n", "torch",
      ["`torchvision.models.efficientnet_b0` is not a model Convscope knows", "resnet18", "mobilenet_v3_small"]),
-    ("from keras.applications import Xception\nmodel = Xception(weights=None)\n", "keras",
-     ["`keras.applications.Xception` is not a model Convscope knows", "ResNet50", "MobileNetV2"]),
+    ("from keras.applications import EfficientNetB0\nmodel = EfficientNetB0(weights=None)\n", "keras",
+     ["`keras.applications.EfficientNetB0` is not a model Convscope knows", "ResNet50", "Xception"]),
     (("import keras\nclass M(keras.Model):\n    def __init__(self):\n        super().__init__()\n"
       "        self.d = keras.layers.Dense(3)\n    def call(self, x):\n        return self.d(x)\nmodel = M()\n"), "keras",
      ["subclassed Keras model", "keras.Input"]),

@@ -258,7 +258,7 @@ def test_a_keras_backbone_without_input_shape_asks_for_it_then_traces_as_if_give
     ("import keras\nmodel = keras.applications.ResNet50(weights='imagenet', classes=10)\n", "keras",
      ["keras.applications refuses these arguments", "classes must be 1000"]),
     ("import keras\nmodel = keras.applications.VGG16(weights='imagenet', input_shape=(150, 150, 3))\n", "keras",
-     ["keras.applications refuses these arguments", "input_shape must be (224, 224, 3)"]),
+     ["keras.applications refuses these arguments", "input_shape must be the default: (224, 224, 3)"]),
     ("from torchvision import models\nmodel = models.resnet50(weights='IMAGENET1K_V2', num_classes=10)\n", "torch",
      ["torchvision.models refuses these arguments", "1000 classes"]),
     ("from torchvision import models\nmodel = models.resnet18(groups=2)\n", "torch",

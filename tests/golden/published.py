@@ -3436,4 +3436,38 @@ import numpy as np
 
 model = ResNet50(weights='imagenet')
 '''},
+    {'id': 'keras-io-guide-transfer-learning-xception', 'framework': 'keras', 'source': 'https://keras.io/guides/transfer_learning/ ("An end-to-end example: fine-tuning an image classification model on a cats vs. dogs dataset"; the tensorflow_datasets and matplotlib imports and the data pipeline left out)', 'input_shape': None, 'variables': {},
+     'code': r'''import numpy as np
+import keras
+from keras import layers
+
+base_model = keras.applications.Xception(
+    weights="imagenet",  # Load weights pre-trained on ImageNet.
+    input_shape=(150, 150, 3),
+    include_top=False,
+)  # Do not include the ImageNet classifier at the top.
+
+# Freeze the base_model
+base_model.trainable = False
+
+# Create new model on top
+inputs = keras.Input(shape=(150, 150, 3))
+
+# Pre-trained Xception weights requires that input be scaled
+# from (0, 255) to a range of (-1., +1.), the rescaling layer
+# outputs: `(inputs * scale) + offset`
+scale_layer = keras.layers.Rescaling(scale=1 / 127.5, offset=-1)
+x = scale_layer(inputs)
+
+# The base model contains batchnorm layers. We want to keep them in inference mode
+# when we unfreeze the base model for fine-tuning, so we make sure that the
+# base_model is running in inference mode here.
+x = base_model(x, training=False)
+x = keras.layers.GlobalAveragePooling2D()(x)
+x = keras.layers.Dropout(0.2)(x)  # Regularize with dropout
+outputs = keras.layers.Dense(1)(x)
+model = keras.Model(inputs, outputs)
+
+model.summary(show_trainable=True)
+'''},
 ]

@@ -1113,7 +1113,10 @@ for _name, _call, _shape in [
         ("mobilenetv2-odd-size", "keras.applications.MobileNetV2(input_shape=(75, 75, 3), include_top=False, "
                                  "weights=None, pooling='max')", None),
         ("resnet50-pooling", "keras.applications.ResNet50(include_top=False, input_shape=(200, 200, 3), "
-                             "pooling='avg')", None)]:
+                             "pooling='avg')", None),
+        ("xception", "keras.applications.Xception(weights=None)", None),
+        ("xception-notop-max", "keras.applications.xception.Xception(include_top=False, weights=None, "
+                               "input_shape=(100, 120, 3), pooling='max')", None)]:
     keras_model(f"zoo-keras-{_name}", f"""
         import keras
 

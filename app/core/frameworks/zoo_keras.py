@@ -1,7 +1,7 @@
 """keras.applications' architectures, as source the trace parser follows (never executed).
 
 Written from Keras 3.15's own definitions (keras/src/applications/vgg16.py, vgg19.py, resnet.py,
-mobilenet_v2.py, imagenet_utils.obtain_input_shape), construct for construct where it changes a layer's
+mobilenet_v2.py, xception.py, imagenet_utils.obtain_input_shape), construct for construct where it changes a layer's
 name, shape or parameter count, channels_last (Keras' default image_data_format) only; what loads weights
 is left out (``weights="imagenet"`` or a weights file changes no shape, but imagenet fixes the input and
 classes as Keras does).
@@ -9,7 +9,7 @@ tests/golden/record_traces.py records the real models built from pasted calls, a
 tests/core/test_trace.py compares every row.
 """
 
-FACTORIES = ("VGG16", "VGG19", "ResNet50", "ResNet101", "ResNet152", "MobileNetV2")
+FACTORIES = ("VGG16", "VGG19", "ResNet50", "ResNet101", "ResNet152", "MobileNetV2", "Xception")
 
 SOURCE = r'''
 def obtain_input_shape(input_shape, default_size, min_size, require_flatten, weights=None):
@@ -19,7 +19,8 @@ def obtain_input_shape(input_shape, default_size, min_size, require_flatten, wei
         default_shape = (default_size, default_size, 3)
     if weights == "imagenet" and require_flatten:
         if input_shape is not None and tuple(input_shape) != default_shape:
-            raise ValueError("with include_top=True and imagenet weights, input_shape must be (224, 224, 3)")
+            raise ValueError("with include_top=True and imagenet weights, input_shape must be the default: (224, "
+                             "224, 3), Xception's (299, 299, 3)")
         return default_shape
     if input_shape:
         if len(input_shape) != 3:
@@ -28,7 +29,7 @@ def obtain_input_shape(input_shape, default_size, min_size, require_flatten, wei
             raise ValueError("imagenet weights need 3 input channels")
         if (input_shape[0] is not None and input_shape[0] < min_size) or (
                 input_shape[1] is not None and input_shape[1] < min_size):
-            raise ValueError("the input must be at least 32 x 32")
+            raise ValueError("the input is smaller than the architecture takes: 32 x 32, Xception's 71 x 71")
     else:
         if require_flatten:
             input_shape = default_shape
@@ -238,5 +239,70 @@ def MobileNetV2(input_shape=None, alpha=1.0, include_top=True, weights="imagenet
         x = _top_pooling(x, pooling)
     if name is None:
         name = "mobilenetv2_%.2f_%s" % (alpha, rows)
+    return Functional(img_input, x, name=name)
+
+
+# ---- xception.py
+def _sepconv(x, filters, name, relu_first=True):
+    if relu_first:
+        x = layers.Activation("relu", name=name + "_act")(x)
+    x = layers.SeparableConv2D(filters, (3, 3), padding="same", use_bias=False, name=name)(x)
+    x = layers.BatchNormalization(axis=-1, name=name + "_bn")(x)
+    return x
+
+
+def _xception_entry(x, filters, block, relu_first=True):
+    residual = layers.Conv2D(filters, (1, 1), strides=(2, 2), padding="same", use_bias=False)(x)
+    residual = layers.BatchNormalization(axis=-1)(residual)
+    prefix = "block%d_sepconv" % block
+    if relu_first:
+        x = layers.Activation("relu", name=prefix + "1_act")(x)
+    x = layers.SeparableConv2D(filters, (3, 3), padding="same", use_bias=False, name=prefix + "1")(x)
+    x = layers.BatchNormalization(axis=-1, name=prefix + "1_bn")(x)
+    x = layers.Activation("relu", name=prefix + "2_act")(x)
+    x = layers.SeparableConv2D(filters, (3, 3), padding="same", use_bias=False, name=prefix + "2")(x)
+    x = layers.BatchNormalization(axis=-1, name=prefix + "2_bn")(x)
+    x = layers.MaxPooling2D((3, 3), strides=(2, 2), padding="same", name="block%d_pool" % block)(x)
+    return layers.add([x, residual])
+
+
+def Xception(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes=1000,
+             classifier_activation="softmax", name="xception"):
+    _check(weights, include_top, classes)
+    input_shape = obtain_input_shape(input_shape, 299, 71, include_top, weights)
+    img_input = _input(input_tensor, input_shape)
+    x = layers.Conv2D(32, (3, 3), strides=(2, 2), use_bias=False, name="block1_conv1")(img_input)
+    x = layers.BatchNormalization(axis=-1, name="block1_conv1_bn")(x)
+    x = layers.Activation("relu", name="block1_conv1_act")(x)
+    x = layers.Conv2D(64, (3, 3), use_bias=False, name="block1_conv2")(x)
+    x = layers.BatchNormalization(axis=-1, name="block1_conv2_bn")(x)
+    x = layers.Activation("relu", name="block1_conv2_act")(x)
+    x = _xception_entry(x, 128, 2, relu_first=False)
+    x = _xception_entry(x, 256, 3)
+    x = _xception_entry(x, 728, 4)
+    for i in range(8):
+        residual = x
+        prefix = "block%d_sepconv" % (i + 5)
+        x = _sepconv(x, 728, prefix + "1")
+        x = _sepconv(x, 728, prefix + "2")
+        x = _sepconv(x, 728, prefix + "3")
+        x = layers.add([x, residual])
+    residual = layers.Conv2D(1024, (1, 1), strides=(2, 2), padding="same", use_bias=False)(x)
+    residual = layers.BatchNormalization(axis=-1)(residual)
+    x = _sepconv(x, 728, "block13_sepconv1")
+    x = _sepconv(x, 1024, "block13_sepconv2")
+    x = layers.MaxPooling2D((3, 3), strides=(2, 2), padding="same", name="block13_pool")(x)
+    x = layers.add([x, residual])
+    x = layers.SeparableConv2D(1536, (3, 3), padding="same", use_bias=False, name="block14_sepconv1")(x)
+    x = layers.BatchNormalization(axis=-1, name="block14_sepconv1_bn")(x)
+    x = layers.Activation("relu", name="block14_sepconv1_act")(x)
+    x = layers.SeparableConv2D(2048, (3, 3), padding="same", use_bias=False, name="block14_sepconv2")(x)
+    x = layers.BatchNormalization(axis=-1, name="block14_sepconv2_bn")(x)
+    x = layers.Activation("relu", name="block14_sepconv2_act")(x)
+    if include_top:
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+    else:
+        x = _top_pooling(x, pooling)
     return Functional(img_input, x, name=name)
 '''
