@@ -1115,6 +1115,9 @@ for _name, _call, _shape in [
         ("resnet50-pooling", "keras.applications.ResNet50(include_top=False, input_shape=(200, 200, 3), "
                              "pooling='avg')", None),
         ("xception", "keras.applications.Xception(weights=None)", None),
+        ("densenet121", "keras.applications.DenseNet121(weights=None, classes=4)", None),
+        ("densenet201-notop", "keras.applications.densenet.DenseNet201(include_top=False, weights=None, "
+                              "input_shape=(96, 96, 3), pooling='avg')", None),
         ("xception-notop-max", "keras.applications.xception.Xception(include_top=False, weights=None, "
                                "input_shape=(100, 120, 3), pooling='max')", None)]:
     keras_model(f"zoo-keras-{_name}", f"""

@@ -1,7 +1,8 @@
 """keras.applications' architectures, as source the trace parser follows (never executed).
 
 Written from Keras 3.15's own definitions (keras/src/applications/vgg16.py, vgg19.py, resnet.py,
-mobilenet_v2.py, xception.py, imagenet_utils.obtain_input_shape), construct for construct where it changes a layer's
+mobilenet_v2.py, xception.py, densenet.py,
+imagenet_utils.obtain_input_shape), construct for construct where it changes a layer's
 name, shape or parameter count, channels_last (Keras' default image_data_format) only; what loads weights
 is left out (``weights="imagenet"`` or a weights file changes no shape, but imagenet fixes the input and
 classes as Keras does).
@@ -9,7 +10,8 @@ tests/golden/record_traces.py records the real models built from pasted calls, a
 tests/core/test_trace.py compares every row.
 """
 
-FACTORIES = ("VGG16", "VGG19", "ResNet50", "ResNet101", "ResNet152", "MobileNetV2", "Xception")
+FACTORIES = ("VGG16", "VGG19", "ResNet50", "ResNet101", "ResNet152", "MobileNetV2", "Xception", "DenseNet121",
+             "DenseNet169", "DenseNet201")
 
 SOURCE = r'''
 def obtain_input_shape(input_shape, default_size, min_size, require_flatten, weights=None):
@@ -305,4 +307,75 @@ def Xception(include_top=True, weights="imagenet", input_tensor=None, input_shap
     else:
         x = _top_pooling(x, pooling)
     return Functional(img_input, x, name=name)
+
+
+# ---- densenet.py
+def conv_block(x, growth_rate, name):
+    x1 = layers.BatchNormalization(axis=3, epsilon=1.001e-5, name=name + "_0_bn")(x)
+    x1 = layers.Activation("relu", name=name + "_0_relu")(x1)
+    x1 = layers.Conv2D(4 * growth_rate, 1, use_bias=False, name=name + "_1_conv")(x1)
+    x1 = layers.BatchNormalization(axis=3, epsilon=1.001e-5, name=name + "_1_bn")(x1)
+    x1 = layers.Activation("relu", name=name + "_1_relu")(x1)
+    x1 = layers.Conv2D(growth_rate, 3, padding="same", use_bias=False, name=name + "_2_conv")(x1)
+    return layers.Concatenate(axis=3, name=name + "_concat")([x, x1])
+
+
+def dense_block(x, blocks, name):
+    for i in range(blocks):
+        x = conv_block(x, 32, name=name + "_block" + str(i + 1))
+    return x
+
+
+def transition_block(x, reduction, name):
+    x = layers.BatchNormalization(axis=3, epsilon=1.001e-5, name=name + "_bn")(x)
+    x = layers.Activation("relu", name=name + "_relu")(x)
+    x = layers.Conv2D(int(x.shape[3] * reduction), 1, use_bias=False, name=name + "_conv")(x)
+    return layers.AveragePooling2D(2, strides=2, name=name + "_pool")(x)
+
+
+def DenseNet(blocks, include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation, name):
+    _check(weights, include_top, classes)
+    input_shape = obtain_input_shape(input_shape, 224, 32, include_top, weights)
+    img_input = _input(input_tensor, input_shape)
+    x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)))(img_input)
+    x = layers.Conv2D(64, 7, strides=2, use_bias=False, name="conv1_conv")(x)
+    x = layers.BatchNormalization(axis=3, epsilon=1.001e-5, name="conv1_bn")(x)
+    x = layers.Activation("relu", name="conv1_relu")(x)
+    x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)))(x)
+    x = layers.MaxPooling2D(3, strides=2, name="pool1")(x)
+    x = dense_block(x, blocks[0], name="conv2")
+    x = transition_block(x, 0.5, name="pool2")
+    x = dense_block(x, blocks[1], name="conv3")
+    x = transition_block(x, 0.5, name="pool3")
+    x = dense_block(x, blocks[2], name="conv4")
+    x = transition_block(x, 0.5, name="pool4")
+    x = dense_block(x, blocks[3], name="conv5")
+    x = layers.BatchNormalization(axis=3, epsilon=1.001e-5, name="bn")(x)
+    x = layers.Activation("relu", name="relu")(x)
+    if include_top:
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+    elif pooling == "avg":
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    elif pooling == "max":
+        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+    return Functional(img_input, x, name=name)
+
+
+def DenseNet121(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
+                classes=1000, classifier_activation="softmax", name="densenet121"):
+    return DenseNet([6, 12, 24, 16], include_top, weights, input_tensor, input_shape, pooling, classes,
+                    classifier_activation, name)
+
+
+def DenseNet169(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
+                classes=1000, classifier_activation="softmax", name="densenet169"):
+    return DenseNet([6, 12, 32, 32], include_top, weights, input_tensor, input_shape, pooling, classes,
+                    classifier_activation, name)
+
+
+def DenseNet201(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
+                classes=1000, classifier_activation="softmax", name="densenet201"):
+    return DenseNet([6, 12, 48, 32], include_top, weights, input_tensor, input_shape, pooling, classes,
+                    classifier_activation, name)
 '''
