@@ -1061,7 +1061,9 @@ for _name, _call in [("resnet18-num-classes", "torchvision.models.resnet18(num_c
                      ("mobilenet-v3-large", "torchvision.models.mobilenet_v3_large()"),
                      ("squeezenet1-0", "torchvision.models.squeezenet1_0(num_classes=5)"),
                      ("squeezenet1-1", "torchvision.models.squeezenet1_1()"),
-                     ("densenet121", "torchvision.models.densenet121(num_classes=3)")]:
+                     ("densenet121", "torchvision.models.densenet121(num_classes=3)"),
+                     ("efficientnet-b0", "torchvision.models.efficientnet_b0(num_classes=10)"),
+                     ("efficientnet-b3", "torchvision.models.efficientnet_b3(weights=None, dropout=0.5)")]:
     torch_model(f"zoo-torch-{_name}", f"""
         import torchvision
 

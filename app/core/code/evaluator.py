@@ -920,6 +920,8 @@ class Evaluator:
         if name == "update" and args and isinstance(args[0], dict):
             t.update(args[0])
             return None
+        if name in ("pop", "setdefault") and args and (args[0] in t or len(args) > 1):  # kwargs.pop("dropout", 0.2)
+            return getattr(t, name)(*args[:2])
         return _NOT_A_HELPER
 
     def str_method(self, t: str, name, args, kwargs, node):

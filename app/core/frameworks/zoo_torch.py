@@ -1,7 +1,8 @@
 """torchvision.models' classification architectures, as source the trace parser follows (never executed).
 
 Written from torchvision 0.29's own definitions (torchvision/models/resnet.py, vgg.py, alexnet.py,
-mobilenetv2.py, mobilenetv3.py, squeezenet.py, densenet.py), construct for construct where it changes a
+mobilenetv2.py, mobilenetv3.py, squeezenet.py, densenet.py,
+efficientnet.py), construct for construct where it changes a
 module's path, shape or parameter count; what only loads weights, logs or initialises is left out (a
 ``weights=`` / ``pretrained=`` argument changes no shape). tests/golden/record_traces.py records the real
 torchvision models built from pasted calls, and tests/core/test_trace.py compares every row.
@@ -11,7 +12,7 @@ FACTORIES = ("alexnet", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg1
              "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d", "resnext101_32x8d",
              "resnext101_64x4d", "wide_resnet50_2", "wide_resnet101_2", "mobilenet_v2", "mobilenet_v3_large",
              "mobilenet_v3_small", "squeezenet1_0", "squeezenet1_1", "densenet121", "densenet161", "densenet169",
-             "densenet201")
+             "densenet201", "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3")
 
 SOURCE = r'''
 def _weights(kwargs, weights, pretrained):
@@ -640,4 +641,112 @@ def densenet169(*, weights=None, progress=True, pretrained=False, **kwargs):
 
 def densenet201(*, weights=None, progress=True, pretrained=False, **kwargs):
     return _densenet(32, (6, 12, 48, 32), 64, weights, pretrained, kwargs)
+
+
+# ---- efficientnet.py (v1: B0-B3)
+class StochasticDepth(nn.Module):
+    """torchvision.ops.StochasticDepth: drops whole residual branches while training; traced as model.eval(): x."""
+    def __init__(self, p, mode):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x):
+        return x
+
+
+def mbconv_conf(expand_ratio, kernel, stride, input_channels, out_channels, num_layers, width_mult, depth_mult):
+    return [expand_ratio, kernel, stride, _make_divisible(input_channels * width_mult, 8),
+            _make_divisible(out_channels * width_mult, 8), int(math.ceil(num_layers * depth_mult))]
+
+
+class MBConv(nn.Module):
+    def __init__(self, cnf, stochastic_depth_prob, norm_layer):
+        super().__init__()
+        expand_ratio, kernel, stride, input_channels, out_channels, num_layers = cnf
+        self.use_res_connect = stride == 1 and input_channels == out_channels
+        layers = []
+        expanded_channels = _make_divisible(input_channels * expand_ratio, 8)
+        if expanded_channels != input_channels:
+            layers.append(Conv2dNormActivation(input_channels, expanded_channels, kernel_size=1, norm_layer=norm_layer,
+                                               activation_layer=nn.SiLU))
+        layers.append(Conv2dNormActivation(expanded_channels, expanded_channels, kernel_size=kernel, stride=stride,
+                                           groups=expanded_channels, norm_layer=norm_layer, activation_layer=nn.SiLU))
+        squeeze_channels = max(1, input_channels // 4)
+        layers.append(SqueezeExcitation(expanded_channels, squeeze_channels,
+                                        activation=functools.partial(nn.SiLU, inplace=True)))
+        layers.append(Conv2dNormActivation(expanded_channels, out_channels, kernel_size=1, norm_layer=norm_layer,
+                                           activation_layer=None))
+        self.block = nn.Sequential(*layers)
+        self.stochastic_depth = StochasticDepth(stochastic_depth_prob, "row")
+
+    def forward(self, x):
+        result = self.block(x)
+        if self.use_res_connect:
+            result = self.stochastic_depth(result)
+            result += x
+        return result
+
+
+class EfficientNet(nn.Module):
+    def __init__(self, inverted_residual_setting, dropout, stochastic_depth_prob=0.2, num_classes=1000,
+                 norm_layer=None, last_channel=None):
+        super().__init__()
+        if norm_layer is None:
+            norm_layer = nn.BatchNorm2d
+        layers = [Conv2dNormActivation(3, inverted_residual_setting[0][3], kernel_size=3, stride=2,
+                                       norm_layer=norm_layer, activation_layer=nn.SiLU)]
+        total_stage_blocks = sum(cnf[5] for cnf in inverted_residual_setting)
+        stage_block_id = 0
+        for cnf in inverted_residual_setting:
+            stage = []
+            for _ in range(cnf[5]):
+                block_cnf = list(cnf)
+                if stage:
+                    block_cnf[3] = block_cnf[4]
+                    block_cnf[2] = 1
+                sd_prob = stochastic_depth_prob * float(stage_block_id) / total_stage_blocks
+                stage.append(MBConv(block_cnf, sd_prob, norm_layer))
+                stage_block_id += 1
+            layers.append(nn.Sequential(*stage))
+        lastconv_input_channels = inverted_residual_setting[-1][4]
+        lastconv_output_channels = last_channel if last_channel is not None else 4 * lastconv_input_channels
+        layers.append(Conv2dNormActivation(lastconv_input_channels, lastconv_output_channels, kernel_size=1,
+                                           norm_layer=norm_layer, activation_layer=nn.SiLU))
+        self.features = nn.Sequential(*layers)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Sequential(nn.Dropout(p=dropout, inplace=True),
+                                        nn.Linear(lastconv_output_channels, num_classes))
+
+    def forward(self, x):
+        x = self.features(x)
+        x = self.avgpool(x)
+        x = torch.flatten(x, 1)
+        return self.classifier(x)
+
+
+def _efficientnet(width_mult, depth_mult, dropout, weights, pretrained, kwargs):
+    _weights(kwargs, weights, pretrained)
+    w, d = width_mult, depth_mult
+    setting = [mbconv_conf(1, 3, 1, 32, 16, 1, w, d), mbconv_conf(6, 3, 2, 16, 24, 2, w, d),
+               mbconv_conf(6, 5, 2, 24, 40, 2, w, d), mbconv_conf(6, 3, 2, 40, 80, 3, w, d),
+               mbconv_conf(6, 5, 1, 80, 112, 3, w, d), mbconv_conf(6, 5, 2, 112, 192, 4, w, d),
+               mbconv_conf(6, 3, 1, 192, 320, 1, w, d)]
+    dropout = kwargs.pop("dropout", dropout)
+    return EfficientNet(setting, dropout, **kwargs)
+
+
+def efficientnet_b0(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _efficientnet(1.0, 1.0, 0.2, weights, pretrained, kwargs)
+
+
+def efficientnet_b1(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _efficientnet(1.0, 1.1, 0.2, weights, pretrained, kwargs)
+
+
+def efficientnet_b2(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _efficientnet(1.1, 1.2, 0.3, weights, pretrained, kwargs)
+
+
+def efficientnet_b3(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _efficientnet(1.2, 1.4, 0.3, weights, pretrained, kwargs)
 '''
