@@ -850,8 +850,8 @@ def test_a_whole_training_script_around_the_model_is_read_past():
 @pytest.mark.parametrize("code, framework, words", [
     ("import timm\nmodel = timm.create_model('resnet18', pretrained=False)\n", "torch",
      ["timm.create_model", "paste the model's own code"]),
-    ("import torchvision\nmodel = torchvision.models.efficientnet_b0(weights=None)\n", "torch",
-     ["`torchvision.models.efficientnet_b0` is not a model Convscope knows", "resnet18", "mobilenet_v3_small"]),
+    ("import torchvision\nmodel = torchvision.models.convnext_tiny(weights=None)\n", "torch",
+     ["`torchvision.models.convnext_tiny` is not a model Convscope knows", "resnet18", "efficientnet_b0"]),
     ("from keras.applications import EfficientNetB0\nmodel = EfficientNetB0(weights=None)\n", "keras",
      ["`keras.applications.EfficientNetB0` is not a model Convscope knows", "ResNet50", "Xception"]),
     (("import keras\nclass M(keras.Model):\n    def __init__(self):\n        super().__init__()\n"
