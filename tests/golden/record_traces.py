@@ -1117,6 +1117,9 @@ for _name, _call, _shape in [
         ("resnet50-pooling", "keras.applications.ResNet50(include_top=False, input_shape=(200, 200, 3), "
                              "pooling='avg')", None),
         ("xception", "keras.applications.Xception(weights=None)", None),
+        ("mobilenet", "keras.applications.MobileNet(weights=None, classes=12)", None),
+        ("mobilenet-half-notop", "keras.applications.mobilenet.MobileNet(input_shape=(160, 160, 3), alpha=0.5, "
+                                 "include_top=False, pooling='avg')", None),
         ("densenet121", "keras.applications.DenseNet121(weights=None, classes=4)", None),
         ("densenet201-notop", "keras.applications.densenet.DenseNet201(include_top=False, weights=None, "
                               "input_shape=(96, 96, 3), pooling='avg')", None),

@@ -1,7 +1,7 @@
 """keras.applications' architectures, as source the trace parser follows (never executed).
 
 Written from Keras 3.15's own definitions (keras/src/applications/vgg16.py, vgg19.py, resnet.py,
-mobilenet_v2.py, xception.py, densenet.py,
+mobilenet.py, mobilenet_v2.py, xception.py, densenet.py,
 imagenet_utils.obtain_input_shape), construct for construct where it changes a layer's
 name, shape or parameter count, channels_last (Keras' default image_data_format) only; what loads weights
 is left out (``weights="imagenet"`` or a weights file changes no shape, but imagenet fixes the input and
@@ -10,8 +10,8 @@ tests/golden/record_traces.py records the real models built from pasted calls, a
 tests/core/test_trace.py compares every row.
 """
 
-FACTORIES = ("VGG16", "VGG19", "ResNet50", "ResNet101", "ResNet152", "MobileNetV2", "Xception", "DenseNet121",
-             "DenseNet169", "DenseNet201")
+FACTORIES = ("VGG16", "VGG19", "ResNet50", "ResNet101", "ResNet152", "MobileNet", "MobileNetV2", "Xception",
+             "DenseNet121", "DenseNet169", "DenseNet201")
 
 SOURCE = r'''
 def obtain_input_shape(input_shape, default_size, min_size, require_flatten, weights=None):
@@ -378,4 +378,63 @@ def DenseNet201(include_top=True, weights="imagenet", input_tensor=None, input_s
                 classes=1000, classifier_activation="softmax", name="densenet201"):
     return DenseNet([6, 12, 48, 32], include_top, weights, input_tensor, input_shape, pooling, classes,
                     classifier_activation, name)
+
+
+# ---- mobilenet.py (v1)
+def _conv_block(inputs, filters, alpha, kernel=(3, 3), strides=(1, 1)):
+    x = layers.Conv2D(int(filters * alpha), kernel, padding="same", use_bias=False, strides=strides,
+                      name="conv1")(inputs)
+    x = layers.BatchNormalization(axis=-1, name="conv1_bn")(x)
+    return layers.ReLU(6.0, name="conv1_relu")(x)
+
+
+def _depthwise_conv_block(inputs, pointwise_conv_filters, alpha, depth_multiplier=1, strides=(1, 1), block_id=1):
+    pointwise_conv_filters = int(pointwise_conv_filters * alpha)
+    if strides == (1, 1):
+        x = inputs
+    else:
+        x = layers.ZeroPadding2D(((0, 1), (0, 1)), name="conv_pad_%d" % block_id)(inputs)
+    x = layers.DepthwiseConv2D((3, 3), padding="same" if strides == (1, 1) else "valid",
+                               depth_multiplier=depth_multiplier, strides=strides, use_bias=False,
+                               name="conv_dw_%d" % block_id)(x)
+    x = layers.BatchNormalization(axis=-1, name="conv_dw_%d_bn" % block_id)(x)
+    x = layers.ReLU(6.0, name="conv_dw_%d_relu" % block_id)(x)
+    x = layers.Conv2D(pointwise_conv_filters, (1, 1), padding="same", use_bias=False, strides=(1, 1),
+                      name="conv_pw_%d" % block_id)(x)
+    x = layers.BatchNormalization(axis=-1, name="conv_pw_%d_bn" % block_id)(x)
+    return layers.ReLU(6.0, name="conv_pw_%d_relu" % block_id)(x)
+
+
+_V1_BLOCKS = [(64, (1, 1)), (128, (2, 2)), (128, (1, 1)), (256, (2, 2)), (256, (1, 1)), (512, (2, 2)),
+              (512, (1, 1)), (512, (1, 1)), (512, (1, 1)), (512, (1, 1)), (512, (1, 1)), (1024, (2, 2)),
+              (1024, (1, 1))]
+
+
+def MobileNet(input_shape=None, alpha=1.0, depth_multiplier=1, dropout=1e-3, include_top=True, weights="imagenet",
+              input_tensor=None, pooling=None, classes=1000, classifier_activation="softmax", name=None):
+    _check(weights, include_top, classes)
+    default_size = 224
+    if input_shape is not None and input_shape[0] == input_shape[1] and input_shape[0] in [128, 160, 192, 224]:
+        default_size = input_shape[0]
+    input_shape = obtain_input_shape(input_shape, default_size, 32, include_top, weights)
+    rows = input_shape[0]
+    if weights == "imagenet" and (depth_multiplier != 1 or alpha not in [0.25, 0.50, 0.75, 1.0]):
+        raise ValueError("with imagenet weights, depth_multiplier must be 1 and alpha one of 0.25, 0.50, 0.75, 1.0")
+    if weights == "imagenet" and (rows != input_shape[1] or rows not in [128, 160, 192, 224]):
+        rows = 224
+    img_input = _input(input_tensor, input_shape)
+    x = _conv_block(img_input, 32, alpha, strides=(2, 2))
+    for block_id, (filters, strides) in enumerate(_V1_BLOCKS):
+        x = _depthwise_conv_block(x, filters, alpha, depth_multiplier, strides=strides, block_id=block_id + 1)
+    if include_top:
+        x = layers.GlobalAveragePooling2D(keepdims=True)(x)
+        x = layers.Dropout(dropout, name="dropout")(x)
+        x = layers.Conv2D(classes, (1, 1), padding="same", name="conv_preds")(x)
+        x = layers.Reshape((classes,), name="reshape_2")(x)
+        x = layers.Activation(activation=classifier_activation, name="predictions")(x)
+    else:
+        x = _top_pooling(x, pooling)
+    if name is None:
+        name = "mobilenet_%.2f_%s" % (alpha, rows)
+    return Functional(img_input, x, name=name)
 '''
