@@ -73,7 +73,8 @@ DRAWN = "a canvas too large to draw number by number is drawn as a picture"
 MAX_SIZE = {1: 16_384, 2: 1024}  # per spatial axis; the engine's limits (app/core/limits.py) bound the whole
 READABLE = {1: 40, 2: 26}  # the longest canvas axis written as numbers (the drawn layers of before stay numbers)
 SHOWN = 8  # input channels of the group in the deck, filters as thumbnails
-PICTURE_TERMS = 1_500  # contributions written out in one fragment's played block at picture level
+PICTURE_TERMS = 1_500  # contributions written out in one fragment's played block at picture level ...
+PICTURE_STEPS = 32  # ... and steps (the render stays cheap: ~3 s of play at 10 steps/s, then the next block)
 # dilation: PyTorch takes it after bias, Keras before use_bias (two knobs, one field)
 DILATION = dict(per_axis=True, bounds=(1, 3), widget="slider", why="a dilation past 3 leaves gaps wider than the taps")
 KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in each constructor's order
@@ -476,7 +477,7 @@ def _direct_view(state: TransposedState, op, x_cf: np.ndarray, w: np.ndarray, b:
     padded input (which cells are inserted zeros, which padding), the flipped kernel, and the window
     at ``state.pos`` written out."""
     o = state.o
-    direct, direct_w = transposed_as_direct(op, w)  # (and _direct_output: the same, output only)
+    direct, direct_w = transposed_as_direct(op, w)
     up = zero_insert(x_cf[None], op.stride)
     xp = np.round(pad_input(up, direct.padding)[0].astype(np.float64), 6)
     codes = np.ones(up.shape, dtype=np.float32)             # 0: an input value, 1: an inserted zero, 2: padding
@@ -518,12 +519,6 @@ def _direct_view(state: TransposedState, op, x_cf: np.ndarray, w: np.ndarray, b:
     }
 
 
-def _direct_output(op, x_cf: np.ndarray, w: np.ndarray, b: np.ndarray | None) -> np.ndarray:
-    """The direct conv's output (transposed_as_direct over the zero-inserted input), every channel."""
-    direct, direct_w = transposed_as_direct(op, w)
-    return conv_forward(zero_insert(x_cf[None], op.stride), direct_w, b, direct)[0]
-
-
 def _picture_view(state: TransposedState, op, xs: np.ndarray, ws: np.ndarray, bias: np.ndarray, rows: list[dict],
                   chans: list[int], ctx: dict, lens: bool, y: np.ndarray) -> dict:
     """The scatter at picture level (app/routes/stage.py): the input channel of step ``state.step`` large (the
@@ -535,7 +530,8 @@ def _picture_view(state: TransposedState, op, xs: np.ndarray, ws: np.ndarray, bi
     o, nd, og = state.o, op.dims, op.out_channels // op.groups
     canvas = tuple(max(r["full"], r["start"] + r["out"]) for r in rows)
     window = tuple(slice(r["start"], r["start"] + r["out"]) for r in rows)
-    full = scatter(xs, ws, op, canvas)[(slice(None), *window)] + np.round(bias, 6).reshape(-1, *[1] * nd)
+    full = None if lens else (scatter(xs, ws, op, canvas)[(slice(None), *window)]
+                              + np.round(bias, 6).reshape(-1, *[1] * nd))
     positions = math.prod(state.size)
     total_steps = len(chans) * positions
     step = state.step
@@ -546,7 +542,7 @@ def _picture_view(state: TransposedState, op, xs: np.ndarray, ws: np.ndarray, bi
     kernel_o = ws[chans][:, o % og]                         # (cg, *k): w[c, o] for each input channel
     at = lambda s: scatter_step(xs[chans], kernel_o, op, s // positions,  # noqa: E731
                                 tuple(int(v) for v in np.unravel_index(s % positions, state.size)))
-    block = 1 if lens else max(1, min(total_steps, PICTURE_TERMS // math.prod(op.kernel)))
+    block = 1 if lens else max(1, min(total_steps, PICTURE_STEPS, PICTURE_TERMS // math.prod(op.kernel)))
     first = step // block * block
     texts, steps = Played(), []
     for s in range(first, min(total_steps, first + block)):
@@ -561,10 +557,10 @@ def _picture_view(state: TransposedState, op, xs: np.ndarray, ws: np.ndarray, bi
     deck = [focus, *(c for c in chans[:SHOWN] if c != focus)]
     crop = tuple(r["start"] for r in rows)
     picture = picture_stage(
-        in_block=xs, out_block=y, in_spatial=tuple(state.size), out_spatial=tuple(full.shape[1:]), geometry=(),
+        in_block=xs, out_block=y, in_spatial=tuple(state.size), out_spatial=tuple(y.shape[1:]), geometry=(),
         block=range(first, first + len(steps)), step=step, point="input",
         where=lambda steps: scatter_boxes(op.stride, op.kernel, op.dilation, crop, tuple(state.size),
-                                          tuple(full.shape[1:]), steps),
+                                          tuple(y.shape[1:]), steps),
         inputs=[{"c": c, "src": url("input", c)} for c in deck],
         outputs=[{"f": f, "src": url("output", f), "link": canonical_query(state, o=f, step=0, pos=0), "field": "o"}
                  for f in sorted({*range(min(state.filters, SHOWN)), o})])
@@ -669,10 +665,11 @@ def transposed_context(state: TransposedState, x: np.ndarray | None = None,
     xs, ws = np.round(x_cf.astype(np.float64), 6), np.round(w.astype(np.float64), 6)  # the numbers as drawn
     if zoom_level(canvas, min(len(chans), SHOWN), READABLE) == "picture":
         scatter_part = _picture_view(state, op, xs, ws, bias, rows, chans, ctx, lens, y_cf)
-        direct_part = {"direct_y": _direct_output(op, x_cf, w, b)}
         data = scatter_part.pop("scatter_data")
-        scattered = scatter_part.pop("scattered")
-        direct_y = direct_part["direct_y"].astype(np.float64)
+        # the lens needs no verdict; the page compares the scatter with the engine, which computes the transposed
+        # conv as this very direct conv (core.conv.transposed_as_direct): a second copy would only repeat it
+        scattered = y_cf if lens else scatter_part.pop("scattered")
+        direct_y = y_cf
         numbers = {"y": scattered[state.o], "z": direct_y[state.o], "out": list(out_spatial)}
         direct_part = {"out_positions": math.prod(out_spatial)}
     else:  # the scatter from the numbers as drawn (float32 rounded to 6 decimals), in float64
