@@ -153,3 +153,8 @@ def test_playing_past_the_block_is_the_fragment_of_its_step(client):
     st = d["scatter"][7000 - d["first"]]
     assert d["scatter_texts"][st["label"]] == "7000 of 25088: x[8, 26, 0]" and st["channel"] == 8
     assert str(st["channel"]) in d["sources"]  # the input picture of the step's channel
+
+
+def test_the_numbers_level_marks_its_three_parts_too(client):
+    text = fragment(client, "")
+    assert "picture-stage" not in text and all(text.count(f'data-part="{p}"') == 1 for p in ("input", "kernel", "output"))
