@@ -24,10 +24,10 @@
     const S = d.scatter_texts, total = d.total, $ = (id) => root.querySelector("#" + CSS.escape(id));
     let step = d.step, asked = false, pointed = null;
     const inBlock = (s) => s >= d.first && s < d.first + d.scatter.length;
-    const focused = () => { const t = root.querySelector("[data-part=input] .thumb[aria-pressed=true]"); return t ? Number(t.dataset.channel) : d.channels[0]; };
-    let focus = focused();
+    let focus = d.scatter[step - d.first].channel; // the channel drawn large: the step's, or the deck's choice
+    const focused = () => { const t = root.querySelector("[data-part=input] .thumb[aria-pressed=true]"); return t ? Number(t.dataset.channel) : focus; };
     function focusOn(c) { // the input picture and kernel of channel c (the step's), as a deck click does
-      if (c === focus) return;
+      if (c === focused()) return;
       focus = c;
       const src = d.sources[c];
       if (src) $("input-pic").src = src;
