@@ -39,7 +39,8 @@ class StageView:
     """What a stage view declares for its picture level.
 
     ``read_state(query) -> (state, errors)``; ``context(state, lens=True) -> dict`` (with ``error`` or
-    ``step_error`` when the layer or the step is refused); ``picture(state, part, c) -> (2D array, scale end)``,
+    ``step_error`` when the layer or the step is refused, ``lens_error`` when the view has no lens for it);
+    ``picture(state, part, c) -> (2D array, scale end)``,
     raising SpecError (with the field) for what it refuses; ``template``'s block ``lens`` is the lens."""
 
     path: str
@@ -80,7 +81,7 @@ def lens_answer(view: StageView, request: Request) -> Response:
     (never a silent step 0)."""
     state, errors = view.read_state(request.query_params)
     ctx = view.context(state, lens=True)
-    reasons = [*errors, *(ctx[k] for k in ("error", "step_error") if ctx.get(k))]
+    reasons = [*errors, *(ctx[k] for k in ("error", "step_error", "lens_error") if ctx.get(k))]
     if reasons:
         return refused(reasons, "lens")
     return view_response(request, view.template, {**ctx, "query_errors": errors}, path=view.path, query=None,

@@ -673,6 +673,9 @@ def transposed_context(state: TransposedState, x: np.ndarray | None = None,
         numbers = {"y": scattered[state.o], "z": direct_y[state.o], "out": list(out_spatial)}
         direct_part = {"out_positions": math.prod(out_spatial)}
     else:  # the scatter from the numbers as drawn (float32 rounded to 6 decimals), in float64
+        if lens:
+            return {**ctx, "lens_error": "step: this layer is drawn number by number, with every step in its page; "
+                                         "the lens is for layers drawn as pictures"}
         scatter_part = _scatter_view(state, op, xs, ws, bias, rows, chans, ctx)
         direct_part = _direct_view(state, op, x_cf, w, b, chans, ctx)
         scattered, direct_y = scatter_part.pop("scattered"), direct_part.pop("direct_y").astype(np.float64)

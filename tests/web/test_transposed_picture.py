@@ -158,3 +158,8 @@ def test_playing_past_the_block_is_the_fragment_of_its_step(client):
 def test_the_numbers_level_marks_its_three_parts_too(client):
     text = fragment(client, "")
     assert "picture-stage" not in text and all(text.count(f'data-part="{p}"') == 1 for p in ("input", "kernel", "output"))
+
+
+def test_a_lens_of_a_layer_drawn_number_by_number_is_refused_in_words(client):
+    r = client.get("/transposed/lens?step=3")
+    assert r.status_code == 422 and "drawn number by number" in r.text and r.headers["cache-control"] == "no-store"
