@@ -21,20 +21,38 @@ def shape_text(dims) -> str:
     return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
 
+def fmts(values: np.ndarray, factors: bool = False) -> list[str]:
+    """fmt of every value, in the array's (row-major) order (``factors``: as factors of a product), each
+    distinct value formatted once (the views' numbers are small integers and tenths: a grid or a block of
+    steps holds few).
+
+    >>> fmts(np.array([[0.5, -0.004], [0.5, 2.0]], np.float32)), fmts(np.array([-1.5, 2]), factors=True)
+    (['0.5', '0', '0.5', '2'], ['(−1.5)', '2'])
+    """
+    distinct, where = np.unique(values, return_inverse=True)
+    texts = [factor(fmt(v)) if factors else fmt(v) for v in distinct.tolist()]
+    return [texts[i] for i in where.ravel().tolist()]
+
+
+def factor(text: str) -> str:
+    """A formatted number as a factor of a product: a negative one in parentheses."""
+    return f"({text})" if text.startswith("−") else text
+
+
 def term(x: float, w: float) -> str:
     """One product of the arithmetic, negatives in parentheses."""
-    wrap = lambda v: f"({fmt(v)})" if fmt(v).startswith("−") else fmt(v)  # noqa: E731
-    return f"{wrap(x)}×{wrap(w)}"
+    return f"{factor(fmt(x))}×{factor(fmt(w))}"
 
 
 def grid(values: np.ndarray, prefix: str, classes: np.ndarray | None = None) -> list:
     """Depth slices -> rows -> cells {id, text, cls}: the shape every grid macro draws (1D/2D/3D)."""
     vol = values.reshape((1,) * (3 - values.ndim) + values.shape)
     cls = None if classes is None else classes.reshape(vol.shape)
-    texts = np.vectorize(fmt, otypes=[object])(vol)
-    flat = np.arange(vol.size).reshape(vol.shape)
-    return [[[{"id": f"{prefix}{flat[z, y, x]}", "text": texts[z, y, x], "cls": "" if cls is None else cls[z, y, x]}
-              for x in range(vol.shape[2])] for y in range(vol.shape[1])] for z in range(vol.shape[0])]
+    texts = fmts(vol)
+    classes = [""] * vol.size if cls is None else cls.ravel().tolist()
+    depth, rows, cols = vol.shape
+    return [[[{"id": f"{prefix}{i}", "text": texts[i], "cls": classes[i]} for i in range(row, row + cols)]
+             for row in range(z * rows * cols, (z + 1) * rows * cols, cols)] for z in range(depth)]
 
 
 class Strings:

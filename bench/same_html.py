@@ -69,7 +69,7 @@ def main(action: str, folder: str) -> None:
         if before != body:
             differ += 1
             diff = difflib.unified_diff(before.decode().splitlines(), body.decode().splitlines(), lineterm="", n=0)
-            print(f"{name} differs:", *list(diff)[2:8], sep="\n  ")
+            print(f"{name} differs:", *[line[:300] for line in list(diff)[2:8]], sep="\n  ")
     print(f"{len(QUERIES)} queries: " + ("saved" if action == "save" else f"{differ} answers differ"))
     sys.exit(1 if differ else 0)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import math
 from functools import lru_cache
+from operator import add
 from typing import Literal
 from urllib.parse import urlencode
 
@@ -18,7 +19,7 @@ from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 from starlette.datastructures import QueryParams
 
-from ..core.conv import conv_forward, pad_input, step_arithmetic
+from ..core.conv import conv_forward, pad_input, step_arithmetic, window_arithmetic, window_cells
 from ..core.cost import layer_cost
 from ..core.forward import canonical_weights, output_shape, random_input, readable_weights, run_layer
 from ..core.frameworks import SpecError, build_layer
@@ -35,7 +36,7 @@ from ..core.picture import (
     zoom_level,
 )
 from ..core.shapes import axis_formulas, window_range
-from ..display import Strings, fmt, grid, term
+from ..display import Strings, fmt, fmts, grid, term
 from ..figures import heatmap_grid
 from ..images import heat_png
 from ..routes.params import (
@@ -254,25 +255,42 @@ def _figures(w: np.ndarray, y: np.ndarray) -> tuple[dict, dict, str]:
             heatmap_grid(maps, cols=min(4, len(maps)), colorscale="Viridis", symmetric=False), caption)
 
 
-def step_texts(step: int, total: int, out_pos: tuple[int, ...], f: int, arithmetic, shown: int, channels: dict,
-               pre_value: str, value: str, activation: str) -> dict:
-    """What templates/explore.html writes for ?step=n: the player's label, the arithmetic's title, each
-    drawn channel's line and the other channels' sum (before the value, the value), and the total."""
-    lines = [(f"channel {ch.channel}: {' + '.join(term(xv, wv) for xv, wv in ch.terms)} = ", fmt(ch.total))
-             for ch in arithmetic.channels[:shown]]
-    if len(arithmetic.channels) > shown:
-        lines.append((f"channels {channels['first'] + shown}–{channels['last']}: = ",
-                      fmt(sum(ch.total for ch in arithmetic.channels[shown:]))))
-    total_line = [f"sum of channels + bias ({fmt(arithmetic.bias)}) = ", pre_value, "", ""]
-    if activation != "linear":
-        total_line[2:] = [f" → {activation}({pre_value}) = ", value]
-    return {"label": f"{step} of {total}: output {list(out_pos)}",
-            "title": f"Output {list(out_pos)} of filter {f}, written out", "lines": lines, "total": total_line}
+def step_texts(steps: range, total: int, out_spatial: tuple[int, ...], f: int, arithmetic: tuple, channels: dict,
+               bias: float, pre: list[str], after: list[str], activation: str) -> list[dict]:
+    """What templates/explore.html writes for ?step=n, for each step of ``steps`` at once (``arithmetic``: their
+    window_arithmetic, ``pre`` and ``after``: their values before and after the activation, formatted): the
+    player's label, the arithmetic's title, each drawn channel's line and the other channels' sum (before the
+    value, the value), and the total."""
+    x, k, sums = arithmetic
+    shown, taps = channels["shown"], k.shape[1]
+    factors = fmts(x[:, :shown], factors=True)  # every drawn product's input, then its weight
+    weights = ["×" + t for t in fmts(k[:shown], factors=True)]
+    totals = fmts(sums[:, :shown])
+    others = fmts(np.add.accumulate(sums[:, shown:], axis=1)[:, -1]) if sums.shape[1] > shown else []
+    others_head = f"channels {channels['first'] + shown}–{channels['last']}: = "
+    bias_head = f"sum of channels + bias ({fmt(bias)}) = "
+    positions = zip(*(a.tolist() for a in np.unravel_index(np.arange(steps.start, steps.stop), out_spatial)))
+    texts = []
+    for s, (step, at) in enumerate(zip(steps, positions)):
+        lines = []
+        for c in range(shown):
+            row = (s * shown + c) * taps
+            lines.append((f"channel {channels['first'] + c}: "
+                          f"{' + '.join(map(add, factors[row:row + taps], weights[c * taps:(c + 1) * taps]))} = ",
+                          totals[s * shown + c]))
+        if others:
+            lines.append((others_head, others[s]))
+        total_line = [bias_head, pre[s], "", ""]
+        if activation != "linear":
+            total_line[2:] = [f" → {activation}({pre[s]}) = ", after[s]]
+        texts.append({"label": f"{step} of {total}: output {list(at)}",
+                      "title": f"Output {list(at)} of filter {f}, written out", "lines": lines, "total": total_line})
+    return texts
 
 
 def played_steps(xp: np.ndarray, w: np.ndarray, b, op, f: int, pre: np.ndarray, y: np.ndarray, step: int,
                  channels: dict, activation: str, terms: int = PLAYED_TERMS) -> dict:
-    """The steps the browser plays, from the functions that render ?step=n (step_arithmetic, step_texts).
+    """The steps the browser plays, from the functions that render ?step=n (window_arithmetic, step_texts).
     Every step's window as drawn-cell numbers of the padded input grids (ids x{channel}-{cell}): cell
     ``origins[s] + offsets[t]`` for tap t (ids w{channel}-{t}), both computed here. The texts, once each in
     ``texts``, for the block of steps ``first`` .. ``first + len(steps) - 1`` that holds ``step``: all of them
@@ -282,23 +300,24 @@ def played_steps(xp: np.ndarray, w: np.ndarray, b, op, f: int, pre: np.ndarray, 
     out, padded = y.shape, xp.shape[1:]
     total = math.prod(out)
     shown = channels["shown"]
-    taps = list(np.ndindex(*op.kernel))
+    taps = math.prod(op.kernel)
     work = PLAYED_WORK * terms // PLAYED_TERMS  # a smaller block of texts computes less too
-    block = max(1, min(total, terms // (len(taps) * shown), work // (len(taps) * (op.in_channels // op.groups))))
+    block = max(1, min(total, terms // (taps * shown), work // (taps * (op.in_channels // op.groups))))
     first = step // block * block
-    texts, steps = Strings(), []
-    for i in range(first, min(total, first + block)):
-        out_pos = tuple(int(v) for v in np.unravel_index(i, out))
-        t = step_texts(i, total, out_pos, f, step_arithmetic(xp, w, b, op, f, out_pos), shown, channels,
-                       fmt(float(pre[out_pos])), fmt(float(y[out_pos])), activation)
-        steps.append([texts(t["label"]), texts(t["title"]), [texts(part) for line in t["lines"] for part in line],
-                      [texts(part) for part in t["total"]]])
-    played = {"total": total, "first": first, "steps": steps, "texts": texts.table}
+    steps = range(first, min(total, first + block))
+    outs = np.stack(np.unravel_index(np.arange(steps.start, steps.stop), out), axis=1)
+    arithmetic = window_arithmetic(xp, w, op, f, outs)
+    texts, played_texts = Strings(), []
+    for t in step_texts(steps, total, out, f, arithmetic, channels, float(b[f]) if b is not None else 0.0,
+                        fmts(pre.reshape(-1)[steps.start:steps.stop]), fmts(y.reshape(-1)[steps.start:steps.stop]),
+                        activation):
+        label, title = texts(t["label"]), texts(t["title"])
+        lines = [texts(part) for line in t["lines"] for part in line]
+        played_texts.append([label, title, lines, [texts(part) for part in t["total"]]])
+    played = {"total": total, "first": first, "steps": played_texts, "texts": texts.table}
     if terms == PLAYED_TERMS:  # numbers level: the drawn cells of every step's window
-        played["offsets"] = [int(np.ravel_multi_index([j * d for j, d in zip(tap, op.dilation)], padded))
-                             for tap in taps]
-        played["origins"] = [int(np.ravel_multi_index([o * s for o, s in zip(np.unravel_index(i, out), op.stride)],
-                                                      padded)) for i in range(total)]
+        origins, offsets = window_cells(op, padded, np.indices(out).reshape(len(out), -1).T)
+        played["offsets"], played["origins"] = offsets.tolist(), origins.tolist()
     return played
 
 
