@@ -3,6 +3,7 @@ what these write (each view's data attribute); it formats nothing itself."""
 from __future__ import annotations
 
 import numpy as np
+from markupsafe import Markup, escape
 
 
 def fmt(v: float) -> str:
@@ -53,6 +54,39 @@ def grid(values: np.ndarray, prefix: str, classes: np.ndarray | None = None) -> 
     depth, rows, cols = vol.shape
     return [[[{"id": f"{prefix}{i}", "text": texts[i], "cls": classes[i]} for i in range(row, row + cols)]
              for row in range(z * rows * cols, (z + 1) * rows * cols, cols)] for z in range(depth)]
+
+
+def grid_html(slices: list, label: str, focusable: bool = False) -> Markup:
+    """A grid of numbers as HTML (templates/_partials/grid.html's macro ``grid`` writes this): a table per
+    depth slice, a cell per value with its id, class and text, escaped; ``focusable`` cells are in the tab
+    order. Written here rather than in the template: a grid is the most cells a page has.
+
+    >>> print(grid_html(grid(np.array([[1.0, -2.5]]), "y-"), "output", focusable=True))
+    <BLANKLINE>
+    <div class="slices" role="group" aria-label="output">
+    <BLANKLINE>
+      <table class="grid">
+    <BLANKLINE>
+        <tr><td id="y-0" tabindex="0">1</td><td id="y-1" tabindex="0">−2.5</td></tr>
+    <BLANKLINE>
+      </table>
+    <BLANKLINE>
+    </div>
+    <BLANKLINE>
+    """
+    tab = ' tabindex="0"' if focusable else ""
+    out = [f'\n<div class="slices" role="group" aria-label="{escape(label)}">\n  ']
+    for z, rows in enumerate(slices):
+        out.append(f'\n  <table class="grid">\n    {f"<caption>depth {z}</caption>" if len(slices) > 1 else ""}\n    ')
+        for row in rows:
+            out.append("<tr>")
+            for c in row:
+                cls = f' class="{escape(c["cls"])}"' if c["cls"] else ""
+                out.append(f'<td id="{escape(c["id"])}"{cls}{tab}>{escape(c["text"])}</td>')
+            out.append("</tr>\n    ")
+        out.append("\n  </table>\n  ")
+    out.append("\n</div>\n")
+    return Markup("".join(out))
 
 
 class Strings:

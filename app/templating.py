@@ -20,6 +20,7 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.concurrency import run_in_threadpool
 
 from .assets import TEMPLATES, asset_url
+from .display import grid_html
 
 THEMES = ("auto", "light", "dark")
 CONTROLS = ("full", "minimal", "none")
@@ -86,6 +87,8 @@ def host_script(request: Request) -> str:
 
 
 templates = Jinja2Blocks(directory=TEMPLATES)  # *.html only: select_autoescape escapes these
+templates.env.auto_reload = False  # compiled once per process: no stat() of each template on every render
+templates.env.globals["grid_html"] = grid_html
 templates.env.globals["asset_url"] = prefixed_asset_url
 templates.env.globals["url"] = url
 templates.env.filters["url"] = url

@@ -43,6 +43,10 @@ QUERIES = {
     **{f"real-{k}": v for k, v in REAL_SIZES.items()},
     **{f"real-{k}-step": v + "&step=123&f=1" for k, v in REAL_SIZES.items()},
 }
+OTHERS = {  # the other views that print with app/display.py (fmt, term, grid)
+    "transposed": "/transposed", "transposed-step": "/transposed?step=5", "im2col": "/im2col", "pool": "/pool",
+    "pointwise": "/pointwise", "image": "/image", "groups": "/groups", "home": "/",
+}
 ANSWERS = {"page": ("/explore", {}), "fragment": ("/explore", {"HX-Request": "true"}),
            "embed": ("/embed/explore", {"HX-Request": "true"}), "lens": ("/explore/lens", {})}
 
@@ -55,6 +59,9 @@ def answers():
                     continue
                 r = client.get(f"{path}?{query}", headers=headers)
                 yield f"{name}.{kind}.html", f"{r.status_code}\n".encode() + r.content
+        for name, url in OTHERS.items():
+            r = client.get(url)
+            yield f"other-{name}.html", f"{r.status_code}\n".encode() + r.content
 
 
 def main(action: str, folder: str) -> None:
@@ -70,7 +77,7 @@ def main(action: str, folder: str) -> None:
             differ += 1
             diff = difflib.unified_diff(before.decode().splitlines(), body.decode().splitlines(), lineterm="", n=0)
             print(f"{name} differs:", *[line[:300] for line in list(diff)[2:8]], sep="\n  ")
-    print(f"{len(QUERIES)} queries: " + ("saved" if action == "save" else f"{differ} answers differ"))
+    print(f"{len(QUERIES)} queries and {len(OTHERS)} other pages: " + ("saved" if action == "save" else f"{differ} answers differ"))
     sys.exit(1 if differ else 0)
 
 
