@@ -5,11 +5,18 @@ from __future__ import annotations
 import numpy as np
 from markupsafe import Markup, escape
 
+_FORMATTED: dict[float, str] = {}  # fmt's answers: the views' values repeat (integers, tenths and their sums)
+
 
 def fmt(v: float) -> str:
     """Two decimals at most, no trailing zeros, a real minus sign."""
-    text = f"{v:.2f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text.replace("-", "−")
+    text = _FORMATTED.get(v)
+    if text is None:
+        text = f"{v:.2f}".rstrip("0").rstrip(".")
+        text = "0" if text in ("-0", "") else text.replace("-", "−")
+        if len(_FORMATTED) < 100_000:
+            _FORMATTED[v] = text
+    return text
 
 
 def shape_text(dims) -> str:
@@ -23,16 +30,24 @@ def shape_text(dims) -> str:
 
 
 def fmts(values: np.ndarray, factors: bool = False) -> list[str]:
-    """fmt of every value, in the array's (row-major) order (``factors``: as factors of a product), each
-    distinct value formatted once (the views' numbers are small integers and tenths: a grid or a block of
-    steps holds few).
+    """fmt of every value, in the array's (row-major) order (``factors``: as factors of a product).
 
     >>> fmts(np.array([[0.5, -0.004], [0.5, 2.0]], np.float32)), fmts(np.array([-1.5, 2]), factors=True)
     (['0.5', '0', '0.5', '2'], ['(−1.5)', '2'])
     """
-    distinct, where = np.unique(values, return_inverse=True)
-    texts = [factor(fmt(v)) if factors else fmt(v) for v in distinct.tolist()]
-    return [texts[i] for i in where.ravel().tolist()]
+    return list(map(_factor if factors else fmt, np.asarray(values).ravel().tolist()))
+
+
+_FACTORS: dict[float, str] = {}
+
+
+def _factor(v: float) -> str:
+    text = _FACTORS.get(v)
+    if text is None:
+        text = factor(fmt(v))
+        if len(_FACTORS) < 100_000:
+            _FACTORS[v] = text
+    return text
 
 
 def factor(text: str) -> str:
@@ -102,7 +117,7 @@ class Strings:
         self._index: dict[str, int] = {}
 
     def __call__(self, text: str) -> int:
-        if text not in self._index:
-            self._index[text] = len(self.table)
+        index = self._index.setdefault(text, len(self.table))
+        if index == len(self.table):
             self.table.append(text)
-        return self._index[text]
+        return index

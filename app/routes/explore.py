@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from functools import lru_cache
 from operator import add
 from typing import Literal
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 import numpy as np
 from fastapi import APIRouter, Request
@@ -111,6 +112,7 @@ READS = ("framework", "type", "dims", "input_shape", "padding_was")  # query nam
 PAGES = ("type=Conv2d&size=9&size=9&padding=0",)
 CHOICES = {}  # query names no knob reads, with values to try
 BOUNDS = bounds_of(KNOBS)  # the window_range limits below
+_UNQUOTED = re.compile(r"[A-Za-z0-9_.~,-]*")  # what urlencode(..., safe=",") leaves as it is
 
 
 class _ExploreState(BaseModel):
@@ -192,7 +194,23 @@ def canonical_query(state: ExploreState, **changes) -> str:
     state = state.model_copy(update=changes)
     params = {"framework": state.framework, **url_words(layer_spec(state)),
               "input_shape": ",".join(map(str, state.input_shape)), **view_options(KNOBS, state)}
-    return urlencode(params, safe=",")
+    return query_string(params)
+
+
+def query_string(params: dict) -> str:
+    """``urlencode(params, safe=",")``, without quoting what needs none (a view's words and numbers: the
+    page writes a dozen of its links).
+
+    >>> from urllib.parse import urlencode
+    >>> params = {"a": "1,2", "b": "x y&z/é", "c": 3, "d": True}
+    >>> query_string(params), query_string(params) == urlencode(params, safe=",")
+    ('a=1,2&b=x+y%26z%2F%C3%A9&c=3&d=True', True)
+    """
+    return "&".join(f"{_plain(k)}={_plain(str(v))}" for k, v in params.items())
+
+
+def _plain(text: str) -> str:
+    return text if _UNQUOTED.fullmatch(text) else quote_plus(text, safe=",")
 
 
 def switched(state: ExploreState, *, framework: str | None = None, dims: int | None = None) -> ExploreState:
@@ -501,7 +519,7 @@ def explore(request: Request):
     state, errors = read_state(request.query_params)
     ctx = explore_context(state)
     return view_response(request, "explore.html", {**ctx, "query_errors": errors}, path="/explore",
-                         query=canonical_query(state), refused=bool(errors) or "step_error" in ctx)
+                         query=ctx["query"], refused=bool(errors) or "step_error" in ctx)
 
 
 # --- the pictures and the lens: URLs of their own (app/main.py includes ``router``) ----------------------------
