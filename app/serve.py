@@ -10,12 +10,20 @@ uvicorn with lecture-size defaults, read from the environment a platform or cont
 - ``LIMIT_CONCURRENCY``: connections per worker before uvicorn answers 503 at once; it counts idle
   keep-alive connections (one per open browser), so the default is far above a class;
 - ``FORWARDED_ALLOW_IPS`` (``*``): the proxies whose X-Forwarded-Proto/-For are trusted (the
-  scheme of the absolute URLs in embed code and oEmbed).
+  scheme of the absolute URLs in embed code and oEmbed);
+- ``VIEW_THREADS`` (2): views a worker renders at once (its thread pool for sync routes).
 
-Heavy work is never refused: a view renders in the worker's thread pool and waits there for a thread.
+Heavy work is never refused: a view renders in the worker's thread pool and waits there, first come first
+served, for a thread. A view is CPU work under one GIL: with 40 threads (the pool's default) rendering a
+lecture hall's views at once, each finishes only when nearly all have, and switching costs CPU; two answer
+them nearly in the order they came, and one slow view (a large layer) cannot hold up all the others. Each
+worker renders every view once before it serves (``application``): cold imports, templates and numpy
+made the first answers after a start take 0.4–0.6 s. Idle keep-alive connections (a class's open tabs)
+are kept 75 s rather than uvicorn's 5.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
@@ -23,6 +31,12 @@ import sys
 from pathlib import Path
 
 DEFAULT_LIMIT = 10_000  # per worker: a lecture hall is a few hundred browsers
+KEEP_ALIVE_S = 75  # an open tab's idle connection is kept this long (uvicorn's 5 s makes a class reconnect)
+DEFAULT_THREADS = 2  # views rendered at once per worker (see the module's docstring)
+WARM_UP = ("/explore?type=Conv1d&in_channels=3&out_channels=2&kernel_size=3&input_shape=1,3,12",
+           "/explore?type=Conv3d&in_channels=2&out_channels=2&kernel_size=2&input_shape=1,2,4,4,4",
+           "/explore?framework=keras&type=Conv2D&filters=3&kernel_size=3,3&activation=relu&input_shape=1,6,6,2",
+           "/explore?type=Conv2d&in_channels=3&out_channels=16&kernel_size=3&padding=1&input_shape=1,3,32,32")
 
 
 def quota_cpus(cpu_max: str) -> float | None:
@@ -97,17 +111,19 @@ def command(env: dict, cpus: int) -> list[str]:
     """The uvicorn command line for this environment.
 
     >>> " ".join(command({"PORT": "5000", "ROOT_PATH": "/convscope"}, cpus=2))  # doctest: +ELLIPSIS
-    '-m uvicorn app.main:app --host 0.0.0.0 --port 5000 --workers 2 --root-path /convscope ... 10000 ...'
-    >>> command({"WEB_CONCURRENCY": "3"}, cpus=16)[8]
+    '-m uvicorn app.serve:application --factory --host 0.0.0.0 --port 5000 --workers 2 --root-path /convscope ...'
+    >>> command({"WEB_CONCURRENCY": "3"}, cpus=16)[9]
     '3'
     """
-    return ["-m", "uvicorn", f"{__package__ or 'app'}.main:app", "--host", env.get("HOST", "0.0.0.0"),
+    positive(env, "VIEW_THREADS", DEFAULT_THREADS, 1024)  # checked here: a bad value stops the start with its name
+    return ["-m", "uvicorn", f"{__package__ or 'app'}.serve:application", "--factory",
+            "--host", env.get("HOST", "0.0.0.0"),
             "--port", str(positive(env, "PORT", 8000, 65535)),
             "--workers", str(positive(env, "WEB_CONCURRENCY", cpus, 1024)),
             "--root-path", root_path(env), "--proxy-headers",
             "--forwarded-allow-ips", env.get("FORWARDED_ALLOW_IPS", "*"),
             "--limit-concurrency", str(positive(env, "LIMIT_CONCURRENCY", DEFAULT_LIMIT, 10**6)),
-            "--no-access-log"]
+            "--timeout-keep-alive", str(KEEP_ALIVE_S), "--no-access-log"]
 
 
 def raise_open_files(wanted: int) -> None:
@@ -117,6 +133,41 @@ def raise_open_files(wanted: int) -> None:
     target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
     if soft != resource.RLIM_INFINITY and soft < target:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+def warm_up(app, paths: list[str]) -> None:
+    """Ask ``app`` for each path, as a page and as an htmx fragment, in process; then forget the answers
+    (they were written for another host name)."""
+    from starlette.testclient import TestClient
+
+    from .templating import CACHE
+    client = TestClient(app, raise_server_exceptions=False)
+    for path in paths:
+        for headers in ({}, {"HX-Request": "true"}):
+            client.get(path, headers=headers)
+    CACHE.clear()
+
+
+def application():
+    """The app as each worker serves it (``uvicorn --factory``): every view rendered once, and its views
+    rendered ``VIEW_THREADS`` at a time, in the order they were asked for."""
+    import anyio.to_thread
+
+    from .main import create_app
+    from .views import VIEWS
+    app = create_app()
+    warm_up(app, [v.path for v in VIEWS] + list(WARM_UP))
+    threads = positive(dict(os.environ), "VIEW_THREADS", DEFAULT_THREADS, 1024)
+    inner = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(a):
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        async with inner(a) as state:
+            yield state
+
+    app.router.lifespan_context = lifespan
+    return app
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ it): every URL it writes goes through ``url`` (a template filter and global) or 
 ``prefix(scope)``, so it carries the prefix; only the embed code and oEmbed are absolute."""
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import threading
@@ -169,6 +170,11 @@ class ResponseCache:
                 self.entries.move_to_end(key)
             return entry
 
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+            self.bytes = 0
+
     def put(self, key, response: Response) -> None:
         entry = (response.body, response.status_code, dict(response.headers))
         with self.lock:
@@ -188,16 +194,28 @@ def cached_view(route):
     """Serve a view route from CACHE when the same URL (and htmx headers) was rendered before.
 
     The wrapper is async: a hit is a dict lookup on the event loop, without the trip through the
-    thread pool that FastAPI gives a plain route; a miss renders there as before."""
+    thread pool that FastAPI gives a plain route; a miss renders there as before, once: requests for a
+    URL that is being rendered (a lecture hall opening one link) wait for that render and share it."""
+    rendering: dict = {}  # key -> the future of its answer, while one request renders it (one event loop)
+
     @functools.wraps(route)
     async def wrapper(request: Request, **params):
         # base_url: the scheme, host and prefix the answer's absolute URLs and links were written for
         key = (str(request.base_url), route_path(request.scope), request.url.query, is_htmx(request))
         entry = CACHE.get(key)
+        if entry is None and key in rendering:
+            await asyncio.shield(rendering[key])
+            entry = CACHE.get(key)
         if entry is None:
-            response = await run_in_threadpool(route, request, **params)
-            if response.status_code == 200 and "etag" in response.headers:
-                CACHE.put(key, response)
+            rendering[key] = done = asyncio.get_running_loop().create_future()
+            try:
+                response = await run_in_threadpool(route, request, **params)
+                if response.status_code == 200 and "etag" in response.headers:
+                    CACHE.put(key, response)
+            finally:
+                if rendering.get(key) is done:
+                    del rendering[key]
+                done.set_result(None)
             return response
         body, status, headers = entry
         if request.headers.get("if-none-match") == headers.get("etag"):
