@@ -14,6 +14,7 @@ from collections import OrderedDict
 from html import escape
 from urllib.parse import urlencode
 
+import orjson
 from fastapi import Request
 from fastapi.responses import Response
 from jinja2 import pass_context
@@ -87,9 +88,29 @@ def host_script(request: Request) -> str:
     return f"{request.base_url}static/embed-host.js"
 
 
+def json_text(value) -> str:
+    """``value`` as JSON for an HTML attribute (``{{ x|json }}``; autoescape then escapes it for the attribute):
+    what Jinja's ``tojson`` writes (keys sorted; <, >, & and ' as \\u escapes), compact and by orjson, ~10×
+    faster than the json module on a view's data; numpy numbers as their values.
+
+    >>> print(json_text({"b": [1, 0.5, None], "a": "<x>"}))
+    {"a":"\\u003cx\\u003e","b":[1,0.5,null]}
+    """
+    text = orjson.dumps(value, default=_json_default,
+                        option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY).decode()
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027")
+
+
+def _json_default(value):
+    if hasattr(value, "item"):  # a numpy scalar orjson does not take as it is
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
 templates = Jinja2Blocks(directory=TEMPLATES)  # *.html only: select_autoescape escapes these
 templates.env.auto_reload = False  # compiled once per process: no stat() of each template on every render
 templates.env.globals["grid_html"] = grid_html
+templates.env.filters["json"] = json_text
 templates.env.globals["asset_url"] = prefixed_asset_url
 templates.env.globals["url"] = url
 templates.env.filters["url"] = url

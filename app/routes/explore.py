@@ -112,6 +112,8 @@ READS = ("framework", "type", "dims", "input_shape", "padding_was")  # query nam
 PAGES = ("type=Conv2d&size=9&size=9&padding=0",)
 CHOICES = {}  # query names no knob reads, with values to try
 BOUNDS = bounds_of(KNOBS)  # the window_range limits below
+_SPEC_FIELDS = ("framework", "dims", *dict.fromkeys(k.field for k in KNOBS if not k.option))  # what a spec reads
+_SPECS: dict[tuple, dict] = {}
 _UNQUOTED = re.compile(r"[A-Za-z0-9_.~,-]*")  # what urlencode(..., safe=",") leaves as it is
 
 
@@ -185,8 +187,15 @@ def _validate(raw: dict, errors: list[str]) -> tuple[ExploreState, list[str]]:
 
 
 def layer_spec(state: ExploreState) -> dict:
-    """The conv layer in the framework's own words."""
-    return {"type": f"Conv{state.dims}{'d' if state.framework == 'torch' else 'D'}", **layer_words(KNOBS, state)}
+    """The conv layer in the framework's own words (remembered: a page writes it into a dozen links)."""
+    key = tuple(getattr(state, name) for name in _SPEC_FIELDS)
+    spec = _SPECS.get(key)
+    if spec is None:
+        spec = {"type": f"Conv{state.dims}{'d' if state.framework == 'torch' else 'D'}", **layer_words(KNOBS, state)}
+        if len(_SPECS) >= 4096:
+            _SPECS.clear()
+        _SPECS[key] = spec
+    return dict(spec)
 
 
 def canonical_query(state: ExploreState, **changes) -> str:
