@@ -90,14 +90,21 @@ def grid_html(slices: list, label: str, focusable: bool = False) -> Markup:
     <BLANKLINE>
     """
     tab = ' tabindex="0"' if focusable else ""
+    escaped: dict[str, str] = {}  # a grid's texts and classes repeat: each escaped once
+
+    def html(text: str) -> str:
+        if text not in escaped:
+            escaped[text] = str(escape(text))
+        return escaped[text]
+
     out = [f'\n<div class="slices" role="group" aria-label="{escape(label)}">\n  ']
     for z, rows in enumerate(slices):
         out.append(f'\n  <table class="grid">\n    {f"<caption>depth {z}</caption>" if len(slices) > 1 else ""}\n    ')
         for row in rows:
             out.append("<tr>")
             for c in row:
-                cls = f' class="{escape(c["cls"])}"' if c["cls"] else ""
-                out.append(f'<td id="{escape(c["id"])}"{cls}{tab}>{escape(c["text"])}</td>')
+                cls = f' class="{html(c["cls"])}"' if c["cls"] else ""
+                out.append(f'<td id="{escape(c["id"])}"{cls}{tab}>{html(c["text"])}</td>')
             out.append("</tr>\n    ")
         out.append("\n  </table>\n  ")
     out.append("\n</div>\n")

@@ -382,7 +382,7 @@ def engine_run(state: ExploreState, layer, outputs: bool = True) -> tuple:
     example's padded input; the output is None when ``outputs`` is False (a picture of the input needs none)."""
     op = layer.stages[0]
     # drawn in PyTorch's layout, so the same seed shows the same numbers in either framework
-    x = random_input(state.model_copy(update={"framework": "torch"}).input_shape, state.seed)
+    x = random_input((state.batch, state.channels, *state.size), state.seed)
     if layer.channels_last:
         x = np.ascontiguousarray(np.moveaxis(x, 1, -1))
     weights = readable_weights(layer, state.seed, state.weights)
