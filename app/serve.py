@@ -19,7 +19,9 @@ lecture hall's views at once, each finishes only when nearly all have, and switc
 them nearly in the order they came, and one slow view (a large layer) cannot hold up all the others. Each
 worker renders every view once before it serves (``application``): cold imports, templates and numpy
 made the first answers after a start take 0.4–0.6 s. Idle keep-alive connections (a class's open tabs)
-are kept 75 s rather than uvicorn's 5.
+are kept 75 s rather than uvicorn's 5. Each worker's BLAS runs one thread (``OPENBLAS_NUM_THREADS``, unless
+set): BLAS threads that wait for a busy core spin, and a ResNet-size layer's conv took 56–68 ms instead of
+3–12 ms on a loaded 2-core machine.
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ import sys
 from pathlib import Path
 
 DEFAULT_LIMIT = 10_000  # per worker: a lecture hall is a few hundred browsers
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 KEEP_ALIVE_S = 75  # an open tab's idle connection is kept this long (uvicorn's 5 s makes a class reconnect)
 DEFAULT_THREADS = 2  # views rendered at once per worker (see the module's docstring)
 WARM_UP = ("/explore?type=Conv1d&in_channels=3&out_channels=2&kernel_size=3&input_shape=1,3,12",
@@ -177,6 +180,8 @@ def main() -> None:
     except ValueError as e:
         sys.exit(f"convscope: {e}")
     raise_open_files(int(args[args.index("--limit-concurrency") + 1]) + 256)
+    for name in BLAS_THREADS:  # one BLAS thread per worker: the workers are the parallelism
+        os.environ.setdefault(name, "1")
     os.execv(sys.executable, [sys.executable, *args])
 
 

@@ -20,9 +20,9 @@ from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, Field
 from starlette.datastructures import QueryParams
 
-from ..core.conv import conv_forward, pad_input, step_arithmetic, window_arithmetic, window_cells
+from ..core.conv import pad_input, step_arithmetic, window_arithmetic, window_cells
 from ..core.cost import layer_cost
-from ..core.forward import canonical_weights, output_shape, random_input, readable_weights, run_layer
+from ..core.forward import canonical_weights, output_shape, random_input, readable_weights, run_layer, run_stage
 from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_layer_cost
 from ..core.picture import (
@@ -380,22 +380,30 @@ def picture_query(state: ExploreState, part: str, c: int) -> str:
 def engine_run(state: ExploreState, layer, outputs: bool = True) -> tuple:
     """The layer on the view's numbers: input and output channels first, weight (canonical), bias, and the first
     example's padded input; the output is None when ``outputs`` is False (a picture of the input needs none)."""
+    x_cf, stage_weights, xp = engine_inputs(state, layer)
+    y_cf = layer_outputs(state, layer, x_cf, stage_weights)[1] if outputs else None
+    return x_cf, y_cf, stage_weights[0]["weight"], stage_weights[0].get("bias"), xp
+
+
+def engine_inputs(state: ExploreState, layer) -> tuple:
+    """The view's numbers: the input (channels first), each stage's weights (canonical layout) and the first
+    example's padded input."""
     op = layer.stages[0]
     # drawn in PyTorch's layout, so the same seed shows the same numbers in either framework
-    x = random_input((state.batch, state.channels, *state.size), state.seed)
-    if layer.channels_last:
-        x = np.ascontiguousarray(np.moveaxis(x, 1, -1))
-    weights = readable_weights(layer, state.seed, state.weights)
-    x_cf = x if not layer.channels_last else np.moveaxis(x, -1, 1)
-    y_cf = None
-    if outputs:
-        y = run_layer(layer, x, weights)
-        if state.framework == "torch" and ACTIVATIONS[state.activation]:
-            y = run_layer(build_layer("torch", {"type": ACTIVATIONS[state.activation]}, y.shape), y, [])
-        y_cf = y if not layer.channels_last else np.moveaxis(y, -1, 1)
-    cw = canonical_weights(layer, weights)[0]
-    xp = pad_input(x_cf[:1], op.padding, op.padding_mode)[0]
-    return x_cf, y_cf, cw["weight"], cw.get("bias"), xp
+    x_cf = random_input((state.batch, state.channels, *state.size), state.seed)
+    stage_weights = canonical_weights(layer, readable_weights(layer, state.seed, state.weights))
+    return x_cf, stage_weights, pad_input(x_cf[:1], op.padding, op.padding_mode)[0]
+
+
+def layer_outputs(state: ExploreState, layer, x_cf: np.ndarray, stage_weights: list[dict]) -> tuple:
+    """The conv's output before any activation, and the layer's output (channels first): the engine's stages
+    one by one as run_layer runs them (one conv, whatever the activation), then PyTorch's activation module."""
+    pre = y = run_stage(layer.stages[0], x_cf, stage_weights[0])
+    for stage, weights in zip(layer.stages[1:], stage_weights[1:]):
+        y = run_stage(stage, y, weights)
+    if state.framework == "torch" and ACTIVATIONS[state.activation]:
+        y = run_layer(build_layer("torch", {"type": ACTIVATIONS[state.activation]}, y.shape), y, [])
+    return pre, y
 
 
 def explore_context(state: ExploreState, lens: bool = False) -> dict:
@@ -415,9 +423,10 @@ def explore_context(state: ExploreState, lens: bool = False) -> dict:
     op = layer.stages[0]
     padded = tuple(n + b + a for n, (b, a) in zip(state.size, op.padding))
     level = zoom_level(padded, min(op.in_channels // op.groups, SHOWN))
-    x_cf, y_cf, w, b, xp = engine_run(state, layer)
-    linear = state.activation == "linear"  # then the output is the sum itself (the same engine computed it)
-    pre = y_cf[0, state.f] if linear else conv_forward(x_cf[:1], w, b, op)[0, state.f]  # before the activation
+    x_cf, stage_weights, xp = engine_inputs(state, layer)
+    w, b = stage_weights[0]["weight"], stage_weights[0].get("bias")
+    pre, y_cf = layer_outputs(state, layer, x_cf, stage_weights)
+    pre = pre[0, state.f]  # before the activation (the output itself when there is none)
     out_spatial = y_cf.shape[2:]
     total_steps = math.prod(out_spatial)
     step = state.step
