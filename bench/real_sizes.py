@@ -1,63 +1,103 @@
-"""/explore at real sizes: the default layer's uncached render beside real-size layers', and a bare route,
-in one run, in one process (Starlette's TestClient: no network, no worker pool; the server's own cost).
+"""/explore's speed budgets (issue 20), in one process, beside a bare route timed in the same rounds:
+
+- the uncached render of the default /explore in the server: target <= 3 ms;
+- a slider move on a real-size layer (an uncached htmx fragment of each layer in the table students bring):
+  target <= 2.5x the default layer's time.
 
     .venv/bin/python -m bench.real_sizes [--rounds 15]
 
-Each row: the median and p90 of an uncached htmx fragment (a new seed each round, so the app's response cache
-never answers), its size (raw and gzip), and for real sizes the first picture's PNG and a lens fragment (uncached
-too). The bare
-route is a Starlette PlainTextResponse on the same app: the yardstick every time is printed against.
+"In the server": from the request entering the app (every middleware, the route, the template, gzip) to
+its last byte leaving it, timed by an ASGI wrapper around the app; Starlette's TestClient drives it (no
+network, no worker pool). Each round asks every case once (a new seed each time, so the response cache
+never answers), round-robin, so a noisy machine slows every case alike; medians over the rounds, and
+each real size's ratio is the median of its per-round ratios to the default. One BLAS thread, as
+app.serve runs each worker. Per real size also: the fragment's size (raw and gzip) and, uncached, its
+first picture's PNG and a lens fragment.
 """
 from __future__ import annotations
 
-import argparse
-import gzip
-import html
-import re
-import statistics
-import time
+import os
 
-from starlette.testclient import TestClient
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as app.serve runs each worker; before numpy loads
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from bench.bench_app import app
-from tests.web.test_picture import REAL_SIZES
+import argparse  # noqa: E402
+import gzip  # noqa: E402
+import html  # noqa: E402
+import re  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+
+from starlette.testclient import TestClient  # noqa: E402
+
+from bench.bench_app import app  # noqa: E402
+from tests.web.test_picture import REAL_SIZES  # noqa: E402
 
 DEFAULT = ""  # /explore's default layer (2 channels, 6×6, 3×3 kernel)
-HX = {"HX-Request": "true"}
+HX = {"HX-Request": "true"}  # the client asks for gzip, as a browser does
+RENDER_MS, SLIDER_RATIO = 3.0, 2.5
 
 
-def timed(client: TestClient, url: str, headers: dict | None = None) -> tuple[float, bytes]:
-    start = time.perf_counter()
+class Timed:
+    """The app, timing each request from its arrival to its last byte (the server's own time)."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.last = inner, 0.0
+
+    async def __call__(self, scope, receive, send):
+        start = time.perf_counter()
+
+        async def timed_send(message):
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                self.last = (time.perf_counter() - start) * 1000
+
+        await self.inner(scope, receive, timed_send)
+
+
+def ask(client: TestClient, timed: Timed, url: str, headers: dict | None = None) -> tuple[float, bytes]:
     r = client.get(url, headers=headers or {})
-    elapsed = time.perf_counter() - start
     assert r.status_code == 200, (url, r.status_code, r.text[:200])
-    return elapsed * 1000, r.content
-
-
-def summary(times: list[float]) -> str:
-    times = sorted(times)
-    return f"median {statistics.median(times):7.1f} ms  p90 {times[int(0.9 * (len(times) - 1))]:7.1f} ms"
+    return timed.last, r.content
 
 
 def main(rounds: int) -> None:
-    with TestClient(app) as client:
-        timed(client, "/explore?" + DEFAULT, HX)  # warm up imports and templates
-        bare = [timed(client, "/bench/bare")[0] for _ in range(rounds * 4)]
-        print(f"{'bare route':<12} {summary(bare)}")
-        for name, query in {"default": DEFAULT, **REAL_SIZES}.items():
-            times, pngs, lenses, body = [], [], [], b""
-            for seed in range(rounds):
-                ms, body = timed(client, f"/explore?{query}&seed={100 + seed}", HX)
-                times.append(ms)
-                pictures = re.findall(r'src="(/explore/picture\?[^"]+)"', body.decode())
-                if pictures:
-                    pngs.append(timed(client, html.unescape(pictures[0]))[0])
-                    lenses.append(timed(client, f"/explore/lens?{query}&seed={100 + seed}&step={37 + seed}")[0])
-            size = f"fragment {len(body) / 1000:6.1f} KB ({len(gzip.compress(body)) / 1000:5.1f} KB gzip)"
-            png = (f"  first PNG median {statistics.median(pngs):6.1f} ms, lens {statistics.median(lenses):6.1f} ms"
-                   if pngs else "")
-            ratio = statistics.median(times) / statistics.median(bare)
-            print(f"{name:<12} {summary(times)}  ({ratio:6.0f}× bare)  {size}{png}")
+    timed = Timed(app)
+    cases = {"default": DEFAULT, **REAL_SIZES}
+    times = {name: [] for name in ["bare route", *cases]}
+    extras = {name: {"png": [], "lens": []} for name in REAL_SIZES}
+    bodies = {}
+    with TestClient(timed) as client:
+        for query in cases.values():  # warm up imports, templates, numpy
+            ask(client, timed, f"/explore?{query}&seed=1", HX)
+        for r in range(rounds):
+            times["bare route"] += [ask(client, timed, "/bench/bare")[0] for _ in range(5)]
+            for name, query in cases.items():
+                ms, bodies[name] = ask(client, timed, f"/explore?{query}&seed={100 + r}", HX)
+                times[name].append(ms)
+                pictures = re.findall(r'src="(/explore/picture\?[^"]+)"', bodies[name].decode())
+                if name in extras and pictures:
+                    extras[name]["png"].append(ask(client, timed, html.unescape(pictures[0]))[0])
+                    extras[name]["lens"].append(ask(client, timed, f"/explore/lens?{query}&seed={100 + r}"
+                                                                   f"&step={37 + r}")[0])
+    bare = statistics.median(times["bare route"])
+    default = statistics.median(times["default"])
+    print(f"{'bare route':<12} median {bare:6.2f} ms in the server")
+    met = default <= RENDER_MS
+    print(f"{'default':<12} median {default:6.2f} ms in the server ({default / bare:4.1f}× bare), target <= "
+          f"{RENDER_MS:g} ms: {'met' if met else 'NOT met'}; fragment {len(bodies['default']) / 1000:.1f} KB "
+          f"({len(gzip.compress(bodies['default'])) / 1000:.1f} KB gzip)")
+    for name in REAL_SIZES:
+        ratio = statistics.median(t / d for t, d in zip(times[name], times["default"]))
+        met &= ratio <= SLIDER_RATIO
+        body = bodies[name]
+        extra = (f"; first PNG {statistics.median(extras[name]['png']):.1f} ms, lens "
+                 f"{statistics.median(extras[name]['lens']):.1f} ms" if extras[name]["png"] else "")
+        print(f"{name:<12} median {statistics.median(times[name]):6.2f} ms in the server, {ratio:4.1f}× the default "
+              f"(target <= {SLIDER_RATIO:g}×: {'met' if ratio <= SLIDER_RATIO else 'NOT met'}); fragment "
+              f"{len(body) / 1000:.1f} KB ({len(gzip.compress(body)) / 1000:.1f} KB gzip){extra}")
+    print(f"{rounds} rounds, round-robin, one BLAS thread: {'every target met' if met else 'a target is NOT met'}")
+    raise SystemExit(0 if met else 1)
 
 
 if __name__ == "__main__":

@@ -60,7 +60,8 @@ from ..templating import cached_view, view_response
 
 MAX_SIZE = {1: 16_384, 2: 1024, 3: 256}  # per spatial axis; the engine's limits (app/core/limits.py) bound the whole
 PLAYED_TERMS = 24_000  # products written out in one fragment's played steps (data-explore) ...
-PICTURE_TERMS = 1_500  # ... at picture level (blocks of ~20 steps: the render stays cheap at any size)
+PICTURE_TERMS = 1_500  # ... at picture level, and at most PICTURE_STEPS steps (the render stays cheap at any size:
+PICTURE_STEPS = 20  # each step also places its window on the pictures; a 1×5 kernel's 1,500 terms were 300 steps)
 PICTURE_PX = 320  # the focused channel's picture is drawn at most this many CSS px on its long side
 PLAYED_WORK = 400_000  # ... and products computed for them (every channel of the group): past either, a block
 SHOWN = 8  # input channels drawn (and detailed in the arithmetic), filters and kernels plotted
@@ -316,20 +317,20 @@ def step_texts(steps: range, total: int, out_spatial: tuple[int, ...], f: int, a
 
 
 def played_steps(xp: np.ndarray, w: np.ndarray, b, op, f: int, pre: np.ndarray, y: np.ndarray, step: int,
-                 channels: dict, activation: str, terms: int = PLAYED_TERMS) -> dict:
+                 channels: dict, activation: str, terms: int = PLAYED_TERMS, most: int | None = None) -> dict:
     """The steps the browser plays, from the functions that render ?step=n (window_arithmetic, step_texts).
     Every step's window as drawn-cell numbers of the padded input grids (ids x{channel}-{cell}): cell
     ``origins[s] + offsets[t]`` for tap t (ids w{channel}-{t}), both computed here. The texts, once each in
     ``texts``, for the block of steps ``first`` .. ``first + len(steps) - 1`` that holds ``step``: all of them
-    unless that would write out more than PLAYED_TERMS products or compute more than PLAYED_WORK; the
-    script asks the server for another block.
+    unless that would write out more than ``terms`` (PLAYED_TERMS) products, compute more than PLAYED_WORK or
+    play more than ``most`` steps; the script asks the server for another block.
     Per step: ``[label, title, [head, value] per line, [total head, pre, after, value]]``."""
     out, padded = y.shape, xp.shape[1:]
     total = math.prod(out)
     shown = channels["shown"]
     taps = math.prod(op.kernel)
     work = PLAYED_WORK * terms // PLAYED_TERMS  # a smaller block of texts computes less too
-    block = max(1, min(total, terms // (taps * shown), work // (taps * (op.in_channels // op.groups))))
+    block = max(1, min(total, most or total, terms // (taps * shown), work // (taps * (op.in_channels // op.groups))))
     first = step // block * block
     steps = range(first, min(total, first + block))
     outs = np.stack(np.unravel_index(np.arange(steps.start, steps.stop), out), axis=1)
@@ -444,7 +445,7 @@ def explore_context(state: ExploreState, lens: bool = False) -> dict:
     cost = layer_cost(layer)
     channel_info = {"first": first, "last": first + cg - 1, "shown": len(shown)}
     played = played_steps(xp, w, b, op, state.f, pre, y_cf[0, state.f], step, channel_info, state.activation,
-                          1 if lens else PICTURE_TERMS if picture else PLAYED_TERMS)
+                          1 if lens else PICTURE_TERMS if picture else PLAYED_TERMS, PICTURE_STEPS if picture else None)
     ctx.update({
         "layer": layer, "op": op, "formulas": formulas, "out_shape": list(output_shape(layer)),
         "input_shape": list(state.input_shape), "params": cost.params, "macs": cost.macs,
