@@ -436,7 +436,6 @@ def explore_context(state: ExploreState, lens: bool = False) -> dict:
         step = 0
     out_pos = tuple(int(i) for i in np.unravel_index(step, out_spatial))
     formulas = axis_formulas(op, state.size)
-    classes = _classes(op, state.size, xp.shape[1:], formulas)
     cg = op.in_channels // op.groups
     first = state.f // (op.out_channels // op.groups) * cg  # the filter's first input channel
     shown = list(range(first, first + min(cg, SHOWN)))
@@ -463,6 +462,7 @@ def explore_context(state: ExploreState, lens: bool = False) -> dict:
                  "keras": keras_code(op, x_cf.shape, y_cf.shape, state.activation)},
     })
     if not picture:
+        classes = _classes(op, state.size, xp.shape[1:], formulas)  # the numbers level's padded and unread cells
         ctx.update({"inputs": [{"c": c, "grid": grid(xp[c], f"x{c}-", classes)} for c in shown],
                     "output": grid(y_cf[0, state.f], "y-")})
         return ctx
