@@ -64,3 +64,13 @@ def test_warming_up_leaves_no_answer_in_the_cache():
     from app.main import create_app
     app.serve.warm_up(create_app(), ["/explore", "/pool"])
     assert not CACHE.entries
+
+
+def test_each_worker_listens_on_a_socket_of_its_own_on_one_port():
+    from app.serve import listening_socket
+    first = listening_socket("127.0.0.1", 0)
+    port = first.getsockname()[1]
+    second = listening_socket("127.0.0.1", port)  # SO_REUSEPORT: the kernel shares the port's connections out
+    assert second.getsockname()[1] == port
+    first.close()
+    second.close()
