@@ -112,10 +112,11 @@ def torch_spec(module: Any) -> dict:
 def keras_spec(layer: Any) -> dict:
     """A Keras layer's spec in Keras' words, from get_config(): what changes the forward numbers
     (names, dtypes, initializers, regularizers and constraints do not)."""
+    from .core.frameworks.signatures import no_effect  # the parser's own rule: one list of such keywords
     _, name = _framework_class(layer)
     spec: dict[str, Any] = {"type": name}
     for key, value in layer.get_config().items():
-        if key in ("name", "trainable", "dtype") or key.endswith(("_initializer", "_regularizer", "_constraint")):
+        if no_effect(key):
             continue
         value = _plain(value)
         if value is not _SKIP and value is not None:  # None is Keras' "the default" everywhere

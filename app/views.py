@@ -14,7 +14,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from .routes import cost, explore, groups, im2col, image, pointwise, pool, trace, transposed
+from .routes import backprop, cost, explore, groups, im2col, image, pointwise, pool, trace, transposed
 from .templating import cached_view, embed_code, host_script, prefix, templates
 
 
@@ -65,6 +65,9 @@ VIEWS = (
          "groups, depthwise and separable convolutions", groups.groups, groups),
     View("/im2col", "im2col", "im2col", "a convolution as one matrix multiply: the patch matrix, the weight matrix, "
          "and their product.", "a convolution as one matrix multiply", im2col.im2col_view, im2col),
+    View("/backprop", "Backprop", "Backprop", "the gradients of a conv or pooling layer as convolutions, every sum "
+         "written out; click an output to see what it depended on.", "backprop through a convolution, step by step",
+         backprop.backprop_view, backprop),
     View("/image", "Images", "Images",
          "a photo (or your own) through a Sobel, blur or random kernel, with the numbers under a movable lens.",
          "a photo through a convolution", image.image_view, image),

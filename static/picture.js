@@ -45,6 +45,7 @@
     stage.querySelectorAll("[data-part=input] .thumb").forEach((thumb) => {
       thumb.addEventListener("click", () => {
         root.querySelector("#input-pic").src = thumb.dataset.src;
+        if (thumb.dataset.outputSrc) root.querySelector("#output-pic").src = thumb.dataset.outputSrc;
         const c = thumb.dataset.channel;
         root.querySelector("#input-caption").textContent = thumb.getAttribute("aria-label") || `channel ${c}`;
         stage.querySelectorAll("[data-part=input] .thumb").forEach((t) => t.setAttribute("aria-pressed", String(t === thumb)));

@@ -23,12 +23,12 @@ import math
 import numpy as np
 
 from ..core.activations import SELU_ALPHA, SELU_SCALE, _erf, _sigmoid, _softplus
-from ..core.conv import _NUMPY_PAD_MODE, GROUPED_BLOCK_BYTES, conv_forward, pad_input, windows
+from ..core.conv import _NUMPY_PAD_MODE, GROUPED_BLOCK_BYTES, conv_forward, pad_input, window_taps, windows
 from ..core.forward import canonical_weights, channels_first_shape, run_stage, stage_shapes
 from ..core.frameworks.common import SpecError
 from ..core.limits import MAX_WORK
 from ..core.ops import Activation, ActOp, ConvOp, Layer, PoolOp
-from ..core.pool import _cells_counted, pool_geometry
+from ..core.pool import _cells_counted, pool_geometry, pool_step
 from ..core.shapes import effective_kernel
 
 # --------------------------------------------------------------------------- convolutions
@@ -103,8 +103,7 @@ def conv_backward(x: np.ndarray, w: np.ndarray, g: np.ndarray, op: ConvOp) -> tu
     else:
         padded = [n + b + a for n, (b, a) in zip(x.shape[2:], op.padding)]
         # the rows the floor left unread get no gradient: output_padding lets the transposed conv reach them
-        unread = tuple(p - ((o - 1) * s + effective_kernel(k, d))
-                       for p, o, s, k, d in zip(padded, g.shape[2:], op.stride, op.kernel, op.dilation))
+        unread = unread_rows(padded, g.shape[2:], op.stride, op.kernel, op.dilation)
         back = ConvOp(op.out_channels, op.in_channels, op.kernel, op.stride, op.dilation, ((0, 0),) * nd,
                       groups=op.groups, bias=False, transposed=True, output_padding=unread)
         gx = fold_padding(conv_forward(g, w, None, back), op.padding, op.padding_mode)
@@ -326,3 +325,152 @@ def layer_backward(layer: Layer, x: np.ndarray, weights: list[np.ndarray],
     to_last = (lambda a: np.moveaxis(a, 1, -1)) if layer.channels_last else (lambda a: a)
     return (np.ascontiguousarray(to_last(y)), np.ascontiguousarray(to_last(g), dtype=np.float32),
             _framework_layout(layer, grads))
+
+
+# --------------------------------------------------------------------------- the mechanics, as a page shows them
+
+
+def unread_rows(padded, out, stride, kernel, dilation) -> tuple[int, ...]:
+    """Per axis, the padded input's last rows no window reads (the floor of the output size left them):
+    they get no gradient, and the transposed conv reaches them only with ``output_padding``.
+
+    >>> unread_rows((6,), (2,), (2,), (3,), (1,))  # windows at 0-2 and 2-4: row 5 is never read
+    (1,)
+    """
+    return tuple(p - ((o - 1) * s + effective_kernel(k, d))
+                 for p, o, s, k, d in zip(padded, out, stride, kernel, dilation))
+
+
+def upstream_grid(g: np.ndarray, op: ConvOp, spatial) -> tuple[np.ndarray, tuple[tuple[int, int], ...]]:
+    """The upstream gradient (C, *out) as the input's gradient reads it: dilated by the stride (stride − 1
+    zeros between neighbours), then padded by dilation·(kernel − 1) − padding on each side (negative: cropped),
+    one side more by the rows the floor left unread. For reflect, replicate and circular padding the grid
+    lands on the padded input (no padding subtracted): that gradient is folded back afterwards.
+    Returns the grid and the (before, after) amounts added per axis.
+
+    >>> op = ConvOp(1, 1, (3,), (2,), (1,), ((1, 1),))  # length 5, stride 2, padding 1: output 3
+    >>> grid, pads = upstream_grid(np.array([[1, 2, 3]], np.float32), op, (5,))
+    >>> grid.tolist(), pads
+    ([[0.0, 1.0, 0.0, 2.0, 0.0, 3.0, 0.0]], ((1, 1),))
+    """
+    folded = op.padding_mode != "zeros"
+    out = g.shape[1:]
+    dilated = np.zeros((g.shape[0], *[(o - 1) * s + 1 for o, s in zip(out, op.stride)]), np.float32)
+    dilated[(slice(None), *[slice(None, None, s) for s in op.stride])] = g
+    padded = [n + b + a for n, (b, a) in zip(spatial, op.padding)]
+    unread = unread_rows(padded, out, op.stride, op.kernel, op.dilation)
+    pads = tuple((d * (k - 1) - (0 if folded else b), d * (k - 1) - (0 if folded else a) + u)
+                 for k, d, (b, a), u in zip(op.kernel, op.dilation, op.padding, unread))
+    return pad_input(dilated[None], pads)[0], pads
+
+
+def flipped_kernel(w: np.ndarray) -> np.ndarray:
+    """The kernel as the input's gradient reads it: ``w`` flipped along every spatial axis.
+
+    >>> flipped_kernel(np.arange(6.0).reshape(1, 1, 2, 3)).tolist()
+    [[[[5.0, 4.0, 3.0], [2.0, 1.0, 0.0]]]]
+    """
+    return np.ascontiguousarray(w[(slice(None), slice(None), *[slice(None, None, -1)] * (w.ndim - 2))])
+
+
+def grad_input_terms(grid: np.ndarray, w: np.ndarray, op: ConvOp, c: int,
+                     pos: tuple[int, ...]) -> list[tuple[int, tuple[tuple[float, float], ...]]]:
+    """The sum behind one cell of the input's gradient (channel ``c``, position ``pos`` on the grid's output:
+    the input, or the padded input when the padding folds): per output channel o of c's group, the
+    (upstream gradient, flipped weight) pairs under the flipped, dilated kernel placed at ``pos``.
+
+    >>> op = ConvOp(1, 1, (2,), (1,), (1,), ((0, 0),))  # x = [1, 2, 3], w = [10, 1], g = [1, 0]
+    >>> grid, _ = upstream_grid(np.array([[1, 0]], np.float32), op, (3,))
+    >>> grad_input_terms(grid, np.array([[[10, 1]]], np.float32), op, 0, (1,))  # g[0]·w[1] + g[1]·w[0]
+    [(0, ((1.0, 1.0), (0.0, 10.0)))]
+    """
+    cg, og = op.in_channels // op.groups, op.out_channels // op.groups
+    group, local = divmod(c, cg)
+    flipped = flipped_kernel(w)
+    taps = list(np.ndindex(*op.kernel))
+    cells = [tuple(p + j * d for p, j, d in zip(pos, tap, op.dilation)) for tap in taps]
+    return [(o, tuple((float(grid[(o, *cell)]), float(flipped[(o, local, *tap)])) for cell, tap in zip(cells, taps)))
+            for o in range(group * og, (group + 1) * og)]
+
+
+def fold_sources(n: int, pad: tuple[int, int], mode: str) -> np.ndarray:
+    """For each cell of one padded axis, the input cell it copies (reflect, replicate, circular).
+
+    >>> fold_sources(3, (2, 1), "reflect").tolist(), fold_sources(3, (1, 1), "circular").tolist()
+    ([2, 1, 0, 1, 2, 1], [2, 0, 1, 2, 0])
+    """
+    return np.pad(np.arange(n), pad, mode=_NUMPY_PAD_MODE[mode])
+
+
+def fold_terms(gp: np.ndarray, padding, mode: str) -> list[tuple[tuple[int, ...], list[tuple[tuple[int, ...], float]]]]:
+    """The fold, cell by cell, for one channel's gradient ``gp`` on the padded input: each input cell that
+    padding copied, with every padded cell (its own first) whose gradient comes back to it, and the value.
+
+    >>> fold_terms(np.array([5, 1, 2, 3, 4], np.float32), ((1, 1),), "reflect")  # padded: x1 | x0 x1 x2 | x1
+    [((1,), [((2,), 2.0), ((0,), 5.0), ((4,), 4.0)])]
+    """
+    sizes = [m - b - a for m, (b, a) in zip(gp.shape, padding)]
+    sources = [fold_sources(n, p, mode) for n, p in zip(sizes, padding)]
+    into: dict[tuple[int, ...], list] = {}
+    for cell in np.ndindex(*gp.shape):
+        own = all(b <= i < b + n for i, (b, _), n in zip(cell, padding, sizes))
+        target = tuple(int(s[i]) for s, i in zip(sources, cell))
+        entry = (tuple(int(i) for i in cell), float(gp[cell]))
+        into.setdefault(target, []).insert(0, entry) if own else into.setdefault(target, []).append(entry)
+    return [(t, terms) for t, terms in sorted(into.items()) if len(terms) > 1]
+
+
+def grad_weight_terms(xp: np.ndarray, g: np.ndarray, op: ConvOp, f: int, c: int,
+                      tap: tuple[int, ...]) -> tuple[tuple[float, float], ...]:
+    """The sum behind one weight's gradient, dW[f, c's place in its group, tap], for one example: the padded
+    input ``xp`` (C, *padded) read at every output position p (at p·stride + tap·dilation) times g[f, p].
+
+    >>> x = np.array([[1, 2, 3]], np.float32)
+    >>> grad_weight_terms(x, np.array([[1, 1]], np.float32), ConvOp(1, 1, (2,), (1,), (1,), ((0, 0),)), 0, 0, (1,))
+    ((2.0, 1.0), (3.0, 1.0))
+    """
+    return tuple((float(xp[(c, *[p * s + j * d for p, s, j, d in zip(pos, op.stride, tap, op.dilation)])]),
+                  float(g[(f, *pos)])) for pos in np.ndindex(*g.shape[1:]))
+
+
+def conv_depends(op: ConvOp, spatial, f: int, out_pos: tuple[int, ...]) -> set[tuple[int, ...]]:
+    """The input cells (channel, *position) output ``out_pos`` of filter ``f`` reads: its window over the
+    group's channels, a padded cell counted as the input cell it copies (zeros padding: none).
+
+    >>> sorted(conv_depends(ConvOp(1, 1, (3,), (1,), (1,), ((1, 1),), padding_mode="replicate"), (4,), 0, (0,)))
+    [(0, 0), (0, 1)]
+    """
+    cg = op.in_channels // op.groups
+    group = f // (op.out_channels // op.groups)
+    cells = set()
+    for pos in window_taps(op, out_pos):
+        if all(0 <= q < n for q, n in zip(pos, spatial)):
+            at = pos
+        elif op.padding_mode == "zeros":
+            continue
+        else:  # the input cell that padded cell copies
+            at = tuple(int(fold_sources(n, p, op.padding_mode)[q + p[0]]) for q, n, p in zip(pos, spatial, op.padding))
+        cells.update((c, *at) for c in range(group * cg, (group + 1) * cg))
+    return cells
+
+
+def pool_shares(x: np.ndarray, g: np.ndarray, op: PoolOp) -> dict[tuple[int, ...], list]:
+    """Where each upstream gradient of one channel goes: per input cell, the (output position, upstream value,
+    divisor) that land on it — max: the window's first maximum alone (divisor 1), average: every real cell of
+    the window, divided by the window's divisor. ``x`` (*spatial) and ``g`` (*out) are one channel.
+
+    >>> op = PoolOp("max", (2,), (1,), (1,), ((0, 0),))
+    >>> pool_shares(np.array([1, 3, 3, 2], np.float32), np.array([1, 2, 3], np.float32), op)
+    {(1,): [((0,), 1.0, 1), ((1,), 2.0, 1)], (2,): [((2,), 3.0, 1)]}
+    """
+    shares: dict[tuple[int, ...], list] = {}
+    for out_pos in np.ndindex(*g.shape):
+        step = pool_step(x[None], op, out_pos)
+        if op.kind == "max":
+            cells, div = ([step.channels[0].winner] if step.channels[0].winner is not None else []), 1
+        else:
+            cells, div = [t.pos for t in step.taps if t.where == "real"], step.divisor.value
+        for cell in cells:
+            shares.setdefault(tuple(int(i) for i in cell), []).append((tuple(int(i) for i in out_pos),
+                                                                        float(g[out_pos]), div))
+    return dict(sorted(shares.items()))

@@ -16,13 +16,16 @@ READABLE_CELLS = 2_000  # numbers drawn for every shown channel together
 GAP = 1  # pixels between the depth slices of a 3D picture
 
 
-def zoom_level(padded: tuple[int, ...], shown: int) -> str:
-    """'numbers' when every cell of the shown channels fits at a readable size, else 'picture'.
+def zoom_level(padded: tuple[int, ...], shown: int, readable: dict[int, int] | None = None) -> str:
+    """'numbers' when every cell of the shown channels fits at a readable size, else 'picture' (``readable``: the
+    longest axis drawn as numbers per dimensionality, when a view's cells are narrower than READABLE's).
 
     >>> zoom_level((8, 8), 2), zoom_level((34, 34), 3), zoom_level((130,), 16), zoom_level((8, 8, 8), 2)
     ('numbers', 'picture', 'picture', 'numbers')
+    >>> zoom_level((60,), 2), zoom_level((60,), 2, {1: 72})
+    ('picture', 'numbers')
     """
-    if max(padded) > READABLE[len(padded)] or math.prod(padded) * shown > READABLE_CELLS:
+    if max(padded) > (readable or READABLE)[len(padded)] or math.prod(padded) * shown > READABLE_CELLS:
         return "picture"
     return "numbers"
 
@@ -136,3 +139,88 @@ def percent(boxes: list[tuple[int, int, int, int]], size: tuple[int, int]) -> li
     h, w = size
     return [[round(100 * t / h, 3), round(100 * lf / w, 3), round(100 * bh / h, 3), round(100 * bw / w, 3)]
             for t, lf, bh, bw in boxes]
+
+
+def fit(size: tuple[int, int], px: int) -> tuple[int, int]:
+    """CSS (width, height) of a picture of ``size`` (height, width) pixels, its long side about ``px``, whole
+    multiples of a pixel from 2× up (crisp cells).
+
+    A thin picture is stretched to at least 64 px across (cells need not be square), so it can be seen and pointed at.
+
+    >>> fit((32, 32), 320), fit((34, 34), 320), fit((195, 195), 320), fit((1, 5), 320), fit((2, 1500), 320)
+    ((320, 320), (306, 306), (320, 320), (320, 64), (320, 64))
+    """
+    h, w = size
+    scale = px / max(h, w)
+    if scale >= 2:
+        scale = math.floor(scale)
+    return max(64, round(w * scale)), max(64, round(h * scale))
+
+
+def frame_px(in_size: tuple[int, int], out_size: tuple[int, int], rows: int = 0,
+             px: int = 320) -> tuple[tuple[int, int], tuple[int, int]]:
+    """CSS (width, height) of the input's and the output's pictures: the input's long side about ``px``, the
+    output on the same scale (a strided output stays large enough to point at); ``rows``: a 1D input drawn as
+    that many channel rows, stretched to a readable height.
+
+    >>> frame_px((34, 34), (32, 32)), frame_px((56, 56), (28, 28))
+    (((306, 306), (288, 288)), ((280, 280), (140, 140)))
+    >>> frame_px((4, 2000), (1, 662), rows=4)
+    ((320, 60), (120, 48))
+    """
+    in_w, in_h = fit(in_size, px)
+    scale = in_w / in_size[1]
+    out_w, out_h = max(64, round(out_size[1] * scale)), max(64, round(out_size[0] * scale))
+    if max(out_w, out_h) < 120:  # a strided output stays large enough to point at
+        out_w, out_h = fit(out_size, 240)
+    if rows:  # 1D: a row per channel, stretched to a readable height (cells need not be square)
+        in_w = fit((1, in_size[1]), px)[0]
+        in_h, out_h = min(240, max(60, rows * 4)), 48
+        out_w = max(120, round(out_size[1] * in_w / in_size[1]))
+    return (in_w, in_h), (out_w, out_h)
+
+
+def picture_limit(values: np.ndarray) -> float:
+    """The colour scale's end, rounded to 2 decimals as the legend writes it: the 99.5th percentile of the
+    magnitudes (a few extreme values are clipped rather than washing the rest out to white), or the largest
+    when that is 0; 1 when all are 0 (or none is finite). 0 is white, negatives blue, positives red.
+
+    >>> picture_limit(np.array([0.0, -3, 2])), picture_limit(np.zeros(3)), picture_limit(np.r_[np.ones(999), 50])
+    (2.99, 1.0, 1.0)
+    >>> picture_limit(np.array([np.nan, -np.inf]))
+    1.0
+    """
+    magnitudes = np.abs(values[np.isfinite(values)]) if values.size else np.zeros(1)
+    if not magnitudes.size:
+        return 1.0
+    top = float(np.percentile(magnitudes, 99.5)) or float(magnitudes.max(initial=0.0))
+    return round(top, 2) or 1.0
+
+
+def step_boxes(stride: tuple[int, ...], kernel: tuple[int, ...], dilation: tuple[int, ...],
+               in_spatial: tuple[int, ...], out_spatial: tuple[int, ...], steps: range, rows: int = 0) -> dict:
+    """Where each step of ``steps`` falls in the pictures, as percentages: the window on the input picture
+    (``in_spatial``: the drawn input, whose cell 0 is where output 0's window starts; ``rows``: a 1D input drawn
+    as that many channel rows), the output marker and the outputs still to come.
+
+    >>> b = step_boxes((2,), (3,), (1,), (9,), (4,), range(1, 2))
+    >>> b["boxes"], b["markers"], b["pending"]
+    ([[[0.0, 22.222, 100.0, 33.333]]], [[0.0, 25.0, 100.0, 25.0]], [[[0.0, 50.0, 100.0, 50.0]]])
+    """
+    if rows:
+        in_size = (rows, in_spatial[0])
+    else:
+        in_size = picture_size(in_spatial)
+    out_size = picture_size(out_spatial)
+    boxes, markers, pending = [], [], []
+    for i in steps:
+        at = tuple(int(v) for v in np.unravel_index(i, out_spatial))
+        corner = tuple(a * s for a, s in zip(at, stride))
+        if rows:
+            window = window_boxes((0, corner[0]), (rows, kernel[0]), (1, dilation[0]), (rows, in_spatial[0]))
+        else:
+            window = window_boxes(corner, kernel, dilation, in_spatial)
+        boxes.append(percent(window, in_size))
+        markers.append(percent([(*cell_at(at, out_spatial), 1, 1)], out_size)[0])
+        pending.append(percent(pending_boxes(i, out_spatial), out_size))
+    return {"boxes": boxes, "markers": markers, "pending": pending}

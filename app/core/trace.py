@@ -23,7 +23,7 @@ from ..core.ops import ConvOp, PoolOp
 from ..core.shapes import effective_kernel
 
 Shape = tuple[int, ...]
-MAX_LAYERS = 500
+MAX_LAYERS = 2_000  # the parser's own bound (app/core/code.py): the same number
 
 
 @dataclass(frozen=True)
@@ -628,12 +628,28 @@ def merge_step(framework: str, spec: dict, shapes: list[Shape]) -> Step:
 
 
 def _nested(framework, spec, shape):
-    """A Sequential model used as one layer (Keras' model.layers shows it as one row)."""
+    """A Sequential model used as one layer (Keras' model.layers shows it as one row); a functional model's
+    layers likewise, each with ``_inputs`` (earlier layers' indices, -1 the model's input)."""
+    if any("_inputs" in inner for inner in spec.get("layers") or []):
+        return _graph(framework, spec["layers"], shape)
     params, macs = 0, 0
     for inner in spec.get("layers") or []:
         step = layer_step(framework, inner, shape)
         shape, params, macs = step.shape, params + step.params, macs + step.macs
     return Step(shape, params, macs, LOSES_RF)
+
+
+def _graph(framework, layers, shape):
+    shapes, params, macs = [], 0, 0
+    for layer in layers:
+        refs = layer.get("_inputs", [len(shapes) - 1])
+        inner = {k: v for k, v in layer.items() if k != "_inputs"}
+        ins = [shape if r < 0 else shapes[r] for r in refs]
+        merge = inner.get("type") in MERGES
+        step = merge_step(framework, inner, ins) if merge else layer_step(framework, inner, ins[0])
+        shapes.append(step.shape)
+        params, macs = params + step.params, macs + step.macs
+    return Step(shapes[-1] if shapes else shape, params, macs, LOSES_RF)
 
 
 _KERAS_SHAPE_KEPT = ("Rescaling", "RandomFlip", "RandomRotation", "RandomZoom", "RandomContrast",

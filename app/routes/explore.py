@@ -6,7 +6,6 @@ carries the canonical URL (``HX-Replace-Url``) so the address bar always shows f
 """
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from functools import lru_cache
@@ -15,8 +14,7 @@ from typing import Literal
 from urllib.parse import quote_plus
 
 import numpy as np
-from fastapi import APIRouter, Request
-from fastapi.responses import PlainTextResponse, Response
+from fastapi import Request
 from pydantic import BaseModel, Field
 from starlette.datastructures import QueryParams
 
@@ -25,21 +23,10 @@ from ..core.cost import layer_cost
 from ..core.forward import canonical_weights, output_shape, random_input, readable_weights, run_layer, run_stage
 from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_layer_cost
-from ..core.picture import (
-    GAP,
-    cell_at,
-    montage,
-    pending_boxes,
-    percent,
-    picture_size,
-    tiles,
-    window_boxes,
-    zoom_level,
-)
+from ..core.picture import montage, picture_limit, zoom_level
 from ..core.shapes import axis_formulas, window_range
 from ..display import Strings, fmt, fmts, grid, term
 from ..figures import heatmap_grid
-from ..images import heat_png
 from ..routes.params import (
     Knob,
     bounds_of,
@@ -56,13 +43,14 @@ from ..routes.params import (
     word,
 )
 from ..snippets import keras_code, kernel_index, torch_code
-from ..templating import cached_view, view_response
+from ..templating import view_response
+from .stage import StageView, picture_stage, picture_url, serve
+from .stage import router as stage_router
 
 MAX_SIZE = {1: 16_384, 2: 1024, 3: 256}  # per spatial axis; the engine's limits (app/core/limits.py) bound the whole
 PLAYED_TERMS = 24_000  # products written out in one fragment's played steps (data-explore) ...
 PICTURE_TERMS = 1_500  # ... at picture level, and at most PICTURE_STEPS steps (the render stays cheap at any size:
 PICTURE_STEPS = 20  # each step also places its window on the pictures; a 1×5 kernel's 1,500 terms were 300 steps)
-PICTURE_PX = 320  # the focused channel's picture is drawn at most this many CSS px on its long side
 PLAYED_WORK = 400_000  # ... and products computed for them (every channel of the group): past either, a block
 SHOWN = 8  # input channels drawn (and detailed in the arithmetic), filters and kernels plotted
 ACTIVATIONS = {"linear": None, "relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "gelu": "GELU",
@@ -349,33 +337,10 @@ def played_steps(xp: np.ndarray, w: np.ndarray, b, op, f: int, pre: np.ndarray, 
     return played
 
 
-def picture_boxes(op, in_spatial: tuple[int, ...], out_spatial: tuple[int, ...], steps: range,
-                  rows: int = 0) -> dict:
-    """Where each step of ``steps`` falls in the pictures, as percentages (app/core/picture.py): the window on the
-    input picture (``rows``: a 1D input drawn as that many channel rows), the output marker and the outputs still
-    to come."""
-    if rows:
-        in_size, out_size = (rows, in_spatial[0]), picture_size(out_spatial)
-    else:
-        in_size, out_size = picture_size(in_spatial), picture_size(out_spatial)
-    boxes, markers, pending = [], [], []
-    for i in steps:
-        at = tuple(int(v) for v in np.unravel_index(i, out_spatial))
-        corner = tuple(a * s for a, s in zip(at, op.stride))
-        if rows:
-            window = window_boxes((0, corner[0]), (rows, op.kernel[0]), (1, op.dilation[0]), (rows, in_spatial[0]))
-        else:
-            window = window_boxes(corner, op.kernel, op.dilation, in_spatial)
-        boxes.append(percent(window, in_size))
-        markers.append(percent([(*cell_at(at, out_spatial), 1, 1)], out_size)[0])
-        pending.append(percent(pending_boxes(i, out_spatial), out_size))
-    return {"boxes": boxes, "markers": markers, "pending": pending}
-
-
-def picture_query(state: ExploreState, part: str, c: int) -> str:
-    """The query of one picture (GET /explore/picture): the layer and its numbers, not the step or filter shown,
+def picture_query(state: ExploreState) -> str:
+    """The query of the pictures (GET /explore/picture): the layer and its numbers, not the step or filter shown,
     so every step and every focused channel reuses the cached image."""
-    return canonical_query(state, step=0, f=0) + f"&part={part}&c={c}"
+    return canonical_query(state, step=0, f=0)
 
 
 def engine_run(state: ExploreState, layer, outputs: bool = True) -> tuple:
@@ -471,67 +436,23 @@ def explore_context(state: ExploreState, lens: bool = False) -> dict:
     return ctx
 
 
-def _fit(size: tuple[int, int], px: int) -> tuple[int, int]:
-    """CSS (width, height) of a picture of ``size`` (height, width) pixels, its long side about ``px``, whole
-    multiples of a pixel from 2× up (crisp cells).
-
-    A thin picture is stretched to at least 64 px across (cells need not be square), so it can be seen and pointed at.
-
-    >>> _fit((32, 32), 320), _fit((34, 34), 320), _fit((195, 195), 320), _fit((1, 5), 320), _fit((2, 1500), 320)
-    ((320, 320), (306, 306), (320, 320), (320, 64), (320, 64))
-    """
-    h, w = size
-    scale = px / max(h, w)
-    if scale >= 2:
-        scale = math.floor(scale)
-    return max(64, round(w * scale)), max(64, round(h * scale))
-
-
 def picture_context(state: ExploreState, op, xp: np.ndarray, y: np.ndarray, shown: list[int], first: int, cg: int,
                     out_spatial: tuple[int, ...], step: int, played: dict) -> dict:
-    """The picture level: the focused input channel large and every shown channel as a thumbnail (URLs of PNGs),
-    the focused filter's output large and the first filters as thumbnails, the colour scales, and where the
-    played block's windows fall."""
-    rows = cg if state.dims == 1 else 0  # 1D: the group's channels as the rows of one picture
-    in_spatial, pad_cells = xp.shape[1:], [b for b, _ in op.padding]
-    in_size = (rows, in_spatial[0]) if rows else picture_size(in_spatial)
-    out_size = picture_size(out_spatial)
-    in_w, in_h = _fit(in_size, PICTURE_PX)
-    scale = in_w / in_size[1]
-    out_w, out_h = max(64, round(out_size[1] * scale)), max(64, round(out_size[0] * scale))
-    if max(out_w, out_h) < 120:  # a strided output stays large enough to point at
-        out_w, out_h = _fit(out_size, 240)
-    if rows:  # 1D: a row per channel, stretched to a readable height (cells need not be square)
-        in_w = _fit((1, in_size[1]), PICTURE_PX)[0]
-        in_h, out_h = min(240, max(60, rows * 4)), 48
-        out_w = max(120, round(out_size[1] * in_w / in_size[1]))
-    url = lambda part, c: "/explore/picture?" + picture_query(state, part, c)  # noqa: E731
-    block = range(played["first"], played["first"] + len(played["steps"]))
-    inputs = [{"c": c, "src": url("input", c)} for c in ([first] if rows else shown)]
+    """The picture level (app/routes/stage.py: picture_stage): the focused input channel large and every shown
+    channel as a thumbnail, the focused filter's output large and the first filters as thumbnails (1D: the
+    group's channels as the rows of one picture, and the kernel as a picture)."""
+    rows = cg if state.dims == 1 else 0
+    query = picture_query(state)
+    url = lambda part, c: picture_url("/explore", query, part, c)  # noqa: E731
     filters = sorted({*range(min(state.filters, SHOWN)), state.f})
-    return {
-        "rows": rows, "in_px": (in_w, in_h), "out_px": (out_w, out_h), "in_size": in_size, "out_size": out_size,
-        "inputs": inputs, "kernel_src": url("kernel", state.f) if rows else None,
-        "kernel_px": (min(112, max(48, op.kernel[0] * 16)), in_h),
-        "outputs": [{"f": f, "src": url("output", f), "link": canonical_query(state, f=f, step=0)} for f in filters],
-        "input_limit": fmt(picture_limit(xp)), "output_limit": fmt(picture_limit(y)),
-        "layout": {"out": list(out_spatial), "tiles": list(tiles(out_spatial)), "gap": GAP},
-        "pad": pad_cells, "boxes": picture_boxes(op, in_spatial, out_spatial, block, rows),
-        "now": picture_boxes(op, in_spatial, out_spatial, range(step, step + 1), rows),
-    }
-
-
-def picture_limit(values: np.ndarray) -> float:
-    """The colour scale's end, rounded to 2 decimals as the legend writes it: the 99.5th percentile of the
-    magnitudes (a few extreme values are clipped rather than washing the rest out to white), or the largest
-    when that is 0; 1 when all are 0. 0 is white, negatives blue, positives red.
-
-    >>> picture_limit(np.array([0.0, -3, 2])), picture_limit(np.zeros(3)), picture_limit(np.r_[np.ones(999), 50])
-    (2.99, 1.0, 1.0)
-    """
-    magnitudes = np.abs(values[np.isfinite(values)]) if values.size else np.zeros(1)
-    top = float(np.percentile(magnitudes, 99.5)) or float(magnitudes.max(initial=0.0))
-    return round(top, 2) or 1.0
+    return picture_stage(
+        in_block=xp, out_block=y, in_spatial=xp.shape[1:], out_spatial=out_spatial,
+        geometry=(op.stride, op.kernel, op.dilation),
+        block=range(played["first"], played["first"] + len(played["steps"])),
+        step=step, rows=rows, kernel_src=url("kernel", state.f) if rows else None, kernel_taps=op.kernel[0],
+        inputs=[{"c": c, "src": url("input", c)} for c in ([first] if rows else shown)],
+        outputs=[{"f": f, "src": url("output", f), "link": canonical_query(state, f=f, step=0)} for f in filters],
+        pad=[b for b, _ in op.padding])
 
 
 def explore(request: Request):
@@ -539,12 +460,6 @@ def explore(request: Request):
     ctx = explore_context(state)
     return view_response(request, "explore.html", {**ctx, "query_errors": errors}, path="/explore",
                          query=ctx["query"], refused=bool(errors) or "step_error" in ctx)
-
-
-# --- the pictures and the lens: URLs of their own (app/main.py includes ``router``) ----------------------------
-router = APIRouter(include_in_schema=False)
-PARTS = ("input", "kernel", "output")
-PICTURE_CACHE = "public, max-age=86400"  # a picture is a pure function of its URL
 
 
 def picture_of(state: ExploreState, part: str, c: int) -> np.ndarray:
@@ -584,37 +499,5 @@ def _outputs(query: str) -> np.ndarray:
     return y
 
 
-def picture_answer(request: Request) -> Response:
-    """GET /explore/picture?<the view's query>&part=input|kernel|output&c=n: a PNG, one pixel per value on the
-    diverging scale the page's legend shows; 422 with the reason in words for a bad query."""
-    state, errors = read_state(request.query_params)
-    part, c = request.query_params.get("part", ""), request.query_params.get("c", "")
-    if part not in PARTS:
-        errors.append(f"part: one of {', '.join(PARTS)}, got {part!r}")
-    if not c.isdigit() or len(c) > 6:
-        errors.append(f"c: a channel or filter number (0, 1, …), got {c!r}")
-    if not errors:
-        try:
-            picture, limit = picture_of(state, part, int(c))
-        except SpecError as e:
-            errors.append(str(e))
-    if errors:
-        return PlainTextResponse("The picture cannot be drawn: " + "; ".join(errors), status_code=422,
-                                 headers={"Cache-Control": "no-store"})
-    body = heat_png(picture, limit)
-    return Response(body, media_type="image/png", headers={
-        "Cache-Control": PICTURE_CACHE, "ETag": '"' + hashlib.sha256(body).hexdigest()[:20] + '"'})
-
-
-def lens_answer(request: Request):
-    """GET /explore/lens?<the view's query>&step=n: the lens (the step's arithmetic and where its window falls)
-    alone, as the page writes it; the browser swaps it in for a position outside the played block."""
-    state, errors = read_state(request.query_params)
-    ctx = explore_context(state, lens=True)
-    return view_response(request, "explore.html", {**ctx, "query_errors": errors}, path="/explore",
-                         query=None, only="lens")
-
-
-for _prefix in ("", "/embed"):
-    router.add_api_route(_prefix + "/explore/picture", cached_view(picture_answer), methods=["GET"])
-    router.add_api_route(_prefix + "/explore/lens", cached_view(lens_answer), methods=["GET"])
+STAGE = serve(StageView("/explore", "explore.html", read_state, explore_context, picture_of))
+router = stage_router  # every stage view's /<view>/picture and /<view>/lens (app/main.py includes it)

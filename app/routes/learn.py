@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -17,7 +18,7 @@ from ..core.forward import output_shape
 from ..core.frameworks import build_layer
 from ..core.shapes import axis_formulas
 from ..core.trace import fit_check, show_shape, trace
-from ..display import shape_text
+from ..display import fmt, shape_text, term
 from ..routes.trace import EXAMPLES
 from ..snippets import keras_code, torch_code
 from ..templating import cached_view, view_response
@@ -249,8 +250,77 @@ def lesson_filters() -> Lesson:
          "pooled": list(output_shape(pool))})
 
 
+def lesson_backprop() -> Lesson:
+    """The numbers are the embedded /backprop's own (its engine run on its URL's state), the shapes the engine's."""
+    from starlette.datastructures import QueryParams
+
+    from . import backprop
+    base = dict(framework="torch", type="Conv1d", in_channels=1, out_channels=1, kernel_size=2, input_shape="1,1,4",
+                seed=5, paste_as="grad_output", paste="1,-2,3")
+    state, _ = backprop.read_state(QueryParams(urlencode(base)))
+    nums = backprop.run(state, build_layer("torch", backprop.layer_spec(state), state.input_shape))
+    x, (w, b), g = nums["x"].ravel(), (t.ravel() for t in nums["weights"]), nums["g"].ravel()
+    y, gx, (gw, gb) = nums["y"].ravel(), nums["gx"].ravel(), (t.ravel() for t in nums["gw"])
+    row = lambda a: "[" + ", ".join(fmt(float(v)) for v in a) + "]"  # noqa: E731
+    py = lambda a: "[" + ", ".join(repr(round(float(v), 4)) for v in a) + "]"  # as Python reads them  # noqa: E731
+    padded = np.concatenate([[0.0], g, [0.0]])
+    flipped = w[::-1]
+    sums = ", ".join(f"{term(padded[i], flipped[0])} + {term(padded[i + 1], flipped[1])} = {fmt(float(gx[i]))}"
+                     for i in range(len(x)))
+    weight_sums = "; ".join(f"∂L/∂w[{j}] = " + " + ".join(term(x[i + j], g[i]) for i in range(len(g)))
+                            + f" = {fmt(float(gw[j]))}" for j in range(2))
+    big = build_layer("torch", {"type": "Conv2d", "in_channels": 3, "out_channels": 8, "kernel_size": 3,
+                                "stride": 2}, (1, 3, 9, 9))
+    big_out = list(output_shape(big))
+    shapes = {"grad_output": big_out, "grad_input": [1, 3, 9, 9], "weight.grad": list(big.params[0].shape),
+              "bias.grad": list(big.params[1].shape)}
+    view = lambda **c: q("/embed/backprop", **c)  # noqa: E731
+    conv2d = dict(framework="torch", type="Conv2d", in_channels=2, out_channels=2, kernel_size=3, stride=2,
+                  padding=1, input_shape="1,2,5,5")
+    return Lesson(
+        "backprop-conv", "I have to write conv_backward by hand. What is the gradient of a convolution with "
+        "respect to its input and its weights, and what shapes should they have?",
+        "Backprop through a convolution is two convolutions",
+        [f"Take PyTorch's Conv1d(1, 1, kernel_size=2) on x = {row(x)}, with weight w = {row(w)} and bias "
+         f"{fmt(float(b[0]))}: "
+         f"y[i] = x[i]·w[0] + x[i+1]·w[1] + b = {row(y)}. Let the upstream gradient ∂L/∂y be g = {row(g)}.",
+         f"The input's gradient is a convolution of g: pad g with kernel − 1 = 1 zero on each side, {row(padded)}, "
+         f"and slide the flipped kernel {row(flipped)} over it, one input cell at a time: {sums}. "
+         f"So ∂L/∂x = {row(gx)}, the transposed convolution of g with the same weight.",
+         f"The weights' gradient is a convolution too, of the input with g as the kernel: {weight_sums}. "
+         f"The bias' gradient is the sum of g, {' + '.join(term(v, 1)[:-2] for v in g)} = {fmt(float(gb[0]))}.",
+         f"Every gradient has the shape of what it is the gradient of. For Conv2d(3, 8, 3, stride=2) on "
+         f"{shape_text([1, 3, 9, 9])}: grad_output {shape_text(shapes['grad_output'])} like the output, grad_input "
+         f"{shape_text(shapes['grad_input'])} like the input, weight.grad {shape_text(shapes['weight.grad'])} and "
+         f"bias.grad {shape_text(shapes['bias.grad'])} like the parameters. With a stride of 2 the upstream gradient "
+         "is first dilated, one zero between neighbours, before the flipped kernel slides over it."],
+        view(**base),
+        [("Click an output instead: a gradient of 1 from output 1 alone lights the two inputs and both weights "
+          "it depended on.", view(**{k: v for k, v in base.items() if not k.startswith("paste")}, upstream="cell",
+                                  cell=1)),
+         ("A 2D layer with stride 2 and padding 1: the upstream gradient gets zeros between its values, and the "
+          "shapes of every gradient are listed under the stage.", view(**conv2d)),
+         ("Max pooling has no weights: each gradient goes to its window's winner.",
+          view(framework="torch", type="MaxPool2d", kernel_size=2, stride=2, input_shape="1,1,4,4"))],
+        {"torch": "import torch\nimport torch.nn.functional as F\nfrom torch import nn\n\n"
+                  "conv = nn.Conv1d(1, 1, kernel_size=2)\nwith torch.no_grad():\n"
+                  f"    conv.weight.copy_(torch.tensor([[{py(w)}]]))\n    conv.bias.fill_({py(b)[1:-1]})\n"
+                  f"x = torch.tensor([[{py(x)}]], requires_grad=True)\n"
+                  f"g = torch.tensor([[{py(g)}]])   # the upstream gradient dL/dy\n"
+                  "conv(x).backward(g)\n"
+                  f"print(x.grad)              # [[{py(gx)}]]\nprint(conv.weight.grad)    # [[{py(gw)}]]\n"
+                  f"print(conv.bias.grad)      # {py(gb)}\n"
+                  "# the same two numbers as convolutions:\n"
+                  "print(F.conv_transpose1d(g, conv.weight))   # = x.grad\n"
+                  "print(F.conv1d(x.detach(), g))              # = conv.weight.grad",
+         "keras": ""},
+        {"x": x.tolist(), "w": w.tolist(), "g": g.tolist(), "grad_input": gx.tolist(), "grad_weight": gw.tolist(),
+         "grad_bias": gb.tolist(), "shapes": shapes})
+
+
 LESSONS = {lesson.slug: lesson for lesson in (build() for build in (
-    lesson_1x1, lesson_output_length, lesson_separable, lesson_weights, lesson_samples, lesson_filters))}
+    lesson_1x1, lesson_output_length, lesson_separable, lesson_weights, lesson_samples, lesson_filters,
+    lesson_backprop))}
 ORDER = list(LESSONS)  # docs/QUESTIONS.md order: Q1 … Q6
 
 

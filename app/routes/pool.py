@@ -21,11 +21,12 @@ from starlette.datastructures import QueryParams
 
 from ..core.forward import output_shape, random_input, run_layer
 from ..core.frameworks import SpecError, build_layer
-from ..core.limits import check_layer_cost
+from ..core.limits import check_input_size, check_layer_cost
 from ..core.ops import PoolOp
+from ..core.picture import montage, picture_limit, zoom_level
 from ..core.pool import Divisor, PoolStep, Tap, pool_step
 from ..core.shapes import axis_formulas, effective_kernel
-from ..display import Strings, fmt, grid
+from ..display import fmt, grid
 from ..figures import heatmap_grid, pool_line_figure
 from ..routes.params import (
     Knob,
@@ -43,10 +44,14 @@ from ..routes.params import (
     view_options,
 )
 from ..templating import view_response
+from .stage import Played, StageView, picture_stage, picture_url, serve
 
-MAX_SIZE = {1: 64, 2: 16}  # per spatial axis: every cell is drawn with its number (1D reaches Q2's 48 and 49)
-AXES = {1: ["length"], 2: ["height", "width"]}
-DEFAULT_SIZE = {1: 9, 2: 7}  # odd sizes: the floor leaves a position unread, as in Q2
+MAX_SIZE = {1: 16_384, 2: 1024, 3: 256}  # per spatial axis; the engine's limits (app/core/limits.py) bound the whole
+AXES = {1: ["length"], 2: ["height", "width"], 3: ["depth", "height", "width"]}
+DEFAULT_SIZE = {1: 9, 2: 7, 3: 5}  # odd sizes: the floor leaves a position unread, as in Q2
+READABLE = {1: 72, 2: 22, 3: 8}  # the longest drawn axis written as numbers (pooling's cells are narrow) ...
+SHOWN = 8  # ... the channels drawn and written out in the arithmetic
+PICTURE_TERMS = 1_500  # window cells written out in one fragment's played block at picture level
 TORCH_MAX = lambda s: s.torch and s.kind == "max"  # noqa: E731
 TORCH_AVG = lambda s: s.torch and s.kind == "avg"  # noqa: E731
 
@@ -61,21 +66,23 @@ def _stride(values: list[str], query) -> list[str] | None:
 # layer does not have is only written when it was set, so the framework itself refuses it
 # ("AvgPool1d has no keyword 'dilation'").
 KNOBS = (
-    Knob("batch", int, 1, bounds=(1, 4), widget="number", label="Batch", group="Input"),
-    Knob("channels", int, 2, bounds=(1, 4), widget="number", label="Channels", group="Input"),
+    Knob("batch", int, 1, bounds=(1, 8), widget="number", label="Batch", group="Input",
+         why="examples drawn: the first one"),
+    Knob("channels", int, 2, bounds=(1, 512), widget="number", label="Channels", group="Input",
+         why="a wide layer still runs in a moment"),
     Knob("size", tuple[int, ...], (9,), per_axis=True, bounds={d: (1, n) for d, n in MAX_SIZE.items()},
-         start=DEFAULT_SIZE, widget="slider",
-         label="Input {axis}", group="Input", why="every cell is drawn with its number"),
+         start=DEFAULT_SIZE, widget="slider", label="Input {axis}", group="Input",
+         why="up to the engine's limits: 250,000 values per tensor (a large input is drawn as a picture)"),
     Knob("seed", int, 0, option=True, bounds=(0, 9999), widget="number", label="Seed", group="Input"),
-    Knob("kernel", tuple[int, ...], (2,), torch="kernel_size", keras="pool_size", per_axis=True, bounds=(1, 6),
-         start=2, widget="slider", why="a window past 6 holds most of a drawn input"),
+    Knob("kernel", tuple[int, ...], (2,), torch="kernel_size", keras="pool_size", per_axis=True, bounds=(1, 8),
+         start=2, widget="slider", why="8 covers the windows in common use (ResNet's last average pool is 7)"),
     Knob("stride", tuple[int | Literal["default"], ...] | None, None, torch="stride", keras="strides", per_axis=True,
-         bounds=(1, 6), fill="kernel", read=_stride,
+         bounds=(1, 8), fill="kernel", read=_stride,
          widget="select", options=lambda s, i: [(None, f"{'not given' if s.torch else 'None'} (= {s.kernel[i]})"),
-                                                *range(1, 7)], why="as the kernel"),
+                                                *range(1, 9)], why="as the kernel"),
     Knob("padding", tuple[int, ...] | Literal["valid", "same"], (0,), torch="padding", only="torch", per_axis=True,
-         bounds=(0, 3), read=numbers_or_word, widget="select", options=lambda s, i: list(range(4)),
-         why="PyTorch allows at most half the kernel: 3 for a 6-cell window"),
+         bounds=(0, 4), read=numbers_or_word, widget="select", options=lambda s, i: list(range(5)),
+         why="PyTorch allows at most half the kernel: 4 for an 8-cell window"),
     Knob("padding", keras="padding", only="keras", read=numbers_or_word, widget="select",
          options=(("valid", "'valid'"), ("same", "'same'"))),
     Knob("dilation", tuple[int, ...], (1,), torch="dilation", keras="dilation_rate", per_axis=True, bounds=(1, 3),
@@ -88,7 +95,7 @@ KNOBS = (
     Knob("divisor_override", int | None, None, torch="divisor_override", keras="divisor_override", bounds=(1, 64),
          widget="number",
          read=lambda values, query: None if values[-1].strip().lower() in ("", "none") else values[-1].strip(),
-         has=lambda s: TORCH_AVG(s) and s.dims == 2, written=lambda s: s.divisor_override is not None),
+         has=lambda s: TORCH_AVG(s) and s.dims > 1, written=lambda s: s.divisor_override is not None),
     Knob("step", int, 0, option=True, bounds=(0, 99_999), reset=True),
 )
 # What the generic tests read (app/views.py: ViewModule)
@@ -96,10 +103,11 @@ READS = ("framework", "type", "kind", "dims", "input_shape")  # query names read
 PAGES = ("type=AvgPool2d&size=9&size=9&divisor_override=2", "type=MaxPool2d&size=9&size=9")
 CHOICES = {"kind": ("max", "avg")}  # query names no knob reads, with values to try
 TYPES = {  # (framework, kind, dims) -> the layer's class name
-    **{("torch", k, d): f"{'Max' if k == 'max' else 'Avg'}Pool{d}d" for k in ("max", "avg") for d in (1, 2)},
-    **{("keras", k, d): f"{'Max' if k == 'max' else 'Average'}Pooling{d}D" for k in ("max", "avg") for d in (1, 2)},
+    **{("torch", k, d): f"{'Max' if k == 'max' else 'Avg'}Pool{d}d" for k in ("max", "avg") for d in (1, 2, 3)},
+    **{("keras", k, d): f"{'Max' if k == 'max' else 'Average'}Pooling{d}D" for k in ("max", "avg") for d in (1, 2, 3)},
 }
-KERAS_ALIASES = {f"{a}Pool{d}D": f"{b}Pooling{d}D" for a, b in (("Max", "Max"), ("Avg", "Average")) for d in (1, 2)}
+KERAS_ALIASES = {f"{a}Pool{d}D": f"{b}Pooling{d}D" for a, b in (("Max", "Max"), ("Avg", "Average"))
+                 for d in (1, 2, 3)}
 STRIDE_DEFAULT_DOCS = {  # where each framework defines the default stride of pooling
     "torch": ("kernel_size", "torch.nn.{type} docs: “Default value is kernel_size”"),
     "keras": ("pool_size", "keras.layers.{type} docs: “If None, it will default to pool_size”"),
@@ -129,7 +137,7 @@ class _PoolState(BaseModel):
 
     framework: Literal["torch", "keras"] = "torch"
     kind: Literal["max", "avg"] = "max"
-    dims: int = Field(1, ge=1, le=2)
+    dims: int = Field(1, ge=1, le=3)
 
     @property
     def torch(self) -> bool:
@@ -156,8 +164,8 @@ def _read_type(layer_type: str, query: QueryParams, raw: dict, errors: list[str]
         if name == known:
             raw["kind"], raw["dims"] = kind, dims
             return framework
-    errors.append(f"type: /pool shows MaxPool1d/2d and AvgPool1d/2d (PyTorch) or MaxPooling1D/2D and "
-                  f"AveragePooling1D/2D (Keras), got {layer_type!r}")
+    errors.append(f"type: /pool shows MaxPool1d/2d/3d and AvgPool1d/2d/3d (PyTorch) or MaxPooling1D/2D/3D and "
+                  f"AveragePooling1D/2D/3D (Keras), got {layer_type!r}")
     return None
 
 
@@ -176,7 +184,8 @@ def read_state(query: QueryParams) -> tuple[PoolState, list[str]]:
     if "padding" not in query and framework == "keras":
         raw["padding"] = "valid"  # Keras' default; PyTorch's is 0
     if "size" not in query and "input_shape" in query:
-        read = read_input_shape(query["input_shape"], framework, (3, 4), raw.get("channels"), errors, name="channels")
+        read = read_input_shape(query["input_shape"], framework, (3, 4, 5), raw.get("channels"), errors,
+                                name="channels")
         if read:
             raw["batch"], raw["channels"], raw["size"] = read
             raw.setdefault("dims", len(read[2]))
@@ -191,7 +200,7 @@ def _validate(raw: dict, errors: list[str]) -> tuple[PoolState, list[str]]:
         errors.append(f"padding: Keras pooling takes 'valid' or 'same', got {_said(state.padding)!r}; showing 'valid'")
         fixes["padding"] = "valid"
     elif isinstance(state.padding, str) and state.torch:
-        errors.append(f"padding: PyTorch pooling takes a number of cells (0 to 3, or one per axis), got "
+        errors.append(f"padding: PyTorch pooling takes a number of cells (0 to 4, or one per axis), got "
                       f"{state.padding!r} ('same' and 'valid' are Keras' words); showing 0")
         fixes["padding"] = (0,) * dims
     return state.model_copy(update=fixes), errors
@@ -223,14 +232,14 @@ def switched(state: PoolState, *, framework: str | None = None, kind: str | None
         padding = "valid" if not any(padding) else "same"  # Keras has no numeric padding
     elif framework == "torch" and isinstance(padding, str):
         kernel = update.get("kernel", state.kernel)
-        padding = (0,) * dims if padding == "valid" else tuple(min(3, k // 2) for k in kernel)
+        padding = (0,) * dims if padding == "valid" else tuple(min(4, k // 2) for k in kernel)
     torch = framework == "torch"
     return state.model_copy(update={
         **update, "framework": framework, "kind": kind, "dims": dims, "padding": padding,
         "dilation": update.get("dilation", state.dilation) if torch and kind == "max" else (1,) * dims,
         "ceil_mode": state.ceil_mode and torch,
         "count_include_pad": state.count_include_pad or not (torch and kind == "avg"),
-        "divisor_override": state.divisor_override if torch and kind == "avg" and dims == 2 else None,
+        "divisor_override": state.divisor_override if torch and kind == "avg" and dims > 1 else None,
     })
 
 
@@ -321,24 +330,34 @@ def step_texts(step: int, total: int, out_pos: tuple[int, ...], arithmetic: Step
             "title": f"Output {list(out_pos)} of every channel, written out", "lines": lines, "why": arithmetic.why}
 
 
-def played_steps(x: np.ndarray, op: PoolOp, framework: str, out: tuple[int, ...], extent) -> dict:
-    """Every step as the browser plays it, from the functions that render ?step=n (step_arithmetic,
-    step_texts): no window arithmetic, sentence or number format is written again in static/pool.js.
-    Compact: the texts once each in ``texts``; per step, indices into it and drawn-cell numbers:
-    ``[label, title, why, [lit cells], [each channel's winner cell or -1], [head, value, after] per channel]``.
-    A drawn cell numbers the input grids' cells (ids x{channel}-{cell}), padding and past included."""
-    texts = Strings()
-    lo, drawn = [a for a, _ in extent], [b - a for a, b in extent]
-    cell = lambda pos: int(np.ravel_multi_index([p - q for p, q in zip(pos, lo)], drawn))  # noqa: E731
-    total, steps = math.prod(out), []
-    for step in range(total):
-        out_pos = tuple(int(i) for i in np.unravel_index(step, out))
+def played_steps(x: np.ndarray, op: PoolOp, framework: str, out: tuple[int, ...], extent, step: int,
+                 block_terms: int | None = None) -> dict:
+    """The steps the browser plays, from the functions that render ?step=n (step_arithmetic, step_texts): no
+    window arithmetic, sentence or number format is written again in static/pool.js. Each step a dict of named
+    fields (app/routes/stage.py: Played; texts as indices into ``texts``): ``label``, ``title``, ``why``, and per
+    written channel its line's ``heads``, ``values`` and ``afters``; with ``extent`` (numbers level) also the drawn
+    cells the window lights (``cells``: the input grids' ids x{channel}-{cell}, padding and past included) and
+    each channel's maximum (``winners``, -1: none). ``x``: the written channels of one batch item.
+    Every step, or (``block_terms``: window cells written out at most) the block of steps that holds ``step``,
+    from ``first``; the script asks the server for another block."""
+    total = math.prod(out)
+    block = total if block_terms is None else max(1, min(total, block_terms // (math.prod(op.kernel) * len(x))))
+    first = step // block * block
+    if extent is not None:
+        lo, drawn = [a for a, _ in extent], [b - a for a, b in extent]
+        cell = lambda pos: int(np.ravel_multi_index([p - q for p, q in zip(pos, lo)], drawn))  # noqa: E731
+    played, steps = Played(), []
+    for i in range(first, min(total, first + block)):
+        out_pos = tuple(int(v) for v in np.unravel_index(i, out))
         arithmetic = step_arithmetic(x, op, framework, out_pos)
-        t = step_texts(step, total, out_pos, arithmetic)
-        steps.append([texts(t["label"]), texts(t["title"]), texts(t["why"]), [cell(tap.pos) for tap in arithmetic.taps],
-                      [-1 if line.winner is None else cell(line.winner) for line in arithmetic.lines],
-                      [texts(part) for line in t["lines"] for part in line]])
-    return {"texts": texts.table, "steps": steps}
+        t = step_texts(i, total, out_pos, arithmetic)
+        fields = {"label": t["label"], "title": t["title"], "why": t["why"], "heads": [ln[0] for ln in t["lines"]],
+                  "values": [ln[1] for ln in t["lines"]], "afters": [ln[2] for ln in t["lines"]]}
+        if extent is not None:
+            fields["cells"] = [cell(tap.pos) for tap in arithmetic.taps]
+            fields["winners"] = [-1 if line.winner is None else cell(line.winner) for line in arithmetic.lines]
+        steps.append(played.step(**fields))
+    return {"total": total, "first": first, "texts": played.texts, "steps": steps}
 
 
 # ---------------------------------------------------------------- the page
@@ -407,29 +426,47 @@ def _figure(x: np.ndarray, y: np.ndarray) -> dict:
     return heatmap_grid(panels, cols=2, cell_px=14 if x.ndim == 2 else 22, colorscale="Viridis", symmetric=False)
 
 
-def pool_context(state: PoolState) -> dict:
-    """Everything the page shows, computed by the engine through the framework front end."""
+def engine_run(state: PoolState, layer) -> tuple[np.ndarray, np.ndarray]:
+    """The first example's input and output, channels first, through the framework front end (the numbers are
+    drawn in PyTorch's layout, so the same seed shows the same numbers in either framework)."""
+    x = random_input((state.batch, state.channels, *state.size), state.seed)
+    if layer.channels_last:
+        x = np.ascontiguousarray(np.moveaxis(x, 1, -1))
+    y = run_layer(layer, x, [])
+    if layer.channels_last:
+        x, y = np.moveaxis(x, -1, 1), np.moveaxis(y, -1, 1)
+    return x[0], y[0]
+
+
+def _classes_of_outputs(out: tuple[int, ...], floor_out: list[int]) -> np.ndarray:
+    """'extra' for the outputs that exist only because of ceil_mode."""
+    extra = np.zeros(out, dtype=bool)
+    for a, f in enumerate(floor_out):
+        index = [slice(None)] * len(out)
+        index[a] = slice(f, None)
+        extra[tuple(index)] = True
+    return extra
+
+
+def pool_context(state: PoolState, lens: bool = False) -> dict:
+    """Everything the page shows, computed by the engine through the framework front end (``lens``: for the lens
+    alone, whose played block is its one step)."""
     spec = layer_spec(state)
     ctx = {"s": state, "spec": spec, "query": canonical_query(state), "link": lambda **c: canonical_query(state, **c),
            "framework_links": {fw: canonical_query(switched(state, framework=fw)) for fw in ("torch", "keras")},
            "kind_links": {k: canonical_query(switched(state, kind=k)) for k in ("max", "avg")},
-           "dims_links": {d: canonical_query(switched(state, dims=d)) for d in (1, 2)},
+           "dims_links": {d: canonical_query(switched(state, dims=d)) for d in (1, 2, 3)},
            "torch": state.torch, "axes": AXES[state.dims], "presets": PRESETS,
            "controls": controls(KNOBS, state, AXES[state.dims]),
            "code": _code(spec)}
     try:
+        check_input_size(state.input_shape)
         layer = build_layer(state.framework, spec, state.input_shape)
         check_layer_cost(layer)
     except SpecError as e:
         return {**ctx, "error": str(e)}
     op = layer.stages[0]
-    # drawn in PyTorch's layout, so the same seed shows the same numbers in either framework
-    x = random_input((state.batch, state.channels, *state.size), state.seed)
-    if layer.channels_last:
-        x = np.ascontiguousarray(np.moveaxis(x, 1, -1))
-    y = run_layer(layer, x, [])
-    x_cf, y_cf = (x, y) if not layer.channels_last else (np.moveaxis(x, -1, 1), np.moveaxis(y, -1, 1))
-    x0, y0 = x_cf[0], y_cf[0]
+    x0, y0 = engine_run(state, layer)
     spatial, out = tuple(state.size), tuple(y0.shape[1:])
     total = math.prod(out)
     step = state.step
@@ -439,25 +476,18 @@ def pool_context(state: PoolState) -> dict:
     out_pos = tuple(int(i) for i in np.unravel_index(step, out))
     formulas = axis_formulas(op, spatial)
     extent = _extent(op, spatial, out)
+    shown = min(state.channels, SHOWN)
+    picture = zoom_level(tuple(b - a for a, b in extent), shown, READABLE) == "picture"
     story = _ceil_story(op, spatial, formulas) if state.torch else None
-    floor_out = [s["floor_out"] for s in story] if story else list(out)
-    inputs, outputs = [], []
-    extra = np.zeros(out, dtype=bool)  # outputs that exist only because of ceil_mode
-    for a, f in enumerate(floor_out):
-        index = [slice(None)] * len(out)
-        index[a] = slice(f, None)
-        extra[tuple(index)] = True
-    for c in range(state.channels):
-        values, classes = _drawn(x0[c], op, extent, formulas)
-        inputs.append({"c": c, "grid": _label_cells(grid(values, f"x{c}-", classes), classes, op.kind)})
-        outputs.append({"c": c, "grid": grid(y0[c], f"y{c}-", np.where(extra, "extra", ""))})
-    arithmetic = step_arithmetic(x0, op, state.framework, out_pos)
+    extra = _classes_of_outputs(out, [s["floor_out"] for s in story] if story else list(out))
+    arithmetic = step_arithmetic(x0[:shown], op, state.framework, out_pos)
+    played = played_steps(x0[:shown], op, state.framework, out, None if picture else extent, step,
+                          1 if lens else PICTURE_TERMS if picture else None)
     stride_word, doc = STRIDE_DEFAULT_DOCS[state.framework]
     ctx.update({
         "layer": layer, "op": op, "formulas": formulas, "story": story, "out_shape": list(output_shape(layer)),
-        "input_shape": list(state.input_shape), "inputs": inputs, "outputs": outputs,
-        "ruler": [[fmt(i) for i in range(lo, hi)] for lo, hi in extent],
-        "out_ruler": [[str(i) for i in range(o)] for o in out],
+        "input_shape": list(state.input_shape), "level": "picture" if picture else "numbers",
+        "channels": {"shown": shown, "last": state.channels - 1},
         "step": step, "total_steps": total, "out_pos": out_pos, "arithmetic": arithmetic,
         "has_pad": any(sum(p) for p in op.padding), "has_past": any(hi > n + p[1] for (lo, hi), n, p in
                                                                     zip(extent, spatial, op.padding)),
@@ -465,11 +495,50 @@ def pool_context(state: PoolState) -> dict:
         "stride_note": {"given": state.stride is not None, "word": stride_word, "doc": doc.format(type=state.type),
                         "default": _python(said_once(state.kernel)),
                         "value": None if state.stride is None else _python(said_once(state.stride))},
-        "figure": pool_line_figure(x0, y0, op) if state.dims == 1 else _figure(x0, y0),
-        "data": {"channels": state.channels, "step": step,
-                 **played_steps(x0, op, state.framework, out, extent)},
+        "data": {"channels": shown, "step": step, **played},
+    })
+    if picture:
+        query = canonical_query(state, step=0)
+        url = lambda part, c: picture_url("/pool", query, part, c)  # noqa: E731
+        ctx["picture"] = picture_stage(
+            in_block=x0, out_block=y0, in_spatial=tuple(b - a for a, b in extent), out_spatial=out,
+            geometry=(op.stride, op.kernel, op.dilation), block=range(played["first"], played["first"] +
+                                                                      len(played["steps"])), step=step,
+            inputs=[{"c": c, "src": url("input", c), "out_src": url("output", c)} for c in range(shown)],
+            outputs=[{"f": 0, "src": url("output", 0), "link": ""}], pad=[b for b, _ in op.padding])
+        ctx["data"]["picture"] = ctx["picture"]["boxes"]
+        return ctx
+    inputs, outputs = [], []
+    for c in range(shown):
+        values, classes = _drawn(x0[c], op, extent, formulas)
+        inputs.append({"c": c, "grid": _label_cells(grid(values, f"x{c}-", classes), classes, op.kind)})
+        outputs.append({"c": c, "grid": grid(y0[c], f"y{c}-", np.where(extra, "extra", ""))})
+    ctx.update({
+        "inputs": inputs, "outputs": outputs, "ruler": [[fmt(i) for i in range(lo, hi)] for lo, hi in extent],
+        "out_ruler": [[str(i) for i in range(o)] for o in out],
+        "figure": None if state.dims == 3 else pool_line_figure(x0[:shown], y0[:shown], op) if state.dims == 1
+        else _figure(x0[:shown], y0[:shown]),
     })
     return ctx
+
+
+def picture_of(state: PoolState, part: str, c: int) -> tuple[np.ndarray, float]:
+    """The 2D picture (app/core/picture.py: montage) of input channel ``c`` as drawn (padding and what a
+    ceil_mode window reaches past it: NaN, grey) or of output channel ``c``, and its colour scale's end (the
+    page's legend: all channels of the first example). SpecError names what is refused."""
+    check_input_size(state.input_shape)
+    layer = build_layer(state.framework, layer_spec(state), state.input_shape)
+    check_layer_cost(layer)
+    if not 0 <= c < state.channels:
+        raise SpecError(f"c: this layer has channels 0 to {state.channels - 1}, got {c}", "c")
+    op = layer.stages[0]
+    x0, y0 = engine_run(state, layer)
+    if part == "output":
+        return montage(y0[c]), picture_limit(y0)
+    spatial = tuple(state.size)
+    extent = _extent(op, spatial, tuple(y0.shape[1:]))
+    values, classes = _drawn(x0[c], op, extent, axis_formulas(op, spatial))
+    return montage(np.where(np.isin(classes, ("pad", "past")), np.nan, values)), picture_limit(x0)
 
 
 def _python(value: object) -> object:
@@ -489,3 +558,6 @@ def pool(request: Request):
     ctx = pool_context(state)
     return view_response(request, "pool.html", {**ctx, "query_errors": errors}, path="/pool",
                          query=canonical_query(state), refused=bool(errors) or "step_error" in ctx)
+
+
+STAGE = serve(StageView("/pool", "pool.html", read_state, pool_context, picture_of, parts=("input", "output")))

@@ -195,7 +195,7 @@ def test_a_paused_player_keeps_its_step_across_a_framework_switch(context_page, 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 OUTPUT = {"/": "[data-stage] .sums", "/explore": "[aria-label^='output of filter']", "/pool": "[aria-label^='output channel']",
           "/transposed": "[aria-label^='scatter output channel']", "/pointwise": "#y-table", "/groups": "[data-stage] svg",
-          "/image": "[data-part=output]", "/im2col": "[data-part=output]"}
+          "/image": "[data-part=output]", "/im2col": "[data-part=output]", "/backprop": "[data-part=output]"}
 NO_STAGE = {"/cost", "/trace"}
 # the first knob of the page's strip that is drawn, and where it and the output are
 PLACES = """(output) => {

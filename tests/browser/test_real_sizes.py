@@ -1,4 +1,4 @@
-"""/explore at real sizes in Chromium: the layers students bring (tests/web/test_picture.py: REAL_SIZES) open
+"""/explore, /pool and /transposed at real sizes in Chromium: the layers students bring (tests/web/test_picture.py: REAL_SIZES) open
 as pictures with the three parts of the stage on the first screen at the laptop, the projector presenting,
 the phone and an embed; the lens (pointed at, clicked, moved by the arrow keys) writes out the engine's
 arithmetic (recomputed with a plain loop over the engine's input and weights); the deck and a knob change
@@ -6,12 +6,16 @@ the pictures in place. Screenshots land in screenshots/real-*.png (the first scr
 import gzip
 import re
 
+import numpy as np
 import pytest
 from playwright.sync_api import expect
 
+from app.core.pool import pool_step
 from tests.browser.conftest import SCREENSHOTS
 from tests.web.page import num
 from tests.web.test_picture import FRAGMENT_GZIP, REAL_SIZES, reference
+from tests.web.test_pool_picture import POOL_SIZES
+from tests.web.test_pool_picture import engine as pool_engine
 
 VIEWS = {  # name -> (context options, path, extra query)
     "laptop": ({"viewport": {"width": 1440, "height": 900}}, "/explore?", ""),
@@ -131,5 +135,80 @@ def test_the_deck_focuses_a_channel_and_a_filter_and_a_knob_redraws_in_place(con
     expect(page.locator("#window-title")).to_contain_text("filter 5")  # the knob kept the filter the deck chose
     page.wait_for_function("() => [...document.querySelectorAll('.deck img')].every((i) => i.complete && i.naturalWidth > 0)")
     page.screenshot(path=str(SCREENSHOTS / "real-knob-after.png"))
+    answer = page.request.get(page.url, headers={"HX-Request": "true"})
+    assert answer.ok and len(gzip.compress(answer.body())) <= FRAGMENT_GZIP
+
+
+# ---------------------------------------------------------------- /pool (tests/web/test_pool_picture.py: POOL_SIZES)
+
+def open_stage(context_page, live_server, view_path: str, query: str, view: str = "laptop"):
+    options, path, extra = VIEWS[view]
+    page = context_page(**options)
+    page.goto(live_server + path.replace("/explore", view_path) + query + extra)
+    page.wait_for_function(PICTURES_LOADED)
+    return page
+
+
+@pytest.mark.parametrize("view", sorted(VIEWS))
+@pytest.mark.parametrize("name", sorted(POOL_SIZES))
+def test_pool_the_three_parts_show_on_the_first_screen(context_page, live_server, name, view):
+    page = open_stage(context_page, live_server, "/pool", POOL_SIZES[name], view)
+    assert page.locator("[data-stage] .picture-stage").count() == 1
+    for part in ("input", "kernel", "output"):
+        width, height = page.evaluate(ON_SCREEN, part)
+        assert width >= SEEN and height >= SEEN, f"/pool {name} at {view}: {part} shows {width:.0f}×{height:.0f} px"
+    assert page.evaluate("document.documentElement.scrollWidth - innerWidth") <= 1  # nothing scrolls sideways
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"real-pool-{name}-{view}.png"))
+
+
+def pool_lens(page, query: str, step: int):
+    """The lens shows output ``step`` of every written channel: each line's value is the core's (pool_step)."""
+    op, x, y = pool_engine(query)
+    at = tuple(int(v) for v in np.unravel_index(step, y.shape[1:]))
+    expect(page.locator("#arith-title")).to_have_text(f"Output {list(at)} of every channel, written out")
+    core = pool_step(x[:8], op, at)
+    lines = page.locator("#arith-lines li").all_inner_texts()
+    assert len(lines) == len(core.channels)
+    for line, ch in zip(lines, core.channels):
+        assert num(re.search(r"= ([^=,]*?)(, at input|$)", line).group(1)) == pytest.approx(ch.value, abs=0.006)
+
+
+@pytest.mark.parametrize("name, out", [("cifar", (12, 9)), ("resnet", (20, 25)), ("embedding", (80,))])
+def test_pool_the_lens_follows_the_pointer_the_click_and_the_keys(context_page, live_server, name, out):
+    query = POOL_SIZES[name]
+    page = open_stage(context_page, live_server, "/pool", query)
+    shape = pool_engine(query)[2].shape[1:]
+    pool_lens(page, query, 0)
+    step = int(np.ravel_multi_index(out, shape))  # outside the played block: the server's lens
+    box = page.locator("#output-pic").bounding_box()
+    x = box["x"] + (out[-1] + 0.5) * box["width"] / shape[-1]
+    y = box["y"] + ((out[0] + 0.5) * box["height"] / shape[0] if len(shape) > 1 else box["height"] / 2)
+    page.mouse.move(x, y)
+    pool_lens(page, query, step)
+    assert "step=" not in page.url
+    page.mouse.move(1, 1)
+    pool_lens(page, query, 0)
+    page.mouse.click(x, y)  # a click goes to that step (the fragment of its block)
+    expect(page.locator("#step-label")).to_contain_text(f"{step} of {int(np.prod(shape))}")
+    page.wait_for_function(PICTURES_LOADED)
+    page.mouse.move(1, 1)
+    pool_lens(page, query, step)
+    page.locator("#output-frame").focus()
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#step-label")).to_contain_text(f"{step + 1} of")
+    pool_lens(page, query, step + 1)
+
+
+def test_pool_the_deck_focuses_a_channel_in_and_out_and_playing_moves_the_window(context_page, live_server):
+    page = open_stage(context_page, live_server, "/pool", POOL_SIZES["resnet"])
+    page.locator("[data-part=input] .thumb[data-channel='5']").click()
+    expect(page.locator("#input-pic")).to_have_attribute("src", re.compile(r"part=input&c=5$"))
+    expect(page.locator("#output-pic")).to_have_attribute("src", re.compile(r"part=output&c=5$"))
+    before = page.locator("#window-boxes span").first.get_attribute("style")
+    page.locator("#step-forward").click()
+    expect(page.locator("#step-label")).to_contain_text("1 of 784")
+    assert page.locator("#window-boxes span").first.get_attribute("style") != before
+    pool_lens(page, POOL_SIZES["resnet"], 1)
     answer = page.request.get(page.url, headers={"HX-Request": "true"})
     assert answer.ok and len(gzip.compress(answer.body())) <= FRAGMENT_GZIP

@@ -13,6 +13,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
+from app.routes.learn import LESSONS
 from app.views import VIEWS
 from tests.browser.helpers import WCAG, label
 
@@ -364,7 +365,7 @@ def test_learn_index_lists_every_lesson(page, live_server, problems, shot):
     page.goto(live_server + "/learn")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Learn")
     lessons = page.locator(".lesson-list li a")
-    expect(lessons).to_have_count(6)
+    expect(lessons).to_have_count(len(LESSONS))
     expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Learn")).to_have_attribute(
         "aria-current", "page")
     first = lessons.first.get_attribute("href")

@@ -848,8 +848,12 @@ def test_a_whole_training_script_around_the_model_is_read_past():
 
 
 @pytest.mark.parametrize("code, framework, words", [
-    ("import torchvision\nmodel = torchvision.models.resnet18(weights=None)\n", "torch",
-     ["torchvision.models.resnet18", "paste the model's own code"]),
+    ("import timm\nmodel = timm.create_model('resnet18', pretrained=False)\n", "torch",
+     ["timm.create_model", "paste the model's own code"]),
+    ("import torchvision\nmodel = torchvision.models.convnext_tiny(weights=None)\n", "torch",
+     ["`torchvision.models.convnext_tiny` is not a model Convscope knows", "resnet18", "efficientnet_b0"]),
+    ("from keras.applications import EfficientNetB0\nmodel = EfficientNetB0(weights=None)\n", "keras",
+     ["`keras.applications.EfficientNetB0` is not a model Convscope knows", "ResNet50", "Xception"]),
     (("import keras\nclass M(keras.Model):\n    def __init__(self):\n        super().__init__()\n"
       "        self.d = keras.layers.Dense(3)\n    def call(self, x):\n        return self.d(x)\nmodel = M()\n"), "keras",
      ["subclassed Keras model", "keras.Input"]),
@@ -1109,3 +1113,17 @@ def test_a_keras_model_function_called_as_the_request_writes_it():
     assert model.model_name == "get_model((64, 96), 5)" and model.input_shape == (None, 64, 96, 3)
     t = trace("keras", model.input_shape, model.layers, model.inputs, model.names, model.sources)
     assert t.ok and show_shape(t.rows[-1].output_shape, t.batch_known) == [None, 64, 96, 5]
+
+
+def test_keras2_conv2d_sizes_are_traced_as_keras_3_reads_them_with_a_note():
+    """Conv2D(32, 3, 3): Keras 3 reads strides=3 (its own positional order, recorded in signatures.json); Keras 2's
+    legacy interface read nb_row, nb_col. The trace is Keras 3's, and the note says what Keras 2 meant."""
+    code = ("from keras.layers import Conv2D\nfrom keras.models import Sequential\nmodel = Sequential()\n"
+            "model.add(Conv2D(32, 3, 3, activation='relu', input_shape=(28, 28, 1)))\n")
+    model = parse_model(code, "keras")
+    assert model.layers[0]["strides"] == 3 and model.layers[0]["kernel_size"] == 3
+    assert _trace(model, (None, 28, 28, 1))[1][-1] == ("Conv2D", [None, 9, 9, 32], 320)  # (28 - 3) // 3 + 1
+    note = " ".join(model.notes)
+    assert "Conv2D(32, 3, 3): Keras 3 reads the third number as strides=3" in note
+    assert "kernel_size=(3, 3), stride 1" in note and "write Conv2D(32, (3, 3))" in note
+    assert not parse_model(code.replace("3, 3, activation", "(3, 3), activation"), "keras").notes

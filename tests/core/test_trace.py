@@ -3,13 +3,14 @@ reported for the same code (tests/golden/record_traces.py: Keras' model.layers, 
 calls in forward order)."""
 import json
 import re
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from app.core.code import parse_model
-from app.core.trace import fit_check, show_shape, trace
+from app.core.code import CodeError, parse_model
+from app.core.trace import MAX_LAYERS, fit_check, show_shape, trace
 
 MODELS = json.loads((Path(__file__).resolve().parents[1] / "golden" / "traces.json").read_text())["models"]
 
@@ -216,3 +217,66 @@ def test_factories_are_built_as_asked_or_by_default_with_a_note(model):
         assert "test()" not in parsed.candidates  # builds a net and prints it: no factory
     else:
         assert guessed == []
+
+
+# ---------------------------------------------------------------- the frameworks' zoos (torchvision, keras.applications)
+
+ZOO = [m for m in MODELS if m["id"].startswith("zoo-") or "torchvision" in m.get("source", "")
+       or "applications" in m["code"] or "torch.hub.load" in m["code"]]
+
+
+def test_the_golden_set_holds_zoo_models_and_60_published():
+    ids = {m["id"] for m in ZOO}
+    assert len(PUBLISHED) >= 60 and len(ZOO) >= 10
+    for must in ("zoo-torch-resnet152", "zoo-keras-resnet152", "zoo-torch-mobilenet-v3-small",
+                 "zoo-keras-mobilenetv2-96-notop", "zoo-torch-backbone-in-a-module",
+                 "zoo-keras-backbone-tensorflow-import", "torch-tutorial-finetuning-torchvision-alexnet",
+                 "keras-blog-fine-tune-vgg16-top-model", "torch-hub-resnet"):
+        assert must in ids
+    for deep in ("zoo-torch-resnet152", "zoo-keras-resnet152"):  # past the old 500-row cap
+        model = next(m for m in MODELS if m["id"] == deep)
+        assert len(model["layers"]) > 460 and len(run(model)[2]) > 500
+
+
+def test_a_keras_backbone_without_input_shape_asks_for_it_then_traces_as_if_given():
+    """include_top=False leaves the image size open: the request's input_shape fills it, with a note, and the rows
+    are those Keras recorded for the same model given input_shape=(200, 200, 3) in the code."""
+    model = next(m for m in MODELS if m["id"] == "zoo-keras-resnet50-pooling")
+    open_code = "import keras\n\nmodel = keras.applications.ResNet50(include_top=False, pooling='avg')\n"
+    why = parse_model(open_code, "keras").needs_shape
+    assert "ResNet50(include_top=False, pooling='avg')` leaves the image size open" in why and "input_shape" in why
+    parsed = parse_model(open_code, "keras", {}, (None, 200, 200, 3))
+    t = trace("keras", (None, 200, 200, 3), parsed.layers, parsed.inputs, parsed.names, parsed.sources)
+    rows = [{"name": r.name, "type": r.type, "output_shape": show_shape(r.output_shape, t.batch_known),
+             "params": r.params} for r in t.rows]
+    assert t.ok and module_rows(model, rows) == recorded_rows(model) and t.total_params == model["total_params"]
+    assert any("leaves the image size open: traced with the given input_shape [None, 200, 200, 3]" in n
+               for n in parsed.notes)
+
+
+@pytest.mark.parametrize("code, framework, words", [
+    ("import keras\nmodel = keras.applications.ResNet50(weights='imagenet', classes=10)\n", "keras",
+     ["keras.applications refuses these arguments", "classes must be 1000"]),
+    ("import keras\nmodel = keras.applications.VGG16(weights='imagenet', input_shape=(150, 150, 3))\n", "keras",
+     ["keras.applications refuses these arguments", "input_shape must be the default: (224, 224, 3)"]),
+    ("from torchvision import models\nmodel = models.resnet50(weights='IMAGENET1K_V2', num_classes=10)\n", "torch",
+     ["torchvision.models refuses these arguments", "1000 classes"]),
+    ("from torchvision import models\nmodel = models.resnet18(groups=2)\n", "torch",
+     ["BasicBlock only supports groups=1"]),
+])
+def test_zoo_arguments_the_library_refuses_are_refused_in_its_words(code, framework, words):
+    with pytest.raises(CodeError) as e:
+        parse_model(code, framework, {}, (1, 3, 224, 224) if framework == "torch" else None)
+    assert all(w in str(e.value) for w in words), str(e.value)
+
+
+def test_the_row_cap_holds_2000_rows_and_refuses_more_fast():
+    code = ("import torch.nn as nn\n\ndef block():\n    return nn.Sequential(*[nn.ReLU() for _ in range(50)])\n\n"
+            "model = nn.Sequential(*[block() for _ in range({n})])\n")
+    start = time.process_time()
+    parsed = parse_model(code.format(n=40), "torch", {}, (1, 3))
+    t = trace("torch", (1, 3), parsed.layers, parsed.inputs, parsed.names, parsed.sources)
+    assert t.ok and len(t.rows) == 2000 == MAX_LAYERS
+    with pytest.raises(CodeError, match="more than 2000 layers; Convscope traces at most 2000"):
+        parse_model(code.format(n=41), "torch", {}, (1, 3))
+    assert time.process_time() - start < 20  # about 0.5 s on a quiet machine; CI's are loaded

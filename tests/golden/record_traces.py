@@ -1004,6 +1004,146 @@ for _entry in PUBLISHED:
     if _entry["framework"] == "torch":
         MODELS[-1]["input_from"] = "request"
 
+# ---- the frameworks' own zoos (torchvision.models, keras.applications) named in a paste
+
+def import_torchvision():
+    """torchvision for the zoo's models (pip install torchvision==0.29.1 --no-deps). A wheel built against another
+    torch fails to register its C++ operators (nms, roi_align) at import; the classification models need none of
+    them, so that registration is skipped."""
+    try:
+        import torchvision
+    except RuntimeError:
+        for name in [n for n in sys.modules if n.startswith("torchvision")]:
+            del sys.modules[name]
+        sys.modules["torchvision._meta_registrations"] = types.ModuleType("torchvision._meta_registrations")
+        import torchvision
+    return torchvision
+
+
+@contextlib.contextmanager
+def no_downloads():
+    """weights='imagenet' / weights='IMAGENET1K_V1' load numbers, never shapes: the recorder builds the model and
+    skips the download and the load (every other check, e.g. classes=1000 with imagenet, still runs)."""
+    import torchvision
+    from keras.src.utils import file_utils
+    from torchvision.models._api import WeightsEnum
+
+    saved = (WeightsEnum.get_state_dict, torch.nn.Module.load_state_dict, file_utils.get_file, keras.Model.load_weights)
+    real_load = torch.nn.Module.load_state_dict
+    WeightsEnum.get_state_dict = lambda self, *a, **k: None
+    torch.nn.Module.load_state_dict = lambda self, sd, *a, **k: None if sd is None else real_load(self, sd, *a, **k)
+    file_utils.get_file = lambda *a, **k: "<not downloaded>"
+    real_exists, real_hub = file_utils.exists, torch.hub.load
+    file_utils.exists = lambda path: str(path).endswith(".h5") or real_exists(path)  # a weights file named in a paste
+    torch.hub.load = lambda repo, name, *a, **k: getattr(torchvision.models, name)(*a, **k)  # pytorch/vision's hubconf
+    keras.Model.load_weights = lambda self, path, *a, **k: None
+    try:
+        yield torchvision
+    finally:
+        (WeightsEnum.get_state_dict, torch.nn.Module.load_state_dict, file_utils.get_file,
+         keras.Model.load_weights) = saved
+        file_utils.exists, torch.hub.load = real_exists, real_hub
+
+
+import_torchvision()
+
+for _name, _call in [("resnet18-num-classes", "torchvision.models.resnet18(num_classes=10)"),
+                     ("resnet50", "torchvision.models.resnet50()"),
+                     ("resnet101", "torchvision.models.resnet101(weights=None)"),
+                     ("resnet152", "torchvision.models.resnet152(weights=None)"),
+                     ("resnext50", "torchvision.models.resnext50_32x4d()"),
+                     ("wide-resnet50", "torchvision.models.wide_resnet50_2(num_classes=100)"),
+                     ("vgg16-bn", "torchvision.models.vgg16_bn(num_classes=100)"),
+                     ("vgg11", "torchvision.models.vgg11()"),
+                     ("alexnet", "torchvision.models.alexnet(num_classes=10, dropout=0.3)"),
+                     ("mobilenet-v2-half", "torchvision.models.mobilenet_v2(num_classes=10, width_mult=0.5)"),
+                     ("mobilenet-v3-small", "torchvision.models.mobilenet_v3_small(num_classes=10)"),
+                     ("mobilenet-v3-large", "torchvision.models.mobilenet_v3_large()"),
+                     ("squeezenet1-0", "torchvision.models.squeezenet1_0(num_classes=5)"),
+                     ("squeezenet1-1", "torchvision.models.squeezenet1_1()"),
+                     ("densenet121", "torchvision.models.densenet121(num_classes=3)"),
+                     ("efficientnet-b0", "torchvision.models.efficientnet_b0(num_classes=10)"),
+                     ("efficientnet-b3", "torchvision.models.efficientnet_b3(weights=None, dropout=0.5)")]:
+    torch_model(f"zoo-torch-{_name}", f"""
+        import torchvision
+
+        model = {_call}
+    """, [1, 3, 224, 224])
+
+torch_model("zoo-torch-models-import-small-input", """
+    from torchvision import models
+
+    model = models.resnet34(weights=None)
+""", [2, 3, 64, 64])
+
+torch_model("zoo-torch-backbone-in-a-module", """
+    import torch
+    import torch.nn as nn
+    from torchvision.models import resnet18
+
+
+    class Classifier(nn.Module):
+        def __init__(self, n_classes=5):
+            super().__init__()
+            self.backbone = resnet18(weights=None)
+            self.backbone.fc = nn.Identity()
+            self.head = nn.Sequential(nn.Dropout(0.2), nn.Linear(512, n_classes))
+
+        def forward(self, x):
+            return self.head(self.backbone(x))
+
+
+    model = Classifier()
+""", [1, 3, 224, 224])
+
+torch_model("zoo-torch-features-without-the-head", """
+    import torch.nn as nn
+    import torchvision.models as models
+
+    resnet = models.resnet50()
+    model = nn.Sequential(*list(resnet.children())[:-2])
+""", [1, 3, 224, 224])
+
+for _name, _call, _shape in [
+        ("resnet50", "keras.applications.ResNet50(weights=None)", None),
+        ("resnet152", "keras.applications.ResNet152(weights=None, classes=10)", None),
+        ("vgg16-notop", "keras.applications.VGG16(include_top=False, weights=None, input_shape=(150, 150, 3))", None),
+        ("vgg19-classes", "keras.applications.vgg19.VGG19(weights=None, classes=10)", None),
+        ("mobilenetv2-96-notop", "keras.applications.MobileNetV2(input_shape=(96, 96, 3), include_top=False)", None),
+        ("mobilenetv2-alpha", "keras.applications.MobileNetV2(input_shape=(128, 128, 3), alpha=0.35, weights=None, "
+                              "classes=7)", None),
+        ("mobilenetv2-odd-size", "keras.applications.MobileNetV2(input_shape=(75, 75, 3), include_top=False, "
+                                 "weights=None, pooling='max')", None),
+        ("resnet50-pooling", "keras.applications.ResNet50(include_top=False, input_shape=(200, 200, 3), "
+                             "pooling='avg')", None),
+        ("xception", "keras.applications.Xception(weights=None)", None),
+        ("mobilenet", "keras.applications.MobileNet(weights=None, classes=12)", None),
+        ("mobilenet-half-notop", "keras.applications.mobilenet.MobileNet(input_shape=(160, 160, 3), alpha=0.5, "
+                                 "include_top=False, pooling='avg')", None),
+        ("densenet121", "keras.applications.DenseNet121(weights=None, classes=4)", None),
+        ("densenet201-notop", "keras.applications.densenet.DenseNet201(include_top=False, weights=None, "
+                              "input_shape=(96, 96, 3), pooling='avg')", None),
+        ("xception-notop-max", "keras.applications.xception.Xception(include_top=False, weights=None, "
+                               "input_shape=(100, 120, 3), pooling='max')", None)]:
+    keras_model(f"zoo-keras-{_name}", f"""
+        import keras
+
+        model = {_call}
+    """, _shape)
+
+keras_model("zoo-keras-backbone-tensorflow-import", """
+    import tensorflow as tf
+    from tensorflow.keras.applications import ResNet101
+
+    base = ResNet101(include_top=False, weights=None, input_shape=(128, 128, 3))
+    inputs = tf.keras.Input(shape=(128, 128, 3))
+    x = base(inputs, training=False)
+    x = tf.keras.layers.GlobalAveragePooling2D()(x)
+    outputs = tf.keras.layers.Dense(3, activation="softmax")(x)
+    model = tf.keras.Model(inputs, outputs)
+""")
+
+
 # --------------------------------------------------------------------------- expected numbers
 # Facts stated in docs/QUESTIONS.md; the script refuses to write traces.json if they do not come out.
 
@@ -1105,7 +1245,8 @@ def find_model(namespace: dict, base: type):
     for name in ("model", "net"):
         if isinstance(namespace.get(name), base):
             return namespace[name]
-    instances = [v for k, v in namespace.items() if isinstance(v, base) and not k.startswith("_")]
+    instances = [v for k, v in namespace.items() if isinstance(v, base) and not k.startswith("_")
+                 and not type(v).__name__.endswith("Loss")]  # criterion = nn.CrossEntropyLoss() is no model
     if instances:
         return instances[-1]
     classes = [v for v in namespace.values() if isinstance(v, type) and issubclass(v, base)
@@ -1173,7 +1314,8 @@ def record_keras(spec: dict) -> dict:
     model = find_model(namespace, keras.Model)
     if spec.get("input_from") == "request" and model.built and model.inputs:
         input_shape, from_code = list(spec["input_shape"]), False
-        assert list(model.inputs[0].shape) == input_shape, spec["id"]
+        # the model's own input may leave sizes open (a zoo backbone without input_shape): the request's fill them
+        assert all(m in (None, g) for m, g in zip(model.inputs[0].shape, input_shape)), spec["id"]
     elif spec["input_shape"] is None:
         assert model.built and model.inputs, f"{spec['id']}: the code gives no input"
         input_shape, from_code = list(model.inputs[0].shape), True
@@ -1307,7 +1449,8 @@ def main() -> None:
     entries = []
     for spec in MODELS:
         record = record_keras if spec["framework"] == "keras" else record_torch
-        entry = record(spec)
+        with no_downloads():
+            entry = record(spec)
         # variables the app must not ask for; the same model in Keras 1/2's words (not runnable on Keras 3)
         entry.update({k: spec[k] for k in ("not_asked", "old_code", "build", "default") if k in spec})
         check_expected(entry)

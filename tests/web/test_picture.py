@@ -34,6 +34,7 @@ REAL_SIZES = {
     "thin2d": "type=Conv2d&in_channels=1&out_channels=4&kernel_size=1,5&input_shape=1,1,2,1000",  # a strip
 }
 FRAGMENT_GZIP = 120_000
+STAGE_VIEWS = ("/explore", "/pool")  # the views served at picture level by app/routes/stage.py
 
 
 def fragment(client, query: str) -> str:
@@ -221,3 +222,32 @@ def test_the_fragment_plays_a_block_with_its_boxes(client):
     assert len(d["picture"]["boxes"]) == len(d["steps"]) == len(d["picture"]["markers"])
     assert "origins" not in d  # the numbers level's cells: not drawn here
     assert math.prod((56, 56)) > len(d["steps"])
+
+
+@pytest.mark.parametrize("extra, words", [
+    ("&step=1024", "step: this layer has 1024 steps per filter (0 to 1023), got 1024"),
+    ("&step=99999", "got 99999"),
+    ("&f=16", "f: the filter shown must be below filters=16, got 16"),
+])
+def test_a_lens_out_of_range_is_a_422_naming_the_field_and_its_range_not_step_0(client, extra, words):
+    r = client.get("/explore/lens?" + REAL_SIZES["cifar"] + extra)
+    assert r.status_code == 422 and words in r.text and r.headers["cache-control"] == "no-store", r.text
+    assert client.get("/explore/lens?" + REAL_SIZES["cifar"] + "&step=1023").status_code == 200
+
+
+
+def test_every_stage_view_serves_its_pictures_and_lens_from_one_router(client):
+    from app.routes import stage
+    paths = {r.path for r in stage.router.routes}
+    for view in STAGE_VIEWS:
+        for what in ("picture", "lens"):
+            assert f"{view}/{what}" in paths and f"/embed{view}/{what}" in paths
+
+
+def test_the_1d_picture_says_what_is_drawn_and_names_no_empty_channel_range(client):
+    text = plain(fragment(client, REAL_SIZES["embedding"]))  # 50 channels, all drawn as rows, 8 written out
+    assert "all are drawn (a row each), the first 8 written out" in text and "the first 8 are drawn" not in text
+    few = fragment(client, "type=Conv1d&in_channels=3&out_channels=4&kernel_size=3&input_shape=1,3,900")
+    assert "picture-stage" in few and "data-more-label" not in few and "the first" not in plain(few)
+    many = fragment(client, REAL_SIZES["resnet"])  # 2D: the deck draws the first 8
+    assert "the first 8 are drawn" in plain(many) and 'data-more-label="channels 8–31"' in many

@@ -47,17 +47,18 @@ def test_pool_plays_what_the_server_renders_for_each_step(client, url):
     T = d["texts"]
     for step in steps_to_check(len(d["steps"])):
         r = get(client, f"{url}&step={step}")
-        label, title, why, lit, winners, lines = d["steps"][step]
-        assert T[label] == plain(section(r.text, "step-label"))
-        assert T[title] == plain(section(r.text, "arith-title"))
-        assert T[why] == plain(section(r.text, "arith-why"))
-        played = ["".join(T[i] for i in lines[3 * c:3 * c + 3]) for c in range(d["channels"])]
+        st = d["steps"][step - d["first"]]  # named fields (app/routes/stage.py: Played)
+        lit, winners = st["cells"], st["winners"]
+        assert T[st["label"]] == plain(section(r.text, "step-label"))
+        assert T[st["title"]] == plain(section(r.text, "arith-title"))
+        assert T[st["why"]] == plain(section(r.text, "arith-why"))
+        played = ["".join(T[st[k][c]] for k in ("heads", "values", "afters")) for c in range(d["channels"])]
         assert [plain(p) for p in played] == items(r.text, "arith-lines")
         drawn = page.cells(r.text, "x0-")
         assert lit and all(cell in drawn for cell in lit)  # the window's cells are drawn cells
         for c, cell in enumerate(winners):  # each maximum is the drawn cell holding the line's value
             if cell >= 0:
-                assert cell in lit and page.cells(r.text, f"x{c}-")[cell] == T[lines[3 * c + 1]]
+                assert cell in lit and page.cells(r.text, f"x{c}-")[cell] == T[st["values"][c]]
 
 
 # ---------------------------------------------------------------- the scripts

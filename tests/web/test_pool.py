@@ -454,7 +454,7 @@ def test_every_output_is_its_windows_max_or_average(client, url, kind, k, s, pad
     y = output_grid(r.text, channels, out)
     np.testing.assert_allclose(y, expected, atol=0.0051)   # printed with two decimals
     d = data(r.text)  # the steps played: each channel's value as the output grid writes it
-    played = [[d["texts"][step[5][3 * c + 1]] for step in d["steps"]] for c in range(channels)]
+    played = [[d["texts"][step["values"][c]] for step in d["steps"]] for c in range(channels)]
     assert played == [[t for _, t in sorted(page.cells(r.text, f"y{c}-").items())] for c in range(channels)]
     # padding is drawn as −∞ for max and 0 for an average
     pad_texts = {t for c in range(channels) for cls, t in cells(r.text, f"x{c}-") if cls == "pad"}
@@ -607,24 +607,26 @@ def u(framework="torch", **params) -> str:
 P2 = {"type": "MaxPool2d", "input_shape": "1,2,7,7"}
 A2 = {"type": "AvgPool2d", "input_shape": "1,2,7,7"}
 BOUNDS = [  # (inside, outside, field named, value named): one step either side of each bound
-    (u("form", batch=4), u("form", batch=5), "batch", "5"),
+    (u("form", batch=8), u("form", batch=9), "batch", "9"),
     (u("form", batch=1), u("form", batch=0), "batch", "0"),
-    (u(input_shape="4,2,9"), u(input_shape="5,2,9"), "batch", "5"),
-    (u("form", channels=4), u("form", channels=5), "channels", "5"),
+    (u(input_shape="8,2,9"), u(input_shape="9,2,9"), "batch", "9"),
+    (u("form", channels=512), u("form", channels=513), "channels", "513"),
     (u("form", channels=1), u("form", channels=0), "channels", "0"),
-    (u("keras", input_shape="1,9,4"), u("keras", input_shape="1,9,5"), "channels", "5"),
-    (u(input_shape="1,2,64"), u(input_shape="1,2,65"), "size", "65"),
+    (u("keras", input_shape="1,9,512"), u("keras", input_shape="1,9,513"), "channels", "513"),
+    (u(input_shape="1,2,16384"), u(input_shape="1,2,16385"), "size", "16385"),
     (u(input_shape="1,2,2"), u(input_shape="1,2,0"), "size", "0"),
-    (u(**{**P2, "input_shape": "1,2,16,16"}), u(**{**P2, "input_shape": "1,2,16,17"}), "size", "17"),
-    (u("form", size="64"), u("form", size="65"), "size", "65"),
-    (u(kernel_size=6), u(kernel_size=7), "kernel", "7"),
+    (u(**{**P2, "input_shape": "1,2,16,1024"}), u(**{**P2, "input_shape": "1,2,16,1025"}), "size", "1025"),
+    (u(**{"type": "MaxPool3d", "input_shape": "1,1,256,8,8"}), u(**{"type": "MaxPool3d", "input_shape": "1,1,257,8,8"}),
+     "size", "257"),
+    (u("form", size="16384"), u("form", size="16385"), "size", "16385"),
+    (u(kernel_size=8), u(kernel_size=9), "kernel", "9"),
     (u(kernel_size=1), u(kernel_size=0), "kernel", "0"),
-    (u(**P2, kernel_size="2,6"), u(**P2, kernel_size="2,7"), "kernel", "7"),
-    (u("keras", pool_size=6), u("keras", pool_size=7), "kernel", "7"),
-    (u(stride=6), u(stride=7), "stride", "7"),
+    (u(**P2, kernel_size="2,7"), u(**P2, kernel_size="2,9"), "kernel", "9"),
+    (u("keras", pool_size=8), u("keras", pool_size=9), "kernel", "9"),
+    (u(stride=8), u(stride=9), "stride", "9"),
     (u(stride=1), u(stride=0), "stride", "0"),
-    (u("keras", strides=6), u("keras", strides=7), "stride", "7"),
-    (u(kernel_size=6, padding=3), u(kernel_size=6, padding=4), "padding", "4"),
+    (u("keras", strides=8), u("keras", strides=9), "stride", "9"),
+    (u(kernel_size=8, padding=4), u(kernel_size=8, padding=5), "padding", "5"),
     (u(dilation=3), u(dilation=4), "dilation", "4"),
     (u(dilation=1), u(dilation=0), "dilation", "0"),
     (u(**A2, divisor_override=64), u(**A2, divisor_override=65), "divisor_override", "65"),
@@ -730,7 +732,7 @@ def test_invalid_layer_is_explained_in_place(client, url, words):
     (u(padding="same"), ["padding", "'same'", "Keras"]),
     (u("keras", padding="1"), ["padding", "'valid'", "'same'"]),
     (u(type="Conv2d"), ["type", "Conv2d", "MaxPool1d"]),
-    (u(type="MaxPool3d"), ["type", "MaxPool3d"]),
+    (u(type="MaxPool4d"), ["type", "MaxPool4d", "MaxPool1d/2d/3d"]),
     (u(channels=3), ["channels", "3", "2"]),  # input_shape says 2
 ])
 def test_settings_the_view_cannot_take_are_named(client, url, words):
@@ -774,6 +776,6 @@ def test_the_context_builder_runs_without_http():
     # the 1D figure draws each output across the positions its window covers: window o spans o·2 − 1 .. o·2 + 1
     bars = [t for t in one["figure"]["data"] if t["name"].startswith("output")]
     assert len(bars) == 3 and bars[0]["x"][:2] == [-1 - 0.4, 1 + 0.4] and bars[0]["y"][0] == bars[0]["y"][1]
-    played = one["data"]["texts"][one["data"]["steps"][0][5][1]]  # output 0 of channel 0, as played
+    played = one["data"]["texts"][one["data"]["steps"][0]["values"][0]]  # output 0 of channel 0, as played
     assert bars[0]["y"][0] == pytest.approx(num(played), abs=0.0051)
     assert "error" in pool_context(read_state(QueryParams("type=MaxPool1d&kernel_size=4&input_shape=1,1,3"))[0])

@@ -1,0 +1,440 @@
+"""keras.applications' architectures, as source the trace parser follows (never executed).
+
+Written from Keras 3.15's own definitions (keras/src/applications/vgg16.py, vgg19.py, resnet.py,
+mobilenet.py, mobilenet_v2.py, xception.py, densenet.py,
+imagenet_utils.obtain_input_shape), construct for construct where it changes a layer's
+name, shape or parameter count, channels_last (Keras' default image_data_format) only; what loads weights
+is left out (``weights="imagenet"`` or a weights file changes no shape, but imagenet fixes the input and
+classes as Keras does).
+tests/golden/record_traces.py records the real models built from pasted calls, and
+tests/core/test_trace.py compares every row.
+"""
+
+FACTORIES = ("VGG16", "VGG19", "ResNet50", "ResNet101", "ResNet152", "MobileNet", "MobileNetV2", "Xception",
+             "DenseNet121", "DenseNet169", "DenseNet201")
+
+SOURCE = r'''
+def obtain_input_shape(input_shape, default_size, min_size, require_flatten, weights=None):
+    if weights != "imagenet" and input_shape and len(input_shape) == 3:
+        default_shape = (default_size, default_size, input_shape[-1])
+    else:
+        default_shape = (default_size, default_size, 3)
+    if weights == "imagenet" and require_flatten:
+        if input_shape is not None and tuple(input_shape) != default_shape:
+            raise ValueError("with include_top=True and imagenet weights, input_shape must be the default: (224, "
+                             "224, 3), Xception's (299, 299, 3)")
+        return default_shape
+    if input_shape:
+        if len(input_shape) != 3:
+            raise ValueError("input_shape must be a tuple of three integers")
+        if input_shape[-1] != 3 and weights == "imagenet":
+            raise ValueError("imagenet weights need 3 input channels")
+        if (input_shape[0] is not None and input_shape[0] < min_size) or (
+                input_shape[1] is not None and input_shape[1] < min_size):
+            raise ValueError("the input is smaller than the architecture takes: 32 x 32, Xception's 71 x 71")
+    else:
+        if require_flatten:
+            input_shape = default_shape
+        else:
+            input_shape = (None, None, 3)
+    if require_flatten and None in input_shape:
+        raise ValueError("include_top=True needs a fixed input_shape")
+    return input_shape
+
+
+def _check(weights, include_top, classes):
+    if weights == "imagenet" and include_top and classes != 1000:
+        raise ValueError("with weights='imagenet' and include_top=True, classes must be 1000")
+
+
+def _input(input_tensor, input_shape):
+    if input_tensor is None:
+        return layers.Input(shape=input_shape)
+    return input_tensor
+
+
+def _top_pooling(x, pooling):
+    if pooling == "avg":
+        return layers.GlobalAveragePooling2D()(x)
+    if pooling == "max":
+        return layers.GlobalMaxPooling2D()(x)
+    return x
+
+
+# ---- vgg16.py, vgg19.py
+def _vgg(blocks, include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation, name):
+    _check(weights, include_top, classes)
+    input_shape = obtain_input_shape(input_shape, 224, 32, include_top, weights)
+    img_input = _input(input_tensor, input_shape)
+    x = img_input
+    for b, (filters, n) in enumerate(blocks):
+        for i in range(n):
+            x = layers.Conv2D(filters, (3, 3), activation="relu", padding="same",
+                              name="block%d_conv%d" % (b + 1, i + 1))(x)
+        x = layers.MaxPooling2D((2, 2), strides=(2, 2), name="block%d_pool" % (b + 1))(x)
+    if include_top:
+        x = layers.Flatten(name="flatten")(x)
+        x = layers.Dense(4096, activation="relu", name="fc1")(x)
+        x = layers.Dense(4096, activation="relu", name="fc2")(x)
+        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+    else:
+        x = _top_pooling(x, pooling)
+    return Functional(img_input, x, name=name)
+
+
+def VGG16(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes=1000,
+          classifier_activation="softmax", name="vgg16"):
+    return _vgg([(64, 2), (128, 2), (256, 3), (512, 3), (512, 3)], include_top, weights, input_tensor, input_shape,
+                pooling, classes, classifier_activation, name)
+
+
+def VGG19(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes=1000,
+          classifier_activation="softmax", name="vgg19"):
+    return _vgg([(64, 2), (128, 2), (256, 4), (512, 4), (512, 4)], include_top, weights, input_tensor, input_shape,
+                pooling, classes, classifier_activation, name)
+
+
+# ---- resnet.py (ResNet v1)
+def residual_block_v1(x, filters, kernel_size=3, stride=1, conv_shortcut=True, name=None):
+    if conv_shortcut:
+        shortcut = layers.Conv2D(4 * filters, 1, strides=stride, name=name + "_0_conv")(x)
+        shortcut = layers.BatchNormalization(axis=3, epsilon=1.001e-5, name=name + "_0_bn")(shortcut)
+    else:
+        shortcut = x
+    x = layers.Conv2D(filters, 1, strides=stride, name=name + "_1_conv")(x)
+    x = layers.BatchNormalization(axis=3, epsilon=1.001e-5, name=name + "_1_bn")(x)
+    x = layers.Activation("relu", name=name + "_1_relu")(x)
+    x = layers.Conv2D(filters, kernel_size, padding="SAME", name=name + "_2_conv")(x)
+    x = layers.BatchNormalization(axis=3, epsilon=1.001e-5, name=name + "_2_bn")(x)
+    x = layers.Activation("relu", name=name + "_2_relu")(x)
+    x = layers.Conv2D(4 * filters, 1, name=name + "_3_conv")(x)
+    x = layers.BatchNormalization(axis=3, epsilon=1.001e-5, name=name + "_3_bn")(x)
+    x = layers.Add(name=name + "_add")([shortcut, x])
+    return layers.Activation("relu", name=name + "_out")(x)
+
+
+def stack_residual_blocks_v1(x, filters, blocks, stride1=2, name=None):
+    x = residual_block_v1(x, filters, stride=stride1, name=name + "_block1")
+    for i in range(2, blocks + 1):
+        x = residual_block_v1(x, filters, conv_shortcut=False, name=name + "_block" + str(i))
+    return x
+
+
+def ResNet(stacks, include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation, name):
+    _check(weights, include_top, classes)
+    input_shape = obtain_input_shape(input_shape, 224, 32, include_top, weights)
+    img_input = _input(input_tensor, input_shape)
+    x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)), name="conv1_pad")(img_input)
+    x = layers.Conv2D(64, 7, strides=2, use_bias=True, name="conv1_conv")(x)
+    x = layers.BatchNormalization(axis=3, epsilon=1.001e-5, name="conv1_bn")(x)
+    x = layers.Activation("relu", name="conv1_relu")(x)
+    x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name="pool1_pad")(x)
+    x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
+    x = stack_residual_blocks_v1(x, 64, stacks[0], stride1=1, name="conv2")
+    x = stack_residual_blocks_v1(x, 128, stacks[1], name="conv3")
+    x = stack_residual_blocks_v1(x, 256, stacks[2], name="conv4")
+    x = stack_residual_blocks_v1(x, 512, stacks[3], name="conv5")
+    if include_top:
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+    elif pooling == "avg":
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    elif pooling == "max":
+        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+    return Functional(img_input, x, name=name)
+
+
+def ResNet50(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes=1000,
+             classifier_activation="softmax", name="resnet50"):
+    return ResNet([3, 4, 6, 3], include_top, weights, input_tensor, input_shape, pooling, classes,
+                  classifier_activation, name)
+
+
+def ResNet101(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes=1000,
+              classifier_activation="softmax", name="resnet101"):
+    return ResNet([3, 4, 23, 3], include_top, weights, input_tensor, input_shape, pooling, classes,
+                  classifier_activation, name)
+
+
+def ResNet152(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes=1000,
+              classifier_activation="softmax", name="resnet152"):
+    return ResNet([3, 8, 36, 3], include_top, weights, input_tensor, input_shape, pooling, classes,
+                  classifier_activation, name)
+
+
+# ---- mobilenet_v2.py
+def _make_divisible(v, divisor, min_value=None):
+    if min_value is None:
+        min_value = divisor
+    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
+    if new_v < 0.9 * v:
+        new_v += divisor
+    return new_v
+
+
+def correct_pad(x, kernel_size):
+    rows, cols = x.shape[1], x.shape[2]
+    if rows is None:
+        return ((0, 1), (0, 1))
+    return ((1 - (1 - rows % 2), 1), (1 - (1 - cols % 2), 1))
+
+
+def _inverted_res_block(inputs, expansion, stride, alpha, filters, block_id):
+    in_channels = inputs.shape[-1]
+    pointwise_filters = _make_divisible(int(filters * alpha), 8)
+    x = inputs
+    prefix = "block_%d_" % block_id
+    if block_id:
+        x = layers.Conv2D(expansion * in_channels, kernel_size=1, padding="same", use_bias=False, activation=None,
+                          name=prefix + "expand")(x)
+        x = layers.BatchNormalization(axis=-1, epsilon=1e-3, momentum=0.999, name=prefix + "expand_BN")(x)
+        x = layers.ReLU(6.0, name=prefix + "expand_relu")(x)
+    else:
+        prefix = "expanded_conv_"
+    if stride == 2:
+        x = layers.ZeroPadding2D(padding=correct_pad(x, 3), name=prefix + "pad")(x)
+    x = layers.DepthwiseConv2D(kernel_size=3, strides=stride, activation=None, use_bias=False,
+                               padding="same" if stride == 1 else "valid", name=prefix + "depthwise")(x)
+    x = layers.BatchNormalization(axis=-1, epsilon=1e-3, momentum=0.999, name=prefix + "depthwise_BN")(x)
+    x = layers.ReLU(6.0, name=prefix + "depthwise_relu")(x)
+    x = layers.Conv2D(pointwise_filters, kernel_size=1, padding="same", use_bias=False, activation=None,
+                      name=prefix + "project")(x)
+    x = layers.BatchNormalization(axis=-1, epsilon=1e-3, momentum=0.999, name=prefix + "project_BN")(x)
+    if in_channels == pointwise_filters and stride == 1:
+        return layers.Add(name=prefix + "add")([inputs, x])
+    return x
+
+
+_V2_BLOCKS = [(16, 1, 1), (24, 2, 6), (24, 1, 6), (32, 2, 6), (32, 1, 6), (32, 1, 6), (64, 2, 6), (64, 1, 6),
+              (64, 1, 6), (64, 1, 6), (96, 1, 6), (96, 1, 6), (96, 1, 6), (160, 2, 6), (160, 1, 6), (160, 1, 6),
+              (320, 1, 6)]
+
+
+def MobileNetV2(input_shape=None, alpha=1.0, include_top=True, weights="imagenet", input_tensor=None, pooling=None,
+                classes=1000, classifier_activation="softmax", name=None):
+    _check(weights, include_top, classes)
+    default_size = 224
+    if input_shape is not None and input_shape[0] == input_shape[1] and input_shape[0] in [96, 128, 160, 192, 224]:
+        default_size = input_shape[0]
+    input_shape = obtain_input_shape(input_shape, default_size, 32, include_top, weights)
+    rows = input_shape[0]
+    if weights == "imagenet" and alpha not in [0.35, 0.50, 0.75, 1.0, 1.3, 1.4]:
+        raise ValueError("with imagenet weights, alpha must be one of 0.35, 0.50, 0.75, 1.0, 1.3 or 1.4")
+    if weights == "imagenet" and (rows != input_shape[1] or rows not in [96, 128, 160, 192, 224]):
+        rows = 224
+    img_input = _input(input_tensor, input_shape)
+    x = layers.Conv2D(_make_divisible(32 * alpha, 8), kernel_size=3, strides=(2, 2), padding="same", use_bias=False,
+                      name="Conv1")(img_input)
+    x = layers.BatchNormalization(axis=-1, epsilon=1e-3, momentum=0.999, name="bn_Conv1")(x)
+    x = layers.ReLU(6.0, name="Conv1_relu")(x)
+    for block_id, (filters, stride, expansion) in enumerate(_V2_BLOCKS):
+        x = _inverted_res_block(x, filters=filters, alpha=alpha, stride=stride, expansion=expansion,
+                                block_id=block_id)
+    last_block_filters = _make_divisible(1280 * alpha, 8) if alpha > 1.0 else 1280
+    x = layers.Conv2D(last_block_filters, kernel_size=1, use_bias=False, name="Conv_1")(x)
+    x = layers.BatchNormalization(axis=-1, epsilon=1e-3, momentum=0.999, name="Conv_1_bn")(x)
+    x = layers.ReLU(6.0, name="out_relu")(x)
+    if include_top:
+        x = layers.GlobalAveragePooling2D()(x)
+        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+    else:
+        x = _top_pooling(x, pooling)
+    if name is None:
+        name = "mobilenetv2_%.2f_%s" % (alpha, rows)
+    return Functional(img_input, x, name=name)
+
+
+# ---- xception.py
+def _sepconv(x, filters, name, relu_first=True):
+    if relu_first:
+        x = layers.Activation("relu", name=name + "_act")(x)
+    x = layers.SeparableConv2D(filters, (3, 3), padding="same", use_bias=False, name=name)(x)
+    x = layers.BatchNormalization(axis=-1, name=name + "_bn")(x)
+    return x
+
+
+def _xception_entry(x, filters, block, relu_first=True):
+    residual = layers.Conv2D(filters, (1, 1), strides=(2, 2), padding="same", use_bias=False)(x)
+    residual = layers.BatchNormalization(axis=-1)(residual)
+    prefix = "block%d_sepconv" % block
+    if relu_first:
+        x = layers.Activation("relu", name=prefix + "1_act")(x)
+    x = layers.SeparableConv2D(filters, (3, 3), padding="same", use_bias=False, name=prefix + "1")(x)
+    x = layers.BatchNormalization(axis=-1, name=prefix + "1_bn")(x)
+    x = layers.Activation("relu", name=prefix + "2_act")(x)
+    x = layers.SeparableConv2D(filters, (3, 3), padding="same", use_bias=False, name=prefix + "2")(x)
+    x = layers.BatchNormalization(axis=-1, name=prefix + "2_bn")(x)
+    x = layers.MaxPooling2D((3, 3), strides=(2, 2), padding="same", name="block%d_pool" % block)(x)
+    return layers.add([x, residual])
+
+
+def Xception(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes=1000,
+             classifier_activation="softmax", name="xception"):
+    _check(weights, include_top, classes)
+    input_shape = obtain_input_shape(input_shape, 299, 71, include_top, weights)
+    img_input = _input(input_tensor, input_shape)
+    x = layers.Conv2D(32, (3, 3), strides=(2, 2), use_bias=False, name="block1_conv1")(img_input)
+    x = layers.BatchNormalization(axis=-1, name="block1_conv1_bn")(x)
+    x = layers.Activation("relu", name="block1_conv1_act")(x)
+    x = layers.Conv2D(64, (3, 3), use_bias=False, name="block1_conv2")(x)
+    x = layers.BatchNormalization(axis=-1, name="block1_conv2_bn")(x)
+    x = layers.Activation("relu", name="block1_conv2_act")(x)
+    x = _xception_entry(x, 128, 2, relu_first=False)
+    x = _xception_entry(x, 256, 3)
+    x = _xception_entry(x, 728, 4)
+    for i in range(8):
+        residual = x
+        prefix = "block%d_sepconv" % (i + 5)
+        x = _sepconv(x, 728, prefix + "1")
+        x = _sepconv(x, 728, prefix + "2")
+        x = _sepconv(x, 728, prefix + "3")
+        x = layers.add([x, residual])
+    residual = layers.Conv2D(1024, (1, 1), strides=(2, 2), padding="same", use_bias=False)(x)
+    residual = layers.BatchNormalization(axis=-1)(residual)
+    x = _sepconv(x, 728, "block13_sepconv1")
+    x = _sepconv(x, 1024, "block13_sepconv2")
+    x = layers.MaxPooling2D((3, 3), strides=(2, 2), padding="same", name="block13_pool")(x)
+    x = layers.add([x, residual])
+    x = layers.SeparableConv2D(1536, (3, 3), padding="same", use_bias=False, name="block14_sepconv1")(x)
+    x = layers.BatchNormalization(axis=-1, name="block14_sepconv1_bn")(x)
+    x = layers.Activation("relu", name="block14_sepconv1_act")(x)
+    x = layers.SeparableConv2D(2048, (3, 3), padding="same", use_bias=False, name="block14_sepconv2")(x)
+    x = layers.BatchNormalization(axis=-1, name="block14_sepconv2_bn")(x)
+    x = layers.Activation("relu", name="block14_sepconv2_act")(x)
+    if include_top:
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+    else:
+        x = _top_pooling(x, pooling)
+    return Functional(img_input, x, name=name)
+
+
+# ---- densenet.py
+def conv_block(x, growth_rate, name):
+    x1 = layers.BatchNormalization(axis=3, epsilon=1.001e-5, name=name + "_0_bn")(x)
+    x1 = layers.Activation("relu", name=name + "_0_relu")(x1)
+    x1 = layers.Conv2D(4 * growth_rate, 1, use_bias=False, name=name + "_1_conv")(x1)
+    x1 = layers.BatchNormalization(axis=3, epsilon=1.001e-5, name=name + "_1_bn")(x1)
+    x1 = layers.Activation("relu", name=name + "_1_relu")(x1)
+    x1 = layers.Conv2D(growth_rate, 3, padding="same", use_bias=False, name=name + "_2_conv")(x1)
+    return layers.Concatenate(axis=3, name=name + "_concat")([x, x1])
+
+
+def dense_block(x, blocks, name):
+    for i in range(blocks):
+        x = conv_block(x, 32, name=name + "_block" + str(i + 1))
+    return x
+
+
+def transition_block(x, reduction, name):
+    x = layers.BatchNormalization(axis=3, epsilon=1.001e-5, name=name + "_bn")(x)
+    x = layers.Activation("relu", name=name + "_relu")(x)
+    x = layers.Conv2D(int(x.shape[3] * reduction), 1, use_bias=False, name=name + "_conv")(x)
+    return layers.AveragePooling2D(2, strides=2, name=name + "_pool")(x)
+
+
+def DenseNet(blocks, include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation, name):
+    _check(weights, include_top, classes)
+    input_shape = obtain_input_shape(input_shape, 224, 32, include_top, weights)
+    img_input = _input(input_tensor, input_shape)
+    x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)))(img_input)
+    x = layers.Conv2D(64, 7, strides=2, use_bias=False, name="conv1_conv")(x)
+    x = layers.BatchNormalization(axis=3, epsilon=1.001e-5, name="conv1_bn")(x)
+    x = layers.Activation("relu", name="conv1_relu")(x)
+    x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)))(x)
+    x = layers.MaxPooling2D(3, strides=2, name="pool1")(x)
+    x = dense_block(x, blocks[0], name="conv2")
+    x = transition_block(x, 0.5, name="pool2")
+    x = dense_block(x, blocks[1], name="conv3")
+    x = transition_block(x, 0.5, name="pool3")
+    x = dense_block(x, blocks[2], name="conv4")
+    x = transition_block(x, 0.5, name="pool4")
+    x = dense_block(x, blocks[3], name="conv5")
+    x = layers.BatchNormalization(axis=3, epsilon=1.001e-5, name="bn")(x)
+    x = layers.Activation("relu", name="relu")(x)
+    if include_top:
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+    elif pooling == "avg":
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    elif pooling == "max":
+        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+    return Functional(img_input, x, name=name)
+
+
+def DenseNet121(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
+                classes=1000, classifier_activation="softmax", name="densenet121"):
+    return DenseNet([6, 12, 24, 16], include_top, weights, input_tensor, input_shape, pooling, classes,
+                    classifier_activation, name)
+
+
+def DenseNet169(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
+                classes=1000, classifier_activation="softmax", name="densenet169"):
+    return DenseNet([6, 12, 32, 32], include_top, weights, input_tensor, input_shape, pooling, classes,
+                    classifier_activation, name)
+
+
+def DenseNet201(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
+                classes=1000, classifier_activation="softmax", name="densenet201"):
+    return DenseNet([6, 12, 48, 32], include_top, weights, input_tensor, input_shape, pooling, classes,
+                    classifier_activation, name)
+
+
+# ---- mobilenet.py (v1)
+def _conv_block(inputs, filters, alpha, kernel=(3, 3), strides=(1, 1)):
+    x = layers.Conv2D(int(filters * alpha), kernel, padding="same", use_bias=False, strides=strides,
+                      name="conv1")(inputs)
+    x = layers.BatchNormalization(axis=-1, name="conv1_bn")(x)
+    return layers.ReLU(6.0, name="conv1_relu")(x)
+
+
+def _depthwise_conv_block(inputs, pointwise_conv_filters, alpha, depth_multiplier=1, strides=(1, 1), block_id=1):
+    pointwise_conv_filters = int(pointwise_conv_filters * alpha)
+    if strides == (1, 1):
+        x = inputs
+    else:
+        x = layers.ZeroPadding2D(((0, 1), (0, 1)), name="conv_pad_%d" % block_id)(inputs)
+    x = layers.DepthwiseConv2D((3, 3), padding="same" if strides == (1, 1) else "valid",
+                               depth_multiplier=depth_multiplier, strides=strides, use_bias=False,
+                               name="conv_dw_%d" % block_id)(x)
+    x = layers.BatchNormalization(axis=-1, name="conv_dw_%d_bn" % block_id)(x)
+    x = layers.ReLU(6.0, name="conv_dw_%d_relu" % block_id)(x)
+    x = layers.Conv2D(pointwise_conv_filters, (1, 1), padding="same", use_bias=False, strides=(1, 1),
+                      name="conv_pw_%d" % block_id)(x)
+    x = layers.BatchNormalization(axis=-1, name="conv_pw_%d_bn" % block_id)(x)
+    return layers.ReLU(6.0, name="conv_pw_%d_relu" % block_id)(x)
+
+
+_V1_BLOCKS = [(64, (1, 1)), (128, (2, 2)), (128, (1, 1)), (256, (2, 2)), (256, (1, 1)), (512, (2, 2)),
+              (512, (1, 1)), (512, (1, 1)), (512, (1, 1)), (512, (1, 1)), (512, (1, 1)), (1024, (2, 2)),
+              (1024, (1, 1))]
+
+
+def MobileNet(input_shape=None, alpha=1.0, depth_multiplier=1, dropout=1e-3, include_top=True, weights="imagenet",
+              input_tensor=None, pooling=None, classes=1000, classifier_activation="softmax", name=None):
+    _check(weights, include_top, classes)
+    default_size = 224
+    if input_shape is not None and input_shape[0] == input_shape[1] and input_shape[0] in [128, 160, 192, 224]:
+        default_size = input_shape[0]
+    input_shape = obtain_input_shape(input_shape, default_size, 32, include_top, weights)
+    rows = input_shape[0]
+    if weights == "imagenet" and (depth_multiplier != 1 or alpha not in [0.25, 0.50, 0.75, 1.0]):
+        raise ValueError("with imagenet weights, depth_multiplier must be 1 and alpha one of 0.25, 0.50, 0.75, 1.0")
+    if weights == "imagenet" and (rows != input_shape[1] or rows not in [128, 160, 192, 224]):
+        rows = 224
+    img_input = _input(input_tensor, input_shape)
+    x = _conv_block(img_input, 32, alpha, strides=(2, 2))
+    for block_id, (filters, strides) in enumerate(_V1_BLOCKS):
+        x = _depthwise_conv_block(x, filters, alpha, depth_multiplier, strides=strides, block_id=block_id + 1)
+    if include_top:
+        x = layers.GlobalAveragePooling2D(keepdims=True)(x)
+        x = layers.Dropout(dropout, name="dropout")(x)
+        x = layers.Conv2D(classes, (1, 1), padding="same", name="conv_preds")(x)
+        x = layers.Reshape((classes,), name="reshape_2")(x)
+        x = layers.Activation(activation=classifier_activation, name="predictions")(x)
+    else:
+        x = _top_pooling(x, pooling)
+    if name is None:
+        name = "mobilenet_%.2f_%s" % (alpha, rows)
+    return Functional(img_input, x, name=name)
+'''

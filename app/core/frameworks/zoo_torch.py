@@ -1,0 +1,752 @@
+"""torchvision.models' classification architectures, as source the trace parser follows (never executed).
+
+Written from torchvision 0.29's own definitions (torchvision/models/resnet.py, vgg.py, alexnet.py,
+mobilenetv2.py, mobilenetv3.py, squeezenet.py, densenet.py,
+efficientnet.py), construct for construct where it changes a
+module's path, shape or parameter count; what only loads weights, logs or initialises is left out (a
+``weights=`` / ``pretrained=`` argument changes no shape). tests/golden/record_traces.py records the real
+torchvision models built from pasted calls, and tests/core/test_trace.py compares every row.
+"""
+
+FACTORIES = ("alexnet", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
+             "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d", "resnext101_32x8d",
+             "resnext101_64x4d", "wide_resnet50_2", "wide_resnet101_2", "mobilenet_v2", "mobilenet_v3_large",
+             "mobilenet_v3_small", "squeezenet1_0", "squeezenet1_1", "densenet121", "densenet161", "densenet169",
+             "densenet201", "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3")
+
+SOURCE = r'''
+def _weights(kwargs, weights, pretrained):
+    if (weights is not None or pretrained) and kwargs.get("num_classes", 1000) != 1000:
+        raise ValueError("pretrained weights are for 1000 classes")
+
+
+# ---- alexnet.py
+class AlexNet(nn.Module):
+    def __init__(self, num_classes=1000, dropout=0.5):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 64, kernel_size=11, stride=4, padding=2), nn.ReLU(inplace=True),
+            nn.MaxPool2d(kernel_size=3, stride=2),
+            nn.Conv2d(64, 192, kernel_size=5, padding=2), nn.ReLU(inplace=True),
+            nn.MaxPool2d(kernel_size=3, stride=2),
+            nn.Conv2d(192, 384, kernel_size=3, padding=1), nn.ReLU(inplace=True),
+            nn.Conv2d(384, 256, kernel_size=3, padding=1), nn.ReLU(inplace=True),
+            nn.Conv2d(256, 256, kernel_size=3, padding=1), nn.ReLU(inplace=True),
+            nn.MaxPool2d(kernel_size=3, stride=2))
+        self.avgpool = nn.AdaptiveAvgPool2d((6, 6))
+        self.classifier = nn.Sequential(
+            nn.Dropout(p=dropout), nn.Linear(256 * 6 * 6, 4096), nn.ReLU(inplace=True),
+            nn.Dropout(p=dropout), nn.Linear(4096, 4096), nn.ReLU(inplace=True),
+            nn.Linear(4096, num_classes))
+
+    def forward(self, x):
+        x = self.features(x)
+        x = self.avgpool(x)
+        x = torch.flatten(x, 1)
+        return self.classifier(x)
+
+
+def alexnet(*, weights=None, progress=True, pretrained=False, **kwargs):
+    _weights(kwargs, weights, pretrained)
+    return AlexNet(**kwargs)
+
+
+# ---- vgg.py
+class VGG(nn.Module):
+    def __init__(self, features, num_classes=1000, init_weights=True, dropout=0.5):
+        super().__init__()
+        self.features = features
+        self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
+        self.classifier = nn.Sequential(
+            nn.Linear(512 * 7 * 7, 4096), nn.ReLU(True), nn.Dropout(p=dropout),
+            nn.Linear(4096, 4096), nn.ReLU(True), nn.Dropout(p=dropout),
+            nn.Linear(4096, num_classes))
+
+    def forward(self, x):
+        x = self.features(x)
+        x = self.avgpool(x)
+        x = torch.flatten(x, 1)
+        return self.classifier(x)
+
+
+def make_layers(cfg, batch_norm=False):
+    layers = []
+    in_channels = 3
+    for v in cfg:
+        if v == "M":
+            layers += [nn.MaxPool2d(kernel_size=2, stride=2)]
+        else:
+            conv2d = nn.Conv2d(in_channels, v, kernel_size=3, padding=1)
+            if batch_norm:
+                layers += [conv2d, nn.BatchNorm2d(v), nn.ReLU(inplace=True)]
+            else:
+                layers += [conv2d, nn.ReLU(inplace=True)]
+            in_channels = v
+    return nn.Sequential(*layers)
+
+
+cfgs = {
+    "A": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    "B": [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+    "D": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
+    "E": [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M", 512, 512, 512, 512, "M"],
+}
+
+
+def _vgg(cfg, batch_norm, weights, pretrained, kwargs):
+    _weights(kwargs, weights, pretrained)
+    return VGG(make_layers(cfgs[cfg], batch_norm=batch_norm), **kwargs)
+
+
+def vgg11(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _vgg("A", False, weights, pretrained, kwargs)
+
+
+def vgg11_bn(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _vgg("A", True, weights, pretrained, kwargs)
+
+
+def vgg13(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _vgg("B", False, weights, pretrained, kwargs)
+
+
+def vgg13_bn(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _vgg("B", True, weights, pretrained, kwargs)
+
+
+def vgg16(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _vgg("D", False, weights, pretrained, kwargs)
+
+
+def vgg16_bn(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _vgg("D", True, weights, pretrained, kwargs)
+
+
+def vgg19(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _vgg("E", False, weights, pretrained, kwargs)
+
+
+def vgg19_bn(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _vgg("E", True, weights, pretrained, kwargs)
+
+
+# ---- resnet.py
+def conv3x3(in_planes, out_planes, stride=1, groups=1, dilation=1):
+    return nn.Conv2d(in_planes, out_planes, kernel_size=3, stride=stride, padding=dilation, groups=groups,
+                     bias=False, dilation=dilation)
+
+
+def conv1x1(in_planes, out_planes, stride=1):
+    return nn.Conv2d(in_planes, out_planes, kernel_size=1, stride=stride, bias=False)
+
+
+class BasicBlock(nn.Module):
+    expansion = 1
+
+    def __init__(self, inplanes, planes, stride=1, downsample=None, groups=1, base_width=64, dilation=1):
+        super().__init__()
+        if groups != 1 or base_width != 64:
+            raise ValueError("BasicBlock only supports groups=1 and base_width=64")
+        self.conv1 = conv3x3(inplanes, planes, stride)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = conv3x3(planes, planes)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = downsample
+
+    def forward(self, x):
+        identity = x
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        if self.downsample is not None:
+            identity = self.downsample(x)
+        out += identity
+        return self.relu(out)
+
+
+class Bottleneck(nn.Module):
+    expansion = 4
+
+    def __init__(self, inplanes, planes, stride=1, downsample=None, groups=1, base_width=64, dilation=1):
+        super().__init__()
+        width = int(planes * (base_width / 64.0)) * groups
+        self.conv1 = conv1x1(inplanes, width)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.conv2 = conv3x3(width, width, stride, groups, dilation)
+        self.bn2 = nn.BatchNorm2d(width)
+        self.conv3 = conv1x1(width, planes * self.expansion)
+        self.bn3 = nn.BatchNorm2d(planes * self.expansion)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = downsample
+
+    def forward(self, x):
+        identity = x
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        if self.downsample is not None:
+            identity = self.downsample(x)
+        out += identity
+        return self.relu(out)
+
+
+class ResNet(nn.Module):
+    def __init__(self, block, layers, num_classes=1000, zero_init_residual=False, groups=1, width_per_group=64,
+                 replace_stride_with_dilation=None, norm_layer=None):
+        super().__init__()
+        self.inplanes = 64
+        self.dilation = 1
+        if replace_stride_with_dilation is None:
+            replace_stride_with_dilation = [False, False, False]
+        self.groups = groups
+        self.base_width = width_per_group
+        self.conv1 = nn.Conv2d(3, self.inplanes, kernel_size=7, stride=2, padding=3, bias=False)
+        self.bn1 = nn.BatchNorm2d(self.inplanes)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        self.layer1 = self._make_layer(block, 64, layers[0])
+        self.layer2 = self._make_layer(block, 128, layers[1], stride=2, dilate=replace_stride_with_dilation[0])
+        self.layer3 = self._make_layer(block, 256, layers[2], stride=2, dilate=replace_stride_with_dilation[1])
+        self.layer4 = self._make_layer(block, 512, layers[3], stride=2, dilate=replace_stride_with_dilation[2])
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(512 * block.expansion, num_classes)
+
+    def _make_layer(self, block, planes, blocks, stride=1, dilate=False):
+        downsample = None
+        previous_dilation = self.dilation
+        if dilate:
+            self.dilation *= stride
+            stride = 1
+        if stride != 1 or self.inplanes != planes * block.expansion:
+            downsample = nn.Sequential(conv1x1(self.inplanes, planes * block.expansion, stride),
+                                       nn.BatchNorm2d(planes * block.expansion))
+        layers = [block(self.inplanes, planes, stride, downsample, self.groups, self.base_width, previous_dilation)]
+        self.inplanes = planes * block.expansion
+        for _ in range(1, blocks):
+            layers.append(block(self.inplanes, planes, groups=self.groups, base_width=self.base_width,
+                                dilation=self.dilation))
+        return nn.Sequential(*layers)
+
+    def forward(self, x):
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        x = self.avgpool(x)
+        x = torch.flatten(x, 1)
+        return self.fc(x)
+
+
+def _resnet(block, layers, weights, pretrained, kwargs):
+    _weights(kwargs, weights, pretrained)
+    return ResNet(block, layers, **kwargs)
+
+
+def resnet18(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _resnet(BasicBlock, [2, 2, 2, 2], weights, pretrained, kwargs)
+
+
+def resnet34(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _resnet(BasicBlock, [3, 4, 6, 3], weights, pretrained, kwargs)
+
+
+def resnet50(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _resnet(Bottleneck, [3, 4, 6, 3], weights, pretrained, kwargs)
+
+
+def resnet101(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _resnet(Bottleneck, [3, 4, 23, 3], weights, pretrained, kwargs)
+
+
+def resnet152(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _resnet(Bottleneck, [3, 8, 36, 3], weights, pretrained, kwargs)
+
+
+def resnext50_32x4d(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _resnet(Bottleneck, [3, 4, 6, 3], weights, pretrained, {**kwargs, "groups": 32, "width_per_group": 4})
+
+
+def resnext101_32x8d(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _resnet(Bottleneck, [3, 4, 23, 3], weights, pretrained, {**kwargs, "groups": 32, "width_per_group": 8})
+
+
+def resnext101_64x4d(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _resnet(Bottleneck, [3, 4, 23, 3], weights, pretrained, {**kwargs, "groups": 64, "width_per_group": 4})
+
+
+def wide_resnet50_2(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _resnet(Bottleneck, [3, 4, 6, 3], weights, pretrained, {**kwargs, "width_per_group": 128})
+
+
+def wide_resnet101_2(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _resnet(Bottleneck, [3, 4, 23, 3], weights, pretrained, {**kwargs, "width_per_group": 128})
+
+
+# ---- ops/misc.py and mobilenetv2.py
+def _make_divisible(v, divisor, min_value=None):
+    if min_value is None:
+        min_value = divisor
+    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
+    if new_v < 0.9 * v:
+        new_v += divisor
+    return new_v
+
+
+def Conv2dNormActivation(in_channels, out_channels, kernel_size=3, stride=1, padding=None, groups=1,
+                         norm_layer=nn.BatchNorm2d, activation_layer=nn.ReLU, dilation=1, inplace=True, bias=None):
+    if padding is None:
+        padding = (kernel_size - 1) // 2 * dilation
+    if bias is None:
+        bias = norm_layer is None
+    layers = [nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation=dilation, groups=groups,
+                        bias=bias)]
+    if norm_layer is not None:
+        layers.append(norm_layer(out_channels))
+    if activation_layer is not None:
+        layers.append(activation_layer(inplace=inplace))
+    return nn.Sequential(*layers)
+
+
+class InvertedResidual(nn.Module):
+    def __init__(self, inp, oup, stride, expand_ratio, norm_layer=None):
+        super().__init__()
+        if norm_layer is None:
+            norm_layer = nn.BatchNorm2d
+        hidden_dim = int(round(inp * expand_ratio))
+        self.use_res_connect = stride == 1 and inp == oup
+        layers = []
+        if expand_ratio != 1:
+            layers.append(Conv2dNormActivation(inp, hidden_dim, kernel_size=1, norm_layer=norm_layer,
+                                               activation_layer=nn.ReLU6))
+        layers.extend([
+            Conv2dNormActivation(hidden_dim, hidden_dim, stride=stride, groups=hidden_dim, norm_layer=norm_layer,
+                                 activation_layer=nn.ReLU6),
+            nn.Conv2d(hidden_dim, oup, 1, 1, 0, bias=False),
+            norm_layer(oup),
+        ])
+        self.conv = nn.Sequential(*layers)
+
+    def forward(self, x):
+        if self.use_res_connect:
+            return x + self.conv(x)
+        return self.conv(x)
+
+
+class MobileNetV2(nn.Module):
+    def __init__(self, num_classes=1000, width_mult=1.0, inverted_residual_setting=None, round_nearest=8,
+                 block=None, norm_layer=None, dropout=0.2):
+        super().__init__()
+        if block is None:
+            block = InvertedResidual
+        if norm_layer is None:
+            norm_layer = nn.BatchNorm2d
+        input_channel = 32
+        last_channel = 1280
+        if inverted_residual_setting is None:
+            inverted_residual_setting = [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2],
+                                         [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1]]
+        input_channel = _make_divisible(input_channel * width_mult, round_nearest)
+        self.last_channel = _make_divisible(last_channel * max(1.0, width_mult), round_nearest)
+        features = [Conv2dNormActivation(3, input_channel, stride=2, norm_layer=norm_layer,
+                                         activation_layer=nn.ReLU6)]
+        for t, c, n, s in inverted_residual_setting:
+            output_channel = _make_divisible(c * width_mult, round_nearest)
+            for i in range(n):
+                stride = s if i == 0 else 1
+                features.append(block(input_channel, output_channel, stride, expand_ratio=t, norm_layer=norm_layer))
+                input_channel = output_channel
+        features.append(Conv2dNormActivation(input_channel, self.last_channel, kernel_size=1, norm_layer=norm_layer,
+                                             activation_layer=nn.ReLU6))
+        self.features = nn.Sequential(*features)
+        self.classifier = nn.Sequential(nn.Dropout(p=dropout), nn.Linear(self.last_channel, num_classes))
+
+    def forward(self, x):
+        x = self.features(x)
+        x = nn.functional.adaptive_avg_pool2d(x, (1, 1))
+        x = torch.flatten(x, 1)
+        return self.classifier(x)
+
+
+def mobilenet_v2(*, weights=None, progress=True, pretrained=False, **kwargs):
+    _weights(kwargs, weights, pretrained)
+    return MobileNetV2(**kwargs)
+
+
+# ---- mobilenetv3.py
+class SqueezeExcitation(nn.Module):
+    def __init__(self, input_channels, squeeze_channels, activation=nn.ReLU, scale_activation=nn.Sigmoid):
+        super().__init__()
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc1 = nn.Conv2d(input_channels, squeeze_channels, 1)
+        self.fc2 = nn.Conv2d(squeeze_channels, input_channels, 1)
+        self.activation = activation()
+        self.scale_activation = scale_activation()
+
+    def forward(self, x):
+        scale = self.avgpool(x)
+        scale = self.activation(self.fc1(scale))
+        scale = self.scale_activation(self.fc2(scale))
+        return scale * x
+
+
+def bneck_conf(input_channels, kernel, expanded_channels, out_channels, use_se, activation, stride, dilation,
+               width_mult):
+    return (_make_divisible(input_channels * width_mult, 8), kernel, _make_divisible(expanded_channels * width_mult, 8),
+            _make_divisible(out_channels * width_mult, 8), use_se, activation == "HS", stride, dilation)
+
+
+class InvertedResidualV3(nn.Module):
+    def __init__(self, cnf, norm_layer):
+        super().__init__()
+        input_channels, kernel, expanded_channels, out_channels, use_se, use_hs, stride, dilation = cnf
+        self.use_res_connect = stride == 1 and input_channels == out_channels
+        activation_layer = nn.Hardswish if use_hs else nn.ReLU
+        layers = []
+        if expanded_channels != input_channels:
+            layers.append(Conv2dNormActivation(input_channels, expanded_channels, kernel_size=1,
+                                               norm_layer=norm_layer, activation_layer=activation_layer))
+        stride = 1 if dilation > 1 else stride
+        layers.append(Conv2dNormActivation(expanded_channels, expanded_channels, kernel_size=kernel, stride=stride,
+                                           dilation=dilation, groups=expanded_channels, norm_layer=norm_layer,
+                                           activation_layer=activation_layer))
+        if use_se:
+            squeeze_channels = _make_divisible(expanded_channels // 4, 8)
+            layers.append(SqueezeExcitation(expanded_channels, squeeze_channels, scale_activation=nn.Hardsigmoid))
+        layers.append(Conv2dNormActivation(expanded_channels, out_channels, kernel_size=1, norm_layer=norm_layer,
+                                           activation_layer=None))
+        self.block = nn.Sequential(*layers)
+
+    def forward(self, x):
+        result = self.block(x)
+        if self.use_res_connect:
+            result += x
+        return result
+
+
+class MobileNetV3(nn.Module):
+    def __init__(self, inverted_residual_setting, last_channel, num_classes=1000, dropout=0.2):
+        super().__init__()
+        norm_layer = functools.partial(nn.BatchNorm2d, eps=0.001, momentum=0.01)
+        firstconv_output_channels = inverted_residual_setting[0][0]
+        layers = [Conv2dNormActivation(3, firstconv_output_channels, kernel_size=3, stride=2, norm_layer=norm_layer,
+                                       activation_layer=nn.Hardswish)]
+        for cnf in inverted_residual_setting:
+            layers.append(InvertedResidualV3(cnf, norm_layer))
+        lastconv_input_channels = inverted_residual_setting[-1][3]
+        lastconv_output_channels = 6 * lastconv_input_channels
+        layers.append(Conv2dNormActivation(lastconv_input_channels, lastconv_output_channels, kernel_size=1,
+                                           norm_layer=norm_layer, activation_layer=nn.Hardswish))
+        self.features = nn.Sequential(*layers)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Sequential(nn.Linear(lastconv_output_channels, last_channel), nn.Hardswish(inplace=True),
+                                        nn.Dropout(p=dropout, inplace=True), nn.Linear(last_channel, num_classes))
+
+    def forward(self, x):
+        x = self.features(x)
+        x = self.avgpool(x)
+        x = torch.flatten(x, 1)
+        return self.classifier(x)
+
+
+def _mobilenet_v3_conf(arch, width_mult=1.0, reduced_tail=False, dilated=False):
+    r = 2 if reduced_tail else 1
+    d = 2 if dilated else 1
+    w = width_mult
+    if arch == "mobilenet_v3_large":
+        setting = [bneck_conf(16, 3, 16, 16, False, "RE", 1, 1, w), bneck_conf(16, 3, 64, 24, False, "RE", 2, 1, w),
+                   bneck_conf(24, 3, 72, 24, False, "RE", 1, 1, w), bneck_conf(24, 5, 72, 40, True, "RE", 2, 1, w),
+                   bneck_conf(40, 5, 120, 40, True, "RE", 1, 1, w), bneck_conf(40, 5, 120, 40, True, "RE", 1, 1, w),
+                   bneck_conf(40, 3, 240, 80, False, "HS", 2, 1, w), bneck_conf(80, 3, 200, 80, False, "HS", 1, 1, w),
+                   bneck_conf(80, 3, 184, 80, False, "HS", 1, 1, w), bneck_conf(80, 3, 184, 80, False, "HS", 1, 1, w),
+                   bneck_conf(80, 3, 480, 112, True, "HS", 1, 1, w),
+                   bneck_conf(112, 3, 672, 112, True, "HS", 1, 1, w),
+                   bneck_conf(112, 5, 672, 160 // r, True, "HS", 2, d, w),
+                   bneck_conf(160 // r, 5, 960 // r, 160 // r, True, "HS", 1, d, w),
+                   bneck_conf(160 // r, 5, 960 // r, 160 // r, True, "HS", 1, d, w)]
+        last_channel = _make_divisible(1280 // r * w, 8)
+    else:
+        setting = [bneck_conf(16, 3, 16, 16, True, "RE", 2, 1, w), bneck_conf(16, 3, 72, 24, False, "RE", 2, 1, w),
+                   bneck_conf(24, 3, 88, 24, False, "RE", 1, 1, w), bneck_conf(24, 5, 96, 40, True, "HS", 2, 1, w),
+                   bneck_conf(40, 5, 240, 40, True, "HS", 1, 1, w), bneck_conf(40, 5, 240, 40, True, "HS", 1, 1, w),
+                   bneck_conf(40, 5, 120, 48, True, "HS", 1, 1, w), bneck_conf(48, 5, 144, 48, True, "HS", 1, 1, w),
+                   bneck_conf(48, 5, 288, 96 // r, True, "HS", 2, d, w),
+                   bneck_conf(96 // r, 5, 576 // r, 96 // r, True, "HS", 1, d, w),
+                   bneck_conf(96 // r, 5, 576 // r, 96 // r, True, "HS", 1, d, w)]
+        last_channel = _make_divisible(1024 // r * w, 8)
+    return setting, last_channel
+
+
+def mobilenet_v3_large(*, weights=None, progress=True, pretrained=False, width_mult=1.0, reduced_tail=False,
+                       dilated=False, **kwargs):
+    _weights(kwargs, weights, pretrained)
+    setting, last_channel = _mobilenet_v3_conf("mobilenet_v3_large", width_mult, reduced_tail, dilated)
+    return MobileNetV3(setting, last_channel, **kwargs)
+
+
+def mobilenet_v3_small(*, weights=None, progress=True, pretrained=False, width_mult=1.0, reduced_tail=False,
+                       dilated=False, **kwargs):
+    _weights(kwargs, weights, pretrained)
+    setting, last_channel = _mobilenet_v3_conf("mobilenet_v3_small", width_mult, reduced_tail, dilated)
+    return MobileNetV3(setting, last_channel, **kwargs)
+
+
+# ---- squeezenet.py
+class Fire(nn.Module):
+    def __init__(self, inplanes, squeeze_planes, expand1x1_planes, expand3x3_planes):
+        super().__init__()
+        self.squeeze = nn.Conv2d(inplanes, squeeze_planes, kernel_size=1)
+        self.squeeze_activation = nn.ReLU(inplace=True)
+        self.expand1x1 = nn.Conv2d(squeeze_planes, expand1x1_planes, kernel_size=1)
+        self.expand1x1_activation = nn.ReLU(inplace=True)
+        self.expand3x3 = nn.Conv2d(squeeze_planes, expand3x3_planes, kernel_size=3, padding=1)
+        self.expand3x3_activation = nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        x = self.squeeze_activation(self.squeeze(x))
+        return torch.cat([self.expand1x1_activation(self.expand1x1(x)),
+                          self.expand3x3_activation(self.expand3x3(x))], 1)
+
+
+class SqueezeNet(nn.Module):
+    def __init__(self, version="1_0", num_classes=1000, dropout=0.5):
+        super().__init__()
+        if version == "1_0":
+            self.features = nn.Sequential(
+                nn.Conv2d(3, 96, kernel_size=7, stride=2), nn.ReLU(inplace=True),
+                nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
+                Fire(96, 16, 64, 64), Fire(128, 16, 64, 64), Fire(128, 32, 128, 128),
+                nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
+                Fire(256, 32, 128, 128), Fire(256, 48, 192, 192), Fire(384, 48, 192, 192), Fire(384, 64, 256, 256),
+                nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
+                Fire(512, 64, 256, 256))
+        else:
+            self.features = nn.Sequential(
+                nn.Conv2d(3, 64, kernel_size=3, stride=2), nn.ReLU(inplace=True),
+                nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
+                Fire(64, 16, 64, 64), Fire(128, 16, 64, 64),
+                nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
+                Fire(128, 32, 128, 128), Fire(256, 32, 128, 128),
+                nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True),
+                Fire(256, 48, 192, 192), Fire(384, 48, 192, 192), Fire(384, 64, 256, 256), Fire(512, 64, 256, 256))
+        final_conv = nn.Conv2d(512, num_classes, kernel_size=1)
+        self.classifier = nn.Sequential(nn.Dropout(p=dropout), final_conv, nn.ReLU(inplace=True),
+                                        nn.AdaptiveAvgPool2d((1, 1)))
+
+    def forward(self, x):
+        x = self.features(x)
+        x = self.classifier(x)
+        return torch.flatten(x, 1)
+
+
+def squeezenet1_0(*, weights=None, progress=True, pretrained=False, **kwargs):
+    _weights(kwargs, weights, pretrained)
+    return SqueezeNet("1_0", **kwargs)
+
+
+def squeezenet1_1(*, weights=None, progress=True, pretrained=False, **kwargs):
+    _weights(kwargs, weights, pretrained)
+    return SqueezeNet("1_1", **kwargs)
+
+
+# ---- densenet.py
+class _DenseLayer(nn.Module):
+    def __init__(self, num_input_features, growth_rate, bn_size, drop_rate, memory_efficient=False):
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(num_input_features)
+        self.relu1 = nn.ReLU(inplace=True)
+        self.conv1 = nn.Conv2d(num_input_features, bn_size * growth_rate, kernel_size=1, stride=1, bias=False)
+        self.norm2 = nn.BatchNorm2d(bn_size * growth_rate)
+        self.relu2 = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(bn_size * growth_rate, growth_rate, kernel_size=3, stride=1, padding=1, bias=False)
+        self.drop_rate = float(drop_rate)
+
+    def forward(self, inputs):
+        concated_features = torch.cat(inputs, 1)
+        bottleneck_output = self.conv1(self.relu1(self.norm1(concated_features)))
+        new_features = self.conv2(self.relu2(self.norm2(bottleneck_output)))
+        if self.drop_rate > 0:
+            new_features = F.dropout(new_features, p=self.drop_rate, training=self.training)
+        return new_features
+
+
+class _DenseBlock(nn.ModuleDict):
+    def __init__(self, num_layers, num_input_features, bn_size, growth_rate, drop_rate, memory_efficient=False):
+        super().__init__()
+        for i in range(num_layers):
+            layer = _DenseLayer(num_input_features + i * growth_rate, growth_rate=growth_rate, bn_size=bn_size,
+                                drop_rate=drop_rate)
+            self.add_module("denselayer%d" % (i + 1), layer)
+
+    def forward(self, init_features):
+        features = [init_features]
+        for name, layer in self.items():
+            new_features = layer(features)
+            features.append(new_features)
+        return torch.cat(features, 1)
+
+
+class _Transition(nn.Sequential):
+    def __init__(self, num_input_features, num_output_features):
+        super().__init__()
+        self.norm = nn.BatchNorm2d(num_input_features)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv = nn.Conv2d(num_input_features, num_output_features, kernel_size=1, stride=1, bias=False)
+        self.pool = nn.AvgPool2d(kernel_size=2, stride=2)
+
+
+class DenseNet(nn.Module):
+    def __init__(self, growth_rate=32, block_config=(6, 12, 24, 16), num_init_features=64, bn_size=4, drop_rate=0,
+                 num_classes=1000, memory_efficient=False):
+        super().__init__()
+        self.features = nn.Sequential(OrderedDict([
+            ("conv0", nn.Conv2d(3, num_init_features, kernel_size=7, stride=2, padding=3, bias=False)),
+            ("norm0", nn.BatchNorm2d(num_init_features)),
+            ("relu0", nn.ReLU(inplace=True)),
+            ("pool0", nn.MaxPool2d(kernel_size=3, stride=2, padding=1))]))
+        num_features = num_init_features
+        for i, num_layers in enumerate(block_config):
+            block = _DenseBlock(num_layers=num_layers, num_input_features=num_features, bn_size=bn_size,
+                                growth_rate=growth_rate, drop_rate=drop_rate)
+            self.features.add_module("denseblock%d" % (i + 1), block)
+            num_features = num_features + num_layers * growth_rate
+            if i != len(block_config) - 1:
+                trans = _Transition(num_input_features=num_features, num_output_features=num_features // 2)
+                self.features.add_module("transition%d" % (i + 1), trans)
+                num_features = num_features // 2
+        self.features.add_module("norm5", nn.BatchNorm2d(num_features))
+        self.classifier = nn.Linear(num_features, num_classes)
+
+    def forward(self, x):
+        features = self.features(x)
+        out = F.relu(features, inplace=True)
+        out = F.adaptive_avg_pool2d(out, (1, 1))
+        out = torch.flatten(out, 1)
+        return self.classifier(out)
+
+
+def _densenet(growth_rate, block_config, num_init_features, weights, pretrained, kwargs):
+    _weights(kwargs, weights, pretrained)
+    return DenseNet(growth_rate, block_config, num_init_features, **kwargs)
+
+
+def densenet121(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _densenet(32, (6, 12, 24, 16), 64, weights, pretrained, kwargs)
+
+
+def densenet161(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _densenet(48, (6, 12, 36, 24), 96, weights, pretrained, kwargs)
+
+
+def densenet169(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _densenet(32, (6, 12, 32, 32), 64, weights, pretrained, kwargs)
+
+
+def densenet201(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _densenet(32, (6, 12, 48, 32), 64, weights, pretrained, kwargs)
+
+
+# ---- efficientnet.py (v1: B0-B3)
+class StochasticDepth(nn.Module):
+    """torchvision.ops.StochasticDepth: drops whole residual branches while training; traced as model.eval(): x."""
+    def __init__(self, p, mode):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x):
+        return x
+
+
+def mbconv_conf(expand_ratio, kernel, stride, input_channels, out_channels, num_layers, width_mult, depth_mult):
+    return [expand_ratio, kernel, stride, _make_divisible(input_channels * width_mult, 8),
+            _make_divisible(out_channels * width_mult, 8), int(math.ceil(num_layers * depth_mult))]
+
+
+class MBConv(nn.Module):
+    def __init__(self, cnf, stochastic_depth_prob, norm_layer):
+        super().__init__()
+        expand_ratio, kernel, stride, input_channels, out_channels, num_layers = cnf
+        self.use_res_connect = stride == 1 and input_channels == out_channels
+        layers = []
+        expanded_channels = _make_divisible(input_channels * expand_ratio, 8)
+        if expanded_channels != input_channels:
+            layers.append(Conv2dNormActivation(input_channels, expanded_channels, kernel_size=1, norm_layer=norm_layer,
+                                               activation_layer=nn.SiLU))
+        layers.append(Conv2dNormActivation(expanded_channels, expanded_channels, kernel_size=kernel, stride=stride,
+                                           groups=expanded_channels, norm_layer=norm_layer, activation_layer=nn.SiLU))
+        squeeze_channels = max(1, input_channels // 4)
+        layers.append(SqueezeExcitation(expanded_channels, squeeze_channels,
+                                        activation=functools.partial(nn.SiLU, inplace=True)))
+        layers.append(Conv2dNormActivation(expanded_channels, out_channels, kernel_size=1, norm_layer=norm_layer,
+                                           activation_layer=None))
+        self.block = nn.Sequential(*layers)
+        self.stochastic_depth = StochasticDepth(stochastic_depth_prob, "row")
+
+    def forward(self, x):
+        result = self.block(x)
+        if self.use_res_connect:
+            result = self.stochastic_depth(result)
+            result += x
+        return result
+
+
+class EfficientNet(nn.Module):
+    def __init__(self, inverted_residual_setting, dropout, stochastic_depth_prob=0.2, num_classes=1000,
+                 norm_layer=None, last_channel=None):
+        super().__init__()
+        if norm_layer is None:
+            norm_layer = nn.BatchNorm2d
+        layers = [Conv2dNormActivation(3, inverted_residual_setting[0][3], kernel_size=3, stride=2,
+                                       norm_layer=norm_layer, activation_layer=nn.SiLU)]
+        total_stage_blocks = sum(cnf[5] for cnf in inverted_residual_setting)
+        stage_block_id = 0
+        for cnf in inverted_residual_setting:
+            stage = []
+            for _ in range(cnf[5]):
+                block_cnf = list(cnf)
+                if stage:
+                    block_cnf[3] = block_cnf[4]
+                    block_cnf[2] = 1
+                sd_prob = stochastic_depth_prob * float(stage_block_id) / total_stage_blocks
+                stage.append(MBConv(block_cnf, sd_prob, norm_layer))
+                stage_block_id += 1
+            layers.append(nn.Sequential(*stage))
+        lastconv_input_channels = inverted_residual_setting[-1][4]
+        lastconv_output_channels = last_channel if last_channel is not None else 4 * lastconv_input_channels
+        layers.append(Conv2dNormActivation(lastconv_input_channels, lastconv_output_channels, kernel_size=1,
+                                           norm_layer=norm_layer, activation_layer=nn.SiLU))
+        self.features = nn.Sequential(*layers)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Sequential(nn.Dropout(p=dropout, inplace=True),
+                                        nn.Linear(lastconv_output_channels, num_classes))
+
+    def forward(self, x):
+        x = self.features(x)
+        x = self.avgpool(x)
+        x = torch.flatten(x, 1)
+        return self.classifier(x)
+
+
+def _efficientnet(width_mult, depth_mult, dropout, weights, pretrained, kwargs):
+    _weights(kwargs, weights, pretrained)
+    w, d = width_mult, depth_mult
+    setting = [mbconv_conf(1, 3, 1, 32, 16, 1, w, d), mbconv_conf(6, 3, 2, 16, 24, 2, w, d),
+               mbconv_conf(6, 5, 2, 24, 40, 2, w, d), mbconv_conf(6, 3, 2, 40, 80, 3, w, d),
+               mbconv_conf(6, 5, 1, 80, 112, 3, w, d), mbconv_conf(6, 5, 2, 112, 192, 4, w, d),
+               mbconv_conf(6, 3, 1, 192, 320, 1, w, d)]
+    dropout = kwargs.pop("dropout", dropout)
+    return EfficientNet(setting, dropout, **kwargs)
+
+
+def efficientnet_b0(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _efficientnet(1.0, 1.0, 0.2, weights, pretrained, kwargs)
+
+
+def efficientnet_b1(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _efficientnet(1.0, 1.1, 0.2, weights, pretrained, kwargs)
+
+
+def efficientnet_b2(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _efficientnet(1.1, 1.2, 0.3, weights, pretrained, kwargs)
+
+
+def efficientnet_b3(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _efficientnet(1.2, 1.4, 0.3, weights, pretrained, kwargs)
+'''

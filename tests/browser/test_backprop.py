@@ -1,0 +1,144 @@
+"""/backprop in a real browser: the upstream choice, clicking an output cell (its inputs and weights light up,
+the URL follows), stepping the input gradient and the weights' gradient in place, a stride-2 layer, pooling,
+pasting an answer; at 1440×900, 1280×720 presenting, 390×844 touch and embedded at 700×640. Axe finds no
+violations; nothing scrolls sideways. Screenshots land in screenshots/backprop/ for people to look at."""
+import re
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from tests.browser.conftest import SCREENSHOTS
+from tests.browser.helpers import WCAG, query
+
+SHOTS = SCREENSHOTS / "backprop"
+CONV = "/backprop?framework=torch&type=Conv2d&in_channels=2&out_channels=2&kernel_size=3&stride=2&padding=1" \
+       "&input_shape=1,2,5,5"
+POOL = "/backprop?framework=torch&type=MaxPool2d&kernel_size=2&stride=2&input_shape=1,2,6,6"
+LAPTOP = {"viewport": {"width": 1440, "height": 900}}
+PROJECTOR = {"viewport": {"width": 1280, "height": 720}}
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
+EMBED = {"viewport": {"width": 700, "height": 640}}
+
+
+def save(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def no_sideways_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+@pytest.mark.parametrize("options, name", [(LAPTOP, "laptop"), (PHONE, "phone")])
+def test_clicking_an_output_cell_backpropagates_from_it(context_page, live_server, options, name):
+    page = context_page(**options)
+    page.goto(live_server + CONV)
+    expect(page.locator("[data-stage] td.dep")).to_have_count(0)
+    page.evaluate("window.__kept = 1")
+    target = page.locator("#y1-4 a")  # filter 1, output (1, 1): its window reads input rows/cols 1..3
+    with page.expect_response(lambda r: "cell=" in r.url and r.request.headers.get("hx-request") == "true"):
+        target.click() if name == "laptop" else target.tap()
+    expect(page.locator("#y1-4")).to_have_class(re.compile("dep"))
+    assert page.evaluate("window.__kept") == 1, "the page reloaded instead of swapping"
+    assert query(page)["upstream"] == "cell" and query(page)["cell"] == "13"  # 1·9 + 4: channels first
+    expect(page.locator("#dep-count")).to_have_text("18")  # 3×3 window × 2 channels, all inside
+    expect(page.locator("[data-part=kernel] td.dep")).to_have_count(18)  # every weight of filter 1
+    # the upstream gradient is 1 there alone
+    expect(page.locator("#g1-4")).to_have_text("1")
+    assert page.locator("[id^=g0-]").all_inner_texts() == ["0"] * 9
+    assert no_sideways_scroll(page)
+    save(page, f"cell-{name}")
+    results = Axe().run(page, options=WCAG)
+    assert results.violations_count == 0, results.generate_report()
+
+
+def test_keyboard_reaches_an_output_cell_and_the_upstream_choice_redraws(context_page, live_server):
+    page = context_page(**LAPTOP)
+    page.goto(live_server + CONV)
+    link = page.locator("#y0-0 a")
+    link.focus()
+    with page.expect_response(lambda r: "cell=0" in r.url):
+        page.keyboard.press("Enter")
+    expect(page.locator("#y0-0")).to_have_class(re.compile("dep"))
+    with page.expect_response(lambda r: "upstream=random" in r.url):
+        page.select_option("#upstream", "random")
+    expect(page.locator("#upstream")).to_have_value("random")
+    texts = page.locator("[id^=g0-]").all_inner_texts()
+    assert len(set(texts)) > 1, texts  # random integers, not ones
+    save(page, "random-laptop")
+
+
+def test_stepping_moves_the_sum_in_place(context_page, live_server):
+    page = context_page(**LAPTOP)
+    page.goto(live_server + CONV)
+    first = page.locator("#gi-value").inner_text()
+    page.evaluate("window.__kept = 1")
+    with page.expect_response(lambda r: "step=1" in r.url):
+        page.locator("#step-forward").click()
+    expect(page.locator("#step-label")).to_contain_text("cell 1 of 50")
+    expect(page.locator("#gx0-1")).to_have_class(re.compile("lit"))
+    assert page.locator("#gi-value").inner_text() == page.locator("#gx0-1").inner_text()
+    with page.expect_response(lambda r: "wstep=1" in r.url):
+        page.locator("#wstep-forward").click()
+    expect(page.locator("#wstep-label")).to_contain_text("weight 1 of 36")
+    assert page.locator("#gw-value").inner_text() == page.locator("#gw0-0-1").inner_text()
+    assert page.evaluate("window.__kept") == 1 and first
+    # stride 2: the dilated upstream grid has zeros between the gradients
+    assert "0" in page.locator("[id^=u0-]").all_inner_texts()
+    save(page, "stride2-steps-laptop")
+
+
+def test_max_pooling_routes_to_winners(context_page, live_server):
+    page = context_page(**LAPTOP)
+    page.goto(live_server + POOL)
+    expect(page.locator("#gi-title")).to_contain_text("winner")
+    # with ones upstream, non-overlapping 2×2 windows: exactly one 1 per window, 9 per channel
+    values = page.locator("[id^=gx0-]").all_inner_texts()
+    assert values.count("1") == 9 and values.count("0") == 27, values
+    with page.expect_response(lambda r: "cell=" in r.url):
+        page.locator("#y0-0 a").click()
+    expect(page.locator("#dep-count")).to_have_text("1")
+    save(page, "maxpool-laptop")
+
+
+def test_pasting_a_wrong_answer_shows_where_it_differs(context_page, live_server):
+    page = context_page(**LAPTOP)
+    page.goto(live_server + CONV)
+    right = [t.replace("\u2212", "-") for c in (0, 1) for t in page.locator(f"[id^=gx{c}-]").all_inner_texts()]
+    mine = right[:]
+    mine[3] = str(float(mine[3]) + 1)
+    page.fill("#paste", " ".join(mine))
+    with page.expect_response(lambda r: "paste=" in r.url):
+        page.locator("#paste-form button").click()
+    expect(page.locator("#compare-summary")).to_contain_text("1 of 50 numbers differ")
+    expect(page.locator("table.compare tr.wrong")).to_have_count(1)
+    save(page, "paste-laptop")
+
+
+def test_presenting_and_the_embed(context_page, live_server):
+    page = context_page(**PROJECTOR)
+    page.goto(live_server + CONV + "&present=1")
+    expect(page.locator("body.presenting")).to_have_count(1)
+    expect(page.locator("[data-stage]").first).to_be_in_viewport()
+    save(page, "present-1280")
+    embed = context_page(**EMBED)
+    embed.goto(live_server + "/embed" + CONV.removeprefix("/backprop").join(["/backprop", ""]))
+    embed.locator("[data-stage]").first.wait_for()
+    with embed.expect_response(lambda r: "cell=" in r.url):
+        embed.locator("#y0-0 a").click()
+    expect(embed.locator("#y0-0")).to_have_class(re.compile("dep"))
+    assert no_sideways_scroll(embed)
+    save(embed, "embed-700")
+
+
+def test_the_lesson_embeds_the_view_and_its_tries_change_it(context_page, live_server):
+    page = context_page(**LAPTOP)
+    page.goto(live_server + "/learn/backprop-conv")
+    frame = page.frame_locator("iframe.lesson-view")
+    expect(frame.locator("#gx0-3")).to_have_text("1.8")  # the answer's ∂L/∂x = [0.3, 0, −0.3, 1.8]
+    expect(page.locator(".answer")).to_contain_text("[0.3, 0, −0.3, 1.8]")
+    page.get_by_role("link", name=re.compile("^Click an output instead")).click()
+    expect(frame.locator("#y0-1")).to_have_class(re.compile("dep"))
+    expect(frame.locator("#dep-count")).to_have_text("2")
+    save(page, "lesson-laptop")
