@@ -3,12 +3,20 @@ what these write (each view's data attribute); it formats nothing itself."""
 from __future__ import annotations
 
 import numpy as np
+from markupsafe import Markup, escape
+
+_FORMATTED: dict[float, str] = {}  # fmt's answers: the views' values repeat (integers, tenths and their sums)
 
 
 def fmt(v: float) -> str:
     """Two decimals at most, no trailing zeros, a real minus sign."""
-    text = f"{v:.2f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text.replace("-", "−")
+    text = _FORMATTED.get(v)
+    if text is None:
+        text = f"{v:.2f}".rstrip("0").rstrip(".")
+        text = "0" if text in ("-0", "") else text.replace("-", "−")
+        if len(_FORMATTED) < 100_000:
+            _FORMATTED[v] = text
+    return text
 
 
 def shape_text(dims) -> str:
@@ -21,20 +29,86 @@ def shape_text(dims) -> str:
     return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
 
+def fmts(values: np.ndarray, factors: bool = False) -> list[str]:
+    """fmt of every value, in the array's (row-major) order (``factors``: as factors of a product).
+
+    >>> fmts(np.array([[0.5, -0.004], [0.5, 2.0]], np.float32)), fmts(np.array([-1.5, 2]), factors=True)
+    (['0.5', '0', '0.5', '2'], ['(−1.5)', '2'])
+    """
+    return list(map(_factor if factors else fmt, np.asarray(values).ravel().tolist()))
+
+
+_FACTORS: dict[float, str] = {}
+
+
+def _factor(v: float) -> str:
+    text = _FACTORS.get(v)
+    if text is None:
+        text = factor(fmt(v))
+        if len(_FACTORS) < 100_000:
+            _FACTORS[v] = text
+    return text
+
+
+def factor(text: str) -> str:
+    """A formatted number as a factor of a product: a negative one in parentheses."""
+    return f"({text})" if text.startswith("−") else text
+
+
 def term(x: float, w: float) -> str:
     """One product of the arithmetic, negatives in parentheses."""
-    wrap = lambda v: f"({fmt(v)})" if fmt(v).startswith("−") else fmt(v)  # noqa: E731
-    return f"{wrap(x)}×{wrap(w)}"
+    return f"{factor(fmt(x))}×{factor(fmt(w))}"
 
 
 def grid(values: np.ndarray, prefix: str, classes: np.ndarray | None = None) -> list:
     """Depth slices -> rows -> cells {id, text, cls}: the shape every grid macro draws (1D/2D/3D)."""
     vol = values.reshape((1,) * (3 - values.ndim) + values.shape)
     cls = None if classes is None else classes.reshape(vol.shape)
-    texts = np.vectorize(fmt, otypes=[object])(vol)
-    flat = np.arange(vol.size).reshape(vol.shape)
-    return [[[{"id": f"{prefix}{flat[z, y, x]}", "text": texts[z, y, x], "cls": "" if cls is None else cls[z, y, x]}
-              for x in range(vol.shape[2])] for y in range(vol.shape[1])] for z in range(vol.shape[0])]
+    texts = fmts(vol)
+    classes = [""] * vol.size if cls is None else cls.ravel().tolist()
+    depth, rows, cols = vol.shape
+    return [[[{"id": f"{prefix}{i}", "text": texts[i], "cls": classes[i]} for i in range(row, row + cols)]
+             for row in range(z * rows * cols, (z + 1) * rows * cols, cols)] for z in range(depth)]
+
+
+def grid_html(slices: list, label: str, focusable: bool = False) -> Markup:
+    """A grid of numbers as HTML (templates/_partials/grid.html's macro ``grid`` writes this): a table per
+    depth slice, a cell per value with its id, class and text, escaped; ``focusable`` cells are in the tab
+    order. Written here rather than in the template: a grid is the most cells a page has.
+
+    >>> print(grid_html(grid(np.array([[1.0, -2.5]]), "y-"), "output", focusable=True))
+    <BLANKLINE>
+    <div class="slices" role="group" aria-label="output">
+    <BLANKLINE>
+      <table class="grid">
+    <BLANKLINE>
+        <tr><td id="y-0" tabindex="0">1</td><td id="y-1" tabindex="0">−2.5</td></tr>
+    <BLANKLINE>
+      </table>
+    <BLANKLINE>
+    </div>
+    <BLANKLINE>
+    """
+    tab = ' tabindex="0"' if focusable else ""
+    escaped: dict[str, str] = {}  # a grid's texts and classes repeat: each escaped once
+
+    def html(text: str) -> str:
+        if text not in escaped:
+            escaped[text] = str(escape(text))
+        return escaped[text]
+
+    out = [f'\n<div class="slices" role="group" aria-label="{escape(label)}">\n  ']
+    for z, rows in enumerate(slices):
+        out.append(f'\n  <table class="grid">\n    {f"<caption>depth {z}</caption>" if len(slices) > 1 else ""}\n    ')
+        for row in rows:
+            out.append("<tr>")
+            for c in row:
+                cls = f' class="{html(c["cls"])}"' if c["cls"] else ""
+                out.append(f'<td id="{escape(c["id"])}"{cls}{tab}>{html(c["text"])}</td>')
+            out.append("</tr>\n    ")
+        out.append("\n  </table>\n  ")
+    out.append("\n</div>\n")
+    return Markup("".join(out))
 
 
 class Strings:
@@ -50,7 +124,7 @@ class Strings:
         self._index: dict[str, int] = {}
 
     def __call__(self, text: str) -> int:
-        if text not in self._index:
-            self._index[text] = len(self.table)
+        index = self._index.setdefault(text, len(self.table))
+        if index == len(self.table):
             self.table.append(text)
-        return self._index[text]
+        return index

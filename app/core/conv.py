@@ -279,20 +279,53 @@ class StepArithmetic:
         return sum(c.total for c in self.channels) + self.bias
 
 
+def window_cells(op: ConvOp, padded: tuple[int, ...], outs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where the windows of output positions ``outs`` (S, dims) read a padded channel of shape ``padded``, as
+    flat (row-major) indices: tap t of position s reads ``origins[s] + offsets[t]`` (taps in np.ndindex order).
+
+    >>> op = ConvOp(1, 1, (2, 2), (1, 1), (1, 1), ((0, 0),) * 2)
+    >>> [a.tolist() for a in window_cells(op, (3, 4), [[0, 0], [1, 2]])]
+    [[0, 6], [0, 1, 4, 5]]
+    """
+    strides = [math.prod(padded[i + 1:]) for i in range(len(padded))]  # flat index step of each padded axis
+    taps = np.indices(op.kernel).reshape(len(padded), -1).T  # (taps, dims)
+    origins = np.asarray(outs, dtype=np.int64).reshape(-1, len(padded)) @ np.multiply(op.stride, strides)
+    return origins, taps @ np.multiply(op.dilation, strides)
+
+
+def window_arithmetic(xp: np.ndarray, w: np.ndarray, op: ConvOp, f: int,
+                      outs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The numbers behind y[f, out] for every output position of ``outs`` (S, dims) at once, for one batch
+    item (``xp``: its padded input (C, *padded)): the inputs each kernel tap reads, (S, C/groups, taps), taps
+    in ``np.ndindex(*kernel)`` order; the filter's weights, (C/groups, taps); and each channel's sum of
+    products, (S, C/groups), in float64, added tap by tap in that order (as a person adds them).
+
+    >>> op = ConvOp(2, 1, (2,), (1,), (1,), ((0, 0),))
+    >>> x, k, sums = window_arithmetic(np.array([[1, 2, 3], [4, 5, 6]], np.float32),
+    ...                                np.array([[[1, 10], [0.5, 2]]], np.float32), op, 0, np.array([[0], [1]]))
+    >>> x.tolist(), k.tolist(), sums.tolist()
+    ([[[1.0, 2.0], [4.0, 5.0]], [[2.0, 3.0], [5.0, 6.0]]], [[1.0, 10.0], [0.5, 2.0]], [[21.0, 12.0], [32.0, 14.5]])
+    """
+    cg = op.in_channels // op.groups
+    group = f // (op.out_channels // op.groups)
+    origins, offsets = window_cells(op, xp.shape[1:], outs)
+    x = xp[group * cg:(group + 1) * cg].reshape(cg, -1)[:, origins[:, None] + offsets].transpose(1, 0, 2)
+    k = w[f].reshape(cg, -1)
+    products = x.astype(np.float64) * k.astype(np.float64)
+    sums = np.add.accumulate(products, axis=2)[:, :, -1]
+    return x, k, sums
+
+
 def step_arithmetic(xp: np.ndarray, w: np.ndarray, b: np.ndarray | None, op: ConvOp, f: int,
                     out: tuple[int, ...]) -> StepArithmetic:
     """The numbers behind y[f, out] for one batch item: ``xp`` is its padded input (C, *padded)."""
     cg = op.in_channels // op.groups
     group = f // (op.out_channels // op.groups)
-    taps = list(np.ndindex(*op.kernel))
-    origin = [o * s for o, s in zip(out, op.stride)]  # window start, in padded coordinates
-    cells = [tuple(st + j * d for st, j, d in zip(origin, tap, op.dilation)) for tap in taps]
-    channels = []
-    for local in range(cg):
-        c = group * cg + local
-        terms = tuple((float(xp[(c, *cell)]), float(w[(f, local, *tap)])) for cell, tap in zip(cells, taps))
-        channels.append(ChannelSum(c, terms, float(sum(x * k for x, k in terms))))
-    return StepArithmetic(f, tuple(out), tuple(channels), float(b[f]) if b is not None else 0.0)
+    x, k, sums = window_arithmetic(xp, w, op, f, np.array([out]))
+    weights = k.tolist()
+    channels = tuple(ChannelSum(group * cg + local, tuple(zip(xs, weights[local])), total)
+                     for local, (xs, total) in enumerate(zip(x[0].tolist(), sums[0].tolist())))
+    return StepArithmetic(f, tuple(out), channels, float(b[f]) if b is not None else 0.0)
 
 
 def im2col(xp: np.ndarray, op: ConvOp, layout: str = "torch") -> np.ndarray:

@@ -7,23 +7,25 @@ carries the canonical URL (``HX-Replace-Url``) so the address bar always shows f
 from __future__ import annotations
 
 import math
+import re
 from functools import lru_cache
+from operator import add
 from typing import Literal
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 import numpy as np
 from fastapi import Request
 from pydantic import BaseModel, Field
 from starlette.datastructures import QueryParams
 
-from ..core.conv import conv_forward, pad_input, step_arithmetic
+from ..core.conv import pad_input, step_arithmetic, window_arithmetic, window_cells
 from ..core.cost import layer_cost
-from ..core.forward import canonical_weights, output_shape, random_input, readable_weights, run_layer
+from ..core.forward import canonical_weights, output_shape, random_input, readable_weights, run_layer, run_stage
 from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_layer_cost
 from ..core.picture import montage, picture_limit, zoom_level
 from ..core.shapes import axis_formulas, window_range
-from ..display import Strings, fmt, grid, term
+from ..display import Strings, fmt, fmts, grid, term
 from ..figures import heatmap_grid
 from ..routes.params import (
     Knob,
@@ -47,7 +49,8 @@ from .stage import router as stage_router
 
 MAX_SIZE = {1: 16_384, 2: 1024, 3: 256}  # per spatial axis; the engine's limits (app/core/limits.py) bound the whole
 PLAYED_TERMS = 24_000  # products written out in one fragment's played steps (data-explore) ...
-PICTURE_TERMS = 1_500  # ... at picture level (blocks of ~20 steps: the render stays cheap at any size)
+PICTURE_TERMS = 1_500  # ... at picture level, and at most PICTURE_STEPS steps (the render stays cheap at any size:
+PICTURE_STEPS = 20  # each step also places its window on the pictures; a 1×5 kernel's 1,500 terms were 300 steps)
 PLAYED_WORK = 400_000  # ... and products computed for them (every channel of the group): past either, a block
 SHOWN = 8  # input channels drawn (and detailed in the arithmetic), filters and kernels plotted
 ACTIVATIONS = {"linear": None, "relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "gelu": "GELU",
@@ -98,6 +101,9 @@ READS = ("framework", "type", "dims", "input_shape", "padding_was")  # query nam
 PAGES = ("type=Conv2d&size=9&size=9&padding=0",)
 CHOICES = {}  # query names no knob reads, with values to try
 BOUNDS = bounds_of(KNOBS)  # the window_range limits below
+_SPEC_FIELDS = ("framework", "dims", *dict.fromkeys(k.field for k in KNOBS if not k.option))  # what a spec reads
+_SPECS: dict[tuple, dict] = {}
+_UNQUOTED = re.compile(r"[A-Za-z0-9_.~,-]*")  # what urlencode(..., safe=",") leaves as it is
 
 
 class _ExploreState(BaseModel):
@@ -170,8 +176,15 @@ def _validate(raw: dict, errors: list[str]) -> tuple[ExploreState, list[str]]:
 
 
 def layer_spec(state: ExploreState) -> dict:
-    """The conv layer in the framework's own words."""
-    return {"type": f"Conv{state.dims}{'d' if state.framework == 'torch' else 'D'}", **layer_words(KNOBS, state)}
+    """The conv layer in the framework's own words (remembered: a page writes it into a dozen links)."""
+    key = tuple(getattr(state, name) for name in _SPEC_FIELDS)
+    spec = _SPECS.get(key)
+    if spec is None:
+        spec = {"type": f"Conv{state.dims}{'d' if state.framework == 'torch' else 'D'}", **layer_words(KNOBS, state)}
+        if len(_SPECS) >= 4096:
+            _SPECS.clear()
+        _SPECS[key] = spec
+    return dict(spec)
 
 
 def canonical_query(state: ExploreState, **changes) -> str:
@@ -179,7 +192,23 @@ def canonical_query(state: ExploreState, **changes) -> str:
     state = state.model_copy(update=changes)
     params = {"framework": state.framework, **url_words(layer_spec(state)),
               "input_shape": ",".join(map(str, state.input_shape)), **view_options(KNOBS, state)}
-    return urlencode(params, safe=",")
+    return query_string(params)
+
+
+def query_string(params: dict) -> str:
+    """``urlencode(params, safe=",")``, without quoting what needs none (a view's words and numbers: the
+    page writes a dozen of its links).
+
+    >>> from urllib.parse import urlencode
+    >>> params = {"a": "1,2", "b": "x y&z/é", "c": 3, "d": True}
+    >>> query_string(params), query_string(params) == urlencode(params, safe=",")
+    ('a=1,2&b=x+y%26z%2F%C3%A9&c=3&d=True', True)
+    """
+    return "&".join(f"{_plain(k)}={_plain(str(v))}" for k, v in params.items())
+
+
+def _plain(text: str) -> str:
+    return text if _UNQUOTED.fullmatch(text) else quote_plus(text, safe=",")
 
 
 def switched(state: ExploreState, *, framework: str | None = None, dims: int | None = None) -> ExploreState:
@@ -242,51 +271,69 @@ def _figures(w: np.ndarray, y: np.ndarray) -> tuple[dict, dict, str]:
             heatmap_grid(maps, cols=min(4, len(maps)), colorscale="Viridis", symmetric=False), caption)
 
 
-def step_texts(step: int, total: int, out_pos: tuple[int, ...], f: int, arithmetic, shown: int, channels: dict,
-               pre_value: str, value: str, activation: str) -> dict:
-    """What templates/explore.html writes for ?step=n: the player's label, the arithmetic's title, each
-    drawn channel's line and the other channels' sum (before the value, the value), and the total."""
-    lines = [(f"channel {ch.channel}: {' + '.join(term(xv, wv) for xv, wv in ch.terms)} = ", fmt(ch.total))
-             for ch in arithmetic.channels[:shown]]
-    if len(arithmetic.channels) > shown:
-        lines.append((f"channels {channels['first'] + shown}–{channels['last']}: = ",
-                      fmt(sum(ch.total for ch in arithmetic.channels[shown:]))))
-    total_line = [f"sum of channels + bias ({fmt(arithmetic.bias)}) = ", pre_value, "", ""]
-    if activation != "linear":
-        total_line[2:] = [f" → {activation}({pre_value}) = ", value]
-    return {"label": f"{step} of {total}: output {list(out_pos)}",
-            "title": f"Output {list(out_pos)} of filter {f}, written out", "lines": lines, "total": total_line}
+def step_texts(steps: range, total: int, out_spatial: tuple[int, ...], f: int, arithmetic: tuple, channels: dict,
+               bias: float, pre: list[str], after: list[str], activation: str) -> list[dict]:
+    """What templates/explore.html writes for ?step=n, for each step of ``steps`` at once (``arithmetic``: their
+    window_arithmetic, ``pre`` and ``after``: their values before and after the activation, formatted): the
+    player's label, the arithmetic's title, each drawn channel's line and the other channels' sum (before the
+    value, the value), and the total."""
+    x, k, sums = arithmetic
+    shown, taps = channels["shown"], k.shape[1]
+    factors = fmts(x[:, :shown], factors=True)  # every drawn product's input, then its weight
+    weights = ["×" + t for t in fmts(k[:shown], factors=True)]
+    totals = fmts(sums[:, :shown])
+    others = fmts(np.add.accumulate(sums[:, shown:], axis=1)[:, -1]) if sums.shape[1] > shown else []
+    others_head = f"channels {channels['first'] + shown}–{channels['last']}: = "
+    bias_head = f"sum of channels + bias ({fmt(bias)}) = "
+    positions = zip(*(a.tolist() for a in np.unravel_index(np.arange(steps.start, steps.stop), out_spatial)))
+    texts = []
+    for s, (step, at) in enumerate(zip(steps, positions)):
+        lines = []
+        for c in range(shown):
+            row = (s * shown + c) * taps
+            lines.append((f"channel {channels['first'] + c}: "
+                          f"{' + '.join(map(add, factors[row:row + taps], weights[c * taps:(c + 1) * taps]))} = ",
+                          totals[s * shown + c]))
+        if others:
+            lines.append((others_head, others[s]))
+        total_line = [bias_head, pre[s], "", ""]
+        if activation != "linear":
+            total_line[2:] = [f" → {activation}({pre[s]}) = ", after[s]]
+        texts.append({"label": f"{step} of {total}: output {list(at)}",
+                      "title": f"Output {list(at)} of filter {f}, written out", "lines": lines, "total": total_line})
+    return texts
 
 
 def played_steps(xp: np.ndarray, w: np.ndarray, b, op, f: int, pre: np.ndarray, y: np.ndarray, step: int,
-                 channels: dict, activation: str, terms: int = PLAYED_TERMS) -> dict:
-    """The steps the browser plays, from the functions that render ?step=n (step_arithmetic, step_texts).
+                 channels: dict, activation: str, terms: int = PLAYED_TERMS, most: int | None = None) -> dict:
+    """The steps the browser plays, from the functions that render ?step=n (window_arithmetic, step_texts).
     Every step's window as drawn-cell numbers of the padded input grids (ids x{channel}-{cell}): cell
     ``origins[s] + offsets[t]`` for tap t (ids w{channel}-{t}), both computed here. The texts, once each in
     ``texts``, for the block of steps ``first`` .. ``first + len(steps) - 1`` that holds ``step``: all of them
-    unless that would write out more than PLAYED_TERMS products or compute more than PLAYED_WORK; the
-    script asks the server for another block.
+    unless that would write out more than ``terms`` (PLAYED_TERMS) products, compute more than PLAYED_WORK or
+    play more than ``most`` steps; the script asks the server for another block.
     Per step: ``[label, title, [head, value] per line, [total head, pre, after, value]]``."""
     out, padded = y.shape, xp.shape[1:]
     total = math.prod(out)
     shown = channels["shown"]
-    taps = list(np.ndindex(*op.kernel))
+    taps = math.prod(op.kernel)
     work = PLAYED_WORK * terms // PLAYED_TERMS  # a smaller block of texts computes less too
-    block = max(1, min(total, terms // (len(taps) * shown), work // (len(taps) * (op.in_channels // op.groups))))
+    block = max(1, min(total, most or total, terms // (taps * shown), work // (taps * (op.in_channels // op.groups))))
     first = step // block * block
-    texts, steps = Strings(), []
-    for i in range(first, min(total, first + block)):
-        out_pos = tuple(int(v) for v in np.unravel_index(i, out))
-        t = step_texts(i, total, out_pos, f, step_arithmetic(xp, w, b, op, f, out_pos), shown, channels,
-                       fmt(float(pre[out_pos])), fmt(float(y[out_pos])), activation)
-        steps.append([texts(t["label"]), texts(t["title"]), [texts(part) for line in t["lines"] for part in line],
-                      [texts(part) for part in t["total"]]])
-    played = {"total": total, "first": first, "steps": steps, "texts": texts.table}
+    steps = range(first, min(total, first + block))
+    outs = np.stack(np.unravel_index(np.arange(steps.start, steps.stop), out), axis=1)
+    arithmetic = window_arithmetic(xp, w, op, f, outs)
+    texts, played_texts = Strings(), []
+    for t in step_texts(steps, total, out, f, arithmetic, channels, float(b[f]) if b is not None else 0.0,
+                        fmts(pre.reshape(-1)[steps.start:steps.stop]), fmts(y.reshape(-1)[steps.start:steps.stop]),
+                        activation):
+        label, title = texts(t["label"]), texts(t["title"])
+        lines = [texts(part) for line in t["lines"] for part in line]
+        played_texts.append([label, title, lines, [texts(part) for part in t["total"]]])
+    played = {"total": total, "first": first, "steps": played_texts, "texts": texts.table}
     if terms == PLAYED_TERMS:  # numbers level: the drawn cells of every step's window
-        played["offsets"] = [int(np.ravel_multi_index([j * d for j, d in zip(tap, op.dilation)], padded))
-                             for tap in taps]
-        played["origins"] = [int(np.ravel_multi_index([o * s for o, s in zip(np.unravel_index(i, out), op.stride)],
-                                                      padded)) for i in range(total)]
+        origins, offsets = window_cells(op, padded, np.indices(out).reshape(len(out), -1).T)
+        played["offsets"], played["origins"] = offsets.tolist(), origins.tolist()
     return played
 
 
@@ -299,22 +346,30 @@ def picture_query(state: ExploreState) -> str:
 def engine_run(state: ExploreState, layer, outputs: bool = True) -> tuple:
     """The layer on the view's numbers: input and output channels first, weight (canonical), bias, and the first
     example's padded input; the output is None when ``outputs`` is False (a picture of the input needs none)."""
+    x_cf, stage_weights, xp = engine_inputs(state, layer)
+    y_cf = layer_outputs(state, layer, x_cf, stage_weights)[1] if outputs else None
+    return x_cf, y_cf, stage_weights[0]["weight"], stage_weights[0].get("bias"), xp
+
+
+def engine_inputs(state: ExploreState, layer) -> tuple:
+    """The view's numbers: the input (channels first), each stage's weights (canonical layout) and the first
+    example's padded input."""
     op = layer.stages[0]
     # drawn in PyTorch's layout, so the same seed shows the same numbers in either framework
-    x = random_input(state.model_copy(update={"framework": "torch"}).input_shape, state.seed)
-    if layer.channels_last:
-        x = np.ascontiguousarray(np.moveaxis(x, 1, -1))
-    weights = readable_weights(layer, state.seed, state.weights)
-    x_cf = x if not layer.channels_last else np.moveaxis(x, -1, 1)
-    y_cf = None
-    if outputs:
-        y = run_layer(layer, x, weights)
-        if state.framework == "torch" and ACTIVATIONS[state.activation]:
-            y = run_layer(build_layer("torch", {"type": ACTIVATIONS[state.activation]}, y.shape), y, [])
-        y_cf = y if not layer.channels_last else np.moveaxis(y, -1, 1)
-    cw = canonical_weights(layer, weights)[0]
-    xp = pad_input(x_cf[:1], op.padding, op.padding_mode)[0]
-    return x_cf, y_cf, cw["weight"], cw.get("bias"), xp
+    x_cf = random_input((state.batch, state.channels, *state.size), state.seed)
+    stage_weights = canonical_weights(layer, readable_weights(layer, state.seed, state.weights))
+    return x_cf, stage_weights, pad_input(x_cf[:1], op.padding, op.padding_mode)[0]
+
+
+def layer_outputs(state: ExploreState, layer, x_cf: np.ndarray, stage_weights: list[dict]) -> tuple:
+    """The conv's output before any activation, and the layer's output (channels first): the engine's stages
+    one by one as run_layer runs them (one conv, whatever the activation), then PyTorch's activation module."""
+    pre = y = run_stage(layer.stages[0], x_cf, stage_weights[0])
+    for stage, weights in zip(layer.stages[1:], stage_weights[1:]):
+        y = run_stage(stage, y, weights)
+    if state.framework == "torch" and ACTIVATIONS[state.activation]:
+        y = run_layer(build_layer("torch", {"type": ACTIVATIONS[state.activation]}, y.shape), y, [])
+    return pre, y
 
 
 def explore_context(state: ExploreState, lens: bool = False) -> dict:
@@ -334,9 +389,10 @@ def explore_context(state: ExploreState, lens: bool = False) -> dict:
     op = layer.stages[0]
     padded = tuple(n + b + a for n, (b, a) in zip(state.size, op.padding))
     level = zoom_level(padded, min(op.in_channels // op.groups, SHOWN))
-    x_cf, y_cf, w, b, xp = engine_run(state, layer)
-    linear = state.activation == "linear"  # then the output is the sum itself (the same engine computed it)
-    pre = y_cf[0, state.f] if linear else conv_forward(x_cf[:1], w, b, op)[0, state.f]  # before the activation
+    x_cf, stage_weights, xp = engine_inputs(state, layer)
+    w, b = stage_weights[0]["weight"], stage_weights[0].get("bias")
+    pre, y_cf = layer_outputs(state, layer, x_cf, stage_weights)
+    pre = pre[0, state.f]  # before the activation (the output itself when there is none)
     out_spatial = y_cf.shape[2:]
     total_steps = math.prod(out_spatial)
     step = state.step
@@ -345,7 +401,6 @@ def explore_context(state: ExploreState, lens: bool = False) -> dict:
         step = 0
     out_pos = tuple(int(i) for i in np.unravel_index(step, out_spatial))
     formulas = axis_formulas(op, state.size)
-    classes = _classes(op, state.size, xp.shape[1:], formulas)
     cg = op.in_channels // op.groups
     first = state.f // (op.out_channels // op.groups) * cg  # the filter's first input channel
     shown = list(range(first, first + min(cg, SHOWN)))
@@ -354,7 +409,7 @@ def explore_context(state: ExploreState, lens: bool = False) -> dict:
     cost = layer_cost(layer)
     channel_info = {"first": first, "last": first + cg - 1, "shown": len(shown)}
     played = played_steps(xp, w, b, op, state.f, pre, y_cf[0, state.f], step, channel_info, state.activation,
-                          1 if lens else PICTURE_TERMS if picture else PLAYED_TERMS)
+                          1 if lens else PICTURE_TERMS if picture else PLAYED_TERMS, PICTURE_STEPS if picture else None)
     ctx.update({
         "layer": layer, "op": op, "formulas": formulas, "out_shape": list(output_shape(layer)),
         "input_shape": list(state.input_shape), "params": cost.params, "macs": cost.macs,
@@ -372,6 +427,7 @@ def explore_context(state: ExploreState, lens: bool = False) -> dict:
                  "keras": keras_code(op, x_cf.shape, y_cf.shape, state.activation)},
     })
     if not picture:
+        classes = _classes(op, state.size, xp.shape[1:], formulas)  # the numbers level's padded and unread cells
         ctx.update({"inputs": [{"c": c, "grid": grid(xp[c], f"x{c}-", classes)} for c in shown],
                     "output": grid(y_cf[0, state.f], "y-")})
         return ctx
@@ -403,7 +459,7 @@ def explore(request: Request):
     state, errors = read_state(request.query_params)
     ctx = explore_context(state)
     return view_response(request, "explore.html", {**ctx, "query_errors": errors}, path="/explore",
-                         query=canonical_query(state), refused=bool(errors) or "step_error" in ctx)
+                         query=ctx["query"], refused=bool(errors) or "step_error" in ctx)
 
 
 def picture_of(state: ExploreState, part: str, c: int) -> np.ndarray:
