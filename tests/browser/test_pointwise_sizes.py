@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import SCREENSHOTS
+from tests.browser.test_present import PLACES
 from tests.web.page import num
 from tests.web.test_pointwise_sizes import FRAGMENT_GZIP, REAL_SIZES, reference
 
@@ -45,9 +46,15 @@ def open_layer(context_page, live_server, name: str, view: str = "laptop", extra
 @pytest.mark.parametrize("view", sorted(VIEWS))
 @pytest.mark.parametrize("name", sorted(REAL_SIZES))
 def test_the_three_parts_show_on_the_first_screen(context_page, live_server, name, view):
+    """Each part at least 60×60 px on the first screen (the phone: the output beside a knob, not under it)."""
     page = open_layer(context_page, live_server, name, view)
     assert page.locator("[data-stage] .picture-stage").count() == 1
-    for part in ("input", "kernel", "output"):
+    if view == "phone":
+        page.locator("#output-frame").evaluate("(o) => o.scrollIntoView({block: 'center'})")
+        page.wait_for_timeout(200)
+        seen = page.evaluate(PLACES, "#output-frame")
+        assert seen["knob"] and not seen["folded"] and seen["uncovered"], seen
+    for part in ("input", "kernel", "output") if view != "phone" else ("output",):
         width, height = page.evaluate(ON_SCREEN, part)
         assert width >= SEEN and height >= SEEN, f"{name} at {view}: {part} shows {width:.0f}×{height:.0f} px"
     assert page.evaluate("document.documentElement.scrollWidth - innerWidth") <= 1  # nothing scrolls sideways
