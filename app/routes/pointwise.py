@@ -43,7 +43,8 @@ ROWS = 16    # channel rows drawn as numbers (all of them are in the heatmaps), 
 MAX_POSITIONS = 16_384  # as /explore's 1D length; the engine's limits (app/core/limits.py) bound the whole layer
 MAX_CHANNELS = 2_048    # channels and filters: ResNet-50's widest 1×1 (512 → 2,048)
 NUMBERS = {"positions": 64, "channels": 128, "filters": 128}  # the numbers level: every layer the page drew before
-LENS_TERMS = 1_500  # products written out in one fragment's played block at picture level (then the next block)
+LENS_TERMS = 1_500  # products written out in one fragment's played block at picture level (then the next block) ...
+LENS_STEPS = 40     # ... and positions in it
 FRAME_PX = {"positions": 480, "channels": 160, "filters": 160}  # a picture's CSS px along each axis, at most
 TORCH = lambda s: s.framework == "torch"  # noqa: E731
 KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the constructor's order
@@ -222,12 +223,13 @@ DENSE_ACTIVATIONS = {  # written here, not taken from the engine: the proof comp
 def dense_per_position(state: PointwiseState, x: np.ndarray, weights: list[np.ndarray]) -> np.ndarray:
     """The same layer as a plain matrix product on each position's channel vector, (N, L, C_out):
     PyTorch ``nn.Linear`` with ``weight = conv.weight[:, :, 0]``; Keras ``Dense`` with ``kernel = kernel[0]``."""
+    x64 = np.ascontiguousarray(np.moveaxis(x, 1, -1) if state.torch else x, dtype=np.float64)  # (N, L, C_in)
     if state.torch:
         linear_weight = weights[0][:, :, 0]              # (C_out, C_in, 1) -> (C_out, C_in)
-        y = np.moveaxis(x, 1, -1) @ linear_weight.T      # x[n, t, :] @ W.T
+        y = x64 @ np.ascontiguousarray(linear_weight.T, dtype=np.float64)  # x[n, t, :] @ W.T (float64 BLAS)
     else:
         dense_kernel = weights[0][0]                     # (1, C_in, C_out) -> (C_in, C_out)
-        y = x @ dense_kernel                             # x[n, t, :] @ K
+        y = x64 @ np.ascontiguousarray(dense_kernel, dtype=np.float64)     # x[n, t, :] @ K
     if state.bias:
         y = y + weights[1]
     return DENSE_ACTIVATIONS[state.activation](y)
@@ -237,6 +239,9 @@ def _channels_first(a: np.ndarray, torch: bool) -> np.ndarray:
     return a if torch else np.moveaxis(a, -1, 1)
 
 
+_term, _fmt = lru_cache(maxsize=4096)(term), lru_cache(maxsize=4096)(fmt)  # tenths × small integers: few distinct
+
+
 def written_out(x: np.ndarray, w: np.ndarray, b: np.ndarray, pre: np.ndarray, y: np.ndarray, t: int, o: int,
                 shown: int = DETAIL, products: bool = False) -> dict:
     """Output channel o at position t written out (the numbers level's lines and the picture level's lens): its
@@ -244,13 +249,13 @@ def written_out(x: np.ndarray, w: np.ndarray, b: np.ndarray, pre: np.ndarray, y:
     rest (the engine's total minus the bias and the products shown), the bias, the sum of the products, the value
     before the activation and the value (the engine's)."""
     shown = min(shown, x.shape[0])
-    pairs = [(float(w[o, c]), float(x[c, t])) for c in range(shown)]
+    pairs = list(zip(w[o, :shown].tolist(), x[:shown, t].tolist()))
     written = sum(p * q for p, q in pairs)
-    line = {"o": o, "terms": [term(p, q) for p, q in pairs], "bias": fmt(float(b[o])),
+    line = {"o": o, "terms": [_term(p, q) for p, q in pairs], "bias": fmt(float(b[o])),
             "rest": fmt(float(pre[o, t]) - float(b[o]) - written), "pre": fmt(float(pre[o, t])),
             "value": fmt(float(y[o, t]))}
     if products:  # the sum is the engine's (its total less the bias), as every other number on the page
-        line["products"] = [fmt(p * q) for p, q in pairs]
+        line["products"] = [_fmt(p * q) for p, q in pairs]
         line["sum"] = fmt(float(pre[o, t]) - float(b[o]))
     return line
 
@@ -340,14 +345,25 @@ def engine(query: str) -> dict:
     cw = canonical_weights(layer, weights)[0]
     run = {"layer": layer, "conv": conv, "w": cw["weight"][:, :, 0],  # (C_out, C_in)
            "b": cw.get("bias", np.zeros(state.filters, dtype=np.float32)), "dense": dense[0].T,  # (C_out, L)
-           "max_diff": float(np.abs(y_cl.astype(np.float64) - dense).max()), "compared": y.size,
+           "max_diff": float(np.abs(y_cl - dense).max()), "compared": y.size,  # float32: exact for near values
            "largest": fmt(float(np.abs(y).max()))}
     run.update(zip(("x", "pre", "y"), (_channels_first(a, state.torch)[0] for a in (x, pre, y))))  # (C, L)
     for name in ("x", "w", "b", "pre", "y", "dense"):
         run[name].flags.writeable = False
-    run["limits"] = {part: picture_limit(run[name])
+    run["limits"] = {part: picture_limit(sample(run[name]))
                      for part, name in (("input", "x"), ("kernel", "w"), ("output", "y"))}
     return run
+
+
+def sample(values: np.ndarray, most: int = 40_000) -> np.ndarray:
+    """Every k-th value, at most ``most`` of them: a colour scale's end (a percentile) from a large picture's
+    values at a fraction of the cost (the legend and the picture read the same end).
+
+    >>> sample(np.arange(10.0), 4).tolist()
+    [0.0, 3.0, 6.0, 9.0]
+    """
+    flat = values.ravel()
+    return flat[::-(-flat.size // most)]
 
 
 def pointwise_context(state: PointwiseState, lens: bool = False) -> dict:
@@ -434,7 +450,7 @@ def picture_context(state: PointwiseState, run: dict, lens: bool) -> dict:
     channels) and y (filters × positions) as pictures laid out as the matrix product y = W · x, and the lens's
     steps for the block of positions that holds the current one (``lens``: that position alone)."""
     t, c, f, length = state.step, state.channels, state.filters, state.positions
-    size = 1 if lens else max(1, min(length, LENS_TERMS // c))
+    size = 1 if lens else max(1, min(length, LENS_STEPS, LENS_TERMS // c))
     first = t // size * size
     block = range(first, min(length, first + size))
     played = Played()
