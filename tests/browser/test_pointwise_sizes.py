@@ -9,9 +9,11 @@ import math
 import re
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from tests.browser.conftest import SCREENSHOTS
+from tests.browser.helpers import WCAG
 from tests.browser.test_present import PLACES
 from tests.web.page import num
 from tests.web.test_pointwise_sizes import FRAGMENT_GZIP, REAL_SIZES, reference
@@ -169,3 +171,14 @@ def test_a_layer_over_the_limits_is_refused_with_the_limit_named(context_page, l
     page.goto(live_server + "/pointwise?framework=torch&type=Conv1d&in_channels=256&out_channels=64&kernel_size=1"
               "&input_shape=1,256,3136")
     expect(page.locator("[data-stage][role=alert]")).to_contain_text("the limit is 250,000")
+
+
+@pytest.mark.parametrize("name, view", [("embedding", "laptop"), ("deep", "present"), ("resnet", "phone")])
+def test_no_wcag22_violations_at_picture_level(context_page, live_server, name, view):
+    page = open_layer(context_page, live_server, name, view)
+    results = Axe().run(page, options=WCAG)
+    ran = {r["id"] for kind in ("passes", "violations", "incomplete", "inapplicable") for r in results.response[kind]}
+    assert "target-size" in ran and "color-contrast" in ran and "image-alt" in ran
+    assert results.violations_count == 0, results.generate_report()
+    assert page.locator("#w-pic").get_attribute("alt").startswith("The weight matrix W as a heatmap")
+    expect(page.locator("#lens-products")).to_have_attribute("start", "0")  # item c is channel c
