@@ -284,3 +284,15 @@ def test_the_context_builder_draws_a_real_layer_without_http():
     assert errors == [] and ctx["level"] == "picture" and ctx["max_diff"] <= 1e-4
     assert ctx["picture"]["in_px"] == (480, 128) and ctx["picture"]["w"]["px"] == (128, 128)  # 2 px a channel
     assert ctx["macs"] == 3136 * 64 * 64 and ctx["params"] == 64 * 64 + 64
+
+
+@pytest.mark.parametrize("query", [  # the largest answers each level can give
+    "type=Conv1d&in_channels=128&out_channels=128&kernel_size=1&input_shape=4,128,64&activation=tanh",  # numbers
+    "framework=keras&type=Conv1D&filters=128&kernel_size=1&activation=sigmoid&input_shape=4,64,128",
+    "type=Conv1d&in_channels=2048&out_channels=2048&kernel_size=1&input_shape=1,2048,11",  # the widest lens
+    "type=Conv1d&in_channels=1&out_channels=15&kernel_size=1&input_shape=1,1,16384",  # the longest input
+    "type=Conv1d&in_channels=37&out_channels=37&kernel_size=1&input_shape=1,37,6000&step=5999&f=36",  # the last block
+])
+def test_any_knob_moves_fragment_is_within_the_budget(client, query):
+    text = fragment(client, query)
+    assert alerts(text) == [] and len(gzip.compress(text.encode())) <= FRAGMENT_GZIP
