@@ -13,6 +13,11 @@
     if (!source) return;
     const d = JSON.parse(source.dataset.pointwise);
     pointFrameworkLinks(root);
+    // the knobs sit outside the swapped part: the positions slider's end grows with it, the lens's filter < filters
+    Object.entries(JSON.parse(source.dataset.limits || "{}")).forEach(([id, bounds]) => {
+      const input = document.getElementById(id);
+      if (input) Object.entries(bounds).forEach(([k, v]) => input.setAttribute(k, v));
+    });
     if (d.level === "picture") { setupPicture(root, d); return; }
     const T = d.texts, L = d.steps.length;
     const $ = (id) => root.querySelector("#" + id);

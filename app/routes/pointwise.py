@@ -50,6 +50,7 @@ TORCH = lambda s: s.framework == "torch"  # noqa: E731
 KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the constructor's order
     Knob("batch", int, 1, bounds=(1, 4), widget="number", label="Batch", group="Input"),
     Knob("positions", int, 6, bounds=(1, MAX_POSITIONS), widget="slider", label="Positions (length)", group="Input",
+         top=lambda s: positions_top(s.positions),
          why="up to the engine's limits: 250,000 values per tensor, 50,000,000 multiply-adds (a long input is drawn "
              "as a picture)"),
     Knob("channels", int, 4, torch="in_channels", bounds=(1, MAX_CHANNELS), widget="number", group="Input",
@@ -89,6 +90,17 @@ PRESETS = [  # (label, query): one link away from the page
     ("MobileNet · pointwise 128 → 256 over a 28×28 map's 784 positions",
      "framework=torch&type=Conv1d&in_channels=128&out_channels=256&kernel_size=1&input_shape=1,128,784"),
 ]
+
+
+def positions_top(positions: int) -> int:
+    """The positions slider's end: 64 (every position drawn with its numbers, as the page always did) until it is
+    reached, then four times the positions (up to 16,384): the end of the slider opens a longer one, and the thumb
+    never sits in the first quarter of its track.
+
+    >>> positions_top(6), positions_top(64), positions_top(256), positions_top(3136), positions_top(16384)
+    (64, 256, 1024, 12544, 16384)
+    """
+    return min(MAX_POSITIONS, max(NUMBERS["positions"], 4 * positions if positions >= 64 else 0))
 
 
 def level(state) -> str:
@@ -372,6 +384,7 @@ def pointwise_context(state: PointwiseState, lens: bool = False) -> dict:
     position's arithmetic; at the picture level (``level``) the pictures and a block of the lens's steps
     (``lens``: the lens of the step alone, at either level)."""
     ctx = {"s": state, "torch": state.torch, "query": canonical_query(state), "level": level(state),
+           "limits": {"positions": {"max": positions_top(state.positions)}, "f": {"max": state.filters - 1}},
            "link": lambda **c: canonical_query(state, **c), "presets": PRESETS,
            "controls": controls(KNOBS, state, []),
            "framework_links": {fw: canonical_query(state.model_copy(update={"framework": fw}))

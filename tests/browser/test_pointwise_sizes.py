@@ -182,3 +182,24 @@ def test_no_wcag22_violations_at_picture_level(context_page, live_server, name, 
     assert results.violations_count == 0, results.generate_report()
     assert page.locator("#w-pic").get_attribute("alt").startswith("The weight matrix W as a heatmap")
     expect(page.locator("#lens-products")).to_have_attribute("start", "0")  # item c is channel c
+
+
+def test_the_positions_slider_opens_a_longer_one_at_its_end(context_page, live_server):
+    """The default page's slider spans 1–64 as it always did; at 64 it spans 1–256, and a longer input is drawn
+    as pictures, the slider's end four times the positions."""
+    page = context_page(viewport={"width": 1440, "height": 900})
+    page.goto(live_server + "/pointwise")
+    slider = page.locator("#positions")
+    expect(slider).to_have_attribute("max", "64")
+    slider.fill("64")
+    expect(page.locator("#step-label")).to_contain_text("of 0–63")
+    expect(slider).to_have_attribute("max", "256")
+    assert page.locator("#x-table").count() == 1  # still every number
+    slider.fill("200")
+    expect(page.locator("#step-label")).to_contain_text("of 0–199")
+    expect(slider).to_have_attribute("max", "800")
+    page.wait_for_function(PICTURES_LOADED)
+    assert page.locator("[data-stage] .picture-stage").count() == 1 and page.locator("#x-table").count() == 0
+    slider.fill("10")
+    expect(slider).to_have_attribute("max", "64")
+    expect(page.locator("#x-table")).to_have_count(1)
