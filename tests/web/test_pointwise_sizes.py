@@ -296,3 +296,11 @@ def test_the_context_builder_draws_a_real_layer_without_http():
 def test_any_knob_moves_fragment_is_within_the_budget(client, query):
     text = fragment(client, query)
     assert alerts(text) == [] and len(gzip.compress(text.encode())) <= FRAGMENT_GZIP
+
+
+@pytest.mark.parametrize("query", ["", REAL_SIZES["embedding"]])
+def test_the_stage_names_its_three_parts_at_either_level(client, query):
+    text = fragment(client, query)
+    stage = text[text.index("data-stage"):]
+    for part in ("input", "kernel", "output"):
+        assert stage.count(f'data-part="{part}"') == 1, part
