@@ -94,7 +94,11 @@
       total.replaceChildren(...entry.total.map((i, k) => (k % 2 ? strong(T[i]) : T[i])));
     }
     function boxes(i) { return { boxes: d.picture.boxes[i], marker: d.picture.markers[i], pending: d.picture.pending[i] }; }
-    function paint(s) { lens(d.steps[s - d.first]); pic.show(boxes(s - d.first)); }
+    function row(box) { // the lens's filter's row of W, where the server placed it
+      const span = root.querySelector("#w-boxes span");
+      if (span) Object.assign(span.style, { top: box[0] + "%", left: box[1] + "%", height: box[2] + "%", width: box[3] + "%" });
+    }
+    function paint(s) { lens(d.steps[s - d.first]); pic.show(boxes(s - d.first)); row(d.picture.row); }
     function fetchStep(s, filter) { // the server writes that block: swap in its fragment, as the form does
       const url = at(s, filter);
       const focused = document.activeElement && document.activeElement.id === "output-frame"; // arrow keys: stay on it
@@ -115,6 +119,7 @@
         root.querySelector("#arith").replaceWith(next);
         const now = JSON.parse(next.dataset.now);
         pic.show({ boxes: now.boxes[0], marker: now.markers[0], pending: now.pending[0] });
+        row(now.row);
       }).catch(() => {});
     }
     function show(s) {

@@ -451,11 +451,13 @@ def lens_texts(state: PointwiseState, run: dict, t: int) -> dict:
 
 def lens_boxes(state: PointwiseState, steps: range) -> dict:
     """Where each position of ``steps`` falls, as percentages of the pictures: the column read (input), the output
-    of the lens's filter (marker) and the columns still to come (pending: the output fills in as it plays)."""
+    of the lens's filter (marker) and the columns still to come (pending: the output fills in as it plays); and the
+    lens's filter's row of W (``row``)."""
     c, f, length = state.channels, state.filters, state.positions
     return {"boxes": [percent([(0, s, c, 1)], (c, length)) for s in steps],
             "markers": [percent([(state.f, s, 1, 1)], (f, length))[0] for s in steps],
-            "pending": [percent([(0, s + 1, f, length - s - 1)] if s + 1 < length else [], (f, length)) for s in steps]}
+            "pending": [percent([(0, s + 1, f, length - s - 1)] if s + 1 < length else [], (f, length)) for s in steps],
+            "row": percent([(state.f, 0, 1, c)], (f, c))[0]}  # the lens's filter: its row of W
 
 
 def picture_context(state: PointwiseState, run: dict, lens: bool) -> dict:
@@ -480,8 +482,7 @@ def picture_context(state: PointwiseState, run: dict, lens: bool) -> dict:
         "input_limit": fmt(limits["input"]), "output_limit": fmt(limits["output"]),
         "layout": {"out": [f, length], "tiles": [1, 1], "gap": GAP}, "pad": [], "boxes": boxes,
         "now": lens_boxes(state, range(t, t + 1)),
-        "w": {"src": url("kernel"), "px": (cx, fx), "limit": fmt(limits["kernel"]),
-              "row": percent([(state.f, 0, 1, c)], (f, c))[0]},
+        "w": {"src": url("kernel"), "px": (cx, fx), "limit": fmt(limits["kernel"]), "row": boxes["row"]},
     }
     return {"picture": picture, "lens": lens_texts(state, run, t),
             "data": {"level": "picture", "positions": length, "filters": f, "f": state.f, "step": t, "first": first,

@@ -104,9 +104,12 @@ def test_the_lens_follows_the_pointer_the_click_and_the_keys_with_the_engine_ari
     check_lens(page, query, 0, 0)
     f, t = point_at(page, f, t, filters, positions)  # another filter, far outside the block: the server's lens
     check_lens(page, query, t, f)
+    w_row = "() => parseFloat(document.querySelector('#w-boxes span').style.top)"  # the row of W the lens reads
+    page.wait_for_function(f"() => Math.abs(({w_row})() - {100 * f / filters}) < 0.01")
     assert "step=" not in page.url  # pointing previews; the player stays where it was
     page.mouse.move(1, 1)
     check_lens(page, query, 0, 0)
+    assert page.evaluate(w_row) == 0  # back to filter 0's row
     point_at(page, f, t, filters, positions)
     page.mouse.down()
     page.mouse.up()  # a click goes there: the fragment of that filter and block
