@@ -206,3 +206,27 @@ def test_the_positions_slider_opens_a_longer_one_at_its_end(context_page, live_s
     slider.fill("10")
     expect(slider).to_have_attribute("max", "64")
     expect(page.locator("#x-table")).to_have_count(1)
+
+
+@pytest.mark.parametrize("view", ["present", "embed", "phone"])
+def test_the_lens_answers_a_tap_and_the_keys_when_presenting_embedded_and_on_a_phone(context_page, live_server, view):
+    page = open_layer(context_page, live_server, "embedding", view)
+    query = REAL_SIZES["embedding"]
+    page.locator("#output-frame").evaluate("(o) => o.scrollIntoView({block: 'center'})")  # clear of a phone's knobs
+    page.wait_for_timeout(200)
+    box = page.locator("#output-pic").bounding_box()
+    x, y = math.floor(box["x"] + box["width"] * 0.7), math.floor(box["y"] + box["height"] * 0.25)
+    f, t = math.floor((y - box["y"]) / box["height"] * 100), math.floor((x - box["x"]) / box["width"] * 50)
+    if view == "phone":
+        page.touchscreen.tap(x, y)
+    else:
+        page.mouse.click(x, y)
+    expect(page.locator("#step-label")).to_contain_text(f"t = {t} of 0–49")
+    page.wait_for_function(PICTURES_LOADED)
+    check_lens(page, query, t, f)
+    page.locator("#output-frame").focus()
+    page.keyboard.press("ArrowLeft")
+    expect(page.locator("#step-label")).to_contain_text(f"t = {t - 1} of 0–49")
+    check_lens(page, query, t - 1, f)
+    page.keyboard.press("ArrowUp")
+    check_lens(page, query, t - 1, f - 1)
