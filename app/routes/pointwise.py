@@ -7,6 +7,7 @@ answer carries the canonical URL (``HX-Replace-Url``).
 """
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import ClassVar, Literal, get_args, get_origin
 from urllib.parse import urlencode
 
@@ -19,7 +20,8 @@ from starlette.datastructures import QueryParams
 from ..core.cost import layer_cost
 from ..core.forward import canonical_weights, output_shape, random_input, readable_weights, run_layer
 from ..core.frameworks import SpecError, build_layer
-from ..core.limits import check_layer_cost
+from ..core.limits import check_input_size, check_layer_cost
+from ..core.picture import GAP, percent, picture_limit
 from ..display import Strings, fmt, grid, term
 from ..figures import heatmap_grid
 from ..routes.params import (
@@ -33,18 +35,27 @@ from ..routes.params import (
     view_options,
 )
 from ..templating import view_response
+from .stage import Played, StageView, picture_url, serve
 
 TORCH_ACTIVATIONS = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh"}  # a module after the conv in PyTorch
 DETAIL = 8   # output channels written out, and products written out in each
 ROWS = 16    # channel rows drawn as numbers (all of them are in the heatmaps), and the weight matrix up to 16×16
+MAX_POSITIONS = 16_384  # as /explore's 1D length; the engine's limits (app/core/limits.py) bound the whole layer
+MAX_CHANNELS = 2_048    # channels and filters: ResNet-50's widest 1×1 (512 → 2,048)
+NUMBERS = {"positions": 64, "channels": 128, "filters": 128}  # the numbers level: every layer the page drew before
+LENS_TERMS = 1_500  # products written out in one fragment's played block at picture level (then the next block) ...
+LENS_STEPS = 40     # ... and positions in it
+FRAME_PX = {"positions": 480, "channels": 160, "filters": 160}  # a picture's CSS px along each axis, at most
 TORCH = lambda s: s.framework == "torch"  # noqa: E731
 KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the constructor's order
     Knob("batch", int, 1, bounds=(1, 4), widget="number", label="Batch", group="Input"),
-    Knob("positions", int, 6, bounds=(1, 64), widget="slider", label="Positions (length)", group="Input",
-         why="every position is drawn with its numbers"),
-    Knob("channels", int, 4, torch="in_channels", bounds=(1, 128), widget="number", group="Input",
+    Knob("positions", int, 6, bounds=(1, MAX_POSITIONS), widget="slider", label="Positions (length)", group="Input",
+         top=lambda s: positions_top(s.positions),
+         why="up to the engine's limits: 250,000 values per tensor, 50,000,000 multiply-adds (a long input is drawn "
+             "as a picture)"),
+    Knob("channels", int, 4, torch="in_channels", bounds=(1, MAX_CHANNELS), widget="number", group="Input",
          label=lambda s: "in_channels" if TORCH(s) else "Input channels"),
-    Knob("filters", int, 3, torch="out_channels", keras="filters", bounds=(1, 128), widget="number"),
+    Knob("filters", int, 3, torch="out_channels", keras="filters", bounds=(1, MAX_CHANNELS), widget="number"),
     Knob("kernel_size", torch="kernel_size", keras="kernel_size", widget="fixed",
          note=Markup('(other sizes: <a href="explore">Explore</a>)')),  # relative: under any prefix, and /embed
     Knob("bias", bool, True, torch="bias", keras="use_bias", widget="bool"),
@@ -56,7 +67,9 @@ KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the c
     Knob("weights", Literal["random", "ones"], "random", option=True, widget="select", label="Weights", group="Numbers",
          options=(("random", "random tenths"), ("ones", "all ones, bias 0"))),
     Knob("seed", int, 0, option=True, bounds=(0, 9999), widget="number", label="Seed", group="Numbers"),
-    Knob("step", int, 0, option=True, bounds=(0, 63)),
+    Knob("f", int, 0, option=True, bounds=(0, MAX_CHANNELS - 1), widget="number", label="Filter in the lens",
+         group="Numbers", top=lambda s: s.filters - 1, has=lambda s: level(s) == "picture"),
+    Knob("step", int, 0, option=True, bounds=(0, MAX_POSITIONS - 1)),
 )
 # What the generic tests read (app/views.py: ViewModule)
 READS = ("type", "framework", "input_shape")  # query names read besides the knobs'
@@ -70,7 +83,36 @@ PRESETS = [  # (label, query): one link away from the page
      "framework=torch&type=Conv1d&in_channels=4&out_channels=3&kernel_size=1&input_shape=1,4,6"),
     ("Weights of ones: each output is its column's sum",
      "framework=torch&type=Conv1d&in_channels=4&out_channels=2&kernel_size=1&input_shape=1,4,6&weights=ones"),
+    ("Embedding · Conv1D(100, 1) on a (50, 300) sentence: 300 channels mixed into 100",
+     "framework=keras&type=Conv1D&filters=100&kernel_size=1&activation=relu&input_shape=1,50,300"),
+    ("ResNet · Conv1d(64, 64, 1) over a 56×56 map's 3,136 positions",
+     "framework=torch&type=Conv1d&in_channels=64&out_channels=64&kernel_size=1&input_shape=1,64,3136"),
+    ("MobileNet · pointwise 128 → 256 over a 28×28 map's 784 positions",
+     "framework=torch&type=Conv1d&in_channels=128&out_channels=256&kernel_size=1&input_shape=1,128,784"),
 ]
+
+
+def positions_top(positions: int) -> int:
+    """The positions slider's end: 64 (every position drawn with its numbers, as the page always did) until it is
+    reached, then four times the positions (up to 16,384): the end of the slider opens a longer one, and the thumb
+    never sits in the first quarter of its track.
+
+    >>> positions_top(6), positions_top(64), positions_top(256), positions_top(3136), positions_top(16384)
+    (64, 256, 1024, 12544, 16384)
+    """
+    return min(MAX_POSITIONS, max(NUMBERS["positions"], 4 * positions if positions >= 64 else 0))
+
+
+def level(state) -> str:
+    """'numbers' for every layer the numbers level drew before (up to 64 positions, 128 channels and filters: the
+    grids print their first 16 rows, the heatmaps all of them), else 'picture': the input, the weights and the
+    output as pictures, and a lens with the arithmetic of one (position, filter).
+
+    >>> from types import SimpleNamespace as S
+    >>> level(S(positions=6, channels=4, filters=3)), level(S(positions=3136, channels=64, filters=64))
+    ('numbers', 'picture')
+    """
+    return "numbers" if all(getattr(state, k) <= n for k, n in NUMBERS.items()) else "picture"
 
 
 class _PointwiseState(BaseModel):
@@ -151,6 +193,10 @@ def _validate(raw: dict, said: dict, errors: list[str]) -> tuple[PointwiseState,
         errors.append(f"step: must be a position from 0 to {state.positions - 1} (this input has {state.positions}), "
                       f"got {state.step}")
         state = state.model_copy(update={"step": 0})
+    if state.f >= state.filters:
+        errors.append(f"f: the filter in the lens must be from 0 to {state.filters - 1} (this layer has "
+                      f"{state.filters}), got {state.f}")
+        state = state.model_copy(update={"f": 0})
     return state, errors
 
 
@@ -189,12 +235,13 @@ DENSE_ACTIVATIONS = {  # written here, not taken from the engine: the proof comp
 def dense_per_position(state: PointwiseState, x: np.ndarray, weights: list[np.ndarray]) -> np.ndarray:
     """The same layer as a plain matrix product on each position's channel vector, (N, L, C_out):
     PyTorch ``nn.Linear`` with ``weight = conv.weight[:, :, 0]``; Keras ``Dense`` with ``kernel = kernel[0]``."""
+    x64 = np.ascontiguousarray(np.moveaxis(x, 1, -1) if state.torch else x, dtype=np.float64)  # (N, L, C_in)
     if state.torch:
         linear_weight = weights[0][:, :, 0]              # (C_out, C_in, 1) -> (C_out, C_in)
-        y = np.moveaxis(x, 1, -1) @ linear_weight.T      # x[n, t, :] @ W.T
+        y = x64 @ np.ascontiguousarray(linear_weight.T, dtype=np.float64)  # x[n, t, :] @ W.T (float64 BLAS)
     else:
         dense_kernel = weights[0][0]                     # (1, C_in, C_out) -> (C_in, C_out)
-        y = x @ dense_kernel                             # x[n, t, :] @ K
+        y = x64 @ np.ascontiguousarray(dense_kernel, dtype=np.float64)     # x[n, t, :] @ K
     if state.bias:
         y = y + weights[1]
     return DENSE_ACTIVATIONS[state.activation](y)
@@ -204,17 +251,30 @@ def _channels_first(a: np.ndarray, torch: bool) -> np.ndarray:
     return a if torch else np.moveaxis(a, -1, 1)
 
 
+_term, _fmt = lru_cache(maxsize=4096)(term), lru_cache(maxsize=4096)(fmt)  # tenths × small integers: few distinct
+
+
+def written_out(x: np.ndarray, w: np.ndarray, b: np.ndarray, pre: np.ndarray, y: np.ndarray, t: int, o: int,
+                shown: int = DETAIL, products: bool = False) -> dict:
+    """Output channel o at position t written out (the numbers level's lines and the picture level's lens): its
+    first ``shown`` products w[o, c]·x[c, t] as terms (``products``: and each product's value), one sum for the
+    rest (the engine's total minus the bias and the products shown), the bias, the sum of the products, the value
+    before the activation and the value (the engine's)."""
+    shown = min(shown, x.shape[0])
+    pairs = list(zip(w[o, :shown].tolist(), x[:shown, t].tolist()))
+    written = sum(p * q for p, q in pairs)
+    line = {"o": o, "terms": [_term(p, q) for p, q in pairs], "bias": fmt(float(b[o])),
+            "rest": fmt(float(pre[o, t]) - float(b[o]) - written), "pre": fmt(float(pre[o, t])),
+            "value": fmt(float(y[o, t]))}
+    if products:  # the sum is the engine's (its total less the bias), as every other number on the page
+        line["products"] = [_fmt(p * q) for p, q in pairs]
+        line["sum"] = fmt(float(pre[o, t]) - float(b[o]))
+    return line
+
+
 def arithmetic(x: np.ndarray, w: np.ndarray, b: np.ndarray, pre: np.ndarray, y: np.ndarray, t: int) -> list[dict]:
-    """Output channel o at position t written out: its first products w[o, c]·x[c, t], one sum for
-    the rest (the engine's total minus the bias and the products shown), the bias, and the value."""
-    lines = []
-    shown = min(DETAIL, x.shape[0])
-    for o in range(min(DETAIL, w.shape[0])):
-        products = [(float(w[o, c]), float(x[c, t])) for c in range(shown)]
-        rest = float(pre[o, t]) - float(b[o]) - sum(p * q for p, q in products)
-        lines.append({"o": o, "terms": [term(p, q) for p, q in products], "rest": fmt(rest), "bias": fmt(float(b[o])),
-                      "pre": fmt(float(pre[o, t])), "value": fmt(float(y[o, t]))})
-    return lines
+    """The numbers level: output channels 0–7 at position t written out, each with its first 8 products."""
+    return [written_out(x, w, b, pre, y, t, o) for o in range(min(DETAIL, w.shape[0]))]
 
 
 def step_texts(state: PointwiseState, lines: list[dict], t: int) -> dict:
@@ -268,20 +328,24 @@ def _rounded(a: np.ndarray) -> list:
     return np.round(np.asarray(a, dtype=np.float64), 6).ravel().tolist()
 
 
-def pointwise_context(state: PointwiseState) -> dict:
-    """Everything the page shows: the engine's numbers (build_layer + run_layer) for batch item 0,
-    and the same output computed as a Dense layer per position, with the largest difference."""
-    ctx = {"s": state, "torch": state.torch, "query": canonical_query(state),
-           "link": lambda **c: canonical_query(state, **c), "presets": PRESETS,
-           "controls": controls(KNOBS, state, []),
-           "framework_links": {fw: canonical_query(state.model_copy(update={"framework": fw}))
-                               for fw in ("torch", "keras")}}
-    try:
-        layer = build_layer(state.framework, layer_spec(state), state.input_shape)
-        conv = build_layer(state.framework, layer_spec(state, activation=False), state.input_shape)
-        check_layer_cost(layer)
-    except SpecError as e:  # not expected inside the bounds; an answer all the same
-        return {**ctx, "error": str(e)}
+def picture_query(state: PointwiseState) -> str:
+    """The query of the pictures (GET /pointwise/picture) and of the engine's run: the layer and its numbers, not
+    the position or the filter in the lens, so every step reuses the cached images."""
+    return canonical_query(state, step=0, f=0)
+
+
+@lru_cache(maxsize=4)
+def engine(query: str) -> dict:
+    """The layer a canonical query names, run by the engine (build_layer + run_layer) on the view's numbers:
+    for batch item 0, channels first, ``x`` (C_in, L), ``w`` (C_out, C_in), ``b``, ``pre`` (before the
+    activation) and ``y`` (C_out, L), ``dense`` (the same output as a Dense layer per position); over the whole
+    batch the largest difference between the two. Cached: a page, its pictures and its lens fragments read one
+    run. SpecError: the layer is refused (over the engine's limits, named)."""
+    state, _ = read_state(QueryParams(query))
+    check_input_size(state.input_shape)
+    layer = build_layer(state.framework, layer_spec(state), state.input_shape)
+    conv = build_layer(state.framework, layer_spec(state, activation=False), state.input_shape)
+    check_layer_cost(layer)
     # drawn in PyTorch's layout, so the same seed shows the same numbers in either framework
     x = random_input((state.batch, state.channels, state.positions), state.seed)
     if not state.torch:
@@ -291,32 +355,148 @@ def pointwise_context(state: PointwiseState) -> dict:
     dense = dense_per_position(state, x, weights)                  # (N, L, C_out)
     y_cl = y if not state.torch else np.moveaxis(y, 1, -1)
     cw = canonical_weights(layer, weights)[0]
-    w = cw["weight"][:, :, 0]                                      # (C_out, C_in)
-    b = cw.get("bias", np.zeros(state.filters, dtype=np.float32))
-    x0, pre0, y0 = (_channels_first(a, state.torch)[0] for a in (x, pre, y))   # (C, L) for batch item 0
-    dense0 = dense[0].T                                            # (C_out, L)
+    run = {"layer": layer, "conv": conv, "w": cw["weight"][:, :, 0],  # (C_out, C_in)
+           "b": cw.get("bias", np.zeros(state.filters, dtype=np.float32)), "dense": dense[0].T,  # (C_out, L)
+           "max_diff": float(np.abs(y_cl - dense).max()), "compared": y.size,  # float32: exact for near values
+           "largest": fmt(float(np.abs(y).max()))}
+    run.update(zip(("x", "pre", "y"), (_channels_first(a, state.torch)[0] for a in (x, pre, y))))  # (C, L)
+    for name in ("x", "w", "b", "pre", "y", "dense"):
+        run[name].flags.writeable = False
+    run["limits"] = {part: picture_limit(sample(run[name]))
+                     for part, name in (("input", "x"), ("kernel", "w"), ("output", "y"))}
+    return run
+
+
+def sample(values: np.ndarray, most: int = 40_000) -> np.ndarray:
+    """Every k-th value, at most ``most`` of them: a colour scale's end (a percentile) from a large picture's
+    values at a fraction of the cost (the legend and the picture read the same end).
+
+    >>> sample(np.arange(10.0), 4).tolist()
+    [0.0, 3.0, 6.0, 9.0]
+    """
+    flat = values.ravel()
+    return flat[::-(-flat.size // most)]
+
+
+def pointwise_context(state: PointwiseState, lens: bool = False) -> dict:
+    """Everything the page shows: the engine's numbers (build_layer + run_layer) for batch item 0, and the same
+    output computed as a Dense layer per position, with the largest difference. At the numbers level every
+    position's arithmetic; at the picture level (``level``) the pictures and a block of the lens's steps
+    (``lens``: the lens of the step alone, at either level)."""
+    ctx = {"s": state, "torch": state.torch, "query": canonical_query(state), "level": level(state),
+           "limits": {"positions": {"max": positions_top(state.positions)}, "f": {"max": state.filters - 1}},
+           "link": lambda **c: canonical_query(state, **c), "presets": PRESETS,
+           "controls": controls(KNOBS, state, []),
+           "framework_links": {fw: canonical_query(state.model_copy(update={"framework": fw}))
+                               for fw in ("torch", "keras")}}
+    try:
+        run = engine(picture_query(state))
+    except SpecError as e:  # over the engine's limits: an answer all the same, naming the limit
+        return {**ctx, "error": str(e)}
+    x0, w, b, pre0, y0, dense0 = (run[k] for k in ("x", "w", "b", "pre", "y", "dense"))
     t, length = state.step, state.positions
     in_rows, out_rows = min(ROWS, state.channels), min(ROWS, state.filters)
+    cost = layer_cost(run["conv"])
     ctx.update({
-        "input_shape": list(state.input_shape), "out_shape": list(output_shape(layer)),
-        "weight_shapes": [(p.name, list(p.shape)) for p in layer.params],
-        "params": layer_cost(conv).params, "macs": layer_cost(conv).macs,
-        "step": t, "rows": {"in": in_rows, "out": out_rows}, "detail": DETAIL,
+        "input_shape": list(state.input_shape), "out_shape": list(output_shape(run["layer"])),
+        "weight_shapes": [(p.name, list(p.shape)) for p in run["layer"].params],
+        "params": cost.params, "macs": cost.macs, "step": t, "rows": {"in": in_rows, "out": out_rows}, "detail": DETAIL,
+        "side_by_side": [{"o": o, "conv": fmt(float(y0[o, t])), "dense": fmt(float(dense0[o, t]))}
+                         for o in range(out_rows)],
+        "max_diff": run["max_diff"], "compared": run["compared"], "largest": run["largest"],
+        "code": {"torch": torch_code(state), "keras": keras_code(state)},
+    })
+    if ctx["level"] == "picture" or lens:
+        ctx.update(picture_context(state, run, lens))
+        return ctx
+    ctx.update({
         "x_grid": grid(x0[:in_rows], "x-", _lit_column(in_rows, length, t))[0],
         "y_grid": grid(y0[:out_rows], "y-", _lit_column(out_rows, length, t))[0],
         "w_grid": grid(w, "w-")[0] if max(w.shape) <= ROWS else None, "b_grid": grid(b, "b-")[0][0],
         "lines": arithmetic(x0, w, b, pre0, y0, t),
-        "side_by_side": [{"o": o, "conv": fmt(float(y0[o, t])), "dense": fmt(float(dense0[o, t]))}
-                         for o in range(out_rows)],
-        "max_diff": float(np.abs(y_cl.astype(np.float64) - dense).max()), "compared": y.size,
-        "largest": fmt(float(np.abs(y).max())),
         "figures": {"x": _heatmap("x[0]", x0, t), "w": _heatmap("W", w, None), "y": _heatmap("y[0]", y0, t)},
         "data": {"positions": length, "cin": state.channels, "cout": state.filters, "step": t,
                  **played_steps(state, x0, w, b, pre0, y0, dense0, in_rows, out_rows)},
         "numbers": {"x": _rounded(x0), "w": _rounded(w), "b": _rounded(b), "y": _rounded(y0)},  # the tests' (not sent)
-        "code": {"torch": torch_code(state), "keras": keras_code(state)},
     })
     return ctx
+
+
+def axis_px(n: int, most: int, least: int = 64) -> int:
+    """CSS px of a picture's axis of ``n`` values: whole pixels per value (at most 24) when they fit in ``most``,
+    else ``most`` (values narrower than a pixel: cells need not be square); never under ``least``.
+
+    >>> axis_px(6, 480), axis_px(50, 480), axis_px(3136, 480), axis_px(300, 160), axis_px(2, 160)
+    (144, 450, 480, 160, 64)
+    """
+    per = min(24, most // n)
+    return max(least, n * per) if per else most
+
+
+def lens_texts(state: PointwiseState, run: dict, t: int) -> dict:
+    """What the lens writes for (position ``t``, filter ``state.f``), from the function that writes the numbers
+    level's lines (written_out): the player's label, the title, every channel's product (channel c is item c of
+    the list), and the total as [text, number, text, number, …]: the sum, the bias, the activation."""
+    f, act = state.f, state.activation if state.activation != "linear" else ""
+    line = written_out(run["x"], run["w"], run["b"], run["pre"], run["y"], t, f, shown=state.channels, products=True)
+    n = state.channels
+    total = [f"sum of the {n} product{'s' if n > 1 else ''} = ", line["sum"]]
+    if state.bias:
+        total += [f" + bias b[{f}] ({line['bias']}) = ", line["pre"]]
+    if act:
+        total += [f" → {act}({line['pre']}) = ", line["value"]]
+    return {"label": f"t = {t} of 0–{state.positions - 1}", "title": f"y[{f}, {t}]: filter {f} at position {t}",
+            "products": [f"{term_} = {p}" for term_, p in zip(line["terms"], line["products"])], "total": total}
+
+
+def lens_boxes(state: PointwiseState, steps: range) -> dict:
+    """Where each position of ``steps`` falls, as percentages of the pictures: the column read (input), the output
+    of the lens's filter (marker) and the columns still to come (pending: the output fills in as it plays); and the
+    lens's filter's row of W (``row``)."""
+    c, f, length = state.channels, state.filters, state.positions
+    return {"boxes": [percent([(0, s, c, 1)], (c, length)) for s in steps],
+            "markers": [percent([(state.f, s, 1, 1)], (f, length))[0] for s in steps],
+            "pending": [percent([(0, s + 1, f, length - s - 1)] if s + 1 < length else [], (f, length)) for s in steps],
+            "row": percent([(state.f, 0, 1, c)], (f, c))[0]}  # the lens's filter: its row of W
+
+
+def picture_context(state: PointwiseState, run: dict, lens: bool) -> dict:
+    """The picture level (templates/_partials/stage.html: picture_stage): x (channels × positions), W (filters ×
+    channels) and y (filters × positions) as pictures laid out as the matrix product y = W · x, and the lens's
+    steps for the block of positions that holds the current one (``lens``: that position alone)."""
+    t, c, f, length = state.step, state.channels, state.filters, state.positions
+    size = 1 if lens else max(1, min(length, LENS_STEPS, LENS_TERMS // c))
+    first = t // size * size
+    block = range(first, min(length, first + size))
+    played = Played()
+    steps = [played.step(**lens_texts(state, run, s)) for s in block]
+    query = picture_query(state)
+    url = lambda part: picture_url("/pointwise", query, part, 0)  # noqa: E731
+    lx, cx, fx = (axis_px(n, FRAME_PX[k]) for k, n in (("positions", length), ("channels", c), ("filters", f)))
+    boxes = lens_boxes(state, block)
+    limits = run["limits"]
+    picture = {
+        "rows": c, "in_px": (lx, cx), "out_px": (lx, fx), "in_size": (c, length), "out_size": (f, length),
+        "inputs": [{"c": 0, "src": url("input")}], "kernel_src": None,
+        "outputs": [{"f": state.f, "src": url("output"), "link": canonical_query(state)}],
+        "input_limit": fmt(limits["input"]), "output_limit": fmt(limits["output"]),
+        "layout": {"out": [f, length], "tiles": [1, 1], "gap": GAP}, "pad": [], "boxes": boxes,
+        "now": lens_boxes(state, range(t, t + 1)),
+        "w": {"src": url("kernel"), "px": (cx, fx), "limit": fmt(limits["kernel"]), "row": boxes["row"]},
+    }
+    return {"picture": picture, "lens": lens_texts(state, run, t),
+            "data": {"level": "picture", "positions": length, "filters": f, "f": state.f, "step": t, "first": first,
+                     "texts": played.texts, "steps": steps, "picture": boxes}}
+
+
+def picture_of(state: PointwiseState, part: str, c: int) -> tuple[np.ndarray, float]:
+    """One part as one picture (GET /pointwise/picture, c=0): the input x (channels × positions), the weight
+    matrix W (filters × channels) or the output y (filters × positions) of batch item 0, and its colour scale's
+    end. SpecError names what is refused."""
+    if c != 0:
+        raise SpecError(f"c: /pointwise draws each part as one picture, so c must be 0, got {c}", "c")
+    run = engine(picture_query(state))
+    return run[{"input": "x", "kernel": "w", "output": "y"}[part]], run["limits"][part]
 
 
 def torch_code(s: PointwiseState) -> str:
@@ -361,3 +541,6 @@ def pointwise(request: Request):
     ctx = pointwise_context(state)
     return view_response(request, "pointwise.html", {**ctx, "query_errors": errors}, path="/pointwise",
                          query=ctx["query"], refused=bool(errors))
+
+
+STAGE = serve(StageView("/pointwise", "pointwise.html", read_state, pointwise_context, picture_of))
