@@ -81,16 +81,33 @@ def _spread(n: int, top: float, height: float) -> list[int]:
     return [round(top + (i + 0.5) * height / n) for i in range(n)]
 
 
+EDGES_DRAWN = 2_048  # more pairs than this in a stage: each group is one band (its inputs all join its outputs)
+NODES_DRAWN = 128  # more channels than this in a column: a bar labelled at its ends instead of one dot each
+
+
+def _band(x0: float, x1: float, ins: range, outs: range, top: float, height: float, n_in: int, n_out: int) -> str:
+    """The band of one group: from its input channels' span on the left to its outputs' span on the right."""
+    a, b = (round(top + i * height / n_in, 1) for i in (ins[0], ins[-1] + 1))
+    c, d = (round(top + o * height / n_out, 1) for o in (outs[0], outs[-1] + 1))
+    return f"M{x0} {a}L{x1} {c}L{x1} {d}L{x0} {b}Z"
+
+
 def connection_graph(columns: list[tuple[str, int]], stages: list[tuple[str, int]]) -> dict:
     """Channels as nodes in columns (left to right) and one edge per (input, output) pair a weight
     connects: an output channel of a stage with G groups reads the input channels of its group only.
+    A stage with more than EDGES_DRAWN pairs (or a column of more than NODES_DRAWN channels) draws each
+    group as one band instead, and a column of more than NODES_DRAWN channels is a bar: a real-size
+    layer stays a picture of a few hundred pixels and a few kilobytes.
 
     >>> g = connection_graph([("in", 4), ("out", 8)], [("groups=2", 2)])
-    >>> g["edge_count"], [e["count"] for e in g["edges"]]
-    (16, [8, 8])
+    >>> g["edge_count"], [e["count"] for e in g["edges"]], g["banded"]
+    (16, [8, 8], False)
+    >>> g = connection_graph([("in", 512), ("out", 1024)], [("groups=512", 512)])
+    >>> g["edge_count"], len(g["edges"]), g["banded"], g["height"], [c["bar"] is not None for c in g["columns"]]
+    (1024, 512, True, 524, [True, True])
     """
     most = max(n for _, n in columns)
-    gap = 28 if most <= 16 else max(3.6, 460 / most)  # readable labels when small; fits 128 channels
+    gap = 28 if most <= 16 else 460 / most  # readable labels when small; 460 px from 17 channels up
     top, height, step, left = 34, most * gap, 250, 110
     xs = [left + i * step for i in range(len(columns))]
     ys = [_spread(n, top, height) for _, n in columns]
@@ -100,33 +117,51 @@ def connection_graph(columns: list[tuple[str, int]], stages: list[tuple[str, int
     for c, ((title, n), x, y) in enumerate(zip(columns, xs, ys)):
         labelled = range(n) if n <= 16 else (0, n - 1)
         side = "start" if c == len(columns) - 1 else "end"
+        drawn = n <= NODES_DRAWN
         cols.append({"title": title, "n": n, "x": x, "r": min(6.0, gap / 2.6), "anchor": side,
                      "label_dx": 10 if side == "start" else -10,
+                     "bar": None if drawn else {"y": top, "h": round(height, 1)},
                      "nodes": [{"c": i, "y": y[i], "group": node_groups[c][i] % COLOURS, "label": i in labelled}
-                               for i in range(n)]})
-    edges, labels = [], []
+                               for i in range(n) if drawn or i in labelled]})
+    edges, labels, banded = [], [], False
     for s, (name, g) in enumerate(stages):
         n_in, n_out = columns[s][1], columns[s + 1][1]
+        band = n_out * (n_in // g) > EDGES_DRAWN or max(n_in, n_out) > NODES_DRAWN
+        banded |= band
         opacity = round(min(0.9, max(0.12, 1.8 / math.sqrt(n_in // g))), 2)  # many edges into one node: fainter
         for grp, (ins, outs) in enumerate(group_blocks(n_in, n_out, g)):
-            d = "".join(f"M{xs[s] + 7} {ys[s][i]}L{xs[s + 1] - 7} {ys[s + 1][o]}" for o in outs for i in ins)
+            if band:
+                d = _band(xs[s] + 7, xs[s + 1] - 7, ins, outs, top, height, n_in, n_out)
+            else:
+                d = "".join(f"M{xs[s] + 7} {ys[s][i]}L{xs[s + 1] - 7} {ys[s + 1][o]}" for o in outs for i in ins)
             edges.append({"stage": s, "group": grp, "colour": grp % COLOURS, "d": d, "count": len(ins) * len(outs),
-                          "opacity": opacity})
+                          "opacity": 0.45 if band else opacity, "band": band})
         labels.append({"x": (xs[s] + xs[s + 1]) / 2, "text": name})
     bottom = top + height + 22
     return {"width": xs[-1] + 90, "height": round(bottom + 8), "label_y": round(bottom), "columns": cols,
-            "edges": edges, "stage_labels": labels, "edge_count": sum(e["count"] for e in edges)}
+            "edges": edges, "stage_labels": labels, "edge_count": sum(e["count"] for e in edges), "banded": banded,
+            "top": top, "span": round(height, 1)}
 
 
 def connection_matrix(n_in: int, n_out: int, groups: int) -> dict:
-    """The C_out × C_in matrix of (output, input) pairs with a weight: one coloured block per group."""
-    cell = max(1.5, min(22.0, 220 / max(n_in, n_out)))
-    blocks = [{"x": ins[0] * cell, "y": outs[0] * cell, "w": len(ins) * cell, "h": len(outs) * cell,
-               "colour": grp % COLOURS} for grp, (ins, outs) in enumerate(group_blocks(n_in, n_out, groups))]
-    lines = cell >= 6  # cell borders only where they stay visible
-    return {"cell": cell, "w": round(n_in * cell, 1), "h": round(n_out * cell, 1), "blocks": blocks,
-            "rows": [round(i * cell, 1) for i in range(1, n_out)] if lines else [],
-            "cols": [round(i * cell, 1) for i in range(1, n_in)] if lines else [],
+    """The C_out × C_in matrix of (output, input) pairs with a weight: one coloured block per group.
+
+    Cells are square (at most ~220 px a side) unless that would leave one side under 48 px (3 inputs
+    against 1,024 outputs): then that side's cells are wider, so the matrix can still be seen.
+
+    >>> m = connection_matrix(3, 1024, 1)
+    >>> m["w"], m["h"], m["blocks"][0]["w"] * m["blocks"][0]["h"] == m["w"] * m["h"]
+    (48.0, 220.0, True)
+    """
+    cell = min(22.0, 220 / max(n_in, n_out))
+    cw, ch = (min(22.0, max(cell, 48 / n)) for n in (n_in, n_out))
+    blocks = [{"x": round(ins[0] * cw, 4), "y": round(outs[0] * ch, 4), "w": round(len(ins) * cw, 4),
+               "h": round(len(outs) * ch, 4), "colour": grp % COLOURS}
+              for grp, (ins, outs) in enumerate(group_blocks(n_in, n_out, groups))]
+    lines = min(cw, ch) >= 6  # cell borders only where they stay visible
+    return {"cell": cell, "w": round(n_in * cw, 3), "h": round(n_out * ch, 3), "blocks": blocks,
+            "rows": [round(i * ch, 1) for i in range(1, n_out)] if lines else [],
+            "cols": [round(i * cw, 1) for i in range(1, n_in)] if lines else [],
             "n_in": n_in, "n_out": n_out, "groups": groups, "pairs": n_out * (n_in // groups)}
 
 

@@ -70,7 +70,19 @@ ACTIVATIONS = {
 
 
 def apply_activation(act: Activation, x: np.ndarray) -> np.ndarray:
-    """Apply in float64 and round once to float32, so results match the frameworks to float32 ulp."""
+    """Apply in float64 and round once to float32, so results match the frameworks to float32 ulp.
+
+    An activation's params are its settings (a leaky relu's slope); too large a result is inf, as in float32:
+
+    >>> x = np.array([-4, 0, 2, 8], np.float32)
+    >>> apply_activation(Activation("relu6"), x).tolist()
+    [0.0, 0.0, 2.0, 6.0]
+    >>> apply_activation(Activation("leaky_relu", (("negative_slope", 0.25),)), x).tolist()  # −4·0.25 = −1
+    [-1.0, 0.0, 2.0, 8.0]
+    >>> y = apply_activation(Activation("exponential"), np.array([0, 100], np.float32))  # e¹⁰⁰ > float32's max
+    >>> y.dtype, y.tolist()
+    (dtype('float32'), [1.0, inf])
+    """
     fn, _defaults = ACTIVATIONS[act.name]
     with np.errstate(over="ignore", invalid="ignore"):  # overflow is inf, as in float32 frameworks
         y = fn(x.astype(np.float64), **dict(act.params))

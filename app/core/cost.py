@@ -52,7 +52,19 @@ def stage_macs(stage, before: tuple[int, ...], after: tuple[int, ...]) -> int:
 
 
 def chain_cost(layers: list[Layer], dtype_bytes: int = 4) -> Cost:
-    """The cost of layers run one after another (one layer is a chain of one)."""
+    """The cost of layers run one after another (one layer is a chain of one).
+
+    A depthwise 3×3 conv then a pointwise 1×1 conv to 8 channels: 3·6·6·9 = 972 plus 8·6·6·3 = 864 MACs, and
+    the 3×6×6 tensor between them is written and read back (2·108·4 = 864 bytes):
+
+    >>> from app.core.frameworks import build_layer
+    >>> depthwise = build_layer("torch", {"type": "Conv2d", "in_channels": 3, "out_channels": 3, "kernel_size": 3,
+    ...                                   "groups": 3}, (1, 3, 8, 8))
+    >>> pointwise = build_layer("torch", {"type": "Conv2d", "in_channels": 3, "out_channels": 8, "kernel_size": 1},
+    ...                         (1, 3, 6, 6))
+    >>> chain_cost([depthwise, pointwise])
+    Cost(params=62, macs=1836, input_bytes=768, weight_bytes=248, output_bytes=1152, intermediate_bytes=864)
+    """
     stages = []
     for layer in layers:
         s = stage_shapes(layer)
@@ -68,11 +80,28 @@ def chain_cost(layers: list[Layer], dtype_bytes: int = 4) -> Cost:
 
 
 def layer_cost(layer: Layer, dtype_bytes: int = 4) -> Cost:
+    """The cost of one layer (``chain_cost`` of a chain of one).
+
+    A 3×3 conv from 3 to 8 channels on 32×32: 8·3·3·3 weights + 8 biases; 8·30·30 outputs of 27 products each;
+    (3·32·32 + 224 + 8·30·30) float32 values moved:
+
+    >>> from app.core.frameworks import build_layer
+    >>> cost = layer_cost(build_layer("torch", {"type": "Conv2d", "in_channels": 3, "out_channels": 8,
+    ...                                         "kernel_size": 3}, (1, 3, 32, 32)))
+    >>> cost.params, cost.macs, cost.flops, cost.total_bytes, round(cost.intensity, 2)
+    (224, 194400, 388800, 41984, 9.26)
+    """
     return chain_cost([layer], dtype_bytes)
 
 
 @dataclass(frozen=True)
 class Machine:
+    """A machine as the roofline sees it: peak FP32 GFLOP/s and memory bandwidth in GB/s.
+
+    >>> Machine("Laptop CPU", 300, 40).ridge  # FLOP/byte: below this an op waits on memory
+    7.5
+    """
+
     name: str
     peak_gflops: float  # FP32
     bandwidth_gbs: float
@@ -93,7 +122,19 @@ MACHINES = (
 
 
 def lower_bound_seconds(cost: Cost, machine: Machine) -> tuple[float, str]:
-    """The roofline's floor: the larger of compute time and memory time, and which one it is."""
+    """The roofline's floor: the larger of compute time and memory time, and which one it is.
+
+    The same conv (388,800 FLOPs over 41,984 bytes, 9.26 FLOP/byte) is compute-bound on a laptop whose ridge is
+    300 / 40 = 7.5 FLOP/byte, and memory-bound on a server whose ridge is 3,000 / 200 = 15:
+
+    >>> from app.core.frameworks import build_layer
+    >>> cost = layer_cost(build_layer("torch", {"type": "Conv2d", "in_channels": 3, "out_channels": 8,
+    ...                                         "kernel_size": 3}, (1, 3, 32, 32)))
+    >>> lower_bound_seconds(cost, Machine("Laptop CPU", 300, 40))  # 388,800 / 300e9 s > 41,984 / 40e9 s
+    (1.296e-06, 'compute')
+    >>> lower_bound_seconds(cost, Machine("Server CPU", 3000, 200))  # 388,800 / 3e12 s < 41,984 / 200e9 s
+    (2.0992e-07, 'memory')
+    """
     compute = cost.flops / (machine.peak_gflops * 1e9)
     memory = cost.total_bytes / (machine.bandwidth_gbs * 1e9)
     return (compute, "compute") if compute >= memory else (memory, "memory")

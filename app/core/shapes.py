@@ -89,7 +89,19 @@ def conv_length(n: int, k: int, *, stride: int = 1, pad: Pad | None = (0, 0), di
     return output_size(n, k, stride=stride, pad=pad, dilation=dilation)
 
 def stage_output_shape(stage: Stage, shape: tuple[int, ...]) -> tuple[int, ...]:
-    """Channels-first output shape of one stage (an activation keeps any shape)."""
+    """Channels-first output shape of one stage (an activation keeps any shape).
+
+    A 3×3 conv to 8 channels with stride 2 and padding 1 halves 32×32: (32 + 1 + 1 − 3) // 2 + 1 = 16;
+    a transposed conv undoes it on one axis: (16 − 1)·2 + 3 − 1 − 1 + output_padding 1 = 32:
+
+    >>> stage_output_shape(ConvOp(3, 8, (3, 3), (2, 2), (1, 1), ((1, 1), (1, 1))), (1, 3, 32, 32))
+    (1, 8, 16, 16)
+    >>> stage_output_shape(ConvOp(8, 3, (3,), (2,), (1,), ((1, 1),), transposed=True, output_padding=(1,)),
+    ...                    (1, 8, 16))
+    (1, 3, 32)
+    >>> stage_output_shape(PoolOp("max", (2,), (2,), (1,), ((0, 0),), ceil_mode=True), (1, 8, 5))  # ceil(3 / 2) + 1
+    (1, 8, 3)
+    """
     if not isinstance(stage, (ConvOp, PoolOp)):
         return tuple(shape)
     n, c, *spatial = shape
@@ -137,12 +149,37 @@ class AxisFormula:
 
 
 def read_positions(out: int, k: int, *, stride: int, pad: Pad, dilation: int) -> set[int]:
-    """Input positions (unpadded coordinates) read by any of ``out`` windows on one axis."""
+    """Input positions (unpadded coordinates) read by any of ``out`` windows on one axis.
+
+    Two 3-wide windows with stride 2 read 0..2 and 2..4; with one cell of left padding, two 2-wide windows
+    with stride 3 read −1 (the padding), 0 and 2, 3, and never 1:
+
+    >>> sorted(read_positions(2, 3, stride=2, pad=(0, 0), dilation=1))
+    [0, 1, 2, 3, 4]
+    >>> sorted(read_positions(2, 2, stride=3, pad=(1, 0), dilation=1))
+    [-1, 0, 2, 3]
+    """
     return {o * stride - pad[0] + j * dilation for o in range(out) for j in range(k)}
 
 
 def axis_formulas(stage: ConvOp | PoolOp, spatial: tuple[int, ...]) -> list[AxisFormula]:
-    """Per spatial axis: the formula with numbers, and which input positions the floor drops."""
+    """Per spatial axis: the formula with numbers, and which input positions the floor drops.
+
+    A 3-wide kernel with stride 2 fits twice in 6 (at 0 and 2); the floor drops the last position, 5:
+
+    >>> [row] = axis_formulas(ConvOp(1, 1, (3,), (2,), (1,), ((0, 0),)), (6,))
+    >>> print(row.text)
+    floor((6 + 0 + 0 − 1·(3 − 1) − 1) / 2) + 1 = floor(3 / 2) + 1 = 1 + 1 = 2
+    >>> row.out, row.unreached
+    (2, (5,))
+
+    With ``ceil_mode``, a last window that would start in the right padding is dropped:
+
+    >>> [row] = axis_formulas(PoolOp("max", (2,), (2,), (1,), ((1, 1),), ceil_mode=True), (3,))
+    >>> print(row.text)
+    ceil((3 + 1 + 1 − 1·(2 − 1) − 1) / 2) + 1 = ceil(3 / 2) + 1 = 2 + 1 = 3 − 1 (a last window may not start past
+    the input and its left padding) = 2
+    """
     ceil = isinstance(stage, PoolOp) and stage.ceil_mode
     rows = []
     for i, n in enumerate(spatial):

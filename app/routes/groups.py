@@ -46,11 +46,11 @@ SEPARABLE = {"conv2d": False, "separable": True, "separableconv2d": True}  # typ
 TORCH = lambda s: s.framework == "torch"  # noqa: E731
 KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the constructor's order
     Knob("batch", int, 1, bounds=(1, 16), widget="number", label="Batch", group="Input"),
-    Knob("channels", int, 4, torch="in_channels", bounds=(1, 64), widget="slider", group="Input",
+    Knob("channels", int, 4, torch="in_channels", bounds=(1, 512), widget="slider", group="Input",
          label=lambda s: "in_channels" if TORCH(s) else "Input channels"),
-    Knob("height", int, 8, bounds=(1, 16), widget="slider", label="Input height", group="Input"),
-    Knob("width", int, 8, bounds=(1, 16), widget="slider", label="Input width", group="Input"),
-    Knob("filters", int, 8, torch="out_channels", keras="filters", bounds=(1, 128), widget="slider"),
+    Knob("height", int, 8, bounds=(1, 1024), widget="slider", label="Input height", group="Input"),
+    Knob("width", int, 8, bounds=(1, 1024), widget="slider", label="Input width", group="Input"),
+    Knob("filters", int, 8, torch="out_channels", keras="filters", bounds=(1, 1024), widget="slider"),
     Knob("kernel_size", int, 3, torch="kernel_size", keras="kernel_size", bounds=(1, 7), widget="slider",
          why="square kernels only: the wiring does not depend on the kernel's shape"),
     Knob("padding", Literal["0", "1", "2", "3", "valid", "same"], "0", torch="padding", keras="padding",
@@ -59,7 +59,7 @@ KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the c
     Knob("depth_multiplier", int, 1, torch="depth_multiplier", keras="depth_multiplier", bounds=(1, 4), widget="slider",
          has=lambda s: s.separable),
     # its options follow in_channels and out_channels: the template's own block, re-sent out of band
-    Knob("groups", int, 2, torch="groups", keras="groups", bounds=(1, 64), widget="slot",
+    Knob("groups", int, 2, torch="groups", keras="groups", bounds=(1, 512), widget="slot",
          has=lambda s: not s.separable),
     Knob("bias", bool, True, torch="bias", keras="use_bias", widget="bool"),
 )

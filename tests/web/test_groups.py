@@ -45,9 +45,18 @@ def drawn_pairs(text: str) -> list[list[tuple[int, int]]]:
     columns = []
     for body in re.findall(r'<g class="nodes" data-column="\d+">(.*?)</g>', svg, re.DOTALL):
         columns.append({float(cy): int(c) for cy, c in re.findall(r'<circle [^>]*cy="([\d.]+)"[^>]*data-channel="(\d+)"', body)})
-    stages = [[] for _ in columns[1:]]
-    for stage, d in re.findall(r'<path class="edge[^"]*"[^>]*data-layer="(\d+)"[^>]*d="([^"]*)"', svg):
+    counts = [int(n) for n in re.findall(r'class="col-title"[^>]*>[^<]*\((\d+)\)</text>', svg)]
+    top, span = (float(v) for v in re.search(r'<g class="edges" data-top="([\d.]+)" data-span="([\d.]+)"', svg).groups())
+    centres = [[top + (i + 0.5) * span / n for i in range(n)] for n in counts]  # where channel i sits in its column
+    stages = [[] for _ in counts[1:]]
+    for kind, stage, d in re.findall(r'<path class="edge( band)?[^"]*"[^>]*data-layer="(\d+)"[^>]*d="([^"]*)"', svg):
         s = int(stage)
+        if kind:  # a band "Mx0 aLx1 cLx1 dLx0 bZ": every input between a and b joins every output between c and d
+            a, c, d_, b = (float(v) for v in re.findall(r"[ML][\d.]+ ([\d.]+)", d))
+            ins = [i for i, y in enumerate(centres[s]) if a < y < b]
+            outs = [o for o, y in enumerate(centres[s + 1]) if c < y < d_]
+            stages[s] += [(i, o) for o in outs for i in ins]
+            continue
         for y1, y2 in re.findall(r"M[\d.]+ ([\d.]+)L[\d.]+ ([\d.]+)", d):
             stages[s].append((columns[s][float(y1)], columns[s + 1][float(y2)]))
     return stages
@@ -200,7 +209,8 @@ def test_framework_and_mode_links_keep_the_sizes(client):
 # ---------------------------------------------------------------- connectivity
 
 @pytest.mark.parametrize("c_in, c_out, groups", [(4, 8, 1), (4, 8, 2), (4, 8, 4), (6, 9, 3), (12, 12, 4),
-                                                  (32, 32, 32), (64, 128, 1), (64, 128, 16), (1, 1, 1)])
+                                                  (32, 32, 32), (64, 128, 1), (64, 128, 16), (1, 1, 1),
+                                                  (256, 512, 1), (512, 1024, 512), (3, 1024, 1), (200, 400, 8)])
 def test_graph_draws_exactly_the_pairs_a_weight_connects(client, c_in, c_out, groups):
     r = get(client, f"/groups?framework=torch&type=Conv2d&in_channels={c_in}&out_channels={c_out}&groups={groups}"
                     f"&kernel_size=1&input_shape=1,{c_in},2,2")
@@ -438,23 +448,23 @@ BOUNDS = [  # (inside, outside, field named, value named): one step either side 
     (u("form", batch=16), u("form", batch=17), "batch", "17"),
     (u("form", batch=1), u("form", batch=0), "batch", "0"),
     (u(input_shape="16,4,8,8"), u(input_shape="17,4,8,8"), "batch", "17"),
-    (u("form", channels=64, groups=1), u("form", channels=65, groups=1), "channels", "65"),
+    (u("form", channels=512, groups=1), u("form", channels=513, groups=1), "channels", "513"),
     (u("form", channels=1, groups=1), u("form", channels=0, groups=1), "channels", "0"),
-    (u(in_channels=64, input_shape="1,64,8,8"), u(in_channels=65, input_shape="1,65,8,8"), "channels", "65"),
-    (u("keras", input_shape="1,8,8,64"), u("keras", input_shape="1,8,8,65"), "channels", "65"),
-    (u(out_channels=128), u(out_channels=129), "filters", "129"),
+    (u(in_channels=512, input_shape="1,512,8,8"), u(in_channels=513, input_shape="1,513,8,8"), "channels", "513"),
+    (u("keras", input_shape="1,8,8,512"), u("keras", input_shape="1,8,8,513"), "channels", "513"),
+    (u(out_channels=1024), u(out_channels=1025), "filters", "1025"),
     (u(out_channels=2), u(out_channels=0), "filters", "0"),
-    (u("keras", filters=128), u("keras", filters=129), "filters", "129"),
-    (u("form", height=16, width=16), u("form", height=17), "height", "17"),
+    (u("keras", filters=1024), u("keras", filters=1025), "filters", "1025"),
+    (u("form", height=1024, width=1024), u("form", height=1025), "height", "1025"),
     (u("form", width=1, height=1, kernel_size=1), u("form", width=0), "width", "0"),
-    (u(input_shape="1,4,16,16"), u(input_shape="1,4,16,17"), "width", "17"),
-    (u("keras", input_shape="1,16,16,4"), u("keras", input_shape="1,17,16,4"), "height", "17"),
+    (u(input_shape="1,4,1024,1024"), u(input_shape="1,4,1024,1025"), "width", "1025"),
+    (u("keras", input_shape="1,1024,1024,4"), u("keras", input_shape="1,1025,1024,4"), "height", "1025"),
     (u(kernel_size=7), u(kernel_size=8), "kernel_size", "8"),
     (u(kernel_size=1), u(kernel_size=0), "kernel_size", "0"),
     (u(kernel_size="7,7"), u(kernel_size="8,8"), "kernel_size", "8"),
     (u(groups=1), u(groups=0), "groups", "0"),
-    (u(in_channels=64, out_channels=64, groups=64, input_shape="1,64,8,8"),
-     u(in_channels=64, out_channels=64, groups=65, input_shape="1,64,8,8"), "groups", "65"),
+    (u(in_channels=512, out_channels=512, groups=512, input_shape="1,512,8,8"),
+     u(in_channels=512, out_channels=512, groups=513, input_shape="1,512,8,8"), "groups", "513"),
     (u("sep", depth_multiplier=4), u("sep", depth_multiplier=5), "depth_multiplier", "5"),
     (u("sep", depth_multiplier=1), u("sep", depth_multiplier=0), "depth_multiplier", "0"),
     (u(padding=3), u(padding=4), "padding", "4"),
