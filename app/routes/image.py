@@ -478,8 +478,10 @@ def image_context(state: ImageState, rgb: np.ndarray | None = None, upload: bool
            # your image, as the server scaled it, rides in the page so later changes can re-send it
            "kept": png_data_url(rgb) if upload and rgb is not None and not lens else None}
     run = engine_run(state, rgb, upload)
-    keep = ("error", "kernel_cells", "input_shape", "layer", "in_hw", "out_hw", "at_error", "w", "y", "limit")
+    keep = ("error", "kernel_cells", "input_shape", "layer", "in_hw", "out_hw", "at_error", "w", "limit")
     ctx.update({key: run[key] for key in keep if key in run})
+    if "y" in run:
+        ctx["output"] = run["y"]  # the maps, (maps, H, W)
     if "error" in run:
         return ctx
     op, y, (ho, wo) = run["op"], run["y"], run["out_hw"]
