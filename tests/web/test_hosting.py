@@ -289,7 +289,8 @@ def test_the_route_walk_finds_every_kind_of_route():
 
 @pytest.mark.parametrize("path", ROUTES)
 def test_head_answers_every_get_route_with_its_headers_and_no_body(client, path):
-    queries = {"/oembed": "?url=http://testserver/explore", "/explore/picture": "?part=input&c=0"}
+    queries = {"/oembed": "?url=http://testserver/explore", "/explore/picture": "?part=input&c=0",
+               "/pool/picture": "?part=input&c=0", "/image/picture": "?part=photo&c=0"}
     url = example_path(path) + queries.get(path.removeprefix("/embed"), "")
     for headers in ({}, {"Accept-Encoding": "gzip"}, {"HX-Request": "true"}):
         get, head = client.get(url, headers=headers), client.head(url, headers=headers)
