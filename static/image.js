@@ -1,7 +1,8 @@
-// /image: the lens (the window's pixels, weights, products and sum, as the server writes them) follows
-// the pointer and the arrow keys, and an uploaded picture is POSTed as the request body. Its downscaled
-// copy lives only in this page's memory (`kept`) and is re-sent with each change of the knobs and each
-// lens asked for; it is never in the URL or stored anywhere.
+// /image: the stage component (static/picture.js) draws the photo, the kernel and the focused map, finds the
+// output under the pointer and moves along it with the arrow keys; here the lens (the window's pixels, weights,
+// products and sum, as the server writes them) follows it, and an uploaded picture is POSTed as the request body.
+// Its downscaled copy lives only in this page's memory (`kept`) and is re-sent with each change of the knobs and
+// each lens asked for; it is never in the URL or stored anywhere.
 (function () {
   "use strict";
   const { setParam } = window.Convscope;
