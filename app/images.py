@@ -147,6 +147,15 @@ def data_url(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
+def thumbnail_png(png: bytes, side: int = 48) -> bytes:
+    """A PNG scaled down to at most ``side`` pixels on its long side (a deck's thumbnail of your image's pictures,
+    which ride in the page: a full copy for each would weigh as much as the page)."""
+    with Image.open(io.BytesIO(png), formats=["PNG"]) as im:
+        im = im.convert("RGB")
+        im.thumbnail((side, side), Image.Resampling.BOX)
+        return photo_png(np.asarray(im))
+
+
 def png_data_url(rgb: np.ndarray) -> str:
     """uint8 (h, w, 3) or (h, w) -> a data: URL of a PNG."""
     return data_url(photo_png(rgb))

@@ -42,6 +42,7 @@ from ..images import (
     png_data_url,
     resize,
     sample,
+    thumbnail_png,
 )
 from ..routes.params import (
     Knob,
@@ -456,12 +457,15 @@ def pads(op) -> bool:
 
 
 def _sources(state: ImageState, run: dict, upload: bool):
-    """``src(part, c)``: the picture's URL (a sample: /image/picture, cached), or its data: URL (your image has
-    no URL: the page carries it)."""
+    """``src(part, c)``: the picture's URL and its thumbnail's (a sample: /image/picture, cached; the same URL), or
+    their data: URLs (your image has no URL: the page carries it; its thumbnails scaled down)."""
     if upload:
-        return lambda part, c: data_url(png(*picture(state, run, part, c)))
+        def carried(part: str, c: int) -> tuple[str, str]:
+            body = png(*picture(state, run, part, c))
+            return data_url(body), data_url(thumbnail_png(body))
+        return carried
     query = canonical_query(state, at=(), f=0)
-    return lambda part, c: picture_url("/image", query, part, c)
+    return lambda part, c: (picture_url("/image", query, part, c),) * 2
 
 
 def image_context(state: ImageState, rgb: np.ndarray | None = None, upload: bool = False, *,
@@ -496,12 +500,14 @@ def image_context(state: ImageState, rgb: np.ndarray | None = None, upload: bool
     names = ([f"{CHANNELS[c]} through the kernel" for c in range(3)] if composite(state)
              else [f"filter {i}" + (f" (kernel turned {90 * i}°)" if i else "") for i in range(y.shape[0])])
     photo = "Your image" if upload else SAMPLES[state.image][0]
-    inputs = [{"c": "RGB", "name": f"RGB: {photo}", "src": src("photo", 0)},
+    pictures = {(part, c): dict(zip(("src", "thumb"), src(part, c)))
+                for part, n in (("photo", 1), ("input", 3), ("output", y.shape[0])) for c in range(n)}
+    inputs = [{"c": "RGB", "name": f"RGB: {photo}", **pictures["photo", 0]},
               *({"c": CHANNELS[c], "name": f"{CHANNELS[c]}: the {('red', 'green', 'blue')[c]} channel",
-                 "src": src("input", c)} for c in range(3))]
+                 **pictures["input", c]} for c in range(3))]
     pic = picture_stage(in_block=run["xp"], out_block=y, in_spatial=run["xp"].shape[1:], out_spatial=(ho, wo),
                         geometry=geometry, block=range(step, step + 1), step=step, inputs=inputs,
-                        outputs=[{"f": i, "src": src("output", i), "link": canonical_query(state, f=i)}
+                        outputs=[{"f": i, **pictures["output", i], "link": canonical_query(state, f=i)}
                                  for i in range(y.shape[0])])
     pic.update(now=now, output_limit=fmt(run["limit"]),
                photo="Pixels 0–255, drawn as they are" + (" (black: the zero padding)" if pads(op) and
@@ -509,7 +515,7 @@ def image_context(state: ImageState, rgb: np.ndarray | None = None, upload: bool
     kernel = kernel_of(state) if state.kind == "conv" else None
     ctx.update({
         "out_shape": list(output_shape(run["layer"])), "picture": pic, "map_names": names,
-        "composite_src": src("composite", 0) if composite(state) else None,
+        "composite_src": src("composite", 0)[0] if composite(state) else None,
         "kernel": [[cell_text(v).replace("-", "\u2212") for v in row]
                    for row in np.rot90(kernel, state.f if state.groups == 1 else 0)] if kernel is not None else None,
         "pad": [list(p) for p in op.padding],

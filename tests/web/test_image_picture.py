@@ -1,6 +1,7 @@
 """/image on the stage component over HTTP: its pictures as PNG URLs (/image/picture: the photo as the layer reads
 it, each channel, each map on the legend's scale, the maps as one colour image), their cache headers and
 refusals, the embed's twins, and the fragment's weight. The numbers: tests/web/test_image.py."""
+import base64
 import gzip
 import html
 import io
@@ -121,3 +122,8 @@ def test_your_image_is_drawn_in_the_page_never_at_a_url(client):
     assert r.status_code == 200 and "/image/picture" not in r.text
     photo = re.search(r'id="input-pic" src="(data:image/png;base64,[^"]+)"', r.text)
     assert photo and r.headers["cache-control"] == "no-store"
+    full = Image.open(io.BytesIO(base64.b64decode(photo.group(1).split(",")[1])))
+    assert full.size == (64 + 2, 48 + 2)  # the photo as the layer reads it (padding 1)
+    thumbs = re.findall(r'class="thumb"[^>]*>\s*<img src="data:image/png;base64,([^"]+)"', r.text)
+    assert len(thumbs) == 4 + 3  # RGB, R, G, B; three maps: each carried once more, scaled down
+    assert all(max(Image.open(io.BytesIO(base64.b64decode(t))).size) <= 48 for t in thumbs)
