@@ -1,12 +1,13 @@
-"""/explore at real sizes: the default layer's uncached render beside real-size layers', and a bare route,
-in one run, in one process (Starlette's TestClient: no network, no worker pool; the server's own cost).
+"""The stage views at real sizes: each view's default layer's uncached render beside real-size layers', and a
+bare route, in one run, in one process (Starlette's TestClient: no network, no worker pool; the server's own cost).
 
-    .venv/bin/python -m bench.real_sizes [--rounds 15]
+    .venv/bin/python -m bench.real_sizes [--rounds 15] [--views explore,pool,transposed]
 
 Each row: the median and p90 of an uncached htmx fragment (a new seed each round, so the app's response cache
-never answers), its size (raw and gzip), and for real sizes the first picture's PNG and a lens fragment (uncached
-too). The bare
-route is a Starlette PlainTextResponse on the same app: the yardstick every time is printed against.
+never answers), its ratio to the bare route and to the view's default layer (what a slider move on that layer
+costs the server against the default's), its size (raw and gzip), and for real sizes the first picture's PNG
+and a lens fragment (uncached too). The bare route is a Starlette PlainTextResponse on the same app: the
+yardstick every time is printed against.
 """
 from __future__ import annotations
 
@@ -21,9 +22,12 @@ from starlette.testclient import TestClient
 
 from bench.bench_app import app
 from tests.web.test_picture import REAL_SIZES
+from tests.web.test_pool_picture import POOL_SIZES
+from tests.web.test_transposed_picture import TRANSPOSED_SIZES
 
-DEFAULT = ""  # /explore's default layer (2 channels, 6×6, 3×3 kernel)
 HX = {"HX-Request": "true"}
+TABLES = {"explore": REAL_SIZES, "pool": POOL_SIZES, "transposed": TRANSPOSED_SIZES}  # "" is each view's default
+LENS_STEP = 37  # + the round: a step outside the first block, never cached
 
 
 def timed(client: TestClient, url: str, headers: dict | None = None) -> tuple[float, bytes]:
@@ -39,28 +43,42 @@ def summary(times: list[float]) -> str:
     return f"median {statistics.median(times):7.1f} ms  p90 {times[int(0.9 * (len(times) - 1))]:7.1f} ms"
 
 
-def main(rounds: int) -> None:
+def layer_row(client: TestClient, view: str, name: str, query: str, rounds: int) -> tuple[float, str]:
+    """One layer's uncached fragment (and its first picture and a lens): the median and the row's text."""
+    times, pngs, lenses, body = [], [], [], b""
+    sep = "&" if query else ""
+    for seed in range(rounds):
+        ms, body = timed(client, f"/{view}?{query}{sep}seed={100 + seed}", HX)
+        times.append(ms)
+        pictures = re.findall(rf'src="(/{view}/picture\?[^"]+)"', body.decode())
+        if pictures:
+            pngs.append(timed(client, html.unescape(pictures[0]))[0])
+            lenses.append(timed(client, f"/{view}/lens?{query}&seed={100 + seed}&step={LENS_STEP + seed}")[0])
+    size = f"fragment {len(body) / 1000:6.1f} KB ({len(gzip.compress(body)) / 1000:5.1f} KB gzip)"
+    extra = (f"  first PNG median {statistics.median(pngs):6.1f} ms, lens {statistics.median(lenses):6.1f} ms"
+             if pngs else "")
+    return statistics.median(times), f"{summary(times)}  {size}{extra}"
+
+
+def main(rounds: int, views: list[str]) -> None:
     with TestClient(app) as client:
-        timed(client, "/explore?" + DEFAULT, HX)  # warm up imports and templates
+        for view in views:
+            timed(client, f"/{view}", HX)  # warm up imports and templates
         bare = [timed(client, "/bench/bare")[0] for _ in range(rounds * 4)]
-        print(f"{'bare route':<12} {summary(bare)}")
-        for name, query in {"default": DEFAULT, **REAL_SIZES}.items():
-            times, pngs, lenses, body = [], [], [], b""
-            for seed in range(rounds):
-                ms, body = timed(client, f"/explore?{query}&seed={100 + seed}", HX)
-                times.append(ms)
-                pictures = re.findall(r'src="(/explore/picture\?[^"]+)"', body.decode())
-                if pictures:
-                    pngs.append(timed(client, html.unescape(pictures[0]))[0])
-                    lenses.append(timed(client, f"/explore/lens?{query}&seed={100 + seed}&step={37 + seed}")[0])
-            size = f"fragment {len(body) / 1000:6.1f} KB ({len(gzip.compress(body)) / 1000:5.1f} KB gzip)"
-            png = (f"  first PNG median {statistics.median(pngs):6.1f} ms, lens {statistics.median(lenses):6.1f} ms"
-                   if pngs else "")
-            ratio = statistics.median(times) / statistics.median(bare)
-            print(f"{name:<12} {summary(times)}  ({ratio:6.0f}× bare)  {size}{png}")
+        bare_ms = statistics.median(bare)
+        print(f"{'bare route':<22} {summary(bare)}")
+        for view in views:
+            default_ms = None
+            for name, query in {"default": "", **TABLES[view]}.items():
+                ms, text = layer_row(client, view, name, query, rounds)
+                default_ms = default_ms or ms
+                ratio = "" if name == "default" else f" {ms / default_ms:5.1f}× default"
+                print(f"{'/' + view + ' ' + name:<22} {text}  ({ms / bare_ms:6.0f}× bare{ratio})")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=15)
-    main(parser.parse_args().rounds)
+    parser.add_argument("--views", default="explore,pool,transposed")
+    args = parser.parse_args()
+    main(args.rounds, args.views.split(","))

@@ -34,12 +34,16 @@
   }
 
   // Wire root's picture stage. opts: total (steps), current() (the step shown), preview(s) (show step s's
-  // lens without moving the player; null: back to current), pin(s) (go to step s).
+  // lens without moving the player; null: back to current), pin(s) (go to step s); toStep(i) (optional): the
+  // step of cell i of the pointed picture (data-point: the output's by default; a scatter points at its input).
   function pictureStage(root, opts) {
     const stage = root.querySelector(".picture-stage");
     if (!stage) return null;
-    const layout = JSON.parse(stage.dataset.layout);
-    const frame = root.querySelector("#output-frame");
+    const point = stage.dataset.point || "output";
+    const layout = JSON.parse(point === "input" ? stage.dataset.inLayout : stage.dataset.layout);
+    const frame = root.querySelector(`#${point}-frame`);
+    const toStep = opts.toStep || ((i) => i);
+    const cellAt = (e) => { const i = stepAt(frame, layout, e); return i === null ? null : toStep(i); };
 
     // the deck: a thumbnail focuses its channel (its picture large, its kernel's numbers shown)
     stage.querySelectorAll("[data-part=input] .thumb").forEach((thumb) => {
@@ -57,7 +61,7 @@
     // without the form (or without script) it is a link to that filter
     stage.querySelectorAll("[data-part=output] .thumb[data-filter]").forEach((thumb) => {
       thumb.addEventListener("click", (e) => {
-        const field = document.getElementById("f");
+        const field = document.getElementById(thumb.dataset.field || "f");
         if (!field || !field.form || !window.htmx) return;
         e.preventDefault();
         field.value = thumb.dataset.filter;
@@ -72,11 +76,11 @@
     }
     let hovered = null;
     frame.addEventListener("pointermove", (e) => {
-      const s = stepAt(frame, layout, e);
+      const s = cellAt(e);
       if (s !== null && s !== hovered) { hovered = s; opts.preview(s); }
     });
     frame.addEventListener("pointerleave", () => { hovered = null; opts.preview(null); });
-    frame.addEventListener("click", (e) => { const s = stepAt(frame, layout, e); if (s !== null) opts.pin(s); });
+    frame.addEventListener("click", (e) => { const s = cellAt(e); if (s !== null) opts.pin(s); });
     // the arrow keys move on the picture (Shift: 10 at a time) and stop at its edges, as on a map: left and
     // right along a row, up and down along a column (1D: along the row)
     frame.addEventListener("keydown", (e) => {

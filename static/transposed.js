@@ -6,18 +6,86 @@
   "use strict";
   const { strong, setParam, player } = window.Convscope;
 
-  // rich text as the server wrote it: flat (kind, text) pairs; 0 text, 1 a product, 2 a product reading a zero, 3 a value
+  // rich text as the server wrote it (app/routes/transposed.py: rich): pieces {kind, text} by name
+  const PIECE = {
+    text: (t) => t,
+    value: (t) => strong(t),
+    product: (t) => { const span = document.createElement("span"); span.textContent = t; return span; },
+    zero: (t) => { const span = document.createElement("span"); span.className = "zero"; span.textContent = t; return span; },
+  };
   function rich(el, pieces, T) {
-    el.replaceChildren();
-    for (let i = 0; i < pieces.length; i += 2) {
-      const kind = pieces[i], text = T[pieces[i + 1]];
-      if (kind === 0) { el.append(text); continue; }
-      if (kind === 3) { el.append(strong(text)); continue; }
-      const span = document.createElement("span");
-      if (kind === 2) span.className = "zero";
-      span.textContent = text;
-      el.append(span);
+    el.replaceChildren(...pieces.map((p) => PIECE[p.kind](T[p.text])));
+  }
+
+  // picture level (templates/_partials/stage.html, static/picture.js): the played block of steps by name (label,
+  // channel, stamp, contribs) and the boxes the server placed; a step outside the block is the server's
+  // fragment (playing, a click) or its lens (pointing: GET /transposed/lens).
+  function setupPicture(root, d) {
+    const S = d.scatter_texts, total = d.total, $ = (id) => root.querySelector("#" + CSS.escape(id));
+    let step = d.step, asked = false, pointed = null;
+    const inBlock = (s) => s >= d.first && s < d.first + d.scatter.length;
+    let focus = d.scatter[step - d.first].channel; // the channel drawn large: the step's, or the deck's choice
+    const focused = () => { const t = root.querySelector("[data-part=input] .thumb[aria-pressed=true]"); return t ? Number(t.dataset.channel) : focus; };
+    function focusOn(c) { // the input picture and kernel of channel c (the step's), as a deck click does
+      if (c === focused()) return;
+      focus = c;
+      const src = d.sources[c];
+      if (src) $("input-pic").src = src;
+      $("input-caption").textContent = `channel ${c}`;
+      root.querySelectorAll("[data-part=input] .thumb").forEach((t) => t.setAttribute("aria-pressed", String(Number(t.dataset.channel) === c)));
+      root.querySelectorAll(".kernel-card").forEach((k) => { k.hidden = Number(k.dataset.channel) !== c; });
     }
+    function paint(s) {
+      const st = d.scatter[s - d.first];
+      focusOn(st.channel);
+      pic.show({ boxes: d.picture.boxes[s - d.first], marker: d.picture.markers[s - d.first], pending: d.picture.pending[s - d.first] });
+      rich($("stamp-text"), st.stamp, S);
+      st.contribs.forEach((text, t) => { const k = $(`k-${t}`); if (k) k.textContent = S[text]; });
+    }
+    function show(s) {
+      if (asked) return;
+      const next = ((s % total) + total) % total;
+      step = next;
+      if (!inBlock(next)) {
+        asked = true;
+        const url = new URL(window.location.href);
+        url.searchParams.set("step", next);
+        htmx.ajax("GET", url.pathname + url.search, { target: root, swap: "outerHTML" }).finally(() => { asked = false; });
+        return;
+      }
+      paint(step);
+      $("scrub").value = step;
+      $("step-label").textContent = S[d.scatter[step - d.first].label];
+      setParam("step", step);
+    }
+    const { stop, autoplay } = player(root, show, () => step);
+    function fromServer(s) {
+      const url = new URL(window.location.href);
+      url.searchParams.set("step", s);
+      fetch(url.pathname + "/lens" + url.search).then((r) => (r.ok ? r.text() : null)).then((text) => {
+        if (!text || pointed !== s || !root.isConnected) return;
+        const t = document.createElement("template");
+        t.innerHTML = text;
+        const next = t.content.querySelector("#stamp");
+        if (!next) return;
+        $("stamp").replaceWith(next);
+        const now = JSON.parse(next.dataset.now);
+        pic.show({ boxes: now.boxes[0], marker: now.markers[0], pending: now.pending[0] });
+      }).catch(() => {});
+    }
+    const pic = window.Convscope.pictureStage(root, {
+      total, current: () => step,
+      toStep: (i) => d.channels.indexOf(focused()) * d.positions + i, // the pointed input value's step
+      preview(s) {
+        pointed = s;
+        const s2 = s === null ? step : s;
+        if (inBlock(s2)) paint(s2); else fromServer(s2);
+      },
+      pin(s) { pointed = null; stop(); show(s); },
+    });
+    show(step);
+    root.dataset.ready = "1";
+    autoplay();
   }
 
   function setup(root) {
@@ -26,6 +94,7 @@
     const d = JSON.parse(source.dataset.transposed);
     const shown = document.getElementById("o"); // the form sits outside the swapped part: keep its bound current
     if (shown) shown.max = String(d.filters - 1);
+    if (d.picture) { setupPicture(root, d); return; }
     const $ = (id) => root.querySelector("#" + CSS.escape(id));
     const S = d.scatter_texts, D = d.direct_texts;
     const total = d.scatter.length, outs = d.direct.length;
@@ -40,18 +109,18 @@
       canvasCells.forEach((el) => { el.textContent = S[d.canvas0]; });
       for (let k = 0; k < d.window.length; k++) { const el = $(`y-${k}`); if (el) el.textContent = S[d.y0]; }
       for (let k = 0; k <= step; k++) {
-        const [, , , , , canvas, out] = d.scatter[k];
-        for (let i = 0; i < canvas.length; i += 2) { const el = $(`s-${canvas[i]}`); if (el) el.textContent = S[canvas[i + 1]]; }
-        for (let i = 0; i < out.length; i += 2) { const el = $(`y-${out[i]}`); if (el) el.textContent = S[out[i + 1]]; }
+        const st = d.scatter[k];
+        st.canvas_cells.forEach((cell, i) => { const el = $(`s-${cell}`); if (el) el.textContent = S[st.canvas_texts[i]]; });
+        st.out_cells.forEach((cell, i) => { const el = $(`y-${cell}`); if (el) el.textContent = S[st.out_texts[i]]; });
       }
       for (let k = 0; k < d.last.length; k++) { const el = $(`y-${k}`); if (el) el.classList.toggle("pending", d.last[k] > step); }
-      const [label, stamp, [ch, i], contrib, stamped] = d.scatter[step];
+      const st = d.scatter[step], [ch, i] = st.input;
       lit = clear(lit, "lit");
-      mark(lit, "lit", [$(`x${ch}-${i}`), ...stamped.map((cell) => $(`s-${cell}`))]);
-      contrib.forEach((text, t) => { const k = $(`k-${t}`); if (k) k.textContent = S[text]; });
-      rich($("stamp-text"), stamp, S);
+      mark(lit, "lit", [$(`x${ch}-${i}`), ...st.stamped.map((cell) => $(`s-${cell}`))]);
+      st.contribs.forEach((text, t) => { const k = $(`k-${t}`); if (k) k.textContent = S[text]; });
+      rich($("stamp-text"), st.stamp, S);
       $("scrub").value = step;
-      $("step-label").textContent = S[label];
+      $("step-label").textContent = S[st.label];
       setParam("step", step);
     }
     const { autoplay } = player(root, show, () => step);
@@ -59,17 +128,17 @@
     // ---- 2. the direct conv's window at output position p
     function showPos(p) {
       pos = ((p % outs) + outs) % outs;
-      const [label, title, cells, lines, sum] = d.direct[pos];
+      const w = d.direct[pos];
       winLit = clear(winLit, "lit");
       for (let k = 0; k < outs; k++) { const el = $(`z-${k}`); if (el) el.classList.toggle("current", k === pos); }
-      d.channels.forEach((ch) => mark(winLit, "lit", cells.map((cell) => $(`d${ch}-${cell}`))));
+      d.channels.forEach((ch) => mark(winLit, "lit", w.cells.map((cell) => $(`d${ch}-${cell}`))));
       const list = $("direct-lines");
       list.replaceChildren();
-      lines.forEach((line) => { const li = document.createElement("li"); rich(li, line, D); list.append(li); });
-      rich($("direct-total"), sum, D);
-      $("direct-title-pos").textContent = D[title];
+      w.lines.forEach((line) => { const li = document.createElement("li"); rich(li, line, D); list.append(li); });
+      rich($("direct-total"), w.total, D);
+      $("direct-title-pos").textContent = D[w.title];
       $("pos-scrub").value = pos;
-      $("pos-label").textContent = D[label];
+      $("pos-label").textContent = D[w.label];
       setParam("pos", pos);
     }
 
@@ -80,7 +149,7 @@
       if (k === null) return;
       const cell = d.window[k];
       mark(linked, "linked", [$(`y-${k}`), $(`z-${k}`), $(`s-${cell}`)]);
-      d.scatter.forEach(([, , [ch, i], , stamped]) => { if (stamped.includes(cell)) mark(linked, "linked", [$(`x${ch}-${i}`)]); });
+      d.scatter.forEach((st) => { if (st.stamped.includes(cell)) mark(linked, "linked", [$(`x${st.input[0]}-${st.input[1]}`)]); });
     }
     const outputIndex = (el) => { const m = /^[yz]-(\d+)$/.exec((el && el.id) || ""); return m ? Number(m[1]) : null; };
     root.querySelectorAll("[aria-label^='scatter output'], [aria-label^='direct output']").forEach((grid) => {

@@ -224,12 +224,25 @@ def scatter_steps(x: np.ndarray, w: np.ndarray, op, canvas: tuple[int, ...]):
     taps = list(np.ndindex(*op.kernel))
     for c in range(x.shape[0]):
         for pos in np.ndindex(*x.shape[1:]):
-            value = float(x[(c, *pos)])
-            stamp = tuple(tuple(i * s + j * d for i, j, s, d in zip(pos, tap, op.stride, op.dilation)) for tap in taps)
-            adds = value * w[c]
-            for cell, tap in zip(stamp, taps):
-                out[cell] += adds[tap]
-            yield ScatterStep(c, tuple(int(i) for i in pos), value, stamp, adds), out
+            step = scatter_step(x, w, op, c, pos)
+            for cell, tap in zip(step.stamp, taps):
+                out[cell] += step.adds[tap]
+            yield step, out
+
+
+def scatter_step(x: np.ndarray, w: np.ndarray, op, c: int, pos: tuple[int, ...]) -> ScatterStep:
+    """One step of ``scatter_steps`` on its own (no running canvas): input channel ``c`` at ``pos``, the canvas
+    cells its kernel copy lands on and what it adds there. A step far into a large layer costs one kernel.
+
+    >>> op = ConvOp(1, 1, (2,), (2,), (2,), ((0, 0),), transposed=True)
+    >>> st = scatter_step(np.array([[1.0, 2.0]]), np.array([[1.0, 10.0]]), op, 0, (1,))
+    >>> st.value, st.stamp, st.adds.tolist()
+    (2.0, ((2,), (4,)), [2.0, 20.0])
+    """
+    taps = np.ndindex(*op.kernel)
+    stamp = tuple(tuple(int(i * s + j * d) for i, j, s, d in zip(pos, tap, op.stride, op.dilation)) for tap in taps)
+    value = float(x[(c, *pos)])
+    return ScatterStep(c, tuple(int(i) for i in pos), value, stamp, value * w[c].astype(np.float64))
 
 def window_taps(op: ConvOp | PoolOp, out: tuple[int, ...]) -> tuple[tuple[int, ...], ...]:
     """Input coordinates read by each kernel tap of output ``out``, in ``np.ndindex(*kernel)`` order:

@@ -224,3 +224,36 @@ def step_boxes(stride: tuple[int, ...], kernel: tuple[int, ...], dilation: tuple
         markers.append(percent([(*cell_at(at, out_spatial), 1, 1)], out_size)[0])
         pending.append(percent(pending_boxes(i, out_spatial), out_size))
     return {"boxes": boxes, "markers": markers, "pending": pending}
+
+
+def scatter_boxes(stride: tuple[int, ...], kernel: tuple[int, ...], dilation: tuple[int, ...],
+                  crop: tuple[int, ...], in_spatial: tuple[int, ...], out_spatial: tuple[int, ...],
+                  steps: range) -> dict:
+    """A transposed conv's scatter at picture level (1D, 2D), where each step of ``steps`` (input values, channel
+    by channel, row-major) falls, as percentages: the input value (``boxes``: one cell of the input picture) and
+    where its kernel copy lands on the output (``markers``: canvas cells from position·stride, less what padding
+    ``crop``s before, clipped to the output; zero size when all of it is cropped). No output waits as a box
+    (``pending`` empty): the output drawn is the finished one.
+
+    >>> b = scatter_boxes((2, 2), (3, 3), (1, 1), (1, 1), (4, 4), (7, 7), range(5, 6))  # x[1, 1] of 4×4
+    >>> b["boxes"], b["markers"], b["pending"]
+    ([[[25.0, 25.0, 25.0, 25.0]]], [[14.286, 14.286, 42.857, 42.857]], [[]])
+    >>> scatter_boxes((2,), (3,), (1,), (4,), (4,), (3,), range(0, 1))["markers"]
+    [[0.0, 0.0, 0.0, 0.0]]
+    """
+    positions = math.prod(in_spatial)
+    in_size, out_size = picture_size(in_spatial), picture_size(out_spatial)
+    boxes, markers = [], []
+    for i in steps:
+        pos = tuple(int(v) for v in np.unravel_index(i % positions, in_spatial))
+        boxes.append(percent([(*cell_at(pos, in_spatial), 1, 1)], in_size))
+        lo = [max(0, p * s - c) for p, s, c in zip(pos, stride, crop)]
+        hi = [min(n, p * s - c + (k - 1) * d + 1) for p, s, c, k, d, n in zip(pos, stride, crop, kernel, dilation,
+                                                                               out_spatial)]
+        if any(h <= lw for lw, h in zip(lo, hi)):
+            markers.append([0.0, 0.0, 0.0, 0.0])
+            continue
+        top, left = cell_at(tuple(lo), out_spatial)
+        height = 1 if len(lo) == 1 else hi[0] - lo[0]
+        markers.append(percent([(top, left, height, hi[-1] - lo[-1])], out_size)[0])
+    return {"boxes": boxes, "markers": markers, "pending": [[] for _ in steps]}

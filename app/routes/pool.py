@@ -51,7 +51,8 @@ AXES = {1: ["length"], 2: ["height", "width"], 3: ["depth", "height", "width"]}
 DEFAULT_SIZE = {1: 9, 2: 7, 3: 5}  # odd sizes: the floor leaves a position unread, as in Q2
 READABLE = {1: 72, 2: 22, 3: 8}  # the longest drawn axis written as numbers (pooling's cells are narrow) ...
 SHOWN = 8  # ... the channels drawn and written out in the arithmetic
-PICTURE_TERMS = 1_500  # window cells written out in one fragment's played block at picture level
+PICTURE_TERMS = 1_500  # window cells written out in one fragment's played block at picture level ...
+PICTURE_STEPS = 32  # ... and steps (the render stays cheap: ~3 s of play at 10 steps/s, then the next block)
 TORCH_MAX = lambda s: s.torch and s.kind == "max"  # noqa: E731
 TORCH_AVG = lambda s: s.torch and s.kind == "avg"  # noqa: E731
 
@@ -341,7 +342,8 @@ def played_steps(x: np.ndarray, op: PoolOp, framework: str, out: tuple[int, ...]
     Every step, or (``block_terms``: window cells written out at most) the block of steps that holds ``step``,
     from ``first``; the script asks the server for another block."""
     total = math.prod(out)
-    block = total if block_terms is None else max(1, min(total, block_terms // (math.prod(op.kernel) * len(x))))
+    block = total if block_terms is None else max(1, min(total, PICTURE_STEPS,
+                                                       block_terms // (math.prod(op.kernel) * len(x))))
     first = step // block * block
     if extent is not None:
         lo, drawn = [a for a, _ in extent], [b - a for a, b in extent]

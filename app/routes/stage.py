@@ -39,8 +39,8 @@ class StageView:
     """What a stage view declares for its picture level.
 
     ``read_state(query) -> (state, errors)``; ``context(state, lens=True) -> dict`` (with ``error`` or
-    ``step_error`` when the layer or the step is refused); ``picture(state, part, c) -> (2D array, scale end)``
-    (or a uint8 (h, w, 3) photo, drawn as it is),
+    ``step_error`` when the layer or the step is refused, ``lens_error`` when the view has no lens for it);
+    ``picture(state, part, c) -> (2D array, scale end)`` (or a uint8 (h, w, 3) photo, drawn as it is),
     raising SpecError (with the field) for what it refuses; ``template``'s block ``lens`` is the lens."""
 
     path: str
@@ -86,7 +86,7 @@ def lens_answer(view: StageView, request: Request) -> Response:
     (never a silent step 0)."""
     state, errors = view.read_state(request.query_params)
     ctx = view.context(state, lens=True)
-    reasons = [*errors, *(ctx[k] for k in ("error", "step_error") if ctx.get(k))]
+    reasons = [*errors, *(ctx[k] for k in ("error", "step_error", "lens_error") if ctx.get(k))]
     if reasons:
         return refused(reasons, "lens")
     return view_response(request, view.template, {**ctx, "query_errors": errors}, path=view.path, query=None,
@@ -117,13 +117,17 @@ def picture_url(path: str, query: str, part: str, c: int) -> str:
 def picture_stage(*, in_block: np.ndarray, out_block: np.ndarray, in_spatial: tuple[int, ...],
                   out_spatial: tuple[int, ...], geometry: tuple, block: range, step: int, inputs: list[dict],
                   outputs: list[dict], rows: int = 0, kernel_src: str | None = None, pad: list[int] | None = None,
-                  kernel_taps: int = 3) -> dict:
+                  kernel_taps: int = 3, where: Callable[[range], dict] | None = None, point: str = "output") -> dict:
     """What templates/_partials/stage.html draws at picture level: sizes (CSS px) of the input's and output's
     pictures, their colour scales (``in_block``, ``out_block``: the values the pictures draw), the output's
     layout (for pointing at it), and where the played ``block``'s windows fall (``geometry``: stride, kernel,
     dilation, in the drawn input's cells; ``now``: the shown ``step``'s).
     ``inputs``: [{c, src, ...}] the input deck, first focused; ``outputs``: [{f, src, link}] the output deck;
-    ``rows``: a 1D input drawn as that many channel rows (``kernel_src``: its kernel's picture)."""
+    ``rows``: a 1D input drawn as that many channel rows (``kernel_src``: its kernel's picture).
+    ``where(steps) -> {boxes, markers, pending}`` replaces the sliding window's boxes (a scatter's: its input
+    value and its stamp); ``point``: the part whose picture is pointed at to pick a step ('input' for a scatter,
+    whose steps are input values; the page maps the cell to a step)."""
+    where = where or (lambda steps: step_boxes(*geometry, in_spatial, out_spatial, steps, rows))
     in_size = (rows, in_spatial[0]) if rows else picture_size(in_spatial)
     out_size = picture_size(out_spatial)
     (in_w, in_h), (out_w, out_h) = frame_px(in_size, out_size, rows, PICTURE_PX)
@@ -132,8 +136,8 @@ def picture_stage(*, in_block: np.ndarray, out_block: np.ndarray, in_spatial: tu
         "inputs": inputs, "kernel_src": kernel_src, "kernel_px": (min(112, max(48, kernel_taps * 16)), in_h),
         "outputs": outputs, "input_limit": fmt(picture_limit(in_block)), "output_limit": fmt(picture_limit(out_block)),
         "layout": {"out": list(out_spatial), "tiles": list(tiles(out_spatial)), "gap": GAP}, "pad": pad or [],
-        "boxes": step_boxes(*geometry, in_spatial, out_spatial, block, rows),
-        "now": step_boxes(*geometry, in_spatial, out_spatial, range(step, step + 1), rows),
+        "in_layout": {"out": list(in_spatial), "tiles": list(tiles(in_spatial)), "gap": GAP}, "point": point,
+        "boxes": where(block), "now": where(range(step, step + 1)),
     }
 
 
@@ -156,6 +160,10 @@ class Played:
 
     def step(self, **fields) -> dict:
         return {name: self._text(value) for name, value in fields.items()}
+
+    def text(self, text: str) -> int:
+        """One text's index (a field built by hand, e.g. rich text's pieces)."""
+        return self._strings(text)
 
     def _text(self, value):
         if isinstance(value, str):

@@ -23,12 +23,21 @@ from fastapi import Request
 from pydantic import BaseModel, Field
 from starlette.datastructures import QueryParams
 
-from ..core.conv import conv_forward, pad_input, scatter, scatter_steps, transposed_as_direct, zero_insert
+from ..core.conv import (
+    conv_forward,
+    pad_input,
+    scatter,
+    scatter_step,
+    scatter_steps,
+    transposed_as_direct,
+    zero_insert,
+)
 from ..core.forward import canonical_weights, output_shape, random_input, readable_weights, run_layer
 from ..core.frameworks import SpecError, build_layer
-from ..core.limits import check_layer_cost
+from ..core.limits import check_input_size, check_layer_cost
+from ..core.picture import montage, picture_limit, scatter_boxes, zoom_level
 from ..core.shapes import conv_length, effective_kernel, inputs_of_length
-from ..display import Strings, fmt, grid, term
+from ..display import fmt, grid, term
 from ..routes.params import (
     Knob,
     check_axes,
@@ -46,6 +55,7 @@ from ..routes.params import (
 )
 from ..templating import view_response
 from . import explore
+from .stage import Played, StageView, picture_stage, picture_url, serve
 
 AXES = {1: ["length"], 2: ["height", "width"]}
 TYPES = {"ConvTranspose1d": ("torch", 1), "ConvTranspose2d": ("torch", 2),
@@ -59,21 +69,28 @@ def _output_padding(values: list[str], query) -> tuple[int, ...] | str | None:
         else value or None
 
 
-DRAWN = "every canvas cell is drawn with its number"
+DRAWN = "a canvas too large to draw number by number is drawn as a picture"
+MAX_SIZE = {1: 16_384, 2: 1024}  # per spatial axis; the engine's limits (app/core/limits.py) bound the whole
+READABLE = {1: 40, 2: 26}  # the longest canvas axis written as numbers (the drawn layers of before stay numbers)
+SHOWN = 8  # input channels of the group in the deck, filters as thumbnails
+PICTURE_TERMS = 1_500  # contributions written out in one fragment's played block at picture level ...
+PICTURE_STEPS = 32  # ... and steps (the render stays cheap: ~3 s of play at 10 steps/s, then the next block)
 # dilation: PyTorch takes it after bias, Keras before use_bias (two knobs, one field)
-DILATION = dict(per_axis=True, bounds=(1, 3), widget="slider", why=DRAWN)
+DILATION = dict(per_axis=True, bounds=(1, 3), widget="slider", why="a dilation past 3 leaves gaps wider than the taps")
 KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in each constructor's order
-    Knob("channels", int, 2, torch="in_channels", bounds=(1, 3), widget="number", group="Input",
-         label=lambda s: "in_channels" if s.torch else "Input channels", why=DRAWN),
-    Knob("size", tuple[int, ...], (3, 3), per_axis=True, bounds=(1, 6), start=3, widget="slider", label="Input {axis}",
-         group="Input", why=DRAWN),
-    Knob("filters", int, 2, torch="out_channels", keras="filters", bounds=(1, 3), widget="number"),
-    Knob("kernel", tuple[int, ...], (3, 3), torch="kernel_size", keras="kernel_size", per_axis=True, bounds=(1, 4),
-         start=3, listed=True, widget="slider", why=DRAWN),
-    Knob("stride", tuple[int, ...], (1,), torch="stride", keras="strides", per_axis=True, bounds=(1, 3),
-         widget="slider", why=DRAWN),
+    Knob("channels", int, 2, torch="in_channels", bounds=(1, 512), widget="number", group="Input",
+         label=lambda s: "in_channels" if s.torch else "Input channels", why="a wide layer still runs in a moment"),
+    Knob("size", tuple[int, ...], (3, 3), per_axis=True, bounds={d: (1, n) for d, n in MAX_SIZE.items()}, start=3,
+         widget="slider", label="Input {axis}", group="Input",
+         why="up to the engine's limits: 250,000 values per tensor, 50,000,000 multiply-adds (" + DRAWN + ")"),
+    Knob("filters", int, 2, torch="out_channels", keras="filters", bounds=(1, 512), widget="number"),
+    Knob("kernel", tuple[int, ...], (3, 3), torch="kernel_size", keras="kernel_size", per_axis=True, bounds=(1, 7),
+         start=3, listed=True, widget="slider", why="7×7 is the largest kernel in common use"),
+    Knob("stride", tuple[int, ...], (1,), torch="stride", keras="strides", per_axis=True, bounds=(1, 4),
+         widget="slider", why="upsampling by more than 4 in one layer is rare"),
     Knob("padding", tuple[int, ...] | Literal["valid", "same"], (0,), torch="padding", only="torch", per_axis=True,
-         bounds=(0, 3), read=numbers_or_word, widget="select", options=lambda s, i: list(range(4)), why=DRAWN),
+         bounds=(0, 3), read=numbers_or_word, widget="select", options=lambda s, i: list(range(4)),
+         why="it crops at most 3 cells from each end"),
     Knob("padding", keras="padding", only="keras", read=numbers_or_word, widget="select",
          options=(("valid", "'valid'"), ("same", "'same'"))),
     Knob("output_padding", tuple[int, ...] | None, (0,), torch="output_padding", keras="output_padding", per_axis=True,
@@ -81,16 +98,16 @@ KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in each 
          read=_output_padding, widget="select", options=lambda s, i: [(None, "None")] * (not s.torch) + [0, 1, 2],
          why="it stays below the stride or the dilation, at most 3"),
     Knob("dilation", tuple[int, ...], (1,), keras="dilation_rate", only="keras", **DILATION),
-    Knob("groups", int, 1, torch="groups", only="torch", bounds=(1, 3), widget="number"),
+    Knob("groups", int, 1, torch="groups", only="torch", bounds=(1, 512), widget="number"),
     Knob("bias", bool, True, torch="bias", keras="use_bias", widget="bool"),
     Knob("dilation", torch="dilation", only="torch", **DILATION),
     Knob("weights", Literal["random", "ones"], "random", option=True, widget="select", label="Weights", group="Numbers",
          options=(("random", "random tenths"), ("ones", "all ones, bias 0"))),
     Knob("seed", int, 0, option=True, bounds=(0, 9999), widget="number", label="Seed", group="Numbers"),
-    Knob("o", int, 0, option=True, bounds=(0, 2), widget="number", label="Output channel shown", group="Numbers",
+    Knob("o", int, 0, option=True, bounds=(0, 511), widget="number", label="Output channel shown", group="Numbers",
          top=lambda s: s.filters - 1),  # the output channel drawn
-    Knob("step", int, 0, option=True, bounds=(0, 999), reset=True),  # the scatter's step: one input value
-    Knob("pos", int, 0, option=True, bounds=(0, 999), reset=True),  # the direct conv's window: one output position
+    Knob("step", int, 0, option=True, bounds=(0, 250_000), reset=True),  # the scatter's step: one input value
+    Knob("pos", int, 0, option=True, bounds=(0, 250_000), reset=True),  # the direct conv's window: one output
 )
 # What the generic tests read (app/views.py: ViewModule)
 READS = ("framework", "type", "dims", "input_shape")  # query names read besides the knobs'
@@ -408,7 +425,7 @@ def _played_scatter(state, chans, steps, canvas, window, bias_o, last, step) -> 
     [canvas cell, text, ...] changed, [output cell, text, ...] changed]``; ``last``: the last step that adds
     into each output cell (faded until then); ``window``: each output's canvas cell. Also, for the page,
     step ``step`` itself (``now``) and the canvas after it (``drawn``)."""
-    texts, played = Strings(), []
+    texts, played = Played(), []
     flat = np.arange(math.prod(canvas)).reshape(canvas)
     output_of = {int(cell): k for k, cell in enumerate(flat[window].ravel())}  # canvas cell -> output cell
     shown_canvas, shown_out = {}, {}  # the texts drawn so far, where they differ from before any step
@@ -419,25 +436,39 @@ def _played_scatter(state, chans, steps, canvas, window, bias_o, last, step) -> 
         if s == step:
             now, drawn = at, canvas_now.copy()
         t = scatter_texts(state, s, total_steps, chans[at.channel], at.position, at.value, at.stamp[0])
-        changed, changed_out = [], []
+        changed = {"canvas_cells": [], "canvas_texts": [], "out_cells": [], "out_texts": []}
         for cell in at.stamp:
             i = int(flat[cell])
             text = fmt(float(canvas_now[cell]))
             if shown_canvas.get(i, fmt(0.0)) != text:
                 shown_canvas[i] = text
-                changed += [i, texts(text)]
+                changed["canvas_cells"].append(i)
+                changed["canvas_texts"].append(texts.text(text))
             if i in output_of:
                 text = fmt(float(canvas_now[cell] + b))
                 if shown_out.get(i, fmt(0.0 + b)) != text:
                     shown_out[i] = text
-                    changed_out += [output_of[i], texts(text)]
-        played.append([texts(t["label"]), [0, texts(t["stamp"][0]), 3, texts(t["stamp"][1]), 0, texts(t["stamp"][2])],
-                       [chans[at.channel], int(np.ravel_multi_index(at.position, state.size))],
-                       [texts(fmt(v)) for v in at.adds.ravel()], [int(flat[cell]) for cell in at.stamp], changed,
-                       changed_out])
-    return {"step": step, "canvas0": texts(fmt(0.0)), "y0": texts(fmt(0.0 + b)),
+                    changed["out_cells"].append(output_of[i])
+                    changed["out_texts"].append(texts.text(text))
+        played.append(texts.step(label=t["label"], stamp=rich(texts, stamp_pieces(t)),
+                                 input=[chans[at.channel], int(np.ravel_multi_index(at.position, state.size))],
+                                 contribs=[fmt(v) for v in at.adds.ravel()], stamped=[int(flat[c]) for c in at.stamp],
+                                 **changed))
+    return {"step": step, "canvas0": texts.text(fmt(0.0)), "y0": texts.text(fmt(0.0 + b)),
             "last": np.asarray(last).ravel().tolist(), "window": flat[window].ravel().tolist(), "scatter": played,
-            "scatter_texts": texts.table, "now": now, "drawn": drawn}
+            "scatter_texts": texts.texts, "now": now, "drawn": drawn}
+
+
+def stamp_pieces(t: dict) -> list[tuple[str, str]]:
+    """The stamp's sentence (scatter_texts) as rich text: before the value, the value, after it."""
+    return [("text", t["stamp"][0]), ("value", t["stamp"][1]), ("text", t["stamp"][2])]
+
+
+def rich(played: Played, pieces: list[tuple[str, str]]) -> list[dict]:
+    """Rich text as the browser sets it (static/transposed.js: rich): pieces by name, ``kind`` one of 'text',
+    'product', 'zero' (a product reading an inserted zero or padding) or 'value', ``text`` an index into the
+    texts."""
+    return [{"kind": kind, "text": played.text(text)} for kind, text in pieces]
 
 
 def _direct_view(state: TransposedState, op, x_cf: np.ndarray, w: np.ndarray, b: np.ndarray | None,
@@ -488,40 +519,118 @@ def _direct_view(state: TransposedState, op, x_cf: np.ndarray, w: np.ndarray, b:
     }
 
 
+def _picture_view(state: TransposedState, op, xs: np.ndarray, ws: np.ndarray, bias: np.ndarray, rows: list[dict],
+                  chans: list[int], ctx: dict, lens: bool, y: np.ndarray) -> dict:
+    """The scatter at picture level (app/routes/stage.py): the input channel of step ``state.step`` large (the
+    group's first channels as a deck, each with its kernel into output ``state.o``), the finished output channel
+    large (the first filters as a deck), the step's input value and where its kernel copy lands as boxes
+    (app/core/picture.py: scatter_boxes), and the played block of steps (core.conv.scatter_step, scatter_texts)
+    by name: ``label``, ``channel``, ``stamp`` (rich), ``contribs``. No running canvas is drawn. ``y``: the engine's
+    output, whose pictures and scale the page shows (picture_of)."""
+    o, nd, og = state.o, op.dims, op.out_channels // op.groups
+    canvas = tuple(max(r["full"], r["start"] + r["out"]) for r in rows)
+    window = tuple(slice(r["start"], r["start"] + r["out"]) for r in rows)
+    full = None if lens else (scatter(xs, ws, op, canvas)[(slice(None), *window)]
+                              + np.round(bias, 6).reshape(-1, *[1] * nd))
+    positions = math.prod(state.size)
+    total_steps = len(chans) * positions
+    step = state.step
+    if step >= total_steps:
+        ctx["step_error"] = (f"step: this layer adds {total_steps} input values into output channel {o} "
+                             f"(steps 0 to {total_steps - 1}), got {step}")
+        step = 0
+    kernel_o = ws[chans][:, o % og]                         # (cg, *k): w[c, o] for each input channel
+    at = lambda s: scatter_step(xs[chans], kernel_o, op, s // positions,  # noqa: E731
+                                tuple(int(v) for v in np.unravel_index(s % positions, state.size)))
+    block = 1 if lens else max(1, min(total_steps, PICTURE_STEPS, PICTURE_TERMS // math.prod(op.kernel)))
+    first = step // block * block
+    texts, steps = Played(), []
+    for s in range(first, min(total_steps, first + block)):
+        st = at(s)
+        t = scatter_texts(state, s, total_steps, chans[st.channel], st.position, st.value, st.stamp[0])
+        steps.append(texts.step(label=t["label"], channel=chans[st.channel], stamp=rich(texts, stamp_pieces(t)),
+                                contribs=[fmt(v) for v in st.adds.ravel()]))
+    now = at(step)
+    query = canonical_query(state, step=0, pos=0, o=0)
+    url = lambda part, c: picture_url("/transposed", query, part, c)  # noqa: E731
+    focus = chans[now.channel]
+    deck = [focus, *(c for c in chans[:SHOWN] if c != focus)]
+    crop = tuple(r["start"] for r in rows)
+    picture = picture_stage(
+        in_block=xs, out_block=y, in_spatial=tuple(state.size), out_spatial=tuple(y.shape[1:]), geometry=(),
+        block=range(first, first + len(steps)), step=step, point="input",
+        where=lambda steps: scatter_boxes(op.stride, op.kernel, op.dilation, crop, tuple(state.size),
+                                          tuple(y.shape[1:]), steps),
+        inputs=[{"c": c, "src": url("input", c)} for c in deck],
+        outputs=[{"f": f, "src": url("output", f), "link": canonical_query(state, o=f, step=0, pos=0), "field": "o"}
+                 for f in sorted({*range(min(state.filters, SHOWN)), o})])
+    block_channels = sorted({st["channel"] for st in steps})
+    return {
+        "level": "picture", "picture": picture, "step": step, "total_steps": total_steps, "scattered": full,
+        "kernels": [{"c": c, "grid": grid(kernel_o[chans.index(c)], f"w{c}-")} for c in deck],
+        "now": {"c": focus, "i": list(now.position), "x": now.value, "at": list(now.stamp[0]),
+                "contrib": grid(now.adds, "k-")},
+        "scatter_data": {"step": step, "first": first, "total": total_steps, "scatter": steps,
+                         "scatter_texts": texts.texts, "positions": positions, "picture": picture["boxes"],
+                         "sources": {c: url("input", c) for c in block_channels}},
+    }
+
+
+def picture_of(state: TransposedState, part: str, c: int) -> tuple[np.ndarray, float]:
+    """The picture (app/core/picture.py: montage) of input channel ``c`` or output channel ``c`` (the finished
+    output, bias included, as the engine computes it), and its colour scale's end (every channel's values, as
+    the page's legend). SpecError names what is refused."""
+    check_input_size(state.input_shape)
+    layer = build_layer(state.framework, layer_spec(state), state.input_shape)
+    check_layer_cost(layer)
+    count = state.channels if part == "input" else state.filters
+    if not 0 <= c < count:
+        raise SpecError(f"c: this layer's {part} has channels 0 to {count - 1}, got {c}", "c")
+    x = random_input((1, state.channels, *state.size), state.seed)
+    if part == "input":
+        x = np.round(x[0].astype(np.float64), 6)
+        return montage(x[c]), picture_limit(x)
+    if layer.channels_last:
+        x = np.ascontiguousarray(np.moveaxis(x, 1, -1))
+    y = run_layer(layer, x, readable_weights(layer, state.seed, state.weights))
+    y = (np.moveaxis(y, -1, 1) if layer.channels_last else y)[0].astype(np.float64)
+    return montage(y[c]), picture_limit(y)
+
+
 def direct_texts(pos: int, positions: int, q, arithmetic: list[dict], bias: float, value: float) -> dict:
     """What templates/transposed.html writes for the direct conv's ?pos=n: the label, the title, each
-    channel's line as rich text (kind 0 text, 1 a product, 2 a product reading a zero, 3 a value), the total."""
+    channel's line as rich text (app/routes/transposed.py: rich), the total."""
     lines = []
     for ch in arithmetic:
-        line = [(0, f"channel {ch['c']}: ")]
+        line = [("text", f"channel {ch['c']}: ")]
         for k, (xv, wv, zero) in enumerate(ch["terms"]):
-            line += ([(0, " + ")] if k else []) + [(2 if zero else 1, term(xv, wv))]
-        lines.append(line + [(0, " = "), (3, fmt(ch["total"]))])
+            line += ([("text", " + ")] if k else []) + [("zero" if zero else "product", term(xv, wv))]
+        lines.append(line + [("text", " = "), ("value", fmt(ch["total"]))])
     where = ", ".join(map(str, q))
     return {"label": f"{pos} of {positions}: output [{where}]", "title": f"Output [{where}], written out",
-            "lines": lines, "total": [(0, f"sum of channels + bias ({fmt(bias)}) = "), (3, fmt(value))]}
+            "lines": lines, "total": [("text", f"sum of channels + bias ({fmt(bias)}) = "), ("value", fmt(value))]}
 
 
 def _played_direct(out, padded, window_at, z: np.ndarray, bias: float, pos: int) -> dict:
     """Every window of the direct conv as the browser plays it, from what renders ?pos=n (window_at,
-    direct_texts): per position ``[label, title, [padded cells lit], [rich line] per channel, rich total]``,
-    rich text as flat (kind, text) pairs, the texts once each in ``direct_texts``."""
-    texts, steps = Strings(), []
+    direct_texts): per position, by name, ``label``, ``title``, ``cells`` (the padded cells lit), ``lines`` (a
+    rich line per channel) and ``total`` (rich), the texts once each in ``direct_texts``."""
+    texts, steps = Played(), []
     positions = math.prod(out)
     flat = np.arange(math.prod(padded)).reshape(padded)
     for p in range(positions):
         q, cells, arithmetic = window_at(p)
         t = direct_texts(p, positions, q, arithmetic, bias, float(z[q]))
-        rich = lambda pieces: [v for kind, text in pieces for v in (kind, texts(text))]  # noqa: E731
-        steps.append([texts(t["label"]), texts(t["title"]), [int(flat[cell]) for cell in cells],
-                      [rich(line) for line in t["lines"]], rich(t["total"])])
-    return {"pos": pos, "direct": steps, "direct_texts": texts.table}
+        steps.append(texts.step(label=t["label"], title=t["title"], cells=[int(flat[cell]) for cell in cells],
+                                lines=[rich(texts, line) for line in t["lines"]], total=rich(texts, t["total"])))
+    return {"pos": pos, "direct": steps, "direct_texts": texts.texts}
 
 
 def transposed_context(state: TransposedState, x: np.ndarray | None = None,
-                       weights: list[np.ndarray] | None = None) -> dict:
+                       weights: list[np.ndarray] | None = None, lens: bool = False) -> dict:
     """Everything the page shows. ``x`` (framework layout, batch 1) and ``weights`` (the framework's
-    tensors) replace the drawn numbers when given (tests feed recorded framework cases this way)."""
+    tensors) replace the drawn numbers when given (tests feed recorded framework cases this way); ``lens``: for
+    the lens alone (picture level), whose played block is its one step."""
     spec = layer_spec(state)
     ctx = {"s": state, "spec": spec, "query": canonical_query(state), "link": lambda **c: canonical_query(state, **c),
            "framework_links": {fw: canonical_query(switched(state, framework=fw)) for fw in ("torch", "keras")},
@@ -529,6 +638,7 @@ def transposed_context(state: TransposedState, x: np.ndarray | None = None,
            "torch": state.torch, "axes": AXES[state.dims], "presets": PRESETS, "fmt": fmt, "term": term,
            "controls": controls(KNOBS, state, AXES[state.dims])}
     try:
+        check_input_size(state.input_shape)
         layer = build_layer(state.framework, spec, state.input_shape)
         check_layer_cost(layer)
     except SpecError as e:
@@ -551,13 +661,29 @@ def transposed_context(state: TransposedState, x: np.ndarray | None = None,
     chans = list(range(group * cg, (group + 1) * cg))      # the input channels that feed output channel o
     out_spatial = tuple(y_cf.shape[1:])
     rows = axis_rows(state, op, out_spatial)
-    # the scatter from the numbers as drawn (float32 rounded to 6 decimals), in float64
-    scatter_part = _scatter_view(state, op, np.round(x_cf.astype(np.float64), 6), np.round(w.astype(np.float64), 6),
-                                 bias, rows, chans, ctx)
-    direct_part = _direct_view(state, op, x_cf, w, b, chans, ctx)
-    scattered, direct_y = scatter_part.pop("scattered"), direct_part.pop("direct_y").astype(np.float64)
-    data = {**scatter_part.pop("scatter_data"), **direct_part.pop("direct_data")}  # what the browser plays from
-    numbers = {"y": scatter_part.pop("scatter_y"), "z": direct_part.pop("direct_z"), "out": list(out_spatial)}
+    canvas = tuple(max(r["full"], r["start"] + r["out"]) for r in rows)
+    xs, ws = np.round(x_cf.astype(np.float64), 6), np.round(w.astype(np.float64), 6)  # the numbers as drawn
+    if zoom_level(canvas, min(len(chans), SHOWN), READABLE) == "picture":
+        scatter_part = _picture_view(state, op, xs, ws, bias, rows, chans, ctx, lens, y_cf)
+        data = scatter_part.pop("scatter_data")
+        # the lens needs no verdict; the page compares the scatter with the engine, which computes the transposed
+        # conv as this very direct conv (core.conv.transposed_as_direct): a second copy would only repeat it
+        scattered = y_cf if lens else scatter_part.pop("scattered")
+        direct_y = y_cf
+        numbers = {"y": scattered[state.o], "z": direct_y[state.o], "out": list(out_spatial)}
+        direct_part = {"out_positions": math.prod(out_spatial)}
+    else:  # the scatter from the numbers as drawn (float32 rounded to 6 decimals), in float64
+        if lens:
+            return {**ctx, "lens_error": "step: this layer is drawn number by number, with every step in its page; "
+                                         "the lens is for layers drawn as pictures"}
+        scatter_part = _scatter_view(state, op, xs, ws, bias, rows, chans, ctx)
+        direct_part = _direct_view(state, op, x_cf, w, b, chans, ctx)
+        scattered, direct_y = scatter_part.pop("scattered"), direct_part.pop("direct_y").astype(np.float64)
+        data = {**scatter_part.pop("scatter_data"), **direct_part.pop("direct_data")}  # what the browser plays from
+        numbers = {"y": scatter_part.pop("scatter_y"), "z": direct_part.pop("direct_z"), "out": list(out_spatial)}
+        # too wide to draw side by side
+        scatter_part["wide"] = max(len(direct_part["padded_inputs"][0]["grid"][0][0]),
+                                   len(scatter_part["canvas"][0][0])) > 18
     diffs = {"scatter_engine": float(np.abs(scattered - y_cf).max()),
              "direct_engine": float(np.abs(direct_y - y_cf).max()),
              "scatter_direct": float(np.abs(scattered - direct_y).max())}
@@ -568,8 +694,6 @@ def transposed_context(state: TransposedState, x: np.ndarray | None = None,
         "layer": layer, "op": op, "rows": rows, "out_shape": out_shape, "input_shape": list(state.input_shape),
         "weight_shape": list(layer.params[0].shape), "canonical": list(op.weight_shape), "chans": chans,
         "group": group, "o_local": state.o % og, "og": og, "bias": float(bias[state.o]), "has_bias": b is not None,
-        # too wide to draw side by side
-        "wide": max(len(direct_part["padded_inputs"][0]["grid"][0][0]), len(scatter_part["canvas"][0][0])) > 18,
         "numbers": numbers,  # both ways' output channel o, for the tests
         "diffs": diffs, "max_diff": max(diffs.values()), "compared": int(y_cf.size),
         "largest": fmt(float(np.abs(y_cf).max())), "inverse": inverse(state, out_shape, out_spatial),
@@ -601,3 +725,7 @@ def transposed(request: Request):
     return view_response(request, "transposed.html", {**ctx, "query_errors": errors}, path="/transposed",
                          query=canonical_query(state),
                          refused=bool(errors) or "step_error" in ctx or "pos_error" in ctx)
+
+
+STAGE = serve(StageView("/transposed", "transposed.html", read_state, transposed_context, picture_of,
+                        parts=("input", "output")))

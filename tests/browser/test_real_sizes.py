@@ -16,6 +16,8 @@ from tests.web.page import num
 from tests.web.test_picture import FRAGMENT_GZIP, REAL_SIZES, reference
 from tests.web.test_pool_picture import POOL_SIZES
 from tests.web.test_pool_picture import engine as pool_engine
+from tests.web.test_transposed_picture import TRANSPOSED_SIZES
+from tests.web.test_transposed_picture import engine as transposed_engine
 
 VIEWS = {  # name -> (context options, path, extra query)
     "laptop": ({"viewport": {"width": 1440, "height": 900}}, "/explore?", ""),
@@ -210,5 +212,61 @@ def test_pool_the_deck_focuses_a_channel_in_and_out_and_playing_moves_the_window
     expect(page.locator("#step-label")).to_contain_text("1 of 784")
     assert page.locator("#window-boxes span").first.get_attribute("style") != before
     pool_lens(page, POOL_SIZES["resnet"], 1)
+    answer = page.request.get(page.url, headers={"HX-Request": "true"})
+    assert answer.ok and len(gzip.compress(answer.body())) <= FRAGMENT_GZIP
+
+
+# ---------------------------------------------------------------- /transposed (tests/web/test_transposed_picture.py)
+
+@pytest.mark.parametrize("view", sorted(VIEWS))
+@pytest.mark.parametrize("name", sorted(TRANSPOSED_SIZES))
+def test_transposed_the_three_parts_show_on_the_first_screen(context_page, live_server, name, view):
+    page = open_stage(context_page, live_server, "/transposed", TRANSPOSED_SIZES[name], view)
+    assert page.locator("[data-stage] .picture-stage").count() == 1
+    for part in ("input", "kernel", "output"):
+        width, height = page.evaluate(ON_SCREEN, part)
+        assert width >= SEEN and height >= SEEN, f"/transposed {name} at {view}: {part} shows {width:.0f}×{height:.0f}"
+    assert page.evaluate("document.documentElement.scrollWidth - innerWidth") <= 1
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"real-transposed-{name}-{view}.png"))
+
+
+def stamp_lens(page, query: str, step: int):
+    """The lens shows scatter step ``step``: its input value and what it adds (value × its kernel into output 0)."""
+    op, x, w, b, y = transposed_engine(query)
+    c, at = divmod(step, int(np.prod(x.shape[1:])))
+    pos = tuple(int(v) for v in np.unravel_index(at, x.shape[1:]))
+    expect(page.locator("#stamp-text")).to_contain_text(f"x[{c}, {', '.join(map(str, pos))}] = ")
+    adds = [num(t) for t in page.locator("#stamp td[id^='k-']").all_inner_texts()]
+    assert adds == pytest.approx((float(x[(c, *pos)]) * w[c, 0].astype(np.float64)).ravel().tolist(), abs=0.006)
+
+
+def test_transposed_the_lens_follows_the_pointer_on_the_input_the_click_the_keys_and_the_deck(context_page, live_server):
+    query = TRANSPOSED_SIZES["dcgan"]  # 32 channels of 28×28: steps are input values, channel by channel
+    page = open_stage(context_page, live_server, "/transposed", query)
+    stamp_lens(page, query, 0)
+    box = page.locator("#input-pic").bounding_box()
+    at = lambda r, c: (box["x"] + (c + 0.5) * box["width"] / 28, box["y"] + (r + 0.5) * box["height"] / 28)  # noqa: E731
+    page.mouse.move(*at(20, 9))  # far outside the played block: the server's lens
+    stamp_lens(page, query, 20 * 28 + 9)
+    assert "step=" not in page.url
+    page.mouse.move(1, 1)
+    stamp_lens(page, query, 0)
+    page.locator("[data-part=input] .thumb[data-channel='3']").click()  # channel 3: its picture, its kernel
+    expect(page.locator("#input-pic")).to_have_attribute("src", re.compile(r"part=input&c=3$"))
+    expect(page.locator(".kernel-card[data-channel='3']")).to_be_visible()
+    page.mouse.click(*at(5, 6))  # a click on channel 3's picture goes to that step
+    step = 3 * 784 + 5 * 28 + 6
+    expect(page.locator("#step-label")).to_contain_text(f"{step} of 25088: x[3, 5, 6]")
+    page.wait_for_function(PICTURES_LOADED)
+    page.mouse.move(1, 1)
+    stamp_lens(page, query, step)
+    page.locator("#input-frame").focus()
+    page.keyboard.press("ArrowDown")
+    expect(page.locator("#step-label")).to_contain_text(f"{step + 28} of 25088: x[3, 6, 6]")
+    stamp_lens(page, query, step + 28)
+    page.locator("#step-forward").click()
+    expect(page.locator("#step-label")).to_contain_text(f"{step + 29} of")
+    stamp_lens(page, query, step + 29)
     answer = page.request.get(page.url, headers={"HX-Request": "true"})
     assert answer.ok and len(gzip.compress(answer.body())) <= FRAGMENT_GZIP

@@ -290,7 +290,9 @@ def test_the_route_walk_finds_every_kind_of_route():
 @pytest.mark.parametrize("path", ROUTES)
 def test_head_answers_every_get_route_with_its_headers_and_no_body(client, path):
     queries = {"/oembed": "?url=http://testserver/explore", "/explore/picture": "?part=input&c=0",
-               "/pool/picture": "?part=input&c=0", "/image/picture": "?part=photo&c=0"}
+               "/pool/picture": "?part=input&c=0", "/transposed/picture": "?part=input&c=0",  # the stage's pictures
+               "/image/picture": "?part=photo&c=0",
+               "/transposed/lens": "?type=ConvTranspose1d&kernel_size=3&input_shape=1,2,100&step=3"}  # a picture-level layer
     url = example_path(path) + queries.get(path.removeprefix("/embed"), "")
     for headers in ({}, {"Accept-Encoding": "gzip"}, {"HX-Request": "true"}):
         get, head = client.get(url, headers=headers), client.head(url, headers=headers)

@@ -34,7 +34,7 @@ REAL_SIZES = {
     "thin2d": "type=Conv2d&in_channels=1&out_channels=4&kernel_size=1,5&input_shape=1,1,2,1000",  # a strip
 }
 FRAGMENT_GZIP = 120_000
-STAGE_VIEWS = ("/explore", "/pool")  # the views served at picture level by app/routes/stage.py
+STAGE_VIEWS = ("/explore", "/pool", "/transposed")  # the views served at picture level by app/routes/stage.py
 
 
 def fragment(client, query: str) -> str:

@@ -195,8 +195,8 @@ def classed(text: str, prefix: str, cls: str) -> list[int]:
     return sorted(int(i) for i, c in re.findall(rf'<td id="{prefix}(\d+)" class="([^"]*)"', text) if cls in c.split())
 
 
-def rich_text(pieces: list[int], T: list[str]) -> str:
-    return "".join(T[pieces[i + 1]] for i in range(0, len(pieces), 2))
+def rich_text(pieces: list[dict], T: list[str]) -> str:
+    return "".join(T[p["text"]] for p in pieces)
 
 
 @pytest.mark.parametrize("url", TRANSPOSED)
@@ -205,11 +205,12 @@ def test_transposed_plays_what_the_server_renders_for_each_step_and_window(clien
     S, D = d["scatter_texts"], d["direct_texts"]
     canvas = {i: S[d["canvas0"]] for i in range(len(page.cells(get(client, url).text, "s-")))}
     out = {k: S[d["y0"]] for k in range(len(d["window"]))}
-    for step, (label, stamp, (ch, i), contrib, stamped, changed, changed_out) in enumerate(d["scatter"]):
-        for k in range(0, len(changed), 2):  # the texts as the browser replays them, step after step
-            canvas[changed[k]] = S[changed[k + 1]]
-        for k in range(0, len(changed_out), 2):
-            out[changed_out[k]] = S[changed_out[k + 1]]
+    for step, st in enumerate(d["scatter"]):  # named fields (app/routes/stage.py: Played)
+        label, stamp, (ch, i), contrib, stamped = st["label"], st["stamp"], st["input"], st["contribs"], st["stamped"]
+        for cell, text in zip(st["canvas_cells"], st["canvas_texts"]):  # the texts as the browser replays them
+            canvas[cell] = S[text]
+        for cell, text in zip(st["out_cells"], st["out_texts"]):
+            out[cell] = S[text]
         if step not in steps_to_check(len(d["scatter"])):
             continue
         r = get(client, f"{url}&step={step}")
@@ -221,14 +222,15 @@ def test_transposed_plays_what_the_server_renders_for_each_step_and_window(clien
         assert [k for k, last in enumerate(d["last"]) if last > step] == classed(r.text, "y-", "pending")
     for pos in steps_to_check(len(d["direct"])):
         r = get(client, f"{url}&pos={pos}")
-        label, title, cells, lines, total = d["direct"][pos]
+        w = d["direct"][pos]
+        label, title, cells, lines, total = w["label"], w["title"], w["cells"], w["lines"], w["total"]
         assert D[label] == plain(section(r.text, "pos-label"))
         assert D[title] == plain(section(r.text, "direct-title-pos"))
         assert [plain(rich_text(line, D)) for line in lines] == items(r.text, "direct-lines")
         server_zero = [re.findall(r'<span( class="zero")?>', li) for li in
                        re.findall(r"<li>(.*?)</li>", section(r.text, "direct-lines"), re.DOTALL)]
         assert [[bool(z) for z in spans] for spans in server_zero] == [
-            [line[k] == 2 for k in range(0, len(line), 2) if line[k] in (1, 2)] for line in lines]
+            [p["kind"] == "zero" for p in line if p["kind"] in ("product", "zero")] for line in lines]
         assert plain(rich_text(total, D)) == plain(section(r.text, "direct-total"))
         for c in d["channels"]:
             assert sorted(set(cells)) == classed(r.text, f"d{c}-", "lit")

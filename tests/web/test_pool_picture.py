@@ -178,3 +178,10 @@ def test_a_block_outside_the_first_is_the_fragment_of_its_step(client):
     step = d["steps"][500 - d["first"]]
     assert set(step) == {"label", "title", "why", "heads", "values", "afters"}
     assert d["texts"][step["label"]] == "500 of 784: output [17, 24]"
+
+
+@pytest.mark.parametrize("query", ["", "type=AvgPool2d&kernel_size=3&padding=1&input_shape=1,3,9,9",
+                                   "type=MaxPool3d&kernel_size=2&input_shape=1,2,4,4,4"])
+def test_the_numbers_level_marks_its_three_parts_too(client, query):
+    text = fragment(client, query)
+    assert "picture-stage" not in text and all(text.count(f'data-part="{p}"') == 1 for p in ("input", "kernel", "output"))

@@ -604,21 +604,22 @@ def test_framework_switch_keeps_the_output_size(client, url, same_numbers):
 # ---------------------------------------------------------------- bounds
 
 BOUNDS = [  # (inside, outside, field named, value named): one step either side of each control's bound
-    (u("form", channels=3, groups=1), u("form", channels=4), "channels", "4"),
+    (u("form", channels=512, groups=1), u("form", channels=513), "channels", "513"),
     (u("form", channels=1), u("form", channels=0), "channels", "0"),
-    (u(in_channels=3, input_shape="1,3,3,3"), u(in_channels=4, input_shape="1,4,3,3"), "channels", "4"),
-    (u(out_channels=3), u(out_channels=4), "filters", "4"),
+    (u(in_channels=512, input_shape="1,512,3,3"), u(in_channels=513, input_shape="1,513,3,3"), "channels", "513"),
+    (u(out_channels=512), u(out_channels=513), "filters", "513"),
     (u(out_channels=1), u(out_channels=0), "filters", "0"),
-    (u("keras", filters=3), u("keras", filters=4), "filters", "4"),
-    (u(input_shape="1,2,6,6"), u(input_shape="1,2,6,7"), "size", "7"),
+    (u("keras", filters=512), u("keras", filters=513), "filters", "513"),
+    (u(input_shape="1,2,6,1024", kernel_size=1), u(input_shape="1,2,6,1025"), "size", "1025"),
     (u(input_shape="1,2,1,1", kernel_size=1), u(input_shape="1,2,1,0", kernel_size=1), "size", "0"),
-    (u("form", size="6,6"), u("form", size="7,6"), "size", "7"),
-    (u(type="ConvTranspose1d", input_shape="1,2,6"), u(type="ConvTranspose1d", input_shape="1,2,7"), "size", "7"),
-    (u(kernel_size=4), u(kernel_size=5), "kernel", "5"),
+    (u("form", size="1024,6"), u("form", size="1025,6"), "size", "1025"),
+    (u(type="ConvTranspose1d", input_shape="1,2,16384", kernel_size=1), u(type="ConvTranspose1d", input_shape="1,2,16385"),
+     "size", "16385"),
+    (u(kernel_size=7), u(kernel_size=8), "kernel", "8"),
     (u(kernel_size="1,4"), u(kernel_size="0,4"), "kernel", "0"),
-    (u(stride=3), u(stride=4), "stride", "4"),
+    (u(stride=4), u(stride=5), "stride", "5"),
     (u(stride=1), u(stride=0), "stride", "0"),
-    (u("keras", strides=3), u("keras", strides=4), "stride", "4"),
+    (u("keras", strides=4), u("keras", strides=5), "stride", "5"),
     (u(padding=3, kernel_size=4), u(padding=4, kernel_size=4), "padding", "'4'"),
     (u(padding=0), u(padding=-1), "padding", "'-1'"),
     (u(output_padding=2, stride=3), u(output_padding=3, stride=3), "output_padding", "3"),
@@ -626,11 +627,11 @@ BOUNDS = [  # (inside, outside, field named, value named): one step either side 
     (u(dilation=3, stride=1), u(dilation=4, stride=1), "dilation", "4"),
     (u(dilation=1), u(dilation=0), "dilation", "0"),
     (u("keras", dilation_rate=3, strides=1), u("keras", dilation_rate=4, strides=1), "dilation", "4"),
-    (u(groups=2, in_channels=2, out_channels=2), u(groups=4), "groups", "4"),
+    (u(groups=2, in_channels=2, out_channels=2), u(groups=513), "groups", "513"),
     (u(groups=1), u(groups=0), "groups", "0"),
     (u(seed=9999), u(seed=10000), "seed", "10000"),
     (u(seed=0), u(seed=-1), "seed", "-1"),
-    (u(out_channels=3, o=2), u(out_channels=3, o=3), "o", "3"),
+    (u(out_channels=512, o=511), u(out_channels=512, o=512), "o", "512"),
     (u(out_channels=2, o=1), u(out_channels=2, o=2), "o", "2"),  # o is below out_channels
     (u(o=0), u(o=-1), "o", "-1"),
     (u(step=17), u(step=18), "step", "18"),       # 2 channels × 3×3 values: steps 0..17
@@ -666,10 +667,10 @@ def test_value_just_outside_a_bound_is_named_in_the_fragment_and_422_for_a_page(
 
 def test_controls_carry_the_models_bounds(client):
     page = get(client, u()).text
-    for name, lo, hi in (("channels", 1, 3), ("filters", 1, 3), ("size-0", 1, 6), ("size-1", 1, 6),
-                         ("kernel-0", 1, 4), ("kernel-1", 1, 4), ("stride-0", 1, 3), ("stride-1", 1, 3),
+    for name, lo, hi in (("channels", 1, 512), ("filters", 1, 512), ("size-0", 1, 1024), ("size-1", 1, 1024),
+                         ("kernel-0", 1, 7), ("kernel-1", 1, 7), ("stride-0", 1, 4), ("stride-1", 1, 4),
                          ("dilation-0", 1, 3), ("dilation-1", 1, 3),
-                         ("groups", 1, 3), ("seed", 0, 9999), ("o", 0, 1)):
+                         ("groups", 1, 512), ("seed", 0, 9999), ("o", 0, 1)):
         tag = re.search(rf'<input [^>]*id="{name}"[^>]*>', page).group(0)
         assert f'min="{lo}"' in tag and f'max="{hi}"' in tag, tag
     options = lambda sel, text: re.findall(r'<option value="([^"]*)"', re.search(
