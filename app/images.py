@@ -135,11 +135,30 @@ def sample(name: str, long_side: int) -> np.ndarray:
     return a
 
 
-def png_data_url(rgb: np.ndarray) -> str:
-    """uint8 (h, w, 3) or (h, w) -> a data: URL of a PNG (the CSP allows data: images)."""
+def photo_png(rgb: np.ndarray) -> bytes:
+    """uint8 (h, w, 3) or (h, w) -> PNG bytes, one pixel per value: a photo drawn as itself."""
     buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(rgb)).save(buf, format="PNG", compress_level=1)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    Image.fromarray(np.ascontiguousarray(rgb)).save(buf, format="PNG", compress_level=6)
+    return buf.getvalue()
+
+
+def data_url(png: bytes) -> str:
+    """PNG bytes -> a data: URL (the CSP allows data: images): a picture of your upload, which has no URL."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def thumbnail_png(png: bytes, side: int = 48) -> bytes:
+    """A PNG scaled down to at most ``side`` pixels on its long side (a deck's thumbnail of your image's pictures,
+    which ride in the page: a full copy for each would weigh as much as the page)."""
+    with Image.open(io.BytesIO(png), formats=["PNG"]) as im:
+        im = im.convert("RGB")
+        im.thumbnail((side, side), Image.Resampling.BOX)
+        return photo_png(np.asarray(im))
+
+
+def png_data_url(rgb: np.ndarray) -> str:
+    """uint8 (h, w, 3) or (h, w) -> a data: URL of a PNG."""
+    return data_url(photo_png(rgb))
 
 
 # Diverging map centred on zero: blue (negative), near-white (0), red (positive); ColorBrewer RdBu ends

@@ -1,7 +1,8 @@
-// /image: the lens (the window's pixels, weights, products and sum, as the server writes them) follows
-// the pointer and the arrow keys, and an uploaded picture is POSTed as the request body. Its downscaled
-// copy lives only in this page's memory (`kept`) and is re-sent with each change of the knobs and each
-// lens asked for; it is never in the URL or stored anywhere.
+// /image: the stage component (static/picture.js) draws the photo, the kernel and the focused map, finds the
+// output under the pointer and moves along it with the arrow keys; here the lens (the window's pixels, weights,
+// products and sum, as the server writes them) follows it, and an uploaded picture is POSTed as the request body.
+// Its downscaled copy lives only in this page's memory (`kept`) and is re-sent with each change of the knobs and
+// each lens asked for; it is never in the URL or stored anywhere.
 (function () {
   "use strict";
   const { setParam } = window.Convscope;
@@ -73,94 +74,75 @@
   });
 
   // --- the lens ---------------------------------------------------------------------------------
-  // Each position's lens is the server's fragment (GET {view}/lens?<the view's query>&at=y,x&f=n, or a POST
-  // of your kept image with that query): this script writes no number and knows no stride, padding or
-  // window. It finds the output pixel under the pointer, keeps arrow-key moves inside the map, and swaps in
-  // what the server wrote, placing the window and the markers where the fragment says (data-box-*, data-marker-*).
+  // The stage component (static/picture.js) finds the output under the pointer and moves along it with the
+  // arrow keys, as a step number (row-major); each position's lens is the server's fragment (GET
+  // {view}/lens?<the view's query>&at=y,x, or a POST of your kept image with that query): this script writes
+  // no number and knows no stride, padding or window. It swaps in what the server wrote, and places the window
+  // and the marker where the fragment says (data-now).
   const SAVED = 200; // answers kept per fragment (hovering back over a pixel asks again only past this)
   function setup(root) {
     kept = root.dataset.kept ? new Blob([bytes(root.dataset.kept.split(",")[1])], { type: "image/png" }) : null;
     const picture = kept, stage = root.querySelector("#stage"), lens = root.querySelector("#lens");
     if (!stage || !lens) return;
-    const answers = new Map(); // "y,x,f" -> the fragment's text
-    const here = (at, f) => `${at[0]},${at[1]},${f}`;
-    let pinned = { at: lens.dataset.at.split(",").map(Number), f: Number(lens.dataset.f) };
-    let wanted = here(pinned.at, pinned.f), asking = null;
-    answers.set(wanted, lens.outerHTML);
+    const width = JSON.parse(stage.querySelector(".picture-stage").dataset.layout).out[1];
+    const stepOf = (at) => at[0] * width + at[1];
+    const answers = new Map(); // step -> the fragment's text
+    let pinned = stepOf(lens.dataset.at.split(",").map(Number));
+    let wanted = pinned, asking = null, shown = pinned;
+    answers.set(pinned, lens.outerHTML);
 
-    function show(text) { // the server's lens, into the section the page has (its live region stays)
+    function show(s, text) { // the server's lens, into the section the page has (its live region stays)
+      shown = s;
       const t = document.createElement("template");
       t.innerHTML = text;
       const next = t.content.querySelector("#lens");
-      if (!next) { // refused: the server's words stand in for the numbers
-        const alert = t.content.querySelector("[role=alert]");
-        if (alert) lens.querySelector("#lens-body").replaceChildren(alert);
+      const body = lens.querySelector("#lens-body");
+      if (!next) { // refused: the server's words (plain text) stand in for the numbers
+        const alert = document.createElement("p");
+        alert.className = "error";
+        alert.setAttribute("role", "alert");
+        alert.textContent = text;
+        body.replaceChildren(alert);
         return;
       }
       lens.querySelector("#lens-title").replaceWith(next.querySelector("#lens-title"));
-      lens.querySelector("#lens-body").replaceChildren(...next.querySelector("#lens-body").childNodes);
+      body.replaceChildren(...next.querySelector("#lens-body").childNodes);
       Object.assign(lens.dataset, next.dataset);
-      const box = root.querySelector("#lens-box");
-      box.style.left = next.dataset.boxLeft;
-      box.style.top = next.dataset.boxTop;
-      root.querySelectorAll(".out-pic").forEach((pic) => {
-        const m = pic.querySelector(".marker");
-        m.style.left = next.dataset.markerLeft;
-        m.style.top = next.dataset.markerTop;
-        m.classList.toggle("current", pic.dataset.f === next.dataset.f);
-      });
+      const now = JSON.parse(next.dataset.now);
+      if (pic) pic.show({ boxes: now.boxes[0], marker: now.markers[0], pending: now.pending[0] });
     }
     // One request at a time; an answer for a position the reader has left is kept, not shown, and the
     // position wanted now is asked next (so a moving pointer costs one request in flight, never a queue).
-    function ask(key) {
-      asking = key;
-      const [y, x, f] = key.split(",");
-      const url = `${stage.dataset.lens}&at=${y},${x}&f=${f}`;
+    function ask(s) {
+      asking = s;
+      const url = `${stage.dataset.lens}&at=${Math.floor(s / width)},${s % width}`;
       const sent = picture
         ? fetch(url, { method: "POST", body: picture, headers: { "Content-Type": "application/octet-stream" } })
         : fetch(url);
       sent.then((r) => r.text()).then((text) => {
         asking = null;
         if (!root.isConnected) return; // a knob swapped the view: this lens is gone
-        answers.set(key, text);
+        answers.set(s, text);
         if (answers.size > SAVED) answers.delete(answers.keys().next().value);
         want(wanted);
       }).catch(() => { asking = null; });
     }
-    function want(key) {
-      wanted = key;
-      if (answers.has(key)) { if (lens.dataset.at + "," + lens.dataset.f !== key) show(answers.get(key)); }
-      else if (asking === null) ask(key);
+    function want(s) {
+      wanted = s;
+      if (answers.has(s)) { if (shown !== s) show(s, answers.get(s)); }
+      else if (asking === null) ask(s);
     }
-    function pin(at, f) {
-      pinned = { at, f };
-      want(here(at, f));
-      setParam("at", `${at[0]},${at[1]}`);
-      setParam("f", f);
-      const field = document.getElementById("lens-field"); // the next knob change keeps the lens here
-      if (field) field.value = here(at, f);
-    }
-    function pointAt(pic, e) { // the output pixel under the pointer: where it is across the drawn map
-      const rect = pic.querySelector("img").getBoundingClientRect();
-      const rows = Number(pic.dataset.rows), cols = Number(pic.dataset.cols);
-      const at = [Math.floor((e.clientY - rect.top) / rect.height * rows), Math.floor((e.clientX - rect.left) / rect.width * cols)];
-      return at[0] >= 0 && at[0] < rows && at[1] >= 0 && at[1] < cols ? at : null;
-    }
-    const inside = (v, n) => Math.min(n - 1, Math.max(0, v));
-    root.querySelectorAll(".out-pic").forEach((pic) => {
-      const f = Number(pic.dataset.f);
-      pic.addEventListener("pointermove", (e) => { const at = pointAt(pic, e); if (at) want(here(at, f)); });
-      pic.addEventListener("pointerleave", () => want(here(pinned.at, pinned.f)));
-      pic.addEventListener("click", (e) => { const at = pointAt(pic, e); if (at) pin(at, f); });
-      pic.addEventListener("focus", () => { if (pinned.f !== f) pin(pinned.at, f); });
-      pic.addEventListener("keydown", (e) => {
-        const step = e.shiftKey ? 10 : 1;
-        const moves = { ArrowUp: [-step, 0], ArrowDown: [step, 0], ArrowLeft: [0, -step], ArrowRight: [0, step] };
-        const m = moves[e.key];
-        if (!m) return;
-        e.preventDefault();
-        pin([inside(pinned.at[0] + m[0], Number(pic.dataset.rows)), inside(pinned.at[1] + m[1], Number(pic.dataset.cols))], f);
-      });
+    const pic = window.Convscope.pictureStage(root, {
+      total: Number(stage.dataset.total), current: () => pinned,
+      preview(s) { want(s === null ? pinned : s); },
+      pin(s) {
+        pinned = s;
+        want(s);
+        const at = `${Math.floor(s / width)},${s % width}`;
+        setParam("at", at);
+        const field = document.getElementById("lens-field"); // the next knob change keeps the lens here
+        if (field) field.value = `${at},${lens.dataset.f}`;
+      },
     });
   }
 

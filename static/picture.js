@@ -81,15 +81,17 @@
     });
     frame.addEventListener("pointerleave", () => { hovered = null; opts.preview(null); });
     frame.addEventListener("click", (e) => { const s = cellAt(e); if (s !== null) opts.pin(s); });
+    // the arrow keys move on the picture (Shift: 10 at a time) and stop at its edges, as on a map: left and
+    // right along a row, up and down along a column (1D: along the row)
     frame.addEventListener("keydown", (e) => {
-      const w = layout.out[layout.out.length - 1];
-      const moves = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: layout.out.length > 1 ? -w : 0,
-        ArrowDown: layout.out.length > 1 ? w : 0 };
+      const moves = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
       if (!(e.key in moves)) return;
       e.preventDefault();
       e.stopPropagation(); // the presentation mode's arrows step the player; here they move on the picture
-      const s = opts.current() + moves[e.key] * (e.shiftKey ? 10 : 1);
-      opts.pin(Math.max(0, Math.min(opts.total - 1, s)));
+      const out = layout.out, w = out[out.length - 1], h = out.length > 1 ? out[out.length - 2] : 1;
+      const n = e.shiftKey ? 10 : 1, s = opts.current(), x = s % w, y = Math.floor(s / w) % h;
+      const to = (v, d, top) => Math.max(0, Math.min(top - 1, v + d * n));
+      opts.pin(s + (to(y, moves[e.key][0], h) - y) * w + (to(x, moves[e.key][1], w) - x));
     });
     return { show };
   }

@@ -29,6 +29,7 @@ from ..core.conv import pad_input, step_arithmetic
 from ..core.forward import framework_tensor, output_shape, run_layer
 from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_layer_cost
+from ..core.picture import step_boxes
 from ..core.pool import pool_step
 from ..display import fmt
 from ..images import (
@@ -36,11 +37,12 @@ from ..images import (
     MAX_UPLOAD_BYTES,
     SAMPLES,
     ImageError,
+    data_url,
     decode_upload,
-    diverging,
     png_data_url,
     resize,
     sample,
+    thumbnail_png,
 )
 from ..routes.params import (
     Knob,
@@ -53,14 +55,14 @@ from ..routes.params import (
     view_options,
     word,
 )
-from ..templating import cached_view, is_htmx, render, view_response
+from ..templating import is_htmx, view_response
+from .stage import StageView, picture_stage, picture_url, png, refused, serve
 
 router = APIRouter(include_in_schema=False)
 
 CHANNELS = ("R", "G", "B")
 PADDINGS = ("0", "1", "2", "3", "valid", "same")
 SCALES = ("auto", "64", "128", "255", "510", "1020")
-STAGE_PX = 224  # the input is drawn about this wide; outputs at the same pixel scale
 TYPES = {  # kind -> (PyTorch class, Keras class)
     "conv": ("Conv2d", "Conv2D"), "max": ("MaxPool2d", "MaxPooling2D"), "avg": ("AvgPool2d", "AveragePooling2D"),
 }
@@ -249,7 +251,8 @@ def read_state(query: QueryParams) -> tuple[ImageState, list[str]]:
 
 
 def _read_lens(query: QueryParams, raw: dict, errors: list[str]) -> None:
-    """Where the lens is: ``at`` (an output row and column), or ``lens`` (where it was before a knob changed)."""
+    """Where the lens is: ``at`` (an output row and column), or ``lens`` (where it was before a knob changed: kept
+    inside the output, silently)."""
     raw.pop("at", None)
     if "at" in query:
         if re.fullmatch(r"\s*-?\d{1,9}\s*,\s*-?\d{1,9}\s*", query["at"]):
@@ -257,9 +260,11 @@ def _read_lens(query: QueryParams, raw: dict, errors: list[str]) -> None:
         else:
             errors.append(f"at: the lens position is an output row and column, two whole numbers as at=10,12; "
                           f"got {query['at']!r}")
-    elif re.fullmatch(r"\d{1,4},\d{1,4},\d", query.get("lens", "")) and "f" not in query:
+    elif re.fullmatch(r"\d{1,4},\d{1,4},\d", query.get("lens", "")):
         y, x, f = (int(v) for v in query["lens"].split(","))
-        raw.update(at=(y, x), f=min(f, 3), follow=True)
+        raw.update(at=(y, x), follow=True)
+        if "f" not in query:  # the form's filter field (a thumbnail of the deck sets it) wins over where the lens was
+            raw["f"] = min(f, 3)
 
 
 def _cells(state: ImageState, shown_from: str | None, errors: list[str]) -> dict:
@@ -331,18 +336,13 @@ def _grid(values) -> list[list[str]]:
     return [[fmt(float(v)) for v in row] for row in values]
 
 
-def lens(state: ImageState, run: dict) -> dict:
-    """The numbers under the window at output ``at`` of map ``f``: pixels, weights, products, sums; and where the
-    page draws the window on the input (``box``) and the output pixel on each map (``marker``), in CSS px
-    (top, left)."""
-    f, at, xp, pre, zoom, pad = state.f, run["at"], run["xp"], run["pre"], run["zoom"], run["pad"]
-    k, s, d = state.kernel_size, state.stride, state.dilation if state.kind == "conv" else 1
-    rows = [at[0] * s + i * d for i in range(k)]
-    cols = [at[1] * s + j * d for j in range(k)]
+def lens_numbers(state: ImageState, run: dict) -> dict:
+    """The numbers under the window at output ``at`` of map ``f``: pixels, weights, products, sums."""
+    f, at, xp, pre = state.f, run["at"], run["xp"], run["pre"]
+    k = state.kernel_size
     value = float(pre[f, at[0], at[1]])
     out = {"at": at, "f": f, "pre": fmt(value),
-           "value": fmt(max(value, 0.0) if state.activation == "relu" and state.kind == "conv" else value),
-           "box": ((rows[0] - pad[0][0]) * zoom, (cols[0] - pad[1][0]) * zoom), "marker": (at[0] * zoom, at[1] * zoom)}
+           "value": fmt(max(value, 0.0) if state.activation == "relu" and state.kind == "conv" else value)}
     if state.kind != "conv":  # the map's own channel, pooled (core.pool.pool_step: the window the engine reads)
         step = pool_step(xp[f:f + 1], run["op"], at)
         window = step.channels[0]
@@ -362,9 +362,9 @@ def lens(state: ImageState, run: dict) -> dict:
 
 
 def engine_run(state: ImageState, rgb: np.ndarray | None = None, upload: bool = False) -> dict:
-    """The picture through the layer, as the page and the lens both read it: the (padded) input, the weights,
-    the output before and after ReLU, where the lens is (``at``, or ``at_error``) and the drawing scale.
-    ``error`` when the layer cannot run on this picture."""
+    """The picture through the layer, as the page, its pictures and the lens all read it: the input as the layer
+    reads it (``xp``: padded, channels first), the weights, the output before ReLU (``pre``) and after (``y``),
+    where the lens is (``at``, or ``at_error``). ``error`` when the layer cannot run on this picture."""
     try:
         k = kernel_of(state) if state.kind == "conv" else None
     except SpecError as e:
@@ -405,55 +405,122 @@ def engine_run(state: ImageState, rgb: np.ndarray | None = None, upload: bool = 
     elif not (0 <= at[0] < ho and 0 <= at[1] < wo):
         at_error = f"at: the output is {ho}×{wo}, so the lens goes from 0,0 to {ho - 1},{wo - 1}; got {at[0]},{at[1]}"
         at = (ho // 2, wo // 2)
-    h, wd = image.shape[:2]
-    run.update(image=image, layer=layer, op=op, input_shape=list(x.shape), xp=xp, w=w, b=b, pre=pre,
-               at=at, at_error=at_error, in_hw=(h, wd), out_hw=(ho, wo),
-               zoom=max(1, min(8, round(STAGE_PX / max(h, wd)))),
-               pad=op.padding if state.kind == "conv" else ((0, 0), (0, 0)))
+    y = np.maximum(pre, 0) if state.kind == "conv" and state.activation == "relu" else pre
+    limit = float(state.scale) if state.scale != "auto" else float(np.abs(y).max(initial=0)) or 1.0
+    run.update(image=image, layer=layer, op=op, input_shape=list(x.shape), xp=xp, w=w, b=b, pre=pre, y=y,
+               limit=limit, at=at, at_error=at_error, in_hw=image.shape[:2], out_hw=(ho, wo))
     return run
 
 
-def image_context(state: ImageState, rgb: np.ndarray | None = None, upload: bool = False) -> dict:
-    """Everything the page shows, computed by the engine through the framework front end."""
+TINTS = np.eye(3, dtype=np.float32)  # channel c drawn in its own colour: 0 black, 255 full red, green or blue
+
+
+def picture(state: ImageState, run: dict, part: str, c: int) -> tuple[np.ndarray, float]:
+    """One picture of the stage, from an engine run: ``photo`` (the input as the layer reads it, padding included,
+    as a uint8 RGB photo), ``input`` channel ``c`` in its own colour, ``output`` map ``c`` on the diverging
+    scale ±limit, ``composite`` (the three maps as one colour image, clipped to 0–255). SpecError for a
+    picture this layer does not have."""
+    maps = run["y"].shape[0]
+    if part == "output" and c < maps:
+        return run["y"][c], run["limit"]
+    if part == "photo" and c == 0:
+        return np.clip(np.rint(run["xp"].transpose(1, 2, 0)), 0, 255).astype(np.uint8), 255.0
+    if part == "input" and c < 3:
+        tinted = run["xp"][c][..., None] * TINTS[c]
+        return np.clip(np.rint(tinted), 0, 255).astype(np.uint8), 255.0
+    if part == "composite" and c == 0 and composite(state):
+        return np.clip(np.rint(run["y"].transpose(1, 2, 0)), 0, 255).astype(np.uint8), 255.0
+    have = {"photo": "0", "input": "0, 1, 2 (R, G, B)", "output": f"0 to {maps - 1}",
+            "composite": "0, when each map is one channel's" if composite(state) else "none for this layer"}
+    raise SpecError(f"c: {part} pictures of this layer are {have[part]}, got {c}", "c")
+
+
+def composite(state: ImageState) -> bool:
+    """Whether the three maps are R, G and B each through the kernel (so they make a colour image)."""
+    return state.kind != "conv" or state.groups == 3
+
+
+def picture_of(state: ImageState, part: str, c: int) -> tuple[np.ndarray, float]:
+    """A picture of the sample's stage (the stage's ``/image/picture`` URL); SpecError names what is refused."""
+    run = engine_run(state)
+    if "error" in run:
+        raise SpecError(run["error"], "layer")
+    return picture(state, run, part, c)
+
+
+PARTS = ("photo", "input", "output", "composite")
+
+
+def pads(op) -> bool:
+    """Whether the layer pads its input."""
+    return any(sum(p) for p in op.padding)
+
+
+def _sources(state: ImageState, run: dict, upload: bool):
+    """``src(part, c)``: the picture's URL and its thumbnail's (a sample: /image/picture, cached; the same URL), or
+    their data: URLs (your image has no URL: the page carries it; its thumbnails scaled down)."""
+    if upload:
+        def carried(part: str, c: int) -> tuple[str, str]:
+            body = png(*picture(state, run, part, c))
+            return data_url(body), data_url(thumbnail_png(body))
+        return carried
+    query = canonical_query(state, at=(), f=0)
+    return lambda part, c: (picture_url("/image", query, part, c),) * 2
+
+
+def image_context(state: ImageState, rgb: np.ndarray | None = None, upload: bool = False, *,
+                  lens: bool = False) -> dict:
+    """Everything the page shows, computed by the engine through the framework front end (``lens``: for the lens
+    alone)."""
     torch = state.framework == "torch"
     ctx = {"s": state, "torch": torch, "spec": layer_spec(state), "samples": SAMPLES, "presets": PRESETS,
            "upload": upload, "query": canonical_query(state), "max_side": MAX_SIDE, "max_bytes": MAX_UPLOAD_BYTES,
            "too_big": f"Your image was not used: the file has more than {MAX_UPLOAD_BYTES:,} bytes, the limit.",
-           "lens_query": canonical_query(state, at=(), f=0),
+           "lens_query": canonical_query(state, at=()),
            "framework_links": {fw: canonical_query(switched(state, fw)) for fw in ("torch", "keras")},
            "controls": controls(KNOBS, state, []), "channel_names": CHANNELS,
            # your image, as the server scaled it, rides in the page so later changes can re-send it
-           "kept": png_data_url(rgb) if upload and rgb is not None else None}
+           "kept": png_data_url(rgb) if upload and rgb is not None and not lens else None}
     run = engine_run(state, rgb, upload)
-    keep = ("error", "kernel_cells", "input_shape", "layer", "in_hw", "out_hw", "zoom", "pad", "at_error", "w")
+    keep = ("error", "kernel_cells", "input_shape", "layer", "in_hw", "out_hw", "at_error", "w", "limit")
     ctx.update({key: run[key] for key in keep if key in run})
+    if "y" in run:
+        ctx["output"] = run["y"]  # the maps, (maps, H, W)
     if "error" in run:
         return ctx
-    pre = run["pre"]
-    y = np.maximum(pre, 0) if state.kind == "conv" and state.activation == "relu" else pre
-    limit = float(state.scale) if state.scale != "auto" else float(np.abs(y).max(initial=0)) or 1.0
-    names = ([f"{CHANNELS[c]} through the kernel" for c in range(3)] if state.kind != "conv" or state.groups == 3
-             else [f"filter {i}" + (f" (kernel turned {90 * i}°)" if i else "") for i in range(state.out_channels)])
-    maps = [{"f": i, "name": names[i], "src": png_data_url(diverging(y[i], limit)),
-             "min": fmt(float(y[i].min())), "max": fmt(float(y[i].max()))} for i in range(y.shape[0])]
-    composite = None
-    if y.shape[0] == 3 and (state.kind != "conv" or state.groups == 3):
-        composite = png_data_url(np.clip(np.rint(y.transpose(1, 2, 0)), 0, 255).astype(np.uint8))
+    op, y, (ho, wo) = run["op"], run["y"], run["out_hw"]
+    geometry = (op.stride, op.kernel, op.dilation if state.kind == "conv" else (1, 1))
+    step = run["at"][0] * wo + run["at"][1]
+    now = step_boxes(*geometry, run["xp"].shape[1:], (ho, wo), range(step, step + 1))
+    now["pending"] = [[]]  # the whole output is drawn: nothing waits to be played
+    ctx.update(lens=lens_numbers(state, run), now=now, step_error=run["at_error"])
+    if lens:
+        return ctx
+    src = _sources(state, run, upload)
+    names = ([f"{CHANNELS[c]} through the kernel" for c in range(3)] if composite(state)
+             else [f"filter {i}" + (f" (kernel turned {90 * i}°)" if i else "") for i in range(y.shape[0])])
+    photo = "Your image" if upload else SAMPLES[state.image][0]
+    pictures = {(part, c): dict(zip(("src", "thumb"), src(part, c)))
+                for part, n in (("photo", 1), ("input", 3), ("output", y.shape[0])) for c in range(n)}
+    inputs = [{"c": "RGB", "name": f"RGB: {photo}", **pictures["photo", 0]},
+              *({"c": CHANNELS[c], "name": f"{CHANNELS[c]}: the {('red', 'green', 'blue')[c]} channel",
+                 **pictures["input", c]} for c in range(3))]
+    pic = picture_stage(in_block=run["xp"], out_block=y, in_spatial=run["xp"].shape[1:], out_spatial=(ho, wo),
+                        geometry=geometry, block=range(step, step + 1), step=step, inputs=inputs,
+                        outputs=[{"f": i, **pictures["output", i], "link": canonical_query(state, f=i)}
+                                 for i in range(y.shape[0])])
+    pic.update(now=now, output_limit=fmt(run["limit"]),
+               photo="Pixels 0–255, drawn as they are" + (" (black: the zero padding)" if pads(op) and
+                                                          state.padding_mode == "zeros" else ""))
+    kernel = kernel_of(state) if state.kind == "conv" else None
     ctx.update({
-        "output": y, "out_shape": list(output_shape(run["layer"])), "input_src": png_data_url(run["image"]),
-        "maps": maps, "composite": composite, "limit": fmt(limit),
-        "span": (state.kernel_size - 1) * (state.dilation if state.kind == "conv" else 1) + 1,
-        "lens": lens(state, run),
+        "out_shape": list(output_shape(run["layer"])), "picture": pic, "map_names": names,
+        "composite_src": src("composite", 0)[0] if composite(state) else None,
+        "kernel": [[cell_text(v).replace("-", "\u2212") for v in row]
+                   for row in np.rot90(kernel, state.f if state.groups == 1 else 0)] if kernel is not None else None,
+        "pad": [list(p) for p in op.padding],
     })
     return ctx
-
-
-def lens_context(state: ImageState, errors: list[str], rgb: np.ndarray | None = None) -> dict:
-    """What the lens fragment shows: the same ``lens()`` as the page's, without drawing the maps. ``refused``
-    lists what stops it (a bad setting in the query, a position outside the output, a layer that cannot run)."""
-    run = engine_run(state, rgb, upload=rgb is not None)
-    refused = [*errors, *(m for m in (run.get("error"), run.get("at_error")) if m)]
-    return {"s": state, "refused": refused} if refused else {"s": state, "lens": lens(state, run)}
 
 
 def _render(request: Request, state: ImageState, errors: list[str], ctx: dict, *, upload_error: str | None = None):
@@ -489,19 +556,15 @@ def _upload_refused(request: Request, message: str):
     return response
 
 
-def lens_answer(request: Request, rgb: np.ndarray | None = None):
-    """The lens section alone, for the query's ``at`` and ``f``: the page's own block, from the page's ``lens()``.
-    A refused query is a 422 naming the field, the value and what works."""
+def _lens_on_upload(request: Request, rgb: np.ndarray):
+    """The lens on your picture, as the stage's GET /image/lens answers for a sample (app/routes/stage.py)."""
     state, errors = read_state(request.query_params)
-    ctx = lens_context(state, errors, rgb)
-    if "refused" in ctx:
-        return render(request, "image.html", ctx, only="lens", status_code=422)
-    return view_response(request, "image.html", ctx, path="/image", query=None, only="lens")
-
-
-def lens_view(request: Request):
-    """GET: the lens on a sample (cached by URL, as the views are)."""
-    return lens_answer(request)
+    ctx = image_context(state, rgb, upload=True, lens=True)
+    reasons = [*errors, *(ctx[k] for k in ("error", "step_error") if ctx.get(k))]
+    if reasons:
+        return refused(reasons, "lens")
+    return view_response(request, "image.html", {**ctx, "query_errors": errors}, path="/image", query=None,
+                         only="lens")
 
 
 def _private(response):
@@ -533,17 +596,13 @@ async def image_upload(request: Request):
     return await _with_upload(request, _upload_answer, _upload_refused)
 
 
-def _lens_refused(request: Request, message: str):
-    state, _ = read_state(request.query_params)
-    return render(request, "image.html", {"s": state, "refused": [f"Your image was not used: {message}"]},
-                  only="lens", status_code=422)
-
-
 @router.post("/image/lens")
 async def lens_upload(request: Request):
     """The lens on your picture: the downscaled copy the page keeps is the body, the lens query the query."""
-    return await _with_upload(request, lens_answer, _lens_refused)
+    return await _with_upload(request, _lens_on_upload,
+                              lambda request, message: refused([f"Your image was not used: {message}"], "lens"))
 
 
-for _path in ("/image/lens", "/embed/image/lens"):  # an embed asks its own path (its CORS headers)
-    router.add_api_route(_path, cached_view(lens_view), methods=["GET"])
+# the pictures (GET /image/picture?…&part=photo|input|output|composite&c=n) and the lens (GET /image/lens?…&at=y,x)
+# of a sample, and their /embed twins: the stage component's (app/routes/stage.py)
+STAGE = serve(StageView("/image", "image.html", read_state, image_context, picture_of, parts=PARTS))

@@ -5,7 +5,7 @@ A view declares once (``StageView``) how to read its URL, how to build its conte
 to produce the tensor of one part (input, kernel, output) for one channel or filter; ``serve`` then answers
 
 - ``GET /<view>/picture?<the view's query>&part=…&c=n``: a PNG, one pixel per value on the diverging scale the
-  page's legend shows (app/images.py: heat_png), cacheable (a pure function of its URL);
+  page's legend shows (app/images.py: heat_png; a view's photo as it is), cacheable (a pure function of its URL);
 - ``GET /<view>/lens?<the view's query>&step=n``: the template's ``lens`` block alone (the step's arithmetic and
   where its window falls), for a position outside the played block;
 
@@ -25,7 +25,7 @@ from fastapi.responses import PlainTextResponse, Response
 from ..core.frameworks import SpecError
 from ..core.picture import GAP, frame_px, picture_limit, picture_size, step_boxes, tiles
 from ..display import Strings, fmt
-from ..images import heat_png
+from ..images import heat_png, photo_png
 from ..templating import cached_view, view_response
 
 PARTS = ("input", "kernel", "output")
@@ -40,7 +40,7 @@ class StageView:
 
     ``read_state(query) -> (state, errors)``; ``context(state, lens=True) -> dict`` (with ``error`` or
     ``step_error`` when the layer or the step is refused, ``lens_error`` when the view has no lens for it);
-    ``picture(state, part, c) -> (2D array, scale end)``,
+    ``picture(state, part, c) -> (2D array, scale end)`` (or a uint8 (h, w, 3) photo, drawn as it is),
     raising SpecError (with the field) for what it refuses; ``template``'s block ``lens`` is the lens."""
 
     path: str
@@ -71,9 +71,14 @@ def picture_answer(view: StageView, request: Request) -> Response:
             errors.append(str(e))
     if errors:
         return refused(errors, "picture")
-    body = heat_png(picture, limit)
+    body = png(picture, limit)
     return Response(body, media_type="image/png", headers={
         "Cache-Control": PICTURE_CACHE, "ETag": '"' + hashlib.sha256(body).hexdigest()[:20] + '"'})
+
+
+def png(picture: np.ndarray, limit: float) -> bytes:
+    """A picture as PNG bytes: values on the diverging scale ±limit, or a uint8 (h, w, 3) photo as it is."""
+    return photo_png(picture) if picture.ndim == 3 else heat_png(picture, limit)
 
 
 def lens_answer(view: StageView, request: Request) -> Response:

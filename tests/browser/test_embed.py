@@ -88,12 +88,12 @@ def test_sandboxed_image_embed_moves_its_lens_with_the_servers_fragment(page, ho
     origin's request, allowed by the embed paths' CORS headers) and shows what the server writes there."""
     import re
     import urllib.request
-    page.goto(host("/embed/image?size=48&kernel=emboss&at=3,3"))
+    page.goto(host("/embed/image?size=48&kernel=emboss&at=3,3&f=2"))
     frame = page.frame_locator("#embed")
     title = frame.locator("#lens-title")
-    expect(title).to_have_text("Under the lens: output [3, 3] of map 0")
-    frame.locator(".out-pic[data-f='2']").focus()
-    frame.locator(".out-pic[data-f='2']").press("ArrowRight")
+    expect(title).to_have_text("Under the lens: output [3, 3] of map 2")
+    frame.locator("#output-frame").focus()
+    frame.locator("#output-frame").press("ArrowRight")
     expect(title).to_have_text("Under the lens: output [3, 4] of map 2")
     server = urllib.request.urlopen(f"{live_server}/image/lens?size=48&kernel=emboss&at=3,4&f=2").read().decode()
     cells = re.findall(r"<td>([^<]*)</td>", server)

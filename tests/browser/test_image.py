@@ -48,7 +48,7 @@ def slide(page, selector: str, value: int):
 
 def server_lens(live_server, url) -> str:
     body = urllib.request.urlopen(live_server + url).read().decode()
-    head = re.search(r'<h2 id="lens-title">(.*?)</h2>', body, re.DOTALL).group(1)
+    head = re.search(r'<h3 id="lens-title">(.*?)</h3>', body, re.DOTALL).group(1)
     lens = re.search(r'<div id="lens-body"[^>]*>(.*?)</section>', body, re.DOTALL).group(1)
     return re.sub(r"\s+", " ", html.unescape(head)).strip(), re.sub(r"\s+", "", html.unescape(re.sub(r"<[^>]+>", "", lens)))
 
@@ -83,7 +83,7 @@ def test_sample_through_presets_and_knobs_matches_the_frameworks(page, live_serv
     settle(page, lambda: slide(page, "#stride", 3))
     settle(page, lambda: slide(page, "#size", 96))
     assert output_shape(page) == case["output_shape"]
-    assert page.locator(".out-pic").count() == 4
+    assert page.locator("[data-part=output] .thumb").count() == 4  # the deck: one thumbnail per map
     q = query(page)
     assert q["kernel"] == "emboss" and q["out_channels"] == "4" and q["stride"] == "3" and q["groups"] == "1"
     # the same layer in Keras' words
@@ -106,12 +106,15 @@ def test_lens_arithmetic_is_the_engines(page, live_server, problems):
     url = "/image?groups=1&out_channels=2&kernel=sobel_y&size=48&bias=true&bias_value=5&activation=relu"
     page.goto(live_server + url)
     ready(page)
-    pic = page.locator(".out-pic[data-f='1'] img")
+    settle(page, lambda: page.locator("[data-part=output] .thumb[data-filter='1']").click())  # the deck: map 1
+    assert query(page)["f"] == "1"
+    url += "&f=1"
+    pic = page.locator("#output-pic")
     box = pic.bounding_box()
     zoom = pic.evaluate("img => img.width / img.naturalWidth")
     pic.click(position={"x": 12 * zoom + 1, "y": 7 * zoom + 1})
     assert query(page)["at"] == "7,12" and query(page)["f"] == "1"
-    head, server = server_lens(live_server, url + "&at=7,12&f=1")
+    head, server = server_lens(live_server, url + "&at=7,12")
     assert page.locator("#lens-title").inner_text() == head == "Under the lens: output [7, 12] of map 1"
     assert re.sub(r"\s+", "", page.locator("#lens-body").inner_text()) == server
     # the written-out numbers add up: products are pixel × weight, and the total is the engine's output
@@ -131,9 +134,9 @@ def test_lens_arithmetic_is_the_engines(page, live_server, problems):
 
 
 def test_keyboard_moves_the_lens(page, live_server, problems):
-    page.goto(live_server + "/image?size=32&at=5,5")
+    page.goto(live_server + "/image?size=32&at=5,5&f=2")
     ready(page)
-    page.locator(".out-pic[data-f='2']").focus()
+    page.locator("#output-frame").focus()
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Shift+ArrowLeft")
@@ -152,33 +155,34 @@ def test_hover_and_arrow_keys_show_the_servers_lens(page, live_server, problems)
     for that position (a conv with stride, dilation and padding, ReLU and bias), and the window and the markers
     move where the server says."""
     url = ("/image?size=64&kernel=random&seed=3&stride=2&dilation=2&padding=3&padding_mode=reflect"
-           "&groups=1&out_channels=2&bias=true&bias_value=-20&activation=relu")
+           "&groups=1&out_channels=2&bias=true&bias_value=-20&activation=relu&f=1")
     page.goto(live_server + url)
     ready(page)
     start = lens_text(page)
-    pic = page.locator(".out-pic[data-f='1'] img")
+    pic = page.locator("#output-pic")
     box = pic.bounding_box()
     zoom = pic.evaluate("img => img.width / img.naturalWidth")
     page.mouse.move(box["x"] + 9 * zoom + zoom / 2, box["y"] + 4 * zoom + zoom / 2)  # output [4, 9] of map 1
     expect(page.locator("#lens-title")).to_have_text("Under the lens: output [4, 9] of map 1")
-    assert lens_text(page) == server_lens(live_server, url + "&at=4,9&f=1") != start
+    assert lens_text(page) == server_lens(live_server, url + "&at=4,9") != start
     assert "at" not in query(page)  # hovering shows; it does not move the lens
-    before = page.locator("#lens-box").evaluate("b => [b.style.left, b.style.top]")
+    window = "() => [...document.querySelectorAll('#window-boxes span, #marker-boxes span')].map((b) => b.getAttribute('style'))"
+    before = page.evaluate(window)
     page.mouse.click(box["x"] + 10 * zoom + zoom / 2, box["y"] + 4 * zoom + zoom / 2)  # pinned at [4, 10]
     expect(page.locator("#lens-title")).to_have_text("Under the lens: output [4, 10] of map 1")
     page.keyboard.press("ArrowDown")
     expect(page.locator("#lens-title")).to_have_text("Under the lens: output [5, 10] of map 1")
-    assert lens_text(page) == server_lens(live_server, url + "&at=5,10&f=1")
+    assert lens_text(page) == server_lens(live_server, url + "&at=5,10")
     assert query(page)["at"] == "5,10" and query(page)["f"] == "1"
     assert page.locator("#lens-field").get_attribute("value") == "5,10,1"
-    # the window and the markers where the server's page draws them for [5, 10]
-    there = urllib.request.urlopen(live_server + url + "&at=5,10&f=1").read().decode()
-    left, top = re.search(r'id="lens-box" style="left: (-?\d+)px; top: (-?\d+)px', there).groups()
-    assert page.locator("#lens-box").evaluate("b => [b.style.left, b.style.top]") == [f"{left}px", f"{top}px"] != before
-    marker = re.search(r'class="marker current" style="left: (\d+)px; top: (\d+)px', there).groups()
-    assert page.locator(".out-pic[data-f='1'] .marker").evaluate("m => [m.style.left, m.style.top]") == \
-        [f"{marker[0]}px", f"{marker[1]}px"]
-    assert page.locator(".marker.current").count() == 1
+    # the window and the marker where the server's page draws them for [5, 10]
+    there = urllib.request.urlopen(live_server + url + "&at=5,10").read().decode()
+    drawn = [re.search(rf'id="{i}">(<span[^>]*>)', there).group(1) for i in ("window-boxes", "marker-boxes")]
+    styles = [re.search(r'style="([^"]*)"', d).group(1).replace("%", "% ").split() for d in drawn]
+    now = page.evaluate(window)
+    assert now != before and len(now) == 2
+    for got, want in zip(now, styles):  # the same percentages (the browser writes them its own way)
+        assert re.findall(r"-?[\d.]+", got) == re.findall(r"-?[\d.]+", " ".join(want)), (got, want)
     # the pointer leaves: the pinned lens, not the last one hovered
     page.mouse.move(box["x"] + 20 * zoom + zoom / 2, box["y"] + 12 * zoom + zoom / 2)
     expect(page.locator("#lens-title")).to_have_text("Under the lens: output [12, 20] of map 1")
@@ -188,12 +192,12 @@ def test_hover_and_arrow_keys_show_the_servers_lens(page, live_server, problems)
     page.keyboard.press("Shift+ArrowLeft")
     expect(page.locator("#lens-title")).to_have_text("Under the lens: output [5, 0] of map 1")
     # pooling: max, written by the server
-    page.goto(live_server + "/image?type=MaxPool2d&kernel_size=3&stride=3&size=48")
+    page.goto(live_server + "/image?type=MaxPool2d&kernel_size=3&stride=3&size=48&f=2")
     ready(page)
-    page.locator(".out-pic[data-f='2']").focus()
+    page.locator("#output-frame").focus()
     page.keyboard.press("ArrowRight")
     expect(page.locator("#lens-title")).to_have_text(re.compile(r"output \[\d+, \d+\] of map 2"))
-    head, server = server_lens(live_server, f"/image?type=MaxPool2d&kernel_size=3&stride=3&size=48&at={query(page)['at']}&f=2")
+    head, server = server_lens(live_server, f"/image?type=MaxPool2d&kernel_size=3&stride=3&size=48&f=2&at={query(page)['at']}")
     expect(page.locator("#lens-title")).to_have_text(head)
     assert re.sub(r"\s+", "", page.locator("#lens-body").inner_text()) == server and "max=" in server
 
@@ -221,13 +225,16 @@ def test_upload_through_presets_and_knobs(page, live_server, problems, tmp_path,
     assert output_shape(page) == [1, 3, 32, 64]
     assert page.locator("#live[data-kept]").count() == 1 and "mine" not in page.url and "base64" not in page.url
     assert page.locator("#lens-body .lens-channel").count() == 1  # the lens works on your image too
-    page.locator(".out-pic[data-f='1']").focus()
+    settle(page, lambda: page.locator("[data-part=output] .thumb[data-filter='1']").click())  # the deck re-sends it
+    assert page.locator("#live[data-kept]").count() == 1
+    expect(page.locator("#lens-title")).to_contain_text("of map 1")
+    page.locator("#output-frame").focus()
     page.keyboard.press("ArrowLeft")
     at = query(page)["at"]  # one column left of where the lens was kept through the knobs
     expect(page.locator("#lens-title")).to_have_text(f"Under the lens: output [{at.replace(',', ', ')}] of map 1")
     kept = base64.b64decode(page.locator("#live").get_attribute("data-kept").split(",")[1])
     lens_url = page.locator("#stage").get_attribute("data-lens")
-    mine = urllib.request.urlopen(urllib.request.Request(live_server + lens_url + f"&at={at}&f=1", data=kept)).read()
+    mine = urllib.request.urlopen(urllib.request.Request(live_server + lens_url + f"&at={at}", data=kept)).read()
     body = re.search(r'<div id="lens-body"[^>]*>(.*?)</section>', mine.decode(), re.DOTALL).group(1)
     assert re.sub(r"\s+", "", page.locator("#lens-body").inner_text()) == \
         re.sub(r"\s+", "", html.unescape(re.sub(r"<[^>]+>", "", body)))
@@ -292,7 +299,7 @@ def test_paste_an_image(page, live_server, problems):
     assert page.locator("#live[data-kept]").count() == 1
     assert output_shape(page) == [1, 3, 64, 96]
     # the lens reads your pixels: what the server writes for your image at that position
-    page.locator(".out-pic[data-f='0']").focus()
+    page.locator("#output-frame").focus()
     page.keyboard.press("ArrowUp")
     expect(page.locator("#lens-title")).to_have_text("Under the lens: output [31, 48] of map 0")
 
@@ -342,8 +349,8 @@ def test_the_maps_stand_beside_the_picture_on_a_laptop(page, live_server, proble
     page.set_viewport_size({"width": 1440, "height": 900})
     page.goto(live_server + "/image?kernel=sobel_x")
     ready(page)
-    tops = page.evaluate("[...document.querySelectorAll('#stage > figure')].map(f => f.getBoundingClientRect().top)")
-    assert len(tops) == 5 and max(tops) - min(tops) < 2, tops
+    tops = page.evaluate("[...document.querySelectorAll('[data-stage] [data-part]')].map(f => f.getBoundingClientRect().top)")
+    assert len(tops) == 3 and max(tops) - min(tops) < 2, tops
     assert page.locator("#lens-body td").first.bounding_box()["y"] < 900
 
 
@@ -356,10 +363,10 @@ def test_the_stage_and_its_parts_and_the_embed_folds_its_knobs(page, live_server
     ready(page)
     stage = page.locator("[data-stage]")
     expect(stage).to_have_count(1)
-    assert stage.get_attribute("id") == "live"
+    assert stage.get_attribute("id") == "stage" and stage.locator(".picture-stage").count() == 1
     for part in ("input", "kernel", "output"):
         box = stage.locator(f"[data-part={part}]").bounding_box()
-        assert box and box["width"] >= 60 and box["height"] >= 60 and box["y"] < 900, (part, box)
+        assert box and box["width"] >= 60 and box["height"] >= 60 and box["y"] + 60 < 900, (part, box)
     page.set_viewport_size({"width": 700, "height": 640})
     page.goto(live_server + "/embed/image?kernel=sobel_x")
     ready(page)

@@ -88,7 +88,9 @@ def test_stride_and_padding_change_the_size():
     assert strided["out_hw"] == (21, 32)
     valid = image_context(state("size=64&padding=0&kernel_size=5&kernel=box"))
     assert valid["out_hw"] == (38, 60)
-    assert strided["zoom"] == base["zoom"]  # the same pixel scale for input and output
+    for ctx in (base, strided, valid):  # the same pixel scale for the (padded) input and the maps
+        pic = ctx["picture"]
+        assert pic["out_px"][0] / pic["out_size"][1] == pytest.approx(pic["in_px"][0] / pic["in_size"][1], rel=0.02)
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
@@ -198,12 +200,18 @@ def test_the_lens_fragment_is_the_pages_lens(client, query, at, f):
 def test_the_page_says_where_to_ask_for_the_lens_and_where_to_draw_it(client):
     text = get(client, "/image?size=48&stride=2&padding=1&kernel_size=5&dilation=2&at=3,4&f=2").text
     lens_url = html.unescape(re.search(r'id="stage" data-lens="([^"]*)"', text).group(1))
-    assert lens_url.startswith("/image/lens?") and "at=" not in lens_url and "f=" not in lens_url
-    assert lens_section(get(client, f"{lens_url}&at=3,4&f=2").text) == lens_section(text)
+    assert lens_url.startswith("/image/lens?") and "at=" not in lens_url and "&f=2" in lens_url  # the map shown
+    assert lens_section(get(client, f"{lens_url}&at=3,4").text) == lens_section(text)
     section = lens_section(text)  # the window starts 3·2 − 1 = 5 rows and 4·2 − 1 = 7 columns in; 48 px drawn at 5×
-    assert 'data-at="3,4" data-f="2"' in section and 'data-box-top="25px"' in section and 'data-box-left="35px"' in section
-    assert 'data-marker-top="15px"' in section and 'data-marker-left="20px"' in section
-    assert 'style="left: 35px; top: 25px;' in text and text.count('style="left: 20px; top: 15px;') == 3
+    assert 'data-at="3,4" data-f="2"' in section
+    now = json.loads(html.unescape(re.search(r'data-now="([^"]*)"', section).group(1)))
+    # padded input 32 + 2 rows × 48 + 2 columns; output (34 − 9) // 2 + 1 = 13 × (50 − 9) // 2 + 1 = 21: the 9×9
+    # window (5 taps, 2 apart) starts at padded row 3·2 = 6 and column 4·2 = 8; the marker is output [3, 4]
+    assert now["boxes"][0] == [[round(100 * 6 / 34, 3), round(100 * 8 / 50, 3), round(100 * 9 / 34, 3), 18.0]]
+    assert now["markers"][0] == [round(100 * 3 / 13, 3), round(100 * 4 / 21, 3), round(100 / 13, 3), round(100 / 21, 3)]
+    assert now["pending"] == [[]]  # the whole map is drawn: nothing is veiled
+    drawn = 'style="top: {}%; left: {}%; height: {}%; width: {}%"'
+    assert drawn.format(*now["boxes"][0][0]) in text and drawn.format(*now["markers"][0]) in text
     embed = get(client, "/embed/image?size=48").text
     assert 'data-lens="/embed/image/lens?' in embed
 
@@ -220,10 +228,10 @@ def test_the_page_says_where_to_ask_for_the_lens_and_where_to_draw_it(client):
     ("kernel=sobel_x&kernel_size=1", "3×3 kernel; choose kernel_size 3 or more, got 1"),
 ])
 def test_a_refused_lens_names_the_field_the_value_and_what_works(client, query, words):
-    for path in ("/image/lens", "/embed/image/lens"):
+    for path in ("/image/lens", "/embed/image/lens"):  # the stage's refusal: the reasons, as plain text
         r = get(client, f"{path}?{query}", status=422)
-        assert words in " ".join(alerts(r.text)), alerts(r.text)
-        assert 'id="lens"' not in r.text
+        assert r.text.startswith("The lens cannot be drawn: ") and words in r.text, r.text
+        assert r.headers["content-type"].startswith("text/plain") and r.headers["cache-control"] == "no-store"
 
 
 def test_the_lens_on_your_image_is_the_pages_lens(client):
@@ -232,13 +240,14 @@ def test_the_lens_on_your_image_is_the_pages_lens(client):
     first = post(client, encoded("PNG", (300, 200)), "size=64&kernel=sharpen&stride=2&padding=2&at=5,9&f=1", HX)
     kept = base64.b64decode(first.text.split('data-kept="data:image/png;base64,')[1].split('"')[0])
     lens_url = html.unescape(re.search(r'id="stage" data-lens="([^"]*)"', first.text).group(1))
-    r = client.post(f"{lens_url}&at=5,9&f=1", content=kept, headers={"Content-Type": "application/octet-stream"})
+    assert "&f=1" in lens_url  # the map the page shows
+    r = client.post(f"{lens_url}&at=5,9", content=kept, headers={"Content-Type": "application/octet-stream"})
     assert r.status_code == 200 and lens_section(r.text) == lens_section(first.text)
     assert r.headers["cache-control"] == "no-store" and "etag" not in r.headers
-    sample_lens = get(client, f"{lens_url}&at=5,9&f=1")  # a sample's lens differs: the picture is the body's
+    sample_lens = get(client, f"{lens_url}&at=5,9")  # a sample's lens differs: the picture is the body's
     assert lens_section(sample_lens.text) != lens_section(r.text)
-    again = post(client, kept, "size=64&kernel=sharpen&stride=2&padding=2&at=12,30&f=2", HX)
-    r = client.post(f"{lens_url}&at=12,30&f=2", content=kept)
+    again = post(client, kept, "size=64&kernel=sharpen&stride=2&padding=2&at=12,30&f=1", HX)
+    r = client.post(f"{lens_url}&at=12,30", content=kept)
     assert lens_section(r.text) == lens_section(again.text)
 
 
@@ -247,8 +256,8 @@ def test_a_lens_post_without_a_picture_is_refused_with_the_uploads_words(client,
     body, words = HOSTILE[name]
     r = client.post("/image/lens?size=32&at=1,1", content=body)
     assert r.status_code == 422 and r.headers["cache-control"] == "no-store"
-    text = " ".join(alerts(r.text))
-    assert "Your image was not used" in text and words in text and "<script>alert" not in r.text
+    assert r.headers["content-type"].startswith("text/plain")  # never markup: nothing of the body comes back
+    assert "Your image was not used" in r.text and words in r.text and "<script>alert" not in r.text
 
 
 def test_a_lens_post_over_the_app_limit_is_413_and_embeds_take_no_picture(client):
