@@ -239,9 +239,10 @@ def test_pasting_your_answer_shows_where_it_differs(client):
     ("&paste_as=grad_output&paste=" + "+".join(["1e999x"] * 18), "paste"),
     ("&step=50", "step"),
     ("&wstep=36", "wstep"),
-    ("&in_channels=9", "channels"),
+    ("&in_channels=513", "channels"),
+    ("&out_channels=129", "filters"),
     ("&type=Conv3d", "type"),
-    ("&size=9&size=9", "size"),
+    ("&size=1025&size=5", "size"),
     ("&paste=" + "1+" * 2100, "paste"),
 ])
 def test_bad_input_is_refused_naming_the_field(client, query, field):
@@ -249,6 +250,18 @@ def test_bad_input_is_refused_naming_the_field(client, query, field):
     found = alerts(r.text)
     assert any(m.startswith(field) or f"{field}:" in m for m in found), found
     assert "Traceback" not in r.text
+
+
+@pytest.mark.parametrize("query, words", [
+    ("type=Conv2d&in_channels=2&out_channels=2&kernel_size=3&input_shape=1,2,400,400",
+     ("input has 320,000 values", "250,000")),
+    ("type=Conv2d&in_channels=128&out_channels=128&kernel_size=3&input_shape=1,128,20,20",
+     ("backward pass", "multiply-adds", "50,000,000")),  # its forward (47.8M) is allowed
+    ("type=MaxPool1d&kernel_size=1&stride=1&input_shape=1,512,500", ("input has 256,000 values", "250,000")),
+])
+def test_a_layer_over_the_engines_limits_is_refused_naming_the_limit(client, query, words):
+    found = alerts(get(client, "/backprop?framework=torch&" + query, status=422).text)
+    assert any(all(w in m for w in words) for m in found), found
 
 
 def test_pool_padding_words_are_refused_for_pytorch(client):
