@@ -433,3 +433,123 @@ def test_a_clicked_cell_depends_on_the_cells_its_padding_copied(client, mode, ce
     assert f'<strong id="dep-count">{len(expected)}</strong>' in text
     landed = {i for i, t in cells(text, "gx0-").items() if num(t) != 0}
     assert landed == expected
+
+
+# ------------------------------------------------------------------ real sizes: pictures + lens
+
+REAL = [  # (query, spec, input shape in the framework's layout, the step's input-gradient cell (c, *pos))
+    ("framework=torch&type=Conv2d&in_channels=3&out_channels=8&kernel_size=3&padding=1&input_shape=1,3,32,32",
+     {"type": "Conv2d", "in_channels": 3, "out_channels": 8, "kernel_size": 3, "padding": 1}, (1, 3, 32, 32),
+     (2, 17, 9)),
+    ("framework=torch&type=Conv2d&in_channels=16&out_channels=16&kernel_size=3&stride=2&padding=1"
+     "&input_shape=1,16,56,56",
+     {"type": "Conv2d", "in_channels": 16, "out_channels": 16, "kernel_size": 3, "stride": 2, "padding": 1},
+     (1, 16, 56, 56), (5, 30, 41)),
+    ("framework=keras&type=Conv1D&filters=8&kernel_size=3&padding=same&input_shape=1,50,300",
+     {"type": "Conv1D", "filters": 8, "kernel_size": 3, "padding": "same"}, (1, 50, 300), (299, 20)),
+    ("framework=torch&type=Conv2d&in_channels=3&out_channels=8&kernel_size=5&dilation=2&groups=1&padding=3"
+     "&input_shape=1,3,32,32",
+     {"type": "Conv2d", "in_channels": 3, "out_channels": 8, "kernel_size": 5, "dilation": 2, "padding": 3},
+     (1, 3, 32, 32), (0, 0, 31)),
+]
+
+
+def real_page(client, query, step, **extra):
+    url = "/backprop?" + query + f"&upstream=random&seed=2&step={step}" + "".join(f"&{k}={v}" for k, v in extra.items())
+    return get(client, url).text
+
+
+@pytest.mark.parametrize("query, spec, in_shape, at", REAL, ids=[s["type"] + str(i) for i, (_, s, _, _) in
+                                                                  enumerate(REAL)])
+def test_real_size_lens_is_the_apis_grad_input(client, query, spec, in_shape, at):
+    framework = "keras" if "keras" in query else "torch"
+    layer = build_layer(framework, spec, in_shape)
+    from app.core.forward import canonical_weights
+    cf_in = cf(np.zeros(in_shape), framework).shape[1:]
+    step = int(np.ravel_multi_index(at, cf_in))
+    text = real_page(client, query, step)
+    assert alerts(text) == []
+    assert "picture-stage" in text and all(f'data-part="{p}"' in text for p in ("input", "kernel", "output"))
+    assert '<td id="gx0-' not in text  # no grid of numbers for the gradients at this size
+    answer = api(client, framework, spec, in_shape, "random", seed=2)
+    gx = cf(answer["grad_input"], framework)[0]
+    g = cf(answer["grad_output"], framework)[0]
+    assert num(plain(section(text, "gi-value"))) == num(fmt(gx[at]))
+    w = canonical_weights(layer, [np.asarray(v, np.float32) for v in readable_weights(layer, 2, "random")])[0]["weight"]
+    op = layer.stages[0]
+    up, _ = upstream_grid(g, op, cf_in[1:])
+    expected = grad_input_terms(up, w, op, at[0], at[1:])
+    lines = re.findall(r"<li>(from output channel \d+: [^<]*)<strong>([^<]*)</strong></li>", section(text, "lens"))
+    assert [(head, value) for head, value in lines] == [
+        (f"from output channel {o}: " + " + ".join(backprop.term(a, b) for a, b in t) + " = ",
+         fmt(sum(a * b for a, b in t))) for o, t in expected]
+    # the products written are the ones that make the API's grad_input there (zeros padding: nothing folds)
+    assert math.isclose(sum(a * b for _, t in expected for a, b in t), float(gx[at]), rel_tol=1e-4, abs_tol=1e-4)
+    assert len(lines) == w.shape[0]
+
+
+def test_real_size_pooling_lens_routes_to_the_winner(client):
+    query = "framework=torch&type=MaxPool2d&kernel_size=2&stride=2&input_shape=1,16,56,56"
+    spec, in_shape = {"type": "MaxPool2d", "kernel_size": 2, "stride": 2}, (1, 16, 56, 56)
+    answer = api(client, "torch", spec, in_shape, "random", seed=2)
+    gx, g = np.asarray(answer["grad_input"])[0], np.asarray(answer["grad_output"])[0]
+    x = random_input(in_shape, 2)[0]
+    for c, i, j in ((3, 20, 31), (15, 55, 0)):
+        text = real_page(client, query, int(np.ravel_multi_index((c, i, j), (16, 56, 56))))
+        assert "picture-stage" in text and alerts(text) == []
+        assert num(plain(section(text, "gi-value"))) == num(fmt(gx[c, i, j]))
+        window = x[c, i // 2 * 2:i // 2 * 2 + 2, j // 2 * 2:j // 2 * 2 + 2]
+        won = np.argmax(window) == (i % 2) * 2 + j % 2  # PyTorch: the first maximum
+        lens = plain(section(text, "lens-lines"))
+        assert (f"output [{i // 2}, {j // 2}]: this cell won its window" in lens) == bool(won), lens
+        assert (gx[c, i, j] == g[c, i // 2, j // 2]) == bool(won)
+
+
+def test_real_size_picture_urls_are_cacheable_pngs_and_refuse_bad_parts(client):
+    query = REAL[1][0]  # 16 channels: each filter's 144 weights (and their gradients) drawn as pictures
+    text = real_page(client, query, 0, upstream="cell", cell=16 * 28 * 28 - 1)
+    srcs = sorted({s.replace("&amp;", "&") for s in re.findall(r'src="(/backprop/picture\?[^"]*)"', text)})
+    parts = {re.search(r"part=(\w+)", s)[1] for s in srcs}
+    assert parts >= {"input", "kernel", "output", "upstream", "grad_input", "grad_weight"}, parts
+    for src in srcs:
+        r = client.get(src)
+        assert r.status_code == 200 and r.headers["content-type"] == "image/png", src
+        assert "max-age" in r.headers["cache-control"] and r.headers.get("etag")
+        width, height = int.from_bytes(r.content[16:20], "big"), int.from_bytes(r.content[20:24], "big")
+        part = re.search(r"part=(\w+)", src)[1]
+        assert (height, width) == {"input": (58, 58), "output": (28, 28), "upstream": (28, 28),
+                                   "grad_input": (56, 56), "kernel": (16, 9), "grad_weight": (16, 9)}[part], src
+    base = "/backprop/picture?" + query
+    for bad, field in (("&part=bias&c=0", "part"), ("&part=input&c=16", "c:"), ("&part=output&c=x", "c:"),
+                       ("&part=input&c=0&in_channels=256&input_shape=1,256,56,56", "limit")):
+        r = client.get(base + bad)
+        assert r.status_code == 422 and field in r.text and "Traceback" not in r.text, (bad, r.text)
+    r = client.get("/backprop/picture?framework=torch&type=MaxPool2d&kernel_size=2&input_shape=1,2,40,40"
+                   "&part=kernel&c=0")
+    assert r.status_code == 422 and "part" in r.text
+
+
+def test_real_size_clicked_cell_draws_its_window_and_its_filter(client):
+    query = REAL[1][0]
+    n_out = 28 * 28
+    text = real_page(client, query, 0, upstream="cell", cell=9 * n_out + 5 * 28 + 7)
+    assert alerts(text) == []
+    boxes = re.findall(r'class="window-box" style="top: ([\d.]+)%; left: ([\d.]+)%', section(text, "window-boxes"))
+    # output [5, 7] at stride 2 reads padded rows 10-12, columns 14-16 of the 58×58 padded input
+    assert [(float(t), float(lf)) for t, lf in boxes] == [(round(100 * 10 / 58, 3), round(100 * 14 / 58, 3))]
+    assert re.search(r'<img id="output-pic" src="[^"]*part=output&amp;c=9"', text)  # filter 9's output, large
+    assert 'data-cell-first="7056"' in text  # filter 9's first cell: the browser adds the pointed cell's index
+
+
+@pytest.mark.parametrize("query", [q for q, *_ in REAL] + ["framework=torch&type=AvgPool2d&kernel_size=3&stride=1"
+                                                          "&padding=1&input_shape=1,64,56,56"])
+def test_real_size_fragment_is_lean(client, query):
+    import gzip
+    r = get(client, "/backprop?" + query + "&upstream=cell&cell=3", headers=HX)
+    assert "picture-stage" in r.text
+    assert len(gzip.compress(r.content)) <= 120_000, len(gzip.compress(r.content))
+
+
+def test_the_default_page_stays_numbers(client):
+    text = get(client, "/backprop").text
+    assert "picture-stage" not in text and '<td id="gx0-0"' in text
