@@ -714,6 +714,11 @@ def picture_level(state, nums: dict, lens: bool = False) -> dict:
         lens_ctx = conv_lens(state, nums, c, tuple(pos))
     else:
         lens_ctx = pool_lens(nums, c, tuple(pos))
+    reached = None  # an input cell the clicked output depended on (the middle one), for the lens to jump to
+    if clicked:
+        dep_cells = depends(state, nums)[2]
+        if dep_cells and (c, *pos) not in {tuple(d) for d in dep_cells}:
+            reached = int(np.ravel_multi_index(dep_cells[len(dep_cells) // 2], (state.channels, *spatial)))
     size = picture_size(spatial)
     gx_px = fit(size, PICTURE_PX)
     up_px = fit(picture_size(out_spatial), PICTURE_PX)
@@ -726,7 +731,7 @@ def picture_level(state, nums: dict, lens: bool = False) -> dict:
                  "gx_src": url("grad_input", c), "gx_px": gx_px, "marker": _box(pos, spatial),
                  "gx_limit": fmt(picture_limit(gx)), "layout": {"out": list(spatial)},
                  "up_src": url("upstream", f), "up_px": up_px, "up_limit": fmt(picture_limit(nums["gpre_cf"])),
-                 "up_f": f, **lens_ctx},
+                 "up_f": f, "reached": reached, "dep_count": len(dep_cells) if clicked else 0, **lens_ctx},
     }
     if conv:
         out["wlens"] = weight_lens(state, nums, f)

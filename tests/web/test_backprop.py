@@ -553,3 +553,15 @@ def test_real_size_fragment_is_lean(client, query):
 def test_the_default_page_stays_numbers(client):
     text = get(client, "/backprop").text
     assert "picture-stage" not in text and '<td id="gx0-0"' in text
+
+
+def test_real_size_lens_jumps_to_a_cell_the_clicked_output_reached(client):
+    query = REAL[1][0]  # stride 2, padding 1: output [5, 7] of filter 9 reads rows 9-11, columns 13-15 of all 16
+    text = real_page(client, query, 0, upstream="cell", cell=9 * 28 * 28 + 5 * 28 + 7)
+    link = re.search(r'id="step-reached" href="([^"]*)"', text)[1].replace("&amp;", "&")
+    step = int(re.search(r"[?&]step=(\d+)", link)[1])
+    c, i, j = np.unravel_index(step, (16, 56, 56))
+    assert 9 <= i <= 11 and 13 <= j <= 15
+    assert "144 input cells" in plain(section(text, "lens"))
+    reached = get(client, link).text
+    assert "step-reached" not in reached and num(plain(section(reached, "gi-value"))) != 0
