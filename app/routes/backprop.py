@@ -79,6 +79,7 @@ PASTE_MAX = 4_000  # characters of pasted numbers
 CONV = lambda s: s.layer == "conv"  # noqa: E731
 POOL = lambda s: s.layer != "conv"  # noqa: E731
 TORCH = explore.TORCH
+TORCH_AVG = lambda s: s.layer == "avg" and TORCH(s)  # noqa: E731
 _FROM_EXPLORE = {k.field + (k.only or ""): k for k in explore.KNOBS}
 KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the constructors' order
     Knob("channels", int, 2, torch="in_channels", bounds=(1, 512), widget="number", group="Input",
@@ -103,6 +104,15 @@ KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the c
                 s.dims == 1 and CONV(s))),
     Knob("dilation", tuple[int, ...], (1,), torch="dilation", keras="dilation_rate", per_axis=True, bounds=(1, 4),
          widget="slider", has=lambda s: CONV(s) or (s.layer == "max" and TORCH(s)), why=DRAWN),
+    Knob("ceil_mode", bool, False, torch="ceil_mode", keras="ceil_mode", widget="bool",
+         has=lambda s: POOL(s) and TORCH(s), written=lambda s: POOL(s) and (TORCH(s) or s.ceil_mode)),
+    Knob("count_include_pad", bool, True, torch="count_include_pad", keras="count_include_pad", widget="bool",
+         has=lambda s: TORCH_AVG(s), written=lambda s: TORCH_AVG(s) or (s.layer == "avg" and not s.count_include_pad)),
+    Knob("divisor_override", int | None, None, torch="divisor_override", keras="divisor_override", bounds=(1, 64),
+         widget="number",
+         read=lambda values, query: None if values[-1].strip().lower() in ("", "none") else values[-1].strip(),
+         has=lambda s: TORCH_AVG(s) and s.dims > 1,
+         written=lambda s: s.layer == "avg" and s.divisor_override is not None),
     Knob("groups", int, 1, torch="groups", keras="groups", bounds=(1, 512), widget="number", has=CONV),
     replace(_FROM_EXPLORE["bias"], has=CONV),
     replace(_FROM_EXPLORE["padding_modetorch"], has=CONV),

@@ -55,6 +55,17 @@ LAYERS = [  # (query, spec, input shape in the framework's layout)
      {"type": "AveragePooling2D", "pool_size": 2, "strides": 2, "padding": "same"}, (1, 5, 5, 2)),
     ("/backprop?framework=keras&type=MaxPooling1D&pool_size=3&strides=1&input_shape=1,8,3",
      {"type": "MaxPooling1D", "pool_size": 3, "strides": 1}, (1, 8, 3)),
+    ("/backprop?framework=torch&type=AvgPool2d&kernel_size=3&stride=2&padding=1&ceil_mode=true"
+     "&count_include_pad=false&input_shape=1,2,6,6",
+     {"type": "AvgPool2d", "kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True,
+      "count_include_pad": False}, (1, 2, 6, 6)),
+    ("/backprop?framework=torch&type=AvgPool2d&kernel_size=2&stride=2&ceil_mode=true&divisor_override=3"
+     "&input_shape=1,1,5,5",
+     {"type": "AvgPool2d", "kernel_size": 2, "stride": 2, "ceil_mode": True, "divisor_override": 3}, (1, 1, 5, 5)),
+    ("/backprop?framework=torch&type=MaxPool1d&kernel_size=2&stride=2&ceil_mode=true&input_shape=1,2,7",
+     {"type": "MaxPool1d", "kernel_size": 2, "stride": 2, "ceil_mode": True}, (1, 2, 7)),
+    ("/backprop?framework=keras&type=AveragePooling1D&pool_size=3&strides=2&padding=same&input_shape=1,8,2",
+     {"type": "AveragePooling1D", "pool_size": 3, "strides": 2, "padding": "same"}, (1, 8, 2)),
 ]
 
 
@@ -565,3 +576,19 @@ def test_real_size_lens_jumps_to_a_cell_the_clicked_output_reached(client):
     assert "144 input cells" in plain(section(text, "lens"))
     reached = get(client, link).text
     assert "step-reached" not in reached and num(plain(section(reached, "gi-value"))) != 0
+
+
+def test_pooling_options_are_knobs_in_the_url_and_divide_as_the_framework(client):
+    base = "/backprop?framework=torch&type=AvgPool2d&kernel_size=2&stride=2&input_shape=1,1,5,5"
+    text = get(client, base + "&ceil_mode=true&divisor_override=3&step=24").text
+    for name in ("ceil_mode", "count_include_pad", "divisor_override"):
+        assert f'name="{name}"' in text
+    assert "ceil_mode=true" in text and "divisor_override=3" in text  # URL = state
+    # input [4, 4] is read only by the ceil_mode window [2, 2]: its 1 divided by the override, 3
+    assert plain(section(text, "gi-value")) == fmt(1 / 3)
+    assert "1/3 (output [2, 2])" in plain(text)
+    floor = get(client, base + "&step=24").text
+    assert "no window reads this cell" in plain(floor) and plain(section(floor, "gi-value")) == "0"
+    keras = get(client, "/backprop?framework=keras&type=AveragePooling2D&pool_size=2&ceil_mode=true"
+                        "&input_shape=1,4,4,1", status=422).text
+    assert any("ceil_mode" in m for m in alerts(keras))
