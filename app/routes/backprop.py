@@ -91,7 +91,7 @@ KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the c
          label="Layer", options=LAYERS),  # the URL says it in ``type``
     Knob("filters", int, 2, torch="out_channels", keras="filters", bounds=(1, 128), widget="number", has=CONV,
          why=DRAWN),
-    Knob("kernel", tuple[int, ...], (3, 3), torch="kernel_size", keras="kernel_size", per_axis=True, bounds=(1, 7),
+    Knob("kernel", tuple[int, ...], (3, 3), torch="kernel_size", keras="kernel_size", per_axis=True, bounds=(1, 8),
          start=3, listed=True, widget="slider", has=CONV, why=DRAWN),
     Knob("kernel", torch="kernel_size", keras="pool_size", per_axis=True, bounds=(1, 8), widget="slider", has=POOL,
          listed=True, label=lambda s: "kernel_size" if TORCH(s) else "pool_size", why=DRAWN),
@@ -133,7 +133,8 @@ KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the c
 )
 # What the generic tests read (app/views.py: ViewModule)
 READS = ("framework", "type", "dims", "input_shape", "padding_was")
-PAGES = ("type=Conv2d&size=5&size=5&padding=1", "type=MaxPool2d&size=6&size=6&kernel_size=2&stride=2")
+PAGES = ("type=Conv2d&size=5&size=5&padding=1", "type=MaxPool2d&size=6&size=6&kernel_size=2&stride=2",
+         "type=AvgPool2d&size=6&size=6&kernel_size=2&stride=2")
 CHOICES: dict[str, tuple] = {}
 
 
