@@ -1,7 +1,7 @@
 // /backprop: after the server swaps in a new step or cell, keep the lit cell of each scrolling grid in view.
 // At picture level (static/picture.js) a click on the output picture sends a gradient of 1 from the output
 // cell under the pointer: the browser turns the pointer's position into that cell's index and asks the server
-// for the page; it formats no number and does no gradient arithmetic.
+// for the page; it formats no number and does no gradient arithmetic. A knob change keeps pasted numbers.
 (() => {
   const reveal = () => {
     for (const box of document.querySelectorAll(".backprop .window-grids > div")) {
@@ -25,6 +25,15 @@
     };
     window.Convscope.pictureStage(root, { total, current: () => current, preview: () => {}, pin: go });
   };
+  // a knob change keeps the pasted numbers (and what they are): the knob form's request carries them
+  document.addEventListener("htmx:configRequest", (e) => {
+    const elt = e.detail.elt;
+    if (!elt || !elt.closest || !elt.closest("#backprop-form")) return;
+    const paste = document.getElementById("paste"), as = document.getElementById("paste_as");
+    if (!paste || !as || !paste.value.trim()) return;
+    e.detail.parameters.paste = paste.value;
+    e.detail.parameters.paste_as = as.value;
+  });
   window.addEventListener("DOMContentLoaded", () => { reveal(); wire(); });
   document.addEventListener("htmx:afterSettle", () => { reveal(); wire(); });
 })();

@@ -114,6 +114,12 @@ def test_pasting_a_wrong_answer_shows_where_it_differs(context_page, live_server
     expect(page.locator("#compare-summary")).to_contain_text("1 of 50 numbers differ")
     expect(page.locator("table.compare tr.wrong")).to_have_count(1)
     save(page, "paste-laptop")
+    # a knob change keeps the pasted numbers: compared again against the new layer's gradient
+    with page.expect_response(lambda r: "upstream=random" in r.url and "paste=" in r.url):
+        page.select_option("#upstream", "random")
+    expect(page.locator("#compare-summary")).to_contain_text("of 50 numbers differ")
+    assert page.locator("#paste").input_value().split() == mine
+    assert query(page)["paste_as"] == "grad_input"
 
 
 def test_presenting_and_the_embed(context_page, live_server):
