@@ -19,6 +19,7 @@ engine's limits: a small layer is drawn number by number; a larger one as pictur
 """
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import replace
@@ -35,6 +36,7 @@ from ..core.backward import (
     check_backward_cost,
     conv_depends,
     flipped_kernel,
+    fold_sources,
     fold_terms,
     grad_input_terms,
     grad_weight_terms,
@@ -762,9 +764,15 @@ def conv_lens(state, nums: dict, c: int, pos: tuple[int, ...]) -> dict:
     out = {"lines": [(f"from output channel {o}: " + " + ".join(term(a, b) for a, b in t) + " = ",
                       fmt(sum(a * b for a, b in t))) for o, t in lines],
            "pads": [list(p) for p in pads], "folded": folded}
-    if folded:
-        out["fold_note"] = ("the padding copied border cells: the gradient that lands on a padded copy comes back "
-                            "to the cell it copied (added to the sum above)")
+    if folded:  # every padded cell that copied this input cell (itself first): its sum comes back here
+        sources = [fold_sources(n, p, op.padding_mode) for n, p in zip(state.size, op.padding)]
+        copies = sorted(itertools.product(*[np.flatnonzero(src == q).tolist() for src, q in zip(sources, pos)]),
+                        key=lambda cell: cell != at)
+        if len(copies) > 1:
+            sums = [sum(a * b for _, t in grad_input_terms(up, nums["w_cf"], op, c, cell) for a, b in t)
+                    for cell in copies]
+            out["fold"] = " + ".join(f"{signed(v)} ({'itself' if cell == at else f'padded [{_index(cell)}]'})"
+                                     for cell, v in zip(copies, sums)) + " = "
     return out
 
 

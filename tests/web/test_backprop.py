@@ -592,3 +592,36 @@ def test_pooling_options_are_knobs_in_the_url_and_divide_as_the_framework(client
     keras = get(client, "/backprop?framework=keras&type=AveragePooling2D&pool_size=2&ceil_mode=true"
                         "&input_shape=1,4,4,1", status=422).text
     assert any("ceil_mode" in m for m in alerts(keras))
+
+
+@pytest.mark.parametrize("mode, border", [("reflect", ((1, 1, 1), (2, 2, 30))), ("replicate", ((1, 0, 0), (2, 31, 5))),
+                                          ("circular", ((1, 0, 0), (2, 1, 31)))])
+def test_real_size_lens_shows_the_fold_that_makes_the_apis_grad_input(client, mode, border):
+    spec = {"type": "Conv2d", "in_channels": 3, "out_channels": 8, "kernel_size": 3, "padding": 2,
+            "padding_mode": mode}
+    query = ("framework=torch&type=Conv2d&in_channels=3&out_channels=8&kernel_size=3&padding=2"
+             f"&padding_mode={mode}&input_shape=1,3,32,32")
+    answer = api(client, "torch", spec, (1, 3, 32, 32), "random", seed=2)
+    gx = np.asarray(answer["grad_input"], np.float32)[0]
+    g = np.asarray(answer["grad_output"], np.float32)[0]
+    layer = build_layer("torch", spec, (1, 3, 32, 32))
+    from app.core.forward import canonical_weights
+    w = canonical_weights(layer, readable_weights(layer, 2, "random"))[0]["weight"]
+    op = layer.stages[0]
+    up, _ = upstream_grid(g, op, (32, 32))
+    for at in (*border, (0, 16, 16)):  # cells the padding copied (reflect: not the edge itself), and one it did not
+        text = real_page(client, query, int(np.ravel_multi_index(at, (3, 32, 32))))
+        assert num(plain(section(text, "gi-value"))) == num(fmt(gx[at]))
+        if at == (0, 16, 16):  # far from the border: no padded copy of it
+            assert 'id="lens-fold"' not in text
+            continue
+        fold = plain(section(text, "lens-fold"))
+        copies = re.findall(r"(\(?[−\d.]+\)?) \((itself|padded \[(\d+), (\d+)\])\)", fold)
+        assert copies[0][1] == "itself" and len(copies) > 1, fold
+        total = 0.0
+        for value, _, i, j in copies:  # each copy's sum, recomputed here from the API's arrays
+            cell = (at[1] + 2, at[2] + 2) if not i else (int(i), int(j))
+            exact = sum(a * b for _, t in grad_input_terms(up, w, op, at[0], cell) for a, b in t)
+            assert num(value) == num(fmt(exact))
+            total += exact
+        assert math.isclose(total, float(gx[at]), rel_tol=1e-4, abs_tol=1e-4), (fold, gx[at])
