@@ -199,3 +199,26 @@ def test_a_real_size_layer_is_pictures_and_a_click_on_the_output_picks_the_cell(
     if name == "laptop":
         results = Axe().run(page, options=WCAG)
         assert results.violations_count == 0, results.generate_report()
+
+
+@pytest.mark.parametrize("url, name, out", [
+    ("/backprop?framework=keras&type=Conv1D&filters=8&kernel_size=3&padding=same&input_shape=1,50,300", "conv1d", (50,)),
+    ("/backprop?framework=torch&type=MaxPool2d&kernel_size=2&stride=2&input_shape=1,16,56,56", "maxpool", (28, 28)),
+])
+def test_real_size_1d_and_pooling_pictures_take_a_click(context_page, live_server, url, name, out):
+    page = context_page(**LAPTOP)
+    page.goto(live_server + url)
+    for part in ("input", "kernel", "output"):
+        w, h = visible_px(page, f".picture-stage [data-part={part}]")
+        assert w >= 60 and h >= 60, (part, w, h)
+    box = page.locator("#output-pic").bounding_box()
+    fx, fy = 0.5 / out[-1] + 10 / out[-1], 0.5 if len(out) == 1 else 3.5 / out[0]
+    with page.expect_response(lambda r: "cell=" in r.url):
+        page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+    expected = 10 if len(out) == 1 else 3 * out[-1] + 10
+    expect(page.locator("#window-boxes .window-box")).to_have_count(1)
+    expect(page).to_have_url(re.compile(rf"[?&]cell={expected}(&|$)"))
+    page.locator("#step-reached").click()
+    expect(page.locator("#step-reached")).to_have_count(0)
+    assert no_sideways_scroll(page)
+    save(page, f"real-{name}-laptop")
