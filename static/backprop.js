@@ -15,9 +15,16 @@
     const root = document.getElementById("live"), picker = document.getElementById("cell-picker");
     if (!root || !picker || root.dataset.wired || !(window.Convscope && window.Convscope.pictureStage)) return;
     root.dataset.wired = "1";
-    const url = new URL(picker.dataset.cellUrl, location.href), first = Number(picker.dataset.cellFirst);
+    const url = new URL(picker.dataset.cellUrl, location.href);
     const total = picker.dataset.cellCount.split("*").reduce((a, b) => a * Number(b), 1);
+    let first = Number(picker.dataset.cellFirst);
     const current = Number(url.searchParams.get("cell")) - first;
+    // pooling: a channel's thumbnail shows that channel's output too; a click there picks a cell of that channel
+    if (picker.dataset.pooling) {
+      root.querySelectorAll("[data-part=input] .thumb").forEach((thumb) => thumb.addEventListener("click", () => {
+        first = Number(thumb.dataset.channel) * total;
+      }));
+    }
     const go = (s) => {
       url.searchParams.set("cell", String(first + s));
       if (window.htmx) htmx.ajax("GET", url.pathname + url.search, { target: "#live", swap: "outerHTML" });

@@ -222,3 +222,12 @@ def test_real_size_1d_and_pooling_pictures_take_a_click(context_page, live_serve
     expect(page.locator("#step-reached")).to_have_count(0)
     assert no_sideways_scroll(page)
     save(page, f"real-{name}-laptop")
+    if name == "maxpool":  # a channel's thumbnail shows its output: a click there picks a cell of that channel
+        page.locator("[data-part=input] .thumb[data-channel='4']").click()
+        expect(page.locator("#output-pic")).to_have_attribute("src", re.compile(r"part=output&c=4"))
+        page.locator("#output-pic").scroll_into_view_if_needed()
+        box = page.locator("#output-pic").bounding_box()
+        with page.expect_response(lambda r: "cell=" in r.url):
+            page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+        expect(page).to_have_url(re.compile(rf"[?&]cell={4 * 28 * 28 + expected}(&|$)"))
+        expect(page.locator("#output-pic")).to_have_attribute("src", re.compile(r"part=output&c=4"))
