@@ -22,6 +22,8 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import replace
 from typing import Literal
 from urllib.parse import urlencode
@@ -322,6 +324,30 @@ def run(state, layer) -> dict:
             "canonical": canonical_weights(layer, gw)[0] if gw else {}}
 
 
+_RUNS: OrderedDict[str, dict] = OrderedDict()
+_RUNS_LOCK = threading.Lock()
+RUNS_KEPT = 8  # a page and its pictures (up to ~40 URLs) share one backward pass
+
+
+def cached_run(state, layer) -> dict:
+    """``run``, kept for the last few states (keyed by the canonical URL without the steps): a page at picture
+    level and each of its pictures ask for the same layer's numbers. The arrays are only read."""
+    key = canonical_query(state, step=0, wstep=0)
+    with _RUNS_LOCK:
+        if key in _RUNS:
+            _RUNS.move_to_end(key)
+            return _RUNS[key]
+    nums = run(state, layer)
+    for value in (*nums.values(), *nums["gw"], *nums["weights"], *(nums["canonical"] or {}).values()):
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False  # shared by every request for this state: never written
+    with _RUNS_LOCK:
+        _RUNS[key] = nums
+        while len(_RUNS) > RUNS_KEPT:
+            _RUNS.popitem(last=False)
+    return nums
+
+
 def _upstream(state, out_shape) -> tuple[np.ndarray, str | None]:
     """The upstream gradient in the framework's layout: pasted, a 1 at one cell, random (as /api/backward's
     ``"random"`` with this seed) or ones."""
@@ -530,7 +556,7 @@ def backprop_context(state, lens: bool = False) -> dict:
         layer = checked_layer(state)
     except SpecError as e:
         return {**ctx, "error": str(e)}
-    nums = run(state, layer)
+    nums = cached_run(state, layer)
     op = nums["op"]
     conv = isinstance(op, ConvOp)
     out_cf = nums["g_cf"].shape
@@ -818,7 +844,7 @@ def picture_of(state, part: str, c: int) -> tuple[np.ndarray, float]:
     channel ``c``, the upstream gradient (before the activation) of channel ``c``, grad_input channel ``c``, or
     filter ``c``'s weight gradient. SpecError names what is refused."""
     layer = checked_layer(state)
-    nums = run(state, layer)
+    nums = cached_run(state, layer)
     conv = isinstance(nums["op"], ConvOp)
     if part in ("kernel", "grad_weight") and not conv:
         raise SpecError(f"part: a pooling layer has no {part}", "part")
