@@ -13,13 +13,17 @@ gradient the reader picks (ones, random from the seed, a 1 at one clicked output
   (``pool_shares``).
 
 Every gradient drawn is ``core.backward.layer_backward``'s, the function /api/backward answers with. The
-layer is /explore's conv (in either framework's words) or a max/average pooling layer, 1D or 2D, capped
-small: every cell is drawn with its number.
+layer is /explore's conv (in either framework's words) or a max/average pooling layer, 1D or 2D, up to the
+engine's limits: a small layer is drawn number by number; a larger one as pictures (heatmap PNGs at
+/backprop/picture) with a lens that writes out the current input-gradient cell's sum (``picture_level``).
 """
 from __future__ import annotations
 
+import itertools
 import math
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import replace
 from typing import Literal
 from urllib.parse import urlencode
@@ -31,8 +35,10 @@ from starlette.datastructures import QueryParams
 
 from ..core.backward import (
     activation_backward,
+    check_backward_cost,
     conv_depends,
     flipped_kernel,
+    fold_sources,
     fold_terms,
     grad_input_terms,
     grad_weight_terms,
@@ -44,8 +50,9 @@ from ..core.backward import (
 from ..core.conv import pad_input, window_taps
 from ..core.forward import canonical_weights, output_shape, random_input, readable_weights, run_layer, run_stage
 from ..core.frameworks import SpecError, build_layer
-from ..core.limits import check_layer_cost
+from ..core.limits import check_input_size, check_layer_cost
 from ..core.ops import ActOp, ConvOp
+from ..core.picture import cell_at, fit, montage, percent, picture_limit, picture_size, zoom_level
 from ..display import fmt, grid, term
 from ..routes import explore
 from ..routes.params import (
@@ -62,8 +69,12 @@ from ..routes.params import (
     view_options,
 )
 from ..templating import view_response
+from .stage import PICTURE_PX, StageView, picture_stage, picture_url, serve
 
-DRAWN = "every cell of every gradient is drawn with its number"
+DRAWN = "the engine's limits bound the whole layer (app/core/limits.py); small layers are drawn number by number"
+MAX_SIZE = {1: 16_384, 2: 1024}  # per spatial axis, as /explore's
+NUMBERS_CAPS = {"channels": 3, "kernel": 4, "size": {1: 16, 2: 8}}  # beyond them the stage is a picture + lens
+DECK = 16  # thumbnails of channels or filters
 AXES = {1: ["length"], 2: ["height", "width"]}
 TYPES = {"conv": {"torch": "Conv{}d", "keras": "Conv{}D"}, "max": {"torch": "MaxPool{}d", "keras": "MaxPooling{}D"},
          "avg": {"torch": "AvgPool{}d", "keras": "AveragePooling{}D"}}
@@ -72,31 +83,41 @@ PASTE_MAX = 4_000  # characters of pasted numbers
 CONV = lambda s: s.layer == "conv"  # noqa: E731
 POOL = lambda s: s.layer != "conv"  # noqa: E731
 TORCH = explore.TORCH
+TORCH_AVG = lambda s: s.layer == "avg" and TORCH(s)  # noqa: E731
 _FROM_EXPLORE = {k.field + (k.only or ""): k for k in explore.KNOBS}
 KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the constructors' order
-    Knob("channels", int, 2, torch="in_channels", bounds=(1, 3), widget="number", group="Input",
+    Knob("channels", int, 2, torch="in_channels", bounds=(1, 512), widget="number", group="Input",
          label=lambda s: "in_channels" if TORCH(s) else "Input channels", why=DRAWN, has=CONV),
-    Knob("channels", bounds=(1, 3), widget="number", group="Input", label="Channels", has=POOL, why=DRAWN),
-    Knob("size", tuple[int, ...], (5, 5), per_axis=True, bounds={1: (1, 16), 2: (1, 8)}, start=5, widget="slider",
-         label="Input {axis}", group="Input", why=DRAWN),
+    Knob("channels", bounds=(1, 512), widget="number", group="Input", label="Channels", has=POOL, why=DRAWN),
+    Knob("size", tuple[int, ...], (5, 5), per_axis=True, bounds={d: (1, n) for d, n in MAX_SIZE.items()}, start=5,
+         widget="slider", label="Input {axis}", group="Input", why=DRAWN),
     Knob("layer", Literal["conv", "max", "avg"], "conv", option=True, written=lambda s: False, widget="select",
          label="Layer", options=LAYERS),  # the URL says it in ``type``
-    Knob("filters", int, 2, torch="out_channels", keras="filters", bounds=(1, 3), widget="number", has=CONV,
+    Knob("filters", int, 2, torch="out_channels", keras="filters", bounds=(1, 128), widget="number", has=CONV,
          why=DRAWN),
-    Knob("kernel", tuple[int, ...], (3, 3), torch="kernel_size", keras="kernel_size", per_axis=True, bounds=(1, 4),
+    Knob("kernel", tuple[int, ...], (3, 3), torch="kernel_size", keras="kernel_size", per_axis=True, bounds=(1, 8),
          start=3, listed=True, widget="slider", has=CONV, why=DRAWN),
-    Knob("kernel", torch="kernel_size", keras="pool_size", per_axis=True, bounds=(1, 4), widget="slider", has=POOL,
+    Knob("kernel", torch="kernel_size", keras="pool_size", per_axis=True, bounds=(1, 8), widget="slider", has=POOL,
          listed=True, label=lambda s: "kernel_size" if TORCH(s) else "pool_size", why=DRAWN),
-    Knob("stride", tuple[int, ...], (1,), torch="stride", keras="strides", per_axis=True, bounds=(1, 3),
+    Knob("stride", tuple[int, ...], (1,), torch="stride", keras="strides", per_axis=True, bounds=(1, 4),
          widget="slider", why=DRAWN),
-    replace(_FROM_EXPLORE["paddingtorch"], bounds=(0, 3), why=DRAWN,
-            options=lambda s, i: [*range(4), *([("valid", "'valid'"), ("same", "'same'")] if CONV(s) else [])]),
+    replace(_FROM_EXPLORE["paddingtorch"], bounds=(0, 4), why=DRAWN,
+            options=lambda s, i: [*range(5), *([("valid", "'valid'"), ("same", "'same'")] if CONV(s) else [])]),
     replace(_FROM_EXPLORE["paddingkeras"],
             options=lambda s, i: [("valid", "'valid'"), ("same", "'same'")] + [("causal", "'causal'")] * (
                 s.dims == 1 and CONV(s))),
-    Knob("dilation", tuple[int, ...], (1,), torch="dilation", keras="dilation_rate", per_axis=True, bounds=(1, 3),
+    Knob("dilation", tuple[int, ...], (1,), torch="dilation", keras="dilation_rate", per_axis=True, bounds=(1, 4),
          widget="slider", has=lambda s: CONV(s) or (s.layer == "max" and TORCH(s)), why=DRAWN),
-    Knob("groups", int, 1, torch="groups", keras="groups", bounds=(1, 3), widget="number", has=CONV),
+    Knob("ceil_mode", bool, False, torch="ceil_mode", keras="ceil_mode", widget="bool",
+         has=lambda s: POOL(s) and TORCH(s), written=lambda s: POOL(s) and (TORCH(s) or s.ceil_mode)),
+    Knob("count_include_pad", bool, True, torch="count_include_pad", keras="count_include_pad", widget="bool",
+         has=lambda s: TORCH_AVG(s), written=lambda s: TORCH_AVG(s) or (s.layer == "avg" and not s.count_include_pad)),
+    Knob("divisor_override", int | None, None, torch="divisor_override", keras="divisor_override", bounds=(1, 64),
+         widget="number",
+         read=lambda values, query: None if values[-1].strip().lower() in ("", "none") else values[-1].strip(),
+         has=lambda s: TORCH_AVG(s) and s.dims > 1,
+         written=lambda s: s.layer == "avg" and s.divisor_override is not None),
+    Knob("groups", int, 1, torch="groups", keras="groups", bounds=(1, 512), widget="number", has=CONV),
     replace(_FROM_EXPLORE["bias"], has=CONV),
     replace(_FROM_EXPLORE["padding_modetorch"], has=CONV),
     replace(_FROM_EXPLORE["activationkeras"], written=lambda s: CONV(s) and s.activation != "linear", has=CONV),
@@ -106,17 +127,18 @@ KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the c
     Knob("upstream", Literal["ones", "random", "cell"], "ones", option=True, widget="select", group="Numbers",
          label="Upstream gradient", options=(("ones", "ones (the gradient of the sum)"),
                                              ("random", "random, from the seed"), ("cell", "1 at one output cell"))),
-    Knob("cell", int, 0, option=True, bounds=(0, 9_999), has=lambda s: s.upstream == "cell",
+    Knob("cell", int, 0, option=True, bounds=(0, 249_999), has=lambda s: s.upstream == "cell",
          written=lambda s: s.upstream == "cell"),  # the output cell whose gradient is 1, counted channels first
-    Knob("step", int, 0, option=True, bounds=(0, 9_999), reset=True),  # the input gradient's cell written out
-    Knob("wstep", int, 0, option=True, bounds=(0, 9_999), reset=True),  # the weight whose gradient is written out
+    Knob("step", int, 0, option=True, bounds=(0, 249_999), reset=True),  # the input gradient's cell written out
+    Knob("wstep", int, 0, option=True, bounds=(0, 9_999_999), reset=True),  # the weight whose gradient is written out
     Knob("paste_as", Literal["grad_output", "grad_input", "grad_weight"], "grad_input", option=True,
          has=lambda s: bool(s.paste), written=lambda s: bool(s.paste)),
     Knob("paste", str, "", option=True),  # numbers pasted: an upstream gradient, or an answer to check
 )
 # What the generic tests read (app/views.py: ViewModule)
 READS = ("framework", "type", "dims", "input_shape", "padding_was")
-PAGES = ("type=Conv2d&size=5&size=5&padding=1", "type=MaxPool2d&size=6&size=6&kernel_size=2&stride=2")
+PAGES = ("type=Conv2d&size=5&size=5&padding=1", "type=MaxPool2d&size=6&size=6&kernel_size=2&stride=2",
+         "type=AvgPool2d&size=6&size=6&kernel_size=2&stride=2")
 CHOICES: dict[str, tuple] = {}
 
 
@@ -300,6 +322,30 @@ def run(state, layer) -> dict:
             "act": act, "op": first, "x_cf": x_cf[0], "y_cf": cf(y)[0], "g_cf": cf(g)[0], "pre_cf": pre[0],
             "gpre_cf": g_pre[0], "gx_cf": cf(gx)[0], "w_cf": forward_weights.get("weight"),
             "canonical": canonical_weights(layer, gw)[0] if gw else {}}
+
+
+_RUNS: OrderedDict[str, dict] = OrderedDict()
+_RUNS_LOCK = threading.Lock()
+RUNS_KEPT = 8  # a page and its pictures (up to ~40 URLs) share one backward pass
+
+
+def cached_run(state, layer) -> dict:
+    """``run``, kept for the last few states (keyed by the canonical URL without the steps): a page at picture
+    level and each of its pictures ask for the same layer's numbers. The arrays are only read."""
+    key = canonical_query(state, step=0, wstep=0)
+    with _RUNS_LOCK:
+        if key in _RUNS:
+            _RUNS.move_to_end(key)
+            return _RUNS[key]
+    nums = run(state, layer)
+    for value in (*nums.values(), *nums["gw"], *nums["weights"], *(nums["canonical"] or {}).values()):
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False  # shared by every request for this state: never written
+    with _RUNS_LOCK:
+        _RUNS[key] = nums
+        while len(_RUNS) > RUNS_KEPT:
+            _RUNS.popitem(last=False)
+    return nums
 
 
 def _upstream(state, out_shape) -> tuple[np.ndarray, str | None]:
@@ -495,8 +541,8 @@ def depends(state, nums: dict) -> tuple[int, list, list]:
     return o, [o, *pos], sorted((o, *cell) for cell, landed in shares.items() if any(v for _, v, _ in landed))
 
 
-def backprop_context(state) -> dict:
-    """Everything the page shows, from the engine's backward pass."""
+def backprop_context(state, lens: bool = False) -> dict:
+    """Everything the page shows, from the engine's backward pass (``lens``: the picture level's lens alone)."""
     spec = layer_spec(state)
     ctx = {"s": state, "spec": spec, "query": canonical_query(state), "link": lambda **c: canonical_query(state, **c),
            "framework_links": {fw: canonical_query(switched(state, framework=fw)) for fw in ("torch", "keras")},
@@ -507,17 +553,25 @@ def backprop_context(state) -> dict:
            "hidden": [(k, v) for k, v in QueryParams(canonical_query(state, paste="")).multi_items()
                       if k not in ("paste", "paste_as")]}
     try:
-        layer = build_layer(state.framework, spec, state.input_shape)
-        check_layer_cost(layer)
+        layer = checked_layer(state)
     except SpecError as e:
         return {**ctx, "error": str(e)}
-    nums = run(state, layer)
+    nums = cached_run(state, layer)
     op = nums["op"]
     conv = isinstance(op, ConvOp)
     out_cf = nums["g_cf"].shape
     cell_error = None
     if state.upstream == "cell" and state.cell >= math.prod(out_cf):
         cell_error = f"cell: this output has {math.prod(out_cf)} cells (0 to {math.prod(out_cf) - 1}), got {state.cell}"
+    ctx.update({"op": op, "conv": conv, "input_shape": list(state.input_shape), "out_shape": list(nums["y"].shape),
+                "shapes": gradient_shapes(layer, nums), "paste_error": nums["paste_error"], "cell_error": cell_error,
+                "act": nums["act"] is not None and {"name": state.activation}, "level": level(state, op)})
+    if lens or ctx["level"] == "picture":
+        ctx.update(picture_level(state, nums))
+        ctx["compare"], compare_error = compare(state, nums)
+        ctx["paste_error"] = ctx["paste_error"] or compare_error
+        ctx["step_error"] = ctx["back"]["step_error"]
+        return ctx
     clicked, cell_at, dep_cells = None, None, []
     if state.upstream == "cell" and not cell_error and not (state.paste and state.paste_as == "grad_output"):
         clicked, cell_at, dep_cells = depends(state, nums)
@@ -596,10 +650,221 @@ def compare(state, nums: dict) -> tuple[dict | None, str | None]:
             **differences(numbers, truth.reshape(-1), _labels(truth.shape))}, None
 
 
+# ------------------------------------------------------------------ picture level (a layer too large for numbers)
+
+
+PICTURE_PARTS = ("input", "kernel", "output", "upstream", "grad_input", "grad_weight")
+WRITTEN_TERMS = 12  # a long sum at picture level: its first terms written, the rest counted
+
+
+def level(state, op) -> str:
+    """'numbers' while the layer is within the numbers level's caps and every padded cell fits a readable
+    size (app/core/picture.py: zoom_level), else 'picture'."""
+    caps = NUMBERS_CAPS
+    small = (state.channels <= caps["channels"] and state.filters_out <= caps["channels"]
+             and max(state.kernel) <= caps["kernel"] and max(state.size) <= caps["size"][state.dims])
+    padded = tuple(n + b + a for n, (b, a) in zip(state.size, op.padding))
+    return "numbers" if small and zoom_level(padded, state.channels) == "numbers" else "picture"
+
+
+def checked_layer(state):
+    """The layer, after every bound (input size, output, forward and backward work); SpecError names the limit."""
+    check_input_size(state.input_shape)
+    layer = build_layer(state.framework, layer_spec(state), state.input_shape)
+    check_layer_cost(layer)
+    check_backward_cost(layer)
+    return layer
+
+
+def drawn_input(nums: dict) -> np.ndarray:
+    """The input as the forward stage draws it, channels first: a conv's padded input (its padding mode's
+    values), pooling's with its padding as NaN (grey: no value)."""
+    op, x = nums["op"], nums["x_cf"]
+    if isinstance(op, ConvOp):
+        return pad_input(x[None], op.padding, op.padding_mode)[0]
+    return np.pad(x.astype(np.float64), ((0, 0), *op.padding), constant_values=np.nan)
+
+
+def abridged(parts: list[str]) -> str:
+    """A long sum's terms: the first WRITTEN_TERMS and how many more.
+
+    >>> abridged(["1", "2"]), abridged([str(i) for i in range(20)])[-22:]
+    ('1 + 2', '10 + 11 + … (8 more)')
+    """
+    if len(parts) <= WRITTEN_TERMS:
+        return " + ".join(parts)
+    return " + ".join(parts[:WRITTEN_TERMS]) + f" + … ({len(parts) - WRITTEN_TERMS} more)"
+
+
+def _box(pos, spatial) -> dict:
+    """A one-cell marker on the picture of a block of shape ``spatial``, as CSS percentages."""
+    return percent([(*cell_at(tuple(pos), tuple(spatial)), 1, 1)], picture_size(tuple(spatial)))[0]
+
+
+def _weights_shown(w: np.ndarray, f: int, prefix: str) -> list[dict] | None:
+    """Filter ``f``'s kernels as numbers (one grid per input channel of its group) when they fit (at most
+    27 numbers), else None (drawn as a picture)."""
+    if w[f].size > 27:
+        return None
+    return [{"c": cl, "grid": grid(w[f, cl], f"{prefix}{f}-{cl}-")} for cl in range(w.shape[1])]
+
+
+def picture_level(state, nums: dict, lens: bool = False) -> dict:
+    """The stage at picture level: the forward input, weights and output, the upstream gradient, grad_input and
+    the weights' gradient as pictures (URLs of /backprop/picture), and the lens: the current input-gradient
+    cell's sum written out (``grad_input_terms``, or ``pool_shares`` for pooling), the current weight's
+    gradient (``grad_weight_terms``) and the bias' — the numbers level's functions."""
+    op = nums["op"]
+    conv = isinstance(op, ConvOp)
+    spatial, out_spatial = tuple(state.size), tuple(nums["g_cf"].shape[1:])
+    n_out = math.prod(out_spatial)
+    n_filters = nums["g_cf"].shape[0]
+    clicked = state.upstream == "cell" and state.cell < n_filters * n_out and not (
+        state.paste and state.paste_as == "grad_output")
+    f, k = divmod(state.cell, n_out) if clicked else (0, 0)
+    query = canonical_query(state, step=0, wstep=0)
+    url = lambda part, c: picture_url("/backprop", query, part, c)  # noqa: E731
+    xp = drawn_input(nums)
+    cg = op.in_channels // op.groups if conv else 1
+    og = op.out_channels // op.groups if conv else 1
+    first = f // og * cg if conv else f
+    deck_in = range(first, min(first + (cg if conv else state.channels), first + DECK, state.channels))
+    kernel_numbers = _weights_shown(nums["w_cf"], f, "w") if conv else None
+    pic = picture_stage(
+        in_block=nums["x_cf"], out_block=nums["y_cf"], in_spatial=tuple(xp.shape[1:]), out_spatial=out_spatial,
+        geometry=(op.stride, op.kernel, op.dilation), block=range(k, k + 1), step=k,
+        inputs=[{"c": c, "src": url("input", c), **({} if conv else {"out_src": url("output", c)})} for c in deck_in],
+        outputs=[{"f": fo, "src": url("output", fo), "link": canonical_query(
+            state, upstream="cell", cell=fo * n_out + (k if clicked else 0), step=0, wstep=0)}
+                 for fo in range(min(n_filters, DECK))] if conv else [{"f": f, "src": url("output", f), "link": ""}],
+        kernel_src=url("kernel", f) if conv and kernel_numbers is None else None,
+        kernel_taps=math.prod(op.kernel), pad=[b for b, _ in op.padding])
+    pic["now"]["pending"] = [[]]
+    if not clicked:
+        pic["now"]["boxes"], pic["now"]["markers"] = [[]], [[0, 0, 0, 0]]
+    if conv and f >= DECK:  # the focused filter's thumbnail is past the deck: its picture still drawn large
+        pic["outputs"].append({"f": f, "src": url("output", f), "link": ""})
+    # the backward pass: the step's input-gradient cell and its sum
+    cells = state.channels * math.prod(spatial)
+    step, step_error = _step(state.step, cells, "step", "input-gradient cells")
+    c, *pos = (int(i) for i in np.unravel_index(step, (state.channels, *spatial)))
+    gx = nums["gx_cf"]
+    if conv:
+        lens_ctx = conv_lens(state, nums, c, tuple(pos))
+    else:
+        lens_ctx = pool_lens(nums, c, tuple(pos))
+    reached = None  # an input cell the clicked output depended on (the middle one), for the lens to jump to
+    if clicked:
+        dep_cells = depends(state, nums)[2]
+        if dep_cells and (c, *pos) not in {tuple(d) for d in dep_cells}:
+            reached = int(np.ravel_multi_index(dep_cells[len(dep_cells) // 2], (state.channels, *spatial)))
+    size = picture_size(spatial)
+    gx_px = fit(size, PICTURE_PX)
+    up_px = fit(picture_size(out_spatial), PICTURE_PX)
+    out = {
+        "level": "picture", "picture": pic, "f": f, "clicked": clicked, "cell_first": f * n_out,
+        "cell_url": canonical_query(state, upstream="cell", cell=f * n_out, step=0, wstep=0),
+        "kernel_numbers": kernel_numbers,
+        "back": {"step": step, "cells": cells, "step_error": step_error, "at": [c, *pos],
+                 "value": fmt(float(gx[(c, *pos)])),
+                 "gx_src": url("grad_input", c), "gx_px": gx_px, "marker": _box(pos, spatial),
+                 "gx_limit": fmt(picture_limit(gx)), "layout": {"out": list(spatial)},
+                 "up_src": url("upstream", f), "up_px": up_px, "up_limit": fmt(picture_limit(nums["gpre_cf"])),
+                 "up_f": f, "reached": reached, "dep_count": len(dep_cells) if clicked else 0, **lens_ctx},
+    }
+    if conv:
+        out["wlens"] = weight_lens(state, nums, f)
+    return out
+
+
+def conv_lens(state, nums: dict, c: int, pos: tuple[int, ...]) -> dict:
+    """One input-gradient cell of a conv, as the numbers level writes it: per output channel of its group, the
+    dilated, padded upstream gradient's cells times the flipped kernel's taps (``grad_input_terms``); with a
+    folding padding mode, the cell's sum on the padded input plus what comes back from the padding it copied."""
+    op = nums["op"]
+    up, pads = upstream_grid(nums["gpre_cf"], op, tuple(state.size))
+    befores = [b for b, _ in op.padding]
+    folded = op.padding_mode != "zeros"
+    at = tuple(p + b for p, b in zip(pos, befores)) if folded else pos
+    lines = grad_input_terms(up, nums["w_cf"], op, c, at)
+    out = {"lines": [(f"from output channel {o}: " + " + ".join(term(a, b) for a, b in t) + " = ",
+                      fmt(sum(a * b for a, b in t))) for o, t in lines],
+           "pads": [list(p) for p in pads], "folded": folded}
+    if folded:  # every padded cell that copied this input cell (itself first): its sum comes back here
+        sources = [fold_sources(n, p, op.padding_mode) for n, p in zip(state.size, op.padding)]
+        copies = sorted(itertools.product(*[np.flatnonzero(src == q).tolist() for src, q in zip(sources, pos)]),
+                        key=lambda cell: cell != at)
+        if len(copies) > 1:
+            sums = [sum(a * b for _, t in grad_input_terms(up, nums["w_cf"], op, c, cell) for a, b in t)
+                    for cell in copies]
+            out["fold"] = " + ".join(f"{signed(v)} ({'itself' if cell == at else f'padded [{_index(cell)}]'})"
+                                     for cell, v in zip(copies, sums)) + " = "
+    return out
+
+
+def pool_lens(nums: dict, c: int, pos: tuple[int, ...]) -> dict:
+    """One input-gradient cell of a pooling layer: what each window routed to it (``pool_shares``)."""
+    op = nums["op"]
+    mine = pool_shares(nums["x_cf"][c], nums["gpre_cf"][c], op).get(pos, [])
+    if op.kind == "max":
+        parts = [f"{signed(v)} (output [{_index(o)}]: this cell won its window)" for o, v, _ in mine]
+    else:
+        parts = [f"{signed(v)}/{d} (output [{_index(o)}])" for o, v, d in mine]
+    line = (" + ".join(parts) if parts else "this cell won no window: no gradient comes back" if op.kind == "max"
+            else "no window reads this cell")
+    return {"lines": [(line + " = ", None)]}
+
+
+def weight_lens(state, nums: dict, f: int) -> dict:
+    """The current weight's gradient (``wstep``) and filter ``f``'s bias gradient, abridged when long; filter
+    ``f``'s whole weight gradient as numbers when it fits, else its picture's URL."""
+    op = nums["op"]
+    gw = nums["canonical"]
+    cg, og = op.in_channels // op.groups, op.out_channels // op.groups
+    wstep, wstep_error = _step(state.wstep, gw["weight"].size, "wstep", "weights")
+    fw, cl, *tap = (int(i) for i in np.unravel_index(wstep, gw["weight"].shape))
+    xp = pad_input(nums["x_cf"][None], op.padding, op.padding_mode)[0]
+    terms = grad_weight_terms(xp, nums["gpre_cf"], op, fw, fw // og * cg + cl, tuple(tap))
+    numbers = _weights_shown(gw["weight"], f, "gw")
+    out = {"step": wstep, "count": gw["weight"].size, "step_error": wstep_error, "at": [fw, cl, *tap],
+           "c": fw // og * cg + cl, "line": abridged([term(a, b) for a, b in terms]) + " = ", "terms": len(terms),
+           "value": fmt(float(gw["weight"][(fw, cl, *tap)])), "numbers": numbers, "f": f,
+           "src": None if numbers else picture_url("/backprop", canonical_query(state, step=0, wstep=0),
+                                                   "grad_weight", f),
+           "limit": fmt(picture_limit(gw["weight"]))}
+    if "bias" in gw:
+        values = nums["gpre_cf"][f].ravel()
+        out["bias"] = {"f": f, "sum": abridged([signed(v) for v in values]), "value": fmt(float(gw["bias"][f]))}
+    return out
+
+
+def picture_of(state, part: str, c: int) -> tuple[np.ndarray, float]:
+    """One part's picture (app/core/picture.py: montage) and its colour scale's end: the drawn (padded) input
+    channel ``c``, filter ``c``'s kernels (one row per input channel of its group, one column per tap), output
+    channel ``c``, the upstream gradient (before the activation) of channel ``c``, grad_input channel ``c``, or
+    filter ``c``'s weight gradient. SpecError names what is refused."""
+    layer = checked_layer(state)
+    nums = cached_run(state, layer)
+    conv = isinstance(nums["op"], ConvOp)
+    if part in ("kernel", "grad_weight") and not conv:
+        raise SpecError(f"part: a pooling layer has no {part}", "part")
+    arrays = {"input": drawn_input(nums), "output": nums["y_cf"], "upstream": nums["gpre_cf"], "grad_input": nums[
+        "gx_cf"], "kernel": nums["w_cf"] if conv else None, "grad_weight": nums["canonical"].get("weight")}
+    a = arrays[part]
+    if not 0 <= c < a.shape[0]:
+        raise SpecError(f"c: this {part} has channels 0 to {a.shape[0] - 1}, got {c}", "c")
+    if part in ("kernel", "grad_weight"):
+        return a[c].reshape(a.shape[1], -1).astype(np.float64), picture_limit(a)
+    return montage(a[c]), picture_limit(a[np.isfinite(a)] if part == "input" else a)
+
+
 def backprop_view(request: Request):
     state, errors = read_state(request.query_params)
     ctx = backprop_context(state)
-    refused = bool(errors) or any(ctx.get(k) for k in ("cell_error", "paste_error")) or any(
-        (ctx.get(part) or {}).get("step_error") for part in ("gi", "gw", "pool"))
+    refused = bool(errors) or any(ctx.get(k) for k in ("error", "cell_error", "paste_error")) or any(
+        (ctx.get(part) or {}).get("step_error") for part in ("gi", "gw", "pool", "back", "wlens"))
     return view_response(request, "backprop.html", {**ctx, "query_errors": errors}, path="/backprop",
                          query=canonical_query(state), refused=refused)
+
+
+STAGE = serve(StageView("/backprop", "backprop.html", read_state, backprop_context, picture_of, parts=PICTURE_PARTS))

@@ -114,6 +114,12 @@ def test_pasting_a_wrong_answer_shows_where_it_differs(context_page, live_server
     expect(page.locator("#compare-summary")).to_contain_text("1 of 50 numbers differ")
     expect(page.locator("table.compare tr.wrong")).to_have_count(1)
     save(page, "paste-laptop")
+    # a knob change keeps the pasted numbers: compared again against the new layer's gradient
+    with page.expect_response(lambda r: "upstream=random" in r.url and "paste=" in r.url):
+        page.select_option("#upstream", "random")
+    expect(page.locator("#compare-summary")).to_contain_text("of 50 numbers differ")
+    assert page.locator("#paste").input_value().split() == mine
+    assert query(page)["paste_as"] == "grad_input"
 
 
 def test_presenting_and_the_embed(context_page, live_server):
@@ -142,3 +148,86 @@ def test_the_lesson_embeds_the_view_and_its_tries_change_it(context_page, live_s
     expect(frame.locator("#y0-1")).to_have_class(re.compile("dep"))
     expect(frame.locator("#dep-count")).to_have_text("2")
     save(page, "lesson-laptop")
+
+
+REAL = "/backprop?framework=torch&type=Conv2d&in_channels=16&out_channels=16&kernel_size=3&stride=2&padding=1" \
+       "&input_shape=1,16,56,56&upstream=random"
+
+
+def visible_px(page, selector: str) -> tuple[float, float]:
+    """The width and height of the element's part inside the first screen."""
+    return page.evaluate("""(sel) => { const r = document.querySelector(sel).getBoundingClientRect();
+      return [Math.min(r.right, innerWidth) - Math.max(r.left, 0), Math.min(r.bottom, innerHeight) - Math.max(r.top, 0)]; }""",
+                         selector)
+
+
+@pytest.mark.parametrize("options, name, suffix", [(LAPTOP, "laptop", ""), (PROJECTOR, "present-1280", "&present=1"),
+                                                   (PHONE, "phone", ""), (EMBED, "embed-700", "")])
+def test_a_real_size_layer_is_pictures_and_a_click_on_the_output_picks_the_cell(context_page, live_server, options,
+                                                                                name, suffix):
+    page = context_page(**options)
+    url = REAL + suffix
+    page.goto(live_server + ("/embed" + url if name.startswith("embed") else url))
+    stage = page.locator(".picture-stage")
+    expect(stage).to_have_count(1)
+    for part in ("input", "kernel", "output"):
+        expect(stage.locator(f"[data-part={part}]")).to_be_visible()
+        if name != "phone":  # a phone stacks the parts: each is a scroll away
+            w, h = visible_px(page, f".picture-stage [data-part={part}]")
+            assert w >= 60 and h >= 60, (part, w, h)
+    page.evaluate("window.__kept = 1")
+    frame = page.locator("#output-frame")
+    frame.scroll_into_view_if_needed()
+    box = page.locator("#output-pic").bounding_box()
+    at = (box["x"] + box["width"] * 21.5 / 28, box["y"] + box["height"] * 7.5 / 28)  # the centre of output [7, 21]
+    with page.expect_response(lambda r: "cell=" in r.url and r.request.headers.get("hx-request") == "true"):
+        if name == "phone":
+            page.touchscreen.tap(*at)
+        else:
+            page.mouse.click(*at)
+    expect(page.locator("#window-boxes .window-box")).to_have_count(1)
+    assert page.evaluate("window.__kept") == 1, "the page reloaded instead of swapping"
+    if not name.startswith("embed"):
+        assert query(page)["upstream"] == "cell" and query(page)["cell"] == str(7 * 28 + 21)
+    expect(page.locator("#gi-value")).not_to_be_empty()
+    with page.expect_response(lambda r: "step=1" in r.url):
+        page.locator("#step-forward").click()
+    expect(page.locator("#step-label")).to_contain_text("cell 1 of 50176")
+    assert no_sideways_scroll(page)
+    page.locator("#window-boxes").scroll_into_view_if_needed()
+    save(page, f"real-{name}")
+    if name == "laptop":
+        results = Axe().run(page, options=WCAG)
+        assert results.violations_count == 0, results.generate_report()
+
+
+@pytest.mark.parametrize("url, name, out", [
+    ("/backprop?framework=keras&type=Conv1D&filters=8&kernel_size=3&padding=same&input_shape=1,50,300", "conv1d", (50,)),
+    ("/backprop?framework=torch&type=MaxPool2d&kernel_size=2&stride=2&input_shape=1,16,56,56", "maxpool", (28, 28)),
+])
+def test_real_size_1d_and_pooling_pictures_take_a_click(context_page, live_server, url, name, out):
+    page = context_page(**LAPTOP)
+    page.goto(live_server + url)
+    for part in ("input", "kernel", "output"):
+        w, h = visible_px(page, f".picture-stage [data-part={part}]")
+        assert w >= 60 and h >= 60, (part, w, h)
+    box = page.locator("#output-pic").bounding_box()
+    fx, fy = 0.5 / out[-1] + 10 / out[-1], 0.5 if len(out) == 1 else 3.5 / out[0]
+    with page.expect_response(lambda r: "cell=" in r.url):
+        page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+    expected = 10 if len(out) == 1 else 3 * out[-1] + 10
+    expect(page.locator("#window-boxes .window-box")).to_have_count(1)
+    expect(page).to_have_url(re.compile(rf"[?&]cell={expected}(&|$)"))
+    page.locator("#step-reached").click()
+    expect(page.locator("#step-reached")).to_have_count(0)
+    assert no_sideways_scroll(page)
+    save(page, f"real-{name}-laptop")
+    if name == "maxpool":  # a channel's thumbnail shows its output: a click there picks a cell of that channel
+        page.locator("[data-part=input] .thumb[data-channel='4']").click()
+        expect(page.locator("#output-pic")).to_have_attribute("src", re.compile(r"part=output&c=4"))
+        page.locator("#output-pic").scroll_into_view_if_needed()
+        box = page.locator("#output-pic").bounding_box()
+        with page.expect_response(lambda r: "cell=" in r.url):
+            page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+        expect(page).to_have_url(re.compile(rf"[?&]cell={4 * 28 * 28 + expected}(&|$)"))
+        expect(page.locator("#output-pic")).to_have_attribute("src", re.compile(r"part=output&c=4"))

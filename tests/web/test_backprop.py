@@ -55,6 +55,17 @@ LAYERS = [  # (query, spec, input shape in the framework's layout)
      {"type": "AveragePooling2D", "pool_size": 2, "strides": 2, "padding": "same"}, (1, 5, 5, 2)),
     ("/backprop?framework=keras&type=MaxPooling1D&pool_size=3&strides=1&input_shape=1,8,3",
      {"type": "MaxPooling1D", "pool_size": 3, "strides": 1}, (1, 8, 3)),
+    ("/backprop?framework=torch&type=AvgPool2d&kernel_size=3&stride=2&padding=1&ceil_mode=true"
+     "&count_include_pad=false&input_shape=1,2,6,6",
+     {"type": "AvgPool2d", "kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True,
+      "count_include_pad": False}, (1, 2, 6, 6)),
+    ("/backprop?framework=torch&type=AvgPool2d&kernel_size=2&stride=2&ceil_mode=true&divisor_override=3"
+     "&input_shape=1,1,5,5",
+     {"type": "AvgPool2d", "kernel_size": 2, "stride": 2, "ceil_mode": True, "divisor_override": 3}, (1, 1, 5, 5)),
+    ("/backprop?framework=torch&type=MaxPool1d&kernel_size=2&stride=2&ceil_mode=true&input_shape=1,2,7",
+     {"type": "MaxPool1d", "kernel_size": 2, "stride": 2, "ceil_mode": True}, (1, 2, 7)),
+    ("/backprop?framework=keras&type=AveragePooling1D&pool_size=3&strides=2&padding=same&input_shape=1,8,2",
+     {"type": "AveragePooling1D", "pool_size": 3, "strides": 2, "padding": "same"}, (1, 8, 2)),
 ]
 
 
@@ -239,9 +250,10 @@ def test_pasting_your_answer_shows_where_it_differs(client):
     ("&paste_as=grad_output&paste=" + "+".join(["1e999x"] * 18), "paste"),
     ("&step=50", "step"),
     ("&wstep=36", "wstep"),
-    ("&in_channels=9", "channels"),
+    ("&in_channels=513", "channels"),
+    ("&out_channels=129", "filters"),
     ("&type=Conv3d", "type"),
-    ("&size=9&size=9", "size"),
+    ("&size=1025&size=5", "size"),
     ("&paste=" + "1+" * 2100, "paste"),
 ])
 def test_bad_input_is_refused_naming_the_field(client, query, field):
@@ -249,6 +261,18 @@ def test_bad_input_is_refused_naming_the_field(client, query, field):
     found = alerts(r.text)
     assert any(m.startswith(field) or f"{field}:" in m for m in found), found
     assert "Traceback" not in r.text
+
+
+@pytest.mark.parametrize("query, words", [
+    ("type=Conv2d&in_channels=2&out_channels=2&kernel_size=3&input_shape=1,2,400,400",
+     ("input has 320,000 values", "250,000")),
+    ("type=Conv2d&in_channels=128&out_channels=128&kernel_size=3&input_shape=1,128,20,20",
+     ("backward pass", "multiply-adds", "50,000,000")),  # its forward (47.8M) is allowed
+    ("type=MaxPool1d&kernel_size=1&stride=1&input_shape=1,512,500", ("input has 256,000 values", "250,000")),
+])
+def test_a_layer_over_the_engines_limits_is_refused_naming_the_limit(client, query, words):
+    found = alerts(get(client, "/backprop?framework=torch&" + query, status=422).text)
+    assert any(all(w in m for w in words) for m in found), found
 
 
 def test_pool_padding_words_are_refused_for_pytorch(client):
@@ -420,3 +444,184 @@ def test_a_clicked_cell_depends_on_the_cells_its_padding_copied(client, mode, ce
     assert f'<strong id="dep-count">{len(expected)}</strong>' in text
     landed = {i for i, t in cells(text, "gx0-").items() if num(t) != 0}
     assert landed == expected
+
+
+# ------------------------------------------------------------------ real sizes: pictures + lens
+
+REAL = [  # (query, spec, input shape in the framework's layout, the step's input-gradient cell (c, *pos))
+    ("framework=torch&type=Conv2d&in_channels=3&out_channels=8&kernel_size=3&padding=1&input_shape=1,3,32,32",
+     {"type": "Conv2d", "in_channels": 3, "out_channels": 8, "kernel_size": 3, "padding": 1}, (1, 3, 32, 32),
+     (2, 17, 9)),
+    ("framework=torch&type=Conv2d&in_channels=16&out_channels=16&kernel_size=3&stride=2&padding=1"
+     "&input_shape=1,16,56,56",
+     {"type": "Conv2d", "in_channels": 16, "out_channels": 16, "kernel_size": 3, "stride": 2, "padding": 1},
+     (1, 16, 56, 56), (5, 30, 41)),
+    ("framework=keras&type=Conv1D&filters=8&kernel_size=3&padding=same&input_shape=1,50,300",
+     {"type": "Conv1D", "filters": 8, "kernel_size": 3, "padding": "same"}, (1, 50, 300), (299, 20)),
+    ("framework=torch&type=Conv2d&in_channels=3&out_channels=8&kernel_size=5&dilation=2&groups=1&padding=3"
+     "&input_shape=1,3,32,32",
+     {"type": "Conv2d", "in_channels": 3, "out_channels": 8, "kernel_size": 5, "dilation": 2, "padding": 3},
+     (1, 3, 32, 32), (0, 0, 31)),
+]
+
+
+def real_page(client, query, step, **extra):
+    url = "/backprop?" + query + f"&upstream=random&seed=2&step={step}" + "".join(f"&{k}={v}" for k, v in extra.items())
+    return get(client, url).text
+
+
+@pytest.mark.parametrize("query, spec, in_shape, at", REAL, ids=[s["type"] + str(i) for i, (_, s, _, _) in
+                                                                  enumerate(REAL)])
+def test_real_size_lens_is_the_apis_grad_input(client, query, spec, in_shape, at):
+    framework = "keras" if "keras" in query else "torch"
+    layer = build_layer(framework, spec, in_shape)
+    from app.core.forward import canonical_weights
+    cf_in = cf(np.zeros(in_shape), framework).shape[1:]
+    step = int(np.ravel_multi_index(at, cf_in))
+    text = real_page(client, query, step)
+    assert alerts(text) == []
+    assert "picture-stage" in text and all(f'data-part="{p}"' in text for p in ("input", "kernel", "output"))
+    assert '<td id="gx0-' not in text  # no grid of numbers for the gradients at this size
+    answer = api(client, framework, spec, in_shape, "random", seed=2)
+    gx = cf(answer["grad_input"], framework)[0]
+    g = cf(answer["grad_output"], framework)[0]
+    assert num(plain(section(text, "gi-value"))) == num(fmt(gx[at]))
+    w = canonical_weights(layer, [np.asarray(v, np.float32) for v in readable_weights(layer, 2, "random")])[0]["weight"]
+    op = layer.stages[0]
+    up, _ = upstream_grid(g, op, cf_in[1:])
+    expected = grad_input_terms(up, w, op, at[0], at[1:])
+    lines = re.findall(r"<li>(from output channel \d+: [^<]*)<strong>([^<]*)</strong></li>", section(text, "lens"))
+    assert [(head, value) for head, value in lines] == [
+        (f"from output channel {o}: " + " + ".join(backprop.term(a, b) for a, b in t) + " = ",
+         fmt(sum(a * b for a, b in t))) for o, t in expected]
+    # the products written are the ones that make the API's grad_input there (zeros padding: nothing folds)
+    assert math.isclose(sum(a * b for _, t in expected for a, b in t), float(gx[at]), rel_tol=1e-4, abs_tol=1e-4)
+    assert len(lines) == w.shape[0]
+
+
+def test_real_size_pooling_lens_routes_to_the_winner(client):
+    query = "framework=torch&type=MaxPool2d&kernel_size=2&stride=2&input_shape=1,16,56,56"
+    spec, in_shape = {"type": "MaxPool2d", "kernel_size": 2, "stride": 2}, (1, 16, 56, 56)
+    answer = api(client, "torch", spec, in_shape, "random", seed=2)
+    gx, g = np.asarray(answer["grad_input"])[0], np.asarray(answer["grad_output"])[0]
+    x = random_input(in_shape, 2)[0]
+    for c, i, j in ((3, 20, 31), (15, 55, 0)):
+        text = real_page(client, query, int(np.ravel_multi_index((c, i, j), (16, 56, 56))))
+        assert "picture-stage" in text and alerts(text) == []
+        assert num(plain(section(text, "gi-value"))) == num(fmt(gx[c, i, j]))
+        window = x[c, i // 2 * 2:i // 2 * 2 + 2, j // 2 * 2:j // 2 * 2 + 2]
+        won = np.argmax(window) == (i % 2) * 2 + j % 2  # PyTorch: the first maximum
+        lens = plain(section(text, "lens-lines"))
+        assert (f"output [{i // 2}, {j // 2}]: this cell won its window" in lens) == bool(won), lens
+        assert (gx[c, i, j] == g[c, i // 2, j // 2]) == bool(won)
+
+
+def test_real_size_picture_urls_are_cacheable_pngs_and_refuse_bad_parts(client):
+    query = REAL[1][0]  # 16 channels: each filter's 144 weights (and their gradients) drawn as pictures
+    text = real_page(client, query, 0, upstream="cell", cell=16 * 28 * 28 - 1)
+    srcs = sorted({s.replace("&amp;", "&") for s in re.findall(r'src="(/backprop/picture\?[^"]*)"', text)})
+    parts = {re.search(r"part=(\w+)", s)[1] for s in srcs}
+    assert parts >= {"input", "kernel", "output", "upstream", "grad_input", "grad_weight"}, parts
+    for src in srcs:
+        r = client.get(src)
+        assert r.status_code == 200 and r.headers["content-type"] == "image/png", src
+        assert "max-age" in r.headers["cache-control"] and r.headers.get("etag")
+        width, height = int.from_bytes(r.content[16:20], "big"), int.from_bytes(r.content[20:24], "big")
+        part = re.search(r"part=(\w+)", src)[1]
+        assert (height, width) == {"input": (58, 58), "output": (28, 28), "upstream": (28, 28),
+                                   "grad_input": (56, 56), "kernel": (16, 9), "grad_weight": (16, 9)}[part], src
+    base = "/backprop/picture?" + query
+    for bad, field in (("&part=bias&c=0", "part"), ("&part=input&c=16", "c:"), ("&part=output&c=x", "c:"),
+                       ("&part=input&c=0&in_channels=256&input_shape=1,256,56,56", "limit")):
+        r = client.get(base + bad)
+        assert r.status_code == 422 and field in r.text and "Traceback" not in r.text, (bad, r.text)
+    r = client.get("/backprop/picture?framework=torch&type=MaxPool2d&kernel_size=2&input_shape=1,2,40,40"
+                   "&part=kernel&c=0")
+    assert r.status_code == 422 and "part" in r.text
+
+
+def test_real_size_clicked_cell_draws_its_window_and_its_filter(client):
+    query = REAL[1][0]
+    n_out = 28 * 28
+    text = real_page(client, query, 0, upstream="cell", cell=9 * n_out + 5 * 28 + 7)
+    assert alerts(text) == []
+    boxes = re.findall(r'class="window-box" style="top: ([\d.]+)%; left: ([\d.]+)%', section(text, "window-boxes"))
+    # output [5, 7] at stride 2 reads padded rows 10-12, columns 14-16 of the 58×58 padded input
+    assert [(float(t), float(lf)) for t, lf in boxes] == [(round(100 * 10 / 58, 3), round(100 * 14 / 58, 3))]
+    assert re.search(r'<img id="output-pic" src="[^"]*part=output&amp;c=9"', text)  # filter 9's output, large
+    assert 'data-cell-first="7056"' in text  # filter 9's first cell: the browser adds the pointed cell's index
+
+
+@pytest.mark.parametrize("query", [q for q, *_ in REAL] + ["framework=torch&type=AvgPool2d&kernel_size=3&stride=1"
+                                                          "&padding=1&input_shape=1,64,56,56"])
+def test_real_size_fragment_is_lean(client, query):
+    import gzip
+    r = get(client, "/backprop?" + query + "&upstream=cell&cell=3", headers=HX)
+    assert "picture-stage" in r.text
+    assert len(gzip.compress(r.content)) <= 120_000, len(gzip.compress(r.content))
+
+
+def test_the_default_page_stays_numbers(client):
+    text = get(client, "/backprop").text
+    assert "picture-stage" not in text and '<td id="gx0-0"' in text
+
+
+def test_real_size_lens_jumps_to_a_cell_the_clicked_output_reached(client):
+    query = REAL[1][0]  # stride 2, padding 1: output [5, 7] of filter 9 reads rows 9-11, columns 13-15 of all 16
+    text = real_page(client, query, 0, upstream="cell", cell=9 * 28 * 28 + 5 * 28 + 7)
+    link = re.search(r'id="step-reached" href="([^"]*)"', text)[1].replace("&amp;", "&")
+    step = int(re.search(r"[?&]step=(\d+)", link)[1])
+    c, i, j = np.unravel_index(step, (16, 56, 56))
+    assert 9 <= i <= 11 and 13 <= j <= 15
+    assert "144 input cells" in plain(section(text, "lens"))
+    reached = get(client, link).text
+    assert "step-reached" not in reached and num(plain(section(reached, "gi-value"))) != 0
+
+
+def test_pooling_options_are_knobs_in_the_url_and_divide_as_the_framework(client):
+    base = "/backprop?framework=torch&type=AvgPool2d&kernel_size=2&stride=2&input_shape=1,1,5,5"
+    text = get(client, base + "&ceil_mode=true&divisor_override=3&step=24").text
+    for name in ("ceil_mode", "count_include_pad", "divisor_override"):
+        assert f'name="{name}"' in text
+    assert "ceil_mode=true" in text and "divisor_override=3" in text  # URL = state
+    # input [4, 4] is read only by the ceil_mode window [2, 2]: its 1 divided by the override, 3
+    assert plain(section(text, "gi-value")) == fmt(1 / 3)
+    assert "1/3 (output [2, 2])" in plain(text)
+    floor = get(client, base + "&step=24").text
+    assert "no window reads this cell" in plain(floor) and plain(section(floor, "gi-value")) == "0"
+    keras = get(client, "/backprop?framework=keras&type=AveragePooling2D&pool_size=2&ceil_mode=true"
+                        "&input_shape=1,4,4,1", status=422).text
+    assert any("ceil_mode" in m for m in alerts(keras))
+
+
+@pytest.mark.parametrize("mode, border", [("reflect", ((1, 1, 1), (2, 2, 30))), ("replicate", ((1, 0, 0), (2, 31, 5))),
+                                          ("circular", ((1, 0, 0), (2, 1, 31)))])
+def test_real_size_lens_shows_the_fold_that_makes_the_apis_grad_input(client, mode, border):
+    spec = {"type": "Conv2d", "in_channels": 3, "out_channels": 8, "kernel_size": 3, "padding": 2,
+            "padding_mode": mode}
+    query = ("framework=torch&type=Conv2d&in_channels=3&out_channels=8&kernel_size=3&padding=2"
+             f"&padding_mode={mode}&input_shape=1,3,32,32")
+    answer = api(client, "torch", spec, (1, 3, 32, 32), "random", seed=2)
+    gx = np.asarray(answer["grad_input"], np.float32)[0]
+    g = np.asarray(answer["grad_output"], np.float32)[0]
+    layer = build_layer("torch", spec, (1, 3, 32, 32))
+    from app.core.forward import canonical_weights
+    w = canonical_weights(layer, readable_weights(layer, 2, "random"))[0]["weight"]
+    op = layer.stages[0]
+    up, _ = upstream_grid(g, op, (32, 32))
+    for at in (*border, (0, 16, 16)):  # cells the padding copied (reflect: not the edge itself), and one it did not
+        text = real_page(client, query, int(np.ravel_multi_index(at, (3, 32, 32))))
+        assert num(plain(section(text, "gi-value"))) == num(fmt(gx[at]))
+        if at == (0, 16, 16):  # far from the border: no padded copy of it
+            assert 'id="lens-fold"' not in text
+            continue
+        fold = plain(section(text, "lens-fold"))
+        copies = re.findall(r"(\(?[−\d.]+\)?) \((itself|padded \[(\d+), (\d+)\])\)", fold)
+        assert copies[0][1] == "itself" and len(copies) > 1, fold
+        total = 0.0
+        for value, _, i, j in copies:  # each copy's sum, recomputed here from the API's arrays
+            cell = (at[1] + 2, at[2] + 2) if not i else (int(i), int(j))
+            exact = sum(a * b for _, t in grad_input_terms(up, w, op, at[0], cell) for a, b in t)
+            assert num(value) == num(fmt(exact))
+            total += exact
+        assert math.isclose(total, float(gx[at]), rel_tol=1e-4, abs_tol=1e-4), (fold, gx[at])
