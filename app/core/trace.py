@@ -901,6 +901,15 @@ def _fix(label: str, arr: tuple, want: tuple) -> str:
             f"`{label} = {label}.permute({axes})`")
 
 
+def _tuple(shape) -> str:
+    """A shape as numpy and torch print it: ``(420420, 33, 33, 1)``, ``(300,)``; an unknown size is None.
+
+    >>> _tuple([420420, 33, 33, 1]), _tuple((300,)), _tuple((None, 7))
+    ('(420420, 33, 33, 1)', '(300,)', '(None, 7)')
+    """
+    return str(tuple(shape))
+
+
 def _group(label: str, arr: tuple, want: tuple) -> str:
     """Samples that are pieces of one model sample (Q5: 7 slices of 33 × 33 per volume): how many, and the shape
     that groups them."""
@@ -909,7 +918,7 @@ def _group(label: str, arr: tuple, want: tuple) -> str:
         return ""
     k, n = need // per, arr[0] // (need // per)
     text = (f". The model's sample holds {k} of yours ({per:,} × {k} = {need:,} values): if every {k} consecutive "
-            f"samples of {label} belong together, group them into {[n, *want]}")
+            f"samples of {label} belong together, group them into {_tuple((n, *want))}")
     axis = next((a for a in range(len(want)) if want[a] == k and (*want[:a], *want[a + 1:]) == tuple(arr[1:])), None)
     if axis is None:
         return text
@@ -931,11 +940,12 @@ def fit_check(x: Shape | None, y: Shape | None, model_in: tuple, model_out: tupl
         if arr is None:
             continue
         if list(arr[1:]) == list(want[1:]):
-            lines.append((True, f"{label} {list(arr)}: {arr[0]:,} samples of {list(arr[1:])}, as the model "
+            lines.append((True, f"{label} {_tuple(arr)}: {arr[0]:,} samples of {_tuple(arr[1:])}, as the model "
                                 f"{'takes' if label == 'x' else 'gives'}"))
             continue
         verb = "takes" if label == "x" else "gives"
-        text = f"{label} {list(arr)}: each sample is {list(arr[1:])}, but the model {verb} {list(want[1:])} per sample"
+        text = (f"{label} {_tuple(arr)}: each sample is {_tuple(arr[1:])}, but the model {verb} "
+                f"{_tuple(want[1:])} per sample")
         lines.append((False, text + (_fix(label, arr, tuple(want[1:])) or _group(label, arr, tuple(want[1:])))))
     if x is not None and y is not None and x[0] != y[0]:
         big, small = max(x[0], y[0]), min(x[0], y[0])

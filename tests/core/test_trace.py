@@ -104,11 +104,11 @@ def test_unresolved_names_are_reported_until_given():
 def test_q5_fit_check_explains_the_sample_counts():
     lines = fit_check((420420, 33, 33, 1), (60060, 1), (None, 33, 33, 7, 1), (None, 1))
     text = " ".join(line for _, line in lines)
-    assert "420,420 = 7 × 60,060" in text and "[60060, 33, 33, 7, 1]" in text
+    assert "420,420 = 7 × 60,060" in text and "(60060, 33, 33, 7, 1)" in text
     assert [ok for ok, _ in lines] == [False, True, False]
     assert fit_check((60060, 33, 33, 7, 1), (60060, 1), (None, 33, 33, 7, 1), (None, 1)) == [
-        (True, "x [60060, 33, 33, 7, 1]: 60,060 samples of [33, 33, 7, 1], as the model takes"),
-        (True, "y [60060, 1]: 60,060 samples of [1], as the model gives")]
+        (True, "x (60060, 33, 33, 7, 1): 60,060 samples of (33, 33, 7, 1), as the model takes"),
+        (True, "y (60060, 1): 60,060 samples of (1,), as the model gives")]
 
 
 @pytest.mark.parametrize("kw, words", [
@@ -176,7 +176,7 @@ def test_grouped_samples_are_moved_to_the_models_axis():
     """Q5 in small: every 3 consecutive 5 × 5 slices are one volume of 5 × 5 × 3."""
     lines = fit_check((12, 5, 5, 1), (4, 1), (None, 5, 5, 3, 1), (None, 1))
     (ok, line), counts = lines[0], lines[2][1]
-    assert not ok and "12 = 3 × 4" in counts and "[4, 5, 5, 3, 1]" in line
+    assert not ok and "12 = 3 × 4" in counts and "(4, 5, 5, 3, 1)" in line
     data = np.arange(4 * 5 * 5 * 3).reshape(4, 5, 5, 3, 1)
     x = np.moveaxis(data, 3, 1).reshape(12, 5, 5, 1)  # the slices, one after another
     shape = _ints(r"x\.reshape\(([\d, ]+)\)", line)

@@ -178,7 +178,7 @@ def test_q5_example_traces_like_keras_and_explains_the_sample_counts(client):
     text = live(r.text).text()
     assert "4,150,529" in text
     assert "420,420 = 7 × 60,060" in text                        # docs/QUESTIONS.md Q5
-    assert "[60060, 33, 33, 7, 1]" in text                       # what x should look like
+    assert "(60060, 33, 33, 7, 1)" in text                       # what x should look like
 
 
 def test_q5_fit_check_says_when_the_data_fits(client):
@@ -302,7 +302,7 @@ def explore_links(client, params):
     links = []
     for i, row in enumerate(got):
         for href in row["links"]:
-            assert href.startswith("/explore?"), href
+            assert href.startswith(("/explore?", "/pool?")), href  # a conv opens /explore, a pooling layer /pool
             links.append((row, previous[i], href))
     return got, links
 
@@ -319,11 +319,13 @@ def test_explore_links_open_the_layer_on_its_real_input(client, model_id):
     if not m.get("input_from_code"):
         params["input_shape"] = ",".join("None" if v is None else str(v) for v in m["input_shape"])
     _, links = explore_links(client, params)
-    assert links, "a conv row links to /explore"
+    assert any(href.startswith("/explore?") for _, _, href in links), "a conv row links to /explore"
     model_input = m["input_shape"]
     for row, before, href in links:
         q = {k: v[0] for k, v in parse_qs(urlsplit(href).query).items()}
-        assert row["cells"][1].split()[0] == q["type"] and re.fullmatch(r"Conv[123][dD]", q["type"])
+        assert row["cells"][1].split()[0] == q["type"]
+        assert re.fullmatch(r"Conv[123][dD]" if href.startswith("/explore?") else r"(Max|Avg|Average)Pool(ing)?[123][dD]",
+                            q["type"]), href
         assert q["framework"] == m["framework"]
         arrived = before if before is not None else model_input
         assert [int(v) for v in q["input_shape"].split(",")] == [1, *arrived[1:]]  # batch 1, the real input
@@ -333,12 +335,14 @@ def test_explore_links_open_the_layer_on_its_real_input(client, model_id):
         assert shown == [1, *row["shape"][1:]], href
 
 
-def test_only_conv_rows_link_to_the_explorer(client):
+def test_only_conv_and_pooling_rows_link_to_a_view(client):
+    """AlexNet at 224×224: its convs open /explore and its max pools /pool (both take real sizes); the
+    adaptive pool, ReLUs, dropout and linear layers link nowhere."""
     m = MODELS["torch-alexnet-features-avgpool-classifier"]
     _, links = explore_links(client, {"framework": "torch", "code": m["code"],
                                       "input_shape": ",".join(map(str, m["input_shape"]))})
-    assert links
-    assert all(re.match(r"Conv[123]d\b", row["cells"][1]) for row, _, _ in links)
+    kinds = {(row["cells"][1].split("(")[0].strip(), href.split("?")[0]) for row, _, href in links}
+    assert kinds == {("Conv2d", "/explore"), ("MaxPool2d", "/pool")}, kinds
 
 
 # ================================================================= escaping and bad input
