@@ -13,6 +13,26 @@ TORCH_ACTIVATIONS = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "gelu
                      "elu": "ELU", "softplus": "Softplus"}
 
 
+def literal(v) -> str:
+    """A keyword's value as Python writes it in a call: 3 for [3, 3], (3, 2) for [3, 2], 'same', True.
+
+    >>> literal([3, 3]), literal([3, 2]), literal("same"), literal(True), literal(None)
+    ('3', '(3, 2)', "'same'", 'True', 'None')
+    """
+    if isinstance(v, list | tuple):
+        return str(v[0]) if len(set(v)) == 1 else str(tuple(v))
+    return repr(v)
+
+
+def call(spec: dict, module: str = "") -> str:
+    """A layer's constructor call from its spec (``{"type": …, keyword: value}``, the framework's words).
+
+    >>> call({"type": "MaxPool2d", "kernel_size": [2, 3], "stride": 2, "ceil_mode": False}, "nn.")
+    'nn.MaxPool2d(kernel_size=(2, 3), stride=2, ceil_mode=False)'
+    """
+    return f"{module}{spec['type']}(" + ", ".join(f"{k}={literal(v)}" for k, v in spec.items() if k != "type") + ")"
+
+
 def _tuple(v) -> str:
     v = tuple(v)
     return str(v[0]) if len(set(v)) == 1 else str(v)

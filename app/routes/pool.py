@@ -43,6 +43,7 @@ from ..routes.params import (
     validated,
     view_options,
 )
+from ..snippets import call, literal
 from ..templating import view_response
 from .stage import Played, StageView, picture_stage, picture_url, serve
 
@@ -495,8 +496,8 @@ def pool_context(state: PoolState, lens: bool = False) -> dict:
                                                                     zip(extent, spatial, op.padding)),
         "has_unreached": any(f.unreached for f in formulas), "has_extra": bool(extra.any()),
         "stride_note": {"given": state.stride is not None, "word": stride_word, "doc": doc.format(type=state.type),
-                        "default": _python(said_once(state.kernel)),
-                        "value": None if state.stride is None else _python(said_once(state.stride))},
+                        "default": literal(said_once(state.kernel)),
+                        "value": None if state.stride is None else literal(said_once(state.stride))},
         "data": {"channels": shown, "step": step, **played},
     })
     if picture:
@@ -543,16 +544,9 @@ def picture_of(state: PoolState, part: str, c: int) -> tuple[np.ndarray, float]:
     return montage(np.where(np.isin(classes, ("pad", "past")), np.nan, values)), picture_limit(x0)
 
 
-def _python(value: object) -> object:
-    """A value as Python writes the argument: a list is a tuple."""
-    return tuple(value) if isinstance(value, list) else value
-
-
 def _code(spec: dict) -> str:
     """The layer as the framework's constructor call."""
-    args = ", ".join(f"{k}={_python(v)!r}" for k, v in spec.items() if k != "type")
-    prefix = "nn." if re.fullmatch(r"\w+Pool\dd", spec["type"]) else "layers."
-    return f"{prefix}{spec['type']}({args})"
+    return call(spec, "nn." if re.fullmatch(r"\w+Pool\dd", spec["type"]) else "layers.")
 
 
 def pool(request: Request):

@@ -53,6 +53,7 @@ from ..routes.params import (
     validated,
     view_options,
 )
+from ..snippets import call, literal
 from ..templating import view_response
 from . import explore
 from .stage import Played, StageView, picture_stage, picture_url, serve
@@ -317,8 +318,7 @@ def inverse(state: TransposedState, out_shape: list[int], out_spatial) -> dict:
         "filters": state.channels, "kernel": state.kernel, "stride": state.stride, "padding": state.padding,
         "dilation": state.dilation, "groups": state.groups, "bias": state.bias})
     spec = explore.layer_spec(forward)
-    call = ", ".join(f"{k}={_literal(v)}" for k, v in spec.items() if k != "type")
-    result = {"call": f"{spec['type']}({call})", "url": "/explore?" + explore.canonical_query(forward), "axes": []}
+    result = {"call": call(spec), "url": "/explore?" + explore.canonical_query(forward), "axes": []}
     try:
         result["shape"] = list(output_shape(build_layer(state.framework, spec, tuple(out_shape))))
     except SpecError as e:
@@ -333,23 +333,15 @@ def inverse(state: TransposedState, out_shape: list[int], out_spatial) -> dict:
     return result
 
 
-def _literal(v) -> str:
-    """A keyword's value as Python code: 3 for [3, 3], (3, 2) for [3, 2], 'same', True."""
-    if isinstance(v, list):
-        return str(v[0]) if len(set(v)) == 1 else str(tuple(v))
-    return repr(v)
-
-
 def _code(state: TransposedState, spec: dict, x_shape, w_shape, y_shape) -> str:
-    args = ", ".join(f"{k}={_literal(v)}" for k, v in spec.items() if k != "type")
     taps = ", ".join("k" + a[0].upper() for a in AXES[state.dims])  # kH, kW
     if state.torch:
-        return "\n".join(["import torch", "from torch import nn", "", f"up = nn.{spec['type']}({args})",
+        return "\n".join(["import torch", "from torch import nn", "", f"up = {call(spec, 'nn.')}",
                           f"x = torch.randn{tuple(x_shape)}", "y = up(x)",
                           (f"print(up.weight.shape)  # torch.Size({list(w_shape)}): "
                            f"(in_channels, out_channels / groups, {taps})"),
                           f"print(y.shape)          # torch.Size({list(y_shape)})"])
-    return "\n".join(["import keras", "", f"up = keras.layers.{spec['type']}({args})",
+    return "\n".join(["import keras", "", f"up = {call(spec, 'keras.layers.')}",
                       f"x = keras.random.normal({tuple(x_shape)})", "y = up(x)",
                       (f"print(up.kernel.shape)  # {tuple(w_shape)}: "
                       f"({taps}, filters, input channels)"),
@@ -411,7 +403,7 @@ def _scatter_view(state: TransposedState, op, xs: np.ndarray, ws: np.ndarray, bi
 def scatter_texts(state: TransposedState, step: int, total_steps: int, c: int, i_pos, x: float, at) -> dict:
     """What templates/transposed.html writes for the scatter's ?step=n: the player's label and the stamp's
     sentence (before the value, the value, after it)."""
-    said = _literal(list(state.dilation))
+    said = literal(list(state.dilation))
     return {"label": f"{step} of {total_steps}: x[{c}, {', '.join(map(str, i_pos))}]",
             "stamp": (f"x[{c}, {', '.join(map(str, i_pos))}] = ", fmt(x),
                       f" times the kernel, added at canvas [{', '.join(map(str, at))}]"
@@ -698,8 +690,8 @@ def transposed_context(state: TransposedState, x: np.ndarray | None = None,
         "diffs": diffs, "max_diff": max(diffs.values()), "compared": int(y_cf.size),
         "largest": fmt(float(np.abs(y_cf).max())), "inverse": inverse(state, out_shape, out_spatial),
         "keras_rules": KERAS_RULES, "code": _code(state, spec, state.input_shape, layer.params[0].shape, out_shape),
-        "said": {key: _literal(list(getattr(state, key))) for key in ("stride", "dilation")},
-        "zeros": _literal([v - 1 for v in state.stride]),
+        "said": {key: literal(list(getattr(state, key))) for key in ("stride", "dilation")},
+        "zeros": literal([v - 1 for v in state.stride]),
         "data": {**data, "channels": chans, "filters": state.filters},
     })
     return ctx
