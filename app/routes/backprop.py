@@ -62,6 +62,7 @@ from ..routes.params import (
     layer_words,
     read_input_shape,
     read_knobs,
+    read_type,
     state_model,
     switch_axes,
     url_words,
@@ -158,26 +159,16 @@ class _BackpropState(BaseModel):
 
 
 BackpropState = state_model("BackpropState", KNOBS, _BackpropState)
-_TYPE_WORDS = {TYPES[layer][fw].format(d).lower(): (layer, d) for layer in TYPES for fw in ("torch", "keras")
-               for d in (1, 2, 3)}
+CLASS_NAMES = {TYPES[layer][fw].format(d): (fw, {"layer": layer, "dims": d})  # params.read_type's table
+               for fw in ("torch", "keras") for layer in TYPES for d in (1, 2, 3)}
 
 
 def read_state(query: QueryParams) -> tuple[BackpropState, list[str]]:
     """The state from a URL in either framework's words (or the form's); messages for what was refused."""
     raw: dict[str, object] = {}
     errors: list[str] = []
-    framework = query.get("framework", "torch")
-    layer_type = query.get("type")
-    if layer_type:
-        known = _TYPE_WORDS.get(layer_type.lower())
-        if known:
-            raw["layer"], raw["dims"] = known
-            if "framework" not in query:
-                framework = "keras" if layer_type[-1] == "D" else "torch"
-        else:
-            errors.append(f"type: /backprop shows Conv1d/2d, MaxPool1d/2d, AvgPool1d/2d (PyTorch) or Conv1D/2D, "
-                          f"MaxPooling1D/2D, AveragePooling1D/2D (Keras), got {layer_type!r}")
-    raw["framework"] = framework
+    framework = read_type(query, CLASS_NAMES, "type: /backprop shows Conv1d/2d, MaxPool1d/2d, AvgPool1d/2d (PyTorch) "
+                          "or Conv1D/2D, MaxPooling1D/2D, AveragePooling1D/2D (Keras), got {!r}", raw, errors)
     if "dims" in query:
         raw["dims"] = query["dims"]
     read_knobs(KNOBS, query, framework, raw)

@@ -35,6 +35,7 @@ from ..routes.params import (
     layer_words,
     read_input_shape,
     read_knobs,
+    read_type,
     state_model,
     switch_axes,
     url_words,
@@ -57,6 +58,8 @@ ACTIVATIONS = {"linear": None, "relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Ta
                "silu": "SiLU", "elu": "ELU", "softplus": "Softplus"}  # same definition and defaults in both
 AXES = {1: ["length"], 2: ["height", "width"], 3: ["depth", "height", "width"]}
 TORCH = lambda s: s.framework == "torch"  # noqa: E731
+TYPES = {f"Conv{d}{'d' if fw == 'torch' else 'D'}": (fw, {"dims": d})  # params.read_type's table
+         for fw in ("torch", "keras") for d in (1, 2, 3)}
 KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the constructor's order
     Knob("batch", int, 1, bounds=(1, 8), widget="number", label="Batch", group="Input",
          why="examples drawn: the first one"),
@@ -126,16 +129,8 @@ def read_state(query: QueryParams) -> tuple[ExploreState, list[str]]:
     """The state from a URL in either framework's words (or the form's); messages for what was refused."""
     raw: dict[str, object] = {}
     errors: list[str] = []
-    framework = query.get("framework", "torch")
-    layer_type = query.get("type")
-    if layer_type:
-        if layer_type[:4] == "Conv" and len(layer_type) == 6 and layer_type[4] in "123" and layer_type[5] in "dD":
-            raw["dims"] = int(layer_type[4])
-            if "framework" not in query:
-                framework = "keras" if layer_type[5] == "D" else "torch"
-        else:
-            errors.append(f"type: /explore shows Conv1d/2d/3d (PyTorch) or Conv1D/2D/3D (Keras), got {layer_type!r}")
-    raw["framework"] = framework
+    framework = read_type(query, TYPES, "type: /explore shows Conv1d/2d/3d (PyTorch) or Conv1D/2D/3D (Keras), "
+                          "got {!r}", raw, errors)
     if "dims" in query:
         raw["dims"] = query["dims"]
     read_knobs(KNOBS, query, framework, raw)

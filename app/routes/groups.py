@@ -31,6 +31,7 @@ from ..routes.params import (
     layer_words,
     read_input_shape,
     read_knobs,
+    read_type,
     state_model,
     url_words,
     validated,
@@ -42,7 +43,7 @@ PADDINGS = {"torch": ("0", "1", "2", "3", "same"), "keras": ("valid", "same")}
 DEFAULT_PADDING = {"torch": "0", "keras": "valid"}  # the frameworks' own defaults
 TYPES = {("torch", False): "Conv2d", ("torch", True): "separable",
          ("keras", False): "Conv2D", ("keras", True): "SeparableConv2D"}
-SEPARABLE = {"conv2d": False, "separable": True, "separableconv2d": True}  # type (any case) -> separable mode
+CLASS_NAMES = {name: (fw, {"separable": separable}) for (fw, separable), name in TYPES.items()}  # params.read_type
 TORCH = lambda s: s.framework == "torch"  # noqa: E731
 KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the constructor's order
     Knob("batch", int, 1, bounds=(1, 16), widget="number", label="Batch", group="Input"),
@@ -107,18 +108,8 @@ def read_state(query: QueryParams) -> tuple[GroupsState, list[str]]:
     """The state from a URL in either framework's words (or the form's); messages for what was refused."""
     raw: dict[str, object] = {}
     errors: list[str] = []
-    layer_type = query.get("type", "")
-    framework = query.get("framework") or ("keras" if layer_type.endswith("D") else "torch")
-    if framework not in PADDINGS:
-        errors.append(f"framework: must be 'torch' or 'keras', got {framework!r}")
-        framework = "torch"
-    raw["framework"] = framework
-    if layer_type:
-        if layer_type.lower() in SEPARABLE:
-            raw["separable"] = SEPARABLE[layer_type.lower()]
-        else:
-            errors.append("type: /groups shows Conv2d or type=separable (PyTorch), Conv2D or SeparableConv2D "
-                          f"(Keras), got {layer_type!r}")
+    framework = read_type(query, CLASS_NAMES, "type: /groups shows Conv2d or type=separable (PyTorch), Conv2D or "
+                          "SeparableConv2D (Keras), got {!r}", raw, errors)
     read_knobs(KNOBS, query, framework, raw)
     if "kernel_size" in query:
         raw["kernel_size"] = _square_kernel(query["kernel_size"], errors)

@@ -38,6 +38,43 @@ def ints(values: list[str]) -> tuple[int, ...] | str:
 
 
 
+def read_type(query, types: dict[str, tuple[str, dict]], refusal: str, raw: dict, errors: list[str]) -> str:
+    """The framework and what the layer's class name says, read the same way by every view.
+
+    ``types`` maps each class name the view draws to (its framework, the state fields it sets): the name
+    decides the framework unless ``framework`` says otherwise (Conv2d is PyTorch's, Conv2D Keras'), and a
+    name in other case is still known (conv2d: PyTorch's first). ``refusal`` says what the view draws, with
+    ``{!r}`` where the name given goes; a name it does not know, or a framework that is neither, is refused in
+    words. Returns the framework.
+
+    >>> types = {"Conv2d": ("torch", {"dims": 2}), "Conv2D": ("keras", {"dims": 2})}
+    >>> raw, errors = {}, []
+    >>> read_type({"type": "Conv2D"}, types, "type: Conv2d or Conv2D, got {!r}", raw, errors), raw, errors
+    ('keras', {'dims': 2, 'framework': 'keras'}, [])
+    >>> read_type({"type": "Dense", "framework": "jax"}, types, "type: Conv2d or Conv2D, got {!r}", raw, errors)
+    'torch'
+    >>> errors
+    ["type: Conv2d or Conv2D, got 'Dense'", "framework: must be 'torch' or 'keras', got 'jax'"]
+    """
+    framework, name = query.get("framework"), query.get("type")
+    implied = None
+    if name:
+        lower = {}
+        for known, entry in types.items():
+            lower.setdefault(known.lower(), entry)
+        entry = types.get(name) or lower.get(name.lower())
+        if entry is None:
+            errors.append(refusal.format(name))
+        else:
+            implied, fields = entry
+            raw.update(fields)
+    if framework is not None and framework not in ("torch", "keras"):
+        errors.append(f"framework: must be 'torch' or 'keras', got {framework!r}")
+        framework = None
+    raw["framework"] = framework = framework or implied or "torch"
+    return framework
+
+
 def read_input_shape(text: str, framework: str, ranks: tuple[int, ...], given: object, errors: list[str], *,
                      name: str = "in_channels") -> tuple[int, int, tuple[int, ...]] | None:
     """``input_shape`` in the framework's layout — PyTorch (N, C, *size), Keras (N, *size, C) — as

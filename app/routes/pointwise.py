@@ -30,6 +30,7 @@ from ..routes.params import (
     layer_words,
     read_input_shape,
     read_knobs,
+    read_type,
     state_model,
     url_words,
     view_options,
@@ -47,6 +48,7 @@ LENS_TERMS = 1_500  # products written out in one fragment's played block at pic
 LENS_STEPS = 40     # ... and positions in it
 FRAME_PX = {"positions": 480, "channels": 160, "filters": 160}  # a picture's CSS px along each axis, at most
 TORCH = lambda s: s.framework == "torch"  # noqa: E731
+CLASS_NAMES = {"Conv1d": ("torch", {}), "Conv1D": ("keras", {})}  # params.read_type's table
 KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the constructor's order
     Knob("batch", int, 1, bounds=(1, 4), widget="number", label="Batch", group="Input"),
     Knob("positions", int, 6, bounds=(1, MAX_POSITIONS), widget="slider", label="Positions (length)", group="Input",
@@ -152,15 +154,8 @@ def read_state(query: QueryParams) -> tuple[PointwiseState, list[str]]:
     raw: dict[str, object] = {}
     said: dict[str, str] = {}  # state field -> the word the URL used for it, to name it back
     errors: list[str] = []
-    layer_type = query.get("type")
-    framework = query.get("framework") or ("keras" if layer_type == "Conv1D" else "torch")
-    if framework not in ("torch", "keras"):
-        errors.append(f"framework: must be 'torch' or 'keras', got {framework!r}")
-        framework = "torch"
-    raw["framework"] = framework
-    if layer_type is not None and layer_type.lower() != "conv1d":
-        errors.append(f"type: /pointwise shows Conv1d (PyTorch) or Conv1D (Keras), got {layer_type!r}; "
-                      "other layers are in /explore")
+    framework = read_type(query, CLASS_NAMES, "type: /pointwise shows Conv1d (PyTorch) or Conv1D (Keras), got {!r}; "
+                          "other layers are in /explore", raw, errors)
     if "kernel_size" in query and query["kernel_size"].strip() != "1":
         errors.append(f"kernel_size: /pointwise is the 1×1 convolution, so kernel_size must be 1, got "
                       f"{query['kernel_size']!r}; other kernel sizes are in /explore")

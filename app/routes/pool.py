@@ -36,6 +36,7 @@ from ..routes.params import (
     numbers_or_word,
     read_input_shape,
     read_knobs,
+    read_type,
     said_once,
     state_model,
     switch_axes,
@@ -110,6 +111,8 @@ TYPES = {  # (framework, kind, dims) -> the layer's class name
 }
 KERAS_ALIASES = {f"{a}Pool{d}D": f"{b}Pooling{d}D" for a, b in (("Max", "Max"), ("Avg", "Average"))
                  for d in (1, 2, 3)}
+CLASS_NAMES = {name: (fw, {"kind": kind, "dims": dims}) for (fw, kind, dims), name in TYPES.items()}
+CLASS_NAMES.update({alias: CLASS_NAMES[name] for alias, name in KERAS_ALIASES.items()})  # params.read_type's table
 STRIDE_DEFAULT_DOCS = {  # where each framework defines the default stride of pooling
     "torch": ("kernel_size", "torch.nn.{type} docs: “Default value is kernel_size”"),
     "keras": ("pool_size", "keras.layers.{type} docs: “If None, it will default to pool_size”"),
@@ -159,26 +162,12 @@ class _PoolState(BaseModel):
 PoolState = state_model("PoolState", KNOBS, _PoolState)
 
 
-def _read_type(layer_type: str, query: QueryParams, raw: dict, errors: list[str]) -> str | None:
-    """kind and dims from a class name in either framework's words; the framework it implies."""
-    name = KERAS_ALIASES.get(layer_type, layer_type)
-    for (framework, kind, dims), known in TYPES.items():
-        if name == known:
-            raw["kind"], raw["dims"] = kind, dims
-            return framework
-    errors.append(f"type: /pool shows MaxPool1d/2d/3d and AvgPool1d/2d/3d (PyTorch) or MaxPooling1D/2D/3D and "
-                  f"AveragePooling1D/2D/3D (Keras), got {layer_type!r}")
-    return None
-
-
 def read_state(query: QueryParams) -> tuple[PoolState, list[str]]:
     """The state from a URL in either framework's words (or the form's); messages for what was refused."""
     raw: dict[str, object] = {}
     errors: list[str] = []
-    framework = query.get("framework")
-    implied = _read_type(query["type"], query, raw, errors) if query.get("type") else None
-    framework = framework or implied or "torch"
-    raw["framework"] = framework
+    framework = read_type(query, CLASS_NAMES, "type: /pool shows MaxPool1d/2d/3d and AvgPool1d/2d/3d (PyTorch) or "
+                          "MaxPooling1D/2D/3D and AveragePooling1D/2D/3D (Keras), got {!r}", raw, errors)
     for key in ("kind", "dims"):
         if key in query:
             raw[key] = query[key]

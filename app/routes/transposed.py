@@ -47,6 +47,7 @@ from ..routes.params import (
     numbers_or_word,
     read_input_shape,
     read_knobs,
+    read_type,
     state_model,
     switch_axes,
     url_words,
@@ -61,6 +62,7 @@ from .stage import Played, StageView, picture_stage, picture_url, serve
 AXES = {1: ["length"], 2: ["height", "width"]}
 TYPES = {"ConvTranspose1d": ("torch", 1), "ConvTranspose2d": ("torch", 2),
          "Conv1DTranspose": ("keras", 1), "Conv2DTranspose": ("keras", 2)}
+CLASS_NAMES = {name: (fw, {"dims": d}) for name, (fw, d) in TYPES.items()}  # params.read_type's table
 
 
 def _output_padding(values: list[str], query) -> tuple[int, ...] | str | None:
@@ -161,20 +163,8 @@ def read_state(query: QueryParams) -> tuple[TransposedState, list[str]]:
         query = QueryParams(DEFAULT + "&" + str(query))
     raw: dict[str, object] = {}
     errors: list[str] = []
-    framework = query.get("framework")
-    layer_type = query.get("type")
-    if layer_type is not None:
-        if layer_type in TYPES:
-            framework = framework or TYPES[layer_type][0]
-            raw["dims"] = TYPES[layer_type][1]
-        else:
-            errors.append(f"type: /transposed shows ConvTranspose1d/2d (PyTorch) or Conv1DTranspose/Conv2DTranspose "
-                          f"(Keras), got {layer_type!r}")
-    if framework not in (None, "torch", "keras"):
-        errors.append(f"framework: must be 'torch' or 'keras', got {framework!r}")
-        framework = None
-    framework = framework or "torch"
-    raw["framework"] = framework
+    framework = read_type(query, CLASS_NAMES, "type: /transposed shows ConvTranspose1d/2d (PyTorch) or "
+                          "Conv1DTranspose/Conv2DTranspose (Keras), got {!r}", raw, errors)
     if "dims" in query:
         raw["dims"] = query["dims"]
     read_knobs(KNOBS, query, framework, raw)
