@@ -115,7 +115,7 @@
     // position wanted now is asked next (so a moving pointer costs one request in flight, never a queue).
     function ask(s) {
       asking = s;
-      const url = `${stage.dataset.lens}&at=${Math.floor(s / width)},${s % width}`;
+      const url = `${stage.dataset.lens}&at=${window.Convscope.rowColumn(s, width)}`;
       const sent = picture
         ? fetch(url, { method: "POST", body: picture, headers: { "Content-Type": "application/octet-stream" } })
         : fetch(url);
@@ -138,7 +138,7 @@
       pin(s) {
         pinned = s;
         want(s);
-        const at = `${Math.floor(s / width)},${s % width}`;
+        const at = window.Convscope.rowColumn(s, width);
         setParam("at", at);
         const field = document.getElementById("lens-field"); // the next knob change keeps the lens here
         if (field) field.value = `${at},${lens.dataset.f}`;

@@ -96,5 +96,9 @@
     return { show };
   }
 
-  window.Convscope = Object.assign(window.Convscope || {}, { pictureStage });
+  // [row, column] of cell s of a picture w cells wide (/pointwise: filter and position), and the same as
+  // "row,column", how /image's URL names a position (at=y,x).
+  const cellOf = (s, w) => [Math.floor(s / w), s % w];
+  const rowColumn = (s, w) => cellOf(s, w).join(",");
+  window.Convscope = Object.assign(window.Convscope || {}, { pictureStage, cellOf, rowColumn });
 })();

@@ -137,13 +137,13 @@
       preview(s) { // pointing: that output's lens, the player stays where it is
         pointed = s;
         if (s === null) { if (inBlock(t)) paint(t); else fromServer(f, t); return; }
-        const [pf, ps] = [Math.floor(s / L), s % L];
+        const [pf, ps] = window.Convscope.cellOf(s, L);
         if (pf === f && inBlock(ps)) paint(ps); else fromServer(pf, ps);
       },
       pin(s) { // a click or an arrow key: go there (another filter: the server's fragment for it)
         pointed = null;
         stop();
-        const [pf, ps] = [Math.floor(s / L), s % L];
+        const [pf, ps] = window.Convscope.cellOf(s, L);
         if (pf === f) { show(ps); return; }
         const field = document.getElementById("f");
         if (field) field.value = pf;
