@@ -503,9 +503,17 @@ def picture_context(state: ExploreState, op, xp: np.ndarray, y: np.ndarray, show
         geometry=(op.stride, op.kernel, op.dilation),
         block=range(played["first"], played["first"] + len(played["steps"])),
         step=step, rows=rows, kernel_src=url("kernel", state.f) if rows else None, kernel_taps=op.kernel[0],
-        inputs=[{"c": c, "src": url("input", c)} for c in ([first] if rows else shown)],
+        inputs=[{"c": c, "src": url("input", c), **_photo_name(state, c)} for c in ([first] if rows else shown)],
         outputs=[{"f": f, "src": url("output", f), "link": canonical_query(state, f=f, step=0)} for f in filters],
         pad=[b for b, _ in op.padding])
+
+
+def _photo_name(state: ExploreState, c: int) -> dict:
+    """A photo input's channel named by its colour (the deck's caption and its button's label)."""
+    if input_kind(state) != "photo":
+        return {}
+    colour = ("red", "green", "blue")[c] if state.channels == 3 else "grey"
+    return {"name": f"channel {c}: {colour}, photo of {SAMPLES[PHOTO_INPUT][0]}"}
 
 
 def explore(request: Request):
