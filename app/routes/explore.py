@@ -409,7 +409,7 @@ def input_note(state: ExploreState) -> dict | None:
     kind = input_kind(state)
     name, credit = SAMPLES[PHOTO_INPUT]
     return {"kind": kind, "name": name, "credit": credit, "size": "×".join(map(str, state.size)),
-            "channels": "red, green, blue" if state.channels == 3 else "grey",
+            "channels": "channels red, green, blue" if state.channels == 3 else "one grey channel",
             "other": canonical_query(state, input="random" if kind == "photo" else "photo", step=0)}
 
 

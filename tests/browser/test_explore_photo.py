@@ -57,6 +57,9 @@ def test_an_imagenet_layer_starts_from_the_photo_and_random_is_one_click_away(co
     assert inputs == pytest.approx(window.tolist())
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"imagenet-photo-{view}.png"))
+    if view == "laptop":  # the credit, under the stage
+        note.scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / "imagenet-photo-laptop-credit.png"))
 
     # the deck: the green channel is the photo's green plane
     page.locator('.deck .thumb[data-channel="1"]').click()
@@ -94,3 +97,19 @@ def test_a_grey_layer_shows_the_grey_photo_and_the_default_layer_stays_random(co
     page.goto(live_server + "/explore")
     assert page.locator(".input-note").count() == 0 and page.locator("#input").count() == 0
     assert re.fullmatch(r"-?\d", page.locator("#x0-0").inner_text().replace("\u2212", "-"))
+
+
+@pytest.mark.parametrize("view, options, path", [
+    ("phone", {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2},
+     "/explore?"),
+    ("embed", {"viewport": {"width": 700, "height": 640}}, "/embed/explore?"),
+])
+def test_the_photo_on_a_phone_and_in_an_embed(context_page, live_server, view, options, path):
+    page = context_page(**options)
+    page.goto(live_server + path + IMAGENET)
+    _, seen = shown_input(page, live_server)
+    assert correlation(seen, photo_input("chelsea", 3, 224, 224)[0]) < -0.98
+    expect(page.locator("#input-caption")).to_have_text("channel 0: red, photo of Chelsea the cat")
+    expect(page.locator(".input-note")).to_contain_text("Stefan van der Walt")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"imagenet-photo-{view}.png"))
