@@ -53,6 +53,7 @@ PLAYED_TERMS = 24_000  # products written out in one fragment's played steps (da
 PICTURE_TERMS = 1_500  # ... at picture level, and at most PICTURE_STEPS steps (the render stays cheap at any size:
 PICTURE_STEPS = 20  # each step also places its window on the pictures; a 1×5 kernel's 1,500 terms were 300 steps)
 PLAYED_WORK = 400_000  # ... and products computed for them (every channel of the group): past either, a block
+PHOTO_SIDE, PHOTO_ASPECT = 16, 4  # an input that starts from a photo: sides at least 16 pixels, at most 4:1
 SHOWN = 8  # input channels drawn (and detailed in the arithmetic), filters and kernels plotted
 ACTIVATIONS = {"linear": None, "relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "gelu": "GELU",
                "silu": "SiLU", "elu": "ELU", "softplus": "Softplus"}  # same definition and defaults in both
@@ -67,11 +68,14 @@ def photo_fits(state) -> bool:
 
 
 def default_input(state) -> str:
-    """'photo' for an image-like layer (photo_fits) drawn at picture level, else 'random': random numbers drawn
-    as a picture are noise, and a layer small enough for its numbers keeps the small integers a person checks by
-    hand. The level is judged on the unpadded input, so a padding knob never swaps the numbers."""
+    """'photo' for an image-like layer (photo_fits, both sides at least PHOTO_SIDE and at most PHOTO_ASPECT times
+    the other: a 2×1000 strip is no picture) drawn at picture level, else 'random': random numbers drawn as a
+    picture are noise, and a layer small enough for its numbers keeps the small integers a person checks by hand.
+    The level is judged on the unpadded input, so a padding knob never swaps the numbers."""
+    if not photo_fits(state) or min(state.size) < PHOTO_SIDE or max(state.size) > PHOTO_ASPECT * min(state.size):
+        return "random"
     shown = min(max(1, state.channels // max(1, state.groups)), SHOWN)
-    return "photo" if photo_fits(state) and zoom_level(state.size, shown) == "picture" else "random"
+    return "photo" if zoom_level(state.size, shown) == "picture" else "random"
 
 
 def input_kind(state) -> str:

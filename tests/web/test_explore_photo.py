@@ -104,6 +104,9 @@ def test_enlarging_repeats_pixels_and_other_channel_counts_are_refused():
     (SMALL, "random"),  # RGB that fits as numbers: the small integers stay
     ("type=Conv2d&in_channels=1&out_channels=1&kernel_size=3&input_shape=1,1,8,8", "random"),
     ("type=Conv2d&in_channels=3&out_channels=3&kernel_size=3&groups=3&input_shape=1,3,40,40", "photo"),
+    ("type=Conv2d&in_channels=1&out_channels=4&kernel_size=1,5&input_shape=1,1,2,1000", "random"),  # a strip
+    ("type=Conv2d&in_channels=1&out_channels=4&kernel_size=3&input_shape=1,1,20,300", "random"),  # 15:1
+    ("type=Conv2d&in_channels=1&out_channels=4&kernel_size=3&input_shape=1,1,20,80", "photo"),  # 4:1
 ])
 def test_the_default_input_by_layer_kind(client, query, kind):
     text = page(client, query)
