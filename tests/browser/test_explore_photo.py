@@ -113,3 +113,15 @@ def test_the_photo_on_a_phone_and_in_an_embed(context_page, live_server, view, o
     expect(page.locator(".input-note")).to_contain_text("Stefan van der Walt")
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"imagenet-photo-{view}.png"))
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_photo_page_is_axe_clean(context_page, live_server, scheme):
+    from axe_playwright_python.sync_playwright import Axe
+
+    from tests.browser.test_site import WCAG
+    page = context_page(color_scheme=scheme, viewport={"width": 1440, "height": 900})
+    page.goto(live_server + "/explore?" + IMAGENET)
+    shown_input(page, live_server)
+    results = Axe().run(page, options=WCAG)
+    assert results.violations_count == 0, results.generate_report()
