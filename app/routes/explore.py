@@ -116,7 +116,7 @@ KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the c
          options=[("linear", "None / 'linear'"), *list(ACTIVATIONS)[1:]]),
     Knob("activation", only="torch", option=True, widget="select", label="Then activation",  # a module after it
          options=[("linear", "none"), *list(ACTIVATIONS)[1:]]),
-    Knob("input", Literal["photo", "random"] | None, None, option=True, widget="select", label="Input",
+    Knob("input", Literal["photo", "random"] | None, None, option=True, widget="select", label="Input values",
          group="Numbers", has=photo_fits, value=input_kind,
          written=lambda s: photo_fits(s) and input_kind(s) != default_input(s),
          options=(("photo", f"a photo ({SAMPLES[PHOTO_INPUT][0]})"), ("random", "random integers"))),
