@@ -183,3 +183,40 @@ def heat_png(picture: np.ndarray, limit: float) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(rgb), "RGB").save(buf, format="PNG", compress_level=6)
     return buf.getvalue()
+
+
+PHOTO_INPUT = "chelsea"  # the sample an image-like layer's input starts from (/explore's input=photo)
+
+
+@lru_cache(maxsize=16)
+def photo_input(name: str, channels: int, height: int, width: int) -> np.ndarray:
+    """A bundled sample as a layer's input: float32 (channels, height, width), values 0..1 in hundredths
+    (0 black, 1 full), 3 channels red, green, blue or 1 grey (ITU-R 601 luma, as Pillow's "L").
+
+    The largest centred crop with the layer's aspect ratio, scaled to height × width by Pillow's box filter
+    in floating point (each pixel the mean of the photo's pixels it covers; enlarging repeats them). The
+    one source of these numbers: the engine, the pictures and the lens all read this array.
+
+    >>> x = photo_input("chelsea", 3, 4, 6)
+    >>> x.shape, x.dtype.name, bool(0 <= x.min() and x.max() <= 1), bool(np.allclose(x * 100, (x * 100).round()))
+    ((3, 4, 6), 'float32', True, True)
+    >>> photo_input("chelsea", 1, 2, 3).astype(np.float64).round(2).tolist()
+    [[[0.48, 0.42, 0.45], [0.49, 0.45, 0.53]]]
+    """
+    if channels not in (1, 3):
+        raise ValueError(f"channels: a photo has 1 (grey) or 3 (red, green, blue) channels, got {channels}")
+    rgb = _sample_full(name).astype(np.float64)
+    src_h, src_w = rgb.shape[:2]
+    if src_w * height > src_h * width:  # wider than the layer: crop the sides
+        crop_w, crop_h = max(1, round(src_h * width / height)), src_h
+    else:
+        crop_w, crop_h = src_w, max(1, round(src_w * height / width))
+    left, top = (src_w - crop_w) // 2, (src_h - crop_h) // 2
+    rgb = rgb[top:top + crop_h, left:left + crop_w]
+    planes = [rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114] if channels == 1 else \
+        [rgb[..., i] for i in range(3)]
+    scaled = [np.asarray(Image.fromarray(p.astype(np.float32), "F").resize((width, height), Image.Resampling.BOX))
+              for p in planes]
+    x = np.round(np.stack(scaled).astype(np.float64) / 255, 2).astype(np.float32)
+    x.flags.writeable = False
+    return x

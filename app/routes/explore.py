@@ -27,6 +27,7 @@ from ..core.picture import montage, picture_limit, zoom_level
 from ..core.shapes import axis_formulas, window_range
 from ..display import Strings, fmt, fmts, grid, term
 from ..figures import heatmap_grid
+from ..images import PHOTO_INPUT, SAMPLES, photo_input
 from ..routes.params import (
     Knob,
     bounds_of,
@@ -53,6 +54,7 @@ PLAYED_TERMS = 24_000  # products written out in one fragment's played steps (da
 PICTURE_TERMS = 1_500  # ... at picture level, and at most PICTURE_STEPS steps (the render stays cheap at any size:
 PICTURE_STEPS = 20  # each step also places its window on the pictures; a 1×5 kernel's 1,500 terms were 300 steps)
 PLAYED_WORK = 400_000  # ... and products computed for them (every channel of the group): past either, a block
+PHOTO_SIDE, PHOTO_ASPECT = 16, 4  # an input that starts from a photo: sides at least 16 pixels, at most 4:1
 SHOWN = 8  # input channels drawn (and detailed in the arithmetic), filters and kernels plotted
 ACTIVATIONS = {"linear": None, "relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "gelu": "GELU",
                "silu": "SiLU", "elu": "ELU", "softplus": "Softplus"}  # same definition and defaults in both
@@ -60,6 +62,31 @@ AXES = {1: ["length"], 2: ["height", "width"], 3: ["depth", "height", "width"]}
 TORCH = lambda s: s.framework == "torch"  # noqa: E731
 TYPES = {f"Conv{d}{'d' if fw == 'torch' else 'D'}": (fw, {"dims": d})  # params.read_type's table
          for fw in ("torch", "keras") for d in (1, 2, 3)}
+
+
+def photo_fits(state) -> bool:
+    """Whether the layer's input can be a photo: 2D with 1 (grey) or 3 (red, green, blue) channels. A 3D clip,
+    a 1D sequence and other channel counts are not pictures of anything: their input stays random."""
+    return state.dims == 2 and state.channels in (1, 3)
+
+
+def default_input(state) -> str:
+    """'photo' for an image-like layer (photo_fits, both sides at least PHOTO_SIDE and at most PHOTO_ASPECT times
+    the other: a 2×1000 strip is no picture) drawn at picture level, else 'random': random numbers drawn as a
+    picture are noise, and a layer small enough for its numbers keeps the small integers a person checks by hand.
+    The level is judged on the unpadded input, so a padding knob never swaps the numbers."""
+    if not photo_fits(state) or min(state.size) < PHOTO_SIDE or max(state.size) > PHOTO_ASPECT * min(state.size):
+        return "random"
+    shown = min(max(1, state.channels // max(1, state.groups)), SHOWN)
+    return "photo" if zoom_level(state.size, shown) == "picture" else "random"
+
+
+def input_kind(state) -> str:
+    """The input the layer runs on: the one asked for (``input``), or the layer's default; 'random' wherever a
+    photo does not fit (a 2-channel layer, 1D, 3D), so a photo asked for before a channel change falls back."""
+    return state.input or default_input(state) if photo_fits(state) else "random"
+
+
 KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the constructor's order
     Knob("batch", int, 1, bounds=(1, 8), widget="number", label="Batch", group="Input",
          why="examples drawn: the first one"),
@@ -92,6 +119,10 @@ KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the c
          options=[("linear", "None / 'linear'"), *list(ACTIVATIONS)[1:]]),
     Knob("activation", only="torch", option=True, widget="select", label="Then activation",  # a module after it
          options=[("linear", "none"), *list(ACTIVATIONS)[1:]]),
+    Knob("input", Literal["photo", "random"] | None, None, option=True, widget="select", label="Input values",
+         group="Numbers", has=photo_fits, value=input_kind,
+         written=lambda s: photo_fits(s) and input_kind(s) != default_input(s),
+         options=(("photo", f"a photo ({SAMPLES[PHOTO_INPUT][0]})"), ("random", "random integers"))),
     Knob("weights", Literal["random", "ones"], "random", option=True, widget="select", label="Weights", group="Numbers",
          options=(("random", "random tenths"), ("ones", "all ones, bias 0"))),
     Knob("seed", int, 0, option=True, bounds=(0, 9999), widget="number", label="Seed", group="Numbers"),
@@ -167,6 +198,8 @@ def _validate(raw: dict, errors: list[str]) -> tuple[ExploreState, list[str]]:
     if state.f >= state.filters:
         errors.append(f"f: the filter shown must be below filters={state.filters}, got {state.f}")
         fixes["f"] = 0
+    fixed = state.model_copy(update=fixes)
+    fixes["input"] = input_kind(fixed) if photo_fits(fixed) else None  # the select shows what the layer runs on
     return state.model_copy(update=fixes), errors
 
 
@@ -215,7 +248,9 @@ def switched(state: ExploreState, *, framework: str | None = None, dims: int | N
         padding = "valid" if not any(padding) else "same"  # Keras has no numeric padding
     if padding == "causal" and (framework == "torch" or dims > 1):
         padding = (0,) * dims if framework == "torch" else "valid"
-    return state.model_copy(update={**update, "padding": padding})
+    moved = state.model_copy(update={**update, "padding": padding})
+    # a photo asked for stays where one fits; otherwise the new layer's default
+    return moved.model_copy(update={"input": state.input if photo_fits(state) and photo_fits(moved) else None})
 
 
 def _classes(op, spatial, padded_shape, formulas) -> np.ndarray:
@@ -350,10 +385,31 @@ def engine_inputs(state: ExploreState, layer) -> tuple:
     """The view's numbers: the input (channels first), each stage's weights (canonical layout) and the first
     example's padded input."""
     op = layer.stages[0]
-    # drawn in PyTorch's layout, so the same seed shows the same numbers in either framework
-    x_cf = random_input((state.batch, state.channels, *state.size), state.seed)
+    x_cf = view_input(state)
     stage_weights = canonical_weights(layer, readable_weights(layer, state.seed, state.weights))
     return x_cf, stage_weights, pad_input(x_cf[:1], op.padding, op.padding_mode)[0]
+
+
+def view_input(state: ExploreState) -> np.ndarray:
+    """The view's input, channels first: a photo (images.photo_input, the same for every example of the batch) or
+    small random integers from the seed, drawn in PyTorch's layout so a seed shows the same numbers in either
+    framework."""
+    shape = (state.batch, state.channels, *state.size)
+    if input_kind(state) == "photo":
+        return np.broadcast_to(photo_input(PHOTO_INPUT, state.channels, *state.size), shape).copy()
+    return random_input(shape, state.seed)
+
+
+def input_note(state: ExploreState) -> dict | None:
+    """What the page says about a photo input (its name, credit, size and scale) and the link to the other
+    input; None where a photo does not fit."""
+    if not photo_fits(state):
+        return None
+    kind = input_kind(state)
+    name, credit = SAMPLES[PHOTO_INPUT]
+    return {"kind": kind, "name": name, "credit": credit, "size": "×".join(map(str, state.size)),
+            "channels": "channels red, green, blue" if state.channels == 3 else "one grey channel",
+            "other": canonical_query(state, input="random" if kind == "photo" else "photo", step=0)}
 
 
 def layer_outputs(state: ExploreState, layer, x_cf: np.ndarray, stage_weights: list[dict]) -> tuple:
@@ -371,7 +427,8 @@ def explore_context(state: ExploreState, lens: bool = False) -> dict:
     """Everything the page shows, computed by the engine through the framework front end (``lens``: for the
     lens alone, whose played block is its one step)."""
     spec = layer_spec(state)
-    ctx = {"s": state, "spec": spec, "query": canonical_query(state), "link": lambda **c: canonical_query(state, **c),
+    ctx = {"s": state, "spec": spec, "query": canonical_query(state), "input_note": input_note(state),
+           "link": lambda **c: canonical_query(state, **c),
            "framework_links": {fw: canonical_query(switched(state, framework=fw)) for fw in ("torch", "keras")},
            "dims_links": {d: canonical_query(switched(state, dims=d)) for d in (1, 2, 3)},
            "torch": state.framework == "torch", "axes": AXES[state.dims],
@@ -445,9 +502,17 @@ def picture_context(state: ExploreState, op, xp: np.ndarray, y: np.ndarray, show
         geometry=(op.stride, op.kernel, op.dilation),
         block=range(played["first"], played["first"] + len(played["steps"])),
         step=step, rows=rows, kernel_src=url("kernel", state.f) if rows else None, kernel_taps=op.kernel[0],
-        inputs=[{"c": c, "src": url("input", c)} for c in ([first] if rows else shown)],
+        inputs=[{"c": c, "src": url("input", c), **_photo_name(state, c)} for c in ([first] if rows else shown)],
         outputs=[{"f": f, "src": url("output", f), "link": canonical_query(state, f=f, step=0)} for f in filters],
         pad=[b for b, _ in op.padding])
+
+
+def _photo_name(state: ExploreState, c: int) -> dict:
+    """A photo input's channel named by its colour (the deck's caption and its button's label)."""
+    if input_kind(state) != "photo":
+        return {}
+    colour = ("red", "green", "blue")[c] if state.channels == 3 else "grey"
+    return {"name": f"channel {c}: {colour}, photo of {SAMPLES[PHOTO_INPUT][0]}"}
 
 
 def explore(request: Request):

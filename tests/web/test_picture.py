@@ -24,14 +24,15 @@ from tests.web.page import HX, alerts, num, plain, section
 
 # name -> /explore query: the layers of the issue, and some invented ones
 REAL_SIZES = {
-    "cifar": "type=Conv2d&in_channels=3&out_channels=16&kernel_size=3&padding=1&input_shape=1,3,32,32",
+    # input=random: an image-like layer at picture level starts from a photo (tests/web/test_explore_photo.py)
+    "cifar": "type=Conv2d&in_channels=3&out_channels=16&kernel_size=3&padding=1&input_shape=1,3,32,32&input=random",
     "resnet": "type=Conv2d&in_channels=32&out_channels=32&kernel_size=3&padding=1&input_shape=1,32,56,56",
     "clip3d": "type=Conv3d&in_channels=3&out_channels=8&kernel_size=3&input_shape=1,3,16,48,48",
     "embedding": "framework=keras&type=Conv1D&filters=100&kernel_size=4&padding=same&activation=relu&input_shape=1,50,300",
     "strided": "framework=keras&type=Conv2D&filters=24&kernel_size=5,5&strides=2,2&dilation_rate=1&padding=same"
                "&input_shape=1,96,80,6",
     "wide1d": "type=Conv1d&in_channels=4&out_channels=8&kernel_size=7&stride=3&dilation=2&input_shape=1,4,2000",
-    "thin2d": "type=Conv2d&in_channels=1&out_channels=4&kernel_size=1,5&input_shape=1,1,2,1000",  # a strip
+    "thin2d": "type=Conv2d&in_channels=1&out_channels=4&kernel_size=1,5&input_shape=1,1,2,1000&input=random",  # a strip
 }
 FRAGMENT_GZIP = 120_000
 STAGE_VIEWS = ("/explore", "/pool", "/transposed")  # the views served at picture level by app/routes/stage.py
@@ -53,6 +54,7 @@ def reference(query: str, step: int, f: int = 0) -> dict:
     input × weight over the window; the bias; the output the engine computes there."""
     q = dict(parse_qsl(query))
     framework = q.pop("framework", "torch")
+    assert q.pop("input", "random") == "random"  # the random integers drawn here
     shape = tuple(int(v) for v in q.pop("input_shape").split(","))
     spec = {"type": q.pop("type")}
     for k, v in q.items():
