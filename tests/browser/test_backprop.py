@@ -273,15 +273,14 @@ def cell_centre(page, frame: str, rows: int, cols: int, i: int, j: int) -> tuple
 
 
 def marker_cell(page, marker: str, frame: str, rows: int, cols: int) -> tuple[int, int]:
-    """The cell the marker's centre lies on."""
+    """The cell the marker's top left corner lies on (a marker narrower than 3 px is drawn 3 px wide)."""
     m, box = page.locator(marker).bounding_box(), page.locator(f"{frame} img").bounding_box()
-    return (int((m["y"] + m["height"] / 2 - box["y"]) / box["height"] * rows),
-            int((m["x"] + m["width"] / 2 - box["x"]) / box["width"] * cols))
+    return (int((m["y"] - box["y"]) / box["height"] * rows + .01), int((m["x"] - box["x"]) / box["width"] * cols + .01))
 
 
 def lens_says(page, gx, lines, fmt, cell) -> None:
     expect(page.locator("#gi-value")).to_have_text(fmt(gx[cell]))
-    expect(page.locator("#step-label")).to_contain_text(f"channel {cell[0]}, position [{cell[1]}, {cell[2]}]")
+    expect(page.locator("#step-label")).to_contain_text(f"channel {cell[0]}, position [{', '.join(map(str, cell[1:]))}]")
     assert page.locator("#lens-lines li").all_inner_texts() == lines(cell)
 
 
@@ -391,3 +390,23 @@ def test_a_ceil_mode_window_stays_on_the_grey_picture(context_page, live_server)
     assert png.ok and int.from_bytes(png.body()[16:20], "big") == 43
     page.locator("#input-pic").scroll_into_view_if_needed()
     save(page, "ceil-mode-laptop")
+
+
+def test_a_1d_grad_input_picture_takes_the_pointer_and_the_keys(context_page, live_server):
+    spec = {"type": "Conv1d", "in_channels": 4, "out_channels": 6, "kernel_size": 5, "stride": 2, "padding": 2}
+    gx, lines, fmt = expected_lens(spec, (1, 4, 300))
+    page = context_page(**LAPTOP)
+    page.goto(live_server + "/backprop?framework=torch&type=Conv1d&in_channels=4&out_channels=6&kernel_size=5"
+                            "&stride=2&padding=2&input_shape=1,4,300&upstream=random&seed=2&step=600")  # channel 2
+    lens_says(page, gx, lines, fmt, (2, 0))
+    page.locator("#gx-frame").scroll_into_view_if_needed()
+    page.mouse.move(*cell_centre(page, "#gx-frame", 1, 300, 0, 123))
+    lens_says(page, gx, lines, fmt, (2, 123))
+    page.mouse.click(*cell_centre(page, "#gx-frame", 1, 300, 0, 123))
+    assert query(page)["step"] == str(2 * 300 + 123)
+    page.locator("#gx-frame").focus()
+    for key, j in (("ArrowRight", 124), ("ArrowDown", 124), ("Shift+ArrowLeft", 114)):
+        page.keyboard.press(key)
+        lens_says(page, gx, lines, fmt, (2, j))
+    assert marker_cell(page, "#gx-marker", "#gx-frame", 1, 300) == (0, 114)
+    save(page, "gx-lens-1d-laptop")
