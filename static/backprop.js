@@ -49,12 +49,19 @@
     const frame = root.querySelector("#output-frame"), status = root.querySelector("#pick-status");
     if (!frame) return;
     frame.setAttribute("aria-label", picker.dataset.label);
-    const place = () => { // the marker on the cell `now`, said in words
-      const row = Math.floor(now / cols), col = now % cols, box = document.createElement("span");
+    const boxes = root.querySelector("#marker-boxes"), drawn = boxes.innerHTML;
+    let keyed = false; // the arrow keys (or the focus) placed the marker
+    const draw = (s) => { // the marker on output cell s
+      const box = document.createElement("span");
       box.className = "marker-box cell-box";
       box.style.cssText = `--rows: ${rows}; --cols: ${cols}`;
-      mark(box, row, col);
-      root.querySelector("#marker-boxes").replaceChildren(box);
+      mark(box, Math.floor(s / cols), s % cols);
+      boxes.replaceChildren(box);
+    };
+    const place = () => { // the marker on the cell `now`, said in words
+      const row = Math.floor(now / cols), col = now % cols;
+      keyed = true;
+      draw(now);
       if (status) {
         status.textContent = picker.dataset.say.replace("{cell}", `[${out.length > 1 ? row + ", " : ""}${col}]`)
           .replace("{channel}", String(Math.floor(first / total)));
@@ -70,7 +77,9 @@
       now = row * cols + col;
       place();
     });
-    window.Convscope.pictureStage(root, { total, current: () => now, preview: () => {}, pin: go });
+    // pointing: the marker shows the cell a click would pick; away, back to where it was
+    const preview = (s) => { if (s !== null) draw(s); else if (keyed) draw(now); else boxes.innerHTML = drawn; };
+    window.Convscope.pictureStage(root, { total, current: () => now, preview, pin: go });
   };
 
   // ∂L/∂input's picture: pointing at a cell writes out its sum in the lens (the server's /backprop/lens answer,

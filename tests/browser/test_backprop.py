@@ -347,6 +347,11 @@ def test_the_output_picture_takes_the_keyboard(context_page, live_server):
     page.goto(live_server + REAL)
     cells = []
     page.on("request", lambda r: "cell=" in r.url and cells.append(r.url))
+    page.locator("#output-frame").scroll_into_view_if_needed()
+    page.mouse.move(*cell_centre(page, "#output-frame", 28, 28, 5, 7))  # pointing: the marker on that cell
+    assert marker_cell(page, "#marker-boxes .marker-box", "#output-frame", 28, 28) == (5, 7)
+    page.mouse.move(5, 5)
+    expect(page.locator("#marker-boxes .marker-box")).to_be_hidden()  # no cell picked yet: no marker
     tab_to(page, "output-frame", limit=200)
     frame = page.locator("#output-frame")
     assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
@@ -388,6 +393,24 @@ def test_a_ceil_mode_window_stays_on_the_grey_picture(context_page, live_server)
     # its lower right corner: the grey cells past the padded input (the PNG's last row and column)
     png = page.request.get(live_server + page.locator("#input-pic").get_attribute("src"))
     assert png.ok and int.from_bytes(png.body()[16:20], "big") == 43
+    # ∂L/∂input's picture answers the pointer here too: the lens of the cell only the ceil_mode window read
+    import numpy as np
+    from fastapi.testclient import TestClient
+
+    from app.display import fmt
+    from app.main import create_app
+    from tests.web.test_backprop import api
+    with TestClient(create_app()) as client:
+        one = np.zeros((1, 4, 21, 21), np.float32)
+        one[0, 0, 20, 20] = 1  # the page's upstream: 1 at the clicked cell (channel 0's last)
+        gx = np.asarray(api(client, "torch", {"type": "MaxPool2d", "kernel_size": 3, "stride": 2, "padding": 1,
+                                              "ceil_mode": True}, (1, 4, 40, 40), one)["grad_input"])[0]
+    page.locator("#gx-frame").scroll_into_view_if_needed()
+    for i, j in ((39, 39), (38, 39), (39, 38), (0, 0)):
+        page.mouse.move(*cell_centre(page, "#gx-frame", 40, 40, i, j))
+        expect(page.locator("#step-label")).to_contain_text(f"position [{i}, {j}]")
+        expect(page.locator("#gi-value")).to_have_text(fmt(gx[0, i, j]))
+    assert float(gx[0, 38:, 38:].sum()) == 1  # the one gradient went to that window's winner
     page.locator("#input-pic").scroll_into_view_if_needed()
     save(page, "ceil-mode-laptop")
 
