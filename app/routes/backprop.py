@@ -52,7 +52,7 @@ from ..core.forward import canonical_weights, output_shape, random_input, readab
 from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_input_size, check_layer_cost
 from ..core.ops import ActOp, ConvOp
-from ..core.picture import cell_at, fit, montage, percent, picture_limit, picture_size, zoom_level
+from ..core.picture import cell_at, fit, montage, picture_limit, picture_size, zoom_level
 from ..display import fmt, grid, term
 from ..routes import explore
 from ..routes.params import (
@@ -70,6 +70,7 @@ from ..routes.params import (
     view_options,
 )
 from ..templating import view_response
+from .pool import _extent as pool_extent
 from .stage import PICTURE_PX, StageView, picture_stage, picture_url, serve
 
 DRAWN = "the engine's limits bound the whole layer (app/core/limits.py); small layers are drawn number by number"
@@ -669,11 +670,14 @@ def checked_layer(state):
 
 def drawn_input(nums: dict) -> np.ndarray:
     """The input as the forward stage draws it, channels first: a conv's padded input (its padding mode's
-    values), pooling's with its padding as NaN (grey: no value)."""
+    values), pooling's with its padding and what a ceil_mode window reaches past it as NaN (grey: no value),
+    as /pool draws it, so the last window's box stays on the picture."""
     op, x = nums["op"], nums["x_cf"]
     if isinstance(op, ConvOp):
         return pad_input(x[None], op.padding, op.padding_mode)[0]
-    return np.pad(x.astype(np.float64), ((0, 0), *op.padding), constant_values=np.nan)
+    extent = pool_extent(op, x.shape[1:], nums["g_cf"].shape[1:])
+    pads = [(b, hi - n) for (b, _), (_, hi), n in zip(op.padding, extent, x.shape[1:])]
+    return np.pad(x.astype(np.float64), ((0, 0), *pads), constant_values=np.nan)
 
 
 def abridged(parts: list[str]) -> str:
@@ -685,11 +689,6 @@ def abridged(parts: list[str]) -> str:
     if len(parts) <= WRITTEN_TERMS:
         return " + ".join(parts)
     return " + ".join(parts[:WRITTEN_TERMS]) + f" + … ({len(parts) - WRITTEN_TERMS} more)"
-
-
-def _box(pos, spatial) -> dict:
-    """A one-cell marker on the picture of a block of shape ``spatial``, as CSS percentages."""
-    return percent([(*cell_at(tuple(pos), tuple(spatial)), 1, 1)], picture_size(tuple(spatial)))[0]
 
 
 def _weights_shown(w: np.ndarray, f: int, prefix: str) -> list[dict] | None:
@@ -755,10 +754,13 @@ def picture_level(state, nums: dict, lens: bool = False) -> dict:
     out = {
         "level": "picture", "picture": pic, "f": f, "clicked": clicked, "cell_first": f * n_out,
         "cell_url": canonical_query(state, upstream="cell", cell=f * n_out, step=0, wstep=0),
+        "cell_now": k, "grey": not conv and xp.shape[1:] != spatial, "past": not conv and xp.shape[1:] != tuple(
+            n + b + a for n, (b, a) in zip(spatial, op.padding)),
         "kernel_numbers": kernel_numbers,
         "back": {"step": step, "cells": cells, "step_error": step_error, "at": [c, *pos],
                  "value": fmt(float(gx[(c, *pos)])),
-                 "gx_src": url("grad_input", c), "gx_px": gx_px, "marker": _box(pos, spatial),
+                 "gx_src": url("grad_input", c), "gx_px": gx_px, "size": size, "cell": cell_at(tuple(pos), spatial),
+                 "first": c * math.prod(spatial),
                  "gx_limit": fmt(picture_limit(gx)), "layout": {"out": list(spatial)},
                  "up_src": url("upstream", f), "up_px": up_px, "up_limit": fmt(picture_limit(nums["gpre_cf"])),
                  "up_f": f, "reached": reached, "dep_count": len(dep_cells) if clicked else 0, **lens_ctx},

@@ -625,3 +625,82 @@ def test_real_size_lens_shows_the_fold_that_makes_the_apis_grad_input(client, mo
             assert num(value) == num(fmt(exact))
             total += exact
         assert math.isclose(total, float(gx[at]), rel_tol=1e-4, abs_tol=1e-4), (fold, gx[at])
+
+
+# ------------------------------------------------------------------ the lens at any cell (issue 24: pointing, keys)
+
+
+def lens_lines(text: str) -> list[tuple[str, str]]:
+    return re.findall(r"<li>(from output channel \d+: [^<]*)<strong>([^<]*)</strong></li>", text)
+
+
+@pytest.mark.parametrize("query, spec, in_shape, at", REAL[:3], ids=["Conv2d-32", "Conv2d-56-stride2", "Conv1D-300"])
+def test_the_lens_url_writes_out_any_cell_as_the_api(client, query, spec, in_shape, at):
+    """What the page fetches when the reader points at ∂L/∂input's picture outside the cell the page wrote:
+    /backprop/lens?…&step=n, the lens block alone, with the same sums as the page at ?step=n and the API's
+    grad_input there; its marker's row and column; a step past the layer refused naming the field."""
+    framework = "keras" if "keras" in query else "torch"
+    layer = build_layer(framework, spec, in_shape)
+    from app.core.forward import canonical_weights
+    answer = api(client, framework, spec, in_shape, "random", seed=2)
+    gx, g = cf(answer["grad_input"], framework)[0], cf(answer["grad_output"], framework)[0]
+    w = canonical_weights(layer, readable_weights(layer, 2, "random"))[0]["weight"]
+    op = layer.stages[0]
+    spatial = gx.shape[1:]
+    up, _ = upstream_grid(g, op, spatial)
+    page = real_page(client, query, 0)
+    lens_url = re.search(r'data-lens-url="([^"]*)"', page)[1].replace("&amp;", "&")
+    assert lens_url.startswith("/backprop/lens?") and "step=" not in lens_url
+    corners = [(0, *[0] * len(spatial)), (gx.shape[0] - 1, *[n - 1 for n in spatial]), at]
+    for cell in corners:
+        step = int(np.ravel_multi_index(cell, gx.shape))
+        r = client.get(lens_url + f"&step={step}")
+        assert r.status_code == 200, r.text
+        text = r.text
+        assert "picture-stage" not in text and text.count('id="lens"') == 1  # the lens alone, not the page
+        assert num(plain(section(text, "gi-value"))) == num(fmt(gx[cell]))
+        expected = grad_input_terms(up, w, op, cell[0], cell[1:])
+        assert lens_lines(text) == [(f"from output channel {o}: " + " + ".join(backprop.term(a, b) for a, b in t)
+                                     + " = ", fmt(sum(a * b for a, b in t))) for o, t in expected]
+        lens = re.search(r'<div class="arith lens" id="lens"[^>]*>', text)[0]
+        row, col = (cell[1], cell[2]) if len(spatial) == 2 else (0, cell[1])
+        assert f'data-step="{step}"' in lens and f'data-row="{row}"' in lens and f'data-col="{col}"' in lens
+        assert f'data-first="{cell[0] * math.prod(spatial)}"' in lens
+        assert lens_lines(section(real_page(client, query, step), "lens")) == lens_lines(text)  # as the page
+    r = client.get(lens_url + f"&step={gx.size}")
+    assert r.status_code == 422 and "step:" in r.text and f"0 to {gx.size - 1}" in r.text
+
+
+def test_the_pooling_lens_url_routes_to_the_winner(client):
+    query = "framework=torch&type=MaxPool2d&kernel_size=3&stride=2&ceil_mode=true&input_shape=1,4,40,40"
+    spec, in_shape = {"type": "MaxPool2d", "kernel_size": 3, "stride": 2, "ceil_mode": True}, (1, 4, 40, 40)
+    answer = api(client, "torch", spec, in_shape, "random", seed=2)
+    gx = np.asarray(answer["grad_input"])[0]
+    lens_url = re.search(r'data-lens-url="([^"]*)"', real_page(client, query, 0))[1].replace("&amp;", "&")
+    for cell in ((3, 39, 39), (1, 0, 17), (2, 20, 38)):
+        text = get(client, lens_url + f"&step={int(np.ravel_multi_index(cell, gx.shape))}").text
+        assert num(plain(section(text, "gi-value"))) == num(fmt(gx[cell]))
+
+
+def test_a_ceil_mode_window_past_the_padding_is_drawn_on_grey(client):
+    """ceil_mode's last window hangs past the padded input: the input picture reaches as far, grey (NaN) there,
+    as /pool's picture, so the window's box stays on the picture."""
+    query = "framework=torch&type=MaxPool2d&kernel_size=3&stride=2&padding=1&ceil_mode=true&input_shape=1,4,40,40"
+    # out = ceil((40 + 2 − 3) / 2) + 1 = 21: the last window starts at padded 40 and ends at 43 > 42 = 40 + 2·1
+    state, errors = backprop.read_state(backprop.QueryParams(query))
+    assert errors == []
+    picture, _ = backprop.picture_of(state, "input", 3)
+    assert picture.shape == (43, 43)
+    assert np.isnan(picture[0]).all() and np.isnan(picture[:, 0]).all()  # the padding before
+    assert np.isnan(picture[41:]).all() and np.isnan(picture[:, 41:]).all()  # the padding after and past it
+    assert not np.isnan(picture[1:41, 1:41]).any()
+    text = real_page(client, query, 0, upstream="cell", cell=4 * 21 * 21 - 1)  # channel 3's last output
+    boxes = re.findall(r'class="window-box" style="top: ([\d.]+)%; left: ([\d.]+)%; height: ([\d.]+)%; width: '
+                       r'([\d.]+)%', section(text, "window-boxes"))
+    assert [tuple(float(v) for v in b) for b in boxes] == [(round(100 * 40 / 43, 3), round(100 * 40 / 43, 3),
+                                                             round(100 * 3 / 43, 3), round(100 * 3 / 43, 3))]
+    assert "grey: padding, and past it" in plain(text)
+    floor = real_page(client, query.replace("&ceil_mode=true", ""), 0)
+    assert "grey: padding, no value" in plain(floor)  # padding alone is grey too
+    assert backprop.picture_of(backprop.read_state(backprop.QueryParams(query.replace("&ceil_mode=true", "")))[0],
+                               "input", 0)[0].shape == (42, 42)
