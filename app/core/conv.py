@@ -25,7 +25,14 @@ _NUMPY_PAD_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"
 
 def pad_input(x: np.ndarray, padding: tuple[Pad, ...], mode: str = "zeros",
               value: float = 0.0) -> np.ndarray:
-    """Pad the spatial axes; a negative amount crops instead (used by transposed convs)."""
+    """Pad the spatial axes; a negative amount crops instead (used by transposed convs).
+
+    >>> x = np.array([[[1., 2, 3, 4, 5]]])
+    >>> pad_input(x, ((1, 2),)).tolist(), pad_input(x, ((2, 1),), "reflect").tolist()
+    ([[[0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 0.0, 0.0]]], [[[3.0, 2.0, 1.0, 2.0, 3.0, 4.0, 5.0, 4.0]]])
+    >>> pad_input(x, ((1, 1),), "circular").tolist(), pad_input(x, ((-1, 0),)).tolist()
+    ([[[5.0, 1.0, 2.0, 3.0, 4.0, 5.0, 1.0]]], [[[2.0, 3.0, 4.0, 5.0]]])
+    """
     widths = [(max(b, 0), max(a, 0)) for b, a in padding]
     if any(b or a for b, a in widths):
         if mode == "zeros":
@@ -37,7 +44,14 @@ def pad_input(x: np.ndarray, padding: tuple[Pad, ...], mode: str = "zeros",
 
 
 def windows(xp: np.ndarray, kernel, stride, dilation) -> np.ndarray:
-    """View (N, C, *out, *kernel) of every window of a padded input: no copy."""
+    """View (N, C, *out, *kernel) of every window of a padded input: no copy.
+
+    Length 5, kernel 2: stride 2 leaves position 4 unread; dilation 2 spreads each window's taps apart.
+
+    >>> x = np.array([[[1., 2, 3, 4, 5]]])
+    >>> windows(x, (2,), (2,), (1,))[0, 0].tolist(), windows(x, (2,), (1,), (2,))[0, 0].tolist()
+    ([[1.0, 2.0], [3.0, 4.0]], [[1.0, 3.0], [2.0, 4.0], [3.0, 5.0]])
+    """
     nd = len(kernel)
     span = tuple(effective_kernel(k, d) for k, d in zip(kernel, dilation))
     v = sliding_window_view(xp, span, axis=tuple(range(2, 2 + nd)))
@@ -79,7 +93,17 @@ def _windows_by_tap(x: np.ndarray, op: ConvOp) -> tuple[np.ndarray, tuple[int, .
 
 
 def conv_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, op: ConvOp) -> np.ndarray:
-    """y[n, o, p] = b[o] + Σ_{c in o's group, k} w[o, c, k] · x_padded[n, c, p·stride + k·dilation]."""
+    """y[n, o, p] = b[o] + Σ_{c in o's group, k} w[o, c, k] · x_padded[n, c, p·stride + k·dilation].
+
+    Conv1d(1, 1, kernel_size=2, stride=2) with weight [1, 10] and bias 0.5 on 1 2 3 4 5: 0.5 + 1·1 + 2·10 and
+    0.5 + 3·1 + 4·10; the 5 is never read.
+
+    >>> from app.core.frameworks import build_layer
+    >>> op = build_layer("torch", {"type": "Conv1d", "in_channels": 1, "out_channels": 1, "kernel_size": 2,
+    ...                            "stride": 2}, (1, 1, 5)).stages[0]
+    >>> conv_forward(np.array([[[1., 2, 3, 4, 5]]]), np.array([[[1., 10]]]), np.array([0.5]), op).tolist()
+    [[[21.5, 43.5]]]
+    """
     if op.transposed:
         return _conv_transpose(x, w, b, op)
     v, grid, keep = _windows_by_tap(x, op)
@@ -145,7 +169,11 @@ def _last_axis_shifts(v: np.ndarray, w: np.ndarray, op: ConvOp, grid: tuple[int,
 
 
 def zero_insert(x: np.ndarray, stride) -> np.ndarray:
-    """Put stride−1 zeros between neighbouring input values on each spatial axis."""
+    """Put stride−1 zeros between neighbouring input values on each spatial axis.
+
+    >>> zero_insert(np.array([[[1., 2, 3]]]), (2,)).tolist()
+    [[[1.0, 0.0, 2.0, 0.0, 3.0]]]
+    """
     n, c, *spatial = x.shape
     up = np.zeros((n, c, *[(m - 1) * s + 1 for m, s in zip(spatial, stride)]), dtype=x.dtype)
     up[(slice(None), slice(None), *[slice(None, None, s) for s in stride])] = x
@@ -178,7 +206,16 @@ def _conv_transpose(x, w, b, op: ConvOp) -> np.ndarray:
 def scatter(x: np.ndarray, w: np.ndarray, op, canvas: tuple[int, ...]) -> np.ndarray:
     """The transposed conv by its definition, before cropping and bias (float64, channels-first):
     canvas[o, i·stride + j·dilation] += x[c, i] · w[c, o − group start, j] for every input channel c
-    of o's group, input position i and kernel tap j. ``w`` is in the canonical layout (C_in, C_out/g, *k)."""
+    of o's group, input position i and kernel tap j. ``w`` is in the canonical layout (C_in, C_out/g, *k).
+
+    ConvTranspose1d(1, 1, kernel_size=2, stride=2) with weight [1, 10]: each input value stamps x·[1, 10].
+
+    >>> from app.core.frameworks import build_layer
+    >>> op = build_layer("torch", {"type": "ConvTranspose1d", "in_channels": 1, "out_channels": 1, "kernel_size": 2,
+    ...                            "stride": 2}, (1, 1, 3)).stages[0]
+    >>> scatter(np.array([[1., 2, 3]]), np.array([[[1., 10]]]), op, (6,)).tolist()
+    [[1.0, 10.0, 2.0, 20.0, 3.0, 30.0]]
+    """
     cin, og = w.shape[:2]
     g = op.groups
     cg = cin // g

@@ -32,7 +32,19 @@ def pool_geometry(op: PoolOp, spatial: tuple[int, ...]) -> tuple[list[int], tupl
 
 
 def pool_forward(x: np.ndarray, op: PoolOp) -> np.ndarray:
-    """Max: padding never wins (−∞). Average: sum of the real cells over the counted cells."""
+    """Max: padding never wins (−∞). Average: sum of the real cells over the counted cells.
+
+    MaxPool1d(2) on 1 5 2 0 7 keeps 5 and 2 (the 7 is left over); AvgPool1d(2, padding=1) divides by 2 in every
+    window, padding included (count_include_pad=True): (0 + 1)/2, (5 + 2)/2, (0 + 7)/2.
+
+    >>> from app.core.frameworks import build_layer
+    >>> x = np.array([[[1., 5, 2, 0, 7]]])
+    >>> pool_forward(x, build_layer("torch", {"type": "MaxPool1d", "kernel_size": 2}, (1, 1, 5)).stages[0]).tolist()
+    [[[5.0, 2.0]]]
+    >>> avg = build_layer("torch", {"type": "AvgPool1d", "kernel_size": 2, "padding": 1}, (1, 1, 5)).stages[0]
+    >>> pool_forward(x, avg).tolist()
+    [[[0.5, 3.5, 3.5]]]
+    """
     n_axes = op.dims
     spatial = x.shape[2:]
     out, padding = pool_geometry(op, spatial)
