@@ -1,6 +1,7 @@
 """How app.serve's workers share their time: a URL a lecture hall asks for at once is rendered once, and a
 worker has rendered its views before it serves."""
 import asyncio
+import concurrent.futures
 import threading
 import time
 
@@ -9,6 +10,12 @@ from starlette.responses import Response
 
 from app.templating import CACHE, cached_view
 
+
+def run(coroutine):
+    """asyncio.run in a thread of its own: in the full session Playwright's sync API leaves an event loop
+    running in this one."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 def request(query: str) -> Request:
     return Request({"type": "http", "method": "GET", "path": "/x", "root_path": "", "query_string": query.encode(),
@@ -28,7 +35,7 @@ def test_a_url_asked_for_by_many_at_once_is_rendered_once():
     async def hall():
         return await asyncio.gather(*(view(request("q=1" if i % 2 else f"q=new{i // 10}")) for i in range(40)))
 
-    answers = asyncio.run(hall())
+    answers = run(hall())
     assert [a.body for a in answers[1::2]] == [b"view q=1"] * 20  # every one answered, with the same answer
     assert len(calls) == 1 + 4  # q=1 once, and each of q=new0 .. q=new3 once (all asked for at the same time)
     CACHE.clear()
@@ -46,7 +53,7 @@ def test_an_uncacheable_answer_is_rendered_for_each_request():
     async def hall():
         return await asyncio.gather(*(view(request("bad=1")) for _ in range(5)))
 
-    assert [a.status_code for a in asyncio.run(hall())] == [422] * 5 and len(calls) == 5
+    assert [a.status_code for a in run(hall())] == [422] * 5 and len(calls) == 5
 
 
 def test_a_worker_renders_every_view_before_it_serves(monkeypatch):
