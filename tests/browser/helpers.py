@@ -12,9 +12,15 @@ def output_shape(page):
     return json.loads(page.locator("[data-output-shape]").get_attribute("data-output-shape"))
 
 
+def here(page) -> str:
+    """The document's own address, read in the page: page.url follows history.replaceState by an event that can
+    arrive after the click that called it has returned (a flaky read under load)."""
+    return page.evaluate("location.href")
+
+
 def query(page) -> dict:
     """The page's URL query, one value per key."""
-    return {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
+    return {k: v[0] for k, v in parse_qs(urlsplit(here(page)).query).items()}
 
 
 def label(page) -> str:

@@ -2,7 +2,7 @@
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.browser.helpers import WCAG
+from tests.browser.helpers import WCAG, here
 
 
 def test_sizes_and_machines_recompute_in_place(page, live_server, problems, shot):
@@ -16,7 +16,7 @@ def test_sizes_and_machines_recompute_in_place(page, live_server, problems, shot
         field.fill("64")
     expect(page.locator("tr[data-op=standard] td[data-macs]")).not_to_have_attribute("data-macs", before)
     assert int(page.locator("tr[data-op=standard] td[data-macs]").get_attribute("data-macs")) == 2 * int(before)
-    assert "out_channels=64" in page.url and page.evaluate("window.__kept") == 1  # no navigation
+    assert "out_channels=64" in here(page) and page.evaluate("window.__kept") == 1  # no navigation
     expect(page.locator(".plot[data-rendered]")).to_have_count(1)
     page.get_by_role("link", name="Laptop CPU (4 cores, AVX2)").click()
     expect(page.locator("#peak_gflops")).to_have_value("300")

@@ -23,6 +23,7 @@ from playwright.sync_api import expect
 
 from app.routes.learn import LESSONS
 from app.views import VIEWS
+from tests.browser.helpers import here
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "/convscope"
@@ -132,7 +133,7 @@ def test_a_knob_swaps_the_fragment_and_the_address_keeps_the_prefix(page, proxie
     assert answer.value.status == 200
     expect(page.locator("[data-output-shape]")).to_have_attribute("data-output-shape", "[1, 2, 4, 2]")
     expect(stride).to_be_focused()  # swapped in place, not a page load
-    assert page.url.startswith(site + "/explore?") and "stride=" in page.url  # HX-Replace-Url under the prefix
+    assert here(page).startswith(site + "/explore?") and "stride=" in here(page)  # HX-Replace-Url under the prefix
     page.reload()
     expect(page.locator("[data-output-shape]")).to_have_attribute("data-output-shape", "[1, 2, 4, 2]")
 

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from app.core.pool import pool_step
 from tests.browser.conftest import SCREENSHOTS
+from tests.browser.helpers import here
 from tests.web.page import num
 from tests.web.test_picture import FRAGMENT_GZIP, REAL_SIZES, reference
 from tests.web.test_pool_picture import POOL_SIZES
@@ -87,7 +88,7 @@ def test_the_lens_follows_the_pointer_the_click_and_the_keys_with_the_engine_ari
     step = out[0] * shape[1] + out[1]  # far outside the played block: the server's lens fragment
     point_at(page, out, shape)
     check_lens(page, query, step)
-    assert "step=" not in page.url  # pointing previews; the player stays where it was
+    assert "step=" not in here(page)  # pointing previews; the player stays where it was
     page.mouse.move(1, 1)
     check_lens(page, query, 0)
     point_at(page, out, shape)
@@ -104,7 +105,7 @@ def test_the_lens_follows_the_pointer_the_click_and_the_keys_with_the_engine_ari
     page.keyboard.press("ArrowDown")
     expect(page.locator("#step-label")).to_contain_text(f"{step + 1 + shape[1]} of")
     check_lens(page, query, step + 1 + shape[1])
-    assert f"step={step + 1 + shape[1]}" in page.url
+    assert f"step={step + 1 + shape[1]}" in here(page)
 
 
 def test_playing_moves_the_window_and_fills_the_output(context_page, live_server):
@@ -188,7 +189,7 @@ def test_pool_the_lens_follows_the_pointer_the_click_and_the_keys(context_page, 
     y = box["y"] + ((out[0] + 0.5) * box["height"] / shape[0] if len(shape) > 1 else box["height"] / 2)
     page.mouse.move(x, y)
     pool_lens(page, query, step)
-    assert "step=" not in page.url
+    assert "step=" not in here(page)
     page.mouse.move(1, 1)
     pool_lens(page, query, 0)
     page.mouse.click(x, y)  # a click goes to that step (the fragment of its block)
@@ -249,7 +250,7 @@ def test_transposed_the_lens_follows_the_pointer_on_the_input_the_click_the_keys
     at = lambda r, c: (box["x"] + (c + 0.5) * box["width"] / 28, box["y"] + (r + 0.5) * box["height"] / 28)  # noqa: E731
     page.mouse.move(*at(20, 9))  # far outside the played block: the server's lens
     stamp_lens(page, query, 20 * 28 + 9)
-    assert "step=" not in page.url
+    assert "step=" not in here(page)
     page.mouse.move(1, 1)
     stamp_lens(page, query, 0)
     page.locator("[data-part=input] .thumb[data-channel='3']").click()  # channel 3: its picture, its kernel

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from app.views import VIEWS as LISTED
 from tests.browser.conftest import SCREENSHOTS
-from tests.browser.helpers import WCAG, label
+from tests.browser.helpers import WCAG, here, label
 
 VIEWS = [v.path for v in LISTED if v.player]  # every view of app/views.py whose stage plays the window
 CASES = VIEWS + [  # long rows, several channels, per-axis layers
@@ -103,7 +103,7 @@ def test_presentation_mode_fills_the_screen_and_obeys_the_keyboard(open_page, pa
     page = open_page(path, PROJECTOR)
     page.get_by_role("button", name="Present").click()
     expect(page.locator("body.presenting")).to_have_count(1)
-    assert "present=1" in page.url
+    assert "present=1" in here(page)
     g = page.evaluate(GEOMETRY)
     assert g["font"] >= 18 and on_screen(g, g["cell"]), g  # issue 20: ≥ 18 px, sized to fit one screen
     assert page.locator("header.site").is_hidden()
@@ -119,7 +119,7 @@ def test_presentation_mode_fills_the_screen_and_obeys_the_keyboard(open_page, pa
     page.screenshot(path=str(SCREENSHOTS / f"stage-present-{name(path)}.png"))
     page.keyboard.press("Escape")
     expect(page.locator("body.presenting")).to_have_count(0)
-    assert "present=1" not in page.url
+    assert "present=1" not in here(page)
 
 
 @pytest.mark.parametrize("path", VIEWS)
