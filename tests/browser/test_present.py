@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from app.routes.learn import LESSONS
 from app.views import VIEWS
 from tests.browser.conftest import SCREENSHOTS
-from tests.browser.helpers import WCAG
+from tests.browser.helpers import WCAG, here
 
 PAGES = ["/", "/learn", *(v.path for v in VIEWS), *(f"/learn/{slug}" for slug in LESSONS)]
 PROJECTOR = {"viewport": {"width": 1280, "height": 720}}
@@ -158,7 +158,7 @@ def test_playing_survives_a_switch(context_page, live_server, path, switch):
     expect(page.locator("#play")).to_have_attribute("aria-pressed", "true")
     expect(page.locator("#scrub")).to_have_value("2", timeout=4000)
     other = page.locator(f"nav[aria-label='{switch}'] a:not([aria-current])").first
-    target, here = other.inner_text(), page.locator(f"nav[aria-label='{switch}'] a[aria-current]").inner_text()
+    target, current = other.inner_text(), page.locator(f"nav[aria-label='{switch}'] a[aria-current]").inner_text()
     before, was = step_of(page), page.locator("[data-output-shape]").get_attribute("data-output-shape")
     other.click()
     expect(page.locator(f"nav[aria-label='{switch}'] a[aria-current]")).to_have_text(target)
@@ -175,7 +175,7 @@ def test_playing_survives_a_switch(context_page, live_server, path, switch):
     if switch != "Pooling":
         assert page.locator("[data-output-shape]").get_attribute("data-output-shape") != was or switch == "Framework"
     page.go_back()  # Back reloads the page the address names
-    expect(page.locator(f"nav[aria-label='{switch}'] a[aria-current]")).to_have_text(here)
+    expect(page.locator(f"nav[aria-label='{switch}'] a[aria-current]")).to_have_text(current)
 
 
 def test_a_paused_player_keeps_its_step_across_a_framework_switch(context_page, live_server):
