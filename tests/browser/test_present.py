@@ -238,6 +238,26 @@ def test_phone_a_knob_is_ready_beside_the_output(context_page, live_server, path
     page.screenshot(path=str(SCREENSHOTS / f"phone-knob-{name(path)}.png"))
 
 
+REAL_SIZE = {"/explore": "?framework=torch&type=Conv2d&in_channels=3&out_channels=16&kernel_size=3&padding=1"
+                          "&input_shape=1,3,32,32",
+             "/pool": "?framework=torch&type=MaxPool2d&kernel_size=2&stride=2&input_shape=1,32,56,56",
+             "/backprop": "?framework=torch&type=Conv2d&in_channels=3&out_channels=8&kernel_size=3&input_shape=1,3,32,32"}
+
+
+@pytest.mark.parametrize("url", [p for p in OUTPUT if p not in ("/", "/groups")] + [p + q for p, q in REAL_SIZE.items()])
+def test_phone_the_first_screen_shows_the_output_above_the_knobs(context_page, live_server, url):
+    """390×844, nothing scrolled: the output starts in the upper part of the first screen, 150 px or more above
+    the knob row (the title, the shapes and the player above it; the stage's words after its pictures)."""
+    page = context_page(**PHONE)
+    page.goto(live_server + url)
+    selector = "[data-part=output]" if "?" in url else OUTPUT[url]  # a real size: the picture level
+    page.locator(selector).first.wait_for()
+    top = page.locator(selector).first.evaluate("(o) => o.getBoundingClientRect().top")
+    knobs = page.evaluate("() => { const f = document.querySelector('main form.knob-strip, #image-form');"
+                          " return f ? f.getBoundingClientRect().top : innerHeight; }")
+    assert page.evaluate("scrollY") == 0 and top <= 500 and top < knobs - 150, (top, knobs)
+
+
 def test_explore_presets_sit_with_the_knobs(context_page, live_server):
     """1440×900: the question presets are the knob strip's first line (they were at the foot of the page)."""
     page = context_page(viewport={"width": 1440, "height": 900})
