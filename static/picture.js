@@ -109,7 +109,17 @@
       if (s !== null && s !== hovered) { hovered = s; preview(s); }
     });
     frame.addEventListener("pointerleave", () => { hovered = null; preview(null); });
-    frame.addEventListener("click", (e) => { const s = cellAt(e); if (s !== null) pin(s); });
+    // a click's clientX/Y are whole pixels (a pointer event's are not): on a picture of about a pixel per cell
+    // they can name the cell before the one pressed, so a click picks the cell its pointerdown was on (a click
+    // with no press of its own, from the keyboard or a press that moved, reads its own position)
+    let pressed = null; // {x, y, s}: where the last press was and its cell
+    frame.addEventListener("pointerdown", (e) => { pressed = { x: e.clientX, y: e.clientY, s: cellAt(e) }; });
+    frame.addEventListener("click", (e) => {
+      const same = pressed && Math.abs(e.clientX - pressed.x) < 2 && Math.abs(e.clientY - pressed.y) < 2;
+      const s = same ? pressed.s : cellAt(e);
+      pressed = null;
+      if (s !== null) pin(s);
+    });
     // the arrow keys move on the picture (Shift: 10 at a time) and stop at its edges, as on a map: left and
     // right along a row, up and down along a column (1D: along the row)
     frame.addEventListener("keydown", (e) => {
