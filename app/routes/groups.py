@@ -24,6 +24,7 @@ from ..core.forward import stage_shapes
 from ..core.frameworks import SpecError, build_layer
 from ..core.groups import group_blocks, valid_groups
 from ..core.ops import ConvOp, Layer
+from ..core.shapes import csv
 from ..figures import connection_graph, connection_matrix
 from ..routes.params import (
     Knob,
@@ -134,7 +135,7 @@ def canonical_query(state: GroupsState, **changes) -> str:
     """The view's URL query in the framework's words."""
     s = state.model_copy(update=changes)
     params = {"framework": s.framework, "type": TYPES[(s.framework, s.separable)], **url_words(layer_words(KNOBS, s)),
-              "input_shape": ",".join(map(str, s.input_shape))}
+              "input_shape": csv(s.input_shape)}
     return urlencode(params, safe=",")
 
 

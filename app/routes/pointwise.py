@@ -22,6 +22,7 @@ from ..core.forward import canonical_weights, output_shape, random_input, readab
 from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_input_size, check_layer_cost
 from ..core.picture import GAP, percent, picture_limit
+from ..core.shapes import csv
 from ..display import Strings, fmt, grid, term
 from ..figures import heatmap_grid
 from ..routes.params import (
@@ -208,7 +209,7 @@ def canonical_query(state: PointwiseState, **changes) -> str:
     """The view's URL query in the framework's words."""
     state = state.model_copy(update=changes)
     return urlencode({"framework": state.framework, **url_words(layer_spec(state)),
-                      "input_shape": ",".join(map(str, state.input_shape)), **view_options(KNOBS, state)}, safe=",")
+                      "input_shape": csv(state.input_shape), **view_options(KNOBS, state)}, safe=",")
 
 
 def _forward(state: PointwiseState, layer, conv, x: np.ndarray, weights: list[np.ndarray]):
