@@ -33,6 +33,21 @@
     return (z * h + y) * w + x;
   }
 
+  // frame's clicks, each picking the cell its press was on (cellAt(e): the cell under a pointer event, or
+  // null). A click's clientX/Y are whole pixels (a pointer event's are not): on a picture of about a pixel
+  // per cell they can name the cell before the one pressed. A click with no press of its own there (from
+  // the keyboard, or a press that moved) reads its own position.
+  function onCellClick(frame, cellAt, pick) {
+    let pressed = null; // {x, y, cell}: where the last press was, and its cell
+    frame.addEventListener("pointerdown", (e) => { pressed = { x: e.clientX, y: e.clientY, cell: cellAt(e) }; });
+    frame.addEventListener("click", (e) => {
+      const same = pressed && Math.abs(e.clientX - pressed.x) < 2 && Math.abs(e.clientY - pressed.y) < 2;
+      const cell = same ? pressed.cell : cellAt(e);
+      pressed = null;
+      if (cell !== null) pick(cell);
+    });
+  }
+
   // Wire root's picture stage. opts: total (steps), current() (the step shown), preview(s) (show step s's
   // lens without moving the player; null: back to current), pin(s) (go to step s); toStep(i) (optional): the
   // step of cell i of the pointed picture (data-point: the output's by default; a scatter points at its input);
@@ -109,17 +124,7 @@
       if (s !== null && s !== hovered) { hovered = s; preview(s); }
     });
     frame.addEventListener("pointerleave", () => { hovered = null; preview(null); });
-    // a click's clientX/Y are whole pixels (a pointer event's are not): on a picture of about a pixel per cell
-    // they can name the cell before the one pressed, so a click picks the cell its pointerdown was on (a click
-    // with no press of its own, from the keyboard or a press that moved, reads its own position)
-    let pressed = null; // {x, y, s}: where the last press was and its cell
-    frame.addEventListener("pointerdown", (e) => { pressed = { x: e.clientX, y: e.clientY, s: cellAt(e) }; });
-    frame.addEventListener("click", (e) => {
-      const same = pressed && Math.abs(e.clientX - pressed.x) < 2 && Math.abs(e.clientY - pressed.y) < 2;
-      const s = same ? pressed.s : cellAt(e);
-      pressed = null;
-      if (s !== null) pin(s);
-    });
+    onCellClick(frame, cellAt, pin);
     // the arrow keys move on the picture (Shift: 10 at a time) and stop at its edges, as on a map: left and
     // right along a row, up and down along a column (1D: along the row)
     frame.addEventListener("keydown", (e) => {
@@ -139,5 +144,5 @@
   // "row,column", how /image's URL names a position (at=y,x).
   const cellOf = (s, w) => [Math.floor(s / w), s % w];
   const rowColumn = (s, w) => cellOf(s, w).join(",");
-  window.Convscope = Object.assign(window.Convscope || {}, { pictureStage, cellOf, rowColumn });
+  window.Convscope = Object.assign(window.Convscope || {}, { pictureStage, onCellClick, cellOf, rowColumn });
 })();
