@@ -24,18 +24,20 @@ def literal(v) -> str:
     return repr(v)
 
 
-def call(spec: dict, module: str = "") -> str:
-    """A layer's constructor call from its spec (``{"type": …, keyword: value}``, the framework's words).
+def call(spec: dict, module: str = "", positional: int = 0) -> str:
+    """A layer's constructor call from its spec (``{"type": …, keyword: value}``, the framework's words); the
+    first ``positional`` values are written without their keywords.
 
     >>> call({"type": "MaxPool2d", "kernel_size": [2, 3], "stride": 2, "ceil_mode": False}, "nn.")
     'nn.MaxPool2d(kernel_size=(2, 3), stride=2, ceil_mode=False)'
+    >>> call({"type": "Linear", "in_features": 4, "out_features": 3, "bias": True}, "nn.", positional=2)
+    'nn.Linear(4, 3, bias=True)'
+    >>> call({"type": "ReLU"}, "nn.")
+    'nn.ReLU()'
     """
-    return f"{module}{spec['type']}(" + ", ".join(f"{k}={literal(v)}" for k, v in spec.items() if k != "type") + ")"
-
-
-def _tuple(v) -> str:
-    v = tuple(v)
-    return str(v[0]) if len(set(v)) == 1 else str(v)
+    words = [(k, v) for k, v in spec.items() if k != "type"]
+    said = [literal(v) for _, v in words[:positional]] + [f"{k}={literal(v)}" for k, v in words[positional:]]
+    return f"{module}{spec['type']}(" + ", ".join(said) + ")"
 
 
 def torch_code(op: ConvOp, input_shape_cf: tuple[int, ...], out_shape_cf: tuple[int, ...],
@@ -45,17 +47,17 @@ def torch_code(op: ConvOp, input_shape_cf: tuple[int, ...], out_shape_cf: tuple[
     symmetric = all(b == a for b, a in pads)
     layers = []
     if symmetric:
-        padding = _tuple(b for b, _ in pads)
+        padding = [b for b, _ in pads]
     else:  # nn.ZeroPad{d}d takes (last axis before, after, ..., first axis before, after)
         flat = tuple(p for b, a in reversed(pads) for p in (b, a))
         layers.append(f"nn.ZeroPad{d}d({flat})")
-        padding = "0"
-    mode = f", padding_mode='{op.padding_mode}'" if op.padding_mode != "zeros" else ""
-    layers.append(f"nn.Conv{d}d(in_channels={op.in_channels}, out_channels={op.out_channels}, "
-                  f"kernel_size={_tuple(op.kernel)}, stride={_tuple(op.stride)}, padding={padding}, "
-                  f"dilation={_tuple(op.dilation)}, groups={op.groups}, bias={op.bias}{mode})")
+        padding = 0
+    mode = {"padding_mode": op.padding_mode} if op.padding_mode != "zeros" else {}
+    layers.append(call({"type": f"Conv{d}d", "in_channels": op.in_channels, "out_channels": op.out_channels,
+                        "kernel_size": op.kernel, "stride": op.stride, "padding": padding, "dilation": op.dilation,
+                        "groups": op.groups, "bias": op.bias, **mode}, "nn."))
     if activation in TORCH_ACTIVATIONS:
-        layers.append(f"nn.{TORCH_ACTIVATIONS[activation]}()")
+        layers.append(call({"type": TORCH_ACTIVATIONS[activation]}, "nn."))
     conv = "model" if len(layers) == 1 else f"model[{0 if symmetric else 1}]"
     build = (f"model = {layers[0]}" if len(layers) == 1 else
              "model = nn.Sequential(\n" + "".join(f"    {layer},\n" for layer in layers) + ")")
@@ -87,10 +89,10 @@ def keras_code(op: ConvOp, input_shape_cf: tuple[int, ...], out_shape_cf: tuple[
     d = op.dims
     n, c, *spatial = input_shape_cf
     padding, zero_pad = _keras_padding(op, spatial)
-    act = f", activation='{activation}'" if activation != "linear" else ""
-    conv_line = (f"keras.layers.Conv{d}D(filters={op.out_channels}, kernel_size={_tuple(op.kernel)}, "
-                 f"strides={_tuple(op.stride)}, padding='{padding}', dilation_rate={_tuple(op.dilation)}, "
-                 f"groups={op.groups}, use_bias={op.bias}{act})")
+    act = {"activation": activation} if activation != "linear" else {}
+    conv_line = call({"type": f"Conv{d}D", "filters": op.out_channels, "kernel_size": op.kernel, "strides": op.stride,
+                      "padding": padding, "dilation_rate": op.dilation, "groups": op.groups, "use_bias": op.bias,
+                      **act}, "keras.layers.")
     if zero_pad:
         build = f"model = keras.Sequential([\n    {zero_pad},\n    {conv_line},\n])"
         conv = "model.layers[1]"

@@ -129,14 +129,10 @@
       timer = setTimeout(() => ask(stepOf(cell)), 40); // the pointer sweeping across: ask for where it rests
     });
     frame.addEventListener("pointerleave", () => { clearTimeout(timer); if (wanted !== pinned) ask(pinned); });
-    // a click's clientX/Y are whole pixels (a pointer event's are not): the cell is the one pressed
-    let pressed = null;
-    frame.addEventListener("pointerdown", (e) => { pressed = cellAt(frame, rows, cols, e); });
-    frame.addEventListener("click", (e) => {
+    // a click or tap keeps the cell it pressed (static/picture.js)
+    window.Convscope.onCellClick(frame, (e) => cellAt(frame, rows, cols, e), (cell) => {
       clearTimeout(timer);
-      const cell = pressed || cellAt(frame, rows, cols, e);
-      pressed = null;
-      if (cell) pin(stepOf(cell));
+      pin(stepOf(cell));
     });
     frame.addEventListener("keydown", (e) => {
       if (!(e.key in MOVES)) return;

@@ -89,34 +89,15 @@
     const { stop, autoplay } = player(root, show, () => step);
 
     // picture level: pointing at an output shows its lens (from the block, or the server's fragment for a
-    // step outside it); a click or an arrow key goes to that step
-    const lensUrl = (s) => {
-      const url = new URL(window.location.href);
-      url.searchParams.set("step", s);
-      return url.pathname + "/lens" + url.search;
-    };
-    let pointed = null; // the step pointed at, while the pointer is on the output
-    function fromServer(s) {
-      fetch(lensUrl(s)).then((r) => (r.ok ? r.text() : null)).then((text) => {
-        if (!text || pointed !== s || !root.isConnected) return;
-        const t = document.createElement("template");
-        t.innerHTML = text;
-        const next = t.content.querySelector("#arith");
-        if (!next) return;
-        root.querySelector("#arith").replaceWith(next);
-        const now = JSON.parse(next.dataset.now);
-        pic.show({ boxes: now.boxes[0], marker: now.markers[0], pending: now.pending[0] });
-      }).catch(() => {});
-    }
+    // step outside it: static/picture.js); a click or an arrow key goes to that step
     const inBlock = (s) => s >= d.first && s < d.first + d.steps.length;
     const pic = window.Convscope.pictureStage && window.Convscope.pictureStage(root, {
       total, current: () => step,
       preview(s) {
-        pointed = s;
         const s2 = s === null ? step : s;
-        if (inBlock(s2)) paint(s2); else fromServer(s2);
+        if (inBlock(s2)) paint(s2); else pic.fromServer(s2);
       },
-      pin(s) { pointed = null; stop(); show(s); },
+      pin(s) { stop(); show(s); },
     });
 
     // hover or focus an output cell: its window lights up; hover an input cell: the outputs that read it

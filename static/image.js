@@ -109,7 +109,7 @@
       body.replaceChildren(...next.querySelector("#lens-body").childNodes);
       Object.assign(lens.dataset, next.dataset);
       const now = JSON.parse(next.dataset.now);
-      if (pic) pic.show({ boxes: now.boxes[0], marker: now.markers[0], pending: now.pending[0] });
+      if (pic) pic.showNow(now);
     }
     // One request at a time; an answer for a position the reader has left is kept, not shown, and the
     // position wanted now is asked next (so a moving pointer costs one request in flight, never a queue).

@@ -33,9 +33,26 @@
     return (z * h + y) * w + x;
   }
 
+  // frame's clicks, each picking the cell its press was on (cellAt(e): the cell under a pointer event, or
+  // null). A click's clientX/Y are whole pixels (a pointer event's are not): on a picture of about a pixel
+  // per cell they can name the cell before the one pressed. A click with no press of its own there (from
+  // the keyboard, or a press that moved) reads its own position.
+  function onCellClick(frame, cellAt, pick) {
+    let pressed = null; // {x, y, cell}: where the last press was, and its cell
+    frame.addEventListener("pointerdown", (e) => { pressed = { x: e.clientX, y: e.clientY, cell: cellAt(e) }; });
+    frame.addEventListener("click", (e) => {
+      const same = pressed && Math.abs(e.clientX - pressed.x) < 2 && Math.abs(e.clientY - pressed.y) < 2;
+      const cell = same ? pressed.cell : cellAt(e);
+      pressed = null;
+      if (cell !== null) pick(cell);
+    });
+  }
+
   // Wire root's picture stage. opts: total (steps), current() (the step shown), preview(s) (show step s's
   // lens without moving the player; null: back to current), pin(s) (go to step s); toStep(i) (optional): the
-  // step of cell i of the pointed picture (data-point: the output's by default; a scatter points at its input).
+  // step of cell i of the pointed picture (data-point: the output's by default; a scatter points at its input);
+  // part (optional, "#arith" by default): the part of the page a lens fragment from the server replaces.
+  // Returns { show(now), showNow(now), fromServer(s, params) } (below).
   function pictureStage(root, opts) {
     const stage = root.querySelector(".picture-stage");
     if (!stage) return null;
@@ -74,13 +91,40 @@
       place(root.querySelector("#pending-boxes"), now.pending, "pending-box");
       place(root.querySelector("#marker-boxes"), [now.marker], "marker-box");
     }
+    // a lens fragment's data-now (its step's boxes, one entry each): placed
+    const showNow = (now) => show({ boxes: now.boxes[0], marker: now.markers[0], pending: now.pending[0] });
+
+    let pointed = null; // the step the pointer is on (null: away, or a step was pinned since)
+    const preview = (s) => { pointed = s; opts.preview(s); };
+    const pin = (s) => { pointed = null; opts.pin(s); };
+    // The lens of step s where the page's block does not hold it: the server's fragment (GET <this page>/lens
+    // ?<this page's query with params set>, {step: s} by default), whose part (opts.part) replaces the page's
+    // and whose boxes are placed, if the pointer is still on s when it comes. Resolves to its data-now (null
+    // when not shown), e.g. for a view's own marks.
+    const part = opts.part || "#arith";
+    function fromServer(s, params = { step: s }) {
+      const url = new URL(window.location.href);
+      for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+      return fetch(url.pathname + "/lens" + url.search).then((r) => (r.ok ? r.text() : null)).then((text) => {
+        if (!text || pointed !== s || !root.isConnected) return null;
+        const t = document.createElement("template");
+        t.innerHTML = text;
+        const next = t.content.querySelector(part);
+        if (!next) return null;
+        root.querySelector(part).replaceWith(next);
+        const now = JSON.parse(next.dataset.now);
+        showNow(now);
+        return now;
+      }).catch(() => null);
+    }
+
     let hovered = null;
     frame.addEventListener("pointermove", (e) => {
       const s = cellAt(e);
-      if (s !== null && s !== hovered) { hovered = s; opts.preview(s); }
+      if (s !== null && s !== hovered) { hovered = s; preview(s); }
     });
-    frame.addEventListener("pointerleave", () => { hovered = null; opts.preview(null); });
-    frame.addEventListener("click", (e) => { const s = cellAt(e); if (s !== null) opts.pin(s); });
+    frame.addEventListener("pointerleave", () => { hovered = null; preview(null); });
+    onCellClick(frame, cellAt, pin);
     // the arrow keys move on the picture (Shift: 10 at a time) and stop at its edges, as on a map: left and
     // right along a row, up and down along a column (1D: along the row)
     frame.addEventListener("keydown", (e) => {
@@ -91,14 +135,14 @@
       const out = layout.out, w = out[out.length - 1], h = out.length > 1 ? out[out.length - 2] : 1;
       const n = e.shiftKey ? 10 : 1, s = opts.current(), x = s % w, y = Math.floor(s / w) % h;
       const to = (v, d, top) => Math.max(0, Math.min(top - 1, v + d * n));
-      opts.pin(s + (to(y, moves[e.key][0], h) - y) * w + (to(x, moves[e.key][1], w) - x));
+      pin(s + (to(y, moves[e.key][0], h) - y) * w + (to(x, moves[e.key][1], w) - x));
     });
-    return { show };
+    return { show, showNow, fromServer };
   }
 
   // [row, column] of cell s of a picture w cells wide (/pointwise: filter and position), and the same as
   // "row,column", how /image's URL names a position (at=y,x).
   const cellOf = (s, w) => [Math.floor(s / w), s % w];
   const rowColumn = (s, w) => cellOf(s, w).join(",");
-  window.Convscope = Object.assign(window.Convscope || {}, { pictureStage, cellOf, rowColumn });
+  window.Convscope = Object.assign(window.Convscope || {}, { pictureStage, onCellClick, cellOf, rowColumn });
 })();

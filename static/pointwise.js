@@ -74,7 +74,7 @@
   function setupPicture(root, d) {
     const T = d.texts, L = d.positions, F = d.filters;
     const f = d.f;
-    let t = d.step, asked = false, pointed = null;
+    let t = d.step, asked = false;
     const inBlock = (s) => s >= d.first && s < d.first + d.steps.length;
     const at = (s, filter) => { // this page's URL at position s (and filter)
       const url = new URL(window.location.href);
@@ -108,19 +108,8 @@
         if (focused && frame) frame.focus();
       });
     }
-    function fromServer(filter, s) { // the lens of a (filter, position) this block does not hold
-      const url = at(s, filter);
-      fetch(url.pathname + "/lens" + url.search).then((r) => (r.ok ? r.text() : null)).then((text) => {
-        if (!text || pointed !== filter * L + s || !root.isConnected) return;
-        const tpl = document.createElement("template");
-        tpl.innerHTML = text;
-        const next = tpl.content.querySelector("#arith");
-        if (!next) return;
-        root.querySelector("#arith").replaceWith(next);
-        const now = JSON.parse(next.dataset.now);
-        pic.show({ boxes: now.boxes[0], marker: now.markers[0], pending: now.pending[0] });
-        row(now.row);
-      }).catch(() => {});
+    function fromServer(filter, s) { // the lens of a (filter, position) this block does not hold (picture.js)
+      pic.fromServer(filter * L + s, { step: s, f: filter }).then((now) => { if (now) row(now.row); });
     }
     function show(s) {
       if (asked) return; // a playing player waits for the next block: its fragment's player goes on
@@ -135,13 +124,11 @@
     const pic = window.Convscope.pictureStage(root, {
       total: F * L, current: () => f * L + t,
       preview(s) { // pointing: that output's lens, the player stays where it is
-        pointed = s;
         if (s === null) { if (inBlock(t)) paint(t); else fromServer(f, t); return; }
         const [pf, ps] = window.Convscope.cellOf(s, L);
         if (pf === f && inBlock(ps)) paint(ps); else fromServer(pf, ps);
       },
       pin(s) { // a click or an arrow key: go there (another filter: the server's fragment for it)
-        pointed = null;
         stop();
         const [pf, ps] = window.Convscope.cellOf(s, L);
         if (pf === f) { show(ps); return; }

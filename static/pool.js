@@ -80,30 +80,15 @@
 
     const { stop, autoplay } = player(root, show, () => step);
 
-    // picture level: pointing at an output shows its lens; a click or an arrow key goes to that step
-    let pointed = null; // the step pointed at, while the pointer is on the output
-    function fromServer(s) {
-      const url = new URL(window.location.href);
-      url.searchParams.set("step", s);
-      fetch(url.pathname + "/lens" + url.search).then((r) => (r.ok ? r.text() : null)).then((text) => {
-        if (!text || pointed !== s || !root.isConnected) return;
-        const t = document.createElement("template");
-        t.innerHTML = text;
-        const next = t.content.querySelector("#arith");
-        if (!next) return;
-        root.querySelector("#arith").replaceWith(next);
-        const now = JSON.parse(next.dataset.now);
-        pic.show({ boxes: now.boxes[0], marker: now.markers[0], pending: now.pending[0] });
-      }).catch(() => {});
-    }
+    // picture level: pointing at an output shows its lens (from the block, or the server's fragment:
+    // static/picture.js); a click or an arrow key goes to that step
     const pic = window.Convscope.pictureStage && window.Convscope.pictureStage(root, {
       total, current: () => step,
       preview(s) {
-        pointed = s;
         const s2 = s === null ? step : s;
-        if (inBlock(s2)) paint(s2); else fromServer(s2);
+        if (inBlock(s2)) paint(s2); else pic.fromServer(s2);
       },
-      pin(s) { pointed = null; stop(); show(s); },
+      pin(s) { stop(); show(s); },
     });
 
     // numbers level: hover an output: its window is outlined in every channel; click it to go to its step

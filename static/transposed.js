@@ -22,7 +22,7 @@
   // fragment (playing, a click) or its lens (pointing: GET /transposed/lens).
   function setupPicture(root, d) {
     const S = d.scatter_texts, total = d.total, $ = (id) => root.querySelector("#" + CSS.escape(id));
-    let step = d.step, asked = false, pointed = null;
+    let step = d.step, asked = false;
     const inBlock = (s) => s >= d.first && s < d.first + d.scatter.length;
     let focus = d.scatter[step - d.first].channel; // the channel drawn large: the step's, or the deck's choice
     const focused = () => { const t = root.querySelector("[data-part=input] .thumb[aria-pressed=true]"); return t ? Number(t.dataset.channel) : focus; };
@@ -59,29 +59,15 @@
       setParam("step", step);
     }
     const { stop, autoplay } = player(root, show, () => step);
-    function fromServer(s) {
-      const url = new URL(window.location.href);
-      url.searchParams.set("step", s);
-      fetch(url.pathname + "/lens" + url.search).then((r) => (r.ok ? r.text() : null)).then((text) => {
-        if (!text || pointed !== s || !root.isConnected) return;
-        const t = document.createElement("template");
-        t.innerHTML = text;
-        const next = t.content.querySelector("#stamp");
-        if (!next) return;
-        $("stamp").replaceWith(next);
-        const now = JSON.parse(next.dataset.now);
-        pic.show({ boxes: now.boxes[0], marker: now.markers[0], pending: now.pending[0] });
-      }).catch(() => {});
-    }
+    // pointing: the step's stamp from the block, or the server's (GET /transposed/lens: static/picture.js)
     const pic = window.Convscope.pictureStage(root, {
-      total, current: () => step,
+      total, current: () => step, part: "#stamp",
       toStep: (i) => d.channels.indexOf(focused()) * d.positions + i, // the pointed input value's step
       preview(s) {
-        pointed = s;
         const s2 = s === null ? step : s;
-        if (inBlock(s2)) paint(s2); else fromServer(s2);
+        if (inBlock(s2)) paint(s2); else pic.fromServer(s2);
       },
-      pin(s) { pointed = null; stop(); show(s); },
+      pin(s) { stop(); show(s); },
     });
     show(step);
     root.dataset.ready = "1";

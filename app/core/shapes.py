@@ -203,3 +203,25 @@ def window_range(n: int, k: int, d: int, pad: int, *, k_max: int, d_max: int) ->
     """
     span = n + pad - 1
     return min(k_max, span // d + 1), min(d_max, span // (k - 1)) if k > 1 else d_max, max(1, d * (k - 1) + 1 - pad)
+
+
+# ---------------------------------------------------------------- lists as the pages write them
+
+def csv(values) -> str:
+    """A list as the URL and the knobs write it, commas and no spaces (one value, or a word, as it is).
+
+    >>> csv((1, 4, 300)), csv([3]), csv(2), csv("same")
+    ('1,4,300', '3', '2', 'same')
+    """
+    if isinstance(values, str | int):
+        return str(values)
+    return ",".join(map(str, values))
+
+
+def index_text(position) -> str:
+    """A position (or a tensor's index) as Python indexes it: in brackets, comma and space between.
+
+    >>> index_text((2, 0, 5)), index_text([7])
+    ('[2, 0, 5]', '[7]')
+    """
+    return "[" + ", ".join(map(str, position)) + "]"

@@ -53,6 +53,7 @@ from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_input_size, check_layer_cost
 from ..core.ops import ActOp, ConvOp
 from ..core.picture import cell_at, fit, montage, picture_limit, picture_size, zoom_level
+from ..core.shapes import csv, index_text
 from ..display import fmt, grid, term
 from ..routes import explore
 from ..routes.params import (
@@ -211,7 +212,7 @@ def canonical_query(state, **changes) -> str:
     """The view's URL query in the framework's words."""
     state = state.model_copy(update=changes)
     params = {"framework": state.framework, **url_words(layer_spec(state)),
-              "input_shape": ",".join(map(str, state.input_shape)), **view_options(KNOBS, state)}
+              "input_shape": csv(state.input_shape), **view_options(KNOBS, state)}
     return urlencode(params, safe=",")
 
 
@@ -278,12 +279,9 @@ def signed(v: float) -> str:
     return f"({text})" if text.startswith("−") else text
 
 
-def _index(pos) -> str:
-    return ", ".join(map(str, pos))
-
 
 def _labels(shape) -> list[str]:
-    return [f"[{_index(p)}]" for p in np.ndindex(*shape)]
+    return [index_text(p) for p in np.ndindex(*shape)]
 
 
 def run(state, layer) -> dict:
@@ -400,18 +398,18 @@ def transposed_link(state, op, out_spatial, unread) -> tuple[str | None, str]:
     if why:
         return None, "; ".join(why)
     spec = {"framework": "torch", "type": f"ConvTranspose{state.dims}d", "in_channels": op.out_channels,
-            "out_channels": op.in_channels, "kernel_size": ",".join(map(str, op.kernel)),
-            "stride": ",".join(map(str, op.stride)), "padding": ",".join(map(str, pads)),
-            "output_padding": ",".join(map(str, unread)), "groups": op.groups, "bias": "false",
-            "dilation": ",".join(map(str, op.dilation)),
-            "input_shape": ",".join(map(str, (1, op.out_channels, *out_spatial)))}
+            "out_channels": op.in_channels, "kernel_size": csv(op.kernel),
+            "stride": csv(op.stride), "padding": csv(pads),
+            "output_padding": csv(unread), "groups": op.groups, "bias": "false",
+            "dilation": csv(op.dilation),
+            "input_shape": csv((1, op.out_channels, *out_spatial))}
     return urlencode(spec, safe=","), ""
 
 
 def fold_lines(gp: np.ndarray, gx: np.ndarray, op) -> list[tuple[str, str, str]]:
     """One channel's fold as the page writes it: (input cell, its own gradient + what comes back from each padded
     cell that copied it, the engine's value there)."""
-    return [(f"[{_index(target)}]", " + ".join(f"{signed(v)} ({'itself' if i == 0 else f'padded [{_index(src)}]'})"
+    return [(index_text(target), " + ".join(f"{signed(v)} ({'itself' if i == 0 else f'padded {index_text(src)}'})"
                                                 for i, (src, v) in enumerate(terms)), fmt(float(gx[target])))
             for target, terms in fold_terms(gp, op.padding, op.padding_mode)]
 
@@ -502,9 +500,9 @@ def pool_context(state, nums: dict) -> dict:
     winners = {ch: list(pool_shares(nums["x_cf"][ch], np.ones_like(nums["gpre_cf"][ch]), op)) for ch in
                range(state.channels)} if op.kind == "max" else {}
     if op.kind == "max":
-        parts = [f"{signed(v)} (output [{_index(o)}]: this cell won its window)" for o, v, _ in mine]
+        parts = [f"{signed(v)} (output {index_text(o)}: this cell won its window)" for o, v, _ in mine]
     else:
-        parts = [f"{signed(v)}/{d} (output [{_index(o)}])" for o, v, d in mine]
+        parts = [f"{signed(v)}/{d} (output {index_text(o)})" for o, v, d in mine]
     out_spatial = nums["g_cf"].shape[1:]
     return {"pool": {
         "step": step, "cells": count, "step_error": step_error, "at": [c, *pos],
@@ -790,7 +788,7 @@ def conv_lens(state, nums: dict, c: int, pos: tuple[int, ...]) -> dict:
         if len(copies) > 1:
             sums = [sum(a * b for _, t in grad_input_terms(up, nums["w_cf"], op, c, cell) for a, b in t)
                     for cell in copies]
-            out["fold"] = " + ".join(f"{signed(v)} ({'itself' if cell == at else f'padded [{_index(cell)}]'})"
+            out["fold"] = " + ".join(f"{signed(v)} ({'itself' if cell == at else f'padded {index_text(cell)}'})"
                                      for cell, v in zip(copies, sums)) + " = "
     return out
 
@@ -800,9 +798,9 @@ def pool_lens(nums: dict, c: int, pos: tuple[int, ...]) -> dict:
     op = nums["op"]
     mine = pool_shares(nums["x_cf"][c], nums["gpre_cf"][c], op).get(pos, [])
     if op.kind == "max":
-        parts = [f"{signed(v)} (output [{_index(o)}]: this cell won its window)" for o, v, _ in mine]
+        parts = [f"{signed(v)} (output {index_text(o)}: this cell won its window)" for o, v, _ in mine]
     else:
-        parts = [f"{signed(v)}/{d} (output [{_index(o)}])" for o, v, d in mine]
+        parts = [f"{signed(v)}/{d} (output {index_text(o)})" for o, v, d in mine]
     line = (" + ".join(parts) if parts else "this cell won no window: no gradient comes back" if op.kind == "max"
             else "no window reads this cell")
     return {"lines": [(line + " = ", None)]}

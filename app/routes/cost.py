@@ -15,6 +15,7 @@ from pydantic import BaseModel, field_validator
 from ..core.cost import MACHINES, Machine, chain_cost, lower_bound_seconds
 from ..core.forward import output_shape
 from ..core.frameworks import SpecError, build_layer
+from ..core.shapes import csv
 from ..figures import roofline_figure
 from ..routes.params import (
     Knob,
@@ -121,7 +122,7 @@ def read_state(query) -> tuple[CostState, list[str]]:
 def canonical_query(state: CostState, **changes) -> str:
     s = state.model_copy(update=changes)
     return urlencode({"framework": s.framework, "type": "Conv2d" if TORCH(s) else "Conv2D",
-                      **url_words(layer_words(KNOBS, s)), "input_shape": ",".join(map(str, s.input_shape)),
+                      **url_words(layer_words(KNOBS, s)), "input_shape": csv(s.input_shape),
                       **url_words(view_options(KNOBS, s))}, safe=",")
 
 

@@ -24,6 +24,7 @@ from ..core.forward import stage_shapes
 from ..core.frameworks import SpecError, build_layer
 from ..core.groups import group_blocks, valid_groups
 from ..core.ops import ConvOp, Layer
+from ..core.shapes import csv
 from ..figures import connection_graph, connection_matrix
 from ..routes.params import (
     Knob,
@@ -37,6 +38,7 @@ from ..routes.params import (
     validated,
     word,
 )
+from ..snippets import call
 from ..templating import is_htmx, view_response
 
 PADDINGS = {"torch": ("0", "1", "2", "3", "same"), "keras": ("valid", "same")}
@@ -133,7 +135,7 @@ def canonical_query(state: GroupsState, **changes) -> str:
     """The view's URL query in the framework's words."""
     s = state.model_copy(update=changes)
     params = {"framework": s.framework, "type": TYPES[(s.framework, s.separable)], **url_words(layer_words(KNOBS, s)),
-              "input_shape": ",".join(map(str, s.input_shape))}
+              "input_shape": csv(s.input_shape)}
     return urlencode(params, safe=",")
 
 
@@ -166,10 +168,10 @@ def conv_spec(state: GroupsState, *, groups: int) -> dict:
 def conv_code(state: GroupsState, *, groups: int) -> str:
     s = state
     if s.framework == "torch":
-        return (f"nn.Conv2d({s.channels}, {s.filters}, kernel_size={s.kernel_size}, padding={_padding(s)!r}, "
-                f"groups={groups}, bias={s.bias})")
-    return (f"keras.layers.Conv2D({s.filters}, {s.kernel_size}, padding={_padding(s)!r}, groups={groups}, "
-            f"use_bias={s.bias})")
+        return call({"type": "Conv2d", "in_channels": s.channels, "out_channels": s.filters,
+                     "kernel_size": s.kernel_size, "padding": _padding(s), "groups": groups, "bias": s.bias}, "nn.", 2)
+    return call({"type": "Conv2D", "filters": s.filters, "kernel_size": s.kernel_size, "padding": _padding(s),
+                 "groups": groups, "use_bias": s.bias}, "keras.layers.", 2)
 
 
 @dataclass(frozen=True)
@@ -212,20 +214,19 @@ def separable_stages(state: GroupsState) -> list[Stage]:
     """Depthwise (groups = C_in, C_in·m outputs) then pointwise 1×1, as each framework writes it."""
     s, m, pad = state, state.depth_multiplier, _padding(state)
     if s.framework == "keras":
-        code = (f"keras.layers.SeparableConv2D({s.filters}, {s.kernel_size}, padding={pad!r}, "
-                f"depth_multiplier={m}, use_bias={s.bias})")
-        layer = build_layer("keras", {"type": "SeparableConv2D", "filters": s.filters, "kernel_size": s.kernel_size,
-                                      "padding": pad, "depth_multiplier": m, "use_bias": s.bias}, s.input_shape)
-        return layer_stages(layer, ["depthwise", "pointwise"], [code, code])
+        spec = {"type": "SeparableConv2D", "filters": s.filters, "kernel_size": s.kernel_size, "padding": pad,
+                "depth_multiplier": m, "use_bias": s.bias}
+        code = call(spec, "keras.layers.", 2)
+        return layer_stages(build_layer("keras", spec, s.input_shape), ["depthwise", "pointwise"], [code, code])
     mid = s.channels * m
-    depthwise = build_layer("torch", {"type": "Conv2d", "in_channels": s.channels, "out_channels": mid,
-                                      "kernel_size": s.kernel_size, "padding": pad, "groups": s.channels,
-                                      "bias": s.bias}, s.input_shape)
-    pointwise = build_layer("torch", {"type": "Conv2d", "in_channels": mid, "out_channels": s.filters,
-                                      "kernel_size": 1, "bias": s.bias}, tuple(stage_shapes(depthwise)[-1]))
-    depthwise_code = (f"depthwise = nn.Conv2d({s.channels}, {mid}, kernel_size={s.kernel_size}, padding={pad!r}, "
-                      f"groups={s.channels}, bias={s.bias})")
-    pointwise_code = f"pointwise = nn.Conv2d({mid}, {s.filters}, kernel_size=1, bias={s.bias})"
+    depthwise_spec = {"type": "Conv2d", "in_channels": s.channels, "out_channels": mid, "kernel_size": s.kernel_size,
+                      "padding": pad, "groups": s.channels, "bias": s.bias}
+    pointwise_spec = {"type": "Conv2d", "in_channels": mid, "out_channels": s.filters, "kernel_size": 1,
+                      "bias": s.bias}
+    depthwise = build_layer("torch", depthwise_spec, s.input_shape)
+    pointwise = build_layer("torch", pointwise_spec, tuple(stage_shapes(depthwise)[-1]))
+    depthwise_code = f"depthwise = {call(depthwise_spec, 'nn.', 2)}"
+    pointwise_code = f"pointwise = {call(pointwise_spec, 'nn.', 2)}"
     return [*layer_stages(depthwise, ["depthwise"], [depthwise_code], "depthwise."),
             *layer_stages(pointwise, ["pointwise"], [pointwise_code], "pointwise.")]
 

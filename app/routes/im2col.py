@@ -19,6 +19,7 @@ from ..core.conv import im2col, pad_input, weight_matrix, window_taps
 from ..core.forward import canonical_weights, output_shape, random_input, readable_weights, run_layer
 from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_layer_cost
+from ..core.shapes import csv
 from ..display import fmt, grid
 from ..routes import explore
 from ..routes.params import controls
@@ -73,9 +74,6 @@ def _matrix(values: np.ndarray, row_labels: list[str], col_labels: list[str], *,
                         "off": off is not None and bool(off[i, j])}
                        for j in range(values.shape[1])] for i in range(values.shape[0])]}
 
-
-def _tap(tap: tuple[int, ...]) -> str:
-    return ",".join(map(str, tap))
 
 
 def _input_classes(op, size, padded, out_pos) -> np.ndarray:
@@ -133,10 +131,10 @@ def im2col_context(state) -> dict:
     cg = op.in_channels // op.groups
     # row labels of the unfolded axis, in the framework's order: PyTorch (channel, tap), Keras (tap, channel)
     if layout == "torch":
-        unfolded = [f"c{c} ({_tap(t)})" for c in range(op.in_channels) for t in taps]
+        unfolded = [f"c{c} ({csv(t)})" for c in range(op.in_channels) for t in taps]
     else:
-        unfolded = [f"({_tap(t)}) c{g * cg + c}" for g in range(op.groups) for t in taps for c in range(cg)]
-    position_labels = [f"({_tap(p)})" for p in np.ndindex(*out_spatial)]
+        unfolded = [f"({csv(t)}) c{g * cg + c}" for g in range(op.groups) for t in taps for c in range(cg)]
+    position_labels = [f"({csv(p)})" for p in np.ndindex(*out_spatial)]
     filter_labels = [f"f{i}" for i in range(filters)]
     off = None
     if op.groups > 1:  # the block-diagonal's fill: a filter against another group's rows

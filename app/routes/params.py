@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, Field, ValidationError, create_model
 from starlette.datastructures import QueryParams
 
+from ..core.shapes import csv
+
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -112,7 +114,7 @@ def per_axis(key: str, values: tuple[int, ...], dims: int, lo: int, hi: int, err
     >>> errors = []; per_axis("stride", (1, 9), 2, 1, 4, errors), errors
     (None, ["stride: needs 1 or 2 numbers (one per axis) from 1 to 4, got '1,9'"])
     """
-    given = ",".join(map(str, values))
+    given = csv(values)
     if len(values) == 1:
         values = values * dims
     if len(values) == dims and all(lo <= v <= hi for v in values):
@@ -289,7 +291,7 @@ def view_options(knobs: tuple[Knob, ...], state) -> dict[str, object]:
 
 def url_words(spec: dict) -> dict[str, object]:
     """Values as the URL writes them: lists comma-separated, booleans lower case, decimals never rounded."""
-    return {k: ",".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v).lower() if isinstance(v, bool)
+    return {k: csv(v) if isinstance(v, (list, tuple)) else str(v).lower() if isinstance(v, bool)
             else f"{v:.15g}" if isinstance(v, float) else v for k, v in spec.items()}
 
 

@@ -22,6 +22,7 @@ from ..core.forward import canonical_weights, output_shape, random_input, readab
 from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_input_size, check_layer_cost
 from ..core.picture import GAP, percent, picture_limit
+from ..core.shapes import csv
 from ..display import Strings, fmt, grid, term
 from ..figures import heatmap_grid
 from ..routes.params import (
@@ -35,6 +36,7 @@ from ..routes.params import (
     url_words,
     view_options,
 )
+from ..snippets import call
 from ..templating import view_response
 from .stage import Played, StageView, picture_url, serve
 
@@ -65,7 +67,7 @@ KNOBS = (  # every setting, declared once (app/routes/params.py: Knob), in the c
          written=lambda s: s.activation != "linear", widget="select",
          options=(("linear", "None / 'linear'"), ("relu", "'relu'"), ("sigmoid", "'sigmoid'"), ("tanh", "'tanh'"))),
     Knob("activation", only="torch", option=True, widget="select", label="Then activation",  # a module after it
-         options=(("linear", "none"), *((k, f"nn.{v}()") for k, v in TORCH_ACTIVATIONS.items()))),
+         options=(("linear", "none"), *((k, call({"type": v}, "nn.")) for k, v in TORCH_ACTIVATIONS.items()))),
     Knob("weights", Literal["random", "ones"], "random", option=True, widget="select", label="Weights", group="Numbers",
          options=(("random", "random tenths"), ("ones", "all ones, bias 0"))),
     Knob("seed", int, 0, option=True, bounds=(0, 9999), widget="number", label="Seed", group="Numbers"),
@@ -207,7 +209,7 @@ def canonical_query(state: PointwiseState, **changes) -> str:
     """The view's URL query in the framework's words."""
     state = state.model_copy(update=changes)
     return urlencode({"framework": state.framework, **url_words(layer_spec(state)),
-                      "input_shape": ",".join(map(str, state.input_shape)), **view_options(KNOBS, state)}, safe=",")
+                      "input_shape": csv(state.input_shape), **view_options(KNOBS, state)}, safe=",")
 
 
 def _forward(state: PointwiseState, layer, conv, x: np.ndarray, weights: list[np.ndarray]):
@@ -496,10 +498,12 @@ def picture_of(state: PointwiseState, part: str, c: int) -> tuple[np.ndarray, fl
 
 def torch_code(s: PointwiseState) -> str:
     """PyTorch: a Conv1d(k=1) and an nn.Linear with the conv's weight give the same output."""
-    act = f"nn.{TORCH_ACTIVATIONS[s.activation]}()" if s.activation != "linear" else "nn.Identity()"
+    act = call({"type": TORCH_ACTIVATIONS.get(s.activation, "Identity")}, "nn.")
+    conv = {"type": "Conv1d", "in_channels": s.channels, "out_channels": s.filters, "kernel_size": 1, "bias": s.bias}
+    linear = {"type": "Linear", "in_features": s.channels, "out_features": s.filters, "bias": s.bias}
     lines = ["import torch", "from torch import nn", "",
-             f"conv = nn.Conv1d({s.channels}, {s.filters}, kernel_size=1, bias={s.bias})",
-             f"linear = nn.Linear({s.channels}, {s.filters}, bias={s.bias})",
+             f"conv = {call(conv, 'nn.', 2)}",
+             f"linear = {call(linear, 'nn.', 2)}",
              f"act = {act}", "with torch.no_grad():",
              ("    linear.weight.copy_(conv.weight[:, :, 0])"
              f"  # ({s.filters}, {s.channels}, 1) -> ({s.filters}, {s.channels})")]
@@ -515,10 +519,12 @@ def torch_code(s: PointwiseState) -> str:
 
 def keras_code(s: PointwiseState) -> str:
     """Keras: a Conv1D(k=1) and a Dense with kernel[0] give the same output."""
-    act = f", activation='{s.activation}'" if s.activation != "linear" else ""
+    act = {"activation": s.activation} if s.activation != "linear" else {}
+    conv = {"type": "Conv1D", "filters": s.filters, "kernel_size": 1, "use_bias": s.bias, **act}
+    dense = {"type": "Dense", "units": s.filters, "use_bias": s.bias, **act}
     lines = ["import numpy as np", "import keras", "",
-             f"conv = keras.layers.Conv1D(filters={s.filters}, kernel_size=1, use_bias={s.bias}{act})",
-             f"dense = keras.layers.Dense({s.filters}, use_bias={s.bias}{act})", "",
+             f"conv = {call(conv, 'keras.layers.')}",
+             f"dense = {call(dense, 'keras.layers.', 1)}", "",
              f"x = np.random.randn({s.batch}, {s.positions}, {s.channels}).astype('float32')  # (N, L, C_in)",
              (f"y_conv = conv(x)  # (N, L, filters) = {(s.batch, s.positions, s.filters)}; "
              f"builds kernel (1, {s.channels}, {s.filters})"),

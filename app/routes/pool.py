@@ -25,7 +25,7 @@ from ..core.limits import check_input_size, check_layer_cost
 from ..core.ops import PoolOp
 from ..core.picture import montage, picture_limit, zoom_level
 from ..core.pool import Divisor, PoolStep, Tap, pool_step
-from ..core.shapes import axis_formulas, effective_kernel
+from ..core.shapes import axis_formulas, csv, effective_kernel, index_text
 from ..display import fmt, grid
 from ..figures import heatmap_grid, pool_line_figure
 from ..routes.params import (
@@ -188,17 +188,14 @@ def _validate(raw: dict, errors: list[str]) -> tuple[PoolState, list[str]]:
     dims = state.dims
     fixes = check_axes(KNOBS, state, raw, errors)
     if isinstance(state.padding, tuple) and not state.torch:
-        errors.append(f"padding: Keras pooling takes 'valid' or 'same', got {_said(state.padding)!r}; showing 'valid'")
+        errors.append(f"padding: Keras pooling takes 'valid' or 'same', got {csv(said_once(state.padding))!r}; "
+                      "showing 'valid'")
         fixes["padding"] = "valid"
     elif isinstance(state.padding, str) and state.torch:
         errors.append(f"padding: PyTorch pooling takes a number of cells (0 to 4, or one per axis), got "
                       f"{state.padding!r} ('same' and 'valid' are Keras' words); showing 0")
         fixes["padding"] = (0,) * dims
     return state.model_copy(update=fixes), errors
-
-
-def _said(values: tuple[int, ...]) -> str:
-    return ",".join(map(str, values)) if len(set(values)) > 1 else str(values[0])
 
 
 def layer_spec(state: PoolState) -> dict:
@@ -210,7 +207,7 @@ def canonical_query(state: PoolState, **changes) -> str:
     """The view's URL query in the framework's words."""
     state = state.model_copy(update=changes)
     return urlencode({"framework": state.framework, **url_words(layer_spec(state)),
-                      "input_shape": ",".join(map(str, state.input_shape)), **view_options(KNOBS, state)}, safe=",")
+                      "input_shape": csv(state.input_shape), **view_options(KNOBS, state)}, safe=",")
 
 
 def switched(state: PoolState, *, framework: str | None = None, kind: str | None = None,
@@ -313,12 +310,13 @@ def step_texts(step: int, total: int, out_pos: tuple[int, ...], arithmetic: Step
     for line in arithmetic.lines:
         after = ""
         if line.winner is not None:
-            after = f", at input position {list(line.winner)}"
+            after = f", at input position {index_text(line.winner)}"
             if line.ties > 1:
                 after += f" (the first of {line.ties} equal values)"
         lines.append((f"channel {line.channel}: {line.expr} = ", line.value, after))
-    return {"label": f"{step} of {total}: output {list(out_pos)}",
-            "title": f"Output {list(out_pos)} of every channel, written out", "lines": lines, "why": arithmetic.why}
+    where = index_text(out_pos)
+    return {"label": f"{step} of {total}: output {where}", "title": f"Output {where} of every channel, written out",
+            "lines": lines, "why": arithmetic.why}
 
 
 def played_steps(x: np.ndarray, op: PoolOp, framework: str, out: tuple[int, ...], extent, step: int,

@@ -9,6 +9,7 @@ from fastapi import Request
 from starlette.datastructures import QueryParams
 
 from ..core.code import MAX_CHARS, CodeError, detect_framework, parse_model
+from ..core.shapes import csv
 from ..core.trace import fit_check, show_shape, trace
 from ..routes.explore import read_state as explore_state
 from ..routes.pool import read_state as pool_state
@@ -78,9 +79,9 @@ def explorer_link(framework: str, spec: dict, input_shape: tuple) -> str | None:
     if view is None:
         return None
     shape = (1, *input_shape[1:])
-    query = {"framework": framework, **{k: ",".join(map(str, v)) if isinstance(v, list) else
+    query = {"framework": framework, **{k: csv(v) if isinstance(v, list) else
                                         str(v).lower() if isinstance(v, bool) else v for k, v in spec.items()},
-             "input_shape": ",".join(map(str, shape))}
+             "input_shape": csv(shape)}
     query = urlencode(query, safe=",")
     _, errors = read(QueryParams(query))
     return None if errors else f"{view}?{query}"

@@ -36,7 +36,7 @@ from ..core.forward import canonical_weights, output_shape, random_input, readab
 from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_input_size, check_layer_cost
 from ..core.picture import montage, picture_limit, scatter_boxes, zoom_level
-from ..core.shapes import conv_length, effective_kernel, inputs_of_length
+from ..core.shapes import conv_length, csv, effective_kernel, index_text, inputs_of_length
 from ..display import fmt, grid, term
 from ..routes.params import (
     Knob,
@@ -48,6 +48,7 @@ from ..routes.params import (
     read_input_shape,
     read_knobs,
     read_type,
+    said_once,
     state_model,
     switch_axes,
     url_words,
@@ -203,7 +204,7 @@ def _validate(raw: dict, errors: list[str]) -> tuple[TransposedState, list[str]]
     if state.torch and state.output_padding is None:
         fixes["output_padding"] = (0,) * dims  # PyTorch has no None: its default is 0
     if not state.torch and isinstance(state.padding, tuple):
-        errors.append(f"padding: Keras takes 'valid' or 'same', got {','.join(map(str, state.padding))!r}; "
+        errors.append(f"padding: Keras takes 'valid' or 'same', got {csv(said_once(state.padding))!r}; "
                       "showing 'valid'")
         fixes["padding"] = "valid"
     return state.model_copy(update=fixes), errors
@@ -219,7 +220,7 @@ def canonical_query(state: TransposedState, **changes) -> str:
     """The view's URL query in the framework's words (docs/API.md "View URLs")."""
     state = state.model_copy(update=changes)
     return urlencode({"framework": state.framework, **url_words(layer_spec(state)),
-                      "input_shape": ",".join(map(str, state.input_shape)), **view_options(KNOBS, state)}, safe=",")
+                      "input_shape": csv(state.input_shape), **view_options(KNOBS, state)}, safe=",")
 
 
 def switched(state: TransposedState, *, framework: str | None = None, dims: int | None = None) -> TransposedState:
@@ -394,9 +395,9 @@ def scatter_texts(state: TransposedState, step: int, total_steps: int, c: int, i
     """What templates/transposed.html writes for the scatter's ?step=n: the player's label and the stamp's
     sentence (before the value, the value, after it)."""
     said = literal(list(state.dilation))
-    return {"label": f"{step} of {total_steps}: x[{c}, {', '.join(map(str, i_pos))}]",
-            "stamp": (f"x[{c}, {', '.join(map(str, i_pos))}] = ", fmt(x),
-                      f" times the kernel, added at canvas [{', '.join(map(str, at))}]"
+    return {"label": f"{step} of {total_steps}: x{index_text((c, *i_pos))}",
+            "stamp": (f"x{index_text((c, *i_pos))} = ", fmt(x),
+                      f" times the kernel, added at canvas {index_text(at)}"
                       + (f" (taps {said} apart):" if max(state.dilation) > 1 else ":"))}
 
 
@@ -588,8 +589,8 @@ def direct_texts(pos: int, positions: int, q, arithmetic: list[dict], bias: floa
         for k, (xv, wv, zero) in enumerate(ch["terms"]):
             line += ([("text", " + ")] if k else []) + [("zero" if zero else "product", term(xv, wv))]
         lines.append(line + [("text", " = "), ("value", fmt(ch["total"]))])
-    where = ", ".join(map(str, q))
-    return {"label": f"{pos} of {positions}: output [{where}]", "title": f"Output [{where}], written out",
+    where = index_text(q)
+    return {"label": f"{pos} of {positions}: output {where}", "title": f"Output {where}, written out",
             "lines": lines, "total": [("text", f"sum of channels + bias ({fmt(bias)}) = "), ("value", fmt(value))]}
 
 

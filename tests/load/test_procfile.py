@@ -4,57 +4,28 @@ idle keep-alive connections and sheds at once; the old default of 200 answered 3
 503 here)."""
 import asyncio
 import concurrent.futures
-import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections import Counter
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from bench.server import procfile, procfile_env, run_procfile  # noqa: E402
+
 CONNECTIONS, SECONDS = 300, 5
 PATHS = ["/health", "/explore?kernel_size=2", "/pool?kernel_size=3", "/cost", "/explore?kernel_size=3&stride=2"]
 
 
-def procfile_command() -> str:
-    line = next(li for li in (ROOT / "Procfile").read_text().splitlines() if li.startswith("web:"))
-    return line.removeprefix("web:").strip()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def procfile_server():
-    """The Procfile's web command in a shell, with PORT (and the venv's python first on PATH)."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("WEB_CONCURRENCY", "ROOT_PATH", "LIMIT_CONCURRENCY")}
-    env.update(PORT=str(port), PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}")
-    proc = subprocess.Popen(["sh", "-c", "exec " + procfile_command()], cwd=ROOT, env=env, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            urllib.request.urlopen(url + "/health", timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError(f"the Procfile's command did not start: {procfile_command()}") from None
-            time.sleep(0.2)
-    yield port
-    os.killpg(proc.pid, 15)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, 9)
+    """The Procfile's web command as a platform runs it (bench/server.py): only PORT set; yields the port."""
+    with procfile(workers=None) as (url, _):
+        yield urlsplit(url).port
 
 
 async def browser(port: int, index: int, until: float, statuses: Counter) -> None:
@@ -125,7 +96,6 @@ def test_workers_follow_a_containers_cpu_quota_not_the_hosts_cores(tmp_path):
 
 
 def test_a_bad_setting_stops_with_a_sentence_naming_it():
-    env = {**os.environ, "PORT": "eighty", "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    r = subprocess.run(["sh", "-c", "exec " + procfile_command()], cwd=ROOT, env=env, capture_output=True, text=True,
-                       timeout=60)
-    assert r.returncode != 0 and r.stderr.strip() == "convscope: PORT='eighty' is not a whole number from 1 to 65535"
+    proc = run_procfile(procfile_env(PORT="eighty"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode != 0 and stderr.strip() == "convscope: PORT='eighty' is not a whole number from 1 to 65535"
