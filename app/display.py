@@ -71,10 +71,11 @@ def grid(values: np.ndarray, prefix: str, classes: np.ndarray | None = None) -> 
              for row in range(z * rows * cols, (z + 1) * rows * cols, cols)] for z in range(depth)]
 
 
-def grid_html(slices: list, label: str, focusable: bool = False) -> Markup:
+def grid_html(slices: list, label: str, focusable: bool = False, ruler: list | None = None) -> Markup:
     """A grid of numbers as HTML (templates/_partials/grid.html's macro ``grid`` writes this): a table per
     depth slice, a cell per value with its id, class and text, escaped; ``focusable`` cells are in the tab
-    order. Written here rather than in the template: a grid is the most cells a page has.
+    order; ``ruler`` (one list of labels per axis): the positions above the columns and, in 2D/3D, beside the
+    rows. Written here rather than in the template: a grid is the most cells a page has.
 
     >>> print(grid_html(grid(np.array([[1.0, -2.5]]), "y-"), "output", focusable=True))
     <BLANKLINE>
@@ -88,6 +89,16 @@ def grid_html(slices: list, label: str, focusable: bool = False) -> Markup:
     <BLANKLINE>
     </div>
     <BLANKLINE>
+    >>> print(grid_html(grid(np.array([[1.0, 2.0]]), "x-"), "input", ruler=[["0"], ["−1", "0"]]).strip())
+    <div class="slices" role="group" aria-label="input">
+    <BLANKLINE>
+      <table class="grid">
+        <tr class="ruler"><td class="corner"></td><th scope="col">−1</th><th scope="col">0</th></tr>
+        <tr><th scope="row">0</th><td id="x-0">1</td><td id="x-1">2</td></tr>
+    <BLANKLINE>
+      </table>
+    <BLANKLINE>
+    </div>
     """
     tab = ' tabindex="0"' if focusable else ""
     escaped: dict[str, str] = {}  # a grid's texts and classes repeat: each escaped once
@@ -98,10 +109,14 @@ def grid_html(slices: list, label: str, focusable: bool = False) -> Markup:
         return escaped[text]
 
     out = [f'\n<div class="slices" role="group" aria-label="{escape(label)}">\n  ']
+    beside = ruler[-2] if ruler and len(ruler) > 1 else None
+    above = "" if not ruler else ('<tr class="ruler">' + ('<td class="corner"></td>' if beside else "")
+                                  + "".join(f'<th scope="col">{html(str(i))}</th>' for i in ruler[-1]) + "</tr>")
     for z, rows in enumerate(slices):
-        out.append(f'\n  <table class="grid">\n    {f"<caption>depth {z}</caption>" if len(slices) > 1 else ""}\n    ')
-        for row in rows:
-            out.append("<tr>")
+        caption = f"<caption>depth {z}</caption>" if len(slices) > 1 else ""
+        out.append(f'\n  <table class="grid">\n    {caption}{above}\n    ')
+        for r, row in enumerate(rows):
+            out.append("<tr>" if beside is None else f'<tr><th scope="row">{html(str(beside[r]))}</th>')
             for c in row:
                 cls = f' class="{html(c["cls"])}"' if c["cls"] else ""
                 out.append(f'<td id="{escape(c["id"])}"{cls}{tab}>{html(c["text"])}</td>')
