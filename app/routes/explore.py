@@ -24,7 +24,7 @@ from ..core.forward import canonical_weights, output_shape, random_input, readab
 from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_layer_cost
 from ..core.picture import montage, picture_limit, zoom_level
-from ..core.shapes import axis_formulas, window_range
+from ..core.shapes import axis_formulas, csv, index_text, window_range
 from ..display import Strings, fmt, fmts, grid, term
 from ..figures import heatmap_grid
 from ..images import PHOTO_INPUT, SAMPLES, photo_input
@@ -219,7 +219,7 @@ def canonical_query(state: ExploreState, **changes) -> str:
     """The view's URL query in the framework's words (docs/API.md "View URLs")."""
     state = state.model_copy(update=changes)
     params = {"framework": state.framework, **url_words(layer_spec(state)),
-              "input_shape": ",".join(map(str, state.input_shape)), **view_options(KNOBS, state)}
+              "input_shape": csv(state.input_shape), **view_options(KNOBS, state)}
     return query_string(params)
 
 
@@ -329,8 +329,9 @@ def step_texts(steps: range, total: int, out_spatial: tuple[int, ...], f: int, a
         total_line = [bias_head, pre[s], "", ""]
         if activation != "linear":
             total_line[2:] = [f" → {activation}({pre[s]}) = ", after[s]]
-        texts.append({"label": f"{step} of {total}: output {list(at)}",
-                      "title": f"Output {list(at)} of filter {f}, written out", "lines": lines, "total": total_line})
+        where = index_text(at)
+        texts.append({"label": f"{step} of {total}: output {where}",
+                      "title": f"Output {where} of filter {f}, written out", "lines": lines, "total": total_line})
     return texts
 
 
