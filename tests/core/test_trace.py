@@ -238,6 +238,35 @@ def test_the_golden_set_holds_zoo_models_and_60_published():
         assert len(model["layers"]) > 460 and len(run(model)[2]) > 500
 
 
+ZOO_ROUND_TWO = ("zoo-torch-efficientnet-b4", "zoo-torch-efficientnet-b7", "zoo-torch-efficientnet-v2-s",
+                 "zoo-torch-efficientnet-v2-l", "zoo-keras-efficientnetb0-notop", "zoo-keras-efficientnetb0-classes",
+                 "zoo-keras-efficientnetb3-avg", "zoo-keras-efficientnetb4-notop-max", "zoo-keras-efficientnetb7")
+
+
+def test_the_second_round_of_zoo_models_is_in_the_golden_set():
+    ids = {m["id"] for m in ZOO}
+    assert [i for i in ZOO_ROUND_TWO if i not in ids] == []
+
+
+@pytest.mark.parametrize("model_id", ["zoo-torch-efficientnet-v2-l", "zoo-keras-efficientnetb7"])
+def test_the_biggest_zoo_models_trace_within_the_row_caps_budget(model_id):
+    """The same CPU budget as the 2000-row cap's test (20 s on a loaded CI machine; well under 1 s when quiet)."""
+    model = next(m for m in MODELS if m["id"] == model_id)
+    start = time.process_time()
+    _, t, rows = run(model)
+    assert t.ok and len(rows) > 800
+    assert time.process_time() - start < 20
+
+
+def test_keras_normalization_counts_mean_variance_and_count_unless_given():
+    from app.core.trace import layer_step
+    assert layer_step("keras", {"type": "Normalization", "axis": 3}, (None, 8, 8, 3)).params == 7
+    assert layer_step("keras", {"type": "Normalization", "axis": [1, 2]}, (None, 8, 4, 3)).params == 65
+    assert layer_step("keras", {"type": "Normalization", "mean": 0.5, "variance": 2.0}, (None, 5)).params == 0
+    with pytest.raises(Exception, match="Normalization: axis=5 must name axes"):
+        layer_step("keras", {"type": "Normalization", "axis": 5}, (None, 8, 8, 3))
+
+
 def test_a_keras_backbone_without_input_shape_asks_for_it_then_traces_as_if_given():
     """include_top=False leaves the image size open: the request's input_shape fills it, with a note, and the rows
     are those Keras recorded for the same model given input_shape=(200, 200, 3) in the code."""

@@ -1063,7 +1063,11 @@ for _name, _call in [("resnet18-num-classes", "torchvision.models.resnet18(num_c
                      ("squeezenet1-1", "torchvision.models.squeezenet1_1()"),
                      ("densenet121", "torchvision.models.densenet121(num_classes=3)"),
                      ("efficientnet-b0", "torchvision.models.efficientnet_b0(num_classes=10)"),
-                     ("efficientnet-b3", "torchvision.models.efficientnet_b3(weights=None, dropout=0.5)")]:
+                     ("efficientnet-b3", "torchvision.models.efficientnet_b3(weights=None, dropout=0.5)"),
+                     ("efficientnet-b4", "torchvision.models.efficientnet_b4(num_classes=10)"),
+                     ("efficientnet-b7", "torchvision.models.efficientnet_b7(weights=None)"),
+                     ("efficientnet-v2-s", "torchvision.models.efficientnet_v2_s(num_classes=5)"),
+                     ("efficientnet-v2-l", "torchvision.models.efficientnet_v2_l()")]:
     torch_model(f"zoo-torch-{_name}", f"""
         import torchvision
 
@@ -1124,7 +1128,15 @@ for _name, _call, _shape in [
         ("densenet201-notop", "keras.applications.densenet.DenseNet201(include_top=False, weights=None, "
                               "input_shape=(96, 96, 3), pooling='avg')", None),
         ("xception-notop-max", "keras.applications.xception.Xception(include_top=False, weights=None, "
-                               "input_shape=(100, 120, 3), pooling='max')", None)]:
+                               "input_shape=(100, 120, 3), pooling='max')", None),
+        ("efficientnetb0-notop", "keras.applications.EfficientNetB0(include_top=False, input_shape=(224, 224, 3))",
+         None),
+        ("efficientnetb0-classes", "keras.applications.EfficientNetB0(weights=None, classes=10)", None),
+        ("efficientnetb3-avg", "keras.applications.efficientnet.EfficientNetB3(include_top=False, weights=None, "
+                               "input_shape=(200, 150, 3), pooling='avg')", None),
+        ("efficientnetb4-notop-max", "keras.applications.EfficientNetB4(include_top=False, weights='imagenet', "
+                                     "input_shape=(380, 380, 3), pooling='max')", None),
+        ("efficientnetb7", "keras.applications.EfficientNetB7(weights=None)", None)]:
     keras_model(f"zoo-keras-{_name}", f"""
         import keras
 

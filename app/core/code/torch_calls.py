@@ -71,6 +71,12 @@ class TorchCalls:
             return done
         if zoo.is_zoo(self.fw, path):
             return self.zoo_model(name, path, args, kwargs, node)
+        if path.startswith("math.") and args and all(isinstance(a, (int, float)) for a in args) and name in (
+                "floor", "ceil", "sqrt", "log2", "log", "gcd"):  # in either framework's code
+            try:
+                return self.number(getattr(math, name)(*args), node)
+            except (TypeError, ValueError, OverflowError):
+                raise CodeError(f"line {_line(node)}: `{_text(node)}` has no value") from None
         if self.fw == "keras":
             return self.keras_call(func, args, kwargs, node)
         if name == "Sequential":
@@ -96,12 +102,6 @@ class TorchCalls:
         if path.startswith(("torch", "F")) or tensors or (args and isinstance(args[0], (list, tuple)) and any(
                 isinstance(a, Ten) for a in args[0])):
             return self.torch_function(func, args, kwargs, node)
-        if path.startswith("math.") and args and all(isinstance(a, (int, float)) for a in args) and name in (
-                "floor", "ceil", "sqrt", "log2", "log", "gcd"):
-            try:
-                return self.number(getattr(math, name)(*args), node)
-            except (TypeError, ValueError, OverflowError):
-                raise CodeError(f"line {_line(node)}: `{_text(node)}` has no value") from None
         return Unknown("expr", _text(node), (), _line(node))
 
     def zoo_model(self, name: str, path: str, args, kwargs, node):

@@ -58,4 +58,4 @@ def preset(framework: str, ext) -> dict:
     """Names the zoo's source uses besides the frameworks' own (``ext`` builds the parser's library handle)."""
     if framework == "torch":
         return {"functools": ext("functools"), "OrderedDict": ext("collections.OrderedDict"), "math": ext("math")}
-    return {"layers": ext("keras.layers"), "keras": ext("keras")}
+    return {"layers": ext("keras.layers"), "keras": ext("keras"), "math": ext("math")}

@@ -1,7 +1,7 @@
 """keras.applications' architectures, as source the trace parser follows (never executed).
 
 Written from Keras 3.15's own definitions (keras/src/applications/vgg16.py, vgg19.py, resnet.py,
-mobilenet.py, mobilenet_v2.py, xception.py, densenet.py,
+mobilenet.py, mobilenet_v2.py, xception.py, densenet.py, efficientnet.py,
 imagenet_utils.obtain_input_shape), construct for construct where it changes a layer's
 name, shape or parameter count, channels_last (Keras' default image_data_format) only; what loads weights
 is left out (``weights="imagenet"`` or a weights file changes no shape, but imagenet fixes the input and
@@ -11,7 +11,8 @@ tests/core/test_trace.py compares every row.
 """
 
 FACTORIES = ("VGG16", "VGG19", "ResNet50", "ResNet101", "ResNet152", "MobileNet", "MobileNetV2", "Xception",
-             "DenseNet121", "DenseNet169", "DenseNet201")
+             "DenseNet121", "DenseNet169", "DenseNet201", "EfficientNetB0", "EfficientNetB1", "EfficientNetB2",
+             "EfficientNetB3", "EfficientNetB4", "EfficientNetB5", "EfficientNetB6", "EfficientNetB7")
 
 SOURCE = r'''
 def obtain_input_shape(input_shape, default_size, min_size, require_flatten, weights=None):
@@ -22,7 +23,8 @@ def obtain_input_shape(input_shape, default_size, min_size, require_flatten, wei
     if weights == "imagenet" and require_flatten:
         if input_shape is not None and tuple(input_shape) != default_shape:
             raise ValueError("with include_top=True and imagenet weights, input_shape must be the default: (224, "
-                             "224, 3), Xception's (299, 299, 3)")
+                             "224, 3); Xception's and InceptionV3's (299, 299, 3); EfficientNetB1's to B7's (240, "
+                             "240, 3) to (600, 600, 3)")
         return default_shape
     if input_shape:
         if len(input_shape) != 3:
@@ -172,11 +174,17 @@ def _make_divisible(v, divisor, min_value=None):
     return new_v
 
 
-def correct_pad(x, kernel_size):
-    rows, cols = x.shape[1], x.shape[2]
-    if rows is None:
-        return ((0, 1), (0, 1))
-    return ((1 - (1 - rows % 2), 1), (1 - (1 - cols % 2), 1))
+def correct_pad(inputs, kernel_size):
+    # imagenet_utils.correct_pad, channels_last
+    input_size = inputs.shape[1:3]
+    if isinstance(kernel_size, int):
+        kernel_size = (kernel_size, kernel_size)
+    if input_size[0] is None:
+        adjust = (1, 1)
+    else:
+        adjust = (1 - input_size[0] % 2, 1 - input_size[1] % 2)
+    correct = (kernel_size[0] // 2, kernel_size[1] // 2)
+    return ((correct[0] - adjust[0], correct[0]), (correct[1] - adjust[1], correct[1]))
 
 
 def _inverted_res_block(inputs, expansion, stride, alpha, filters, block_id):
@@ -437,4 +445,176 @@ def MobileNet(input_shape=None, alpha=1.0, depth_multiplier=1, dropout=1e-3, inc
     if name is None:
         name = "mobilenet_%.2f_%s" % (alpha, rows)
     return Functional(img_input, x, name=name)
+
+
+# ---- efficientnet.py
+DEFAULT_BLOCKS_ARGS = [
+    {"kernel_size": 3, "repeats": 1, "filters_in": 32, "filters_out": 16, "expand_ratio": 1, "id_skip": True,
+     "strides": 1, "se_ratio": 0.25},
+    {"kernel_size": 3, "repeats": 2, "filters_in": 16, "filters_out": 24, "expand_ratio": 6, "id_skip": True,
+     "strides": 2, "se_ratio": 0.25},
+    {"kernel_size": 5, "repeats": 2, "filters_in": 24, "filters_out": 40, "expand_ratio": 6, "id_skip": True,
+     "strides": 2, "se_ratio": 0.25},
+    {"kernel_size": 3, "repeats": 3, "filters_in": 40, "filters_out": 80, "expand_ratio": 6, "id_skip": True,
+     "strides": 2, "se_ratio": 0.25},
+    {"kernel_size": 5, "repeats": 3, "filters_in": 80, "filters_out": 112, "expand_ratio": 6, "id_skip": True,
+     "strides": 1, "se_ratio": 0.25},
+    {"kernel_size": 5, "repeats": 4, "filters_in": 112, "filters_out": 192, "expand_ratio": 6, "id_skip": True,
+     "strides": 2, "se_ratio": 0.25},
+    {"kernel_size": 3, "repeats": 1, "filters_in": 192, "filters_out": 320, "expand_ratio": 6, "id_skip": True,
+     "strides": 1, "se_ratio": 0.25},
+]
+
+IMAGENET_STDDEV_RGB = [0.229, 0.224, 0.225]
+
+
+def _round_filters(filters, width_coefficient, divisor=8):
+    # EfficientNet's nested round_filters, its closure's width_coefficient passed in
+    filters *= width_coefficient
+    new_filters = max(divisor, int(filters + divisor / 2) // divisor * divisor)
+    if new_filters < 0.9 * filters:
+        new_filters += divisor
+    return int(new_filters)
+
+
+def _round_repeats(repeats, depth_coefficient):
+    return int(math.ceil(depth_coefficient * repeats))
+
+
+def _efficientnet_block(inputs, activation="swish", drop_rate=0.0, name="", filters_in=32, filters_out=16,
+                        kernel_size=3, strides=1, expand_ratio=1, se_ratio=0.0, id_skip=True):
+    filters = filters_in * expand_ratio
+    if expand_ratio != 1:
+        x = layers.Conv2D(filters, 1, padding="same", use_bias=False, name=name + "expand_conv")(inputs)
+        x = layers.BatchNormalization(axis=3, name=name + "expand_bn")(x)
+        x = layers.Activation(activation, name=name + "expand_activation")(x)
+    else:
+        x = inputs
+    if strides == 2:
+        x = layers.ZeroPadding2D(padding=correct_pad(x, kernel_size), name=name + "dwconv_pad")(x)
+        conv_pad = "valid"
+    else:
+        conv_pad = "same"
+    x = layers.DepthwiseConv2D(kernel_size, strides=strides, padding=conv_pad, use_bias=False,
+                               name=name + "dwconv")(x)
+    x = layers.BatchNormalization(axis=3, name=name + "bn")(x)
+    x = layers.Activation(activation, name=name + "activation")(x)
+    if 0 < se_ratio <= 1:
+        filters_se = max(1, int(filters_in * se_ratio))
+        se = layers.GlobalAveragePooling2D(name=name + "se_squeeze")(x)
+        se = layers.Reshape((1, 1, filters), name=name + "se_reshape")(se)
+        se = layers.Conv2D(filters_se, 1, padding="same", activation=activation, name=name + "se_reduce")(se)
+        se = layers.Conv2D(filters, 1, padding="same", activation="sigmoid", name=name + "se_expand")(se)
+        x = layers.multiply([x, se], name=name + "se_excite")
+    x = layers.Conv2D(filters_out, 1, padding="same", use_bias=False, name=name + "project_conv")(x)
+    x = layers.BatchNormalization(axis=3, name=name + "project_bn")(x)
+    if id_skip and strides == 1 and filters_in == filters_out:
+        if drop_rate > 0:
+            x = layers.Dropout(drop_rate, noise_shape=(None, 1, 1, 1), name=name + "drop")(x)
+        x = layers.add([x, inputs], name=name + "add")
+    return x
+
+
+def EfficientNet(width_coefficient, depth_coefficient, default_size, dropout_rate=0.2, drop_connect_rate=0.2,
+                 depth_divisor=8, activation="swish", blocks_args="default", name="efficientnet", include_top=True,
+                 weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes=1000,
+                 classifier_activation="softmax", weights_name=None):
+    if blocks_args == "default":
+        blocks_args = DEFAULT_BLOCKS_ARGS
+    _check(weights, include_top, classes)
+    input_shape = obtain_input_shape(input_shape, default_size, 32, include_top, weights)
+    img_input = _input(input_tensor, input_shape)
+    x = img_input
+    x = layers.Rescaling(1.0 / 255.0)(x)
+    x = layers.Normalization(axis=3)(x)
+    if weights == "imagenet":
+        x = layers.Rescaling([1.0 / math.sqrt(stddev) for stddev in IMAGENET_STDDEV_RGB])(x)
+    x = layers.ZeroPadding2D(padding=correct_pad(x, 3), name="stem_conv_pad")(x)
+    x = layers.Conv2D(_round_filters(32, width_coefficient, depth_divisor), 3, strides=2, padding="valid",
+                      use_bias=False, name="stem_conv")(x)
+    x = layers.BatchNormalization(axis=3, name="stem_bn")(x)
+    x = layers.Activation(activation, name="stem_activation")(x)
+    blocks_args = [dict(args) for args in blocks_args]  # copy.deepcopy of a list of flat dicts
+    b = 0
+    blocks = float(sum(_round_repeats(args["repeats"], depth_coefficient) for args in blocks_args))
+    for i, args in enumerate(blocks_args):
+        args["filters_in"] = _round_filters(args["filters_in"], width_coefficient, depth_divisor)
+        args["filters_out"] = _round_filters(args["filters_out"], width_coefficient, depth_divisor)
+        for j in range(_round_repeats(args.pop("repeats"), depth_coefficient)):
+            if j > 0:
+                args["strides"] = 1
+                args["filters_in"] = args["filters_out"]
+            x = _efficientnet_block(x, activation, drop_connect_rate * b / blocks,
+                                    name="block%d%s_" % (i + 1, "abcdefghijklmnopqrstuvwxyz"[j]), **args)  # chr(j + 97)
+            b += 1
+    x = layers.Conv2D(_round_filters(1280, width_coefficient, depth_divisor), 1, padding="same", use_bias=False,
+                      name="top_conv")(x)
+    x = layers.BatchNormalization(axis=3, name="top_bn")(x)
+    x = layers.Activation(activation, name="top_activation")(x)
+    if include_top:
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        if dropout_rate > 0:
+            x = layers.Dropout(dropout_rate, name="top_dropout")(x)
+        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+    elif pooling == "avg":
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    elif pooling == "max":
+        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+    return Functional(img_input, x, name=name)
+
+
+def EfficientNetB0(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
+                   classes=1000, classifier_activation="softmax", name="efficientnetb0"):
+    return EfficientNet(1.0, 1.0, 224, 0.2, name=name, include_top=include_top, weights=weights,
+                        input_tensor=input_tensor, input_shape=input_shape, pooling=pooling, classes=classes,
+                        classifier_activation=classifier_activation, weights_name="b0")
+
+
+def EfficientNetB1(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
+                   classes=1000, classifier_activation="softmax", name="efficientnetb1"):
+    return EfficientNet(1.0, 1.1, 240, 0.2, name=name, include_top=include_top, weights=weights,
+                        input_tensor=input_tensor, input_shape=input_shape, pooling=pooling, classes=classes,
+                        classifier_activation=classifier_activation, weights_name="b1")
+
+
+def EfficientNetB2(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
+                   classes=1000, classifier_activation="softmax", name="efficientnetb2"):
+    return EfficientNet(1.1, 1.2, 260, 0.3, name=name, include_top=include_top, weights=weights,
+                        input_tensor=input_tensor, input_shape=input_shape, pooling=pooling, classes=classes,
+                        classifier_activation=classifier_activation, weights_name="b2")
+
+
+def EfficientNetB3(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
+                   classes=1000, classifier_activation="softmax", name="efficientnetb3"):
+    return EfficientNet(1.2, 1.4, 300, 0.3, name=name, include_top=include_top, weights=weights,
+                        input_tensor=input_tensor, input_shape=input_shape, pooling=pooling, classes=classes,
+                        classifier_activation=classifier_activation, weights_name="b3")
+
+
+def EfficientNetB4(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
+                   classes=1000, classifier_activation="softmax", name="efficientnetb4"):
+    return EfficientNet(1.4, 1.8, 380, 0.4, name=name, include_top=include_top, weights=weights,
+                        input_tensor=input_tensor, input_shape=input_shape, pooling=pooling, classes=classes,
+                        classifier_activation=classifier_activation, weights_name="b4")
+
+
+def EfficientNetB5(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
+                   classes=1000, classifier_activation="softmax", name="efficientnetb5"):
+    return EfficientNet(1.6, 2.2, 456, 0.4, name=name, include_top=include_top, weights=weights,
+                        input_tensor=input_tensor, input_shape=input_shape, pooling=pooling, classes=classes,
+                        classifier_activation=classifier_activation, weights_name="b5")
+
+
+def EfficientNetB6(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
+                   classes=1000, classifier_activation="softmax", name="efficientnetb6"):
+    return EfficientNet(1.8, 2.6, 528, 0.5, name=name, include_top=include_top, weights=weights,
+                        input_tensor=input_tensor, input_shape=input_shape, pooling=pooling, classes=classes,
+                        classifier_activation=classifier_activation, weights_name="b6")
+
+
+def EfficientNetB7(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
+                   classes=1000, classifier_activation="softmax", name="efficientnetb7"):
+    return EfficientNet(2.0, 3.1, 600, 0.5, name=name, include_top=include_top, weights=weights,
+                        input_tensor=input_tensor, input_shape=input_shape, pooling=pooling, classes=classes,
+                        classifier_activation=classifier_activation, weights_name="b7")
 '''

@@ -12,7 +12,9 @@ FACTORIES = ("alexnet", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg1
              "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d", "resnext101_32x8d",
              "resnext101_64x4d", "wide_resnet50_2", "wide_resnet101_2", "mobilenet_v2", "mobilenet_v3_large",
              "mobilenet_v3_small", "squeezenet1_0", "squeezenet1_1", "densenet121", "densenet161", "densenet169",
-             "densenet201", "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3")
+             "densenet201", "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3",
+             "efficientnet_b4", "efficientnet_b5", "efficientnet_b6", "efficientnet_b7", "efficientnet_v2_s",
+             "efficientnet_v2_m", "efficientnet_v2_l")
 
 SOURCE = r'''
 def _weights(kwargs, weights, pretrained):
@@ -643,7 +645,7 @@ def densenet201(*, weights=None, progress=True, pretrained=False, **kwargs):
     return _densenet(32, (6, 12, 48, 32), 64, weights, pretrained, kwargs)
 
 
-# ---- efficientnet.py (v1: B0-B3)
+# ---- efficientnet.py (v1 B0-B7, v2 S/M/L)
 class StochasticDepth(nn.Module):
     """torchvision.ops.StochasticDepth: drops whole residual branches while training; traced as model.eval(): x."""
     def __init__(self, p, mode):
@@ -654,15 +656,22 @@ class StochasticDepth(nn.Module):
         return x
 
 
-def mbconv_conf(expand_ratio, kernel, stride, input_channels, out_channels, num_layers, width_mult, depth_mult):
+def mbconv_conf(expand_ratio, kernel, stride, input_channels, out_channels, num_layers, width_mult=1.0,
+                depth_mult=1.0):
+    # MBConvConfig as a list (the interpreter has no dataclasses): its block class last
     return [expand_ratio, kernel, stride, _make_divisible(input_channels * width_mult, 8),
-            _make_divisible(out_channels * width_mult, 8), int(math.ceil(num_layers * depth_mult))]
+            _make_divisible(out_channels * width_mult, 8), int(math.ceil(num_layers * depth_mult)), MBConv]
+
+
+def fused_conf(expand_ratio, kernel, stride, input_channels, out_channels, num_layers):
+    # FusedMBConvConfig as a list
+    return [expand_ratio, kernel, stride, input_channels, out_channels, num_layers, FusedMBConv]
 
 
 class MBConv(nn.Module):
     def __init__(self, cnf, stochastic_depth_prob, norm_layer):
         super().__init__()
-        expand_ratio, kernel, stride, input_channels, out_channels, num_layers = cnf
+        expand_ratio, kernel, stride, input_channels, out_channels, num_layers, block = cnf
         self.use_res_connect = stride == 1 and input_channels == out_channels
         layers = []
         expanded_channels = _make_divisible(input_channels * expand_ratio, 8)
@@ -676,6 +685,32 @@ class MBConv(nn.Module):
                                         activation=functools.partial(nn.SiLU, inplace=True)))
         layers.append(Conv2dNormActivation(expanded_channels, out_channels, kernel_size=1, norm_layer=norm_layer,
                                            activation_layer=None))
+        self.block = nn.Sequential(*layers)
+        self.stochastic_depth = StochasticDepth(stochastic_depth_prob, "row")
+
+    def forward(self, x):
+        result = self.block(x)
+        if self.use_res_connect:
+            result = self.stochastic_depth(result)
+            result += x
+        return result
+
+
+class FusedMBConv(nn.Module):
+    def __init__(self, cnf, stochastic_depth_prob, norm_layer):
+        super().__init__()
+        expand_ratio, kernel, stride, input_channels, out_channels, num_layers, block = cnf
+        self.use_res_connect = stride == 1 and input_channels == out_channels
+        layers = []
+        expanded_channels = _make_divisible(input_channels * expand_ratio, 8)
+        if expanded_channels != input_channels:
+            layers.append(Conv2dNormActivation(input_channels, expanded_channels, kernel_size=kernel, stride=stride,
+                                               norm_layer=norm_layer, activation_layer=nn.SiLU))
+            layers.append(Conv2dNormActivation(expanded_channels, out_channels, kernel_size=1, norm_layer=norm_layer,
+                                               activation_layer=None))
+        else:
+            layers.append(Conv2dNormActivation(input_channels, out_channels, kernel_size=kernel, stride=stride,
+                                               norm_layer=norm_layer, activation_layer=nn.SiLU))
         self.block = nn.Sequential(*layers)
         self.stochastic_depth = StochasticDepth(stochastic_depth_prob, "row")
 
@@ -705,7 +740,7 @@ class EfficientNet(nn.Module):
                     block_cnf[3] = block_cnf[4]
                     block_cnf[2] = 1
                 sd_prob = stochastic_depth_prob * float(stage_block_id) / total_stage_blocks
-                stage.append(MBConv(block_cnf, sd_prob, norm_layer))
+                stage.append(cnf[6](block_cnf, sd_prob, norm_layer))
                 stage_block_id += 1
             layers.append(nn.Sequential(*stage))
         lastconv_input_channels = inverted_residual_setting[-1][4]
@@ -724,29 +759,84 @@ class EfficientNet(nn.Module):
         return self.classifier(x)
 
 
-def _efficientnet(width_mult, depth_mult, dropout, weights, pretrained, kwargs):
+def _efficientnet_conf(arch, width_mult=1.0, depth_mult=1.0):
+    if arch.startswith("efficientnet_b"):
+        w, d = width_mult, depth_mult
+        setting = [mbconv_conf(1, 3, 1, 32, 16, 1, w, d), mbconv_conf(6, 3, 2, 16, 24, 2, w, d),
+                   mbconv_conf(6, 5, 2, 24, 40, 2, w, d), mbconv_conf(6, 3, 2, 40, 80, 3, w, d),
+                   mbconv_conf(6, 5, 1, 80, 112, 3, w, d), mbconv_conf(6, 5, 2, 112, 192, 4, w, d),
+                   mbconv_conf(6, 3, 1, 192, 320, 1, w, d)]
+        return setting, None
+    if arch.startswith("efficientnet_v2_s"):
+        setting = [fused_conf(1, 3, 1, 24, 24, 2), fused_conf(4, 3, 2, 24, 48, 4), fused_conf(4, 3, 2, 48, 64, 4),
+                   mbconv_conf(4, 3, 2, 64, 128, 6), mbconv_conf(6, 3, 1, 128, 160, 9),
+                   mbconv_conf(6, 3, 2, 160, 256, 15)]
+    elif arch.startswith("efficientnet_v2_m"):
+        setting = [fused_conf(1, 3, 1, 24, 24, 3), fused_conf(4, 3, 2, 24, 48, 5), fused_conf(4, 3, 2, 48, 80, 5),
+                   mbconv_conf(4, 3, 2, 80, 160, 7), mbconv_conf(6, 3, 1, 160, 176, 14),
+                   mbconv_conf(6, 3, 2, 176, 304, 18), mbconv_conf(6, 3, 1, 304, 512, 5)]
+    else:
+        setting = [fused_conf(1, 3, 1, 32, 32, 4), fused_conf(4, 3, 2, 32, 64, 7), fused_conf(4, 3, 2, 64, 96, 7),
+                   mbconv_conf(4, 3, 2, 96, 192, 10), mbconv_conf(6, 3, 1, 192, 224, 19),
+                   mbconv_conf(6, 3, 2, 224, 384, 25), mbconv_conf(6, 3, 1, 384, 640, 7)]
+    return setting, 1280
+
+
+def _efficientnet(arch, width_mult, depth_mult, dropout, weights, pretrained, kwargs, norm_layer=None):
     _weights(kwargs, weights, pretrained)
-    w, d = width_mult, depth_mult
-    setting = [mbconv_conf(1, 3, 1, 32, 16, 1, w, d), mbconv_conf(6, 3, 2, 16, 24, 2, w, d),
-               mbconv_conf(6, 5, 2, 24, 40, 2, w, d), mbconv_conf(6, 3, 2, 40, 80, 3, w, d),
-               mbconv_conf(6, 5, 1, 80, 112, 3, w, d), mbconv_conf(6, 5, 2, 112, 192, 4, w, d),
-               mbconv_conf(6, 3, 1, 192, 320, 1, w, d)]
+    setting, last_channel = _efficientnet_conf(arch, width_mult, depth_mult)
     dropout = kwargs.pop("dropout", dropout)
-    return EfficientNet(setting, dropout, **kwargs)
+    if norm_layer is not None:
+        kwargs["norm_layer"] = norm_layer  # torchvision passes it as a keyword beside **kwargs
+    return EfficientNet(setting, dropout, last_channel=last_channel, **kwargs)
 
 
 def efficientnet_b0(*, weights=None, progress=True, pretrained=False, **kwargs):
-    return _efficientnet(1.0, 1.0, 0.2, weights, pretrained, kwargs)
+    return _efficientnet("efficientnet_b0", 1.0, 1.0, 0.2, weights, pretrained, kwargs)
 
 
 def efficientnet_b1(*, weights=None, progress=True, pretrained=False, **kwargs):
-    return _efficientnet(1.0, 1.1, 0.2, weights, pretrained, kwargs)
+    return _efficientnet("efficientnet_b1", 1.0, 1.1, 0.2, weights, pretrained, kwargs)
 
 
 def efficientnet_b2(*, weights=None, progress=True, pretrained=False, **kwargs):
-    return _efficientnet(1.1, 1.2, 0.3, weights, pretrained, kwargs)
+    return _efficientnet("efficientnet_b2", 1.1, 1.2, 0.3, weights, pretrained, kwargs)
 
 
 def efficientnet_b3(*, weights=None, progress=True, pretrained=False, **kwargs):
-    return _efficientnet(1.2, 1.4, 0.3, weights, pretrained, kwargs)
+    return _efficientnet("efficientnet_b3", 1.2, 1.4, 0.3, weights, pretrained, kwargs)
+
+
+def efficientnet_b4(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _efficientnet("efficientnet_b4", 1.4, 1.8, 0.4, weights, pretrained, kwargs)
+
+
+def efficientnet_b5(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _efficientnet("efficientnet_b5", 1.6, 2.2, 0.4, weights, pretrained, kwargs,
+                         functools.partial(nn.BatchNorm2d, eps=0.001, momentum=0.01))
+
+
+def efficientnet_b6(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _efficientnet("efficientnet_b6", 1.8, 2.6, 0.5, weights, pretrained, kwargs,
+                         functools.partial(nn.BatchNorm2d, eps=0.001, momentum=0.01))
+
+
+def efficientnet_b7(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _efficientnet("efficientnet_b7", 2.0, 3.1, 0.5, weights, pretrained, kwargs,
+                         functools.partial(nn.BatchNorm2d, eps=0.001, momentum=0.01))
+
+
+def efficientnet_v2_s(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _efficientnet("efficientnet_v2_s", 1.0, 1.0, 0.2, weights, pretrained, kwargs,
+                         functools.partial(nn.BatchNorm2d, eps=1e-03))
+
+
+def efficientnet_v2_m(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _efficientnet("efficientnet_v2_m", 1.0, 1.0, 0.3, weights, pretrained, kwargs,
+                         functools.partial(nn.BatchNorm2d, eps=1e-03))
+
+
+def efficientnet_v2_l(*, weights=None, progress=True, pretrained=False, **kwargs):
+    return _efficientnet("efficientnet_v2_l", 1.0, 1.0, 0.4, weights, pretrained, kwargs,
+                         functools.partial(nn.BatchNorm2d, eps=1e-03))
 '''
