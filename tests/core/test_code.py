@@ -804,7 +804,7 @@ def test_several_models_are_named_and_one_can_be_chosen():
 
 
 @pytest.mark.parametrize("forward, says", [
-    ("return self.conv(x).chunk(2, 1)[0]", "chunk"),
+    ("return self.conv(x).unbind(1)[0]", "unbind"),  # chunk is followed (ShuffleNetV2)
     ("return self.attn(self.conv(x))", "Attention"),
     ("return x @ x", "@"),
     ("return self.conv(x) if x.sum() > 0 else x", "tensor"),

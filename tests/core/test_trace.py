@@ -240,7 +240,12 @@ def test_the_golden_set_holds_zoo_models_and_60_published():
 
 ZOO_ROUND_TWO = ("zoo-torch-efficientnet-b4", "zoo-torch-efficientnet-b7", "zoo-torch-efficientnet-v2-s",
                  "zoo-torch-efficientnet-v2-l", "zoo-keras-efficientnetb0-notop", "zoo-keras-efficientnetb0-classes",
-                 "zoo-keras-efficientnetb3-avg", "zoo-keras-efficientnetb4-notop-max", "zoo-keras-efficientnetb7")
+                 "zoo-keras-efficientnetb3-avg", "zoo-keras-efficientnetb4-notop-max", "zoo-keras-efficientnetb7",
+                 "zoo-keras-resnet50v2", "zoo-keras-resnet101v2-notop", "zoo-keras-resnet152v2",
+                 "zoo-keras-mobilenetv3small", "zoo-keras-mobilenetv3large-notop",
+                 "zoo-keras-mobilenetv3small-minimalistic", "zoo-keras-mobilenetv3large-alpha",
+                 "zoo-torch-shufflenet-v2-x1-0", "zoo-torch-shufflenet-v2-x0-5", "zoo-torch-shufflenet-v2-x2-0",
+                 "zoo-torch-mnasnet1-0", "zoo-torch-mnasnet0-5", "zoo-torch-mnasnet1-3")
 
 
 def test_the_second_round_of_zoo_models_is_in_the_golden_set():
@@ -256,6 +261,22 @@ def test_the_biggest_zoo_models_trace_within_the_row_caps_budget(model_id):
     _, t, rows = run(model)
     assert t.ok and len(rows) > 800
     assert time.process_time() - start < 20
+
+
+def test_chunk_splits_as_torch_does_and_a_staticmethod_is_called_without_self():
+    """ShuffleNetV2's x.chunk(2, dim=1) and its @staticmethod depthwise_conv, in a paste of its own."""
+    code = ("import torch\nimport torch.nn as nn\n\n\nclass Split(nn.Module):\n    def __init__(self):\n"
+            "        super().__init__()\n        self.conv = self.pointwise(3, 4)\n\n    @staticmethod\n"
+            "    def pointwise(i, o):\n        return nn.Conv2d(i, o, 1)\n\n    def forward(self, x):\n"
+            "        a, b, c = x.chunk(3, dim=1)\n        return torch.cat([self.conv(a), b, c], 1)\n\n\n"
+            "model = Split()\n")
+    parsed = parse_model(code, "torch", {}, (2, 7, 5, 5))
+    t = trace("torch", (2, 7, 5, 5), parsed.layers, parsed.inputs, parsed.names, parsed.sources)
+    shapes = [(r.name, r.type, list(r.output_shape)) for r in t.rows]
+    # torch.randn(2, 7, 5, 5).chunk(3, dim=1): 3, 3 and 1 channels
+    assert t.ok and shapes[:3] == [(None, "index", [2, 3, 5, 5]), (None, "index", [2, 3, 5, 5]),
+                                   (None, "index", [2, 1, 5, 5])]
+    assert shapes[3] == ("conv", "Conv2d", [2, 4, 5, 5]) and shapes[-1][2] == [2, 8, 5, 5] and t.total_params == 16
 
 
 def test_keras_normalization_counts_mean_variance_and_count_unless_given():

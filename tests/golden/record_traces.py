@@ -1067,7 +1067,13 @@ for _name, _call in [("resnet18-num-classes", "torchvision.models.resnet18(num_c
                      ("efficientnet-b4", "torchvision.models.efficientnet_b4(num_classes=10)"),
                      ("efficientnet-b7", "torchvision.models.efficientnet_b7(weights=None)"),
                      ("efficientnet-v2-s", "torchvision.models.efficientnet_v2_s(num_classes=5)"),
-                     ("efficientnet-v2-l", "torchvision.models.efficientnet_v2_l()")]:
+                     ("efficientnet-v2-l", "torchvision.models.efficientnet_v2_l()"),
+                     ("shufflenet-v2-x1-0", "torchvision.models.shufflenet_v2_x1_0(num_classes=10)"),
+                     ("shufflenet-v2-x0-5", "torchvision.models.shufflenet_v2_x0_5()"),
+                     ("shufflenet-v2-x2-0", "torchvision.models.shufflenet_v2_x2_0(weights=None)"),
+                     ("mnasnet1-0", "torchvision.models.mnasnet1_0(num_classes=10)"),
+                     ("mnasnet0-5", "torchvision.models.mnasnet0_5(dropout=0.1)"),
+                     ("mnasnet1-3", "torchvision.models.mnasnet1_3()")]:
     torch_model(f"zoo-torch-{_name}", f"""
         import torchvision
 
@@ -1136,7 +1142,20 @@ for _name, _call, _shape in [
                                "input_shape=(200, 150, 3), pooling='avg')", None),
         ("efficientnetb4-notop-max", "keras.applications.EfficientNetB4(include_top=False, weights='imagenet', "
                                      "input_shape=(380, 380, 3), pooling='max')", None),
-        ("efficientnetb7", "keras.applications.EfficientNetB7(weights=None)", None)]:
+        ("efficientnetb7", "keras.applications.EfficientNetB7(weights=None)", None),
+        ("resnet50v2", "keras.applications.ResNet50V2(weights=None, classes=5)", None),
+        ("resnet101v2-notop", "keras.applications.resnet_v2.ResNet101V2(include_top=False, input_shape=(160, 160, 3), "
+                              "pooling='avg')", None),
+        ("resnet152v2", "keras.applications.ResNet152V2(weights=None)", None),
+        ("mobilenetv3small", "keras.applications.MobileNetV3Small(input_shape=(224, 224, 3), weights=None, "
+                             "classes=10)", None),
+        ("mobilenetv3large-notop", "keras.applications.MobileNetV3Large(input_shape=(160, 160, 3), "
+                                   "include_top=False, pooling='avg')", None),
+        ("mobilenetv3small-minimalistic", "keras.applications.MobileNetV3Small(input_shape=(96, 128, 3), "
+                                          "alpha=0.75, minimalistic=True, weights=None, "
+                                          "include_preprocessing=False)", None),
+        ("mobilenetv3large-alpha", "keras.applications.MobileNetV3Large(input_shape=(224, 224, 3), alpha=1.25, "
+                                   "weights=None, dropout_rate=0.0)", None)]:
     keras_model(f"zoo-keras-{_name}", f"""
         import keras
 

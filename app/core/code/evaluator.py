@@ -617,7 +617,8 @@ class Evaluator:
             return obj.attrs[attr]
         found = obj.cls.lookup(attr)
         if isinstance(found, Func):
-            return Func(found.node, found.scope, obj)
+            static = any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in found.node.decorator_list)
+            return Func(found.node, found.scope, None if static else obj)  # @staticmethod: called without self
         if found is not None:
             return found
         if attr == "training":

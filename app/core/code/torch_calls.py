@@ -374,12 +374,28 @@ class TorchCalls:
             return self.tensor_binop(op, x, args[0], node)
         if name in _SAME_TENSOR:
             return x
+        if name == "chunk" and args:
+            return self.chunk(x, args[0], args[1] if len(args) > 1 else kwargs.get("dim", 0), node)
         if name in ("view_as", "reshape_as", "expand_as") and args and isinstance(args[0], Ten):
             if args[0].shape is None:
                 self.need_shape(f"line {_line(node)}: `{_text(node)}`")
             return self.op({"type": "view", "shape": list(args[0].shape)}, [x], node)
         raise CodeError(f"line {_line(node)}: `{_text(node)}`: the tensor method .{name}() is not followed; "
                         "Convscope follows view/reshape/flatten/permute/transpose/(un)squeeze/mean/sum/size")
+
+    def chunk(self, x: Ten, chunks, dim, node):
+        """x.chunk(n, dim): as torch splits, pieces of ceil(size / n) along dim (the last one may be shorter, and
+        fewer than n when they run out), each an index (a slice) of x."""
+        if x.shape is None:
+            self.need_shape(f"line {_line(node)}: `{_text(node)}`")
+        if not (isinstance(chunks, int) and isinstance(dim, int)) or chunks < 1 or not -len(x.shape) <= dim < len(
+                x.shape):
+            raise CodeError(f"line {_line(node)}: `{_text(node)}`: chunk takes a positive number of chunks and an "
+                            f"axis of the tensor {list(x.shape)}")
+        dim, size = dim % len(x.shape), x.shape[dim]
+        step = max(1, -(-size // chunks))
+        return tuple(self.op({"type": "index", "picks": [None] * dim + [{"slice": [start, start + step, None]}]}, [x],
+                             node) for start in range(0, size, step))
 
     def tensor_binop(self, op, a, b, node):
         if isinstance(a, Ten) and isinstance(b, Ten):

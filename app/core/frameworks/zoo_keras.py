@@ -1,7 +1,7 @@
 """keras.applications' architectures, as source the trace parser follows (never executed).
 
-Written from Keras 3.15's own definitions (keras/src/applications/vgg16.py, vgg19.py, resnet.py,
-mobilenet.py, mobilenet_v2.py, xception.py, densenet.py, efficientnet.py,
+Written from Keras 3.15's own definitions (keras/src/applications/vgg16.py, vgg19.py, resnet.py, resnet_v2.py,
+mobilenet.py, mobilenet_v2.py, mobilenet_v3.py, xception.py, densenet.py, efficientnet.py,
 imagenet_utils.obtain_input_shape), construct for construct where it changes a layer's
 name, shape or parameter count, channels_last (Keras' default image_data_format) only; what loads weights
 is left out (``weights="imagenet"`` or a weights file changes no shape, but imagenet fixes the input and
@@ -10,9 +10,10 @@ tests/golden/record_traces.py records the real models built from pasted calls, a
 tests/core/test_trace.py compares every row.
 """
 
-FACTORIES = ("VGG16", "VGG19", "ResNet50", "ResNet101", "ResNet152", "MobileNet", "MobileNetV2", "Xception",
-             "DenseNet121", "DenseNet169", "DenseNet201", "EfficientNetB0", "EfficientNetB1", "EfficientNetB2",
-             "EfficientNetB3", "EfficientNetB4", "EfficientNetB5", "EfficientNetB6", "EfficientNetB7")
+FACTORIES = ("VGG16", "VGG19", "ResNet50", "ResNet101", "ResNet152", "ResNet50V2", "ResNet101V2", "ResNet152V2",
+             "MobileNet", "MobileNetV2", "Xception", "DenseNet121", "DenseNet169", "DenseNet201", "EfficientNetB0",
+             "EfficientNetB1", "EfficientNetB2", "EfficientNetB3", "EfficientNetB4", "EfficientNetB5",
+             "EfficientNetB6", "EfficientNetB7", "MobileNetV3Small", "MobileNetV3Large")
 
 SOURCE = r'''
 def obtain_input_shape(input_shape, default_size, min_size, require_flatten, weights=None):
@@ -96,7 +97,7 @@ def VGG19(include_top=True, weights="imagenet", input_tensor=None, input_shape=N
                 pooling, classes, classifier_activation, name)
 
 
-# ---- resnet.py (ResNet v1)
+# ---- resnet.py (ResNet v1 and v2's blocks)
 def residual_block_v1(x, filters, kernel_size=3, stride=1, conv_shortcut=True, name=None):
     if conv_shortcut:
         shortcut = layers.Conv2D(4 * filters, 1, strides=stride, name=name + "_0_conv")(x)
@@ -122,20 +123,57 @@ def stack_residual_blocks_v1(x, filters, blocks, stride1=2, name=None):
     return x
 
 
-def ResNet(stacks, include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation, name):
+def residual_block_v2(x, filters, kernel_size=3, stride=1, conv_shortcut=False, name=None):
+    preact = layers.BatchNormalization(axis=3, epsilon=1.001e-5, name=name + "_preact_bn")(x)
+    preact = layers.Activation("relu", name=name + "_preact_relu")(preact)
+    if conv_shortcut:
+        shortcut = layers.Conv2D(4 * filters, 1, strides=stride, name=name + "_0_conv")(preact)
+    else:
+        shortcut = layers.MaxPooling2D(1, strides=stride)(x) if stride > 1 else x
+    x = layers.Conv2D(filters, 1, strides=1, use_bias=False, name=name + "_1_conv")(preact)
+    x = layers.BatchNormalization(axis=3, epsilon=1.001e-5, name=name + "_1_bn")(x)
+    x = layers.Activation("relu", name=name + "_1_relu")(x)
+    x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name=name + "_2_pad")(x)
+    x = layers.Conv2D(filters, kernel_size, strides=stride, use_bias=False, name=name + "_2_conv")(x)
+    x = layers.BatchNormalization(axis=3, epsilon=1.001e-5, name=name + "_2_bn")(x)
+    x = layers.Activation("relu", name=name + "_2_relu")(x)
+    x = layers.Conv2D(4 * filters, 1, name=name + "_3_conv")(x)
+    return layers.Add(name=name + "_out")([shortcut, x])
+
+
+def stack_residual_blocks_v2(x, filters, blocks, stride1=2, name=None):
+    x = residual_block_v2(x, filters, conv_shortcut=True, name=name + "_block1")
+    for i in range(2, blocks):
+        x = residual_block_v2(x, filters, name=name + "_block" + str(i))
+    return residual_block_v2(x, filters, stride=stride1, name=name + "_block" + str(blocks))
+
+
+def ResNet(stacks, include_top, weights, input_tensor, input_shape, pooling, classes, classifier_activation, name,
+           preact=False):
+    # resnet.ResNet(stack_fn, preact, use_bias, ...): the stack functions of resnet.py / resnet_v2.py written here
+    # from the stacks' block counts (use_bias is True in all six)
     _check(weights, include_top, classes)
     input_shape = obtain_input_shape(input_shape, 224, 32, include_top, weights)
     img_input = _input(input_tensor, input_shape)
     x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)), name="conv1_pad")(img_input)
     x = layers.Conv2D(64, 7, strides=2, use_bias=True, name="conv1_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1.001e-5, name="conv1_bn")(x)
-    x = layers.Activation("relu", name="conv1_relu")(x)
+    if not preact:
+        x = layers.BatchNormalization(axis=3, epsilon=1.001e-5, name="conv1_bn")(x)
+        x = layers.Activation("relu", name="conv1_relu")(x)
     x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name="pool1_pad")(x)
     x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
-    x = stack_residual_blocks_v1(x, 64, stacks[0], stride1=1, name="conv2")
-    x = stack_residual_blocks_v1(x, 128, stacks[1], name="conv3")
-    x = stack_residual_blocks_v1(x, 256, stacks[2], name="conv4")
-    x = stack_residual_blocks_v1(x, 512, stacks[3], name="conv5")
+    if preact:
+        x = stack_residual_blocks_v2(x, 64, stacks[0], name="conv2")
+        x = stack_residual_blocks_v2(x, 128, stacks[1], name="conv3")
+        x = stack_residual_blocks_v2(x, 256, stacks[2], name="conv4")
+        x = stack_residual_blocks_v2(x, 512, stacks[3], stride1=1, name="conv5")
+        x = layers.BatchNormalization(axis=3, epsilon=1.001e-5, name="post_bn")(x)
+        x = layers.Activation("relu", name="post_relu")(x)
+    else:
+        x = stack_residual_blocks_v1(x, 64, stacks[0], stride1=1, name="conv2")
+        x = stack_residual_blocks_v1(x, 128, stacks[1], name="conv3")
+        x = stack_residual_blocks_v1(x, 256, stacks[2], name="conv4")
+        x = stack_residual_blocks_v1(x, 512, stacks[3], name="conv5")
     if include_top:
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
@@ -162,6 +200,25 @@ def ResNet152(include_top=True, weights="imagenet", input_tensor=None, input_sha
               classifier_activation="softmax", name="resnet152"):
     return ResNet([3, 8, 36, 3], include_top, weights, input_tensor, input_shape, pooling, classes,
                   classifier_activation, name)
+
+
+# ---- resnet_v2.py
+def ResNet50V2(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
+               classes=1000, classifier_activation="softmax", name="resnet50v2"):
+    return ResNet([3, 4, 6, 3], include_top, weights, input_tensor, input_shape, pooling, classes,
+                  classifier_activation, name, preact=True)
+
+
+def ResNet101V2(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
+                classes=1000, classifier_activation="softmax", name="resnet101v2"):
+    return ResNet([3, 4, 23, 3], include_top, weights, input_tensor, input_shape, pooling, classes,
+                  classifier_activation, name, preact=True)
+
+
+def ResNet152V2(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
+                classes=1000, classifier_activation="softmax", name="resnet152v2"):
+    return ResNet([3, 8, 36, 3], include_top, weights, input_tensor, input_shape, pooling, classes,
+                  classifier_activation, name, preact=True)
 
 
 # ---- mobilenet_v2.py
@@ -617,4 +674,143 @@ def EfficientNetB7(include_top=True, weights="imagenet", input_tensor=None, inpu
     return EfficientNet(2.0, 3.1, 600, 0.5, name=name, include_top=include_top, weights=weights,
                         input_tensor=input_tensor, input_shape=input_shape, pooling=pooling, classes=classes,
                         classifier_activation=classifier_activation, weights_name="b7")
+
+
+# ---- mobilenet_v3.py
+def relu(x):
+    return layers.ReLU()(x)
+
+
+def hard_sigmoid(x):
+    return layers.ReLU(6.0)(x + 3.0) * (1.0 / 6.0)
+
+
+def hard_swish(x):
+    return layers.Activation("hard_swish")(x)
+
+
+def _se_block(inputs, filters, se_ratio, prefix):
+    x = layers.GlobalAveragePooling2D(keepdims=True, name=prefix + "squeeze_excite_avg_pool")(inputs)
+    x = layers.Conv2D(_make_divisible(filters * se_ratio, 8), kernel_size=1, padding="same",
+                      name=prefix + "squeeze_excite_conv")(x)
+    x = layers.ReLU(name=prefix + "squeeze_excite_relu")(x)
+    x = layers.Conv2D(filters, kernel_size=1, padding="same", name=prefix + "squeeze_excite_conv_1")(x)
+    x = hard_sigmoid(x)
+    return layers.Multiply(name=prefix + "squeeze_excite_mul")([inputs, x])
+
+
+def _inverted_res_block_v3(x, expansion, filters, kernel_size, stride, se_ratio, activation, block_id):
+    # mobilenet_v3._inverted_res_block (_depth is mobilenet_v2's _make_divisible(v, 8))
+    shortcut = x
+    prefix = "expanded_conv_"
+    infilters = x.shape[-1]
+    if block_id:
+        prefix = "expanded_conv_%d_" % block_id
+        x = layers.Conv2D(_make_divisible(infilters * expansion, 8), kernel_size=1, padding="same", use_bias=False,
+                          name=prefix + "expand")(x)
+        x = layers.BatchNormalization(axis=-1, epsilon=1e-3, momentum=0.999, name=prefix + "expand_bn")(x)
+        x = activation(x)
+    if stride == 2:
+        x = layers.ZeroPadding2D(padding=correct_pad(x, kernel_size), name=prefix + "depthwise_pad")(x)
+    x = layers.DepthwiseConv2D(kernel_size, strides=stride, padding="same" if stride == 1 else "valid",
+                               use_bias=False, name=prefix + "depthwise")(x)
+    x = layers.BatchNormalization(axis=-1, epsilon=1e-3, momentum=0.999, name=prefix + "depthwise_bn")(x)
+    x = activation(x)
+    if se_ratio:
+        x = _se_block(x, _make_divisible(infilters * expansion, 8), se_ratio, prefix)
+    x = layers.Conv2D(filters, kernel_size=1, padding="same", use_bias=False, name=prefix + "project")(x)
+    x = layers.BatchNormalization(axis=-1, epsilon=1e-3, momentum=0.999, name=prefix + "project_bn")(x)
+    if stride == 1 and infilters == filters:
+        x = layers.Add(name=prefix + "add")([shortcut, x])
+    return x
+
+
+# MobileNetV3Small's / MobileNetV3Large's nested stack_fn as tables: (expansion, filters, kernel, stride, se,
+# activation) per block; kernel "k", se True and activation "act" are the model's (5 / 0.25 / hard_swish, or 3 / None /
+# relu when minimalistic), the others fixed
+_V3_SMALL = [(1, 16, 3, 2, True, "relu"), (72.0 / 16, 24, 3, 2, False, "relu"), (88.0 / 24, 24, 3, 1, False, "relu"),
+             (4, 40, "k", 2, True, "act"), (6, 40, "k", 1, True, "act"), (6, 40, "k", 1, True, "act"),
+             (3, 48, "k", 1, True, "act"), (3, 48, "k", 1, True, "act"), (6, 96, "k", 2, True, "act"),
+             (6, 96, "k", 1, True, "act"), (6, 96, "k", 1, True, "act")]
+_V3_LARGE = [(1, 16, 3, 1, False, "relu"), (4, 24, 3, 2, False, "relu"), (3, 24, 3, 1, False, "relu"),
+             (3, 40, "k", 2, True, "relu"), (3, 40, "k", 1, True, "relu"), (3, 40, "k", 1, True, "relu"),
+             (6, 80, 3, 2, False, "act"), (2.5, 80, 3, 1, False, "act"), (2.3, 80, 3, 1, False, "act"),
+             (2.3, 80, 3, 1, False, "act"), (6, 112, 3, 1, True, "act"), (6, 112, 3, 1, True, "act"),
+             (6, 160, "k", 2, True, "act"), (6, 160, "k", 1, True, "act"), (6, 160, "k", 1, True, "act")]
+
+
+def _v3_stack(x, blocks, alpha, kernel, activation, se_ratio):
+    for block_id, (expansion, filters, k, stride, se, act) in enumerate(blocks):
+        x = _inverted_res_block_v3(x, expansion, _make_divisible(filters * alpha, 8), kernel if k == "k" else k,
+                                   stride, se_ratio if se else None, activation if act == "act" else relu, block_id)
+    return x
+
+
+def MobileNetV3(blocks, last_point_ch, input_shape=None, alpha=1.0, model_type="large", minimalistic=False,
+                include_top=True, weights="imagenet", input_tensor=None, classes=1000, pooling=None,
+                dropout_rate=0.2, classifier_activation="softmax", include_preprocessing=True, name=None):
+    _check(weights, include_top, classes)
+    if input_shape is None and input_tensor is not None:
+        input_shape = (input_tensor.shape[2], input_tensor.shape[1], 3)
+    if input_shape is None and input_tensor is None:
+        input_shape = (None, None, 3)
+    rows = input_shape[0]
+    cols = input_shape[1]
+    if rows and cols and (rows < 32 or cols < 32):
+        raise ValueError("the input must be at least 32 x 32")
+    if weights == "imagenet":
+        if not minimalistic and alpha not in [0.75, 1.0] or minimalistic and alpha != 1.0:
+            raise ValueError("with imagenet weights, alpha must be 0.75 or 1.0 (1.0 when minimalistic)")
+    img_input = _input(input_tensor, input_shape)
+    if minimalistic:
+        kernel = 3
+        activation = relu
+        se_ratio = None
+    else:
+        kernel = 5
+        activation = hard_swish
+        se_ratio = 0.25
+    x = img_input
+    if include_preprocessing:
+        x = layers.Rescaling(scale=1.0 / 127.5, offset=-1.0)(x)
+    x = layers.Conv2D(16, kernel_size=3, strides=(2, 2), padding="same", use_bias=False, name="conv")(x)
+    x = layers.BatchNormalization(axis=-1, epsilon=1e-3, momentum=0.999, name="conv_bn")(x)
+    x = activation(x)
+    x = _v3_stack(x, blocks, alpha, kernel, activation, se_ratio)
+    last_conv_ch = _make_divisible(x.shape[-1] * 6, 8)
+    if alpha > 1.0:
+        last_point_ch = _make_divisible(last_point_ch * alpha, 8)
+    x = layers.Conv2D(last_conv_ch, kernel_size=1, padding="same", use_bias=False, name="conv_1")(x)
+    x = layers.BatchNormalization(axis=-1, epsilon=1e-3, momentum=0.999, name="conv_1_bn")(x)
+    x = activation(x)
+    if include_top:
+        x = layers.GlobalAveragePooling2D(keepdims=True)(x)
+        x = layers.Conv2D(last_point_ch, kernel_size=1, padding="same", use_bias=True, name="conv_2")(x)
+        x = activation(x)
+        if dropout_rate > 0:
+            x = layers.Dropout(dropout_rate)(x)
+        x = layers.Conv2D(classes, kernel_size=1, padding="same", name="logits")(x)
+        x = layers.Flatten()(x)
+        x = layers.Activation(activation=classifier_activation, name="predictions")(x)
+    elif pooling == "avg":
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    elif pooling == "max":
+        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+    return Functional(img_input, x, name=name)
+
+
+def MobileNetV3Small(input_shape=None, alpha=1.0, minimalistic=False, include_top=True, weights="imagenet",
+                     input_tensor=None, classes=1000, pooling=None, dropout_rate=0.2,
+                     classifier_activation="softmax", include_preprocessing=True, name="MobileNetV3Small"):
+    return MobileNetV3(_V3_SMALL, 1024, input_shape, alpha, "small", minimalistic, include_top, weights,
+                       input_tensor, classes, pooling, dropout_rate, classifier_activation, include_preprocessing,
+                       name=name)
+
+
+def MobileNetV3Large(input_shape=None, alpha=1.0, minimalistic=False, include_top=True, weights="imagenet",
+                     input_tensor=None, classes=1000, pooling=None, dropout_rate=0.2,
+                     classifier_activation="softmax", include_preprocessing=True, name="MobileNetV3Large"):
+    return MobileNetV3(_V3_LARGE, 1280, input_shape, alpha, "large", minimalistic, include_top, weights,
+                       input_tensor, classes, pooling, dropout_rate, classifier_activation, include_preprocessing,
+                       name=name)
 '''

@@ -2,7 +2,7 @@
 
 Written from torchvision 0.29's own definitions (torchvision/models/resnet.py, vgg.py, alexnet.py,
 mobilenetv2.py, mobilenetv3.py, squeezenet.py, densenet.py,
-efficientnet.py), construct for construct where it changes a
+efficientnet.py, shufflenetv2.py, mnasnet.py), construct for construct where it changes a
 module's path, shape or parameter count; what only loads weights, logs or initialises is left out (a
 ``weights=`` / ``pretrained=`` argument changes no shape). tests/golden/record_traces.py records the real
 torchvision models built from pasted calls, and tests/core/test_trace.py compares every row.
@@ -14,7 +14,8 @@ FACTORIES = ("alexnet", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg1
              "mobilenet_v3_small", "squeezenet1_0", "squeezenet1_1", "densenet121", "densenet161", "densenet169",
              "densenet201", "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3",
              "efficientnet_b4", "efficientnet_b5", "efficientnet_b6", "efficientnet_b7", "efficientnet_v2_s",
-             "efficientnet_v2_m", "efficientnet_v2_l")
+             "efficientnet_v2_m", "efficientnet_v2_l", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0",
+             "shufflenet_v2_x1_5", "shufflenet_v2_x2_0", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3")
 
 SOURCE = r'''
 def _weights(kwargs, weights, pretrained):
@@ -839,4 +840,219 @@ def efficientnet_v2_m(*, weights=None, progress=True, pretrained=False, **kwargs
 def efficientnet_v2_l(*, weights=None, progress=True, pretrained=False, **kwargs):
     return _efficientnet("efficientnet_v2_l", 1.0, 1.0, 0.4, weights, pretrained, kwargs,
                          functools.partial(nn.BatchNorm2d, eps=1e-03))
+
+
+# ---- shufflenetv2.py
+def channel_shuffle(x, groups):
+    batchsize, num_channels, height, width = x.size()
+    channels_per_group = num_channels // groups
+    x = x.view(batchsize, groups, channels_per_group, height, width)
+    x = torch.transpose(x, 1, 2).contiguous()
+    x = x.view(batchsize, num_channels, height, width)
+    return x
+
+
+class ShuffleInvertedResidual(nn.Module):
+    # shufflenetv2.InvertedResidual (renamed: mobilenetv2's has the name here)
+    def __init__(self, inp, oup, stride):
+        super().__init__()
+        if not (1 <= stride <= 3):
+            raise ValueError("illegal stride value")
+        self.stride = stride
+        branch_features = oup // 2
+        if (self.stride == 1) and (inp != branch_features << 1):
+            raise ValueError("with stride 1, inp must equal oup // 2 << 1")
+        if self.stride > 1:
+            self.branch1 = nn.Sequential(
+                self.depthwise_conv(inp, inp, kernel_size=3, stride=self.stride, padding=1),
+                nn.BatchNorm2d(inp),
+                nn.Conv2d(inp, branch_features, kernel_size=1, stride=1, padding=0, bias=False),
+                nn.BatchNorm2d(branch_features),
+                nn.ReLU(inplace=True))
+        else:
+            self.branch1 = nn.Sequential()
+        self.branch2 = nn.Sequential(
+            nn.Conv2d(inp if (self.stride > 1) else branch_features, branch_features, kernel_size=1, stride=1,
+                      padding=0, bias=False),
+            nn.BatchNorm2d(branch_features),
+            nn.ReLU(inplace=True),
+            self.depthwise_conv(branch_features, branch_features, kernel_size=3, stride=self.stride, padding=1),
+            nn.BatchNorm2d(branch_features),
+            nn.Conv2d(branch_features, branch_features, kernel_size=1, stride=1, padding=0, bias=False),
+            nn.BatchNorm2d(branch_features),
+            nn.ReLU(inplace=True))
+
+    @staticmethod
+    def depthwise_conv(i, o, kernel_size, stride=1, padding=0, bias=False):
+        return nn.Conv2d(i, o, kernel_size, stride, padding, bias=bias, groups=i)
+
+    def forward(self, x):
+        if self.stride == 1:
+            x1, x2 = x.chunk(2, dim=1)
+            out = torch.cat((x1, self.branch2(x2)), dim=1)
+        else:
+            out = torch.cat((self.branch1(x), self.branch2(x)), dim=1)
+        out = channel_shuffle(out, 2)
+        return out
+
+
+class ShuffleNetV2(nn.Module):
+    def __init__(self, stages_repeats, stages_out_channels, num_classes=1000,
+                 inverted_residual=ShuffleInvertedResidual):
+        super().__init__()
+        if len(stages_repeats) != 3:
+            raise ValueError("expected stages_repeats as list of 3 positive ints")
+        if len(stages_out_channels) != 5:
+            raise ValueError("expected stages_out_channels as list of 5 positive ints")
+        self._stage_out_channels = stages_out_channels
+        input_channels = 3
+        output_channels = self._stage_out_channels[0]
+        self.conv1 = nn.Sequential(nn.Conv2d(input_channels, output_channels, 3, 2, 1, bias=False),
+                                   nn.BatchNorm2d(output_channels), nn.ReLU(inplace=True))
+        input_channels = output_channels
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        stage_names = [f"stage{i}" for i in [2, 3, 4]]
+        for name, repeats, output_channels in zip(stage_names, stages_repeats, self._stage_out_channels[1:]):
+            seq = [inverted_residual(input_channels, output_channels, 2)]
+            for i in range(repeats - 1):
+                seq.append(inverted_residual(output_channels, output_channels, 1))
+            setattr(self, name, nn.Sequential(*seq))
+            input_channels = output_channels
+        output_channels = self._stage_out_channels[-1]
+        self.conv5 = nn.Sequential(nn.Conv2d(input_channels, output_channels, 1, 1, 0, bias=False),
+                                   nn.BatchNorm2d(output_channels), nn.ReLU(inplace=True))
+        self.fc = nn.Linear(output_channels, num_classes)
+
+    def forward(self, x):
+        x = self.conv1(x)
+        x = self.maxpool(x)
+        x = self.stage2(x)
+        x = self.stage3(x)
+        x = self.stage4(x)
+        x = self.conv5(x)
+        x = x.mean([2, 3])
+        x = self.fc(x)
+        return x
+
+
+def shufflenet_v2_x0_5(*, weights=None, progress=True, pretrained=False, **kwargs):
+    _weights(kwargs, weights, pretrained)
+    return ShuffleNetV2([4, 8, 4], [24, 48, 96, 192, 1024], **kwargs)
+
+
+def shufflenet_v2_x1_0(*, weights=None, progress=True, pretrained=False, **kwargs):
+    _weights(kwargs, weights, pretrained)
+    return ShuffleNetV2([4, 8, 4], [24, 116, 232, 464, 1024], **kwargs)
+
+
+def shufflenet_v2_x1_5(*, weights=None, progress=True, pretrained=False, **kwargs):
+    _weights(kwargs, weights, pretrained)
+    return ShuffleNetV2([4, 8, 4], [24, 176, 352, 704, 1024], **kwargs)
+
+
+def shufflenet_v2_x2_0(*, weights=None, progress=True, pretrained=False, **kwargs):
+    _weights(kwargs, weights, pretrained)
+    return ShuffleNetV2([4, 8, 4], [24, 244, 488, 976, 2048], **kwargs)
+
+
+# ---- mnasnet.py
+_BN_MOMENTUM = 1 - 0.9997
+
+
+class _MnasInvertedResidual(nn.Module):
+    # mnasnet._InvertedResidual (renamed beside mobilenetv2's)
+    def __init__(self, in_ch, out_ch, kernel_size, stride, expansion_factor, bn_momentum=0.1):
+        super().__init__()
+        if stride not in [1, 2]:
+            raise ValueError("MNASNet: stride should be 1 or 2")
+        if kernel_size not in [3, 5]:
+            raise ValueError("MNASNet: kernel_size should be 3 or 5")
+        mid_ch = in_ch * expansion_factor
+        self.apply_residual = in_ch == out_ch and stride == 1
+        self.layers = nn.Sequential(
+            nn.Conv2d(in_ch, mid_ch, 1, bias=False),
+            nn.BatchNorm2d(mid_ch, momentum=bn_momentum),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(mid_ch, mid_ch, kernel_size, padding=kernel_size // 2, stride=stride, groups=mid_ch, bias=False),
+            nn.BatchNorm2d(mid_ch, momentum=bn_momentum),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(mid_ch, out_ch, 1, bias=False),
+            nn.BatchNorm2d(out_ch, momentum=bn_momentum))
+
+    def forward(self, input):
+        if self.apply_residual:
+            return self.layers(input) + input
+        else:
+            return self.layers(input)
+
+
+def _stack(in_ch, out_ch, kernel_size, stride, exp_factor, repeats, bn_momentum):
+    first = _MnasInvertedResidual(in_ch, out_ch, kernel_size, stride, exp_factor, bn_momentum=bn_momentum)
+    remaining = []
+    for _ in range(1, repeats):
+        remaining.append(_MnasInvertedResidual(out_ch, out_ch, kernel_size, 1, exp_factor, bn_momentum=bn_momentum))
+    return nn.Sequential(first, *remaining)
+
+
+def _round_to_multiple_of(val, divisor, round_up_bias=0.9):
+    new_val = max(divisor, int(val + divisor / 2) // divisor * divisor)
+    return new_val if new_val >= round_up_bias * val else new_val + divisor
+
+
+def _get_depths(alpha):
+    depths = [32, 16, 24, 40, 80, 96, 192, 320]
+    return [_round_to_multiple_of(depth * alpha, 8) for depth in depths]
+
+
+class MNASNet(nn.Module):
+    def __init__(self, alpha, num_classes=1000, dropout=0.2):
+        super().__init__()
+        if alpha <= 0.0:
+            raise ValueError("MNASNet: alpha should be greater than 0.0")
+        depths = _get_depths(alpha)
+        layers = [
+            nn.Conv2d(3, depths[0], 3, padding=1, stride=2, bias=False),
+            nn.BatchNorm2d(depths[0], momentum=_BN_MOMENTUM),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(depths[0], depths[0], 3, padding=1, stride=1, groups=depths[0], bias=False),
+            nn.BatchNorm2d(depths[0], momentum=_BN_MOMENTUM),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(depths[0], depths[1], 1, padding=0, stride=1, bias=False),
+            nn.BatchNorm2d(depths[1], momentum=_BN_MOMENTUM),
+            _stack(depths[1], depths[2], 3, 2, 3, 3, _BN_MOMENTUM),
+            _stack(depths[2], depths[3], 5, 2, 3, 3, _BN_MOMENTUM),
+            _stack(depths[3], depths[4], 5, 2, 6, 3, _BN_MOMENTUM),
+            _stack(depths[4], depths[5], 3, 1, 6, 2, _BN_MOMENTUM),
+            _stack(depths[5], depths[6], 5, 2, 6, 4, _BN_MOMENTUM),
+            _stack(depths[6], depths[7], 3, 1, 6, 1, _BN_MOMENTUM),
+            nn.Conv2d(depths[7], 1280, 1, padding=0, stride=1, bias=False),
+            nn.BatchNorm2d(1280, momentum=_BN_MOMENTUM),
+            nn.ReLU(inplace=True)]
+        self.layers = nn.Sequential(*layers)
+        self.classifier = nn.Sequential(nn.Dropout(p=dropout, inplace=True), nn.Linear(1280, num_classes))
+
+    def forward(self, x):
+        x = self.layers(x)
+        x = x.mean([2, 3])
+        return self.classifier(x)
+
+
+def mnasnet0_5(*, weights=None, progress=True, pretrained=False, **kwargs):
+    _weights(kwargs, weights, pretrained)
+    return MNASNet(0.5, **kwargs)
+
+
+def mnasnet0_75(*, weights=None, progress=True, pretrained=False, **kwargs):
+    _weights(kwargs, weights, pretrained)
+    return MNASNet(0.75, **kwargs)
+
+
+def mnasnet1_0(*, weights=None, progress=True, pretrained=False, **kwargs):
+    _weights(kwargs, weights, pretrained)
+    return MNASNet(1.0, **kwargs)
+
+
+def mnasnet1_3(*, weights=None, progress=True, pretrained=False, **kwargs):
+    _weights(kwargs, weights, pretrained)
+    return MNASNet(1.3, **kwargs)
 '''
