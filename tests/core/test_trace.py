@@ -245,7 +245,8 @@ ZOO_ROUND_TWO = ("zoo-torch-efficientnet-b4", "zoo-torch-efficientnet-b7", "zoo-
                  "zoo-keras-mobilenetv3small", "zoo-keras-mobilenetv3large-notop",
                  "zoo-keras-mobilenetv3small-minimalistic", "zoo-keras-mobilenetv3large-alpha",
                  "zoo-torch-shufflenet-v2-x1-0", "zoo-torch-shufflenet-v2-x0-5", "zoo-torch-shufflenet-v2-x2-0",
-                 "zoo-torch-mnasnet1-0", "zoo-torch-mnasnet0-5", "zoo-torch-mnasnet1-3")
+                 "zoo-torch-mnasnet1-0", "zoo-torch-mnasnet0-5", "zoo-torch-mnasnet1-3", "zoo-keras-inceptionv3",
+                 "zoo-keras-inceptionv3-notop")
 
 
 def test_the_second_round_of_zoo_models_is_in_the_golden_set():

@@ -1155,7 +1155,10 @@ for _name, _call, _shape in [
                                           "alpha=0.75, minimalistic=True, weights=None, "
                                           "include_preprocessing=False)", None),
         ("mobilenetv3large-alpha", "keras.applications.MobileNetV3Large(input_shape=(224, 224, 3), alpha=1.25, "
-                                   "weights=None, dropout_rate=0.0)", None)]:
+                                   "weights=None, dropout_rate=0.0)", None),
+        ("inceptionv3", "keras.applications.InceptionV3(weights=None, classes=6)", None),
+        ("inceptionv3-notop", "keras.applications.inception_v3.InceptionV3(include_top=False, "
+                              "input_shape=(150, 150, 3), pooling='avg')", None)]:
     keras_model(f"zoo-keras-{_name}", f"""
         import keras
 

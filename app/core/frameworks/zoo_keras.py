@@ -1,7 +1,7 @@
 """keras.applications' architectures, as source the trace parser follows (never executed).
 
 Written from Keras 3.15's own definitions (keras/src/applications/vgg16.py, vgg19.py, resnet.py, resnet_v2.py,
-mobilenet.py, mobilenet_v2.py, mobilenet_v3.py, xception.py, densenet.py, efficientnet.py,
+mobilenet.py, mobilenet_v2.py, mobilenet_v3.py, xception.py, inception_v3.py, densenet.py, efficientnet.py,
 imagenet_utils.obtain_input_shape), construct for construct where it changes a layer's
 name, shape or parameter count, channels_last (Keras' default image_data_format) only; what loads weights
 is left out (``weights="imagenet"`` or a weights file changes no shape, but imagenet fixes the input and
@@ -13,7 +13,7 @@ tests/core/test_trace.py compares every row.
 FACTORIES = ("VGG16", "VGG19", "ResNet50", "ResNet101", "ResNet152", "ResNet50V2", "ResNet101V2", "ResNet152V2",
              "MobileNet", "MobileNetV2", "Xception", "DenseNet121", "DenseNet169", "DenseNet201", "EfficientNetB0",
              "EfficientNetB1", "EfficientNetB2", "EfficientNetB3", "EfficientNetB4", "EfficientNetB5",
-             "EfficientNetB6", "EfficientNetB7", "MobileNetV3Small", "MobileNetV3Large")
+             "EfficientNetB6", "EfficientNetB7", "MobileNetV3Small", "MobileNetV3Large", "InceptionV3")
 
 SOURCE = r'''
 def obtain_input_shape(input_shape, default_size, min_size, require_flatten, weights=None):
@@ -34,7 +34,8 @@ def obtain_input_shape(input_shape, default_size, min_size, require_flatten, wei
             raise ValueError("imagenet weights need 3 input channels")
         if (input_shape[0] is not None and input_shape[0] < min_size) or (
                 input_shape[1] is not None and input_shape[1] < min_size):
-            raise ValueError("the input is smaller than the architecture takes: 32 x 32, Xception's 71 x 71")
+            raise ValueError("the input is smaller than the architecture takes: 32 x 32, Xception's 71 x 71, "
+                             "InceptionV3's 75 x 75")
     else:
         if require_flatten:
             input_shape = default_shape
@@ -813,4 +814,105 @@ def MobileNetV3Large(input_shape=None, alpha=1.0, minimalistic=False, include_to
     return MobileNetV3(_V3_LARGE, 1280, input_shape, alpha, "large", minimalistic, include_top, weights,
                        input_tensor, classes, pooling, dropout_rate, classifier_activation, include_preprocessing,
                        name=name)
+
+
+# ---- inception_v3.py
+def conv2d_bn(x, filters, num_row, num_col, padding="same", strides=(1, 1), name=None):
+    if name is not None:
+        bn_name = name + "_bn"
+        conv_name = name + "_conv"
+    else:
+        bn_name = None
+        conv_name = None
+    x = layers.Conv2D(filters, (num_row, num_col), strides=strides, padding=padding, use_bias=False,
+                      name=conv_name)(x)
+    x = layers.BatchNormalization(axis=3, scale=False, name=bn_name)(x)
+    x = layers.Activation("relu", name=name)(x)
+    return x
+
+
+def _inception_a(x, pool_filters, name):
+    branch1x1 = conv2d_bn(x, 64, 1, 1)
+    branch5x5 = conv2d_bn(x, 48, 1, 1)
+    branch5x5 = conv2d_bn(branch5x5, 64, 5, 5)
+    branch3x3dbl = conv2d_bn(x, 64, 1, 1)
+    branch3x3dbl = conv2d_bn(branch3x3dbl, 96, 3, 3)
+    branch3x3dbl = conv2d_bn(branch3x3dbl, 96, 3, 3)
+    branch_pool = layers.AveragePooling2D((3, 3), strides=(1, 1), padding="same")(x)
+    branch_pool = conv2d_bn(branch_pool, pool_filters, 1, 1)
+    return layers.concatenate([branch1x1, branch5x5, branch3x3dbl, branch_pool], axis=3, name=name)
+
+
+def _inception_c(x, filters, name):
+    branch1x1 = conv2d_bn(x, 192, 1, 1)
+    branch7x7 = conv2d_bn(x, filters, 1, 1)
+    branch7x7 = conv2d_bn(branch7x7, filters, 1, 7)
+    branch7x7 = conv2d_bn(branch7x7, 192, 7, 1)
+    branch7x7dbl = conv2d_bn(x, filters, 1, 1)
+    branch7x7dbl = conv2d_bn(branch7x7dbl, filters, 7, 1)
+    branch7x7dbl = conv2d_bn(branch7x7dbl, filters, 1, 7)
+    branch7x7dbl = conv2d_bn(branch7x7dbl, filters, 7, 1)
+    branch7x7dbl = conv2d_bn(branch7x7dbl, 192, 1, 7)
+    branch_pool = layers.AveragePooling2D((3, 3), strides=(1, 1), padding="same")(x)
+    branch_pool = conv2d_bn(branch_pool, 192, 1, 1)
+    return layers.concatenate([branch1x1, branch7x7, branch7x7dbl, branch_pool], axis=3, name=name)
+
+
+def InceptionV3(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
+                classes=1000, classifier_activation="softmax", name="inception_v3"):
+    # Keras writes mixed0-2 and mixed4-7 out block by block; the same layers in the same order are built here by
+    # _inception_a (mixed0-2) and _inception_c (mixed4-7)
+    _check(weights, include_top, classes)
+    input_shape = obtain_input_shape(input_shape, 299, 75, include_top, weights)
+    img_input = _input(input_tensor, input_shape)
+    x = conv2d_bn(img_input, 32, 3, 3, strides=(2, 2), padding="valid")
+    x = conv2d_bn(x, 32, 3, 3, padding="valid")
+    x = conv2d_bn(x, 64, 3, 3)
+    x = layers.MaxPooling2D((3, 3), strides=(2, 2))(x)
+    x = conv2d_bn(x, 80, 1, 1, padding="valid")
+    x = conv2d_bn(x, 192, 3, 3, padding="valid")
+    x = layers.MaxPooling2D((3, 3), strides=(2, 2))(x)
+    x = _inception_a(x, 32, "mixed0")
+    x = _inception_a(x, 64, "mixed1")
+    x = _inception_a(x, 64, "mixed2")
+    branch3x3 = conv2d_bn(x, 384, 3, 3, strides=(2, 2), padding="valid")
+    branch3x3dbl = conv2d_bn(x, 64, 1, 1)
+    branch3x3dbl = conv2d_bn(branch3x3dbl, 96, 3, 3)
+    branch3x3dbl = conv2d_bn(branch3x3dbl, 96, 3, 3, strides=(2, 2), padding="valid")
+    branch_pool = layers.MaxPooling2D((3, 3), strides=(2, 2))(x)
+    x = layers.concatenate([branch3x3, branch3x3dbl, branch_pool], axis=3, name="mixed3")
+    x = _inception_c(x, 128, "mixed4")
+    for i in range(2):
+        x = _inception_c(x, 160, "mixed%d" % (5 + i))
+    x = _inception_c(x, 192, "mixed7")
+    branch3x3 = conv2d_bn(x, 192, 1, 1)
+    branch3x3 = conv2d_bn(branch3x3, 320, 3, 3, strides=(2, 2), padding="valid")
+    branch7x7x3 = conv2d_bn(x, 192, 1, 1)
+    branch7x7x3 = conv2d_bn(branch7x7x3, 192, 1, 7)
+    branch7x7x3 = conv2d_bn(branch7x7x3, 192, 7, 1)
+    branch7x7x3 = conv2d_bn(branch7x7x3, 192, 3, 3, strides=(2, 2), padding="valid")
+    branch_pool = layers.MaxPooling2D((3, 3), strides=(2, 2))(x)
+    x = layers.concatenate([branch3x3, branch7x7x3, branch_pool], axis=3, name="mixed8")
+    for i in range(2):
+        branch1x1 = conv2d_bn(x, 320, 1, 1)
+        branch3x3 = conv2d_bn(x, 384, 1, 1)
+        branch3x3_1 = conv2d_bn(branch3x3, 384, 1, 3)
+        branch3x3_2 = conv2d_bn(branch3x3, 384, 3, 1)
+        branch3x3 = layers.concatenate([branch3x3_1, branch3x3_2], axis=3, name="mixed9_%d" % i)
+        branch3x3dbl = conv2d_bn(x, 448, 1, 1)
+        branch3x3dbl = conv2d_bn(branch3x3dbl, 384, 3, 3)
+        branch3x3dbl_1 = conv2d_bn(branch3x3dbl, 384, 1, 3)
+        branch3x3dbl_2 = conv2d_bn(branch3x3dbl, 384, 3, 1)
+        branch3x3dbl = layers.concatenate([branch3x3dbl_1, branch3x3dbl_2], axis=3)
+        branch_pool = layers.AveragePooling2D((3, 3), strides=(1, 1), padding="same")(x)
+        branch_pool = conv2d_bn(branch_pool, 192, 1, 1)
+        x = layers.concatenate([branch1x1, branch3x3, branch3x3dbl, branch_pool], axis=3, name="mixed%d" % (9 + i))
+    if include_top:
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+    elif pooling == "avg":
+        x = layers.GlobalAveragePooling2D()(x)
+    elif pooling == "max":
+        x = layers.GlobalMaxPooling2D()(x)
+    return Functional(img_input, x, name=name)
 '''
