@@ -246,7 +246,10 @@ ZOO_ROUND_TWO = ("zoo-torch-efficientnet-b4", "zoo-torch-efficientnet-b7", "zoo-
                  "zoo-keras-mobilenetv3small-minimalistic", "zoo-keras-mobilenetv3large-alpha",
                  "zoo-torch-shufflenet-v2-x1-0", "zoo-torch-shufflenet-v2-x0-5", "zoo-torch-shufflenet-v2-x2-0",
                  "zoo-torch-mnasnet1-0", "zoo-torch-mnasnet0-5", "zoo-torch-mnasnet1-3", "zoo-keras-inceptionv3",
-                 "zoo-keras-inceptionv3-notop")
+                 "zoo-keras-inceptionv3-notop", "zoo-torch-googlenet-no-aux", "zoo-torch-googlenet-pretrained",
+                 "zoo-torch-inception-v3-no-aux", "zoo-torch-inception-v3-no-aux-transform",
+                 "zoo-keras-efficientnetv2b0", "zoo-keras-efficientnetv2b3-notop",
+                 "zoo-keras-efficientnetv2s-no-preprocessing", "zoo-keras-efficientnetv2l-notop")
 
 
 def test_the_second_round_of_zoo_models_is_in_the_golden_set():
@@ -254,7 +257,8 @@ def test_the_second_round_of_zoo_models_is_in_the_golden_set():
     assert [i for i in ZOO_ROUND_TWO if i not in ids] == []
 
 
-@pytest.mark.parametrize("model_id", ["zoo-torch-efficientnet-v2-l", "zoo-keras-efficientnetb7"])
+@pytest.mark.parametrize("model_id", ["zoo-torch-efficientnet-v2-l", "zoo-keras-efficientnetb7",
+                                      "zoo-keras-efficientnetv2l-notop"])
 def test_the_biggest_zoo_models_trace_within_the_row_caps_budget(model_id):
     """The same CPU budget as the 2000-row cap's test (20 s on a loaded CI machine; well under 1 s when quiet)."""
     model = next(m for m in MODELS if m["id"] == model_id)
@@ -314,11 +318,26 @@ def test_a_keras_backbone_without_input_shape_asks_for_it_then_traces_as_if_give
      ["torchvision.models refuses these arguments", "1000 classes"]),
     ("from torchvision import models\nmodel = models.resnet18(groups=2)\n", "torch",
      ["BasicBlock only supports groups=1"]),
+    # torchvision: "The parameter 'aux_logits' expected value True but got False instead."
+    ("from torchvision import models\nmodel = models.inception_v3(weights='DEFAULT', aux_logits=False)\n", "torch",
+     ["torchvision.models refuses these arguments", "aux_logits must be True"]),
 ])
 def test_zoo_arguments_the_library_refuses_are_refused_in_its_words(code, framework, words):
     with pytest.raises(CodeError) as e:
         parse_model(code, framework, {}, (1, 3, 224, 224) if framework == "torch" else None)
     assert all(w in str(e.value) for w in words), str(e.value)
+
+
+@pytest.mark.parametrize("call", ["models.googlenet()", "models.inception_v3(weights=None)",
+                                  "models.inception_v3(weights='IMAGENET1K_V1')",
+                                  "models.googlenet(pretrained=True, aux_logits=True)"])
+def test_auxiliary_classifiers_that_eval_mode_never_runs_are_refused_naming_the_fix(call):
+    """Their parameters are in torch's total but in no row: Convscope says so instead of a short total (the goldens
+    hold googlenet(aux_logits=False), googlenet(weights=...) (torchvision drops them) and inception_v3(aux_logits=False))."""
+    with pytest.raises(CodeError) as e:
+        parse_model(f"from torchvision import models\nmodel = {call}\n", "torch", {}, (1, 3, 299, 299))
+    assert "auxiliary classifiers (aux_logits=True) never run" in str(e.value) and "pass aux_logits=False" in str(
+        e.value) and "refuses these arguments" not in str(e.value)
 
 
 def test_the_row_cap_holds_2000_rows_and_refuses_more_fast():

@@ -1073,12 +1073,24 @@ for _name, _call in [("resnet18-num-classes", "torchvision.models.resnet18(num_c
                      ("shufflenet-v2-x2-0", "torchvision.models.shufflenet_v2_x2_0(weights=None)"),
                      ("mnasnet1-0", "torchvision.models.mnasnet1_0(num_classes=10)"),
                      ("mnasnet0-5", "torchvision.models.mnasnet0_5(dropout=0.1)"),
-                     ("mnasnet1-3", "torchvision.models.mnasnet1_3()")]:
+                     ("mnasnet1-3", "torchvision.models.mnasnet1_3()"),
+                     ("googlenet-no-aux", "torchvision.models.googlenet(aux_logits=False, num_classes=10)"),
+                     ("googlenet-pretrained", "torchvision.models.googlenet(weights='IMAGENET1K_V1')")]:
     torch_model(f"zoo-torch-{_name}", f"""
         import torchvision
 
         model = {_call}
     """, [1, 3, 224, 224])
+
+for _name, _call in [("inception-v3-no-aux", "torchvision.models.inception_v3(weights=None, aux_logits=False, "
+                                             "init_weights=False)"),
+                     ("inception-v3-no-aux-transform", "torchvision.models.inception_v3(aux_logits=False, "
+                                                       "transform_input=True, num_classes=8)")]:
+    torch_model(f"zoo-torch-{_name}", f"""
+        import torchvision
+
+        model = {_call}
+    """, [1, 3, 299, 299])
 
 torch_model("zoo-torch-models-import-small-input", """
     from torchvision import models
@@ -1158,7 +1170,14 @@ for _name, _call, _shape in [
                                    "weights=None, dropout_rate=0.0)", None),
         ("inceptionv3", "keras.applications.InceptionV3(weights=None, classes=6)", None),
         ("inceptionv3-notop", "keras.applications.inception_v3.InceptionV3(include_top=False, "
-                              "input_shape=(150, 150, 3), pooling='avg')", None)]:
+                              "input_shape=(150, 150, 3), pooling='avg')", None),
+        ("efficientnetv2b0", "keras.applications.EfficientNetV2B0(weights=None, classes=3)", None),
+        ("efficientnetv2b3-notop", "keras.applications.efficientnet_v2.EfficientNetV2B3(include_top=False, "
+                                   "input_shape=(224, 224, 3), pooling='avg')", None),
+        ("efficientnetv2s-no-preprocessing", "keras.applications.EfficientNetV2S(weights=None, "
+                                             "include_preprocessing=False)", None),
+        ("efficientnetv2l-notop", "keras.applications.EfficientNetV2L(include_top=False, weights=None, "
+                                  "input_shape=(256, 256, 3))", None)]:
     keras_model(f"zoo-keras-{_name}", f"""
         import keras
 

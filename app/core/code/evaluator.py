@@ -930,8 +930,10 @@ class Evaluator:
             return self.str_format(t, args, kwargs, node)
         if name in ("lower", "upper", "strip"):
             return getattr(t, name)()
-        if name == "startswith" and args and isinstance(args[0], str):
-            return t.startswith(args[0])
+        if name in ("startswith", "endswith") and args and isinstance(args[0], str):
+            return getattr(t, name)(args[0])
+        if name in ("split", "rsplit") and len(args) <= 1 and all(isinstance(a, str) and a for a in args):
+            return getattr(t, name)(*args)[:MAX_LIST]  # "efficientnetv2-b0".split("-")
         if name == "join" and args:
             items = self.iterate(args[0], node)
             return t.join(str(i) for i in items)[:1000] if all(isinstance(i, str) for i in items) else \

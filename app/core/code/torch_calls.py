@@ -127,6 +127,8 @@ class TorchCalls:
                                   f"the given input_shape {list(self.request_shape or ())}")
             return built
         except _ZooRefusal as e:  # the architecture's own check (classes=10 with imagenet weights): said as such
+            if str(e).startswith("Convscope"):  # what the zoo source says Convscope cannot trace
+                raise CodeError(f"line {_line(node)}: `{_text(node, 120)}`: {e}") from None
             raise CodeError(f"line {_line(node)}: `{_text(node, 120)}`: {zoo.LIBRARY[self.fw]} refuses these "
                             f"arguments: {e}") from None
 

@@ -2,6 +2,7 @@
 
 Written from Keras 3.15's own definitions (keras/src/applications/vgg16.py, vgg19.py, resnet.py, resnet_v2.py,
 mobilenet.py, mobilenet_v2.py, mobilenet_v3.py, xception.py, inception_v3.py, densenet.py, efficientnet.py,
+efficientnet_v2.py,
 imagenet_utils.obtain_input_shape), construct for construct where it changes a layer's
 name, shape or parameter count, channels_last (Keras' default image_data_format) only; what loads weights
 is left out (``weights="imagenet"`` or a weights file changes no shape, but imagenet fixes the input and
@@ -13,7 +14,9 @@ tests/core/test_trace.py compares every row.
 FACTORIES = ("VGG16", "VGG19", "ResNet50", "ResNet101", "ResNet152", "ResNet50V2", "ResNet101V2", "ResNet152V2",
              "MobileNet", "MobileNetV2", "Xception", "DenseNet121", "DenseNet169", "DenseNet201", "EfficientNetB0",
              "EfficientNetB1", "EfficientNetB2", "EfficientNetB3", "EfficientNetB4", "EfficientNetB5",
-             "EfficientNetB6", "EfficientNetB7", "MobileNetV3Small", "MobileNetV3Large", "InceptionV3")
+             "EfficientNetB6", "EfficientNetB7", "MobileNetV3Small", "MobileNetV3Large", "InceptionV3",
+             "EfficientNetV2B0", "EfficientNetV2B1", "EfficientNetV2B2", "EfficientNetV2B3", "EfficientNetV2S",
+             "EfficientNetV2M", "EfficientNetV2L")
 
 SOURCE = r'''
 def obtain_input_shape(input_shape, default_size, min_size, require_flatten, weights=None):
@@ -915,4 +918,225 @@ def InceptionV3(include_top=True, weights="imagenet", input_tensor=None, input_s
     elif pooling == "max":
         x = layers.GlobalMaxPooling2D()(x)
     return Functional(img_input, x, name=name)
+
+
+# ---- efficientnet_v2.py
+def _v2_args(rows):
+    # DEFAULT_BLOCKS_ARGS' dicts from rows (kernel_size, num_repeat, input_filters, output_filters, expand_ratio,
+    # se_ratio, strides, conv_type)
+    keys = ("kernel_size", "num_repeat", "input_filters", "output_filters", "expand_ratio", "se_ratio", "strides",
+            "conv_type")
+    return [dict(zip(keys, row)) for row in rows]
+
+
+_V2_B = [(3, 1, 32, 16, 1, 0, 1, 1), (3, 2, 16, 32, 4, 0, 2, 1), (3, 2, 32, 48, 4, 0, 2, 1),
+         (3, 3, 48, 96, 4, 0.25, 2, 0), (3, 5, 96, 112, 6, 0.25, 1, 0), (3, 8, 112, 192, 6, 0.25, 2, 0)]
+V2_BLOCKS_ARGS = {
+    "efficientnetv2-s": _v2_args([(3, 2, 24, 24, 1, 0.0, 1, 1), (3, 4, 24, 48, 4, 0.0, 2, 1),
+                                  (3, 4, 48, 64, 4, 0, 2, 1), (3, 6, 64, 128, 4, 0.25, 2, 0),
+                                  (3, 9, 128, 160, 6, 0.25, 1, 0), (3, 15, 160, 256, 6, 0.25, 2, 0)]),
+    "efficientnetv2-m": _v2_args([(3, 3, 24, 24, 1, 0, 1, 1), (3, 5, 24, 48, 4, 0, 2, 1), (3, 5, 48, 80, 4, 0, 2, 1),
+                                  (3, 7, 80, 160, 4, 0.25, 2, 0), (3, 14, 160, 176, 6, 0.25, 1, 0),
+                                  (3, 18, 176, 304, 6, 0.25, 2, 0), (3, 5, 304, 512, 6, 0.25, 1, 0)]),
+    "efficientnetv2-l": _v2_args([(3, 4, 32, 32, 1, 0, 1, 1), (3, 7, 32, 64, 4, 0, 2, 1), (3, 7, 64, 96, 4, 0, 2, 1),
+                                  (3, 10, 96, 192, 4, 0.25, 2, 0), (3, 19, 192, 224, 6, 0.25, 1, 0),
+                                  (3, 25, 224, 384, 6, 0.25, 2, 0), (3, 7, 384, 640, 6, 0.25, 1, 0)]),
+    "efficientnetv2-b0": _v2_args(_V2_B), "efficientnetv2-b1": _v2_args(_V2_B), "efficientnetv2-b2": _v2_args(_V2_B),
+    "efficientnetv2-b3": _v2_args(_V2_B),
+}
+
+
+def _v2_round_filters(filters, width_coefficient, min_depth, depth_divisor):
+    filters *= width_coefficient
+    minimum_depth = min_depth or depth_divisor
+    new_filters = max(minimum_depth, int(filters + depth_divisor / 2) // depth_divisor * depth_divisor)
+    return int(new_filters)
+
+
+def _v2_se(x, filters, input_filters, se_ratio, activation, name):
+    filters_se = max(1, int(input_filters * se_ratio))
+    se = layers.GlobalAveragePooling2D(name=name + "se_squeeze")(x)
+    se = layers.Reshape((1, 1, filters), name=name + "se_reshape")(se)
+    se = layers.Conv2D(filters_se, 1, padding="same", activation=activation, name=name + "se_reduce")(se)
+    se = layers.Conv2D(filters, 1, padding="same", activation="sigmoid", name=name + "se_expand")(se)
+    return layers.multiply([x, se], name=name + "se_excite")
+
+
+def MBConvBlock(inputs, input_filters, output_filters, expand_ratio=1, kernel_size=3, strides=1, se_ratio=0.0,
+                bn_momentum=0.9, activation="swish", survival_probability=0.8, name=None):
+    # Keras' MBConvBlock(...) returns apply(inputs); here the block takes its input first
+    filters = input_filters * expand_ratio
+    if expand_ratio != 1:
+        x = layers.Conv2D(filters=filters, kernel_size=1, strides=1, padding="same", use_bias=False,
+                          name=name + "expand_conv")(inputs)
+        x = layers.BatchNormalization(axis=3, momentum=bn_momentum, name=name + "expand_bn")(x)
+        x = layers.Activation(activation, name=name + "expand_activation")(x)
+    else:
+        x = inputs
+    x = layers.DepthwiseConv2D(kernel_size=kernel_size, strides=strides, padding="same", use_bias=False,
+                               name=name + "dwconv2")(x)
+    x = layers.BatchNormalization(axis=3, momentum=bn_momentum, name=name + "bn")(x)
+    x = layers.Activation(activation, name=name + "activation")(x)
+    if 0 < se_ratio <= 1:
+        x = _v2_se(x, filters, input_filters, se_ratio, activation, name)
+    x = layers.Conv2D(filters=output_filters, kernel_size=1, strides=1, padding="same", use_bias=False,
+                      name=name + "project_conv")(x)
+    x = layers.BatchNormalization(axis=3, momentum=bn_momentum, name=name + "project_bn")(x)
+    if strides == 1 and input_filters == output_filters:
+        if survival_probability:
+            x = layers.Dropout(survival_probability, noise_shape=(None, 1, 1, 1), name=name + "drop")(x)
+        x = layers.add([x, inputs], name=name + "add")
+    return x
+
+
+def FusedMBConvBlock(inputs, input_filters, output_filters, expand_ratio=1, kernel_size=3, strides=1, se_ratio=0.0,
+                     bn_momentum=0.9, activation="swish", survival_probability=0.8, name=None):
+    filters = input_filters * expand_ratio
+    if expand_ratio != 1:
+        x = layers.Conv2D(filters, kernel_size=kernel_size, strides=strides, padding="same", use_bias=False,
+                          name=name + "expand_conv")(inputs)
+        x = layers.BatchNormalization(axis=3, momentum=bn_momentum, name=name + "expand_bn")(x)
+        x = layers.Activation(activation=activation, name=name + "expand_activation")(x)
+    else:
+        x = inputs
+    if 0 < se_ratio <= 1:
+        x = _v2_se(x, filters, input_filters, se_ratio, activation, name)
+    x = layers.Conv2D(output_filters, kernel_size=1 if expand_ratio != 1 else kernel_size,
+                      strides=1 if expand_ratio != 1 else strides, padding="same", use_bias=False,
+                      name=name + "project_conv")(x)
+    x = layers.BatchNormalization(axis=3, momentum=bn_momentum, name=name + "project_bn")(x)
+    if expand_ratio == 1:
+        x = layers.Activation(activation=activation, name=name + "project_activation")(x)
+    if strides == 1 and input_filters == output_filters:
+        if survival_probability:
+            x = layers.Dropout(survival_probability, noise_shape=(None, 1, 1, 1), name=name + "drop")(x)
+        x = layers.add([x, inputs], name=name + "add")
+    return x
+
+
+def EfficientNetV2(width_coefficient, depth_coefficient, default_size, dropout_rate=0.2, drop_connect_rate=0.2,
+                   depth_divisor=8, min_depth=8, bn_momentum=0.9, activation="swish", blocks_args="default",
+                   name="efficientnetv2", include_top=True, weights="imagenet", input_tensor=None, input_shape=None,
+                   pooling=None, classes=1000, classifier_activation="softmax", include_preprocessing=True,
+                   weights_name=None):
+    if blocks_args == "default":
+        blocks_args = V2_BLOCKS_ARGS[name]
+    _check(weights, include_top, classes)
+    input_shape = obtain_input_shape(input_shape, default_size, 32, include_top, weights)
+    img_input = _input(input_tensor, input_shape)
+    x = img_input
+    if include_preprocessing:
+        num_channels = input_shape[2]
+        if name.split("-")[-1].startswith("b") and num_channels == 3:
+            x = layers.Rescaling(scale=1.0 / 255)(x)
+            x = layers.Normalization(mean=[0.485, 0.456, 0.406], variance=[0.229**2, 0.224**2, 0.225**2], axis=3)(x)
+        else:
+            x = layers.Rescaling(scale=1.0 / 128.0, offset=-1)(x)
+    stem_filters = _v2_round_filters(blocks_args[0]["input_filters"], width_coefficient, min_depth, depth_divisor)
+    x = layers.Conv2D(filters=stem_filters, kernel_size=3, strides=2, padding="same", use_bias=False,
+                      name="stem_conv")(x)
+    x = layers.BatchNormalization(axis=3, momentum=bn_momentum, name="stem_bn")(x)
+    x = layers.Activation(activation, name="stem_activation")(x)
+    blocks_args = [dict(args) for args in blocks_args]  # copy.deepcopy of a list of flat dicts
+    b = 0
+    blocks = float(sum(args["num_repeat"] for args in blocks_args))
+    for i, args in enumerate(blocks_args):
+        args["input_filters"] = _v2_round_filters(args["input_filters"], width_coefficient, min_depth, depth_divisor)
+        args["output_filters"] = _v2_round_filters(args["output_filters"], width_coefficient, min_depth,
+                                                   depth_divisor)
+        block = {0: MBConvBlock, 1: FusedMBConvBlock}[args.pop("conv_type")]
+        repeats = _round_repeats(args.pop("num_repeat"), depth_coefficient)
+        for j in range(repeats):
+            if j > 0:
+                args["strides"] = 1
+                args["input_filters"] = args["output_filters"]
+            x = block(x, activation=activation, bn_momentum=bn_momentum,
+                      survival_probability=drop_connect_rate * b / blocks,
+                      name="block%d%s_" % (i + 1, "abcdefghijklmnopqrstuvwxyz"[j]), **args)  # chr(j + 97)
+            b += 1
+    top_filters = _v2_round_filters(1280, width_coefficient, min_depth, depth_divisor)
+    x = layers.Conv2D(filters=top_filters, kernel_size=1, strides=1, padding="same", use_bias=False,
+                      name="top_conv")(x)
+    x = layers.BatchNormalization(axis=3, momentum=bn_momentum, name="top_bn")(x)
+    x = layers.Activation(activation=activation, name="top_activation")(x)
+    if include_top:
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        if dropout_rate > 0:
+            x = layers.Dropout(dropout_rate, name="top_dropout")(x)
+        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+    elif pooling == "avg":
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    elif pooling == "max":
+        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+    return Functional(img_input, x, name=name)
+
+
+def EfficientNetV2B0(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
+                     classes=1000, classifier_activation="softmax", include_preprocessing=True,
+                     name="efficientnetv2-b0"):
+    return EfficientNetV2(width_coefficient=1.0, depth_coefficient=1.0, default_size=224, name=name,
+                          include_top=include_top, weights=weights, input_tensor=input_tensor,
+                          input_shape=input_shape, pooling=pooling, classes=classes,
+                          classifier_activation=classifier_activation, include_preprocessing=include_preprocessing,
+                          weights_name="b0")
+
+
+def EfficientNetV2B1(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
+                     classes=1000, classifier_activation="softmax", include_preprocessing=True,
+                     name="efficientnetv2-b1"):
+    return EfficientNetV2(width_coefficient=1.0, depth_coefficient=1.1, default_size=240, name=name,
+                          include_top=include_top, weights=weights, input_tensor=input_tensor,
+                          input_shape=input_shape, pooling=pooling, classes=classes,
+                          classifier_activation=classifier_activation, include_preprocessing=include_preprocessing,
+                          weights_name="b1")
+
+
+def EfficientNetV2B2(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
+                     classes=1000, classifier_activation="softmax", include_preprocessing=True,
+                     name="efficientnetv2-b2"):
+    return EfficientNetV2(width_coefficient=1.1, depth_coefficient=1.2, default_size=260, name=name,
+                          include_top=include_top, weights=weights, input_tensor=input_tensor,
+                          input_shape=input_shape, pooling=pooling, classes=classes,
+                          classifier_activation=classifier_activation, include_preprocessing=include_preprocessing,
+                          weights_name="b2")
+
+
+def EfficientNetV2B3(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
+                     classes=1000, classifier_activation="softmax", include_preprocessing=True,
+                     name="efficientnetv2-b3"):
+    return EfficientNetV2(width_coefficient=1.2, depth_coefficient=1.4, default_size=300, name=name,
+                          include_top=include_top, weights=weights, input_tensor=input_tensor,
+                          input_shape=input_shape, pooling=pooling, classes=classes,
+                          classifier_activation=classifier_activation, include_preprocessing=include_preprocessing,
+                          weights_name="b3")
+
+
+def EfficientNetV2S(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
+                    classes=1000, classifier_activation="softmax", include_preprocessing=True,
+                    name="efficientnetv2-s"):
+    return EfficientNetV2(width_coefficient=1.0, depth_coefficient=1.0, default_size=384, name=name,
+                          include_top=include_top, weights=weights, input_tensor=input_tensor,
+                          input_shape=input_shape, pooling=pooling, classes=classes,
+                          classifier_activation=classifier_activation, include_preprocessing=include_preprocessing,
+                          weights_name="s")
+
+
+def EfficientNetV2M(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
+                    classes=1000, classifier_activation="softmax", include_preprocessing=True,
+                    name="efficientnetv2-m"):
+    return EfficientNetV2(width_coefficient=1.0, depth_coefficient=1.0, default_size=480, name=name,
+                          include_top=include_top, weights=weights, input_tensor=input_tensor,
+                          input_shape=input_shape, pooling=pooling, classes=classes,
+                          classifier_activation=classifier_activation, include_preprocessing=include_preprocessing,
+                          weights_name="m")
+
+
+def EfficientNetV2L(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
+                    classes=1000, classifier_activation="softmax", include_preprocessing=True,
+                    name="efficientnetv2-l"):
+    return EfficientNetV2(width_coefficient=1.0, depth_coefficient=1.0, default_size=480, name=name,
+                          include_top=include_top, weights=weights, input_tensor=input_tensor,
+                          input_shape=input_shape, pooling=pooling, classes=classes,
+                          classifier_activation=classifier_activation, include_preprocessing=include_preprocessing,
+                          weights_name="l")
 '''
