@@ -1075,7 +1075,12 @@ for _name, _call in [("resnet18-num-classes", "torchvision.models.resnet18(num_c
                      ("mnasnet0-5", "torchvision.models.mnasnet0_5(dropout=0.1)"),
                      ("mnasnet1-3", "torchvision.models.mnasnet1_3()"),
                      ("googlenet-no-aux", "torchvision.models.googlenet(aux_logits=False, num_classes=10)"),
-                     ("googlenet-pretrained", "torchvision.models.googlenet(weights='IMAGENET1K_V1')")]:
+                     ("googlenet-pretrained", "torchvision.models.googlenet(weights='IMAGENET1K_V1')"),
+                     ("regnet-y-400mf", "torchvision.models.regnet_y_400mf(num_classes=10)"),
+                     ("regnet-y-3-2gf", "torchvision.models.regnet_y_3_2gf()"),
+                     ("regnet-y-16gf", "torchvision.models.regnet_y_16gf(weights=None)"),
+                     ("regnet-x-400mf", "torchvision.models.regnet_x_400mf()"),
+                     ("regnet-x-1-6gf", "torchvision.models.regnet_x_1_6gf(num_classes=100)")]:
     torch_model(f"zoo-torch-{_name}", f"""
         import torchvision
 
@@ -1091,6 +1096,15 @@ for _name, _call in [("inception-v3-no-aux", "torchvision.models.inception_v3(we
 
         model = {_call}
     """, [1, 3, 299, 299])
+
+for _name in ("y_800mf", "y_1_6gf", "y_8gf", "y_32gf", "x_800mf", "x_3_2gf", "x_8gf", "x_16gf", "x_32gf"):
+    # every other regnet_* but y_128gf at a small input: their block widths come from float arithmetic the zoo
+    # source writes with Python's floats where torchvision uses float32 tensors
+    torch_model(f"zoo-torch-regnet-{_name.replace('_', '-')}-small-input", f"""
+        from torchvision import models
+
+        model = models.regnet_{_name}()
+    """, [1, 3, 64, 64])
 
 torch_model("zoo-torch-models-import-small-input", """
     from torchvision import models

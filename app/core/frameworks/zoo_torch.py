@@ -3,7 +3,7 @@
 Written from torchvision 0.29's own definitions (torchvision/models/resnet.py, vgg.py, alexnet.py,
 mobilenetv2.py, mobilenetv3.py, squeezenet.py, densenet.py,
 efficientnet.py, shufflenetv2.py, mnasnet.py, googlenet.py,
-inception.py), construct for construct where it changes a
+inception.py, regnet.py), construct for construct where it changes a
 module's path, shape or parameter count; what only loads weights, logs or initialises is left out (a
 ``weights=`` / ``pretrained=`` argument changes no shape). tests/golden/record_traces.py records the real
 torchvision models built from pasted calls, and tests/core/test_trace.py compares every row.
@@ -17,7 +17,9 @@ FACTORIES = ("alexnet", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg1
              "efficientnet_b4", "efficientnet_b5", "efficientnet_b6", "efficientnet_b7", "efficientnet_v2_s",
              "efficientnet_v2_m", "efficientnet_v2_l", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0",
              "shufflenet_v2_x1_5", "shufflenet_v2_x2_0", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
-             "googlenet", "inception_v3")
+             "googlenet", "inception_v3", "regnet_y_400mf", "regnet_y_800mf", "regnet_y_1_6gf", "regnet_y_3_2gf",
+             "regnet_y_8gf", "regnet_y_16gf", "regnet_y_32gf", "regnet_y_128gf", "regnet_x_400mf", "regnet_x_800mf",
+             "regnet_x_1_6gf", "regnet_x_3_2gf", "regnet_x_8gf", "regnet_x_16gf", "regnet_x_32gf")
 
 SOURCE = r'''
 def _weights(kwargs, weights, pretrained):
@@ -1380,4 +1382,211 @@ def inception_v3(*, weights=None, progress=True, pretrained=False, **kwargs):
                              "never run and their parameters would be missing from the total: pass aux_logits=False")
         kwargs["aux_logits"] = False  # torchvision builds them to load the weights, then drops them
     return Inception3(**kwargs)
+
+
+# ---- regnet.py (SimpleStemIN, BottleneckTransform and AnyStage are nn.Sequential subclasses there, functions returning
+# the same nn.Sequential here; BlockParams is a list, from_init_params a function)
+def SimpleStemIN(width_in, width_out, norm_layer, activation_layer):
+    return Conv2dNormActivation(width_in, width_out, kernel_size=3, stride=2, norm_layer=norm_layer,
+                                activation_layer=activation_layer)
+
+
+def BottleneckTransform(width_in, width_out, stride, norm_layer, activation_layer, group_width, bottleneck_multiplier,
+                        se_ratio):
+    layers = OrderedDict()
+    w_b = int(round(width_out * bottleneck_multiplier))
+    g = w_b // group_width
+    layers["a"] = Conv2dNormActivation(width_in, w_b, kernel_size=1, stride=1, norm_layer=norm_layer,
+                                       activation_layer=activation_layer)
+    layers["b"] = Conv2dNormActivation(w_b, w_b, kernel_size=3, stride=stride, groups=g, norm_layer=norm_layer,
+                                       activation_layer=activation_layer)
+    if se_ratio:
+        width_se_out = int(round(se_ratio * width_in))
+        layers["se"] = SqueezeExcitation(input_channels=w_b, squeeze_channels=width_se_out,
+                                         activation=activation_layer)
+    layers["c"] = Conv2dNormActivation(w_b, width_out, kernel_size=1, stride=1, norm_layer=norm_layer,
+                                       activation_layer=None)
+    return nn.Sequential(layers)
+
+
+class ResBottleneckBlock(nn.Module):
+    def __init__(self, width_in, width_out, stride, norm_layer, activation_layer, group_width=1,
+                 bottleneck_multiplier=1.0, se_ratio=None):
+        super().__init__()
+        self.proj = None
+        should_proj = (width_in != width_out) or (stride != 1)
+        if should_proj:
+            self.proj = Conv2dNormActivation(width_in, width_out, kernel_size=1, stride=stride, norm_layer=norm_layer,
+                                             activation_layer=None)
+        self.f = BottleneckTransform(width_in, width_out, stride, norm_layer, activation_layer, group_width,
+                                     bottleneck_multiplier, se_ratio)
+        self.activation = activation_layer(inplace=True)
+
+    def forward(self, x):
+        if self.proj is not None:
+            x = self.proj(x) + self.f(x)
+        else:
+            x = x + self.f(x)
+        return self.activation(x)
+
+
+def AnyStage(width_in, width_out, stride, depth, block_constructor, norm_layer, activation_layer, group_width,
+             bottleneck_multiplier, se_ratio=None, stage_index=0):
+    blocks = OrderedDict()
+    for i in range(depth):
+        blocks[f"block{stage_index}-{i}"] = block_constructor(
+            width_in if i == 0 else width_out, width_out, stride if i == 0 else 1, norm_layer, activation_layer,
+            group_width, bottleneck_multiplier, se_ratio)
+    return nn.Sequential(blocks)
+
+
+def block_params_from_init_params(depth, w_0, w_a, w_m, group_width, bottleneck_multiplier=1.0, se_ratio=None,
+                                  **kwargs):
+    # BlockParams.from_init_params; torch's float32 arange/log/pow/round written with Python's floats (checked to give
+    # the same block widths for all 15 regnet_* configurations of torchvision 0.29)
+    QUANT = 8
+    STRIDE = 2
+    if w_a < 0 or w_0 <= 0 or w_m <= 1 or w_0 % 8 != 0:
+        raise ValueError("Invalid RegNet settings")
+    widths_cont = [i * w_a + w_0 for i in range(depth)]
+    block_capacity = [round(math.log(w / w_0) / math.log(w_m)) for w in widths_cont]
+    block_widths = [int(round(w_0 * w_m ** c / QUANT) * QUANT) for c in block_capacity]
+    num_stages = len([w for i, w in enumerate(block_widths) if w not in block_widths[:i]])  # len(set(block_widths))
+    split_helper = zip(block_widths + [0], [0] + block_widths, block_widths + [0], [0] + block_widths)
+    splits = [w != wp or r != rp for w, wp, r, rp in split_helper]
+    stage_widths = [w for w, t in zip(block_widths, splits[:-1]) if t]
+    ends = [d for d, t in enumerate(splits) if t]
+    stage_depths = [b - a for a, b in zip(ends[:-1], ends[1:])]
+    strides = [STRIDE] * num_stages
+    bottleneck_multipliers = [bottleneck_multiplier] * num_stages
+    group_widths = [group_width] * num_stages
+    widths = [int(w * b) for w, b in zip(stage_widths, bottleneck_multipliers)]
+    group_widths_min = [min(g, w_bot) for g, w_bot in zip(group_widths, widths)]
+    ws_bot = [_make_divisible(w_bot, g) for w_bot, g in zip(widths, group_widths_min)]
+    stage_widths = [int(w_bot / b) for w_bot, b in zip(ws_bot, bottleneck_multipliers)]
+    return [stage_depths, stage_widths, group_widths_min, bottleneck_multipliers, strides, se_ratio]
+
+
+class RegNet(nn.Module):
+    def __init__(self, block_params, num_classes=1000, stem_width=32, stem_type=None, block_type=None,
+                 norm_layer=None, activation=None):
+        super().__init__()
+        if stem_type is None:
+            stem_type = SimpleStemIN
+        if norm_layer is None:
+            norm_layer = nn.BatchNorm2d
+        if block_type is None:
+            block_type = ResBottleneckBlock
+        if activation is None:
+            activation = nn.ReLU
+        self.stem = stem_type(3, stem_width, norm_layer, activation)
+        current_width = stem_width
+        blocks = []
+        depths, widths, group_widths, bottleneck_multipliers, strides, se_ratio = block_params
+        expanded = zip(widths, strides, depths, group_widths, bottleneck_multipliers)
+        for i, (width_out, stride, depth, group_width, bottleneck_multiplier) in enumerate(expanded):
+            blocks.append((f"block{i + 1}", AnyStage(current_width, width_out, stride, depth, block_type, norm_layer,
+                                                     activation, group_width, bottleneck_multiplier, se_ratio,
+                                                     stage_index=i + 1)))
+            current_width = width_out
+        self.trunk_output = nn.Sequential(OrderedDict(blocks))
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(in_features=current_width, out_features=num_classes)
+
+    def forward(self, x):
+        x = self.stem(x)
+        x = self.trunk_output(x)
+        x = self.avgpool(x)
+        x = x.flatten(start_dim=1)
+        x = self.fc(x)
+        return x
+
+
+def _regnet(block_params, weights, pretrained, kwargs):
+    _weights(kwargs, weights, pretrained)
+    norm_layer = kwargs.pop("norm_layer", functools.partial(nn.BatchNorm2d, eps=1e-05, momentum=0.1))
+    return RegNet(block_params, norm_layer=norm_layer, **kwargs)
+
+
+def regnet_y_400mf(*, weights=None, progress=True, pretrained=False, **kwargs):
+    params = block_params_from_init_params(depth=16, w_0=48, w_a=27.89, w_m=2.09,
+                                           group_width=8, se_ratio=0.25, **kwargs)
+    return _regnet(params, weights, pretrained, kwargs)
+
+
+def regnet_y_800mf(*, weights=None, progress=True, pretrained=False, **kwargs):
+    params = block_params_from_init_params(depth=14, w_0=56, w_a=38.84, w_m=2.4,
+                                           group_width=16, se_ratio=0.25, **kwargs)
+    return _regnet(params, weights, pretrained, kwargs)
+
+
+def regnet_y_1_6gf(*, weights=None, progress=True, pretrained=False, **kwargs):
+    params = block_params_from_init_params(depth=27, w_0=48, w_a=20.71, w_m=2.65,
+                                           group_width=24, se_ratio=0.25, **kwargs)
+    return _regnet(params, weights, pretrained, kwargs)
+
+
+def regnet_y_3_2gf(*, weights=None, progress=True, pretrained=False, **kwargs):
+    params = block_params_from_init_params(depth=21, w_0=80, w_a=42.63, w_m=2.66,
+                                           group_width=24, se_ratio=0.25, **kwargs)
+    return _regnet(params, weights, pretrained, kwargs)
+
+
+def regnet_y_8gf(*, weights=None, progress=True, pretrained=False, **kwargs):
+    params = block_params_from_init_params(depth=17, w_0=192, w_a=76.82, w_m=2.19,
+                                           group_width=56, se_ratio=0.25, **kwargs)
+    return _regnet(params, weights, pretrained, kwargs)
+
+
+def regnet_y_16gf(*, weights=None, progress=True, pretrained=False, **kwargs):
+    params = block_params_from_init_params(depth=18, w_0=200, w_a=106.23, w_m=2.48,
+                                           group_width=112, se_ratio=0.25, **kwargs)
+    return _regnet(params, weights, pretrained, kwargs)
+
+
+def regnet_y_32gf(*, weights=None, progress=True, pretrained=False, **kwargs):
+    params = block_params_from_init_params(depth=20, w_0=232, w_a=115.89, w_m=2.53,
+                                           group_width=232, se_ratio=0.25, **kwargs)
+    return _regnet(params, weights, pretrained, kwargs)
+
+
+def regnet_y_128gf(*, weights=None, progress=True, pretrained=False, **kwargs):
+    params = block_params_from_init_params(depth=27, w_0=456, w_a=160.83, w_m=2.52,
+                                           group_width=264, se_ratio=0.25, **kwargs)
+    return _regnet(params, weights, pretrained, kwargs)
+
+
+def regnet_x_400mf(*, weights=None, progress=True, pretrained=False, **kwargs):
+    params = block_params_from_init_params(depth=22, w_0=24, w_a=24.48, w_m=2.54, group_width=16, **kwargs)
+    return _regnet(params, weights, pretrained, kwargs)
+
+
+def regnet_x_800mf(*, weights=None, progress=True, pretrained=False, **kwargs):
+    params = block_params_from_init_params(depth=16, w_0=56, w_a=35.73, w_m=2.28, group_width=16, **kwargs)
+    return _regnet(params, weights, pretrained, kwargs)
+
+
+def regnet_x_1_6gf(*, weights=None, progress=True, pretrained=False, **kwargs):
+    params = block_params_from_init_params(depth=18, w_0=80, w_a=34.01, w_m=2.25, group_width=24, **kwargs)
+    return _regnet(params, weights, pretrained, kwargs)
+
+
+def regnet_x_3_2gf(*, weights=None, progress=True, pretrained=False, **kwargs):
+    params = block_params_from_init_params(depth=25, w_0=88, w_a=26.31, w_m=2.25, group_width=48, **kwargs)
+    return _regnet(params, weights, pretrained, kwargs)
+
+
+def regnet_x_8gf(*, weights=None, progress=True, pretrained=False, **kwargs):
+    params = block_params_from_init_params(depth=23, w_0=80, w_a=49.56, w_m=2.88, group_width=120, **kwargs)
+    return _regnet(params, weights, pretrained, kwargs)
+
+
+def regnet_x_16gf(*, weights=None, progress=True, pretrained=False, **kwargs):
+    params = block_params_from_init_params(depth=22, w_0=216, w_a=55.59, w_m=2.1, group_width=128, **kwargs)
+    return _regnet(params, weights, pretrained, kwargs)
+
+
+def regnet_x_32gf(*, weights=None, progress=True, pretrained=False, **kwargs):
+    params = block_params_from_init_params(depth=23, w_0=320, w_a=69.86, w_m=2.0, group_width=168, **kwargs)
+    return _regnet(params, weights, pretrained, kwargs)
 '''
