@@ -601,7 +601,7 @@ class MergeError(SpecError):
 
 
 MERGES = {"cat", "stack", "add", "sub", "mul", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
-          "Concatenate"}
+          "Concatenate", "CustomScaleLayer"}  # keras.applications.inception_resnet_v2's: inputs[0] + inputs[1] * scale
 
 
 def merge_step(framework: str, spec: dict, shapes: list[Shape]) -> Step:

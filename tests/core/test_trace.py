@@ -251,7 +251,8 @@ ZOO_ROUND_TWO = ("zoo-torch-efficientnet-b4", "zoo-torch-efficientnet-b7", "zoo-
                  "zoo-keras-efficientnetv2b0", "zoo-keras-efficientnetv2b3-notop",
                  "zoo-keras-efficientnetv2s-no-preprocessing", "zoo-keras-efficientnetv2l-notop",
                  "zoo-torch-regnet-y-400mf", "zoo-torch-regnet-y-3-2gf", "zoo-torch-regnet-y-16gf",
-                 "zoo-torch-regnet-x-400mf", "zoo-torch-regnet-x-1-6gf")
+                 "zoo-torch-regnet-x-400mf", "zoo-torch-regnet-x-1-6gf", "zoo-keras-inceptionresnetv2",
+                 "zoo-keras-inceptionresnetv2-notop")
 
 
 def test_every_regnet_but_the_largest_is_in_the_golden_set():

@@ -1191,7 +1191,10 @@ for _name, _call, _shape in [
         ("efficientnetv2s-no-preprocessing", "keras.applications.EfficientNetV2S(weights=None, "
                                              "include_preprocessing=False)", None),
         ("efficientnetv2l-notop", "keras.applications.EfficientNetV2L(include_top=False, weights=None, "
-                                  "input_shape=(256, 256, 3))", None)]:
+                                  "input_shape=(256, 256, 3))", None),
+        ("inceptionresnetv2", "keras.applications.InceptionResNetV2(weights=None, classes=7)", None),
+        ("inceptionresnetv2-notop", "keras.applications.inception_resnet_v2.InceptionResNetV2(include_top=False, "
+                                    "input_shape=(200, 180, 3), pooling='max')", None)]:
     keras_model(f"zoo-keras-{_name}", f"""
         import keras
 

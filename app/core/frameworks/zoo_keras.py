@@ -1,10 +1,9 @@
 """keras.applications' architectures, as source the trace parser follows (never executed).
 
 Written from Keras 3.15's own definitions (keras/src/applications/vgg16.py, vgg19.py, resnet.py, resnet_v2.py,
-mobilenet.py, mobilenet_v2.py, mobilenet_v3.py, xception.py, inception_v3.py, densenet.py, efficientnet.py,
-efficientnet_v2.py,
-imagenet_utils.obtain_input_shape), construct for construct where it changes a layer's
-name, shape or parameter count, channels_last (Keras' default image_data_format) only; what loads weights
+mobilenet.py, mobilenet_v2.py, mobilenet_v3.py, xception.py, inception_v3.py, inception_resnet_v2.py, densenet.py,
+efficientnet.py, efficientnet_v2.py, imagenet_utils.obtain_input_shape), construct for construct where it changes a
+layer's name, shape or parameter count, channels_last (Keras' default image_data_format) only; what loads weights
 is left out (``weights="imagenet"`` or a weights file changes no shape, but imagenet fixes the input and
 classes as Keras does).
 tests/golden/record_traces.py records the real models built from pasted calls, and
@@ -16,7 +15,7 @@ FACTORIES = ("VGG16", "VGG19", "ResNet50", "ResNet101", "ResNet152", "ResNet50V2
              "EfficientNetB1", "EfficientNetB2", "EfficientNetB3", "EfficientNetB4", "EfficientNetB5",
              "EfficientNetB6", "EfficientNetB7", "MobileNetV3Small", "MobileNetV3Large", "InceptionV3",
              "EfficientNetV2B0", "EfficientNetV2B1", "EfficientNetV2B2", "EfficientNetV2B3", "EfficientNetV2S",
-             "EfficientNetV2M", "EfficientNetV2L")
+             "EfficientNetV2M", "EfficientNetV2L", "InceptionResNetV2")
 
 SOURCE = r'''
 def obtain_input_shape(input_shape, default_size, min_size, require_flatten, weights=None):
@@ -1139,4 +1138,104 @@ def EfficientNetV2L(include_top=True, weights="imagenet", input_tensor=None, inp
                           input_shape=input_shape, pooling=pooling, classes=classes,
                           classifier_activation=classifier_activation, include_preprocessing=include_preprocessing,
                           weights_name="l")
+
+
+# ---- inception_resnet_v2.py (CustomScaleLayer, its own Layer: a merge, inputs[0] + inputs[1] * scale)
+def conv2d_bn_v2(x, filters, kernel_size, strides=1, padding="same", activation="relu", use_bias=False, name=None):
+    # inception_resnet_v2.conv2d_bn (renamed beside inception_v3's)
+    x = layers.Conv2D(filters, kernel_size, strides=strides, padding=padding, use_bias=use_bias, name=name)(x)
+    if not use_bias:
+        bn_name = None if name is None else name + "_bn"
+        x = layers.BatchNormalization(axis=3, scale=False, name=bn_name)(x)
+    if activation is not None:
+        ac_name = None if name is None else name + "_ac"
+        x = layers.Activation(activation, name=ac_name)(x)
+    return x
+
+
+def inception_resnet_block(x, scale, block_type, block_idx, activation="relu"):
+    if block_type == "block35":
+        branch_0 = conv2d_bn_v2(x, 32, 1)
+        branch_1 = conv2d_bn_v2(x, 32, 1)
+        branch_1 = conv2d_bn_v2(branch_1, 32, 3)
+        branch_2 = conv2d_bn_v2(x, 32, 1)
+        branch_2 = conv2d_bn_v2(branch_2, 48, 3)
+        branch_2 = conv2d_bn_v2(branch_2, 64, 3)
+        branches = [branch_0, branch_1, branch_2]
+    elif block_type == "block17":
+        branch_0 = conv2d_bn_v2(x, 192, 1)
+        branch_1 = conv2d_bn_v2(x, 128, 1)
+        branch_1 = conv2d_bn_v2(branch_1, 160, [1, 7])
+        branch_1 = conv2d_bn_v2(branch_1, 192, [7, 1])
+        branches = [branch_0, branch_1]
+    else:
+        branch_0 = conv2d_bn_v2(x, 192, 1)
+        branch_1 = conv2d_bn_v2(x, 192, 1)
+        branch_1 = conv2d_bn_v2(branch_1, 224, [1, 3])
+        branch_1 = conv2d_bn_v2(branch_1, 256, [3, 1])
+        branches = [branch_0, branch_1]
+    block_name = block_type + "_" + str(block_idx)
+    mixed = layers.Concatenate(axis=3, name=block_name + "_mixed")(branches)
+    up = conv2d_bn_v2(mixed, x.shape[3], 1, activation=None, use_bias=True, name=block_name + "_conv")
+    x = CustomScaleLayer(scale)([x, up])
+    if activation is not None:
+        x = layers.Activation(activation, name=block_name + "_ac")(x)
+    return x
+
+
+def InceptionResNetV2(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
+                      classes=1000, classifier_activation="softmax", name="inception_resnet_v2"):
+    _check(weights, include_top, classes)
+    input_shape = obtain_input_shape(input_shape, 299, 75, include_top, weights)
+    img_input = _input(input_tensor, input_shape)
+    x = conv2d_bn_v2(img_input, 32, 3, strides=2, padding="valid")
+    x = conv2d_bn_v2(x, 32, 3, padding="valid")
+    x = conv2d_bn_v2(x, 64, 3)
+    x = layers.MaxPooling2D(3, strides=2)(x)
+    x = conv2d_bn_v2(x, 80, 1, padding="valid")
+    x = conv2d_bn_v2(x, 192, 3, padding="valid")
+    x = layers.MaxPooling2D(3, strides=2)(x)
+    branch_0 = conv2d_bn_v2(x, 96, 1)
+    branch_1 = conv2d_bn_v2(x, 48, 1)
+    branch_1 = conv2d_bn_v2(branch_1, 64, 5)
+    branch_2 = conv2d_bn_v2(x, 64, 1)
+    branch_2 = conv2d_bn_v2(branch_2, 96, 3)
+    branch_2 = conv2d_bn_v2(branch_2, 96, 3)
+    branch_pool = layers.AveragePooling2D(3, strides=1, padding="same")(x)
+    branch_pool = conv2d_bn_v2(branch_pool, 64, 1)
+    branches = [branch_0, branch_1, branch_2, branch_pool]
+    x = layers.Concatenate(axis=3, name="mixed_5b")(branches)
+    for block_idx in range(1, 11):
+        x = inception_resnet_block(x, scale=0.17, block_type="block35", block_idx=block_idx)
+    branch_0 = conv2d_bn_v2(x, 384, 3, strides=2, padding="valid")
+    branch_1 = conv2d_bn_v2(x, 256, 1)
+    branch_1 = conv2d_bn_v2(branch_1, 256, 3)
+    branch_1 = conv2d_bn_v2(branch_1, 384, 3, strides=2, padding="valid")
+    branch_pool = layers.MaxPooling2D(3, strides=2, padding="valid")(x)
+    branches = [branch_0, branch_1, branch_pool]
+    x = layers.Concatenate(axis=3, name="mixed_6a")(branches)
+    for block_idx in range(1, 21):
+        x = inception_resnet_block(x, scale=0.1, block_type="block17", block_idx=block_idx)
+    branch_0 = conv2d_bn_v2(x, 256, 1)
+    branch_0 = conv2d_bn_v2(branch_0, 384, 3, strides=2, padding="valid")
+    branch_1 = conv2d_bn_v2(x, 256, 1)
+    branch_1 = conv2d_bn_v2(branch_1, 288, 3, strides=2, padding="valid")
+    branch_2 = conv2d_bn_v2(x, 256, 1)
+    branch_2 = conv2d_bn_v2(branch_2, 288, 3)
+    branch_2 = conv2d_bn_v2(branch_2, 320, 3, strides=2, padding="valid")
+    branch_pool = layers.MaxPooling2D(3, strides=2, padding="valid")(x)
+    branches = [branch_0, branch_1, branch_2, branch_pool]
+    x = layers.Concatenate(axis=3, name="mixed_7a")(branches)
+    for block_idx in range(1, 10):
+        x = inception_resnet_block(x, scale=0.2, block_type="block8", block_idx=block_idx)
+    x = inception_resnet_block(x, scale=1.0, activation=None, block_type="block8", block_idx=10)
+    x = conv2d_bn_v2(x, 1536, 1, name="conv_7b")
+    if include_top:
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+    elif pooling == "avg":
+        x = layers.GlobalAveragePooling2D()(x)
+    elif pooling == "max":
+        x = layers.GlobalMaxPooling2D()(x)
+    return Functional(img_input, x, name=name)
 '''
