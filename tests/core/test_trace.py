@@ -320,6 +320,19 @@ def test_a_keras_backbone_without_input_shape_asks_for_it_then_traces_as_if_give
                for n in parsed.notes)
 
 
+def test_a_keras_zoo_model_that_reads_its_open_image_size_asks_for_it_then_traces_as_if_given():
+    """MobileNetV3 takes (None, None, 3) without input_shape, and its paddings read the size: the request's fills it."""
+    model = next(m for m in MODELS if m["id"] == "zoo-keras-mobilenetv3small")
+    open_code = "import keras\n\nmodel = keras.applications.MobileNetV3Small(weights=None, classes=10)\n"
+    why = parse_model(open_code, "keras").needs_shape
+    assert "MobileNetV3Small(weights=None, classes=10)` leaves the image size open" in why and "input_shape" in why
+    parsed = parse_model(open_code, "keras", {}, (None, 224, 224, 3))
+    t = trace("keras", (None, 224, 224, 3), parsed.layers, parsed.inputs, parsed.names, parsed.sources)
+    rows = [{"name": r.name, "type": r.type, "output_shape": show_shape(r.output_shape, t.batch_known),
+             "params": r.params} for r in t.rows]
+    assert t.ok and module_rows(model, rows) == recorded_rows(model) and t.total_params == model["total_params"]
+
+
 @pytest.mark.parametrize("code, framework, words", [
     ("import keras\nmodel = keras.applications.ResNet50(weights='imagenet', classes=10)\n", "keras",
      ["keras.applications refuses these arguments", "classes must be 1000"]),

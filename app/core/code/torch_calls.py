@@ -116,11 +116,18 @@ class TorchCalls:
         scope = dict(zoo.preset(self.fw, Ext))
         self.run_body(zoo.tree(self.fw).body, scope)
         why, n_notes = self.shape_why, len(self.notes)
+        open_size = (f"line {_line(node)}: `{_text(node, 120)}` leaves the image size open (no input_shape): give "
+                     "input_shape (batch first, e.g. [None, 224, 224, 3])")
         try:
-            built = self.call(scope[name], args, kwargs, node)
+            try:
+                built = self.call(scope[name], args, kwargs, node)
+            except NeedShape:  # the architecture reads the open size (MobileNetV3's paddings): ask for it, as above
+                if self.shape_why is why:
+                    raise
+                self.shape_why = open_size
+                raise _Stop() from None
             if self.shape_why is not why:  # include_top=False without input_shape: the image size is open
-                self.shape_why = (f"line {_line(node)}: `{_text(node, 120)}` leaves the image size open (no "
-                                  "input_shape): give input_shape (batch first, e.g. [None, 224, 224, 3])")
+                self.shape_why = open_size
             if len(self.notes) > n_notes:  # said in the paste's words, not the zoo source's
                 del self.notes[n_notes:]
                 self.notes.append(f"line {_line(node)}: `{_text(node, 120)}` leaves the image size open: traced with "
