@@ -505,6 +505,23 @@ def _shape_kept(framework, spec, shape):
     return Step(shape)
 
 
+def _normalization(framework, spec, shape):
+    """Keras Normalization: the shape kept; without a given mean and variance it holds them per index of ``axis``
+    (weights Keras counts, never trained) and a count."""
+    kw = read_keywords(spec, "Normalization", {"axis": -1, "mean": None, "variance": None, "invert": False,
+                                               **_KERAS_NO_EFFECT})
+    if kw["mean"] is not None:
+        return Step(shape)
+    axes = () if kw["axis"] is None else (kw["axis"],) if is_int(kw["axis"]) else tuple(kw["axis"])
+    kept = 1
+    for a in axes:
+        if not is_int(a) or not -len(shape) <= a < len(shape) or shape[a] is None:
+            raise SpecError(f"Normalization: axis={kw['axis']!r} must name axes of known size of the input "
+                            f"{list(shape)}, e.g. axis=-1", "axis")
+        kept *= shape[a]
+    return Step(shape, 2 * kept + 1)
+
+
 def _bidirectional(framework, spec, shape):
     kw = read_keywords(spec, "Bidirectional", {"layer": None, "merge_mode": "concat", "backward_layer": None,
                                                "weights": None, **_KERAS_NO_EFFECT}, ("layer",))
@@ -584,7 +601,7 @@ class MergeError(SpecError):
 
 
 MERGES = {"cat", "stack", "add", "sub", "mul", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
-          "Concatenate"}
+          "Concatenate", "CustomScaleLayer"}  # keras.applications.inception_resnet_v2's: inputs[0] + inputs[1] * scale
 
 
 def merge_step(framework: str, spec: dict, shapes: list[Shape]) -> Step:
@@ -684,6 +701,7 @@ HANDLERS: dict[str, dict[str, Callable]] = {
               **{f"UpSampling{d}D": _upsampling for d in (1, 2, 3)},
               **{f"Global{k}Pooling{d}D": _global_pool for k in ("Average", "Max") for d in (1, 2, 3)},
               "TimeDistributed": _time_distributed, "LayerNormalization": _norm, "Bidirectional": _bidirectional,
+              "Normalization": _normalization,
               **{f"Cropping{d}D": _cropping for d in (1, 2, 3)}, "Resizing": _resizing, "CenterCrop": _resizing,
               **{k: _shape_kept for k in _KERAS_SHAPE_KEPT}, "Sequential": _nested, "Functional": _nested,
               "PReLU": _prelu},

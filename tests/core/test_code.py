@@ -804,7 +804,7 @@ def test_several_models_are_named_and_one_can_be_chosen():
 
 
 @pytest.mark.parametrize("forward, says", [
-    ("return self.conv(x).chunk(2, 1)[0]", "chunk"),
+    ("return self.conv(x).unbind(1)[0]", "unbind"),  # chunk is followed (ShuffleNetV2)
     ("return self.attn(self.conv(x))", "Attention"),
     ("return x @ x", "@"),
     ("return self.conv(x) if x.sum() > 0 else x", "tensor"),
@@ -850,10 +850,10 @@ def test_a_whole_training_script_around_the_model_is_read_past():
 @pytest.mark.parametrize("code, framework, words", [
     ("import timm\nmodel = timm.create_model('resnet18', pretrained=False)\n", "torch",
      ["timm.create_model", "paste the model's own code"]),
-    ("import torchvision\nmodel = torchvision.models.convnext_tiny(weights=None)\n", "torch",
-     ["`torchvision.models.convnext_tiny` is not a model Convscope knows", "resnet18", "efficientnet_b0"]),
-    ("from keras.applications import EfficientNetB0\nmodel = EfficientNetB0(weights=None)\n", "keras",
-     ["`keras.applications.EfficientNetB0` is not a model Convscope knows", "ResNet50", "Xception"]),
+    ("import torchvision\nmodel = torchvision.models.vit_b_16(weights=None)\n", "torch",
+     ["`torchvision.models.vit_b_16` is not a model Convscope knows", "resnet18", "efficientnet_b7"]),
+    ("from keras.applications import NASNetMobile\nmodel = NASNetMobile(weights=None)\n", "keras",
+     ["`keras.applications.NASNetMobile` is not a model Convscope knows", "ResNet50", "EfficientNetB7"]),
     (("import keras\nclass M(keras.Model):\n    def __init__(self):\n        super().__init__()\n"
       "        self.d = keras.layers.Dense(3)\n    def call(self, x):\n        return self.d(x)\nmodel = M()\n"), "keras",
      ["subclassed Keras model", "keras.Input"]),

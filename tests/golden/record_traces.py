@@ -1063,12 +1063,48 @@ for _name, _call in [("resnet18-num-classes", "torchvision.models.resnet18(num_c
                      ("squeezenet1-1", "torchvision.models.squeezenet1_1()"),
                      ("densenet121", "torchvision.models.densenet121(num_classes=3)"),
                      ("efficientnet-b0", "torchvision.models.efficientnet_b0(num_classes=10)"),
-                     ("efficientnet-b3", "torchvision.models.efficientnet_b3(weights=None, dropout=0.5)")]:
+                     ("efficientnet-b3", "torchvision.models.efficientnet_b3(weights=None, dropout=0.5)"),
+                     ("efficientnet-b4", "torchvision.models.efficientnet_b4(num_classes=10)"),
+                     ("efficientnet-b7", "torchvision.models.efficientnet_b7(weights=None)"),
+                     ("efficientnet-v2-s", "torchvision.models.efficientnet_v2_s(num_classes=5)"),
+                     ("efficientnet-v2-l", "torchvision.models.efficientnet_v2_l()"),
+                     ("shufflenet-v2-x1-0", "torchvision.models.shufflenet_v2_x1_0(num_classes=10)"),
+                     ("shufflenet-v2-x0-5", "torchvision.models.shufflenet_v2_x0_5()"),
+                     ("shufflenet-v2-x2-0", "torchvision.models.shufflenet_v2_x2_0(weights=None)"),
+                     ("mnasnet1-0", "torchvision.models.mnasnet1_0(num_classes=10)"),
+                     ("mnasnet0-5", "torchvision.models.mnasnet0_5(dropout=0.1)"),
+                     ("mnasnet1-3", "torchvision.models.mnasnet1_3()"),
+                     ("googlenet-no-aux", "torchvision.models.googlenet(aux_logits=False, num_classes=10)"),
+                     ("googlenet-pretrained", "torchvision.models.googlenet(weights='IMAGENET1K_V1')"),
+                     ("regnet-y-400mf", "torchvision.models.regnet_y_400mf(num_classes=10)"),
+                     ("regnet-y-3-2gf", "torchvision.models.regnet_y_3_2gf()"),
+                     ("regnet-y-16gf", "torchvision.models.regnet_y_16gf(weights=None)"),
+                     ("regnet-x-400mf", "torchvision.models.regnet_x_400mf()"),
+                     ("regnet-x-1-6gf", "torchvision.models.regnet_x_1_6gf(num_classes=100)")]:
     torch_model(f"zoo-torch-{_name}", f"""
         import torchvision
 
         model = {_call}
     """, [1, 3, 224, 224])
+
+for _name, _call in [("inception-v3-no-aux", "torchvision.models.inception_v3(weights=None, aux_logits=False, "
+                                             "init_weights=False)"),
+                     ("inception-v3-no-aux-transform", "torchvision.models.inception_v3(aux_logits=False, "
+                                                       "transform_input=True, num_classes=8)")]:
+    torch_model(f"zoo-torch-{_name}", f"""
+        import torchvision
+
+        model = {_call}
+    """, [1, 3, 299, 299])
+
+for _name in ("y_800mf", "y_1_6gf", "y_8gf", "y_32gf", "x_800mf", "x_3_2gf", "x_8gf", "x_16gf", "x_32gf"):
+    # every other regnet_* but y_128gf at a small input: their block widths come from float arithmetic the zoo
+    # source writes with Python's floats where torchvision uses float32 tensors
+    torch_model(f"zoo-torch-regnet-{_name.replace('_', '-')}-small-input", f"""
+        from torchvision import models
+
+        model = models.regnet_{_name}()
+    """, [1, 3, 64, 64])
 
 torch_model("zoo-torch-models-import-small-input", """
     from torchvision import models
@@ -1124,7 +1160,41 @@ for _name, _call, _shape in [
         ("densenet201-notop", "keras.applications.densenet.DenseNet201(include_top=False, weights=None, "
                               "input_shape=(96, 96, 3), pooling='avg')", None),
         ("xception-notop-max", "keras.applications.xception.Xception(include_top=False, weights=None, "
-                               "input_shape=(100, 120, 3), pooling='max')", None)]:
+                               "input_shape=(100, 120, 3), pooling='max')", None),
+        ("efficientnetb0-notop", "keras.applications.EfficientNetB0(include_top=False, input_shape=(224, 224, 3))",
+         None),
+        ("efficientnetb0-classes", "keras.applications.EfficientNetB0(weights=None, classes=10)", None),
+        ("efficientnetb3-avg", "keras.applications.efficientnet.EfficientNetB3(include_top=False, weights=None, "
+                               "input_shape=(200, 150, 3), pooling='avg')", None),
+        ("efficientnetb4-notop-max", "keras.applications.EfficientNetB4(include_top=False, weights='imagenet', "
+                                     "input_shape=(380, 380, 3), pooling='max')", None),
+        ("efficientnetb7", "keras.applications.EfficientNetB7(weights=None)", None),
+        ("resnet50v2", "keras.applications.ResNet50V2(weights=None, classes=5)", None),
+        ("resnet101v2-notop", "keras.applications.resnet_v2.ResNet101V2(include_top=False, input_shape=(160, 160, 3), "
+                              "pooling='avg')", None),
+        ("resnet152v2", "keras.applications.ResNet152V2(weights=None)", None),
+        ("mobilenetv3small", "keras.applications.MobileNetV3Small(input_shape=(224, 224, 3), weights=None, "
+                             "classes=10)", None),
+        ("mobilenetv3large-notop", "keras.applications.MobileNetV3Large(input_shape=(160, 160, 3), "
+                                   "include_top=False, pooling='avg')", None),
+        ("mobilenetv3small-minimalistic", "keras.applications.MobileNetV3Small(input_shape=(96, 128, 3), "
+                                          "alpha=0.75, minimalistic=True, weights=None, "
+                                          "include_preprocessing=False)", None),
+        ("mobilenetv3large-alpha", "keras.applications.MobileNetV3Large(input_shape=(224, 224, 3), alpha=1.25, "
+                                   "weights=None, dropout_rate=0.0)", None),
+        ("inceptionv3", "keras.applications.InceptionV3(weights=None, classes=6)", None),
+        ("inceptionv3-notop", "keras.applications.inception_v3.InceptionV3(include_top=False, "
+                              "input_shape=(150, 150, 3), pooling='avg')", None),
+        ("efficientnetv2b0", "keras.applications.EfficientNetV2B0(weights=None, classes=3)", None),
+        ("efficientnetv2b3-notop", "keras.applications.efficientnet_v2.EfficientNetV2B3(include_top=False, "
+                                   "input_shape=(224, 224, 3), pooling='avg')", None),
+        ("efficientnetv2s-no-preprocessing", "keras.applications.EfficientNetV2S(weights=None, "
+                                             "include_preprocessing=False)", None),
+        ("efficientnetv2l-notop", "keras.applications.EfficientNetV2L(include_top=False, weights=None, "
+                                  "input_shape=(256, 256, 3))", None),
+        ("inceptionresnetv2", "keras.applications.InceptionResNetV2(weights=None, classes=7)", None),
+        ("inceptionresnetv2-notop", "keras.applications.inception_resnet_v2.InceptionResNetV2(include_top=False, "
+                                    "input_shape=(200, 180, 3), pooling='max')", None)]:
     keras_model(f"zoo-keras-{_name}", f"""
         import keras
 

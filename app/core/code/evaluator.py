@@ -617,7 +617,8 @@ class Evaluator:
             return obj.attrs[attr]
         found = obj.cls.lookup(attr)
         if isinstance(found, Func):
-            return Func(found.node, found.scope, obj)
+            static = any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in found.node.decorator_list)
+            return Func(found.node, found.scope, None if static else obj)  # @staticmethod: called without self
         if found is not None:
             return found
         if attr == "training":
@@ -929,8 +930,10 @@ class Evaluator:
             return self.str_format(t, args, kwargs, node)
         if name in ("lower", "upper", "strip"):
             return getattr(t, name)()
-        if name == "startswith" and args and isinstance(args[0], str):
-            return t.startswith(args[0])
+        if name in ("startswith", "endswith") and args and isinstance(args[0], str):
+            return getattr(t, name)(args[0])
+        if name in ("split", "rsplit") and len(args) <= 1 and all(isinstance(a, str) and a for a in args):
+            return getattr(t, name)(*args)[:MAX_LIST]  # "efficientnetv2-b0".split("-")
         if name == "join" and args:
             items = self.iterate(args[0], node)
             return t.join(str(i) for i in items)[:1000] if all(isinstance(i, str) for i in items) else \

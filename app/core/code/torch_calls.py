@@ -71,6 +71,12 @@ class TorchCalls:
             return done
         if zoo.is_zoo(self.fw, path):
             return self.zoo_model(name, path, args, kwargs, node)
+        if path.startswith("math.") and args and all(isinstance(a, (int, float)) for a in args) and name in (
+                "floor", "ceil", "sqrt", "log2", "log", "gcd"):  # in either framework's code
+            try:
+                return self.number(getattr(math, name)(*args), node)
+            except (TypeError, ValueError, OverflowError):
+                raise CodeError(f"line {_line(node)}: `{_text(node)}` has no value") from None
         if self.fw == "keras":
             return self.keras_call(func, args, kwargs, node)
         if name == "Sequential":
@@ -96,12 +102,6 @@ class TorchCalls:
         if path.startswith(("torch", "F")) or tensors or (args and isinstance(args[0], (list, tuple)) and any(
                 isinstance(a, Ten) for a in args[0])):
             return self.torch_function(func, args, kwargs, node)
-        if path.startswith("math.") and args and all(isinstance(a, (int, float)) for a in args) and name in (
-                "floor", "ceil", "sqrt", "log2", "log", "gcd"):
-            try:
-                return self.number(getattr(math, name)(*args), node)
-            except (TypeError, ValueError, OverflowError):
-                raise CodeError(f"line {_line(node)}: `{_text(node)}` has no value") from None
         return Unknown("expr", _text(node), (), _line(node))
 
     def zoo_model(self, name: str, path: str, args, kwargs, node):
@@ -116,17 +116,26 @@ class TorchCalls:
         scope = dict(zoo.preset(self.fw, Ext))
         self.run_body(zoo.tree(self.fw).body, scope)
         why, n_notes = self.shape_why, len(self.notes)
+        open_size = (f"line {_line(node)}: `{_text(node, 120)}` leaves the image size open (no input_shape): give "
+                     "input_shape (batch first, e.g. [None, 224, 224, 3])")
         try:
-            built = self.call(scope[name], args, kwargs, node)
+            try:
+                built = self.call(scope[name], args, kwargs, node)
+            except NeedShape:  # the architecture reads the open size (MobileNetV3's paddings): ask for it, as above
+                if self.shape_why is why:
+                    raise
+                self.shape_why = open_size
+                raise _Stop() from None
             if self.shape_why is not why:  # include_top=False without input_shape: the image size is open
-                self.shape_why = (f"line {_line(node)}: `{_text(node, 120)}` leaves the image size open (no "
-                                  "input_shape): give input_shape (batch first, e.g. [None, 224, 224, 3])")
+                self.shape_why = open_size
             if len(self.notes) > n_notes:  # said in the paste's words, not the zoo source's
                 del self.notes[n_notes:]
                 self.notes.append(f"line {_line(node)}: `{_text(node, 120)}` leaves the image size open: traced with "
                                   f"the given input_shape {list(self.request_shape or ())}")
             return built
         except _ZooRefusal as e:  # the architecture's own check (classes=10 with imagenet weights): said as such
+            if str(e).startswith("Convscope"):  # what the zoo source says Convscope cannot trace
+                raise CodeError(f"line {_line(node)}: `{_text(node, 120)}`: {e}") from None
             raise CodeError(f"line {_line(node)}: `{_text(node, 120)}`: {zoo.LIBRARY[self.fw]} refuses these "
                             f"arguments: {e}") from None
 
@@ -374,12 +383,28 @@ class TorchCalls:
             return self.tensor_binop(op, x, args[0], node)
         if name in _SAME_TENSOR:
             return x
+        if name == "chunk" and args:
+            return self.chunk(x, args[0], args[1] if len(args) > 1 else kwargs.get("dim", 0), node)
         if name in ("view_as", "reshape_as", "expand_as") and args and isinstance(args[0], Ten):
             if args[0].shape is None:
                 self.need_shape(f"line {_line(node)}: `{_text(node)}`")
             return self.op({"type": "view", "shape": list(args[0].shape)}, [x], node)
         raise CodeError(f"line {_line(node)}: `{_text(node)}`: the tensor method .{name}() is not followed; "
                         "Convscope follows view/reshape/flatten/permute/transpose/(un)squeeze/mean/sum/size")
+
+    def chunk(self, x: Ten, chunks, dim, node):
+        """x.chunk(n, dim): as torch splits, pieces of ceil(size / n) along dim (the last one may be shorter, and
+        fewer than n when they run out), each an index (a slice) of x."""
+        if x.shape is None:
+            self.need_shape(f"line {_line(node)}: `{_text(node)}`")
+        if not (isinstance(chunks, int) and isinstance(dim, int)) or chunks < 1 or not -len(x.shape) <= dim < len(
+                x.shape):
+            raise CodeError(f"line {_line(node)}: `{_text(node)}`: chunk takes a positive number of chunks and an "
+                            f"axis of the tensor {list(x.shape)}")
+        dim, size = dim % len(x.shape), x.shape[dim]
+        step = max(1, -(-size // chunks))
+        return tuple(self.op({"type": "index", "picks": [None] * dim + [{"slice": [start, start + step, None]}]}, [x],
+                             node) for start in range(0, size, step))
 
     def tensor_binop(self, op, a, b, node):
         if isinstance(a, Ten) and isinstance(b, Ten):

@@ -58,4 +58,6 @@ def preset(framework: str, ext) -> dict:
     """Names the zoo's source uses besides the frameworks' own (``ext`` builds the parser's library handle)."""
     if framework == "torch":
         return {"functools": ext("functools"), "OrderedDict": ext("collections.OrderedDict"), "math": ext("math")}
-    return {"layers": ext("keras.layers"), "keras": ext("keras")}
+    return {"layers": ext("keras.layers"), "keras": ext("keras"), "math": ext("math"),
+            # inception_resnet_v2's own Layer (keras.src.applications.inception_resnet_v2), read as a layer
+            "CustomScaleLayer": ext("keras.layers.CustomScaleLayer")}
