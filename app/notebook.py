@@ -13,6 +13,7 @@ import atexit
 import html
 import inspect
 import os
+import signal
 import socket
 import sys
 import textwrap
@@ -631,17 +632,29 @@ class _Server:
         atexit.register(self.stop)
 
     def serve_until_interrupted(self) -> None:
+        """Serve until Ctrl+C, as the script was told: also where this process was started ignoring SIGINT
+        (a background job of a shell script, or a parent that ignores it: Python then keeps ignoring it)."""
+        main = threading.current_thread() is threading.main_thread()  # only there can a handler be set
+        was = signal.signal(signal.SIGINT, signal.default_int_handler) if main else None
         try:
             while self.thread.is_alive():
-                self.thread.join(0.5)
+                time.sleep(0.5)  # not join(): a Ctrl+C inside Thread.join can leave the thread's lock held
         except KeyboardInterrupt:
             print("Stopped.", flush=True)
         finally:
+            if main:
+                signal.signal(signal.SIGINT, was)
             self.stop()
 
     def stop(self) -> None:
+        """Stop serving: gracefully for up to 5 s, then at once (open connections and requests dropped). The
+        server's thread must end: its event loop's end releases the request threads, which would otherwise
+        keep the process from exiting."""
         self.server.should_exit = True
         self.thread.join(timeout=5)
+        if self.thread.is_alive():
+            self.server.force_exit = True
+            self.thread.join(timeout=5)
 
 
 _server: _Server | None = None

@@ -17,9 +17,12 @@ from tests.package.conftest import ROOT
 SPEC = "{'type': 'MaxPool2d', 'kernel_size': 2}, (1, 4, 4)"
 
 
-def python(code: str, **env) -> subprocess.Popen:
+def python(code: str, sigint_ignored: bool = False, **env) -> subprocess.Popen:
+    """A user's script; ``sigint_ignored``: started as a shell script's background job is (SIGINT ignored, which
+    Python then keeps)."""
+    ignore = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if sigint_ignored else None
     return subprocess.Popen([sys.executable, "-u", "-c", code], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, **env})
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, **env}, preexec_fn=ignore)
 
 
 def test_a_script_says_its_url_lives_as_long_as_the_script():
@@ -31,11 +34,13 @@ def test_a_script_says_its_url_lives_as_long_as_the_script():
                                "Pass block=True to keep serving until Ctrl+C.)")
 
 
-def test_block_serves_behind_a_proxy_until_ctrl_c():
+@pytest.mark.parametrize("sigint_ignored", [False, True])
+def test_block_serves_behind_a_proxy_until_ctrl_c(sigint_ignored):
     """CONVSCOPE_PROXY_URL (as on a JupyterHub): the URL printed is the proxy's, the server answers
-    the path the proxy forwards (its prefix stripped), and it serves until Ctrl+C."""
-    proc = python(f"import app; app.show({SPEC}, block=True)", CONVSCOPE_PROXY_URL="/user/{user}/proxy/{port}/",
-                  JUPYTERHUB_USER="ann")
+    the path the proxy forwards (its prefix stripped), and it serves until Ctrl+C, also where the script was
+    started ignoring SIGINT (it hung there until killed)."""
+    proc = python(f"import app; app.show({SPEC}, block=True)", sigint_ignored,
+                  CONVSCOPE_PROXY_URL="/user/{user}/proxy/{port}/", JUPYTERHUB_USER="ann")
     try:
         first = proc.stdout.readline()
         match = re.fullmatch(r"Convscope: /user/ann/proxy/(\d+)(/pool\?\S+)\n", first)
