@@ -2,12 +2,12 @@
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+
+from bench.server import wait_until_healthy
 
 ROOT = Path(__file__).resolve().parent.parent
 # the recording scripts need torch and keras; CI reads the data they wrote
@@ -33,16 +33,7 @@ def live_server():
     proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
                              "--port", str(port), "--log-level", "warning"], cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120  # a loaded CI machine imports slowly
-    while True:
-        try:
-            urllib.request.urlopen(url + "/health", timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise RuntimeError("uvicorn did not start") from None
-            time.sleep(0.1)
+    wait_until_healthy(proc, url, 120, proc.kill, "uvicorn did not start")  # a loaded CI machine imports slowly
     yield url
     proc.terminate()
     try:

@@ -15,6 +15,13 @@ from app.core.trace import MAX_LAYERS, fit_check, show_shape, trace
 MODELS = json.loads((Path(__file__).resolve().parents[1] / "golden" / "traces.json").read_text())["models"]
 
 
+def traced(framework: str, shape, parsed):
+    """The trace of a parsed model, and its rows as the golden set records them."""
+    t = trace(framework, shape, parsed.layers, parsed.inputs, parsed.names, parsed.sources)
+    return t, [{"name": r.name, "type": r.type, "output_shape": show_shape(r.output_shape, t.batch_known),
+                "params": r.params} for r in t.rows]
+
+
 def run(model):
     """Parse and trace as /api/trace does: the request gives the input shape unless the code does."""
     given = None if model.get("input_from_code") else tuple(model["input_shape"])
@@ -22,9 +29,7 @@ def run(model):
     parsed = parse_model(model["code"], model["framework"], model.get("variables") or {}, given, chosen)
     assert parsed.unresolved == [] and not (given is None and parsed.needs_shape), (parsed.unresolved, parsed.needs_shape)
     shape = given or parsed.input_shape
-    t = trace(model["framework"], shape, parsed.layers, parsed.inputs, parsed.names, parsed.sources)
-    rows = [{"name": r.name, "type": r.type, "output_shape": show_shape(r.output_shape, t.batch_known),
-             "params": r.params} for r in t.rows]
+    t, rows = traced(model["framework"], shape, parsed)
     return parsed, t, rows
 
 
@@ -133,9 +138,7 @@ def test_names_no_shape_depends_on_are_not_asked_for(model):
     shape = None if model.get("input_from_code") else tuple(model["input_shape"])
     parsed = parse_model(model["code"], model["framework"], given, shape)
     assert parsed.unresolved == []
-    t = trace(model["framework"], shape or parsed.input_shape, parsed.layers, parsed.inputs, parsed.names, parsed.sources)
-    rows = [{"name": r.name, "type": r.type, "output_shape": show_shape(r.output_shape, t.batch_known),
-             "params": r.params} for r in t.rows]
+    t, rows = traced(model["framework"], shape or parsed.input_shape, parsed)
     assert t.ok and module_rows(model, rows) == recorded_rows(model) and t.total_params == model["total_params"]
     without = parse_model(model["code"], model["framework"], {}, shape)
     assert without.unresolved and set(without.unresolved) <= set(given)  # what a shape depends on is still asked
@@ -190,9 +193,7 @@ def test_keras_1_files_trace_as_the_keras_2_file_recorded(model):
     """keras/examples/cifar10_cnn.py as Keras 1 wrote it (Convolution2D(32, 3, 3), border_mode) gives the rows Keras 3
     records for the Keras 2 file, and says which words it read as what."""
     parsed = parse_model(model["old_code"], "keras", model["variables"], tuple(model["input_shape"]))
-    t = trace("keras", tuple(model["input_shape"]), parsed.layers, parsed.inputs, parsed.names, parsed.sources)
-    rows = [{"name": r.name, "type": r.type, "output_shape": show_shape(r.output_shape, t.batch_known),
-             "params": r.params} for r in t.rows]
+    t, rows = traced("keras", tuple(model["input_shape"]), parsed)
     assert t.ok and module_rows(model, rows) == recorded_rows(model) and t.total_params == model["total_params"]
     notes = " ".join(parsed.notes)
     assert "Convolution2D(32, 3, 3) is Keras 1/2's spelling: read as Conv2D(32, (3, 3))" in notes
@@ -312,9 +313,7 @@ def test_a_keras_backbone_without_input_shape_asks_for_it_then_traces_as_if_give
     why = parse_model(open_code, "keras").needs_shape
     assert "ResNet50(include_top=False, pooling='avg')` leaves the image size open" in why and "input_shape" in why
     parsed = parse_model(open_code, "keras", {}, (None, 200, 200, 3))
-    t = trace("keras", (None, 200, 200, 3), parsed.layers, parsed.inputs, parsed.names, parsed.sources)
-    rows = [{"name": r.name, "type": r.type, "output_shape": show_shape(r.output_shape, t.batch_known),
-             "params": r.params} for r in t.rows]
+    t, rows = traced("keras", (None, 200, 200, 3), parsed)
     assert t.ok and module_rows(model, rows) == recorded_rows(model) and t.total_params == model["total_params"]
     assert any("leaves the image size open: traced with the given input_shape [None, 200, 200, 3]" in n
                for n in parsed.notes)
@@ -327,9 +326,7 @@ def test_a_keras_zoo_model_that_reads_its_open_image_size_asks_for_it_then_trace
     why = parse_model(open_code, "keras").needs_shape
     assert "MobileNetV3Small(weights=None, classes=10)` leaves the image size open" in why and "input_shape" in why
     parsed = parse_model(open_code, "keras", {}, (None, 224, 224, 3))
-    t = trace("keras", (None, 224, 224, 3), parsed.layers, parsed.inputs, parsed.names, parsed.sources)
-    rows = [{"name": r.name, "type": r.type, "output_shape": show_shape(r.output_shape, t.batch_known),
-             "params": r.params} for r in t.rows]
+    t, rows = traced("keras", (None, 224, 224, 3), parsed)
     assert t.ok and module_rows(model, rows) == recorded_rows(model) and t.total_params == model["total_params"]
 
 
