@@ -1,4 +1,5 @@
-// Draw every plot whose figure JSON rides in its data-plot attribute. Plotly (~500 KB) is not part of
+// Draw every plot whose figure JSON rides in its data-plot attribute, or sits at its data-plot-src URL (a view's
+// cacheable /<view>/figure, fetched with plotly, so a knob move's fragment carries no figure). Plotly (~500 KB) is not part of
 // the page: it is fetched (from <meta name="convscope-plotly"> in base.html) only when a figure comes
 // within a screen or so of the viewport, so a first view that shows no figure never loads it.
 // Figures are fitted to their column, re-inked for the theme, and redrawn after each htmx swap.
@@ -76,9 +77,20 @@
     return moved;
   }
 
+  // the figure's JSON text: its attribute's, or its URL's answer (fetched once per element)
+  function figureText(el) {
+    if (el.dataset.plot) return Promise.resolve(el.dataset.plot);
+    if (!el._figure) el._figure = fetch(el.dataset.plotSrc).then((r) => (r.ok ? r.text() : Promise.reject(new Error(r.statusText))))
+      .catch((e) => { el._figure = null; throw e; }); // a failed fetch is asked again on the next draw
+    return el._figure;
+  }
+
   function draw(el) {
     if (!window.Plotly || !el.isConnected) return;
-    const fig = JSON.parse(el.dataset.plot);
+    figureText(el).then((text) => { if (el.isConnected) drawFigure(el, JSON.parse(text)); }, () => {});
+  }
+
+  function drawFigure(el, fig) {
     const layout = fig.layout;
     const ink = css("--fg") || getComputedStyle(document.body).color, line = css("--line") || "#ccc";
     // text, axes and dark lines in the page's own colours, so the dark theme reads too
@@ -99,17 +111,19 @@
       });
   }
 
+  const PLOTS = "[data-plot], [data-plot-src]";
   // 300 px: plotly (about 500 KB) starts loading a little before its figure is scrolled to, never with the stage
   const near = "IntersectionObserver" in window ? new IntersectionObserver((entries) => {
     entries.forEach((entry) => {
       if (!entry.isIntersecting) return;
       near.unobserve(entry.target);
+      figureText(entry.target).catch(() => {}); // its figure's data is fetched while plotly loads
       loadPlotly().then(() => draw(entry.target), () => {});
     });
   }, { rootMargin: "300px 0px" }) : null;
 
   function watch(root) {
-    const plots = root.matches && root.matches("[data-plot]") ? [root] : root.querySelectorAll ? root.querySelectorAll("[data-plot]") : [];
+    const plots = root.matches && root.matches(PLOTS) ? [root] : root.querySelectorAll ? root.querySelectorAll(PLOTS) : [];
     plots.forEach((el) => {
       if (near) near.observe(el);
       else loadPlotly().then(() => draw(el), () => {});
@@ -117,12 +131,12 @@
   }
   // after a swap has painted: the numbers show first, the figures a frame later
   htmx.onLoad((elt) => setTimeout(() => watch(elt), 0));
-  document.addEventListener("convscope:theme", () => document.querySelectorAll("[data-plot][data-rendered]").forEach(draw));
+  document.addEventListener("convscope:theme", () => document.querySelectorAll(".plot[data-rendered]").forEach(draw));
   let resized = null, width = window.innerWidth;
   window.addEventListener("resize", () => {
     if (window.innerWidth === width) return; // a phone's toolbar hiding changes only the height
     width = window.innerWidth;
     clearTimeout(resized);
-    resized = setTimeout(() => document.querySelectorAll("[data-plot][data-rendered]").forEach(draw), 250);
+    resized = setTimeout(() => document.querySelectorAll(".plot[data-rendered]").forEach(draw), 250);
   });
 })();

@@ -18,14 +18,14 @@ from fastapi import Request
 from pydantic import BaseModel, Field
 from starlette.datastructures import QueryParams
 
-from ..core.conv import pad_input, step_arithmetic, window_arithmetic, window_cells
+from ..core.conv import pad_input, window_arithmetic, window_cells
 from ..core.cost import layer_cost
 from ..core.forward import canonical_weights, output_shape, random_input, readable_weights, run_layer, run_stage
 from ..core.frameworks import SpecError, build_layer
 from ..core.limits import check_layer_cost
 from ..core.picture import montage, picture_limit, zoom_level
 from ..core.shapes import axis_formulas, csv, index_text, window_range
-from ..display import Strings, fmt, fmts, grid, term
+from ..display import Strings, fmt, fmts, grid
 from ..figures import heatmap_grid
 from ..images import PHOTO_INPUT, SAMPLES, photo_input
 from ..routes.params import (
@@ -136,7 +136,7 @@ PAGES = ("type=Conv2d&size=9&size=9&padding=0",)
 CHOICES = {}  # query names no knob reads, with values to try
 BOUNDS = bounds_of(KNOBS)  # the window_range limits below
 _SPEC_FIELDS = ("framework", "dims", *dict.fromkeys(k.field for k in KNOBS if not k.option))  # what a spec reads
-_SPECS: dict[tuple, dict] = {}
+_SPECS: dict[tuple, tuple[dict, str]] = {}
 _UNQUOTED = re.compile(r"[A-Za-z0-9_.~,-]*")  # what urlencode(..., safe=",") leaves as it is
 
 
@@ -205,22 +205,30 @@ def _validate(raw: dict, errors: list[str]) -> tuple[ExploreState, list[str]]:
 
 def layer_spec(state: ExploreState) -> dict:
     """The conv layer in the framework's own words (remembered: a page writes it into a dozen links)."""
+    return dict(_layer(state)[0])
+
+
+def _layer(state: ExploreState) -> tuple[dict, str]:
+    """layer_spec's spec and the URL query that names it (the framework, its words and the input shape),
+    remembered per layer."""
     key = tuple(getattr(state, name) for name in _SPEC_FIELDS)
-    spec = _SPECS.get(key)
-    if spec is None:
+    known = _SPECS.get(key)
+    if known is None:
         spec = {"type": f"Conv{state.dims}{'d' if state.framework == 'torch' else 'D'}", **layer_words(KNOBS, state)}
+        known = spec, query_string({"framework": state.framework, **url_words(spec),
+                                    "input_shape": csv(state.input_shape)})
         if len(_SPECS) >= 4096:
             _SPECS.clear()
-        _SPECS[key] = spec
-    return dict(spec)
+        _SPECS[key] = known
+    return known
 
 
 def canonical_query(state: ExploreState, **changes) -> str:
     """The view's URL query in the framework's words (docs/API.md "View URLs")."""
-    state = state.model_copy(update=changes)
-    params = {"framework": state.framework, **url_words(layer_spec(state)),
-              "input_shape": csv(state.input_shape), **view_options(KNOBS, state)}
-    return query_string(params)
+    if changes:
+        state = state.model_copy(update=changes)
+    options = view_options(KNOBS, state)
+    return _layer(state)[1] + ("&" + query_string(options) if options else "")
 
 
 def query_string(params: dict) -> str:
@@ -281,24 +289,38 @@ def slider_limits(state: ExploreState) -> dict[str, dict[str, int]]:
     return limits
 
 
-def _figures(w: np.ndarray, y: np.ndarray) -> tuple[dict, dict, str]:
-    """Kernel slices (filters × input channels) and the output feature maps, as heatmap grids,
-    and the caption that says how the kernel panels are laid out."""
+def weights_panels(w: np.ndarray) -> tuple[list, int, str]:
+    """The kernel's heatmap panels (filters × input channels, or past SHOWN × SHOWN slices one panel per filter,
+    its first input channels as rows and its taps as columns), their columns, and the caption that says so."""
     filters, cg = w.shape[:2]
     if filters * cg <= SHOWN * SHOWN:
         panels = [(f"weight[{f}, {c}]<br>{kernel_index('keras', w.ndim - 2, str(f), str(c))}", w[f, c])
                   for f in range(filters) for c in range(cg)]
-        cols = cg
-        caption = "Kernel slices: rows = filters, columns = input channels (blue negative, red positive)."
-    else:  # too many slices: one panel per filter, its first input channels as rows, kernel taps as columns
-        rows = min(cg, 16)
-        panels = [(f"filter {f}", w[f].reshape(cg, -1)[:rows]) for f in range(min(filters, SHOWN))]
-        cols = min(4, len(panels))
-        caption = (f"Filters 0–{len(panels) - 1}, one panel each: rows = input channels 0–{rows - 1}, columns = "
-                   "kernel taps (blue negative, red positive).")
-    maps = [(f"filter {f}", y[0, f]) for f in range(min(y.shape[1], SHOWN))]
-    return (heatmap_grid(panels, cols=cols),
-            heatmap_grid(maps, cols=min(4, len(maps)), colorscale="Viridis", symmetric=False), caption)
+        return panels, cg, "Kernel slices: rows = filters, columns = input channels (blue negative, red positive)."
+    rows = min(cg, 16)
+    panels = [(f"filter {f}", w[f].reshape(cg, -1)[:rows]) for f in range(min(filters, SHOWN))]
+    return panels, min(4, len(panels)), (f"Filters 0–{len(panels) - 1}, one panel each: rows = input channels "
+                                         f"0–{rows - 1}, columns = kernel taps (blue negative, red positive).")
+
+
+def weights_caption(filters: int, cg: int) -> str:
+    """weights_panels' caption, from the kernel's filters and input channels per group alone."""
+    return weights_panels(np.zeros((filters, cg, 1)))[2]
+
+
+def figure_of(state: ExploreState, name: str) -> dict:
+    """GET /explore/figure: the kernel's heatmaps (``weights``) or the first filters' output feature maps of
+    batch item 0 (``maps``), as plotly JSON; SpecError names what is refused."""
+    if name not in ("weights", "maps"):
+        raise SpecError(f"figure: weights or maps, got {name!r}", "figure")
+    layer = build_layer(state.framework, layer_spec(state), state.input_shape)
+    check_layer_cost(layer)
+    if name == "weights":
+        panels, cols, _ = weights_panels(engine_inputs(state, layer)[1][0]["weight"])
+        return heatmap_grid(panels, cols=cols)
+    y = _outputs(picture_query(state))
+    maps = [(f"filter {f}", y[f]) for f in range(min(y.shape[0], SHOWN))]
+    return heatmap_grid(maps, cols=min(4, len(maps)), colorscale="Viridis", symmetric=False)
 
 
 def step_texts(steps: range, total: int, out_spatial: tuple[int, ...], f: int, arithmetic: tuple, channels: dict,
@@ -458,7 +480,6 @@ def explore_context(state: ExploreState, lens: bool = False) -> dict:
     first = state.f // (op.out_channels // op.groups) * cg  # the filter's first input channel
     shown = list(range(first, first + min(cg, SHOWN)))
     picture = level == "picture"
-    weights_figure, maps_figure, weights_caption = _figures(w, y_cf[:, :1, :1] if picture else y_cf)  # maps: not drawn
     cost = layer_cost(layer)
     channel_info = {"first": first, "last": first + cg - 1, "shown": len(shown)}
     played = played_steps(xp, w, b, op, state.f, pre, y_cf[0, state.f], step, channel_info, state.activation,
@@ -470,10 +491,8 @@ def explore_context(state: ExploreState, lens: bool = False) -> dict:
         "channels": {**channel_info, "group": first // cg},
         "kernels": [{"c": c, "grid": grid(w[state.f, c - first], f"w{c}-")} for c in shown],
         "step": step, "total_steps": total_steps, "out_pos": out_pos,
-        "arithmetic": step_arithmetic(xp, w, b, op, state.f, out_pos), "fmt": fmt,
-        "value": fmt(float(y_cf[(0, state.f, *out_pos)])), "pre_value": fmt(float(pre[out_pos])), "term": term,
         "data": {"channels": shown, "step": step, **played},
-        "weights_figure": weights_figure, "maps_figure": maps_figure, "weights_caption": weights_caption,
+        "figure_query": picture_query(state), "weights_caption": weights_caption(state.filters, cg),
         "limits": {**slider_limits(state), "f": {"max": state.filters - 1}}, "torch_weight": list(op.weight_shape),
         "keras_kernel": [*op.kernel, cg, op.out_channels],
         "code": {"torch": torch_code(op, x_cf.shape, y_cf.shape, state.activation),
@@ -484,18 +503,18 @@ def explore_context(state: ExploreState, lens: bool = False) -> dict:
         ctx.update({"inputs": [{"c": c, "grid": grid(xp[c], f"x{c}-", classes)} for c in shown],
                     "output": grid(y_cf[0, state.f], "y-")})
         return ctx
-    ctx["picture"] = picture_context(state, op, xp, y_cf[0], shown, first, cg, out_spatial, step, played)
+    ctx["picture"] = picture_context(state, op, xp, y_cf[0], shown, first, cg, out_spatial, step, played,
+                                     ctx["figure_query"])
     ctx["data"]["picture"] = ctx["picture"]["boxes"]
     return ctx
 
 
 def picture_context(state: ExploreState, op, xp: np.ndarray, y: np.ndarray, shown: list[int], first: int, cg: int,
-                    out_spatial: tuple[int, ...], step: int, played: dict) -> dict:
+                    out_spatial: tuple[int, ...], step: int, played: dict, query: str) -> dict:
     """The picture level (app/routes/stage.py: picture_stage): the focused input channel large and every shown
     channel as a thumbnail, the focused filter's output large and the first filters as thumbnails (1D: the
-    group's channels as the rows of one picture, and the kernel as a picture)."""
+    group's channels as the rows of one picture, and the kernel as a picture; ``query``: picture_query's)."""
     rows = cg if state.dims == 1 else 0
-    query = picture_query(state)
     url = lambda part, c: picture_url("/explore", query, part, c)  # noqa: E731
     filters = sorted({*range(min(state.filters, SHOWN)), state.f})
     return picture_stage(
@@ -560,5 +579,5 @@ def _outputs(query: str) -> np.ndarray:
     return y
 
 
-STAGE = serve(StageView("/explore", "explore.html", read_state, explore_context, picture_of))
+STAGE = serve(StageView("/explore", "explore.html", read_state, explore_context, picture_of, figure=figure_of))
 router = stage_router  # every stage view's /<view>/picture and /<view>/lens (app/main.py includes it)

@@ -8,17 +8,22 @@ to produce the tensor of one part (input, kernel, output) for one channel or fil
   page's legend shows (app/images.py: heat_png; a view's photo as it is), cacheable (a pure function of its URL);
 - ``GET /<view>/lens?<the view's query>&step=n``: the template's ``lens`` block alone (the step's arithmetic and
   where its window falls), for a position outside the played block;
+- ``GET /<view>/figure?<the view's query>&figure=name`` (views that declare ``figure``): one plotly figure as
+  JSON, cacheable like a picture, which static/plots.js fetches when the figure comes near the screen, so a knob
+  move's fragment carries none of a figure's numbers;
 
 each also under ``/embed``, and a bad query is a 422 with the reason in words. ``router`` holds every view's
 routes (app/main.py includes it).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
@@ -41,7 +46,8 @@ class StageView:
     ``read_state(query) -> (state, errors)``; ``context(state, lens=True) -> dict`` (with ``error`` or
     ``step_error`` when the layer or the step is refused, ``lens_error`` when the view has no lens for it);
     ``picture(state, part, c) -> (2D array, scale end)`` (or a uint8 (h, w, 3) photo, drawn as it is),
-    raising SpecError (with the field) for what it refuses; ``template``'s block ``lens`` is the lens."""
+    raising SpecError (with the field) for what it refuses; ``template``'s block ``lens`` is the lens;
+    ``figure(state, name) -> dict`` (optional): a plotly figure of the layer, SpecError for what it refuses."""
 
     path: str
     template: str
@@ -49,6 +55,7 @@ class StageView:
     context: Callable
     picture: Callable
     parts: tuple[str, ...] = PARTS
+    figure: Callable | None = None
 
 
 def refused(reasons: list[str], what: str) -> Response:
@@ -93,18 +100,30 @@ def lens_answer(view: StageView, request: Request) -> Response:
                          only="lens")
 
 
+def figure_answer(view: StageView, request: Request) -> Response:
+    """One figure of the view's layer as plotly JSON; 422 with the reasons in words for a bad query."""
+    state, errors = view.read_state(request.query_params)
+    if not errors:
+        try:
+            figure = view.figure(state, request.query_params.get("figure", ""))
+        except SpecError as e:
+            errors.append(str(e))
+    if errors:
+        return refused(errors, "figure")
+    body = orjson.dumps(figure, option=orjson.OPT_SERIALIZE_NUMPY)
+    return Response(body, media_type="application/json", headers={
+        "Cache-Control": PICTURE_CACHE, "ETag": '"' + hashlib.sha256(body).hexdigest()[:20] + '"'})
+
+
 def serve(view: StageView) -> StageView:
-    """Add ``/<view>/picture`` and ``/<view>/lens`` (and their ``/embed`` twins) to ``router``."""
-    def picture(request: Request) -> Response:
-        return picture_answer(view, request)
-
-    def lens(request: Request) -> Response:
-        return lens_answer(view, request)
-
-    picture.__name__, lens.__name__ = f"{view.path[1:]}_picture", f"{view.path[1:]}_lens"
-    for prefix in ("", "/embed"):
-        router.add_api_route(prefix + view.path + "/picture", cached_view(picture), methods=["GET"])
-        router.add_api_route(prefix + view.path + "/lens", cached_view(lens), methods=["GET"])
+    """Add ``/<view>/picture``, ``/<view>/lens`` and (if declared) ``/<view>/figure``, and their ``/embed``
+    twins, to ``router``."""
+    answers = {"picture": picture_answer, "lens": lens_answer, **({"figure": figure_answer} if view.figure else {})}
+    for name, answer in answers.items():
+        route = functools.partial(answer, view)
+        route.__name__ = f"{view.path[1:]}_{name}"
+        for prefix in ("", "/embed"):
+            router.add_api_route(f"{prefix}{view.path}/{name}", cached_view(route), methods=["GET"])
     return view
 
 

@@ -7,7 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
+# a loaded CI machine parses plotly (~500 KB) and fetches a figure's data in more than Playwright's 5 s default
+expect.set_options(timeout=10_000)
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]

@@ -400,3 +400,17 @@ def test_the_browser_has_no_number_format_or_index_helpers(page, live_server):
     page.goto(live_server + TORCH_2D)
     ready(page)
     assert page.evaluate("['fmt', 'wrap', 'term', 'unravel', 'ravel', 'prod'].filter((k) => k in Convscope)") == []
+
+
+def test_a_knob_move_takes_no_snapshot_of_the_page(page, live_server):
+    """htmx copies and serialises the whole page for its history cache before each swap that changes the address
+    (HX-Replace-Url), even with historyCacheSize 0, unless the page says hx-history="false": at 2,048 channels that
+    copy was a large part of a repaint. Back still reloads the address (refreshOnHistoryMiss)."""
+    page.goto(live_server + TORCH_2D)
+    expect(page.locator("#live .grid td.current")).to_have_count(1)
+    page.evaluate("window.__saves = 0; document.body.addEventListener('htmx:beforeHistorySave', () => window.__saves++)")
+    stride = page.get_by_label("stride (width)", exact=True)
+    stride.focus()
+    stride.press("ArrowRight")
+    expect(page.locator("[data-output-shape]")).to_have_attribute("data-output-shape", "[1, 2, 4, 2]")
+    assert query(page)["stride"] == "1,2" and page.evaluate("window.__saves") == 0

@@ -57,7 +57,7 @@ def scroll_through(page):
         page.evaluate(f"window.scrollTo(0, {y})")
         page.wait_for_timeout(60)
         y += 500
-    expect(page.locator(".plot[data-plot]:not([data-rendered])")).to_have_count(0, timeout=10_000)
+    expect(page.locator(".plot:not([data-rendered])")).to_have_count(0, timeout=10_000)
     page.evaluate("window.scrollTo(0, 0)")
 
 

@@ -1,4 +1,7 @@
 """Figure dicts are built by hand for speed; plotly.py's own validators check them here."""
+import html
+import re
+
 import numpy as np
 import plotly.graph_objects as go
 import pytest
@@ -31,12 +34,43 @@ def test_depth_slices_sit_side_by_side_with_a_gap():
     assert (flat[:, :3] == a[0]).all() and (flat[:, 4:] == a[1]).all()
 
 
-@pytest.mark.parametrize("query", ["", "type=Conv3d&input_shape=1,2,4,4,4&kernel_size=2",
-                                   "framework=keras&type=Conv1D&filters=100&kernel_size=4&padding=same&input_shape=1,50,300"])
-def test_explorer_figures_are_valid(query):
+@pytest.mark.parametrize("query, figures", [
+    ("", ["weights", "maps"]), ("type=Conv3d&input_shape=1,2,4,4,4&kernel_size=2", ["weights", "maps"]),
+    # picture level: the output's pictures are on the stage, no maps figure below it
+    ("framework=keras&type=Conv1D&filters=100&kernel_size=4&padding=same&input_shape=1,50,300", ["weights"])])
+def test_explorer_figures_are_valid(client, query, figures):
+    """/explore/figure answers each figure as JSON that plotly accepts, cacheable; the page and its fragment
+    point at it (with the layer's query) and carry none of its numbers."""
+    page = client.get(f"/explore?{query}", headers={"HX-Request": "true"}).text
+    srcs = [html.unescape(s) for s in re.findall(r'data-plot-src="([^"]+)"', page)]
+    assert [s.rsplit("=", 1)[1] for s in srcs] == figures and "data-plot=" not in page
+    for src in srcs:
+        answer = client.get(src)
+        assert answer.status_code == 200 and answer.headers["content-type"] == "application/json"
+        assert "max-age" in answer.headers["cache-control"] and answer.headers["etag"]
+        fig = answer.json()
+        go.Figure(fig)
+        assert fig["data"] and all(t["type"] == "heatmap" for t in fig["data"])
+
+
+def test_explorer_figures_hold_the_engines_numbers(client):
+    """The weights figure's panels are the kernel's slices, the maps figure's the output's channels (the engine's,
+    as the page's grids print them)."""
     from starlette.datastructures import QueryParams
 
-    from app.routes.explore import explore_context, read_state
-    ctx = explore_context(read_state(QueryParams(query))[0])
-    go.Figure(ctx["weights_figure"])
-    go.Figure(ctx["maps_figure"])
+    from app.core.frameworks import build_layer
+    from app.routes.explore import engine_run, layer_spec, read_state
+    state = read_state(QueryParams("out_channels=2&in_channels=2&seed=7"))[0]
+    _, y, w, _, _ = engine_run(state, build_layer("torch", layer_spec(state), state.input_shape))
+    query = "in_channels=2&out_channels=2&seed=7"
+    weights = client.get(f"/explore/figure?{query}&figure=weights").json()
+    maps = client.get(f"/explore/figure?{query}&figure=maps").json()
+    assert [np.array(t["z"]).tolist() for t in weights["data"]] == [w[f, c].tolist() for f in range(2) for c in range(2)]
+    assert [np.array(t["z"]).tolist() for t in maps["data"]] == [y[0, f].tolist() for f in range(2)]
+
+
+@pytest.mark.parametrize("query, words", [("figure=plot", "figure: weights or maps, got 'plot'"),
+                                          ("kernel_size=9", "from 1 to 7 (7×7 is the largest kernel in common use), got '9'")])
+def test_a_bad_figure_query_is_refused_by_name(client, query, words):
+    answer = client.get(f"/explore/figure?{query}")
+    assert answer.status_code == 422 and words in answer.text and "Traceback" not in answer.text

@@ -290,7 +290,8 @@ def test_the_route_walk_finds_every_kind_of_route():
 @pytest.mark.parametrize("path", ROUTES)
 def test_head_answers_every_get_route_with_its_headers_and_no_body(client, path):
     queries = {"/oembed": "?url=http://testserver/explore",
-               "/transposed/lens": "?type=ConvTranspose1d&kernel_size=3&input_shape=1,2,100&step=3"}  # a picture-level layer
+               "/transposed/lens": "?type=ConvTranspose1d&kernel_size=3&input_shape=1,2,100&step=3",  # picture level
+               "/explore/figure": "?figure=weights"}
     bare = path.removeprefix("/embed")
     query = "?part=input&c=0" if bare.endswith("/picture") else queries.get(bare, "")  # every stage's pictures
     url = example_path(path) + query
