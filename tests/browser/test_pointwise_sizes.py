@@ -5,6 +5,7 @@ played) writes out the engine's arithmetic of one (position, filter), checked ag
 engine's input and weights; a knob's fragment stays small. Screenshots land in screenshots/pointwise/ (the first
 screen, as a reader sees it)."""
 import gzip
+import html
 import math
 import re
 
@@ -148,6 +149,9 @@ def test_playing_moves_the_column_fills_the_output_and_crosses_blocks(context_pa
     assert page.locator("#window-boxes span").first.get_attribute("style") != before
     assert page.locator("#pending-boxes span").first.get_attribute("style") != pending
     check_lens(page, query, 1, 0)
+    served = page.request.get(f"{live_server}/pointwise/lens?{query}&step=1&f=0").text()  # the server's, to the letter
+    lines = html.unescape(re.search(r'<pre id="lens-products"[^>]*>(.*?)</pre>', served, re.DOTALL)[1])
+    assert page.locator("#lens-products").inner_text() == lines
     for _ in range(5):  # past the fragment's block: the next block's fragment, the player where it was
         page.locator("#step-forward").click()
         page.wait_for_timeout(150)
