@@ -85,11 +85,7 @@
 
     function lens(entry) { // the block's texts, written as the server writes the lens
       root.querySelector("#arith-title").textContent = T[entry.title];
-      root.querySelector("#lens-products").replaceChildren(...entry.products.map((i) => {
-        const li = document.createElement("li");
-        li.textContent = T[i];
-        return li;
-      }));
+      root.querySelector("#lens-products").textContent = T[entry.products]; // a line per channel: one text node
       const total = root.querySelector("#lens-total");
       total.replaceChildren(...entry.total.map((i, k) => (k % 2 ? strong(T[i]) : T[i])));
     }

@@ -5,6 +5,7 @@ played) writes out the engine's arithmetic of one (position, filter), checked ag
 engine's input and weights; a knob's fragment stays small. Screenshots land in screenshots/pointwise/ (the first
 screen, as a reader sees it)."""
 import gzip
+import html
 import math
 import re
 
@@ -16,7 +17,7 @@ from tests.browser.conftest import SCREENSHOTS
 from tests.browser.helpers import WCAG, here
 from tests.browser.test_present import PLACES
 from tests.web.page import num
-from tests.web.test_pointwise_sizes import FRAGMENT_GZIP, REAL_SIZES, reference
+from tests.web.test_pointwise_sizes import FRAGMENT_GZIP, REAL_SIZES, products_of, reference
 
 SHOTS = SCREENSHOTS / "pointwise"
 VIEWS = {  # name -> (context options, path, extra query)
@@ -71,7 +72,7 @@ def lens(page) -> dict:
     """The lens as the page shows it: its title's (filter, position), every product, and the total's numbers."""
     title = page.locator("#arith-title").inner_text()
     f, t = (int(v) for v in re.match(r"y\[(\d+), (\d+)\]", title).groups())
-    products = [num(li.rsplit("=", 1)[1]) for li in page.locator("#lens-products li").all_inner_texts()]
+    products = [num(p.rsplit("=", 1)[1]) for p in products_of(page.locator("#lens-products").inner_text())]
     total = [num(s.inner_text()) for s in page.locator("#lens-total strong").all()]
     return {"f": f, "t": t, "products": products, "total": total}
 
@@ -148,6 +149,9 @@ def test_playing_moves_the_column_fills_the_output_and_crosses_blocks(context_pa
     assert page.locator("#window-boxes span").first.get_attribute("style") != before
     assert page.locator("#pending-boxes span").first.get_attribute("style") != pending
     check_lens(page, query, 1, 0)
+    served = page.request.get(f"{live_server}/pointwise/lens?{query}&step=1&f=0").text()  # the server's, to the letter
+    lines = html.unescape(re.search(r'<pre id="lens-products"[^>]*>(.*?)</pre>', served, re.DOTALL)[1])
+    assert page.locator("#lens-products").inner_text() == lines
     for _ in range(5):  # past the fragment's block: the next block's fragment, the player where it was
         page.locator("#step-forward").click()
         page.wait_for_timeout(150)
@@ -184,7 +188,7 @@ def test_no_wcag22_violations_at_picture_level(context_page, live_server, name, 
     assert "target-size" in ran and "color-contrast" in ran and "image-alt" in ran
     assert results.violations_count == 0, results.generate_report()
     assert page.locator("#w-pic").get_attribute("alt").startswith("The weight matrix W as a heatmap")
-    expect(page.locator("#lens-products")).to_have_attribute("start", "0")  # item c is channel c
+    expect(page.locator("#lens-products")).to_have_accessible_name(re.compile("a line per channel, channel 0 first"))
 
 
 def test_the_positions_slider_opens_a_longer_one_at_its_end(context_page, live_server):
