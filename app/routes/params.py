@@ -308,7 +308,31 @@ def switch_axes(knobs: tuple[Knob, ...], state, dims: int) -> dict:
     return update
 
 
-def controls(knobs: tuple[Knob, ...], state, axes: list[str]) -> list[tuple[str, list[dict]]]:
+class Later:
+    """An iterable computed when first iterated: the knob strip (``controls``) is drawn on whole pages only,
+    never in a knob move's fragment, so a fragment does not build it.
+
+    >>> calls = []
+    >>> later = Later(lambda: calls.append(1) or [1, 2])
+    >>> len(calls), list(later), list(later), len(calls)
+    (0, [1, 2], [1, 2], 1)
+    """
+
+    def __init__(self, make) -> None:
+        self._make, self._value = make, None
+
+    def __iter__(self):
+        if self._value is None:
+            self._value = self._make()
+        return iter(self._value)
+
+
+def controls(knobs: tuple[Knob, ...], state, axes: list[str]) -> Later:
+    """strip_controls, computed when the template draws the strip."""
+    return Later(lambda: strip_controls(knobs, state, axes))
+
+
+def strip_controls(knobs: tuple[Knob, ...], state, axes: list[str]) -> list[tuple[str, list[dict]]]:
     """The knob strip: per fieldset, each control the state's layer has (one per axis for a per-axis
     knob), with its id, the name the form sends, its label, value and range."""
     groups: dict[str, list[dict]] = {}
