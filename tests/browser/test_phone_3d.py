@@ -2,7 +2,8 @@
 level: its input and output pictures side by side at half the width each, clear of the knob row, the kernel
 under the output, starting on the first screen. A small 3D layer at numbers level: the output and the input's
 window on the first screen, the kernel a screen later (each channel's depth slices one row that scrolls
-sideways). Screenshots land in screenshots/phone-3d-*.png."""
+sideways). In a 700×640 embed the clip's pictures take the width beside a kernel column one depth slice wide.
+Screenshots land in screenshots/phone-3d-*.png."""
 import pytest
 
 from tests.browser.conftest import SCREENSHOTS
@@ -21,9 +22,9 @@ PLACES = """() => {
 }"""
 
 
-def open_clip(context_page, live_server, view: str):
-    page = context_page(**PHONE)
-    page.goto(live_server + CLIPS[view])
+def open_clip(context_page, live_server, view: str, options: dict = PHONE, prefix: str = ""):
+    page = context_page(**options)
+    page.goto(live_server + prefix + CLIPS[view])
     page.wait_for_function("() => [...document.querySelectorAll('.pic-frame img')].every((i) => i.complete && i.naturalWidth > 0)")
     return page
 
@@ -62,3 +63,13 @@ def test_a_small_3d_layer_shows_its_output_and_window_on_the_first_screen(contex
     assert seen, f"no cell of the input's window on the first screen (the first at {g['window'][0]})"
     assert g["kernel"]["top"] < 2 * 844, g  # a screen later, not thousands of pixels
     page.screenshot(path=str(SCREENSHOTS / "phone-3d-numbers.png"))
+
+
+def test_an_embedded_clip_gives_its_pictures_the_width(context_page, live_server):
+    page = open_clip(context_page, live_server, "explore", {"viewport": {"width": 700, "height": 640}}, "/embed")
+    g = page.evaluate(PLACES)
+    assert g["scrollWidth"] <= 700, g
+    assert g["input"]["width"] >= 240 and g["output"]["width"] >= 240, g  # beside a 449 px row of kernel slices: 104 px
+    assert g["input"]["right"] <= g["kernel"]["left"] and g["kernel"]["right"] <= g["output"]["left"], g
+    assert max(g["input"]["bottom"], g["output"]["bottom"]) <= 640 and g["kernel"]["top"] <= 640 - 60, g
+    page.screenshot(path=str(SCREENSHOTS / "phone-3d-embed.png"))
