@@ -58,10 +58,12 @@
     else if (e.key === "ArrowLeft") click("step-back");
   });
 
-  // follow the window: a lit or current cell outside its scrolling row is brought into that row's view
+  // follow the window: where a lit or current cell is outside its scrolling row, the row brings its first such
+  // cell (the window's start: a 3D window's first depth slice) to a third of its width
   let queued = false;
   function follow() {
     queued = false;
+    const rows = new Map(); // scrolling row -> [its first lit cell's box, whether any of its lit cells is out of view]
     document.querySelectorAll("[data-stage] .lit, [data-stage] .current").forEach((cell) => {
       let box = cell.parentElement;
       while (box && !box.hasAttribute("data-stage")) {
@@ -69,8 +71,12 @@
         box = box.parentElement;
       }
       if (!box || box.hasAttribute("data-stage")) return;
-      const c = cell.getBoundingClientRect(), b = box.getBoundingClientRect();
-      if (c.left < b.left || c.right > b.right) box.scrollLeft += c.left - b.left - b.width / 3;
+      const c = cell.getBoundingClientRect(), b = box.getBoundingClientRect(), row = rows.get(box) || [c, false];
+      row[1] = row[1] || c.left < b.left || c.right > b.right;
+      rows.set(box, row);
+    });
+    rows.forEach(([c, out], box) => {
+      if (out) box.scrollLeft += c.left - box.getBoundingClientRect().left - box.clientWidth / 3;
     });
   }
   const watch = new MutationObserver(() => { if (!queued) { queued = true; requestAnimationFrame(follow); } });
