@@ -78,8 +78,12 @@ def picture_answer(view: StageView, request: Request) -> Response:
             errors.append(str(e))
     if errors:
         return refused(errors, "picture")
-    body = png(picture, limit)
-    return Response(body, media_type="image/png", headers={
+    return cacheable(png(picture, limit), "image/png")
+
+
+def cacheable(body: bytes, media_type: str) -> Response:
+    """An answer that is a pure function of its URL: cached by browsers and proxies, with its ETag."""
+    return Response(body, media_type=media_type, headers={
         "Cache-Control": PICTURE_CACHE, "ETag": '"' + hashlib.sha256(body).hexdigest()[:20] + '"'})
 
 
@@ -110,9 +114,7 @@ def figure_answer(view: StageView, request: Request) -> Response:
             errors.append(str(e))
     if errors:
         return refused(errors, "figure")
-    body = orjson.dumps(figure, option=orjson.OPT_SERIALIZE_NUMPY)
-    return Response(body, media_type="application/json", headers={
-        "Cache-Control": PICTURE_CACHE, "ETag": '"' + hashlib.sha256(body).hexdigest()[:20] + '"'})
+    return cacheable(orjson.dumps(figure, option=orjson.OPT_SERIALIZE_NUMPY), "application/json")
 
 
 def serve(view: StageView) -> StageView:
