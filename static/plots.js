@@ -1,6 +1,6 @@
 // Draw every plot whose figure JSON rides in its data-plot attribute, or sits at its data-plot-src URL (a view's
-// cacheable /<view>/figure, fetched with plotly, so a knob move's fragment carries no figure). Plotly (~500 KB) is not part of
-// the page: it is fetched (from <meta name="convscope-plotly"> in base.html) only when a figure comes
+// cacheable /<view>/figure, fetched with plotly, so a knob move's fragment carries no figure). Plotly (~500 KB)
+// is not part of the page: it is fetched (from <meta name="convscope-plotly"> in base.html) only when a figure comes
 // within a screen or so of the viewport, so a first view that shows no figure never loads it.
 // Figures are fitted to their column, re-inked for the theme, and redrawn after each htmx swap.
 (function () {
