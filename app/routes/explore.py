@@ -289,23 +289,23 @@ def slider_limits(state: ExploreState) -> dict[str, dict[str, int]]:
     return limits
 
 
-def weights_panels(w: np.ndarray) -> tuple[list, int, str]:
-    """The kernel's heatmap panels (filters × input channels, or past SHOWN × SHOWN slices one panel per filter,
-    its first input channels as rows and its taps as columns), their columns, and the caption that says so."""
+def weights_panels(w: np.ndarray) -> tuple[list, int]:
+    """The kernel's heatmap panels and their columns, as weights_caption says: filters × input channels, or past
+    SHOWN × SHOWN slices one panel per filter, its first input channels as rows and its taps as columns."""
     filters, cg = w.shape[:2]
     if filters * cg <= SHOWN * SHOWN:
-        panels = [(f"weight[{f}, {c}]<br>{kernel_index('keras', w.ndim - 2, str(f), str(c))}", w[f, c])
-                  for f in range(filters) for c in range(cg)]
-        return panels, cg, "Kernel slices: rows = filters, columns = input channels (blue negative, red positive)."
-    rows = min(cg, 16)
-    panels = [(f"filter {f}", w[f].reshape(cg, -1)[:rows]) for f in range(min(filters, SHOWN))]
-    return panels, min(4, len(panels)), (f"Filters 0–{len(panels) - 1}, one panel each: rows = input channels "
-                                         f"0–{rows - 1}, columns = kernel taps (blue negative, red positive).")
+        return [(f"weight[{f}, {c}]<br>{kernel_index('keras', w.ndim - 2, str(f), str(c))}", w[f, c])
+                for f in range(filters) for c in range(cg)], cg
+    panels = [(f"filter {f}", w[f].reshape(cg, -1)[:16]) for f in range(min(filters, SHOWN))]
+    return panels, min(4, len(panels))
 
 
 def weights_caption(filters: int, cg: int) -> str:
-    """weights_panels' caption, from the kernel's filters and input channels per group alone."""
-    return weights_panels(np.zeros((filters, cg, 1)))[2]
+    """How weights_panels lays out a kernel of ``filters`` filters × ``cg`` input channels per group."""
+    if filters * cg <= SHOWN * SHOWN:
+        return "Kernel slices: rows = filters, columns = input channels (blue negative, red positive)."
+    return (f"Filters 0–{min(filters, SHOWN) - 1}, one panel each: rows = input channels 0–{min(cg, 16) - 1}, "
+            "columns = kernel taps (blue negative, red positive).")
 
 
 def figure_of(state: ExploreState, name: str) -> dict:
@@ -316,8 +316,7 @@ def figure_of(state: ExploreState, name: str) -> dict:
     layer = build_layer(state.framework, layer_spec(state), state.input_shape)
     check_layer_cost(layer)
     if name == "weights":
-        panels, cols, _ = weights_panels(engine_inputs(state, layer)[1][0]["weight"])
-        return heatmap_grid(panels, cols=cols)
+        return heatmap_grid(*weights_panels(engine_inputs(state, layer)[1][0]["weight"]))
     y = _outputs(picture_query(state))
     maps = [(f"filter {f}", y[f]) for f in range(min(y.shape[0], SHOWN))]
     return heatmap_grid(maps, cols=min(4, len(maps)), colorscale="Viridis", symmetric=False)
