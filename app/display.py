@@ -2,9 +2,12 @@
 what these write (each view's data attribute); it formats nothing itself."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from markupsafe import Markup, escape
 
+_PLAIN = re.compile(r"[\w.-]*").fullmatch  # text that HTML escaping leaves as it is
 _FORMATTED: dict[float, str] = {}  # fmt's answers: the views' values repeat (integers, tenths and their sums)
 
 
@@ -119,7 +122,8 @@ def grid_html(slices: list, label: str, focusable: bool = False, ruler: list | N
             out.append("<tr>" if beside is None else f'<tr><th scope="row">{html(str(beside[r]))}</th>')
             for c in row:
                 cls = f' class="{html(c["cls"])}"' if c["cls"] else ""
-                out.append(f'<td id="{escape(c["id"])}"{cls}{tab}>{html(c["text"])}</td>')
+                cell_id = c["id"] if _PLAIN(c["id"]) else escape(c["id"])  # a prefix and a number: rarely escaped
+                out.append(f'<td id="{cell_id}"{cls}{tab}>{html(c["text"])}</td>')
             out.append("</tr>\n    ")
         out.append("\n  </table>\n  ")
     out.append("\n</div>\n")

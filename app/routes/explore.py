@@ -136,7 +136,7 @@ PAGES = ("type=Conv2d&size=9&size=9&padding=0",)
 CHOICES = {}  # query names no knob reads, with values to try
 BOUNDS = bounds_of(KNOBS)  # the window_range limits below
 _SPEC_FIELDS = ("framework", "dims", *dict.fromkeys(k.field for k in KNOBS if not k.option))  # what a spec reads
-_SPECS: dict[tuple, tuple[dict, str]] = {}
+_SPECS: dict[tuple, tuple[dict, str, dict]] = {}
 _UNQUOTED = re.compile(r"[A-Za-z0-9_.~,-]*")  # what urlencode(..., safe=",") leaves as it is
 
 
@@ -208,19 +208,57 @@ def layer_spec(state: ExploreState) -> dict:
     return dict(_layer(state)[0])
 
 
-def _layer(state: ExploreState) -> tuple[dict, str]:
-    """layer_spec's spec and the URL query that names it (the framework, its words and the input shape),
-    remembered per layer."""
+def _layer(state: ExploreState) -> tuple[dict, str, dict]:
+    """layer_spec's spec, the URL query that names it (the framework, its words and the input shape) and
+    layer_facts' answer (filled when first asked), remembered per layer."""
     key = tuple(getattr(state, name) for name in _SPEC_FIELDS)
     known = _SPECS.get(key)
     if known is None:
         spec = {"type": f"Conv{state.dims}{'d' if state.framework == 'torch' else 'D'}", **layer_words(KNOBS, state)}
         known = spec, query_string({"framework": state.framework, **url_words(spec),
-                                    "input_shape": csv(state.input_shape)})
+                                    "input_shape": csv(state.input_shape)}), {}
         if len(_SPECS) >= 4096:
             _SPECS.clear()
         _SPECS[key] = known
     return known
+
+
+def layer_facts(state: ExploreState) -> dict:
+    """The layer built and checked, and what the page shows that follows from the layer alone (not from its
+    numbers, step or filter): remembered per layer, as a lecture hall asks for the same layers with new numbers.
+    ``{"error": message}`` for a layer that is refused."""
+    facts = _layer(state)[2]
+    if not facts:
+        try:
+            layer = build_layer(state.framework, layer_spec(state), state.input_shape)
+            check_layer_cost(layer)
+        except SpecError as e:
+            facts.update({"error": str(e), "field": e.field})
+            return facts
+        op = layer.stages[0]
+        padded = tuple(n + b + a for n, (b, a) in zip(state.size, op.padding))
+        formulas = axis_formulas(op, state.size)
+        cost = layer_cost(layer)
+        level = zoom_level(padded, min(op.in_channels // op.groups, SHOWN))
+        known = {"layer": layer, "op": op, "level": level, "formulas": formulas, "out_shape": list(output_shape(layer)),
+                 "params": cost.params, "macs": cost.macs,
+                 "weight_shapes": [(p.name, list(p.shape)) for p in layer.params],
+                 "limits": {**slider_limits(state), "f": {"max": state.filters - 1}},
+                 "torch_weight": list(op.weight_shape),
+                 "keras_kernel": [*op.kernel, op.in_channels // op.groups, op.out_channels]}
+        if level != "picture":  # the numbers level's padded and unread cells
+            known["classes"] = _classes(op, state.size, padded, formulas)
+            known["classes"].flags.writeable = False  # shared by every request for the layer
+        facts.update(known)  # one step: another thread sees all of it or none
+    return facts
+
+
+def checked_layer(state: ExploreState):
+    """layer_facts' layer, or the SpecError that refuses it."""
+    facts = layer_facts(state)
+    if "error" in facts:
+        raise SpecError(facts["error"], facts["field"])
+    return facts["layer"]
 
 
 def canonical_query(state: ExploreState, **changes) -> str:
@@ -313,8 +351,7 @@ def figure_of(state: ExploreState, name: str) -> dict:
     batch item 0 (``maps``), as plotly JSON; SpecError names what is refused."""
     if name not in ("weights", "maps"):
         raise SpecError(f"figure: weights or maps, got {name!r}", "figure")
-    layer = build_layer(state.framework, layer_spec(state), state.input_shape)
-    check_layer_cost(layer)
+    layer = checked_layer(state)
     if name == "weights":
         return heatmap_grid(*weights_panels(engine_inputs(state, layer)[1][0]["weight"]))
     y = _outputs(picture_query(state))
@@ -384,9 +421,16 @@ def played_steps(xp: np.ndarray, w: np.ndarray, b, op, f: int, pre: np.ndarray, 
         played_texts.append([label, title, lines, [texts(part) for part in t["total"]]])
     played = {"total": total, "first": first, "steps": played_texts, "texts": texts.table}
     if terms == PLAYED_TERMS:  # numbers level: the drawn cells of every step's window
-        origins, offsets = window_cells(op, padded, np.indices(out).reshape(len(out), -1).T)
-        played["offsets"], played["origins"] = offsets.tolist(), origins.tolist()
+        played["origins"], played["offsets"] = played_cells(op, padded, out)
     return played
+
+
+@lru_cache(maxsize=512)
+def played_cells(op, padded: tuple[int, ...], out: tuple[int, ...]) -> tuple[list, list]:
+    """played_steps' origins and offsets (window_cells at every output position), remembered per layer: they
+    follow from its shapes alone."""
+    origins, offsets = window_cells(op, padded, np.indices(out).reshape(len(out), -1).T)
+    return origins.tolist(), offsets.tolist()
 
 
 def picture_query(state: ExploreState) -> str:
@@ -455,14 +499,10 @@ def explore_context(state: ExploreState, lens: bool = False) -> dict:
            "dims_links": {d: canonical_query(switched(state, dims=d)) for d in (1, 2, 3)},
            "torch": state.framework == "torch", "axes": AXES[state.dims],
            "controls": controls(KNOBS, state, AXES[state.dims])}
-    try:
-        layer = build_layer(state.framework, spec, state.input_shape)
-        check_layer_cost(layer)
-    except SpecError as e:
-        return {**ctx, "error": str(e)}
-    op = layer.stages[0]
-    padded = tuple(n + b + a for n, (b, a) in zip(state.size, op.padding))
-    level = zoom_level(padded, min(op.in_channels // op.groups, SHOWN))
+    facts = layer_facts(state)
+    if "error" in facts:
+        return {**ctx, "error": facts["error"]}
+    layer, op, level = facts["layer"], facts["op"], facts["level"]
     x_cf, stage_weights, xp = engine_inputs(state, layer)
     w, b = stage_weights[0]["weight"], stage_weights[0].get("bias")
     pre, y_cf = layer_outputs(state, layer, x_cf, stage_weights)
@@ -474,32 +514,28 @@ def explore_context(state: ExploreState, lens: bool = False) -> dict:
         ctx["step_error"] = f"step: this layer has {total_steps} steps per filter (0 to {total_steps - 1}), got {step}"
         step = 0
     out_pos = tuple(int(i) for i in np.unravel_index(step, out_spatial))
-    formulas = axis_formulas(op, state.size)
     cg = op.in_channels // op.groups
     first = state.f // (op.out_channels // op.groups) * cg  # the filter's first input channel
     shown = list(range(first, first + min(cg, SHOWN)))
     picture = level == "picture"
-    cost = layer_cost(layer)
     channel_info = {"first": first, "last": first + cg - 1, "shown": len(shown)}
     played = played_steps(xp, w, b, op, state.f, pre, y_cf[0, state.f], step, channel_info, state.activation,
                           1 if lens else PICTURE_TERMS if picture else PLAYED_TERMS, PICTURE_STEPS if picture else None)
+    code = facts.get(("code", state.activation))
+    if code is None:  # from the layer's shapes and the activation (PyTorch's is a module after it, not the layer's)
+        code = facts[("code", state.activation)] = {"torch": torch_code(op, x_cf.shape, y_cf.shape, state.activation),
+                                                    "keras": keras_code(op, x_cf.shape, y_cf.shape, state.activation)}
     ctx.update({
-        "layer": layer, "op": op, "formulas": formulas, "out_shape": list(output_shape(layer)),
-        "input_shape": list(state.input_shape), "params": cost.params, "macs": cost.macs,
-        "weight_shapes": [(p.name, list(p.shape)) for p in layer.params], "level": level,
-        "channels": {**channel_info, "group": first // cg},
+        **{k: facts[k] for k in ("layer", "op", "level", "formulas", "out_shape", "params", "macs", "weight_shapes",
+                                 "limits", "torch_weight", "keras_kernel")}, "code": code,
+        "input_shape": list(state.input_shape), "channels": {**channel_info, "group": first // cg},
         "kernels": [{"c": c, "grid": grid(w[state.f, c - first], f"w{c}-")} for c in shown],
         "step": step, "total_steps": total_steps, "out_pos": out_pos,
         "data": {"channels": shown, "step": step, **played},
         "figure_query": picture_query(state), "weights_caption": weights_caption(state.filters, cg),
-        "limits": {**slider_limits(state), "f": {"max": state.filters - 1}}, "torch_weight": list(op.weight_shape),
-        "keras_kernel": [*op.kernel, cg, op.out_channels],
-        "code": {"torch": torch_code(op, x_cf.shape, y_cf.shape, state.activation),
-                 "keras": keras_code(op, x_cf.shape, y_cf.shape, state.activation)},
     })
     if not picture:
-        classes = _classes(op, state.size, xp.shape[1:], formulas)  # the numbers level's padded and unread cells
-        ctx.update({"inputs": [{"c": c, "grid": grid(xp[c], f"x{c}-", classes)} for c in shown],
+        ctx.update({"inputs": [{"c": c, "grid": grid(xp[c], f"x{c}-", facts["classes"])} for c in shown],
                     "output": grid(y_cf[0, state.f], "y-")})
         return ctx
     ctx["picture"] = picture_context(state, op, xp, y_cf[0], shown, first, cg, out_spatial, step, played,
@@ -544,8 +580,7 @@ def explore(request: Request):
 def picture_of(state: ExploreState, part: str, c: int) -> np.ndarray:
     """The 2D picture (app/core/picture.py: montage) of one part: input channel ``c`` padded (1D: the rows of
     ``c``'s group), filter ``c``'s output, or (1D) filter ``c``'s kernel. SpecError names what is refused."""
-    layer = build_layer(state.framework, layer_spec(state), state.input_shape)
-    check_layer_cost(layer)
+    layer = checked_layer(state)
     op = layer.stages[0]
     cg = op.in_channels // op.groups
     count = {"input": op.in_channels, "output": op.out_channels, "kernel": op.out_channels}[part]
@@ -572,7 +607,7 @@ def _outputs(query: str) -> np.ndarray:
     """The first example's output (channels first) of the layer a canonical query names: one run serves the
     pictures of all its filters (the deck asks for several at once)."""
     state, _ = read_state(QueryParams(query))
-    layer = build_layer(state.framework, layer_spec(state), state.input_shape)
+    layer = checked_layer(state)
     y = engine_run(state, layer)[1][0]
     y.flags.writeable = False
     return y
