@@ -11,7 +11,8 @@ uvicorn with lecture-size defaults, read from the environment a platform or cont
   keep-alive connections (one per open browser), so the default is far above a class;
 - ``FORWARDED_ALLOW_IPS`` (``*``): the proxies whose X-Forwarded-Proto/-For are trusted (the
   scheme of the absolute URLs in embed code and oEmbed);
-- ``VIEW_THREADS`` (2): views a worker renders at once (its thread pool for sync routes).
+- ``VIEW_THREADS`` (2): views a worker renders at once (its thread pool for sync routes; a page its route
+  calls cheap, such as a small /explore, renders on the event loop: app/templating.py, cached_view).
 
 Heavy work is never refused: a view renders in the worker's thread pool and waits there, first come first
 served, for a thread. A view is CPU work under one GIL: with 40 threads (the pool's default) rendering a

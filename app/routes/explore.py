@@ -55,6 +55,7 @@ PICTURE_TERMS = 1_500  # ... at picture level, and at most PICTURE_STEPS steps (
 PICTURE_STEPS = 20  # each step also places its window on the pictures; a 1×5 kernel's 1,500 terms were 300 steps)
 PLAYED_WORK = 400_000  # ... and products computed for them (every channel of the group): past either, a block
 PHOTO_SIDE, PHOTO_ASPECT = 16, 4  # an input that starts from a photo: sides at least 16 pixels, at most 4:1
+CHEAP_MACS = 5_000  # a page of a layer this small renders in about 3 ms (the default: 576 multiply-adds)
 SHOWN = 8  # input channels drawn (and detailed in the arithmetic), filters and kernels plotted
 ACTIVATIONS = {"linear": None, "relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "gelu": "GELU",
                "silu": "SiLU", "elu": "ELU", "softplus": "Softplus"}  # same definition and defaults in both
@@ -575,6 +576,17 @@ def explore(request: Request):
     ctx = explore_context(state)
     return view_response(request, "explore.html", {**ctx, "query_errors": errors}, path="/explore",
                          query=ctx["query"], refused=bool(errors) or "step_error" in ctx)
+
+
+def cheap(request: Request) -> bool:
+    """Whether a page renders in a few ms (app/templating.py: cached_view renders it on the event loop): every
+    number drawn, at most CHEAP_MACS multiply-adds. A larger layer renders in the thread pool, where it cannot
+    hold up the answers to other requests."""
+    facts = layer_facts(read_state(request.query_params)[0])
+    return "error" not in facts and facts["level"] != "picture" and facts["macs"] <= CHEAP_MACS
+
+
+explore.cheap = cheap
 
 
 def picture_of(state: ExploreState, part: str, c: int) -> np.ndarray:

@@ -16,6 +16,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import numpy as np
 import pytest
+from starlette.datastructures import QueryParams
 
 from tests.web import page
 from tests.web.page import alerts, cells, get, num, plain, section, shape
@@ -669,3 +670,31 @@ def test_the_keras_code_says_when_keras_refuses_the_layer(client, stride, dilati
     r = get(client, f"/explore?framework=torch&type=Conv2d&in_channels=1&out_channels=1&kernel_size=3&stride={stride}"
                     f"&dilation={dilation}&input_shape=1,1,12,12")
     assert ("Keras refuses strides &gt; 1 together with dilation_rate &gt; 1" in r.text) == warned
+
+
+def test_a_small_layer_renders_on_the_event_loop_and_a_larger_one_in_the_thread_pool(client, monkeypatch):
+    """app/templating.py: cached_view asks the route (explore.cheap) whether a request is a few ms of work: a small
+    numbers-level layer skips the hop to a thread; a picture-level layer, or one past CHEAP_MACS, renders there."""
+    import app.templating as templating
+    from app.routes import explore
+
+    pooled = []
+    real = templating.run_in_threadpool
+
+    async def spy(route, request, **params):
+        pooled.append(request.url.query)
+        return await real(route, request, **params)
+
+    monkeypatch.setattr(templating, "run_in_threadpool", spy)
+    templating.CACHE.clear()
+    small = "seed=8642"  # the default layer: 576 multiply-adds, every number drawn
+    wide = "type=Conv2d&in_channels=8&out_channels=4&kernel_size=3&input_shape=1,8,9,9&seed=8642"  # 8,064, drawn
+    photo = "type=Conv2d&in_channels=3&out_channels=16&kernel_size=3&padding=1&input_shape=1,3,32,32&seed=8642"
+    for query, threaded in ((small, False), (wide, True), (photo, True)):
+        for headers in ({}, {"HX-Request": "true"}):
+            pooled.clear()
+            r = client.get(f"/explore?{query}", headers=headers)
+            assert r.status_code == 200 and 'data-part="output"' in r.text
+            assert pooled == ([query] if threaded else []), (query, headers)
+    facts = explore.layer_facts(explore.read_state(QueryParams(wide))[0])
+    assert facts["level"] == "numbers" and facts["macs"] > explore.CHEAP_MACS
