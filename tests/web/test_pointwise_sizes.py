@@ -11,6 +11,7 @@ import io
 import json
 import math
 import re
+from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlencode
 
 import numpy as np
@@ -161,6 +162,39 @@ def test_a_real_layer_is_a_small_fragment_and_page(client, name):
     assert len(gzip.compress(text.encode())) <= FRAGMENT_GZIP
     assert len(gzip.compress(client.get("/pointwise?" + REAL_SIZES[name]).content)) <= FRAGMENT_GZIP + 20_000
     assert "data-plot" not in text  # the pictures are image URLs, not numbers in the page
+
+
+class LiveRegions(HTMLParser):
+    """The ids of the elements inside an aria-live region, and of the live regions themselves."""
+
+    VOID = {"br", "img", "input", "meta", "link", "hr", "col", "source", "wbr", "area", "base", "embed", "track"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack, self.inside, self.live = [], set(), set()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if any(live for _, live in self.stack) and attrs.get("id"):
+            self.inside.add(attrs["id"])
+        if "aria-live" in attrs and attrs.get("id"):
+            self.live.add(attrs["id"])
+        if tag not in self.VOID:
+            self.stack.append((tag, "aria-live" in attrs and attrs["aria-live"] != "off"))
+
+    def handle_endtag(self, tag):
+        while self.stack and self.stack.pop()[0] != tag:
+            pass
+
+
+@pytest.mark.parametrize("name", sorted(REAL_SIZES))
+def test_a_screen_reader_hears_the_lens_title_and_total_not_every_product(client, name):
+    """The lens's products (a line per input channel, up to 2,048) are read when focused, never announced as a
+    whole at each step; the title and the total are announced."""
+    regions = LiveRegions()
+    regions.feed(fragment(client, REAL_SIZES[name]))
+    assert {"arith-title", "lens-total"} <= regions.live
+    assert "lens-products" not in regions.inside
 
 
 # ---------------------------------------------------------------- the pictures
