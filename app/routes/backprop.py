@@ -60,6 +60,8 @@ from ..routes.params import (
     Knob,
     check_axes,
     controls,
+    in_url_words,
+    input_shape_words,
     layer_words,
     read_input_shape,
     read_knobs,
@@ -173,7 +175,8 @@ def read_state(query: QueryParams) -> tuple[BackpropState, list[str]]:
                           "or Conv1D/2D, MaxPooling1D/2D, AveragePooling1D/2D (Keras), got {!r}", raw, errors)
     if "dims" in query:
         raw["dims"] = query["dims"]
-    read_knobs(KNOBS, query, framework, raw)
+    said: dict[str, str] = {}  # state field -> the word the URL used for it (params.in_url_words)
+    read_knobs(KNOBS, query, framework, raw, said)
     if "padding" not in query and framework == "keras":
         raw["padding"] = "valid"
     if "size" not in query and "input_shape" in query:
@@ -181,6 +184,7 @@ def read_state(query: QueryParams) -> tuple[BackpropState, list[str]]:
         if read:
             batch, raw["channels"], raw["size"] = read
             raw.setdefault("dims", len(read[2]))
+            said.update(input_shape_words(framework))
             if batch != 1:
                 errors.append(f"input_shape: /backprop draws one example (batch 1), got batch {batch}; showing 1")
     if str(raw.get("dims")) == "3":
@@ -196,7 +200,7 @@ def read_state(query: QueryParams) -> tuple[BackpropState, list[str]]:
     if state.layer != "conv" and isinstance(fixes.get("padding", state.padding), str) and framework == "torch":
         errors.append(f"padding: PyTorch's pooling takes numbers (0 to half the kernel), got {state.padding!r}")
         fixes["padding"] = (0,) * state.dims
-    return state.model_copy(update=fixes), errors
+    return state.model_copy(update=fixes), in_url_words(errors, said)
 
 
 def type_word(state) -> str:

@@ -20,6 +20,7 @@ from ..figures import roofline_figure
 from ..routes.params import (
     Knob,
     controls,
+    in_url_words,
     layer_words,
     read_knobs,
     state_model,
@@ -108,7 +109,8 @@ def read_state(query) -> tuple[CostState, list[str]]:
     """The state from the URL (framework words, or the form's own names); messages for refusals."""
     framework = query.get("framework", "torch")
     raw: dict = {"framework": framework}
-    read_knobs(KNOBS, query, framework, raw)
+    said: dict[str, str] = {}  # state field -> the word the URL used for it (params.in_url_words)
+    read_knobs(KNOBS, query, framework, raw, said)
     if "input_shape" in query:
         parts = query["input_shape"].split(",")
         if len(parts) == 4:
@@ -116,7 +118,7 @@ def read_state(query) -> tuple[CostState, list[str]]:
             c, h, w = (rest[0], *rest[1:]) if framework == "torch" else (rest[2], *rest[:2])
             raw.update({"batch": n, "channels": c, "height": h, "width": w})
     errors: list[str] = []
-    return validated(CostState, raw, errors), errors
+    return validated(CostState, raw, errors), in_url_words(errors, said)
 
 
 def canonical_query(state: CostState, **changes) -> str:

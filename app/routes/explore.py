@@ -33,6 +33,8 @@ from ..routes.params import (
     bounds_of,
     check_axes,
     controls,
+    in_url_words,
+    input_shape_words,
     layer_words,
     read_input_shape,
     read_knobs,
@@ -165,7 +167,8 @@ def read_state(query: QueryParams) -> tuple[ExploreState, list[str]]:
                           "got {!r}", raw, errors)
     if "dims" in query:
         raw["dims"] = query["dims"]
-    read_knobs(KNOBS, query, framework, raw)
+    said: dict[str, str] = {}  # state field -> the word the URL used for it (params.in_url_words)
+    read_knobs(KNOBS, query, framework, raw, said)
     if "padding" not in query and framework == "keras":
         raw["padding"] = "valid"  # Keras' default; PyTorch's is 0
     if "size" not in query and "input_shape" in query:
@@ -173,7 +176,9 @@ def read_state(query: QueryParams) -> tuple[ExploreState, list[str]]:
         if read:
             raw["batch"], raw["channels"], raw["size"] = read
             raw.setdefault("dims", len(read[2]))
-    return _validate(raw, errors)
+            said.update(input_shape_words(framework))
+    state, errors = _validate(raw, errors)
+    return state, in_url_words(errors, said)
 
 
 def read_padding(values: list[str], was: str) -> tuple[int, ...] | str:

@@ -29,6 +29,8 @@ from ..figures import connection_graph, connection_matrix
 from ..routes.params import (
     Knob,
     controls,
+    in_url_words,
+    input_shape_words,
     layer_words,
     read_input_shape,
     read_knobs,
@@ -112,7 +114,8 @@ def read_state(query: QueryParams) -> tuple[GroupsState, list[str]]:
     errors: list[str] = []
     framework = read_type(query, CLASS_NAMES, "type: /groups shows Conv2d or type=separable (PyTorch), Conv2D or "
                           "SeparableConv2D (Keras), got {!r}", raw, errors)
-    read_knobs(KNOBS, query, framework, raw)
+    said: dict[str, str] = {}  # state field -> the word the URL used for it (params.in_url_words)
+    read_knobs(KNOBS, query, framework, raw, said)
     if "kernel_size" in query:
         raw["kernel_size"] = _square_kernel(query["kernel_size"], errors)
     padding = query.get("padding", DEFAULT_PADDING[framework]).lower()
@@ -124,7 +127,9 @@ def read_state(query: QueryParams) -> tuple[GroupsState, list[str]]:
         raw["padding"] = DEFAULT_PADDING[framework]
     if "input_shape" in query:
         _input_shape(query, framework, raw, errors)
-    return _validate(raw, errors)
+        said.update(input_shape_words(framework))
+    state, errors = _validate(raw, errors)
+    return state, in_url_words(errors, said)
 
 
 def _validate(raw: dict, errors: list[str]) -> tuple[GroupsState, list[str]]:

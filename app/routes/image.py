@@ -47,6 +47,7 @@ from ..images import (
 from ..routes.params import (
     Knob,
     controls,
+    in_url_words,
     layer_words,
     read_knobs,
     state_model,
@@ -220,7 +221,8 @@ def read_state(query: QueryParams) -> tuple[ImageState, list[str]]:
         else:
             errors.append(f"type: /image shows {', '.join(t for t, _ in TYPES.values())} (PyTorch) or "
                           f"{', '.join(t for _, t in TYPES.values())} (Keras), got {layer_type!r}")
-    read_knobs(KNOBS, query, framework, raw)
+    said: dict[str, str] = {}  # state field -> the word the URL used for it (params.in_url_words)
+    read_knobs(KNOBS, query, framework, raw, said)
     if "padding" not in query and framework == "keras":
         raw["padding"] = "same"
     _read_lens(query, raw, errors)
@@ -246,7 +248,7 @@ def read_state(query: QueryParams) -> tuple[ImageState, list[str]]:
     elif state.f >= state.out_channels:
         errors.append(f"f: the map shown must be below {state.out_channels}, got {state.f}")
         state = state.model_copy(update={"f": 0})
-    return state, errors
+    return state, in_url_words(errors, said)
 
 
 

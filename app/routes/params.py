@@ -104,6 +104,27 @@ would refuse the input); showing 4'])
                       f"(PyTorch would refuse the input); showing {channels}")
     return shape[0], channels, size
 
+def input_shape_words(framework: str) -> dict[str, str]:
+    """How a refusal names the fields read from ``input_shape``: by their place in it (read_input_shape's)."""
+    torch = framework == "torch"
+    return {"batch": "input_shape[0] (batch)", "channels": f"input_shape[{1 if torch else -1}] (channels)",
+            "size": f"input_shape[{'2:' if torch else '1:-1'}] (size)"}
+
+
+def in_url_words(errors: list[str], said: dict[str, str]) -> list[str]:
+    """Each refusal named by the word the URL used (read_knobs' ``said``), not the state's field: a student who
+    typed ``kernel_size=9`` reads ``kernel_size: …``.
+
+    >>> in_url_words(["kernel: needs 1 to 7, got '9'", "seed: must be 0 to 9999"], {"kernel": "kernel_size"})
+    ["kernel_size: needs 1 to 7, got '9'", 'seed: must be 0 to 9999']
+    """
+    named = []
+    for message in errors:
+        field, colon, rest = message.partition(": ")
+        named.append(f"{said[field]}: {rest}" if colon and said.get(field, field) != field else message)
+    return named
+
+
 def per_axis(key: str, values: tuple[int, ...], dims: int, lo: int, hi: int, errors: list[str],
              why: str = "") -> tuple[int, ...] | None:
     """A setting the framework takes per axis (an int or a tuple): one value means every axis.

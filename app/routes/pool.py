@@ -32,6 +32,8 @@ from ..routes.params import (
     Knob,
     check_axes,
     controls,
+    in_url_words,
+    input_shape_words,
     layer_words,
     numbers_or_word,
     read_input_shape,
@@ -171,7 +173,8 @@ def read_state(query: QueryParams) -> tuple[PoolState, list[str]]:
     for key in ("kind", "dims"):
         if key in query:
             raw[key] = query[key]
-    read_knobs(KNOBS, query, framework, raw)
+    said: dict[str, str] = {}  # state field -> the word the URL used for it (params.in_url_words)
+    read_knobs(KNOBS, query, framework, raw, said)
     if "padding" not in query and framework == "keras":
         raw["padding"] = "valid"  # Keras' default; PyTorch's is 0
     if "size" not in query and "input_shape" in query:
@@ -180,7 +183,9 @@ def read_state(query: QueryParams) -> tuple[PoolState, list[str]]:
         if read:
             raw["batch"], raw["channels"], raw["size"] = read
             raw.setdefault("dims", len(read[2]))
-    return _validate(raw, errors)
+            said.update(input_shape_words(framework))
+    state, errors = _validate(raw, errors)
+    return state, in_url_words(errors, said)
 
 
 def _validate(raw: dict, errors: list[str]) -> tuple[PoolState, list[str]]:

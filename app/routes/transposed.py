@@ -42,6 +42,8 @@ from ..routes.params import (
     Knob,
     check_axes,
     controls,
+    in_url_words,
+    input_shape_words,
     ints,
     layer_words,
     numbers_or_word,
@@ -168,7 +170,8 @@ def read_state(query: QueryParams) -> tuple[TransposedState, list[str]]:
                           "Conv1DTranspose/Conv2DTranspose (Keras), got {!r}", raw, errors)
     if "dims" in query:
         raw["dims"] = query["dims"]
-    read_knobs(KNOBS, query, framework, raw)
+    said: dict[str, str] = {}  # state field -> the word the URL used for it (params.in_url_words)
+    read_knobs(KNOBS, query, framework, raw, said)
     if "padding" not in query and framework == "keras":
         raw["padding"] = "valid"  # Keras' default; PyTorch's is 0
     if "output_padding" not in query and framework == "keras":
@@ -179,7 +182,9 @@ def read_state(query: QueryParams) -> tuple[TransposedState, list[str]]:
         raw["groups"] = 1
     if "size" not in query and "input_shape" in query:
         _read_input_shape(query["input_shape"], framework, raw, errors)
-    return _validate(raw, errors)
+        said.update(input_shape_words(framework))
+    state, errors = _validate(raw, errors)
+    return state, in_url_words(errors, said)
 
 
 def _read_input_shape(text: str, framework: str, raw: dict, errors: list[str]) -> None:

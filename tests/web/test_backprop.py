@@ -251,7 +251,7 @@ def test_pasting_your_answer_shows_where_it_differs(client):
     ("&step=50", "step"),
     ("&wstep=36", "wstep"),
     ("&in_channels=513", "channels"),
-    ("&out_channels=129", "filters"),
+    ("&out_channels=129", "out_channels"),
     ("&type=Conv3d", "type"),
     ("&size=1025&size=5", "size"),
     ("&paste=" + "1+" * 2100, "paste"),

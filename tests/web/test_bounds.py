@@ -46,6 +46,20 @@ def test_the_controls_carry_the_declared_range(client, view, knob):
 def test_one_past_the_declared_range_is_refused_by_name(client, view, knob):
     module, (url, *_) = VIEWS[view]
     lo, hi = knob.range(2)
-    r = get(client, f"{url}&{knob.torch or knob.field}={hi + 1}", status=422)
+    word = knob.torch or knob.field
+    r = get(client, f"{url}&{word}={hi + 1}", status=422)
     found = alerts(r.text)
-    assert any((knob.field in m or (knob.torch or knob.field) in m) and str(hi + 1) in m for m in found), found
+    assert any(f" {word}: " in f" {m}" and str(hi + 1) in m for m in found), found  # the URL's word, named back
+
+
+@pytest.mark.parametrize("url, named", [
+    ("/explore?input_shape=9,2,6,6", "input_shape[0] (batch): "),
+    ("/explore?framework=keras&type=Conv2D&filters=2&kernel_size=3&input_shape=1,6,6,900", "input_shape[-1] (channels): "),
+    ("/explore?input_shape=1,2,6000,6", "input_shape[2:] (size): "),
+    ("/pool?input_shape=1,2,999999", "input_shape[2:] (size): "),
+    ("/transposed?framework=keras&type=Conv2DTranspose&filters=2&kernel_size=3&input_shape=1,3,3,900",
+     "input_shape[-1] (channels): "),
+])
+def test_a_value_read_from_input_shape_is_refused_by_its_place_there(client, url, named):
+    found = alerts(get(client, url, status=422).text)
+    assert any(named in m for m in found), found

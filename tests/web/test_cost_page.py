@@ -69,7 +69,7 @@ def test_impossible_layers_are_explained_in_place(client):
     assert r.status_code == 200 and "does not fit" in r.text
 
 
-@pytest.mark.parametrize("query, field", [("batch=0", "batch"), ("kernel_size=16", "kernel"), ("peak_gflops=-1", "peak_gflops"),
+@pytest.mark.parametrize("query, field", [("batch=0", "batch"), ("kernel_size=16", "kernel_size"), ("peak_gflops=-1", "peak_gflops"),
                                           ("dtype_bytes=3", "dtype_bytes"), ("padding=full", "padding")])
 def test_out_of_range_values_are_named(client, query, field):
     r = client.get("/cost?" + query)

@@ -513,8 +513,8 @@ BOUNDS = [  # (inside, outside, field named, value named): one step either side 
     (u("form", channels=512), u("form", channels=513), "channels", "513"),
     (u("form", channels=1), u("form", channels=0), "channels", "0"),
     (u(in_channels=512, input_shape="1,512,6,6"), u(in_channels=513, input_shape="1,513,6,6"), "channels", "513"),
-    (u(out_channels=128), u(out_channels=129), "filters", "129"),
-    (u(out_channels=1), u(out_channels=0), "filters", "0"),
+    (u(out_channels=128), u(out_channels=129), "out_channels", "129"),
+    (u(out_channels=1), u(out_channels=0), "out_channels", "0"),
     (u("keras", filters=128), u("keras", filters=129), "filters", "129"),
     (u(**C1, input_shape="1,2,6"), u(**C1, input_shape="1,2,0"), "size", "0"),
     (u(input_shape="1,2,1024,100"), u(input_shape="1,2,1025,100"), "size", "1025"),  # the engine's limits bound the rest
