@@ -529,3 +529,65 @@ def test_deep_recursion_and_endless_loops_in_the_paste_are_422_fast(client):
         assert r.status_code in (200, 422) and r.status_code != 500
         if r.status_code == 422:
             assert re.search(r"steps|deep|items|model", r.text), r.text
+
+
+UNCOUNTED = "no row shows"
+OWN_PARAMETER = """import torch
+import torch.nn as nn
+class Scaled(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 5)
+        self.scale = nn.Parameter(torch.ones(5))
+        self.drop = nn.Dropout(0.1)
+    def forward(self, x):
+        return self.fc(x) * self.scale
+"""
+UNCALLED = """import torch.nn as nn
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.spare = nn.Linear(4, 2)
+    def forward(self, x):
+        return self.fc(x)
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.b = Block()
+        self.layers = nn.Sequential(nn.Linear(4, 5), nn.ReLU())
+        self.head = nn.Linear(5, 3)
+        self.act = nn.GELU()
+    def forward(self, x):
+        return self.layers(self.b(x))
+"""
+
+
+@pytest.mark.parametrize("code, rows_total, named, not_named", [
+    # PyTorch: Linear(4, 5) 25 + the Parameter 5 = 30; the unused Dropout owns nothing
+    (OWN_PARAMETER, 25, ["`scale` (`nn.Parameter(torch.ones(5))`)"], ["drop"]),
+    # PyTorch: 20 + 10 + 25 + 18 = 73; forward() calls b.fc and layers only; the unused GELU owns nothing
+    (UNCALLED, 45, ["`head` (Linear)", "`b.spare` (Linear)"], ["act"]),
+])
+def test_parameters_no_row_counts_are_named_beside_the_total(client, code, rows_total, named, not_named):
+    """The total is the rows' (each row's parameters as PyTorch counts them); what model.parameters() holds
+    beyond them (a module forward() never calls, an nn.Parameter the model owns) is named, never left out
+    silently."""
+    answer = ok(client, {"framework": "torch", "code": code, "input_shape": [1, 4]})
+    assert answer["total_params"] == rows_total
+    note = next(n for n in answer["notes"] if UNCOUNTED in n)
+    assert all(name in note for name in named) and not any(f"`{name}`" in note for name in not_named), note
+
+
+@pytest.mark.parametrize("model_id", sorted(m for m in MODELS if MODELS[m]["framework"] == "torch"
+                                            and "error" not in MODELS[m]))
+def test_a_recorded_model_whose_rows_hold_every_parameter_names_nothing_uncounted(client, model_id):
+    """The recorded totals are PyTorch's sum(p.numel() for p in model.parameters()), and the rows add up to
+    them: no module or Parameter may be named as left out."""
+    m = MODELS[model_id]
+    body = {"framework": "torch", "code": m["code"], "variables": m["variables"],
+            **({"model": m["build"]} if m.get("build") and not m.get("default") else {}),
+            **({} if m.get("input_from_code") else {"input_shape": m["input_shape"]})}
+    answer = ok(client, body)
+    assert answer["total_params"] == m["total_params"]
+    assert not any(UNCOUNTED in n for n in answer["notes"]), answer["notes"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any
 
 from .evaluator import Evaluator
@@ -218,6 +219,23 @@ class _Run(Evaluator, TorchCalls, KerasCalls):
                                 "the input: give input_shape (batch first)")
         except _Stop:
             pass
+        else:
+            self.uncounted = self.uncounted_params(root)
+
+    def uncounted_params(self, root) -> list[str]:
+        """What model.parameters() holds that no row counts: a module with weights that forward() never calls
+        (``self.head`` kept for later), and an nn.Parameter the model owns itself (a class token, a scale)."""
+        called = {n.name for n in self.nodes}
+        owned = []
+        for module in (m for m in _all_modules(root) if isinstance(m, Obj)):
+            for key, value in module.attrs.items():
+                if isinstance(value, Unknown) and value.text.split("(")[0].split(".")[-1] in _PARAMETERS:
+                    path = ".".join(p for p in (self.paths.get(id(module), ""), key) if p)
+                    owned.append(f"`{path}` (`{value.text}`)")
+        uncalled = [f"`{path}` ({m.spec.get('type')})" for m in _all_modules(root)
+                    if isinstance(m, Mod) and (path := self.paths.get(id(m))) not in called
+                    and not _weightless(str(m.spec.get("type", "")))]
+        return uncalled + owned
 
     def keras_model(self, choose):
         """The Keras model to trace: the one the request names, `model`, the last one assigned, else the last
@@ -384,6 +402,38 @@ class _Run(Evaluator, TorchCalls, KerasCalls):
 
 
 
+_PARAMETERS = ("Parameter", "ParameterList", "ParameterDict")
+_WEIGHTLESS = re.compile(r"\w*(?<!P)ReLU\d*|S?ELU|CELU|GELU|SiLU|GLU|Sigmoid|Tanh\w*|Soft\w+|Log\w+|Hard\w+|Mish|"
+                         r"Threshold|\w*Dropout\w*|\w*Pool\w*|Identity|Flatten|Unflatten|Upsample\w*|Pixel\w*|"
+                         r"ChannelShuffle|\w*Pad\dd")
+
+
+def _weightless(module_type: str) -> bool:
+    """A torch.nn module type that owns no parameters whatever its arguments (activations, pooling, dropout,
+    reshapes, padding): not worth naming when forward() leaves it uncalled.
+
+    >>> [_weightless(t) for t in ("ReLU", "LeakyReLU", "PReLU", "SiLU", "Dropout2d", "AdaptiveAvgPool2d", "ZeroPad2d")]
+    [True, True, False, True, True, True, True]
+    >>> [_weightless(t) for t in ("Linear", "Conv2d", "BatchNorm2d", "LayerNorm", "Embedding", "LSTM", "GroupNorm")]
+    [False, False, False, False, False, False, False]
+    """
+    return bool(_WEIGHTLESS.fullmatch(module_type))
+
+
+def _all_modules(root) -> list:
+    """The model and every module below it, each once (torch's modules())."""
+    out, stack, seen = [], [root], set()
+    while stack:
+        m = stack.pop()
+        if id(m) in seen:
+            continue
+        seen.add(id(m))
+        out.append(m)
+        inner = m.attrs.values() if isinstance(m, Obj) else [v for _, v in m.children] if isinstance(m, Seq) else ()
+        stack += [v for v in inner if isinstance(v, MODULES)]
+    return out
+
+
 def detect_framework(code: str) -> str | None:
     """Which framework a paste is written for, from the words it uses (None when it uses neither's).
 
@@ -486,6 +536,10 @@ def _parsed(run: _Run, framework: str, input_shape) -> ParsedModel:
             parsed.needs_shape = getattr(run, "shape_why", None)
     if run.needs_shape and not parsed.needs_shape:
         parsed.needs_shape = run.needs_shape
+    if getattr(run, "uncounted", None):
+        parsed.notes.append("the total counts the parameters of the layers forward() calls; PyTorch's "
+                            "sum(p.numel() for p in model.parameters()) also counts those of "
+                            f"{', '.join(run.uncounted)}, which no row shows")
     if framework == "torch" and input_shape is None and getattr(run, "example_shape", None):
         parsed.input_shape = run.example_shape
         parsed.notes.append(f"the input shape {list(run.example_shape)} is the one the code feeds the model "
