@@ -69,10 +69,11 @@ class _Run(Evaluator, TorchCalls, KerasCalls):
         self.data_names: dict[str, str] = {}  # top-level names computed from data: name -> the expression
 
     # ------------------------------------------------------------------ the model
-    def module_paths(self, root) -> dict[int, str]:
-        """Attribute paths as torch's named_modules() gives them: registration order, each module once."""
+    def module_paths(self, root) -> tuple[dict[int, str], list]:
+        """Attribute paths as torch's named_modules() gives them: registration order, each module once; and the
+        modules themselves (the model first)."""
         paths: dict[int, str] = {id(root): ""}
-        stack = [(root, "")]
+        modules, stack = [root], [(root, "")]
         while stack:
             module, prefix = stack.pop()
             kids = []
@@ -84,8 +85,9 @@ class _Run(Evaluator, TorchCalls, KerasCalls):
                 if id(child) in paths:
                     continue
                 paths[id(child)] = f"{prefix}{key}"
+                modules.append(child)
                 stack.append((child, f"{prefix}{key}."))
-        return paths
+        return paths, modules
 
     def torch_root(self, choose: str | None):
         """The model to trace: the one the request names, else the one the paste builds last (an assignment or a
@@ -202,7 +204,7 @@ class _Run(Evaluator, TorchCalls, KerasCalls):
         self.strict += 1
         root, label = self.torch_root(choose)
         self.model_name = label
-        self.paths = self.module_paths(root)
+        self.paths, self.modules = self.module_paths(root)
         self.nodes, self.shape_failed = [], False
         shape = None
         if self.request_shape is not None:
@@ -220,19 +222,19 @@ class _Run(Evaluator, TorchCalls, KerasCalls):
         except _Stop:
             pass
         else:
-            self.uncounted = self.uncounted_params(root)
+            self.uncounted = self.uncounted_params()
 
-    def uncounted_params(self, root) -> list[str]:
+    def uncounted_params(self) -> list[str]:
         """What model.parameters() holds that no row counts: a module with weights that forward() never calls
         (``self.head`` kept for later), and an nn.Parameter the model owns itself (a class token, a scale)."""
         called = {n.name for n in self.nodes}
         owned = []
-        for module in (m for m in _all_modules(root) if isinstance(m, Obj)):
+        for module in (m for m in self.modules if isinstance(m, Obj)):
             for key, value in module.attrs.items():
                 if isinstance(value, Unknown) and value.text.split("(")[0].split(".")[-1] in _PARAMETERS:
                     path = ".".join(p for p in (self.paths.get(id(module), ""), key) if p)
                     owned.append(f"`{path}` (`{value.text}`)")
-        uncalled = [f"`{path}` ({m.spec.get('type')})" for m in _all_modules(root)
+        uncalled = [f"`{path}` ({m.spec.get('type')})" for m in self.modules
                     if isinstance(m, Mod) and (path := self.paths.get(id(m))) not in called
                     and not _weightless(str(m.spec.get("type", "")))]
         return uncalled + owned
@@ -418,20 +420,6 @@ def _weightless(module_type: str) -> bool:
     [False, False, False, False, False, False, False]
     """
     return bool(_WEIGHTLESS.fullmatch(module_type))
-
-
-def _all_modules(root) -> list:
-    """The model and every module below it, each once (torch's modules())."""
-    out, stack, seen = [], [root], set()
-    while stack:
-        m = stack.pop()
-        if id(m) in seen:
-            continue
-        seen.add(id(m))
-        out.append(m)
-        inner = m.attrs.values() if isinstance(m, Obj) else [v for _, v in m.children] if isinstance(m, Seq) else ()
-        stack += [v for v in inner if isinstance(v, MODULES)]
-    return out
 
 
 def detect_framework(code: str) -> str | None:
