@@ -577,7 +577,7 @@ def _photo_name(state: ExploreState, c: int) -> dict:
 
 
 def explore(request: Request):
-    state, errors = read_state(request.query_params)
+    state, errors = getattr(request.state, "explore_read", None) or read_state(request.query_params)  # cheap's
     ctx = explore_context(state)
     return view_response(request, "explore.html", {**ctx, "query_errors": errors}, path="/explore",
                          query=ctx["query"], refused=bool(errors) or "step_error" in ctx)
@@ -587,7 +587,8 @@ def cheap(request: Request) -> bool:
     """Whether a page renders in a few ms (app/templating.py: cached_view renders it on the event loop): every
     number drawn, at most CHEAP_MACS multiply-adds. A larger layer renders in the thread pool, where it cannot
     hold up the answers to other requests."""
-    facts = layer_facts(read_state(request.query_params)[0])
+    request.state.explore_read = read = read_state(request.query_params)  # the route reads it from there
+    facts = layer_facts(read[0])
     return "error" not in facts and facts["level"] != "picture" and facts["macs"] <= CHEAP_MACS
 
 
