@@ -532,51 +532,22 @@ def test_deep_recursion_and_endless_loops_in_the_paste_are_422_fast(client):
 
 
 UNCOUNTED = "no row shows"
-OWN_PARAMETER = """import torch
-import torch.nn as nn
-class Scaled(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.fc = nn.Linear(4, 5)
-        self.scale = nn.Parameter(torch.ones(5))
-        self.drop = nn.Dropout(0.1)
-    def forward(self, x):
-        return self.fc(x) * self.scale
-"""
-UNCALLED = """import torch.nn as nn
-class Block(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.fc = nn.Linear(4, 4)
-        self.spare = nn.Linear(4, 2)
-    def forward(self, x):
-        return self.fc(x)
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.b = Block()
-        self.layers = nn.Sequential(nn.Linear(4, 5), nn.ReLU())
-        self.head = nn.Linear(5, 3)
-        self.act = nn.GELU()
-    def forward(self, x):
-        return self.layers(self.b(x))
-"""
+RECORDED_UNCOUNTED = json.loads((Path(__file__).resolve().parents[1] / "golden" / "uncounted.json").read_text())
 
 
-@pytest.mark.parametrize("code, rows_total, named, not_named", [
-    # PyTorch: Linear(4, 5) 25 + the Parameter 5 = 30; the unused Dropout owns nothing
-    (OWN_PARAMETER, 25, ["`scale` (`nn.Parameter(torch.ones(5))`)"], ["drop"]),
-    # PyTorch: 20 + 10 + 25 + 18 = 73; forward() calls b.fc and layers only; the unused GELU owns nothing
-    (UNCALLED, 45, ["`head` (Linear)", "`b.spare` (Linear)"], ["act"]),
-])
-def test_parameters_no_row_counts_are_named_beside_the_total(client, code, rows_total, named, not_named):
-    """The total is the rows' (each row's parameters as PyTorch counts them); what model.parameters() holds
-    beyond them (a module forward() never calls, an nn.Parameter the model owns) is named, never left out
-    silently."""
-    answer = ok(client, {"framework": "torch", "code": code, "input_shape": [1, 4]})
-    assert answer["total_params"] == rows_total
+@pytest.mark.parametrize("case", RECORDED_UNCOUNTED["cases"], ids=lambda c: c["id"])
+def test_parameters_no_row_counts_are_named_beside_the_total_with_pytorchs_counts(client, case):
+    """The total is the rows' sum; what model.parameters() holds beyond them (a module with weights forward()
+    never calls, an nn.Parameter the model owns) is named with its size, never left out silently: the rows' total
+    and the sizes named add up to PyTorch's sum(p.numel() for p in model.parameters()), recorded by
+    tests/golden/record_uncounted.py. Modules without weights (Dropout, GELU) are not named."""
+    answer = ok(client, {"framework": "torch", "code": case["code"], "input_shape": case["input_shape"],
+                         "variables": case["variables"]})
     note = next(n for n in answer["notes"] if UNCOUNTED in n)
-    assert all(name in note for name in named) and not any(f"`{name}`" in note for name in not_named), note
+    named = {path: int(n.replace(",", "")) for path, n in re.findall(r"`([\w.]+)` \([^;]*?\): ([\d,]+)", note)}
+    assert named == case["parts"], note
+    assert answer["total_params"] + sum(named.values()) == case["total_params"]
+    assert "`drop`" not in note and "`act`" not in note
 
 
 @pytest.mark.parametrize("model_id", sorted(m for m in MODELS if MODELS[m]["framework"] == "torch"

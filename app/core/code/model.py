@@ -5,6 +5,8 @@ import ast
 import re
 from typing import Any
 
+from ..frameworks import SpecError
+from ..trace import layer_step
 from .evaluator import Evaluator
 from .keras_calls import KerasCalls
 from .torch_calls import TorchCalls
@@ -21,6 +23,7 @@ from .values import (
     NeedShape,
     Node,
     Obj,
+    Parameter,
     ParsedModel,
     Seq,
     Ten,
@@ -81,12 +84,14 @@ class _Run(Evaluator, TorchCalls, KerasCalls):
                 kids = [(k, v) for k, v in module.attrs.items() if isinstance(v, MODULES)]
             elif isinstance(module, Seq):
                 kids = [(k, v) for k, v in module.children if isinstance(v, MODULES)]
+            found = []
             for key, child in reversed(kids):
                 if id(child) in paths:
                     continue
                 paths[id(child)] = f"{prefix}{key}"
-                modules.append(child)
+                found.append(child)
                 stack.append((child, f"{prefix}{key}."))
+            modules += reversed(found)  # siblings in registration order
         return paths, modules
 
     def torch_root(self, choose: str | None):
@@ -224,19 +229,17 @@ class _Run(Evaluator, TorchCalls, KerasCalls):
         else:
             self.uncounted = self.uncounted_params()
 
-    def uncounted_params(self) -> list[str]:
-        """What model.parameters() holds that no row counts: a module with weights that forward() never calls
-        (``self.head`` kept for later), and an nn.Parameter the model owns itself (a class token, a scale)."""
+    def uncounted_params(self) -> list[tuple[str, int | None]]:
+        """What model.parameters() holds that no row counts, each named with its size where the code fixes it: a
+        module with weights that forward() never calls (``self.head`` kept for later), and an nn.Parameter the
+        model owns itself (a class token, a scale)."""
         called = {n.name for n in self.nodes}
-        owned = []
-        for module in (m for m in self.modules if isinstance(m, Obj)):
-            for key, value in module.attrs.items():
-                if isinstance(value, Unknown) and value.text.split("(")[0].split(".")[-1] in _PARAMETERS:
-                    path = ".".join(p for p in (self.paths.get(id(module), ""), key) if p)
-                    owned.append(f"`{path}` (`{value.text}`)")
-        uncalled = [f"`{path}` ({m.spec.get('type')})" for m in self.modules
+        uncalled = [(f"`{path}` ({m.spec.get('type')})", weights_alone(m.spec)) for m in self.modules
                     if isinstance(m, Mod) and (path := self.paths.get(id(m))) not in called
                     and not _weightless(str(m.spec.get("type", "")))]
+        owned = [(f"`{'.'.join(p for p in (self.paths.get(id(m), ''), key) if p)}` (`{value.text}`)", value.numel)
+                 for m in self.modules if isinstance(m, Obj)
+                 for key, value in m.attrs.items() if isinstance(value, Parameter)]
         return uncalled + owned
 
     def keras_model(self, choose):
@@ -404,7 +407,38 @@ class _Run(Evaluator, TorchCalls, KerasCalls):
 
 
 
-_PARAMETERS = ("Parameter", "ParameterList", "ParameterDict")
+_PROBES = ((), (8,), (8, 8), (8, 8, 8), (64, 64))  # spatial sizes tried after (1, channels) for weights_alone
+
+
+def weights_alone(spec: dict) -> int | None:
+    """A torch.nn module's parameter count where its own arguments fix it (Linear's in_features, a conv's
+    in_channels, a norm's num_features), read through the trace's layer_step on the first small input it takes;
+    None where the count would depend on an input it was never given.
+
+    >>> weights_alone({"type": "Linear", "in_features": 8, "out_features": 10})
+    90
+    >>> weights_alone({"type": "Conv2d", "in_channels": 3, "out_channels": 8, "kernel_size": 11})
+    2912
+    >>> weights_alone({"type": "Embedding", "num_embeddings": 100, "embedding_dim": 16})
+    1600
+    >>> weights_alone({"type": "LSTM", "input_size": 16, "hidden_size": 32})  # 4·32·(16 + 32) + 2·4·32
+    6400
+    >>> weights_alone({"type": "Linear", "in_features": None, "out_features": 10}) is None
+    True
+    """
+    channels = next((spec[k] for k in ("in_features", "in_channels", "num_features", "num_channels", "input_size")
+                     if k in spec), None)
+    probes = [(1, 8)] if "num_embeddings" in spec else []  # an Embedding reads indices: any shape
+    if isinstance(channels, int) and not isinstance(channels, bool) and channels > 0:
+        probes += [(1, channels, *size) for size in _PROBES] + [(1, 1, channels)]  # the last: an RNN's (L, N, H)
+    for shape in probes:
+        try:
+            return layer_step("torch", spec, shape).params
+        except (SpecError, TypeError, ValueError, KeyError, IndexError, ZeroDivisionError):
+            continue
+    return None
+
+
 _WEIGHTLESS = re.compile(r"\w*(?<!P)ReLU\d*|S?ELU|CELU|GELU|SiLU|GLU|Sigmoid|Tanh\w*|Soft\w+|Log\w+|Hard\w+|Mish|"
                          r"Threshold|\w*Dropout\w*|\w*Pool\w*|Identity|Flatten|Unflatten|Upsample\w*|Pixel\w*|"
                          r"ChannelShuffle|\w*Pad\dd")
@@ -525,9 +559,11 @@ def _parsed(run: _Run, framework: str, input_shape) -> ParsedModel:
     if run.needs_shape and not parsed.needs_shape:
         parsed.needs_shape = run.needs_shape
     if getattr(run, "uncounted", None):
+        named = [f"{what}: {n:,}" if n is not None else f"{what}: its size is not worked out here"
+                 for what, n in run.uncounted]
         parsed.notes.append("the total counts the parameters of the layers forward() calls; PyTorch's "
-                            "sum(p.numel() for p in model.parameters()) also counts those of "
-                            f"{', '.join(run.uncounted)}, which no row shows")
+                            "sum(p.numel() for p in model.parameters()) also counts those no row shows: "
+                            + "; ".join(named))
     if framework == "torch" and input_shape is None and getattr(run, "example_shape", None):
         parsed.input_shape = run.example_shape
         parsed.notes.append(f"the input shape {list(run.example_shape)} is the one the code feeds the model "

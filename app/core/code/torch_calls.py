@@ -28,6 +28,7 @@ from .values import (
     NeedShape,
     Node,
     Obj,
+    Parameter,
     Partial,
     Sample,
     Seq,
@@ -95,7 +96,8 @@ class TorchCalls:
             items = args[0] if args and isinstance(args[0], dict) else dict(self.iterate(args[0], node)) if args else {}
             return Seq("dict", [(str(k), v) for k, v in items.items()], _line(node))
         if name in ("Parameter", "ParameterList"):
-            return Unknown("expr", _text(node), (), _line(node))
+            sample = args[0] if name == "Parameter" and args else None  # torch.zeros(1, 8): its shape is known
+            return Parameter(_text(node), _line(node), math.prod(sample.shape) if isinstance(sample, Sample) else None)
         if name[:1].isupper() and (".nn" in path or path.count(".") == 0 or path.startswith("torch.nn")):
             return Mod(self.spec(name, args, kwargs, node), _line(node))
         tensors = [a for a in args if isinstance(a, Ten)]

@@ -106,6 +106,15 @@ class Unknown:
         self.kind, self.text, self.names, self.line = kind, text, names, line
 
 
+class Parameter(Unknown):
+    """nn.Parameter(...): a tensor the model owns itself, which forward() may read; ``numel``: its size, where the
+    code gives its shape (``nn.Parameter(torch.zeros(1, 1, 768))``)."""
+
+    def __init__(self, text: str, line: int | None, numel: int | None):
+        super().__init__("expr", text, (), line)
+        self.numel = numel
+
+
 class Ext:
     """A library object the code refers to (``nn``, ``keras.layers.Conv2D``, ``F.relu``)."""
 
