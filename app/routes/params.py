@@ -104,6 +104,7 @@ would refuse the input); showing 4'])
                       f"(PyTorch would refuse the input); showing {channels}")
     return shape[0], channels, size
 
+
 def input_shape_words(framework: str) -> dict[str, str]:
     """How a refusal names the fields read from ``input_shape``: by their place in it (read_input_shape's)."""
     torch = framework == "torch"

@@ -118,7 +118,7 @@ def products_of(block: str) -> list[str]:
 def lens_of(text: str) -> dict:
     """The lens as a page or a lens fragment writes it: the title's (filter, position), each product's term and
     value, the total's numbers."""
-    f, t = (int(v) for v in re.search(r'<h3 id="arith-title">y\[(\d+), (\d+)\]', text).groups())
+    f, t = (int(v) for v in re.search(r'<h3 id="arith-title"[^>]*>y\[(\d+), (\d+)\]', text).groups())
     items = products_of(html.unescape(section(text, "lens-products")))
     terms = [tuple(num(v) for v in re.match(r"\(?([^()×]+)\)?×\(?([^()=]+)\)? = ", i).groups()) for i in items]
     total = [num(v) for v in re.findall(r"<strong>([^<]*)</strong>", section(text, "lens-total"))]
