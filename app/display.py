@@ -7,7 +7,7 @@ import re
 import numpy as np
 from markupsafe import Markup, escape
 
-_PLAIN = re.compile(r"[\w.-]*").fullmatch  # text that HTML escaping leaves as it is
+_SPECIAL = re.compile("[<>&\"']")  # what HTML escaping changes
 _FORMATTED: dict[float, str] = {}  # fmt's answers: the views' values repeat (integers, tenths and their sums)
 
 
@@ -64,7 +64,7 @@ def term(x: float, w: float) -> str:
 
 
 def grid(values: np.ndarray, prefix: str, classes: np.ndarray | None = None) -> list:
-    """Depth slices -> rows -> cells {id, text, cls}: the shape every grid macro draws (1D/2D/3D)."""
+    """Depth slices -> rows -> cells {id, text, cls}: the shape grid_html draws (1D/2D/3D)."""
     vol = values.reshape((1,) * (3 - values.ndim) + values.shape)
     cls = None if classes is None else classes.reshape(vol.shape)
     texts = fmts(vol)
@@ -75,7 +75,7 @@ def grid(values: np.ndarray, prefix: str, classes: np.ndarray | None = None) -> 
 
 
 def grid_html(slices: list, label: str, focusable: bool = False, ruler: list | None = None) -> Markup:
-    """A grid of numbers as HTML (templates/_partials/grid.html's macro ``grid`` writes this): a table per
+    """A grid of numbers as HTML (the templates call it as ``grid``): a table per
     depth slice, a cell per value with its id, class and text, escaped; ``focusable`` cells are in the tab
     order; ``ruler`` (one list of labels per axis): the positions above the columns and, in 2D/3D, beside the
     rows. Written here rather than in the template: a grid is the most cells a page has.
@@ -105,6 +105,8 @@ def grid_html(slices: list, label: str, focusable: bool = False, ruler: list | N
     """
     tab = ' tabindex="0"' if focusable else ""
     escaped: dict[str, str] = {}  # a grid's texts and classes repeat: each escaped once
+    # numbers, ids and classes need no escaping: checked once for the whole grid, not cell by cell
+    plain = not _SPECIAL.search("".join(c["id"] + c["text"] + c["cls"] for rows in slices for row in rows for c in row))
 
     def html(text: str) -> str:
         if text not in escaped:
@@ -120,10 +122,13 @@ def grid_html(slices: list, label: str, focusable: bool = False, ruler: list | N
         out.append(f'\n  <table class="grid">\n    {caption}{above}\n    ')
         for r, row in enumerate(rows):
             out.append("<tr>" if beside is None else f'<tr><th scope="row">{html(str(beside[r]))}</th>')
-            for c in row:
-                cls = f' class="{html(c["cls"])}"' if c["cls"] else ""
-                cell_id = c["id"] if _PLAIN(c["id"]) else escape(c["id"])  # a prefix and a number: rarely escaped
-                out.append(f'<td id="{cell_id}"{cls}{tab}>{html(c["text"])}</td>')
+            if plain:
+                out.append("".join(f'<td id="{c["id"]}" class="{c["cls"]}"{tab}>{c["text"]}</td>' if c["cls"] else
+                                   f'<td id="{c["id"]}"{tab}>{c["text"]}</td>' for c in row))
+            else:
+                for c in row:
+                    cls = f' class="{html(c["cls"])}"' if c["cls"] else ""
+                    out.append(f'<td id="{html(c["id"])}"{cls}{tab}>{html(c["text"])}</td>')
             out.append("</tr>\n    ")
         out.append("\n  </table>\n  ")
     out.append("\n</div>\n")

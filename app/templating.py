@@ -109,7 +109,7 @@ def _json_default(value):
 
 templates = Jinja2Blocks(directory=TEMPLATES)  # *.html only: select_autoescape escapes these
 templates.env.auto_reload = False  # compiled once per process: no stat() of each template on every render
-templates.env.globals["grid_html"] = grid_html
+templates.env.globals["grid"] = grid_html  # a grid of numbers: {{ grid(slices, label, focusable=true, ruler=...) }}
 templates.env.filters["json"] = json_text
 templates.env.globals["asset_url"] = prefixed_asset_url
 templates.env.globals["url"] = url

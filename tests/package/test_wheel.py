@@ -23,7 +23,7 @@ def test_the_wheel_carries_the_package_its_files_and_the_pinned_npm_files(wheel)
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {n.split("/")[0] for n in names} == {"convscope", wheel.name.rsplit("-", 3)[0] + ".dist-info"}
     for name in ("convscope/__init__.py", "convscope/__main__.py", "convscope/notebook.py", "convscope/core/conv.py",
-                 "convscope/templates/base.html", "convscope/templates/_partials/grid.html", "convscope/static/app.css",
+                 "convscope/templates/base.html", "convscope/templates/_partials/player.html", "convscope/static/app.css",
                  "convscope/vendor/htmx.min.js", "convscope/vendor/plotly.min.js",
                  "convscope/vendor/swagger-ui-bundle.js", "convscope/vendor/swagger-ui.css"):
         assert name in names
