@@ -302,7 +302,8 @@ def switched(state: ExploreState, *, framework: str | None = None, dims: int | N
         padding = (0,) * dims if framework == "torch" else "valid"
     moved = state.model_copy(update={**update, "padding": padding})
     # a photo asked for stays where one fits; otherwise the new layer's default
-    return moved.model_copy(update={"input": state.input if photo_fits(state) and photo_fits(moved) else None})
+    kept = state.input if photo_fits(state) and photo_fits(moved) else None
+    return moved if moved.input == kept else moved.model_copy(update={"input": kept})
 
 
 def _classes(op, spatial, padded_shape, formulas) -> np.ndarray:

@@ -322,9 +322,9 @@ def switch_axes(knobs: tuple[Knob, ...], state, dims: int) -> dict:
     back to their defaults: the fixes for a framework or dimension switch."""
     fields = type(state).model_fields
     update = {k.field: fields[k.field].default for k in knobs if k.reset}
-    for k in knobs:
-        value = getattr(state, k.field)
-        if k.per_axis and isinstance(value, tuple) and dims != state.dims:
+    for k in knobs if dims != state.dims else ():
+        value = getattr(state, k.field) if k.per_axis else None
+        if isinstance(value, tuple):
             lo, hi = k.range(dims)
             update[k.field] = tuple(min(max(v, lo), hi) for v in (value + (value[-1],) * dims)[:dims])
     return update
