@@ -49,11 +49,17 @@ def pool_forward(x: np.ndarray, op: PoolOp) -> np.ndarray:
     spatial = x.shape[2:]
     out, padding = pool_geometry(op, spatial)
     fill = -np.inf if op.kind == "max" else 0.0
-    v = windows(pad_input(x, padding, value=fill), op.kernel, op.stride, op.dilation)
+    padded = pad_input(x, padding, value=fill)
+    if op.kind == "max":  # tap by tap over strided slices (the order of a max never changes it): ~10x faster
+        y = None  # than reducing a view of every window over its (non-contiguous) window axes
+        for tap in np.ndindex(*op.kernel):
+            part = padded[(slice(None), slice(None), *[slice(i * d, i * d + (o - 1) * s + 1, s) for i, d, o, s
+                                                       in zip(tap, op.dilation, out, op.stride)])]
+            y = part.copy() if y is None else np.maximum(y, part, out=y)
+        return np.ascontiguousarray(y, dtype=np.float32)
+    v = windows(padded, op.kernel, op.stride, op.dilation)
     v = v[(slice(None), slice(None), *[slice(0, o) for o in out])]
     window_axes = tuple(range(2 + n_axes, 2 + 2 * n_axes))
-    if op.kind == "max":
-        return np.ascontiguousarray(v.max(axis=window_axes), dtype=np.float32)
     total = v.sum(axis=window_axes, dtype=np.float64)
     if op.divisor_override:
         return (total / op.divisor_override).astype(np.float32)
@@ -163,8 +169,12 @@ def pool_step(x: np.ndarray, op: PoolOp, out_pos: tuple[int, ...]) -> PoolStep:
     fill = -np.inf if op.kind == "max" else 0.0
     channels = []
     div = None if op.kind == "max" else divisor(op, taps)
-    for c in range(x.shape[0]):
-        values = tuple(float(x[(c, *t.pos)]) if t.where == "real" else fill for t in read)
+    table = np.full((x.shape[0], len(read)), fill)  # every channel's values at once, padding as the fill
+    real = [i for i, t in enumerate(read) if t.where == "real"]
+    if real:
+        table[:, real] = x[(slice(None), *zip(*(read[i].pos for i in real)))]
+    for c, row in enumerate(table.tolist()):
+        values = tuple(row)
         if op.kind == "max":
             best = max(values)
             winner = read[values.index(best)].pos if best > -np.inf else None
