@@ -114,6 +114,21 @@ templates.env.filters["json"] = json_text
 templates.env.globals["asset_url"] = prefixed_asset_url
 templates.env.globals["url"] = url
 templates.env.filters["url"] = url
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+def _getattr(obj, attribute: str, _jinja=templates.env.getattr):
+    """Jinja's ``obj.name``, the same answer, without the AttributeError Jinja raises and catches on every
+    lookup in a dict (it tries the attribute first; the views' contexts are dicts): ~10x faster, and a
+    picture-level page makes ~300 such lookups."""
+    if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+        if attribute in obj:
+            return obj[attribute]
+        return templates.env.undefined(obj=obj, name=attribute)
+    return _jinja(obj, attribute)
+
+
+templates.env.getattr = _getattr
 
 
 # the request headers an answer depends on (is_htmx): a shared cache keys its copies by them
