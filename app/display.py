@@ -38,13 +38,18 @@ def fmts(values: np.ndarray, factors: bool = False) -> list[str]:
     >>> fmts(np.array([[0.5, -0.004], [0.5, 2.0]], np.float32)), fmts(np.array([-1.5, 2]), factors=True)
     (['0.5', '0', '0.5', '2'], ['(−1.5)', '2'])
     """
-    return list(map(_factor if factors else fmt, np.asarray(values).ravel().tolist()))
+    return list(map(fmt_factor if factors else fmt, np.asarray(values).ravel().tolist()))
 
 
 _FACTORS: dict[float, str] = {}
 
 
-def _factor(v: float) -> str:
+def fmt_factor(v: float) -> str:
+    """factor(fmt(v)), remembered: a product's factor (a negative one in parentheses).
+
+    >>> fmt_factor(-0.5), fmt_factor(2.0)
+    ('(−0.5)', '2')
+    """
     text = _FACTORS.get(v)
     if text is None:
         text = factor(fmt(v))
@@ -60,7 +65,7 @@ def factor(text: str) -> str:
 
 def term(x: float, w: float) -> str:
     """One product of the arithmetic, negatives in parentheses."""
-    return f"{factor(fmt(x))}×{factor(fmt(w))}"
+    return f"{fmt_factor(x)}×{fmt_factor(w)}"
 
 
 def grid(values: np.ndarray, prefix: str, classes: np.ndarray | None = None) -> list:

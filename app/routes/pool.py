@@ -26,7 +26,7 @@ from ..core.ops import PoolOp
 from ..core.picture import montage, picture_limit, zoom_level
 from ..core.pool import Divisor, PoolStep, Tap, pool_step
 from ..core.shapes import axis_formulas, csv, effective_kernel, index_text
-from ..display import fmt, grid
+from ..display import fmt, fmt_factor, grid
 from ..figures import heatmap_grid, pool_line_figure
 from ..routes.params import (
     Knob,
@@ -254,10 +254,6 @@ class StepArithmetic:
     why: str  # the divisor's reason (average) or what padding does (max)
 
 
-def _wrap(v: float) -> str:
-    return f"({fmt(v)})" if fmt(v).startswith("−") else fmt(v)
-
-
 def _pads_add_nothing(pad: int) -> str:
     return f"{pad} padding cell{'s add 0 and do not' if pad > 1 else ' adds 0 and does not'} count"
 
@@ -303,8 +299,8 @@ def step_arithmetic(x: np.ndarray, op: PoolOp, framework: str, out_pos: tuple[in
                       for ch in step.channels)
         return StepArithmetic(step.taps, lines, max_reason(step))
     n = step.divisor.value
-    lines = tuple(ChannelLine(ch.channel, f"({' + '.join(map(_wrap, ch.values))}) / {n} = {fmt(sum(ch.values))} / {n}",
-                              fmt(ch.value)) for ch in step.channels)
+    lines = tuple(ChannelLine(ch.channel, f"({' + '.join(map(fmt_factor, ch.values))}) / {n} = "
+                                          f"{fmt(sum(ch.values))} / {n}", fmt(ch.value)) for ch in step.channels)
     return StepArithmetic(step.taps, lines, divisor_reason(step.divisor, framework))
 
 
