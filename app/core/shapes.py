@@ -5,6 +5,7 @@ All shapes here are channels-first: (N, C, *spatial).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..core.ops import ConvOp, Pad, PoolOp, Stage
 
@@ -186,10 +187,20 @@ def axis_formulas(stage: ConvOp | PoolOp, spatial: tuple[int, ...]) -> list[Axis
         k, s, p, d = stage.kernel[i], stage.stride[i], stage.padding[i], stage.dilation[i]
         out = (pool_output_size(n, k, stride=s, pad=p, dilation=d, ceil_mode=ceil)
                if isinstance(stage, PoolOp) else output_size(n, k, stride=s, pad=p, dilation=d))
-        seen = read_positions(max(out, 0), k, stride=s, pad=p, dilation=d)
-        rows.append(AxisFormula(i, n, k, s, p, d, ceil, out,
-                                tuple(x for x in range(n) if x not in seen)))
+        rows.append(AxisFormula(i, n, k, s, p, d, ceil, out, unread_positions(n, max(out, 0), k, s, tuple(p), d)))
     return rows
+
+
+@lru_cache(maxsize=4096)
+def unread_positions(n: int, out: int, k: int, stride: int, pad: Pad, dilation: int) -> tuple[int, ...]:
+    """The positions of an axis of ``n`` that none of ``out`` windows reads (read_positions' complement),
+    remembered: every answer of a view asks it, and a long axis has thousands of positions.
+
+    >>> unread_positions(6, 2, 3, 2, (0, 0), 1)
+    (5,)
+    """
+    seen = read_positions(out, k, stride=stride, pad=pad, dilation=dilation)
+    return tuple(x for x in range(n) if x not in seen)
 
 
 def window_range(n: int, k: int, d: int, pad: int, *, k_max: int, d_max: int) -> tuple[int, int, int]:
