@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.conv import pad_input, window_taps
+from ..core.conv import pad_input, window_taps, windows
 from ..core.ops import PoolOp
 from ..core.shapes import effective_kernel, pool_output_size
 
@@ -69,17 +69,17 @@ def pool_forward(x: np.ndarray, op: PoolOp) -> np.ndarray:
 
 
 def tap_slices(padded: np.ndarray, op: PoolOp, out: tuple[int, ...]):
-    """Each window tap's strided slice of the padded input: the value that tap reads at every output position
-    (pool_forward goes tap by tap: ~10x faster than reducing a view of every window over its non-contiguous
-    window axes).
+    """Each window tap's strided slice of the padded input (conv.windows' view at one tap): the value that tap
+    reads at every output position (pool_forward goes tap by tap: ~10x faster than reducing the view of every
+    window over its non-contiguous window axes).
 
     >>> op = PoolOp("max", (2,), (2,), (1,), ((0, 0),))
     >>> [t.tolist() for t in tap_slices(np.array([[[1., 5, 2, 0, 7]]]), op, (2,))]
     [[[[1.0, 2.0]]], [[[5.0, 0.0]]]]
     """
+    v = windows(padded, op.kernel, op.stride, op.dilation)[(slice(None), slice(None), *[slice(0, o) for o in out])]
     for tap in np.ndindex(*op.kernel):
-        yield padded[(slice(None), slice(None), *[slice(i * d, i * d + (o - 1) * s + 1, s)
-                                                  for i, d, o, s in zip(tap, op.dilation, out, op.stride)])]
+        yield v[(Ellipsis, *tap)]
 
 
 @dataclass(frozen=True)

@@ -187,7 +187,7 @@ def axis_formulas(stage: ConvOp | PoolOp, spatial: tuple[int, ...]) -> list[Axis
         k, s, p, d = stage.kernel[i], stage.stride[i], stage.padding[i], stage.dilation[i]
         out = (pool_output_size(n, k, stride=s, pad=p, dilation=d, ceil_mode=ceil)
                if isinstance(stage, PoolOp) else output_size(n, k, stride=s, pad=p, dilation=d))
-        rows.append(AxisFormula(i, n, k, s, p, d, ceil, out, unread_positions(n, max(out, 0), k, s, tuple(p), d)))
+        rows.append(AxisFormula(i, n, k, s, p, d, ceil, out, unread_positions(n, max(out, 0), k, s, p, d)))
     return rows
 
 
