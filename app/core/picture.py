@@ -106,9 +106,10 @@ def window_boxes(corner: tuple[int, ...], kernel: tuple[int, ...], dilation: tup
             for i in range(kernel[0])]
 
 
-def pending_boxes(step: int, spatial: tuple[int, ...]) -> list[tuple[int, int, int, int]]:
+def pending_boxes(step: int, spatial: tuple[int, ...], slices: list | None = None) -> list[tuple[int, int, int, int]]:
     """Boxes covering the outputs after ``step`` (row-major order): the rest of its row, the rows below it
-    in its slice, and every later slice; the output fills in as the steps play.
+    in its slice, and every later slice; the output fills in as the steps play. ``slices``: slice_boxes(spatial),
+    when the caller asks for many steps.
 
     >>> pending_boxes(4, (3, 3))
     [(1, 2, 1, 1), (2, 0, 1, 3)]
@@ -126,8 +127,17 @@ def pending_boxes(step: int, spatial: tuple[int, ...]) -> list[tuple[int, int, i
     if len(spatial) > 1 and index[-2] + 1 < height:
         boxes.append((top + 1, left - index[-1], height - index[-2] - 1, width))
     if len(spatial) == 3:
-        boxes += [(*cell_at((z, 0, 0), spatial), height, width) for z in range(index[0] + 1, spatial[0])]
+        boxes += (slices or slice_boxes(spatial))[index[0] + 1:]
     return boxes
+
+
+def slice_boxes(spatial: tuple[int, ...]) -> list[tuple[int, int, int, int]]:
+    """The box of each depth slice of a 3D block's picture.
+
+    >>> slice_boxes((3, 2, 2))
+    [(0, 0, 2, 2), (0, 3, 2, 2), (3, 0, 2, 2)]
+    """
+    return [(*cell_at((z, 0, 0), spatial), spatial[1], spatial[2]) for z in range(spatial[0])]
 
 
 def percent(boxes: list[tuple[int, int, int, int]], size: tuple[int, int]) -> list[list[float]]:
@@ -190,8 +200,9 @@ def picture_limit(values: np.ndarray) -> float:
     >>> picture_limit(np.array([np.nan, -np.inf]))
     1.0
     """
-    finite = np.isfinite(values)
-    magnitudes = np.abs(values if finite.all() else values[finite]) if values.size else np.zeros(1)
+    magnitudes = np.abs(values) if values.size else np.zeros(1)
+    if not np.isfinite(magnitudes.max()):  # a NaN or an infinity: leave them out
+        magnitudes = magnitudes[np.isfinite(magnitudes)]
     if not magnitudes.size:
         return 1.0
     top = high_percentile(magnitudes, 99.5) or float(magnitudes.max(initial=0.0))
@@ -217,11 +228,12 @@ def high_percentile(values: np.ndarray, q: float) -> float:
     if n > 10_000:
         sample = values[:: n // 2_000]
         cut = np.partition(sample, int(sample.size * 0.98))[int(sample.size * 0.98)]
-        below = n - np.count_nonzero(values >= cut)  # every one of them ranks before every value at the cut or above
-        if below <= lo and hi < n - np.count_nonzero(values > cut):  # both rank among the values equal to the cut
+        kept = values[values >= cut]
+        below = n - kept.size  # every value left out ranks before every value kept
+        if below <= lo and hi < n - np.count_nonzero(kept > cut):  # both rank among the values equal to the cut
             return float(cut)
         if below <= lo:
-            values, lo, hi = values[values >= cut], lo - below, hi - below
+            values, lo, hi = kept, lo - below, hi - below
     ranked = np.partition(values, [lo, hi])
     return float(ranked[lo] + (ranked[hi] - ranked[lo]) * (at - int(at)))
 
@@ -242,6 +254,7 @@ def step_boxes(stride: tuple[int, ...], kernel: tuple[int, ...], dilation: tuple
         in_size = picture_size(in_spatial)
     out_size = picture_size(out_spatial)
     boxes, markers, pending = [], [], []
+    slices = slice_boxes(out_spatial) if len(out_spatial) == 3 else None
     for i in steps:
         at = unravel(i, out_spatial)
         corner = tuple(a * s for a, s in zip(at, stride))
@@ -250,7 +263,7 @@ def step_boxes(stride: tuple[int, ...], kernel: tuple[int, ...], dilation: tuple
         else:
             boxes.append(window_boxes(corner, kernel, dilation, in_spatial))
         markers.append([(*cell_at(at, out_spatial), 1, 1)])
-        pending.append(pending_boxes(i, out_spatial))
+        pending.append(pending_boxes(i, out_spatial, slices))
     return {"boxes": percents(boxes, in_size), "markers": [m[0] for m in percents(markers, out_size)],
             "pending": percents(pending, out_size)}
 
