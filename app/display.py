@@ -37,11 +37,11 @@ def fmts(values: np.ndarray, factors: bool = False) -> list[str]:
 
     >>> fmts(np.array([[0.5, -0.004], [0.5, 2.0]], np.float32)), fmts(np.array([-1.5, 2]), factors=True)
     (['0.5', '0', '0.5', '2'], ['(−1.5)', '2'])
-    >>> fmts(np.tile([-0.0, 2.5, -1.5], 100), factors=True)[:4]  # 300 factors: each distinct value written once
+    >>> fmts(np.tile([-0.0, 2.5, -1.5], 200), factors=True)[:4]  # 600 factors: each distinct value written once
     ['0', '2.5', '(−1.5)', '0']
     """
     flat = np.asarray(values).ravel()
-    if not factors or flat.size < 200:
+    if not factors or flat.size < 600:
         return list(map(fmt_factor if factors else fmt, flat.tolist()))
     # a played block's factors (hundreds to thousands): the view's inputs and weights, a few distinct values
     distinct, inverse = np.unique(flat, return_inverse=True)
