@@ -157,11 +157,11 @@ class Strings:
     """
 
     def __init__(self) -> None:
-        self.table: list[str] = []
-        self._index: dict[str, int] = {}
+        self._index: dict[str, int] = {}  # in the order first seen: the table
 
     def __call__(self, text: str) -> int:
-        index = self._index.setdefault(text, len(self.table))
-        if index == len(self.table):
-            self.table.append(text)
-        return index
+        return self._index.setdefault(text, len(self._index))
+
+    @property
+    def table(self) -> list[str]:
+        return list(self._index)
