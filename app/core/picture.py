@@ -146,9 +146,7 @@ def percent(boxes: list[tuple[int, int, int, int]], size: tuple[int, int]) -> li
     >>> percent([(1, 2, 1, 4)], (4, 8))
     [[25.0, 25.0, 25.0, 50.0]]
     """
-    h, w = size
-    return [[round(100 * t / h, 3), round(100 * lf / w, 3), round(100 * bh / h, 3), round(100 * bw / w, 3)]
-            for t, lf, bh, bw in boxes]
+    return percents([boxes], size)[0]
 
 
 def fit(size: tuple[int, int], px: int) -> tuple[int, int]:
