@@ -63,13 +63,10 @@ document.addEventListener("click", (event) => {
   "use strict";
   function focusable(scope) {
     const boxes = scope.querySelectorAll ? scope.querySelectorAll("main table:not(.grid), main figure, main pre, main div") : [];
-    boxes.forEach((t) => {
-      if (t.scrollWidth <= t.clientWidth + 1 || t.hasAttribute("tabindex")) return;
-      const overflow = getComputedStyle(t).overflowX;
-      if ((overflow === "auto" || overflow === "scroll") && !t.querySelector("a, button, input, select, textarea, [tabindex]")) {
-        t.setAttribute("tabindex", "0");
-      }
-    });
+    // the cheap tests first: only a scroll box's widths are read (a read of layout), and none is written before
+    const wide = [...boxes].filter((t) => !t.hasAttribute("tabindex") && /^(auto|scroll)$/.test(getComputedStyle(t).overflowX)
+      && !t.querySelector("a, button, input, select, textarea, [tabindex]")).filter((t) => t.scrollWidth > t.clientWidth + 1);
+    wide.forEach((t) => t.setAttribute("tabindex", "0"));
   }
   htmx.onLoad((elt) => focusable(elt.closest ? (elt.closest("main") || document) : document));
   let timer = null;
