@@ -33,20 +33,18 @@ def shape_text(dims) -> str:
 
 
 def fmts(values: np.ndarray, factors: bool = False) -> list[str]:
-    """fmt of every value, in the array's (row-major) order (``factors``: as factors of a product).
+    """fmt of every value, in the array's (row-major) order (``factors``: as factors of a product). The texts
+    already written are read from fmt's (fmt_factor's) memory in one pass; only the others are written.
 
     >>> fmts(np.array([[0.5, -0.004], [0.5, 2.0]], np.float32)), fmts(np.array([-1.5, 2]), factors=True)
     (['0.5', '0', '0.5', '2'], ['(−1.5)', '2'])
-    >>> fmts(np.tile([-0.0, 2.5, -1.5], 200), factors=True)[:4]  # 600 factors: each distinct value written once
-    ['0', '2.5', '(−1.5)', '0']
     """
-    flat = np.asarray(values).ravel()
-    if not factors or flat.size < 600:
-        return list(map(fmt_factor if factors else fmt, flat.tolist()))
-    # a played block's factors (hundreds to thousands): the view's inputs and weights, a few distinct values
-    distinct, inverse = np.unique(flat, return_inverse=True)
-    texts = list(map(fmt_factor, distinct.tolist()))
-    return [texts[i] for i in inverse.tolist()]
+    numbers = np.asarray(values).ravel().tolist()
+    known, write = (_FACTORS, fmt_factor) if factors else (_FORMATTED, fmt)
+    texts = list(map(known.get, numbers))
+    if None in texts:
+        texts = [write(v) if t is None else t for t, v in zip(texts, numbers)]
+    return texts
 
 
 _FACTORS: dict[float, str] = {}
