@@ -34,6 +34,11 @@ STAGE_FONTS = """() => {
   });
   return out.sort((a, b) => a[0] - b[0]);
 }"""
+# a page without a bench (no knob strip of its own): its visible text controls, smallest first [px, what]
+CONTROL_FONTS = """() => document.querySelector('main > .bench') ? [] : [...document.querySelectorAll(
+  'main :is(select, textarea, input:not([type=range], [type=checkbox], [type=radio], [type=hidden]))')]
+  .filter((e) => e.offsetParent).map((e) => [parseFloat(getComputedStyle(e).fontSize), e.id || e.name || e.tagName])
+  .sort((a, b) => a[0] - b[0])"""
 # how much of main's text is on the first screen (a blank page has none), and main's text size
 FIRST_SCREEN = """() => {
   const main = document.querySelector('main');
@@ -87,6 +92,8 @@ def test_every_page_presents(context_page, live_server, path):
         assert fonts and fonts[0][0] >= 18, f"{path}: text in the stage under 18 px: {fonts[:5]}"
     else:  # no stage: the main content large
         assert seen["body"] >= 20, seen
+    controls = page.evaluate(CONTROL_FONTS)  # a form of its own (/trace's, /cost's, home's) large too
+    assert not controls or controls[0][0] >= 18, f"{path}: a form control under 18 px: {controls[:3]}"
     # the knobs by keyboard: Tab reaches a form control (a lesson's are in its embedded view)
     if page.locator("main form").count():
         for _ in range(300):  # from the Present button, past the stage's focusable cells
