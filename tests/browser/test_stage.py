@@ -149,6 +149,19 @@ def test_phone_nothing_scrolls_sideways_and_targets_are_large_enough(open_page, 
     page.screenshot(path=str(SCREENSHOTS / f"stage-phone-{name(path)}.png"))
 
 
+@pytest.mark.parametrize("path", ["/pool?type=MaxPool2d&kernel_size=3&stride=2&input_shape=1,16,56,56", "/transposed",
+                                  "/explore?type=Conv2d&in_channels=32&out_channels=32&kernel_size=3&padding=1"
+                                  "&input_shape=1,32,56,56"])
+def test_phone_a_part_brought_into_view_stops_above_the_knob_row(open_page, path):
+    """Focus, a script or the browser bringing a part into view leaves it above the sticky knob row, not under it."""
+    page = open_page(path, PHONE)
+    for part in ("input", "kernel", "output"):
+        page.locator(f"[data-part={part}]").first.evaluate("(e) => e.scrollIntoView({block: 'nearest'})")
+        box = page.locator(f"[data-part={part}]").first.bounding_box()
+        strip = page.locator("form.knob-strip").bounding_box()
+        assert box["y"] + min(box["height"], 400) <= strip["y"] + 1, (part, box, strip)
+
+
 @pytest.mark.parametrize("path", VIEWS)
 def test_embed_stage_first_and_a_default_embed_fits(open_page, path):
     page = open_page("/embed" + path, EMBED)
