@@ -140,7 +140,7 @@ def add_views(app: FastAPI) -> None:
     the home page, where oEmbed discovery links go)."""
     for view in VIEWS:
         for path in (view.path, "/embed" + view.path):
-            app.add_api_route(path, HANDLERS[view.path], methods=["GET"], include_in_schema=False)
+            app.add_route(path, HANDLERS[view.path], methods=["GET"], include_in_schema=False)
     app.add_api_route("/oembed", oembed, methods=["GET"], include_in_schema=False)
     templates.env.globals["views"] = VIEWS
     templates.env.globals["oembed_paths"] = frozenset(BY_PATH)
