@@ -1,5 +1,6 @@
 """What the browser tests of every view share."""
 import json
+import time
 from urllib.parse import parse_qs, urlsplit
 
 # axe-core: WCAG 2.2 AA, plus target-size (not in axe's default tags)
@@ -35,3 +36,16 @@ def tab_to(page, element_id: str, limit: int = 120):
         if page.evaluate("document.activeElement.id") == element_id:
             return
     raise AssertionError(f"Tab never reached #{element_id}")
+
+
+def within(page, seconds: float, condition) -> bool:
+    """Whether condition() is true at some point within `seconds` (polled, and checked once more when they have
+    passed): "at least n steps in s seconds" holds as soon as n steps are seen, with no fixed sleep."""
+    deadline = time.monotonic() + seconds
+    while True:
+        late = time.monotonic() >= deadline
+        if condition():
+            return True
+        if late:
+            return False
+        page.wait_for_timeout(25)

@@ -14,7 +14,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
-from tests.browser.helpers import WCAG, label, output_shape, query, tab_to
+from tests.browser.helpers import WCAG, label, output_shape, query, tab_to, within
 
 DEFAULT = ("/transposed?framework=torch&type=ConvTranspose2d&in_channels=2&out_channels=2&kernel_size=3&stride=2"
            "&input_shape=1,2,3,3")  # 2 channels × 9 values: 18 steps; output (3 − 1)·2 + 3 = 7 per axis
@@ -190,8 +190,7 @@ def test_play_pause_step_scrub_and_speed_send_no_requests(page, live_server, pro
     assert 1 <= slow <= 2, label(page)  # 1 step/s for 1.5 s
     page.get_by_label("Speed", exact=True).select_option("5")
     start = step_of(page)
-    page.wait_for_timeout(1000)
-    assert (step_of(page) - start) % 18 >= 3, (start, label(page))  # 5 steps/s
+    assert within(page, 1.0, lambda: (step_of(page) - start) % 18 >= 3), (start, label(page))  # 5 steps/s
     play.click()
     expect(play).to_have_attribute("aria-pressed", "false")
     expect(page.locator("#play-state")).to_have_text("Paused")  # the pause is visible
@@ -308,8 +307,7 @@ def test_an_embed_may_autoplay(page, live_server, problems):
     ready(page)
     expect(page.locator("#play")).to_have_attribute("aria-pressed", "true")
     expect(page.locator("#play-state")).to_have_text("Playing")
-    page.wait_for_timeout(1300)
-    assert step_of(page) >= 1  # 2 steps/s
+    assert within(page, 1.3, lambda: step_of(page) >= 1), label(page)  # 2 steps/s
     page.locator("#play").click()
     expect(page.locator("#play-state")).to_have_text("Paused")
 
