@@ -328,7 +328,8 @@ def url_words(spec: dict) -> dict[str, object]:
 def switch_axes(knobs: tuple[Knob, ...], state, dims: int) -> dict:
     """Per-axis values carried to ``dims`` axes (the last axis repeated, kept in bounds) and the reset knobs
     back to their defaults: the fixes for a framework or dimension switch."""
-    update = {k.field: defaults(type(state))[k.field] for k in knobs if k.reset}
+    default = defaults(type(state))
+    update = {k.field: default[k.field] for k in knobs if k.reset}
     for k in knobs if dims != state.dims else ():
         value = getattr(state, k.field) if k.per_axis else None
         if isinstance(value, tuple):
