@@ -5,10 +5,10 @@ run:  ## set up, then serve the app at http://127.0.0.1:8000
 	./scripts/setup.sh
 	.venv/bin/python -m uvicorn app.main:app --host 127.0.0.1 --port 8000
 
-test:  ## set up (test packages and Chromium too), then run every test
+test:  ## set up (test packages and Chromium too), then run every test (a worker per core, at most 4; a file's tests stay on one worker)
 	./scripts/setup.sh --test
 	.venv/bin/ruff check .
-	.venv/bin/python -m pytest
+	.venv/bin/python -m pytest -n auto --maxprocesses 4 --dist loadfile
 
 bench:  ## every benchmark (installs torch==2.13.0 into .venv-bench and wrk on first use; ~15 min)
 	./scripts/setup.sh --test

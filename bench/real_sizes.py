@@ -1,8 +1,11 @@
-"""The stage views' speed budgets (issue 20), in one process, beside a bare route timed in the same rounds:
+"""The stage views' render cost in the server (issue 20), in one process, beside a bare route timed in the same rounds:
 
-- the uncached render of the default /explore in the server: target <= 3 ms;
-- a slider move on a real-size layer (an uncached htmx fragment of each layer in the tables students bring, for
-  /explore, /pool and /transposed): target <= 2.5x the same view's default layer's time.
+- the uncached render of the default /explore: target <= 3 ms;
+- the server's part of a slider move on a real-size layer (an uncached htmx fragment of each layer in the tables
+  students bring, for /explore, /pool and /transposed) and its ratio to the same view's default layer. The budget of
+  a slider move (its repaint within 2.5x the default layer's, as the student waits for it: the request, the swap,
+  the pictures fetched and painted) is judged in a browser by bench/repaint.py; this prints the server's share of it,
+  with no target of its own.
 
     .venv/bin/python -m bench.real_sizes [--rounds 15] [--views explore,pool,transposed]
 
@@ -112,14 +115,14 @@ def main(rounds: int, views: list[str]) -> None:
                   f"route){target}; {size}")
             continue
         ratio = statistics.median(t / d for t, d in zip(cpu[view, name], cpu[view, "default"]))
-        met &= ratio <= SLIDER_RATIO
         e = extras[view, name]
         extra = (f"; first PNG {statistics.median(t[0] for t in e['png']):.1f} ms, lens "
                  f"{statistics.median(t[0] for t in e['lens']):.1f} ms" if e["png"] else "")
-        print(f"{label:<24} {ms:6.2f} ms CPU ({wall[view, name]:.1f} ms wall), {ratio:4.1f}× the default "
-              f"(target <= {SLIDER_RATIO:g}×: {'met' if ratio <= SLIDER_RATIO else 'NOT met'}); {size}{extra}")
+        print(f"{label:<24} {ms:6.2f} ms CPU ({wall[view, name]:.1f} ms wall), {ratio:4.1f}× the default; "
+              f"{size}{extra}")
     print(f"medians of {rounds} rounds, round-robin, one BLAS thread; CPU: the process's, from a request's arrival to "
-          f"its last byte, no client in the process: {'every target met' if met else 'a target is NOT met'}")
+          f"its last byte, no client in the process: the render target {'met' if met else 'NOT met'} (a slider "
+          f"move's budget, its repaint within {SLIDER_RATIO:g}× the default's, is bench/repaint.py's)")
     raise SystemExit(0 if met else 1)
 
 

@@ -34,9 +34,11 @@ TABLES = {"explore": REAL_SIZES, "pool": POOL_SIZES, "transposed": TRANSPOSED_SI
 CHROMIUM = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
-# moves the first range knob of the strip that can go up by one (up, then back down on the next call) and resolves
-# with the milliseconds until the swapped-in stage's pictures have all loaded and a frame has painted them
-MOVE = """(up) => new Promise((done) => {
+# moves the first range knob of the strip that can go up by one (up, then back down on the next call), with a seed
+# never asked before written into the form first (moving back down would otherwise ask for a state already answered,
+# from the response cache or the browser's own), and resolves with the milliseconds until the swapped-in stage's
+# pictures have all loaded and a frame has painted them
+MOVE = """([up, seed]) => new Promise((done) => {
   const knobs = [...document.querySelectorAll("form.knob-strip input[type=range], main form input[type=range]")];
   const knob = knobs.find((k) => !k.disabled && k.offsetParent && Number(k.value) + 1 <= Number(k.max));
   if (!knob) return done(null);
@@ -50,6 +52,9 @@ MOVE = """(up) => new Promise((done) => {
     pending.forEach((img) => { const one = () => { if (--left === 0) painted(); };
       img.addEventListener("load", one, { once: true }); img.addEventListener("error", one, { once: true }); });
   }, { once: true });
+  const seedBox = knob.form && knob.form.elements.seed;
+  if (!seedBox) throw new Error("no seed in the knob's form: every move must ask for a new state");
+  seedBox.value = String(seed);  // a state never asked before: no cache (server or browser) answers
   knob.value = String(Number(knob.value) + (up ? 1 : -1));
   knob.dispatchEvent(new Event("input", { bubbles: true }));
 })"""
@@ -71,7 +76,7 @@ def measure(url: str, views: list[str], moves: int, rounds: int) -> dict[tuple[s
                 seed = f"seed={7000 + r}"
                 page.goto(f"{url}/{view}?{query + '&' if query else ''}{seed}")
                 page.wait_for_load_state("load")
-                got = [page.evaluate(MOVE, i % 2 == 0) for i in range(moves)]
+                got = [page.evaluate(MOVE, [i % 2 == 0, 8000 + r * moves + i]) for i in range(moves)]
                 times[(view, name)].append([t for t in got if t is not None])
         browser.close()
     return times
