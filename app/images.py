@@ -193,14 +193,68 @@ GAP_RGB = np.array([128, 128, 128], dtype=np.uint8)  # between the depth slices 
 
 
 def heat_png(picture: np.ndarray, limit: float) -> bytes:
-    """float (h, w) -> PNG bytes on the diverging scale ±limit, one pixel per value; NaN (a gap) drawn grey."""
+    """float (h, w) -> PNG bytes on the diverging scale ±limit, one pixel per value; NaN (a gap) drawn grey.
+
+    A picture of few distinct values (the views' weights are tenths, their random inputs integers −3..3) is written
+    with a palette, one byte per pixel: the same colours, a third of the bytes to compress (a 2,048 × 2,048 weight
+    matrix 450 → 130 ms, and 2.6 MB → 1.4 MB).
+
+    >>> import PIL.Image
+    >>> few, many = np.array([[0.5, -0.5], [np.nan, 0.5]]), np.array([[0.1, 0.2], [0.3, np.nan]])
+    >>> [PIL.Image.open(io.BytesIO(heat_png(p, 1.0))).mode for p in (few, many, np.linspace(-1, 1, 600)[None])]
+    ['P', 'P', 'RGB']
+    >>> np.asarray(PIL.Image.open(io.BytesIO(heat_png(few, 1.0))).convert("RGB")).tolist()[1]
+    [[128, 128, 128], [212, 136, 145]]
+    """
     gap = np.isnan(picture)
-    rgb = diverging(np.where(gap, 0.0, picture), limit)
-    rgb[gap] = GAP_RGB
+    palette = palette_index(picture, gap)
+    if palette is None:
+        rgb = diverging(np.where(gap, 0.0, picture), limit)
+        rgb[gap] = GAP_RGB
+        image = Image.fromarray(np.ascontiguousarray(rgb), "RGB")
+    else:  # index i: levels[i]'s colour; the last: a gap's grey
+        levels, index = palette
+        image = Image.fromarray(index, "P")
+        image.putpalette(np.concatenate([diverging(levels, limit), GAP_RGB[None]]).ravel().tolist())
     buf = io.BytesIO()
-    # level 1: a 256 × 2048 weight matrix encodes in 38 ms instead of 116 (and is no larger: 757 KB, 991 at level 6)
-    Image.fromarray(np.ascontiguousarray(rgb), "RGB").save(buf, format="PNG", compress_level=1)
+    # level 1: a 256 × 2048 weight matrix (RGB) encodes in 38 ms instead of 116, and is no larger (757 KB; 991)
+    image.save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
+
+
+def palette_index(picture: np.ndarray, gap: np.ndarray, most: int = 255) -> tuple[np.ndarray, np.ndarray] | None:
+    """(levels, index): the picture's distinct values (gaps left out), sorted, and each pixel's place among them
+    (uint8; a gap: len(levels)), when an evenly spaced sample holds at most ``most`` values, on a grid of at most
+    4,096 steps (tenths, integers, hundredths…), and every value is one of them; else None. No value is searched
+    for or sorted: each finds its grid step by arithmetic, and the answer is checked value for value.
+
+    >>> nan = np.nan
+    >>> levels, index = palette_index(np.array([[2.0, -1, 2], [nan, 0, -1]]), np.isnan([[2.0, -1, 2], [nan, 0, -1]]))
+    >>> levels.tolist(), index.tolist()
+    ([-1.0, 0.0, 2.0], [[2, 0, 2], [3, 1, 0]])
+    >>> palette_index(np.arange(300.0)[None], np.zeros((1, 300), bool)) is None  # too many
+    True
+    >>> palette_index(np.r_[np.zeros(9001), 0.5][None], np.zeros((1, 9002), bool)) is None  # one the sample missed
+    True
+    """
+    sample = picture.ravel()[::max(1, picture.size // 4096)]
+    levels = np.unique(sample[~np.isnan(sample)])
+    if not 0 < levels.size <= most:
+        return None
+    values = np.where(gap, levels[0], picture) if gap.any() else picture
+    step = np.diff(levels).min() if levels.size > 1 else 1
+    grid = np.rint((levels - levels[0]) / step).astype(np.intp)
+    if grid[-1] >= 4096:
+        return None
+    place = np.zeros(grid[-1] + 1, np.uint8)
+    place[grid] = np.arange(levels.size)
+    at = np.rint((values - levels[0]) / step)
+    np.clip(at, 0, grid[-1], out=at)
+    index = place[at.astype(np.intp)]
+    if not np.array_equal(levels[index], values):  # a value between the grid's steps, or one the sample missed
+        return None
+    index[gap] = levels.size
+    return levels, index
 
 
 PHOTO_INPUT = "chelsea"  # the sample an image-like layer's input starts from (/explore's input=photo)

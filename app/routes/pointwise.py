@@ -235,7 +235,7 @@ def dense_per_position(state: PointwiseState, x: np.ndarray, weights: list[np.nd
     x64 = np.ascontiguousarray(np.moveaxis(x, 1, -1) if state.torch else x, dtype=np.float64)  # (N, L, C_in)
     if state.torch:
         linear_weight = weights[0][:, :, 0]              # (C_out, C_in, 1) -> (C_out, C_in)
-        y = x64 @ np.ascontiguousarray(linear_weight.T, dtype=np.float64)  # x[n, t, :] @ W.T (float64 BLAS)
+        y = x64 @ linear_weight.astype(np.float64).T  # x[n, t, :] @ W.T (float64 BLAS, W read transposed in place)
     else:
         dense_kernel = weights[0][0]                     # (1, C_in, C_out) -> (C_in, C_out)
         y = x64 @ np.ascontiguousarray(dense_kernel, dtype=np.float64)     # x[n, t, :] @ K
