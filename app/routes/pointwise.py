@@ -332,35 +332,49 @@ def picture_query(state: PointwiseState) -> str:
 
 
 @lru_cache(maxsize=4)
-def engine(query: str) -> dict:
-    """The layer a canonical query names, run by the engine (build_layer + run_layer) on the view's numbers:
-    for batch item 0, channels first, ``x`` (C_in, L), ``w`` (C_out, C_in), ``b``, ``pre`` (before the
-    activation) and ``y`` (C_out, L), ``dense`` (the same output as a Dense layer per position); over the whole
-    batch the largest difference between the two. Cached: a page, its pictures and its lens fragments read one
-    run. SpecError: the layer is refused (over the engine's limits, named)."""
+def numbers(query: str) -> dict:
+    """The view's numbers for the layer a canonical query names: the input ``x_in`` (the framework's layout) and the
+    weights as the framework keeps them (``weights``), and for batch item 0, channels first, ``x`` (C_in, L),
+    ``w`` (C_out, C_in) and ``b``, with the input's and the kernel's colour scales. Cached apart from ``engine``: a
+    worker asked for the input's or the kernel's picture draws them without running the layer (the page's own run
+    may have been on the other worker). SpecError: the layer is refused (over the engine's limits, named)."""
     state, _ = read_state(QueryParams(query))
     check_input_size(state.input_shape)
     layer = build_layer(state.framework, layer_spec(state), state.input_shape)
-    conv = build_layer(state.framework, layer_spec(state, activation=False), state.input_shape)
     check_layer_cost(layer)
     # drawn in PyTorch's layout, so the same seed shows the same numbers in either framework
     x = random_input((state.batch, state.channels, state.positions), state.seed)
     if not state.torch:
         x = np.ascontiguousarray(np.moveaxis(x, 1, -1))
     weights = readable_weights(layer, state.seed, state.weights)
+    cw = canonical_weights(layer, weights)[0]
+    got = {"state": state, "layer": layer, "x_in": x, "weights": weights, "x": _channels_first(x, state.torch)[0],
+           "w": cw["weight"][:, :, 0], "b": cw.get("bias", np.zeros(state.filters, dtype=np.float32))}  # (C_out, C_in)
+    for array in (x, got["x"], got["w"], got["b"], *weights):
+        array.flags.writeable = False
+    got["limits"] = {"input": picture_limit(sample(got["x"])), "kernel": picture_limit(sample(got["w"]))}
+    return got
+
+
+@lru_cache(maxsize=4)
+def engine(query: str) -> dict:
+    """numbers(query), and the layer run by the engine (build_layer + run_layer) on them: for batch item 0, channels
+    first, ``pre`` (before the activation) and ``y`` (C_out, L), ``dense`` (the same output as a Dense layer per
+    position); over the whole batch the largest difference between the two. Cached: a page, its pictures and its
+    lens fragments read one run. SpecError: the layer is refused (over the engine's limits, named)."""
+    got = numbers(query)
+    state, layer, x, weights = got["state"], got["layer"], got["x_in"], got["weights"]
+    conv = build_layer(state.framework, layer_spec(state, activation=False), state.input_shape)
     pre, y = _forward(state, layer, conv, x, weights)
     dense = dense_per_position(state, x, weights)                  # (N, L, C_out)
     y_cl = y if not state.torch else np.moveaxis(y, 1, -1)
-    cw = canonical_weights(layer, weights)[0]
-    run = {"layer": layer, "conv": conv, "w": cw["weight"][:, :, 0],  # (C_out, C_in)
-           "b": cw.get("bias", np.zeros(state.filters, dtype=np.float32)), "dense": dense[0].T,  # (C_out, L)
+    run = {**got, "conv": conv, "dense": dense[0].T,  # (C_out, L)
            "max_diff": float(np.abs(y_cl - dense).max()), "compared": y.size,  # float32: exact for near values
            "largest": fmt(float(np.abs(y).max()))}
-    run.update(zip(("x", "pre", "y"), (_channels_first(a, state.torch)[0] for a in (x, pre, y))))  # (C, L)
-    for name in ("x", "w", "b", "pre", "y", "dense"):
+    run.update(zip(("pre", "y"), (_channels_first(a, state.torch)[0] for a in (pre, y))))  # (C, L)
+    for name in ("pre", "y", "dense"):
         run[name].flags.writeable = False
-    run["limits"] = {part: picture_limit(sample(run[name]))
-                     for part, name in (("input", "x"), ("kernel", "w"), ("output", "y"))}
+    run["limits"] = {**got["limits"], "output": picture_limit(sample(run["y"]))}
     return run
 
 
@@ -515,7 +529,7 @@ def picture_of(state: PointwiseState, part: str, c: int) -> tuple[np.ndarray, fl
     end. SpecError names what is refused."""
     if c != 0:
         raise SpecError(f"c: /pointwise draws each part as one picture, so c must be 0, got {c}", "c")
-    run = engine(picture_query(state))
+    run = engine(picture_query(state)) if part == "output" else numbers(picture_query(state))
     return run[{"input": "x", "kernel": "w", "output": "y"}[part]], run["limits"][part]
 
 
