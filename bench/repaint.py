@@ -5,12 +5,15 @@ the default layer's time in the same run"), for every layer of the tables studen
     .venv/bin/python -m bench.repaint [--moves 8] [--views explore,pool,transposed,pointwise]
 
 One server (the Procfile's command, 2 workers) and Debian's Chromium. Per case: the page opens, then its first
-range knob that can move up by one is moved up and back ``moves`` times, as a student drags it (the input event
-the page debounces). A repaint is timed in the page (performance.now) from the input event to the first frame
+range knob that can move up by one is moved up a step at a time, ``moves`` times, as a student drags it (the input
+event the page debounces; down instead from a layer at the engine's limits, whose next size is refused, and that
+refusal is not counted). A repaint is timed in the page (performance.now) from the input event to the first frame
 after htmx has swapped the answer in AND every picture of the stage has loaded (a picture level's PNGs are
-separate URLs, fetched after the swap), so it is what the student waits for. Every state is new (the seed
-changes per round), so no cache answers. Cases run round-robin, a round at a time, so a noisy machine slows
-them alike; each real size's ratio is the median of its per-round ratios to its view's default.
+separate URLs, fetched after the swap), so it is what the student waits for. Every state is new (a new seed per
+round, a new value per move), so no cache answers the page; a picture the moved knob does not change keeps its URL
+and comes from the browser's cache, as it does for the student. (Until 2026-12-08 the knob went up and back down,
+so four moves in six asked for a state already answered.) Cases run round-robin, a round at a time, so a noisy
+machine slows them alike; each real size's ratio is the median of its per-round ratios to its view's default.
 The server-side part of the same budget (CPU per answer) is bench/real_sizes.py's.
 """
 from __future__ import annotations
@@ -34,30 +37,46 @@ TABLES = {"explore": REAL_SIZES, "pool": POOL_SIZES, "transposed": TRANSPOSED_SI
 CHROMIUM = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
-# moves the first range knob of the strip that can go up by one (up, then back down on the next call), with a seed
-# never asked before written into the form first (moving back down would otherwise ask for a state already answered,
-# from the response cache or the browser's own), and resolves with the milliseconds until the swapped-in stage's
-# pictures have all loaded and a frame has painted them
-MOVE = """([up, seed]) => new Promise((done) => {
+# moves the first range knob of the strip that can move one step in ``dir`` (+1 or -1), one step further each call
+# (as a student drags it: every state new, so neither the response cache nor the browser's answers), and resolves
+# with [the milliseconds until the swapped-in stage's pictures have all loaded and a frame has painted them, whether
+# the page refused the state (an alert in it: a layer over the engine's limits)]
+MOVE = """(dir) => new Promise((done) => {
   const knobs = [...document.querySelectorAll("form.knob-strip input[type=range], main form input[type=range]")];
-  const knob = knobs.find((k) => !k.disabled && k.offsetParent && Number(k.value) + 1 <= Number(k.max));
+  const fits = (k) => Number(k.value) + dir <= Number(k.max) && Number(k.value) + dir >= Number(k.min);
+  const knob = knobs.find((k) => !k.disabled && k.offsetParent && fits(k));
   if (!knob) return done(null);
   const t0 = performance.now();
   document.body.addEventListener("htmx:afterSettle", () => {
     const live = document.getElementById("live") || document.body;
+    const refused = !!live.querySelector("[role=alert]");
     const pending = [...live.querySelectorAll("img")].filter((img) => !img.complete);
     let left = pending.length;
-    const painted = () => requestAnimationFrame(() => done(performance.now() - t0));
+    const painted = () => requestAnimationFrame(() => done([performance.now() - t0, refused]));
     if (!left) return painted();
     pending.forEach((img) => { const one = () => { if (--left === 0) painted(); };
       img.addEventListener("load", one, { once: true }); img.addEventListener("error", one, { once: true }); });
   }, { once: true });
-  const seedBox = knob.form && knob.form.elements.seed;
-  if (!seedBox) throw new Error("no seed in the knob's form: every move must ask for a new state");
-  seedBox.value = String(seed);  // a state never asked before: no cache (server or browser) answers
-  knob.value = String(Number(knob.value) + (up ? 1 : -1));
+  knob.value = String(Number(knob.value) + dir);
   knob.dispatchEvent(new Event("input", { bubbles: true }));
 })"""
+
+
+def drag(page, moves: int) -> list[float]:
+    """``moves`` repaints of states the page accepts: up a step at a time, and down from where the first refused
+    state was (a layer at the engine's limits refuses its next size; that repaint is not counted)."""
+    got, direction = [], 1
+    for _ in range(moves * 3):
+        moved = page.evaluate(MOVE, direction)
+        if moved is None:
+            break
+        if moved[1]:
+            direction = -direction
+            continue
+        got.append(moved[0])
+        if len(got) == moves:
+            break
+    return got
 
 
 def cases(views: list[str]) -> list[tuple[str, str, str]]:
@@ -76,8 +95,7 @@ def measure(url: str, views: list[str], moves: int, rounds: int) -> dict[tuple[s
                 seed = f"seed={7000 + r}"
                 page.goto(f"{url}/{view}?{query + '&' if query else ''}{seed}")
                 page.wait_for_load_state("load")
-                got = [page.evaluate(MOVE, [i % 2 == 0, 8000 + r * moves + i]) for i in range(moves)]
-                times[(view, name)].append([t for t in got if t is not None])
+                times[(view, name)].append(drag(page, moves))
         browser.close()
     return times
 

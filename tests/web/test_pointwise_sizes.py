@@ -222,6 +222,28 @@ def test_the_pictures_are_cacheable_pngs_of_x_w_and_y_on_their_legends_scales(cl
         assert np.abs(img.astype(int) - expected).max() <= 1  # float32 values: a colour level either way at most
 
 
+@pytest.mark.parametrize("framework", ["torch", "keras"])
+def test_the_kernels_picture_keeps_its_url_when_the_length_or_batch_moves(client, framework):
+    """The weights do not depend on the input's length or batch: moving those knobs keeps the kernel picture's URL,
+    so the browser keeps a 2,048 × 2,048 matrix's picture; it still draws the page's weights, on its legend's scale."""
+    base = dict(parse_qsl(REAL_SIZES["deep"] if framework == "torch" else REAL_SIZES["embedding"]))
+    urls = []
+    for batch, length in ((1, 49), (1, 40), (2, 24)):
+        shape = (batch, base["input_shape"].split(",")[1], length) if framework == "torch" else \
+            (batch, length, base["input_shape"].split(",")[2])
+        query = urlencode({**base, "input_shape": ",".join(map(str, shape))}, safe=",")
+        text = fragment(client, query)
+        urls.append(picture_urls(text)["kernel"])
+        r = client.get(urls[-1])
+        assert r.status_code == 200
+        img = np.asarray(Image.open(io.BytesIO(r.content)).convert("RGB"))
+        expected = diverging(layer_of(query)["w"].astype(np.float64), legends(text)["kernel"]).astype(int)
+        assert img.shape == expected.shape and np.abs(img.astype(int) - expected).max() <= 1
+    assert urls[0] == urls[1] == urls[2]
+    other = urlencode({**base, "seed": "5"}, safe=",")  # other weights: another picture
+    assert picture_urls(fragment(client, other))["kernel"] != urls[0]
+
+
 @pytest.mark.parametrize("change, field", [
     ({"part": "weights"}, "part"), ({"part": ""}, "part"), ({"c": "1"}, "c"), ({"c": "x"}, "c"),
     ({"input_shape": "1,64,0"}, "input_shape"), ({"out_channels": "2049"}, "out_channels"),
