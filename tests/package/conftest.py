@@ -1,7 +1,9 @@
 """The wheel, built by the README's command and installed into a fresh virtual environment outside
 the checkout (with ipykernel, for the notebook test): what `pip install convscope` gives a user."""
+import fcntl
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -38,11 +40,29 @@ def wait_for(url: str, proc: subprocess.Popen | None = None, timeout: float = 60
             time.sleep(0.2)
 
 
+def shared(tmp_path_factory, name: str, make) -> Path:
+    """A folder ``make(folder)`` fills once for the whole test run: under pytest-xdist the workers share it (the
+    first builds it under a lock, the others wait and reuse it), so no two build the wheel in the checkout at once
+    (setuptools writes build/ there) and the venv is made once."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's folder, above each worker's own
+    folder = root / f"shared-{name}"
+    with open(root / f"shared-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / ".made").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            (folder / ".made").touch()
+    return folder
+
+
 @pytest.fixture(scope="session")
 def wheel(tmp_path_factory) -> Path:
-    dist = tmp_path_factory.mktemp("dist")
     # the same command as `make wheel`, into a temporary folder
-    run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", dist, ROOT, cwd=ROOT)
+    dist = shared(tmp_path_factory, "dist", lambda d: run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+                                                          "--wheel-dir", d, ROOT, cwd=ROOT))
     (found,) = dist.glob("convscope-*.whl")
     return found
 
@@ -50,12 +70,12 @@ def wheel(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def venv(wheel, tmp_path_factory) -> Path:
     """A fresh venv outside the checkout with the wheel (its dependencies at our pins) and ipykernel."""
-    env_dir = tmp_path_factory.mktemp("venv")
-    run(sys.executable, "-m", "venv", env_dir)
-    run(env_dir / "bin" / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-        "-c", ROOT / "requirements.txt", "-c", ROOT / "requirements-dev.txt", wheel, "ipykernel",
-        cwd=env_dir)
-    return env_dir
+    def make(env_dir: Path) -> None:
+        run(sys.executable, "-m", "venv", env_dir)
+        run(env_dir / "bin" / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+            "-c", ROOT / "requirements.txt", "-c", ROOT / "requirements-dev.txt", wheel, "ipykernel",
+            cwd=env_dir)
+    return shared(tmp_path_factory, "venv", make)
 
 
 @pytest.fixture(scope="session")
