@@ -3,6 +3,7 @@
 // the frame fits its content both ways. Messages are accepted only from the window of one of our
 // iframes on this page (their origin is opaque in the sandbox, so the source is what we check), and
 // the height is clamped to 120–4000 px. A frame marked data-convscope-fixed keeps its own height.
+// This script loads async: a frame that reported before it listened is asked again ("convscope:hello").
 (function () {
   if (window.convscopeHost) return; // included twice (two notebook outputs): one listener is enough
   window.convscopeHost = true;
@@ -16,5 +17,8 @@
         frame.dataset.convscopeSized = "1";
       }
     }
+  });
+  document.querySelectorAll("iframe[src*='/embed/']").forEach(function (frame) {
+    if (frame.contentWindow) frame.contentWindow.postMessage({ type: "convscope:hello" }, "*");
   });
 })();

@@ -15,6 +15,12 @@
   new ResizeObserver(report).observe(document.documentElement);
   document.addEventListener("htmx:afterSettle", report);
   document.addEventListener("toggle", report, true); // a <details> opened or closed
+  // the host's script (async) may start listening after our first report: when it says hello, report again
+  window.addEventListener("message", (event) => {
+    if (event.source !== window.parent || !event.data || event.data.type !== "convscope:hello") return;
+    last = 0;
+    report();
+  });
   report();
 })();
 

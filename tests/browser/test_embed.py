@@ -51,6 +51,21 @@ def test_sandboxed_embed_rerenders_and_resizes(page, host, problems, shot):
     shot("embed-foreign-host")
 
 
+def test_a_host_script_that_arrives_after_the_frame_reported_still_sizes_it(page, host, live_server, problems):
+    """embed-host.js is async: on a slow page it starts listening after the frame has sent its height. It asks the
+    frames again, and the frame answers."""
+    body = f"""<iframe id="embed" src="{live_server}/embed/explore" title="Convscope: an interactive convolution view"
+ width="100%" height="300" sandbox="allow-scripts" style="border:0"></iframe>"""
+    page.goto(host("", body=body))
+    expect(page.frame_locator("#embed").locator("[data-output-shape]")).to_have_count(1)
+    page.wait_for_timeout(300)  # the frame's first report went to a page with no listener
+    assert page.locator("#embed").get_attribute("data-convscope-sized") is None
+    page.evaluate("""(src) => new Promise((done) => { const s = document.createElement("script");
+      s.src = src; s.onload = done; document.body.append(s); })""", f"{live_server}/static/embed-host.js")
+    expect(page.locator("#embed")).to_have_attribute("data-convscope-sized", "1")
+    assert 400 < page.evaluate("parseInt(document.getElementById('embed').style.height)") <= 4000
+
+
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_embed_themes_are_accessible(page, live_server, problems, shot, theme):
     page.goto(f"{live_server}/embed/explore?theme={theme}")
