@@ -197,7 +197,7 @@ def heat_png(picture: np.ndarray, limit: float) -> bytes:
 
     A picture of few distinct values (the views' weights are tenths, their random inputs integers −3..3) is written
     with a palette, one byte per pixel: the same colours, a third of the bytes to compress (a 2,048 × 2,048 weight
-    matrix 450 → 130 ms, and 2.6 MB → 1.4 MB).
+    matrix: 400 → 80 ms, 6.1 → 2.6 MB; 256 × 2,048: 44 → 9 ms, 757 → 322 KB).
 
     >>> import PIL.Image
     >>> few, many = np.array([[0.5, -0.5], [np.nan, 0.5]]), np.array([[0.1, 0.2], [0.3, np.nan]])
