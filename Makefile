@@ -10,7 +10,7 @@ test:  ## set up (test packages and Chromium too), then run every test (a worker
 	.venv/bin/ruff check .
 	.venv/bin/python -m pytest -n auto --maxprocesses 4 --dist loadfile
 
-bench:  ## every benchmark (installs torch==2.13.0 into .venv-bench and wrk on first use; ~15 min)
+bench:  ## every benchmark (installs torch==2.13.0 into .venv-bench and wrk on first use; ~25 min)
 	./scripts/setup.sh --test
 	./bench/run.sh
 

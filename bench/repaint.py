@@ -2,7 +2,7 @@
 the default layer's time in the same run"), for every layer of the tables students bring, in /explore, /pool,
 /transposed and /pointwise, beside each view's default layer:
 
-    .venv/bin/python -m bench.repaint [--moves 8] [--views explore,pool,transposed,pointwise]
+    .venv/bin/python -m bench.repaint [--moves 8] [--views explore,pool,transposed,pointwise] [--others]
 
 One server (the Procfile's command, 2 workers) and Debian's Chromium. Per case: the page opens, then its first
 range knob that can move up by one is moved up a step at a time, ``moves`` times, as a student drags it (the input
@@ -34,6 +34,19 @@ from tests.web.test_transposed_picture import TRANSPOSED_SIZES  # noqa: E402
 
 RATIO = 2.5
 TABLES = {"explore": REAL_SIZES, "pool": POOL_SIZES, "transposed": TRANSPOSED_SIZES, "pointwise": POINTWISE_SIZES}
+OTHERS = {  # --others: layers in no test table, each view's bounds included (the budget holds for any layer)
+    "explore": {"img96": "type=Conv2d&in_channels=3&out_channels=16&kernel_size=3&padding=1&input_shape=1,3,96,96",
+                "audio": "type=Conv1d&in_channels=1&out_channels=16&kernel_size=7&input_shape=1,1,8000",
+                "mri": "type=Conv3d&in_channels=1&out_channels=4&kernel_size=3&input_shape=1,1,24,24,24",
+                "keras5x5": "framework=keras&type=Conv2D&filters=32&kernel_size=5,5&strides=2,2&padding=same"
+                            "&input_shape=1,48,48,16"},
+    "pool": {"big": "type=MaxPool2d&kernel_size=3&stride=2&input_shape=1,16,96,96",
+             "avg3d": "type=AvgPool3d&kernel_size=2&input_shape=1,4,16,32,32"},
+    "transposed": {"gan": "type=ConvTranspose2d&in_channels=128&out_channels=64&kernel_size=4&stride=2&padding=1"
+                          "&input_shape=1,128,8,8"},
+    "pointwise": {"max": "type=Conv1d&in_channels=2048&out_channels=2048&kernel_size=1&input_shape=1,2048,4",
+                  "k1024": "type=Conv1d&in_channels=1024&out_channels=1024&kernel_size=1&input_shape=1,1024,28"},
+}
 CHROMIUM = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -105,7 +118,10 @@ def main() -> None:
     parser.add_argument("--moves", type=int, default=6)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--views", default=",".join(TABLES))
+    parser.add_argument("--others", action="store_true", help="the layers of OTHERS instead of the test tables")
     args = parser.parse_args()
+    if args.others:
+        TABLES.update(OTHERS)
     views = args.views.split(",")
     with procfile(2) as (url, _):
         times = measure(url, views, args.moves, args.rounds)

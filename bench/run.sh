@@ -20,6 +20,8 @@ export -n OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; unset OPENBLAS_CORETYPE OPENBLAS_L
 .venv/bin/python bench/lecture_hall.py || status=1  # the burst (issue 20)
 .venv/bin/python bench/lecture_hall.py --session || status=1
 .venv/bin/python -m bench.real_sizes || status=1
+.venv/bin/python -m bench.repaint || status=1  # the slider budget (issue 20), in Chromium
+.venv/bin/python -m bench.repaint --others --rounds 2 || status=1  # the same on layers in no test table
 .venv/bin/python bench/page_weight.py || status=1
 [ "${SOAK:-1}" = 0 ] || .venv/bin/python bench/soak.py || status=1
 exit $status
