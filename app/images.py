@@ -251,7 +251,7 @@ def palette_index(picture: np.ndarray, gap: np.ndarray, most: int = 255) -> tupl
     at = values - levels[0]
     at *= 1 / step
     np.clip(np.rint(at, out=at), 0, grid[-1], out=at)
-    index = place[at.astype(np.uint16)]  # (uint16: float32 → intp is ~25× slower)
+    index = place[at.astype(np.uint16)]  # (uint16 grid steps: 8 MB for 4M values, not intp's 33 MB)
     if not np.array_equal(levels[index], values):  # a value between the grid's steps, or one the sample missed
         return None
     index[gap] = levels.size

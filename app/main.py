@@ -21,9 +21,9 @@ from .views import add_views
 # compacts memory to honour that on the spot (THP defrag "madvise", a common default), a fresh large array stalls:
 # drawing a 2,048 × 2,048 layer's weights took 200-280 ms in a serving process, 20-35 ms without the advice.
 # (NUMPY_MADVISE_HUGEPAGE=0 does the same, when set before NumPy is imported.)
-_set_hugepage = getattr(getattr(np, "_core", None), "multiarray", None)
-if hasattr(_set_hugepage, "_set_madvise_hugepage"):
-    _set_hugepage._set_madvise_hugepage(False)
+_multiarray = getattr(getattr(np, "_core", None), "multiarray", None)
+if hasattr(_multiarray, "_set_madvise_hugepage"):
+    _multiarray._set_madvise_hugepage(False)
 
 # plotly needs inline styles and data: images (heatmaps); no script is ever inline or eval'd
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "

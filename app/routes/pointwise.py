@@ -232,9 +232,8 @@ DENSE_ACTIVATIONS = {  # written here, not taken from the engine: the proof comp
 def dense_per_position(state: PointwiseState, x: np.ndarray, weights: list[np.ndarray]) -> np.ndarray:
     """The same layer as a plain matrix product on each position's channel vector, (N, L, C_out):
     PyTorch ``nn.Linear`` with ``weight = conv.weight[:, :, 0]``; Keras ``Dense`` with ``kernel = kernel[0]``.
-    In float64 BLAS, a block of output channels at a time: the whole weight matrix in float64 (33 MB for
-    2,048 × 2,048) cost ~90 ms of fresh memory faulted in, a 2 MB block at a time a few (each output is the same
-    dot product over the input channels either way)."""
+    In float64 BLAS, a block of output channels at a time: the weights in float64 are a 2 MB temporary rather than
+    the whole matrix's 33 MB (2,048 × 2,048), and each output is the same dot product over the input channels."""
     x64 = np.ascontiguousarray(np.moveaxis(x, 1, -1) if state.torch else x, dtype=np.float64)  # (N, L, C_in)
     # the matrix as (C_out, C_in): PyTorch's weight[:, :, 0]; Keras' kernel[0] is (C_in, C_out)
     matrix = weights[0][:, :, 0] if state.torch else weights[0][0].T
