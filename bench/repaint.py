@@ -13,7 +13,8 @@ separate URLs, fetched after the swap), so it is what the student waits for. Eve
 round, a new value per move), so no cache answers the page; a picture the moved knob does not change keeps its URL
 and comes from the browser's cache, as it does for the student. (Until 2026-12-08 the knob went up and back down,
 so four moves in six asked for a state already answered.) Cases run round-robin, a round at a time, so a noisy
-machine slows them alike; each real size's ratio is the median of its per-round ratios to its view's default.
+machine slows them alike; each real size's ratio is the median of its per-round ratios to its view's default. A
+bare route is timed in the same page and rounds (five fetches of /health each round) and printed beside them.
 The server-side part of the same budget (CPU per answer) is bench/real_sizes.py's.
 """
 from __future__ import annotations
@@ -75,6 +76,13 @@ MOVE = """(dir) => new Promise((done) => {
 })"""
 
 
+# a bare route beside the repaints, in the same page and rounds: five fetches of /health, each timed to its last byte
+BARE = """async (url) => { const got = [];
+  for (let i = 0; i < 5; i++) { const t0 = performance.now(); await (await fetch(url, { cache: "no-store" })).text();
+    got.push(performance.now() - t0); }
+  return got; }"""
+
+
 def drag(page, moves: int) -> list[float]:
     """``moves`` repaints of states the page accepts: up a step at a time, and down from where the first refused
     state was (a layer at the engine's limits refuses its next size; that repaint is not counted)."""
@@ -99,7 +107,8 @@ def cases(views: list[str]) -> list[tuple[str, str, str]]:
 
 def measure(url: str, views: list[str], moves: int, rounds: int) -> dict[tuple[str, str], list[float]]:
     from playwright.sync_api import sync_playwright
-    times: dict[tuple[str, str], list[list[float]]] = {(v, n): [] for v, n, _ in cases(views)}
+    times: dict[tuple[str, str], list[list[float]]] = {(v, n): [] for v, n, _ in [("", "bare route", ""),
+                                                                                 *cases(views)]}
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM)
         page = browser.new_page(viewport={"width": 1440, "height": 900})
@@ -109,6 +118,7 @@ def measure(url: str, views: list[str], moves: int, rounds: int) -> dict[tuple[s
                 page.goto(f"{url}/{view}?{query + '&' if query else ''}{seed}")
                 page.wait_for_load_state("load")
                 times[(view, name)].append(drag(page, moves))
+                times[("", "bare route")].append(page.evaluate(BARE, f"{url}/health"))
         browser.close()
     return times
 
@@ -126,10 +136,12 @@ def main() -> None:
     with procfile(2) as (url, _):
         times = measure(url, views, args.moves, args.rounds)
     missed = False
+    bare = statistics.median(t for rnd in times[("", "bare route")] for t in rnd)
+    print(f"bare route (a fetch of /health from the same page, the same rounds): p50 {bare:.1f} ms")
     for view in views:
         base = times[(view, "default")]
         base_ms = statistics.median(t for rnd in base for t in rnd)
-        print(f"/{view} default: repaint p50 {base_ms:.0f} ms")
+        print(f"/{view} default: repaint p50 {base_ms:.0f} ms ({base_ms / bare:.0f}× the bare route)")
         for name in TABLES[view]:
             rounds = times[(view, name)]
             flat = [t for rnd in rounds for t in rnd]

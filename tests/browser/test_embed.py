@@ -1,5 +1,6 @@
 """An embed inside a sandboxed iframe on a foreign origin: it works, resizes, and breaks no policy."""
 import http.server
+import re
 import threading
 
 import pytest
@@ -37,6 +38,7 @@ def test_sandboxed_embed_rerenders_and_resizes(page, host, problems, shot):
     frame = page.frame_locator("#embed")
     expect(frame.locator("[data-output-shape]")).to_have_attribute("data-output-shape", "[1, 2, 4, 4]")
     expect(page.locator("#embed")).to_have_attribute("data-convscope-sized", "1")  # the resize message arrived
+    page.frame(url=re.compile(r"/embed/explore\?")).wait_for_load_state("load")  # its scripts run: knobs answer
     height = page.evaluate("parseInt(document.getElementById('embed').style.height)")
     assert 400 < height <= 4000
     frame.locator(".embed-knobs > summary").click()  # an embed's knobs are one disclosure above its stage
@@ -101,12 +103,13 @@ def test_embed_button_gives_a_working_snippet(page, live_server, problems):
 def test_sandboxed_image_embed_moves_its_lens_with_the_servers_fragment(page, host, live_server, problems):
     """/image's lens in an embed on a foreign host: each position is asked of /embed/image/lens (an opaque
     origin's request, allowed by the embed paths' CORS headers) and shows what the server writes there."""
-    import re
     import urllib.request
     page.goto(host("/embed/image?size=48&kernel=emboss&at=3,3&f=2"))
     frame = page.frame_locator("#embed")
     title = frame.locator("#lens-title")
     expect(title).to_have_text("Under the lens: output [3, 3] of map 2")
+    # the title is in the served HTML: wait for the frame's load (its deferred scripts have run) before a key
+    page.frame(url=re.compile(r"/embed/image\?")).wait_for_load_state("load")
     frame.locator("#output-frame").focus()
     frame.locator("#output-frame").press("ArrowRight")
     expect(title).to_have_text("Under the lens: output [3, 4] of map 2")

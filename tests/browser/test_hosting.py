@@ -168,6 +168,7 @@ def check_embedded(page, host_url: str) -> None:
     frame = page.frame_locator("iframe")
     expect(frame.locator("[data-output-shape]")).to_have_count(1)
     expect(page.locator("iframe")).to_have_attribute("data-convscope-sized", "1")  # embed-host.js loaded and sized it
+    page.frame(url=re.compile(r"/embed/")).wait_for_load_state("load")  # the frame's scripts run: its knobs answer
     frame.locator(".embed-knobs > summary").click()
     kernel = frame.get_by_label("kernel_size (width)", exact=True)
     before = frame.locator("[data-output-shape]").get_attribute("data-output-shape")
